@@ -1,0 +1,97 @@
+// The one place that reads the environment. AWS and the local runtime differ only by these values.
+import { z } from 'zod';
+import { DEFAULT_LIMITS, type Limits } from '../core/limits.js';
+
+const intFrom = (fallback: number, min = 0) =>
+  z.coerce.number().int().min(min).optional().transform((v) => v ?? fallback);
+const boolFrom = (fallback: boolean) =>
+  z
+    .enum(['true', 'false', '1', '0'])
+    .optional()
+    .transform((v) => (v === undefined ? fallback : v === 'true' || v === '1'));
+
+const EnvSchema = z.object({
+  JOBS_TABLE: z.string().min(1),
+  FRONTIER_TABLE: z.string().min(1),
+  CONNECTIONS_TABLE: z.string().min(1),
+  CRAWL_QUEUE_URL: z.string().min(1),
+  RESULTS_BUCKET: z.string().min(1),
+  /** https://{apiId}.execute-api.{region}.amazonaws.com/{stage} on AWS; the local gateway's URL locally */
+  CONNECTIONS_ENDPOINT: z.string().url(),
+  AWS_REGION: z.string().default('us-east-1'),
+  /** endpoints of local emulators; unset on AWS */
+  AWS_ENDPOINT_URL_DYNAMODB: z.string().url().optional(),
+  AWS_ENDPOINT_URL_SQS: z.string().url().optional(),
+  AWS_ENDPOINT_URL_S3: z.string().url().optional(),
+  MAX_DEPTH: intFrom(DEFAULT_LIMITS.maxDepth),
+  MAX_PAGES: intFrom(DEFAULT_LIMITS.maxPages, 1),
+  DEFAULT_MAX_PAGES: intFrom(DEFAULT_LIMITS.defaultMaxPages, 1),
+  MAX_FRAME_BYTES: intFrom(DEFAULT_LIMITS.maxFrameBytes, 256),
+  MAX_URL_LENGTH: intFrom(DEFAULT_LIMITS.maxUrlLength, 16),
+  LEASE_MS: intFrom(DEFAULT_LIMITS.leaseMs, 1000),
+  MAX_ATTEMPTS: intFrom(DEFAULT_LIMITS.maxAttempts, 1),
+  NAV_TIMEOUT_MS: intFrom(DEFAULT_LIMITS.navigationTimeoutMs, 100),
+  SETTLE_IDLE_MS: intFrom(DEFAULT_LIMITS.settleIdleMs, 0),
+  SETTLE_MAX_MS: intFrom(DEFAULT_LIMITS.settleMaxMs, 0),
+  PROGRESS_INTERVAL_MS: intFrom(DEFAULT_LIMITS.progressIntervalMs, 0),
+  MANIFEST_URL_TTL_SECONDS: intFrom(DEFAULT_LIMITS.manifestUrlTtlSeconds, 60),
+  RECORD_TTL_DAYS: intFrom(DEFAULT_LIMITS.recordTtlDays, 1),
+  /** path of a Chrome/Chromium binary; default: @sparticuz/chromium's */
+  CHROME_PATH: z.string().optional(),
+  /** local mode only: let the browser reach loopback and private addresses */
+  ALLOW_PRIVATE_TARGETS: boolFrom(false),
+  /** local fault injection, e.g. "after-claim:1,before-settle:2"; never set on AWS */
+  CRAWLER_FAULTS: z.string().optional(),
+});
+
+export interface Config {
+  tables: { jobs: string; frontier: string; connections: string };
+  queueUrl: string;
+  bucket: string;
+  connectionsEndpoint: string;
+  region: string;
+  endpoints: { dynamodb?: string; sqs?: string; s3?: string };
+  limits: Limits;
+  chromePath?: string;
+  allowPrivateTargets: boolean;
+  faults?: string;
+}
+
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+export function readConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const parsed = EnvSchema.safeParse(env);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ');
+    throw new ConfigError(`invalid environment: ${problems}`);
+  }
+  const e = parsed.data;
+  return {
+    tables: { jobs: e.JOBS_TABLE, frontier: e.FRONTIER_TABLE, connections: e.CONNECTIONS_TABLE },
+    queueUrl: e.CRAWL_QUEUE_URL,
+    bucket: e.RESULTS_BUCKET,
+    connectionsEndpoint: e.CONNECTIONS_ENDPOINT,
+    region: e.AWS_REGION,
+    endpoints: { dynamodb: e.AWS_ENDPOINT_URL_DYNAMODB, sqs: e.AWS_ENDPOINT_URL_SQS, s3: e.AWS_ENDPOINT_URL_S3 },
+    limits: {
+      maxDepth: e.MAX_DEPTH,
+      maxPages: e.MAX_PAGES,
+      defaultMaxPages: Math.min(e.DEFAULT_MAX_PAGES, e.MAX_PAGES),
+      maxFrameBytes: e.MAX_FRAME_BYTES,
+      maxUrlLength: e.MAX_URL_LENGTH,
+      leaseMs: e.LEASE_MS,
+      maxAttempts: e.MAX_ATTEMPTS,
+      navigationTimeoutMs: e.NAV_TIMEOUT_MS,
+      settleIdleMs: e.SETTLE_IDLE_MS,
+      settleMaxMs: e.SETTLE_MAX_MS,
+      progressIntervalMs: e.PROGRESS_INTERVAL_MS,
+      manifestUrlTtlSeconds: e.MANIFEST_URL_TTL_SECONDS,
+      recordTtlDays: e.RECORD_TTL_DAYS,
+    },
+    chromePath: e.CHROME_PATH,
+    allowPrivateTargets: e.ALLOW_PRIVATE_TARGETS,
+    faults: e.CRAWLER_FAULTS,
+  };
+}

@@ -1,0 +1,183 @@
+// The frontier table: one item per (job, URL). The conditional put is the dedupe, the lease is the
+// lock, and the transactions keep the job's counters in step with the items they count.
+import { GetCommand, QueryCommand, TransactWriteCommand, UpdateCommand, PutCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import type { FrontierRecord, PageFailure, PageSummary } from '../../core/job.js';
+import type { AdmitOutcome, ClaimOutcome, Clock, FrontierStore } from '../../core/ports.js';
+import { cancellationReasons, failedItem, isConditionFailure, isTransactionCanceled, retryOnConflict } from './errors.js';
+
+export class DynamoFrontierStore implements FrontierStore {
+  constructor(
+    private readonly db: DynamoDBDocumentClient,
+    private readonly tables: { frontier: string; jobs: string },
+    private readonly clock: Clock,
+  ) {}
+
+  async claim(jobId: string, urlKey: string, owner: string, leaseMs: number): Promise<ClaimOutcome> {
+    const now = this.clock.now();
+    try {
+      const result = await this.db.send(
+        new UpdateCommand({
+          TableName: this.tables.frontier,
+          Key: { jobId, urlKey },
+          UpdateExpression: 'SET #state = :claimed, leaseOwner = :owner, leaseUntil = :until ADD attempts :one',
+          // A live lease blocks; an expired one is taken over: that is how a dead worker's URL moves on.
+          ConditionExpression: 'attribute_exists(urlKey) AND (#state = :queued OR (#state = :claimed AND leaseUntil < :now))',
+          ExpressionAttributeNames: { '#state': 'state' },
+          ExpressionAttributeValues: { ':claimed': 'claimed', ':queued': 'queued', ':owner': owner, ':until': now + leaseMs, ':now': now, ':one': 1 },
+          ReturnValues: 'ALL_NEW',
+          ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+        }),
+      );
+      return { kind: 'claimed', record: result.Attributes as FrontierRecord };
+    } catch (error) {
+      if (!isConditionFailure(error)) throw error;
+      const record = failedItem<FrontierRecord>(error);
+      if (!record) return { kind: 'missing' };
+      if (record.state === 'claimed') return { kind: 'busy', record };
+      return { kind: 'settled', record };
+    }
+  }
+
+  async admit(child: FrontierRecord, maxPages: number): Promise<AdmitOutcome> {
+    try {
+      // The put and the counter move together: a crash can never leave an admitted URL uncounted,
+      // so `admitted - settled` stays the exact number of unfinished URLs.
+      await retryOnConflict(() =>
+        this.db.send(
+          new TransactWriteCommand({
+            TransactItems: [
+              {
+                Put: {
+                  TableName: this.tables.frontier,
+                  Item: child,
+                  ConditionExpression: 'attribute_not_exists(urlKey)',
+                  ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+                },
+              },
+              {
+                Update: {
+                  TableName: this.tables.jobs,
+                  Key: { jobId: child.jobId },
+                  UpdateExpression: 'ADD admitted :one',
+                  ConditionExpression: '#status = :running AND admitted < :max',
+                  ExpressionAttributeNames: { '#status': 'status' },
+                  ExpressionAttributeValues: { ':one': 1, ':running': 'running', ':max': maxPages },
+                  ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+                },
+              },
+            ],
+          }),
+        ),
+      );
+      return 'admitted';
+    } catch (error) {
+      if (!isTransactionCanceled(error)) throw error;
+      const [put, job] = cancellationReasons<Record<string, unknown>>(error);
+      if (put?.code === 'ConditionalCheckFailed') {
+        const existing = put.item as FrontierRecord | undefined;
+        // Admitted by an earlier attempt of this same parent, which may have died before sending it.
+        const mine = existing?.discoveredBy === child.discoveredBy && existing?.state === 'queued';
+        return mine ? 'exists-mine' : 'exists-other';
+      }
+      if (job?.code === 'ConditionalCheckFailed') {
+        return job.item?.status === 'running' ? 'cap-reached' : 'job-closed';
+      }
+      throw error;
+    }
+  }
+
+  async putAlias(record: FrontierRecord): Promise<boolean> {
+    try {
+      await this.db.send(
+        new PutCommand({ TableName: this.tables.frontier, Item: record, ConditionExpression: 'attribute_not_exists(urlKey)' }),
+      );
+      return true;
+    } catch (error) {
+      if (isConditionFailure(error)) return false;
+      throw error;
+    }
+  }
+
+  async settle(
+    jobId: string,
+    urlKey: string,
+    owner: string,
+    outcome: { kind: 'done'; summary: PageSummary } | { kind: 'failed'; failure: PageFailure },
+  ): Promise<boolean> {
+    const detail = outcome.kind === 'done' ? { name: 'summary', value: outcome.summary } : { name: 'failure', value: outcome.failure };
+    try {
+      await retryOnConflict(() =>
+        this.db.send(
+          new TransactWriteCommand({
+            TransactItems: [
+              {
+                Update: {
+                  TableName: this.tables.frontier,
+                  Key: { jobId, urlKey },
+                  UpdateExpression: `SET #state = :state, ${detail.name} = :detail REMOVE leaseOwner, leaseUntil`,
+                  // Only the lease holder settles, once: a worker whose lease was taken over stops here.
+                  ConditionExpression: '#state = :claimed AND leaseOwner = :owner',
+                  ExpressionAttributeNames: { '#state': 'state' },
+                  ExpressionAttributeValues: { ':state': outcome.kind, ':detail': detail.value, ':claimed': 'claimed', ':owner': owner },
+                },
+              },
+              {
+                Update: {
+                  TableName: this.tables.jobs,
+                  Key: { jobId },
+                  UpdateExpression: `ADD settled :one, ${outcome.kind === 'done' ? 'done' : 'failed'} :one`,
+                  ExpressionAttributeValues: { ':one': 1 },
+                },
+              },
+            ],
+          }),
+        ),
+      );
+      return true;
+    } catch (error) {
+      if (isTransactionCanceled(error) && cancellationReasons(error)[0]?.code === 'ConditionalCheckFailed') return false;
+      throw error;
+    }
+  }
+
+  async release(jobId: string, urlKey: string, owner: string): Promise<void> {
+    try {
+      await this.db.send(
+        new UpdateCommand({
+          TableName: this.tables.frontier,
+          Key: { jobId, urlKey },
+          UpdateExpression: 'SET #state = :queued REMOVE leaseOwner, leaseUntil',
+          ConditionExpression: '#state = :claimed AND leaseOwner = :owner',
+          ExpressionAttributeNames: { '#state': 'state' },
+          ExpressionAttributeValues: { ':queued': 'queued', ':claimed': 'claimed', ':owner': owner },
+        }),
+      );
+    } catch (error) {
+      if (!isConditionFailure(error)) throw error;
+    }
+  }
+
+  async get(jobId: string, urlKey: string): Promise<FrontierRecord | null> {
+    const result = await this.db.send(new GetCommand({ TableName: this.tables.frontier, Key: { jobId, urlKey }, ConsistentRead: true }));
+    return (result.Item as FrontierRecord | undefined) ?? null;
+  }
+
+  async list(jobId: string): Promise<FrontierRecord[]> {
+    const records: FrontierRecord[] = [];
+    let startKey: Record<string, unknown> | undefined;
+    do {
+      const page = await this.db.send(
+        new QueryCommand({
+          TableName: this.tables.frontier,
+          KeyConditionExpression: 'jobId = :jobId',
+          ExpressionAttributeValues: { ':jobId': jobId },
+          ConsistentRead: true,
+          ExclusiveStartKey: startKey,
+        }),
+      );
+      records.push(...((page.Items ?? []) as FrontierRecord[]));
+      startKey = page.LastEvaluatedKey;
+    } while (startKey);
+    return records;
+  }
+}

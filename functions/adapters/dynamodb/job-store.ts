@@ -1,0 +1,97 @@
+// The jobs table: a job's options, counters and life cycle. Every state change is conditional, so
+// a job ends exactly once however many workers race to end it.
+import { GetCommand, TransactWriteCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import type { FinalStatus, FrontierRecord, JobRecord } from '../../core/job.js';
+import type { JobStore } from '../../core/ports.js';
+import { isConditionFailure } from './errors.js';
+
+export class DynamoJobStore implements JobStore {
+  constructor(
+    private readonly db: DynamoDBDocumentClient,
+    private readonly tables: { jobs: string; frontier: string },
+  ) {}
+
+  async createJob(job: JobRecord, seed: FrontierRecord): Promise<void> {
+    // One transaction: a job never exists without its seed, nor a seed without its job.
+    await this.db.send(
+      new TransactWriteCommand({
+        TransactItems: [
+          { Put: { TableName: this.tables.jobs, Item: job, ConditionExpression: 'attribute_not_exists(jobId)' } },
+          { Put: { TableName: this.tables.frontier, Item: seed, ConditionExpression: 'attribute_not_exists(urlKey)' } },
+        ],
+      }),
+    );
+  }
+
+  async getJob(jobId: string): Promise<JobRecord | null> {
+    const result = await this.db.send(new GetCommand({ TableName: this.tables.jobs, Key: { jobId }, ConsistentRead: true }));
+    return (result.Item as JobRecord | undefined) ?? null;
+  }
+
+  private async conditional(command: UpdateCommand): Promise<boolean> {
+    try {
+      await this.db.send(command);
+      return true;
+    } catch (error) {
+      if (isConditionFailure(error)) return false;
+      throw error;
+    }
+  }
+
+  beginFinish(jobId: string, status: FinalStatus, finishedAt: number, force: boolean): Promise<boolean> {
+    return this.conditional(
+      new UpdateCommand({
+        TableName: this.tables.jobs,
+        Key: { jobId },
+        UpdateExpression: 'SET #status = :finishing, finalStatus = :final, finishedAt = :at',
+        ConditionExpression: force ? '#status = :running' : '#status = :running AND admitted = settled',
+        ExpressionAttributeNames: { '#status': 'status' },
+        ExpressionAttributeValues: { ':finishing': 'finishing', ':final': status, ':at': finishedAt, ':running': 'running' },
+      }),
+    );
+  }
+
+  async completeFinish(jobId: string, status: FinalStatus, manifestKey: string): Promise<void> {
+    await this.conditional(
+      new UpdateCommand({
+        TableName: this.tables.jobs,
+        Key: { jobId },
+        UpdateExpression: 'SET #status = :final, manifestKey = :key',
+        ConditionExpression: '#status = :finishing',
+        ExpressionAttributeNames: { '#status': 'status' },
+        ExpressionAttributeValues: { ':final': status, ':key': manifestKey, ':finishing': 'finishing' },
+      }),
+    );
+  }
+
+  claimNotification(jobId: string, now: number): Promise<boolean> {
+    return this.conditional(
+      new UpdateCommand({
+        TableName: this.tables.jobs,
+        Key: { jobId },
+        UpdateExpression: 'SET notifiedAt = :now',
+        ConditionExpression: 'attribute_not_exists(notifiedAt)',
+        ExpressionAttributeValues: { ':now': now },
+      }),
+    );
+  }
+
+  async claimProgressSlot(jobId: string, now: number, intervalMs: number): Promise<boolean> {
+    try {
+      return await this.conditional(
+        new UpdateCommand({
+          TableName: this.tables.jobs,
+          Key: { jobId },
+          UpdateExpression: 'SET lastProgressAt = :now',
+          ConditionExpression: '#status = :running AND (attribute_not_exists(lastProgressAt) OR lastProgressAt <= :threshold)',
+          ExpressionAttributeNames: { '#status': 'status' },
+          ExpressionAttributeValues: { ':now': now, ':threshold': now - intervalMs, ':running': 'running' },
+        }),
+      );
+    } catch (error) {
+      // Progress is best effort: a conflict with a counter transaction just skips this update.
+      if ((error as Error)?.name === 'TransactionConflictException') return false;
+      throw error;
+    }
+  }
+}

@@ -1,0 +1,40 @@
+// Page records and manifests in S3.
+import { GetObjectCommand, NoSuchKey, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
+import type { PageRecord, ResultStore } from '../../core/ports.js';
+
+export class S3ResultStore implements ResultStore {
+  constructor(
+    private readonly s3: S3Client,
+    private readonly bucket: string,
+  ) {}
+
+  private async putJson(key: string, value: unknown): Promise<void> {
+    await this.s3.send(
+      new PutObjectCommand({ Bucket: this.bucket, Key: key, Body: JSON.stringify(value), ContentType: 'application/json' }),
+    );
+  }
+
+  putPage(key: string, record: PageRecord): Promise<void> {
+    return this.putJson(key, record);
+  }
+
+  putManifest(key: string, manifest: unknown): Promise<void> {
+    return this.putJson(key, manifest);
+  }
+
+  async getPage(key: string): Promise<PageRecord | null> {
+    try {
+      const result = await this.s3.send(new GetObjectCommand({ Bucket: this.bucket, Key: key }));
+      const text = await result.Body?.transformToString('utf8');
+      return text ? (JSON.parse(text) as PageRecord) : null;
+    } catch (error) {
+      if (error instanceof NoSuchKey || (error as Error)?.name === 'NoSuchKey') return null;
+      throw error;
+    }
+  }
+
+  presignGet(key: string, expiresInSeconds: number): Promise<string> {
+    return getSignedUrl(this.s3, new GetObjectCommand({ Bucket: this.bucket, Key: key }), { expiresIn: expiresInSeconds });
+  }
+}

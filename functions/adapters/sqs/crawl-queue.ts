@@ -1,0 +1,29 @@
+// The crawl queue: one message per URL to render.
+import { SendMessageBatchCommand, type SQSClient } from '@aws-sdk/client-sqs';
+import type { CrawlMessage, CrawlQueue } from '../../core/ports.js';
+
+const SQS_BATCH_LIMIT = 10;
+
+export class SqsCrawlQueue implements CrawlQueue {
+  constructor(
+    private readonly sqs: SQSClient,
+    private readonly queueUrl: string,
+  ) {}
+
+  async send(messages: CrawlMessage[]): Promise<void> {
+    const batches: CrawlMessage[][] = [];
+    for (let i = 0; i < messages.length; i += SQS_BATCH_LIMIT) batches.push(messages.slice(i, i + SQS_BATCH_LIMIT));
+    await Promise.all(batches.map((batch) => this.sendBatch(batch)));
+  }
+
+  private async sendBatch(batch: CrawlMessage[], attempt = 1): Promise<void> {
+    const entries = batch.map((message, index) => ({ Id: String(index), MessageBody: JSON.stringify(message) }));
+    const result = await this.sqs.send(new SendMessageBatchCommand({ QueueUrl: this.queueUrl, Entries: entries }));
+    const failed = (result.Failed ?? []).map((f) => batch[Number(f.Id)]).filter((m): m is CrawlMessage => m !== undefined);
+    if (failed.length === 0) return;
+    // A partly failed batch is retried for the failed entries only; giving up throws, so the
+    // parent's message is redelivered and resends (duplicates are harmless: the claim dedupes).
+    if (attempt >= 3) throw new Error(`SQS refused ${failed.length} message(s): ${result.Failed?.[0]?.Message ?? 'unknown'}`);
+    await this.sendBatch(failed, attempt + 1);
+  }
+}

@@ -1,0 +1,20 @@
+// Cancelling: the job ends now as `cancelled`; workers stop taking its URLs (they check the status),
+// pages already rendering finish but no longer count toward the manifest.
+import { ClientInputError, ErrorCode } from '../core/errors.js';
+import type { JobRequest, ServerMessage } from '../core/messages.js';
+import type { AppDeps } from './deps.js';
+import { completeJob } from './finish-job.js';
+import { jobStatus } from './job-status.js';
+
+export async function cancelJob(request: JobRequest, deps: AppDeps): Promise<ServerMessage> {
+  const job = await deps.jobs.getJob(request.jobId);
+  if (!job) throw new ClientInputError(ErrorCode.jobNotFound, `no job with id "${request.jobId}"`, request.requestId, request.jobId);
+  const won = await deps.jobs.beginFinish(job.jobId, 'cancelled', deps.clock.now(), true);
+  if (!won && job.status !== 'finishing') {
+    throw new ClientInputError(ErrorCode.jobFinished, `job "${job.jobId}" has already ended (${job.status})`, request.requestId, job.jobId);
+  }
+  const finishing = await deps.jobs.getJob(job.jobId);
+  if (finishing) await completeJob(finishing, deps);
+  deps.log.info('job cancelled', { jobId: job.jobId });
+  return jobStatus(request, deps);
+}

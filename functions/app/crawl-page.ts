@@ -1,0 +1,246 @@
+// Crawling one URL of a job, safe under duplicate delivery and a worker dying at any point.
+//
+// Order of effects, and why each crash point is safe:
+//   claim (lease)        → a crash leaves a lease that expires; the redelivered message takes over.
+//   render, store in S3  → a deterministic key: a retry overwrites, or reuses the stored record so
+//                          the set of links (and so of children) stays the one first seen.
+//   admit children       → each admission is a transaction (frontier put + job.admitted), so a
+//                          crash never leaves a URL admitted but uncounted; a retry of the same
+//                          parent recognises its own still-queued children and sends them again.
+//   send children        → duplicates are harmless: the claim dedupes.
+//   settle               → a transaction (frontier state + job.settled): counted exactly once.
+//   finish               → `admitted = settled` checked by one conditional update: one winner.
+// We chose transactions over an idempotency-token design because they make `admitted - settled`
+// exact at every instant, which is what lets a single condition decide the end of the job.
+import { PageFailedError, UrlBusyError } from '../core/errors.js';
+import type { FrontierRecord, JobRecord, PageSummary } from '../core/job.js';
+import { outstanding } from '../core/job.js';
+import { pageObjectKey, sha256Hex, urlKeyOf } from '../core/keys.js';
+import type { CrawlMessage, PageRecord, RenderedPage } from '../core/ports.js';
+import { makeScope } from '../core/scope.js';
+import { normaliseLink } from '../core/url.js';
+import { expiresAt, type WorkerDeps } from './deps.js';
+import { finishIfDone } from './finish-job.js';
+
+export type CrawlOutcome = 'done' | 'failed' | 'duplicate' | 'dropped' | 'lease-lost';
+
+const ADMIT_CONCURRENCY = 16;
+
+export async function crawlPage(message: CrawlMessage, deps: WorkerDeps): Promise<CrawlOutcome> {
+  const urlKey = urlKeyOf(message.url);
+  const job = await deps.jobs.getJob(message.jobId);
+  if (!job) {
+    deps.log.warn('message for an unknown job dropped', { ...message });
+    return 'dropped';
+  }
+  if (job.status !== 'running') {
+    // Cancelled or finished: no new work. Resume a finish that may have been interrupted.
+    await finishIfDone(job.jobId, deps);
+    return 'dropped';
+  }
+
+  const claim = await deps.frontier.claim(job.jobId, urlKey, deps.workerId, deps.limits.leaseMs);
+  switch (claim.kind) {
+    case 'missing':
+      deps.log.warn('message for a URL that was never admitted dropped', { ...message });
+      return 'dropped';
+    case 'settled':
+      // A duplicate delivery, or a redelivery after a crash that followed the settle.
+      await finishIfDone(job.jobId, deps);
+      return 'duplicate';
+    case 'busy':
+      throw new UrlBusyError(`${message.url} is being crawled by ${claim.record.leaseOwner}`);
+    case 'claimed':
+      break;
+  }
+  const record = claim.record;
+  const attempt = record.attempts;
+  deps.faults.hit('after-claim', { url: record.url, attempt });
+
+  if (attempt > deps.limits.maxAttempts) {
+    // Earlier attempts died without recording anything (crashed browser, timeout of the function).
+    return settleFailed(job, record, `gave up after ${attempt - 1} attempts`, deps);
+  }
+
+  let page: PageRecord;
+  try {
+    page = await loadOrRender(job, record, attempt, deps);
+  } catch (error) {
+    if (error instanceof PageFailedError && error.retryable && attempt < deps.limits.maxAttempts) {
+      await deps.frontier.release(job.jobId, urlKey, deps.workerId);
+      throw error;
+    }
+    const reason = error instanceof Error ? error.message : String(error);
+    return settleFailed(job, record, reason, deps);
+  }
+
+  await recordRedirectTarget(job, record, page.page, deps);
+  const children = childrenOf(job, record, page.page, deps);
+  const toSend = await admitChildren(job, record, children, deps);
+  deps.faults.hit('after-admit', { url: record.url, attempt });
+  if (toSend.length > 0) {
+    await deps.queue.send(toSend.map((child) => ({ jobId: job.jobId, url: child.url, depth: child.depth })));
+  }
+  deps.faults.hit('after-enqueue', { url: record.url, attempt });
+
+  const summary: PageSummary = {
+    url: record.url,
+    finalUrl: page.page.finalUrl,
+    depth: record.depth,
+    parent: record.parent,
+    status: page.page.status,
+    title: page.page.title,
+    sha256: page.sha256,
+    links: page.page.links.length,
+    key: pageObjectKey(job.jobId, urlKey),
+  };
+  deps.faults.hit('before-settle', { url: record.url, attempt });
+  if (!(await deps.frontier.settle(job.jobId, urlKey, deps.workerId, { kind: 'done', summary }))) {
+    deps.log.warn('lease lost before settling; the new holder will settle', { url: record.url });
+    return 'lease-lost';
+  }
+  deps.faults.hit('after-settle', { url: record.url, attempt });
+  deps.log.info('page crawled', {
+    jobId: job.jobId,
+    url: record.url,
+    depth: record.depth,
+    status: page.page.status,
+    links: page.page.links.length,
+    admitted: toSend.length,
+    ms: page.page.timings.totalMs,
+  });
+  await afterSettle(job.jobId, deps);
+  return 'done';
+}
+
+async function settleFailed(job: JobRecord, record: FrontierRecord, error: string, deps: WorkerDeps): Promise<CrawlOutcome> {
+  deps.log.warn('page failed', { jobId: job.jobId, url: record.url, attempt: record.attempts, error });
+  const settled = await deps.frontier.settle(job.jobId, record.urlKey, deps.workerId, {
+    kind: 'failed',
+    failure: { url: record.url, error },
+  });
+  if (!settled) return 'lease-lost';
+  await afterSettle(job.jobId, deps);
+  return 'failed';
+}
+
+async function afterSettle(jobId: string, deps: WorkerDeps): Promise<void> {
+  const job = await deps.jobs.getJob(jobId);
+  if (!job) return;
+  if (job.status === 'running' && outstanding(job) === 0) {
+    await finishIfDone(jobId, deps);
+    return;
+  }
+  if (await deps.jobs.claimProgressSlot(jobId, deps.clock.now(), deps.limits.progressIntervalMs)) {
+    await deps.notifier.send(job.connectionId, {
+      type: 'progress',
+      jobId,
+      done: job.done,
+      queued: outstanding(job),
+      failed: job.failed,
+    });
+  }
+}
+
+/** A record stored by an earlier attempt is reused: the page is rendered and recorded once. */
+async function loadOrRender(job: JobRecord, record: FrontierRecord, attempt: number, deps: WorkerDeps): Promise<PageRecord> {
+  const key = pageObjectKey(job.jobId, record.urlKey);
+  const stored = await deps.results.getPage(key);
+  if (stored) {
+    deps.log.info('reusing the page record of an earlier attempt', { url: record.url });
+    return stored;
+  }
+  const rendered = await deps.renderer.render(record.url, {
+    navigationTimeoutMs: deps.limits.navigationTimeoutMs,
+    settleIdleMs: deps.limits.settleIdleMs,
+    settleMaxMs: deps.limits.settleMaxMs,
+  });
+  deps.faults.hit('after-render', { url: record.url, attempt });
+  const page: PageRecord = {
+    jobId: job.jobId,
+    url: record.url,
+    depth: record.depth,
+    parent: record.parent,
+    page: rendered,
+    renderedAt: new Date(deps.clock.now()).toISOString(),
+    sha256: sha256Hex(rendered.html),
+  };
+  await deps.results.putPage(key, page);
+  deps.faults.hit('after-store', { url: record.url, attempt });
+  return page;
+}
+
+interface Child {
+  url: string;
+  depth: number;
+}
+
+function childrenOf(job: JobRecord, record: FrontierRecord, page: RenderedPage, deps: WorkerDeps): Child[] {
+  if (record.depth >= job.depth) return [];
+  if (page.status !== null && page.status >= 400) return [];
+  const inScope = makeScope({ seed: job.url, scope: job.scope, include: job.include, exclude: job.exclude });
+  const finalUrl = normaliseLink(page.finalUrl, page.finalUrl, deps.limits.maxUrlLength);
+  // A redirect that left the scope: the page is recorded, but its links are not ours to follow.
+  if (finalUrl === null || !inScope(finalUrl)) return [];
+  const seen = new Set<string>([record.url, finalUrl]);
+  const children: Child[] = [];
+  for (const href of page.links) {
+    const url = normaliseLink(href, page.finalUrl, deps.limits.maxUrlLength);
+    if (url === null || seen.has(url) || !inScope(url)) continue;
+    seen.add(url);
+    children.push({ url, depth: record.depth + 1 });
+  }
+  return children;
+}
+
+async function admitChildren(job: JobRecord, parent: FrontierRecord, children: Child[], deps: WorkerDeps): Promise<Child[]> {
+  const toSend: Child[] = [];
+  let capped = 0;
+  for (let i = 0; i < children.length; i += ADMIT_CONCURRENCY) {
+    const slice = children.slice(i, i + ADMIT_CONCURRENCY);
+    const outcomes = await Promise.all(
+      slice.map((child) =>
+        deps.frontier.admit(
+          {
+            jobId: job.jobId,
+            urlKey: urlKeyOf(child.url),
+            url: child.url,
+            depth: child.depth,
+            parent: parent.url,
+            discoveredBy: parent.urlKey,
+            state: 'queued',
+            attempts: 0,
+            expiresAt: expiresAt(deps.clock, deps.limits),
+          },
+          job.maxPages,
+        ),
+      ),
+    );
+    outcomes.forEach((outcome, index) => {
+      const child = slice[index];
+      if (!child) return;
+      if (outcome === 'admitted' || outcome === 'exists-mine') toSend.push(child);
+      if (outcome === 'cap-reached') capped++;
+    });
+    if (outcomes.includes('job-closed')) break;
+  }
+  if (capped > 0) deps.log.info('maxPages reached; links not admitted', { jobId: job.jobId, url: parent.url, capped });
+  return toSend;
+}
+
+async function recordRedirectTarget(job: JobRecord, parent: FrontierRecord, page: RenderedPage, deps: WorkerDeps): Promise<void> {
+  const finalUrl = normaliseLink(page.finalUrl, page.finalUrl, deps.limits.maxUrlLength);
+  if (!finalUrl || finalUrl === parent.url) return;
+  await deps.frontier.putAlias({
+    jobId: job.jobId,
+    urlKey: urlKeyOf(finalUrl),
+    url: finalUrl,
+    depth: parent.depth,
+    parent: parent.parent,
+    discoveredBy: parent.urlKey,
+    state: 'alias',
+    aliasOf: parent.url,
+    attempts: 0,
+    expiresAt: expiresAt(deps.clock, deps.limits),
+  });
+}

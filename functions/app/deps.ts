@@ -1,0 +1,37 @@
+// What the use cases are given: ports, limits and a clock. Handlers wire the real adapters in.
+import type { Limits } from '../core/limits.js';
+import type {
+  ClientNotifier,
+  Clock,
+  ConnectionStore,
+  CrawlQueue,
+  FaultInjector,
+  FrontierStore,
+  JobStore,
+  Logger,
+  PageRenderer,
+  ResultStore,
+} from '../core/ports.js';
+
+export interface AppDeps {
+  jobs: JobStore;
+  frontier: FrontierStore;
+  connections: ConnectionStore;
+  queue: CrawlQueue;
+  results: ResultStore;
+  notifier: ClientNotifier;
+  clock: Clock;
+  limits: Limits;
+  log: Logger;
+}
+
+export interface WorkerDeps extends AppDeps {
+  renderer: PageRenderer;
+  faults: FaultInjector;
+  /** identifies this execution environment in leases */
+  workerId: string;
+}
+
+export function expiresAt(clock: Clock, limits: Limits): number {
+  return Math.floor(clock.now() / 1000) + limits.recordTtlDays * 24 * 3600;
+}

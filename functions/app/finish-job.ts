@@ -1,0 +1,60 @@
+// Ending a job: one conditional transition picks the worker that writes the manifest and tells the
+// client. Every step is idempotent, so a redelivered message can resume a finisher that died.
+import { finalStatusOf, isFinal, outstanding, type FinalStatus, type JobRecord } from '../core/job.js';
+import { buildManifest } from '../core/manifest.js';
+import { manifestObjectKey } from '../core/keys.js';
+import type { ServerMessage } from '../core/messages.js';
+import type { AppDeps } from './deps.js';
+
+/** Finishes the job if every admitted URL is settled; resumes a finish that was interrupted. */
+export async function finishIfDone(jobId: string, deps: AppDeps): Promise<void> {
+  let job = await deps.jobs.getJob(jobId);
+  if (!job) return;
+  if (job.status === 'running') {
+    if (outstanding(job) > 0) return;
+    const won = await deps.jobs.beginFinish(jobId, finalStatusOf(job), deps.clock.now(), false);
+    if (!won) return finishIfDoneAfterRace(jobId, deps);
+    job = await deps.jobs.getJob(jobId);
+    if (!job) return;
+  }
+  await completeJob(job, deps);
+}
+
+async function finishIfDoneAfterRace(jobId: string, deps: AppDeps): Promise<void> {
+  // Someone else began finishing; completeJob is safe to run alongside them.
+  const job = await deps.jobs.getJob(jobId);
+  if (job && job.status !== 'running') await completeJob(job, deps);
+}
+
+/** For a job in `finishing` or final: writes the manifest, marks it final, and notifies once. */
+export async function completeJob(job: JobRecord, deps: AppDeps): Promise<void> {
+  const status = job.finalStatus ?? (isFinal(job.status) ? job.status : undefined);
+  if (!status || job.finishedAt === undefined) return;
+  const key = manifestObjectKey(job.jobId);
+  if (job.status === 'finishing') {
+    const records = await deps.frontier.list(job.jobId);
+    await deps.results.putManifest(key, buildManifest(job, records, status, job.finishedAt));
+    await deps.jobs.completeFinish(job.jobId, status, key);
+    deps.log.info('job finished', { jobId: job.jobId, status, pages: job.done, failed: job.failed });
+  }
+  await notifyCompleted(job, status, key, deps);
+}
+
+async function notifyCompleted(job: JobRecord, status: FinalStatus, key: string, deps: AppDeps): Promise<void> {
+  // Claim first, then send: the completion is sent at most once. If the send is lost the results
+  // are still in S3 and `status` returns them.
+  if (!(await deps.jobs.claimNotification(job.jobId, deps.clock.now()))) return;
+  const message: ServerMessage = {
+    type: 'completed',
+    jobId: job.jobId,
+    ...(job.requestId !== undefined ? { requestId: job.requestId } : {}),
+    status,
+    pages: job.done,
+    failed: job.failed,
+    durationMs: Math.max(0, (job.finishedAt ?? deps.clock.now()) - job.startedAt),
+    cached: false,
+    manifestUrl: await deps.results.presignGet(key, deps.limits.manifestUrlTtlSeconds),
+  };
+  const delivered = await deps.notifier.send(job.connectionId, message);
+  if (!delivered) deps.log.info('client gone before completion', { jobId: job.jobId });
+}

@@ -1,0 +1,49 @@
+// Errors grouped by what the caller should do with them. Every error a client can cause maps to
+// an `error` frame with a stable `code`; everything else is an internal failure.
+
+export const ErrorCode = {
+  invalidJson: 'invalid_json',
+  invalidMessage: 'invalid_message',
+  unknownAction: 'unknown_action',
+  invalidRequest: 'invalid_request',
+  invalidUrl: 'invalid_url',
+  frameTooLarge: 'frame_too_large',
+  jobNotFound: 'job_not_found',
+  jobFinished: 'job_finished',
+  internal: 'internal_error',
+} as const;
+export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
+
+/** Root of the product's own errors. */
+export class CrawlerError extends Error {
+  override name = 'CrawlerError';
+}
+
+/** The client sent something we refuse; answer it, keep the connection, write nothing. */
+export class ClientInputError extends CrawlerError {
+  override name = 'ClientInputError';
+  constructor(
+    readonly code: ErrorCode,
+    message: string,
+    readonly requestId?: string,
+    readonly jobId?: string,
+  ) {
+    super(message);
+  }
+}
+
+/** A page could not be rendered; `retryable` says whether another attempt may succeed. */
+export class PageFailedError extends CrawlerError {
+  override name = 'PageFailedError';
+  constructor(
+    message: string,
+    readonly retryable: boolean,
+  ) {
+    super(message);
+  }
+}
+
+/** Another worker holds a live claim on the URL: the message must come back later. */
+export class UrlBusyError extends CrawlerError {
+  override name = 'UrlBusyError';
+}

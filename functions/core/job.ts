@@ -1,0 +1,118 @@
+// Job and frontier state: the shapes stored in DynamoDB and the rules that decide a job's outcome.
+
+export const JobStatus = {
+  running: 'running',
+  /** one worker won the transition and is writing the manifest */
+  finishing: 'finishing',
+  succeeded: 'succeeded',
+  partial: 'partial',
+  cancelled: 'cancelled',
+  failed: 'failed',
+} as const;
+export type JobStatus = (typeof JobStatus)[keyof typeof JobStatus];
+export type FinalStatus = 'succeeded' | 'partial' | 'cancelled' | 'failed';
+
+export const FINAL_STATUSES: readonly FinalStatus[] = ['succeeded', 'partial', 'cancelled', 'failed'];
+
+export function isFinal(status: JobStatus): status is FinalStatus {
+  return (FINAL_STATUSES as readonly string[]).includes(status);
+}
+
+export const UrlState = {
+  queued: 'queued',
+  claimed: 'claimed',
+  done: 'done',
+  failed: 'failed',
+  /** the target of a redirect: recorded so a later link to it is not crawled again */
+  alias: 'alias',
+} as const;
+export type UrlState = (typeof UrlState)[keyof typeof UrlState];
+
+export const Scope = {
+  /** same host as the seed (default) */
+  host: 'host',
+  /** the seed's host and its subdomains */
+  domain: 'domain',
+  /** same host and path starting with the seed's directory */
+  prefix: 'prefix',
+} as const;
+export type Scope = (typeof Scope)[keyof typeof Scope];
+
+export interface JobCounters {
+  /** URLs admitted to the frontier (the seed included); each is settled exactly once */
+  admitted: number;
+  settled: number;
+  done: number;
+  failed: number;
+}
+
+export interface JobRecord extends JobCounters {
+  jobId: string;
+  /** normalised seed URL */
+  url: string;
+  depth: number;
+  maxPages: number;
+  scope: Scope;
+  include: string[];
+  exclude: string[];
+  connectionId: string;
+  requestId?: string;
+  status: JobStatus;
+  /** the final status chosen when finishing began */
+  finalStatus?: FinalStatus;
+  startedAt: number;
+  finishedAt?: number;
+  manifestKey?: string;
+  /** URLs found in scope but not admitted because maxPages was reached */
+  capped?: number;
+  expiresAt: number;
+}
+
+export interface PageSummary {
+  url: string;
+  finalUrl: string;
+  depth: number;
+  parent: string | null;
+  status: number | null;
+  title: string;
+  sha256: string;
+  links: number;
+  key: string;
+}
+
+export interface PageFailure {
+  url: string;
+  error: string;
+}
+
+export interface FrontierRecord {
+  jobId: string;
+  /** hash of the normalised URL: bounded key size whatever the URL length */
+  urlKey: string;
+  url: string;
+  depth: number;
+  /** normalised URL of the page that first linked here; null for the seed */
+  parent: string | null;
+  /** urlKey of that parent: lets a retried parent recognise the children it admitted */
+  discoveredBy: string | null;
+  state: UrlState;
+  leaseOwner?: string;
+  leaseUntil?: number;
+  attempts: number;
+  summary?: PageSummary;
+  failure?: PageFailure;
+  /** for aliases: the URL whose redirect ended here */
+  aliasOf?: string;
+  expiresAt: number;
+}
+
+export function outstanding(c: JobCounters): number {
+  return c.admitted - c.settled;
+}
+
+/** The outcome of a job that ran to the end (cancel decides its own). */
+export function finalStatusOf(c: JobCounters): FinalStatus {
+  if (c.done === 0) return 'failed';
+  if (c.failed > 0) return 'partial';
+  return 'succeeded';
+}

@@ -1,0 +1,19 @@
+// Where things live: frontier keys and S3 object keys.
+import { createHash } from 'node:crypto';
+
+export function sha256Hex(data: string): string {
+  return createHash('sha256').update(data).digest('hex');
+}
+
+/** Frontier sort key: a hash keeps the key bounded (DynamoDB sort keys stop at 1 KB). */
+export function urlKeyOf(normalisedUrl: string): string {
+  return sha256Hex(normalisedUrl);
+}
+
+export function pageObjectKey(jobId: string, urlKey: string): string {
+  return `jobs/${jobId}/pages/${urlKey}.json`;
+}
+
+export function manifestObjectKey(jobId: string): string {
+  return `jobs/${jobId}/manifest.json`;
+}

@@ -1,0 +1,161 @@
+// The wire protocol: what clients may send (validated here, nowhere else) and what we answer.
+import { z } from 'zod';
+import { ClientInputError, ErrorCode } from './errors.js';
+import type { FinalStatus, JobStatus, Scope } from './job.js';
+import { DEFAULT_DEPTH, type Limits } from './limits.js';
+import { normaliseUrl } from './url.js';
+
+const requestId = z.string().min(1).max(128);
+const jobId = z.string().min(1).max(64);
+const globList = z.array(z.string().min(1).max(256)).max(20);
+
+export function clientMessageSchemas(limits: Limits) {
+  const crawl = z.strictObject({
+    action: z.literal('crawl'),
+    url: z.string({ error: 'url is required and must be a string' }).min(1).max(limits.maxUrlLength),
+    depth: z.number().int().min(0).max(limits.maxDepth).optional(),
+    maxPages: z.number().int().min(1).max(limits.maxPages).optional(),
+    requestId: requestId.optional(),
+    scope: z.enum(['host', 'domain', 'prefix']).optional(),
+    include: globList.optional(),
+    exclude: globList.optional(),
+  });
+  const status = z.strictObject({ action: z.literal('status'), jobId, requestId: requestId.optional() });
+  const cancel = z.strictObject({ action: z.literal('cancel'), jobId, requestId: requestId.optional() });
+  return { crawl, status, cancel };
+}
+
+export interface CrawlRequest {
+  url: string;
+  depth: number;
+  maxPages: number;
+  scope: Scope;
+  include: string[];
+  exclude: string[];
+  requestId?: string;
+}
+
+export interface JobRequest {
+  jobId: string;
+  requestId?: string;
+}
+
+export type ServerMessage =
+  | { type: 'accepted'; jobId: string; requestId?: string; cached: boolean }
+  | { type: 'progress'; jobId: string; done: number; queued: number; failed: number }
+  | {
+      type: 'completed';
+      jobId: string;
+      requestId?: string;
+      status: FinalStatus;
+      pages: number;
+      failed: number;
+      durationMs: number;
+      cached: boolean;
+      manifestUrl: string;
+    }
+  | {
+      type: 'status';
+      jobId: string;
+      requestId?: string;
+      status: JobStatus;
+      done: number;
+      queued: number;
+      failed: number;
+      manifestUrl?: string;
+    }
+  | { type: 'error'; code: string; message: string; requestId?: string; jobId?: string };
+
+function describeIssues(error: z.ZodError): string {
+  return error.issues
+    .map((issue) => {
+      if (issue.code === 'unrecognized_keys') return `unknown field(s): ${issue.keys.join(', ')}`;
+      const where = issue.path.length > 0 ? issue.path.join('.') : 'message';
+      return `${where}: ${issue.message}`;
+    })
+    .join('; ');
+}
+
+/** Frames are measured in bytes, as API Gateway counts them. */
+export function checkFrameSize(body: string | undefined | null, limits: Limits): void {
+  const size = Buffer.byteLength(body ?? '', 'utf8');
+  if (size > limits.maxFrameBytes) {
+    throw new ClientInputError(ErrorCode.frameTooLarge, `frame is ${size} bytes; the limit is ${limits.maxFrameBytes}`);
+  }
+}
+
+/** Parses a frame into a JSON object, echoing the client's requestId in any error when we can read it. */
+export function parseFrame(body: string | undefined | null, limits: Limits): Record<string, unknown> {
+  checkFrameSize(body, limits);
+  let value: unknown;
+  try {
+    value = JSON.parse(body ?? '');
+  } catch {
+    throw new ClientInputError(ErrorCode.invalidJson, 'frame is not valid JSON');
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    throw new ClientInputError(ErrorCode.invalidMessage, 'message must be a JSON object with an "action" field');
+  }
+  return value as Record<string, unknown>;
+}
+
+/** The requestId to echo on an error, only if it is itself valid. */
+export function echoableRequestId(message: Record<string, unknown>): string | undefined {
+  const parsed = requestId.safeParse(message.requestId);
+  return parsed.success ? parsed.data : undefined;
+}
+
+export const KNOWN_ACTIONS = ['crawl', 'status', 'cancel'] as const;
+
+/** For the $default route: explains why the message matched no route. */
+export function explainUnroutable(body: string | undefined | null, limits: Limits): ClientInputError {
+  let message: Record<string, unknown>;
+  try {
+    message = parseFrame(body, limits);
+  } catch (error) {
+    if (error instanceof ClientInputError) return error;
+    throw error;
+  }
+  const rid = echoableRequestId(message);
+  if (message.action === undefined) {
+    return new ClientInputError(ErrorCode.invalidMessage, 'message has no "action" field; expected one of: crawl, status, cancel', rid);
+  }
+  const shown = typeof message.action === 'string' ? `"${message.action.slice(0, 64)}"` : `of type ${typeof message.action}`;
+  return new ClientInputError(ErrorCode.unknownAction, `unknown action ${shown}; expected one of: ${KNOWN_ACTIONS.join(', ')}`, rid);
+}
+
+export function parseCrawlRequest(body: string | undefined | null, limits: Limits): CrawlRequest {
+  const message = parseFrame(body, limits);
+  const rid = echoableRequestId(message);
+  const parsed = clientMessageSchemas(limits).crawl.safeParse(message);
+  if (!parsed.success) throw new ClientInputError(ErrorCode.invalidRequest, describeIssues(parsed.error), rid);
+  const seed = normaliseUrl(parsed.data.url, undefined, limits.maxUrlLength);
+  if (!seed.ok) throw new ClientInputError(ErrorCode.invalidUrl, `url: ${seed.reason}`, rid);
+  return {
+    url: seed.url,
+    depth: parsed.data.depth ?? DEFAULT_DEPTH,
+    maxPages: parsed.data.maxPages ?? limits.defaultMaxPages,
+    scope: parsed.data.scope ?? 'host',
+    include: parsed.data.include ?? [],
+    exclude: parsed.data.exclude ?? [],
+    requestId: parsed.data.requestId,
+  };
+}
+
+export function parseJobRequest(body: string | undefined | null, action: 'status' | 'cancel', limits: Limits): JobRequest {
+  const message = parseFrame(body, limits);
+  const rid = echoableRequestId(message);
+  const parsed = clientMessageSchemas(limits)[action].safeParse(message);
+  if (!parsed.success) throw new ClientInputError(ErrorCode.invalidRequest, describeIssues(parsed.error), rid);
+  return { jobId: parsed.data.jobId, requestId: parsed.data.requestId };
+}
+
+export function errorMessage(error: ClientInputError): ServerMessage {
+  return {
+    type: 'error',
+    code: error.code,
+    message: error.message,
+    ...(error.requestId !== undefined ? { requestId: error.requestId } : {}),
+    ...(error.jobId !== undefined ? { jobId: error.jobId } : {}),
+  };
+}

@@ -1,0 +1,154 @@
+// Interfaces the use cases need from the outside world. Adapters implement them; tests may too.
+// Nothing here imports an SDK, so core and app code stay runnable and testable without AWS.
+
+import type { JobRecord, FrontierRecord, PageSummary, PageFailure, FinalStatus } from './job.js';
+import type { ServerMessage } from './messages.js';
+
+export interface Clock {
+  now(): number;
+}
+
+export const systemClock: Clock = { now: () => Date.now() };
+
+/** What the browser saw when it loaded a URL. */
+export interface RenderedPage {
+  requestedUrl: string;
+  /** page.url() after redirects and client-side navigations settled */
+  finalUrl: string;
+  /** HTTP status of the main document response; null if no response was seen */
+  status: number | null;
+  contentType: string | null;
+  title: string;
+  /** serialised DOM after settling (empty for non-HTML documents) */
+  html: string;
+  /** absolute hrefs as the browser resolved them (document base URL applied), not yet normalised */
+  links: string[];
+  /** URLs of the redirect hops before finalUrl, in order */
+  redirectChain: string[];
+  timings: { navigationMs: number; settleMs: number; extractMs: number; totalMs: number };
+}
+
+export interface RenderOptions {
+  navigationTimeoutMs: number;
+  /** network considered settled after this long without requests */
+  settleIdleMs: number;
+  /** upper bound on the settle wait after the load event */
+  settleMaxMs: number;
+}
+
+export interface PageRenderer {
+  /** throws RenderError for navigation failures (timeout, DNS, refused, crash) */
+  render(url: string, options: RenderOptions): Promise<RenderedPage>;
+  close(): Promise<void>;
+}
+
+/** The full per-page object stored in S3. */
+export interface PageRecord {
+  jobId: string;
+  url: string;
+  depth: number;
+  parent: string | null;
+  page: RenderedPage;
+  renderedAt: string;
+  sha256: string;
+}
+
+export interface ResultStore {
+  putPage(key: string, record: PageRecord): Promise<void>;
+  getPage(key: string): Promise<PageRecord | null>;
+  putManifest(key: string, manifest: unknown): Promise<void>;
+  /** an HTTP(S) URL a client can GET without credentials */
+  presignGet(key: string, expiresInSeconds: number): Promise<string>;
+}
+
+export interface CrawlMessage {
+  jobId: string;
+  url: string;
+  depth: number;
+}
+
+export interface CrawlQueue {
+  send(messages: CrawlMessage[]): Promise<void>;
+}
+
+export interface ClientNotifier {
+  /** false when the connection is gone (GoneException); other failures throw */
+  send(connectionId: string, message: ServerMessage): Promise<boolean>;
+}
+
+export type ClaimOutcome =
+  | { kind: 'claimed'; record: FrontierRecord }
+  /** someone else holds a live lease: try again later */
+  | { kind: 'busy'; record: FrontierRecord }
+  /** already settled (done or failed) */
+  | { kind: 'settled'; record: FrontierRecord }
+  | { kind: 'missing' };
+
+export type AdmitOutcome = 'admitted' | 'exists-mine' | 'exists-other' | 'cap-reached' | 'job-closed';
+
+export interface FrontierStore {
+  /** The seed is admitted together with the job (jobs.createJob). */
+  claim(jobId: string, urlKey: string, owner: string, leaseMs: number): Promise<ClaimOutcome>;
+  /**
+   * Conditional put of a child plus the job's `admitted` counter, atomically. Only 'admitted' and
+   * 'exists-mine' (admitted by an earlier attempt of this same parent and still queued) mean the
+   * caller must make sure the child is on the queue.
+   */
+  admit(child: FrontierRecord, maxPages: number): Promise<AdmitOutcome>;
+  /** Records a redirect target so later links to it are not crawled again; false if it exists. */
+  putAlias(record: FrontierRecord): Promise<boolean>;
+  get(jobId: string, urlKey: string): Promise<FrontierRecord | null>;
+  /** Marks the URL done/failed and bumps the job counters in one transaction; false if we lost the lease. */
+  settle(
+    jobId: string,
+    urlKey: string,
+    owner: string,
+    outcome: { kind: 'done'; summary: PageSummary } | { kind: 'failed'; failure: PageFailure },
+  ): Promise<boolean>;
+  /** Releases a claim without settling, so a retry can take it at once. */
+  release(jobId: string, urlKey: string, owner: string): Promise<void>;
+  list(jobId: string): Promise<FrontierRecord[]>;
+}
+
+export interface JobStore {
+  createJob(job: JobRecord, seed: FrontierRecord): Promise<void>;
+  getJob(jobId: string): Promise<JobRecord | null>;
+  /** running → finishing, only when every admitted URL is settled (or forced by cancel). */
+  beginFinish(jobId: string, status: FinalStatus, finishedAt: number, force: boolean): Promise<boolean>;
+  /** finishing → final, records the manifest key; idempotent */
+  completeFinish(jobId: string, status: FinalStatus, manifestKey: string): Promise<void>;
+  /** claims the right to send `completed`; true once per job */
+  claimNotification(jobId: string, now: number): Promise<boolean>;
+  /** true at most once per interval, for throttled progress */
+  claimProgressSlot(jobId: string, now: number, intervalMs: number): Promise<boolean>;
+}
+
+/** Local fault injection: crashes the worker at a named point. A no-op on AWS. */
+export interface FaultInjector {
+  hit(point: FaultPoint, context: { url: string; attempt: number }): void;
+}
+
+export const FAULT_POINTS = [
+  'after-claim',
+  'after-render',
+  'after-store',
+  'after-admit',
+  'after-enqueue',
+  'before-settle',
+  'after-settle',
+] as const;
+export type FaultPoint = (typeof FAULT_POINTS)[number];
+
+export const noFaults: FaultInjector = { hit: () => {} };
+
+export interface Logger {
+  debug(message: string, ...extra: Record<string, unknown>[]): void;
+  info(message: string, ...extra: Record<string, unknown>[]): void;
+  warn(message: string, ...extra: Record<string, unknown>[]): void;
+  error(message: string, ...extra: Record<string, unknown>[]): void;
+}
+
+export interface ConnectionStore {
+  open(connectionId: string, connectedAt: number): Promise<void>;
+  close(connectionId: string): Promise<void>;
+}

@@ -1,0 +1,6 @@
+// Route `cancel`: ends a running job as cancelled.
+import { cancelJob } from '../app/cancel-job.js';
+import { parseJobRequest } from '../core/messages.js';
+import { websocketRoute } from './websocket-route.js';
+
+export const handler = websocketRoute(async (event, deps) => cancelJob(parseJobRequest(event.body, 'cancel', deps.limits), deps));

@@ -1,0 +1,40 @@
+// Wires configuration to adapters once per execution environment; warm invocations reuse it.
+import { randomUUID } from 'node:crypto';
+import { hostname } from 'node:os';
+import { Logger } from '@aws-lambda-powertools/logger';
+import { ApiGatewayNotifier } from '../adapters/apigw/client-notifier.js';
+import { createAwsClients } from '../adapters/aws-clients.js';
+import { readConfig, type Config } from '../adapters/config.js';
+import { DynamoConnectionStore } from '../adapters/dynamodb/connection-store.js';
+import { DynamoFrontierStore } from '../adapters/dynamodb/frontier-store.js';
+import { DynamoJobStore } from '../adapters/dynamodb/job-store.js';
+import { S3ResultStore } from '../adapters/s3/result-store.js';
+import { SqsCrawlQueue } from '../adapters/sqs/crawl-queue.js';
+import type { AppDeps } from '../app/deps.js';
+import { systemClock } from '../core/ports.js';
+
+export const logger = new Logger({ serviceName: process.env.POWERTOOLS_SERVICE_NAME ?? 'crawler' });
+
+let cached: { config: Config; deps: AppDeps } | undefined;
+
+export function appRuntime(): { config: Config; deps: AppDeps } {
+  if (cached) return cached;
+  const config = readConfig();
+  const clients = createAwsClients(config);
+  const deps: AppDeps = {
+    jobs: new DynamoJobStore(clients.dynamo, config.tables),
+    frontier: new DynamoFrontierStore(clients.dynamo, config.tables, systemClock),
+    connections: new DynamoConnectionStore(clients.dynamo, config.tables.connections),
+    queue: new SqsCrawlQueue(clients.sqs, config.queueUrl),
+    results: new S3ResultStore(clients.s3, config.bucket),
+    notifier: new ApiGatewayNotifier(clients.connections),
+    clock: systemClock,
+    limits: config.limits,
+    log: logger,
+  };
+  cached = { config, deps };
+  return cached;
+}
+
+/** Identifies this execution environment in leases and logs. */
+export const environmentId = `${hostname()}-${process.pid}-${randomUUID().slice(0, 8)}`;

@@ -1,0 +1,6 @@
+// Route `status`: a job's counters, and its manifest URL once finished.
+import { jobStatus } from '../app/job-status.js';
+import { parseJobRequest } from '../core/messages.js';
+import { websocketRoute } from './websocket-route.js';
+
+export const handler = websocketRoute(async (event, deps) => jobStatus(parseJobRequest(event.body, 'status', deps.limits), deps));

@@ -1,0 +1,60 @@
+// The crawl worker: SQS batches in, one browser tab per message, partial batch failures out.
+import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
+import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
+import { z } from 'zod';
+import { PuppeteerRenderer } from '../adapters/browser/renderer.js';
+import { faultInjector } from '../adapters/faults.js';
+import { crawlPage } from '../app/crawl-page.js';
+import type { WorkerDeps } from '../app/deps.js';
+import { UrlBusyError } from '../core/errors.js';
+import { appRuntime, environmentId, logger } from './runtime.js';
+
+const CrawlMessageSchema = z.object({
+  jobId: z.string().min(1),
+  url: z.string().url(),
+  depth: z.number().int().min(0),
+});
+
+let workerDeps: WorkerDeps | undefined;
+
+function getWorkerDeps(): WorkerDeps {
+  if (workerDeps) return workerDeps;
+  const { config, deps } = appRuntime();
+  workerDeps = {
+    ...deps,
+    // One browser per execution environment, kept warm across invocations.
+    renderer: new PuppeteerRenderer({ chromePath: config.chromePath, log: logger }),
+    faults: faultInjector(config.faults, logger),
+    workerId: environmentId,
+  };
+  return workerDeps;
+}
+
+const processor = new BatchProcessor(EventType.SQS);
+
+async function handleRecord(record: SQSRecord): Promise<void> {
+  const deps = getWorkerDeps();
+  let body: unknown;
+  try {
+    body = JSON.parse(record.body);
+  } catch {
+    body = undefined;
+  }
+  const message = CrawlMessageSchema.safeParse(body);
+  if (!message.success) {
+    // Retrying cannot fix a malformed message; dropping it is the only way it stops coming back.
+    logger.error('malformed crawl message dropped', { messageId: record.messageId, body: record.body.slice(0, 500) });
+    return;
+  }
+  try {
+    const outcome = await crawlPage(message.data, deps);
+    logger.debug('message handled', { messageId: record.messageId, outcome });
+  } catch (error) {
+    if (error instanceof UrlBusyError) logger.info('URL busy; message will come back', { url: message.data.url });
+    else logger.warn('message failed; it will be retried', { url: message.data.url, error: error instanceof Error ? error.message : String(error) });
+    throw error;
+  }
+}
+
+export const handler = async (event: SQSEvent, context: Context): Promise<SQSBatchResponse> =>
+  processPartialResponse(event, handleRecord, processor, { context, throwOnFullBatchFailure: false });
