@@ -21,7 +21,8 @@ export function normaliseUrl(href: string, base?: string, maxLength = 2048): Nor
   }
   if (parsed.hostname === '') return { ok: false, reason: 'URL has no host' };
   parsed.hash = '';
-  if (parsed.search === '?') parsed.search = '';
+  // `a?` and `a` are one document; setting an empty search drops the bare '?'.
+  if (parsed.search === '') parsed.search = '';
   const url = parsed.href;
   if (url.length > maxLength) return { ok: false, reason: `URL longer than ${maxLength} characters` };
   return { ok: true, url };

@@ -1,0 +1,46 @@
+import { describe, expect, it } from 'vitest';
+import { finalStatusOf, outstanding, type FrontierRecord, type JobRecord } from '../../functions/core/job.js';
+import { buildManifest } from '../../functions/core/manifest.js';
+import { parseFaults } from '../../functions/adapters/faults.js';
+
+describe('final status', () => {
+  it.each([
+    [{ admitted: 3, settled: 3, done: 3, failed: 0 }, 'succeeded'],
+    [{ admitted: 3, settled: 3, done: 2, failed: 1 }, 'partial'],
+    [{ admitted: 1, settled: 1, done: 0, failed: 1 }, 'failed'],
+  ] as const)('%o → %s', (counters, status) => {
+    expect(finalStatusOf(counters)).toBe(status);
+    expect(outstanding(counters)).toBe(0);
+  });
+});
+
+describe('manifest', () => {
+  const job = { jobId: 'j', url: 'http://s/', depth: 1, startedAt: 0, capped: 0 } as JobRecord;
+  const base = { jobId: 'j', attempts: 1, expiresAt: 0, discoveredBy: null } as const;
+  const summary = (url: string, depth: number) => ({ url, finalUrl: url, depth, parent: null, status: 200, title: '', sha256: 'h', links: 0, key: 'k' });
+  const records: FrontierRecord[] = [
+    { ...base, urlKey: 'b', url: 'http://s/b', depth: 1, parent: 'http://s/', state: 'done', summary: summary('http://s/b', 1) },
+    { ...base, urlKey: 'a', url: 'http://s/', depth: 0, parent: null, state: 'done', summary: summary('http://s/', 0) },
+    { ...base, urlKey: 'c', url: 'http://s/c', depth: 1, parent: 'http://s/', state: 'failed', failure: { url: 'http://s/c', error: 'boom' } },
+    { ...base, urlKey: 'd', url: 'http://s/d', depth: 1, parent: 'http://s/', state: 'alias', aliasOf: 'http://s/b' },
+  ];
+  it('lists pages by depth, errors, and levels; skips aliases', () => {
+    const manifest = buildManifest(job, records, 'partial', 1000);
+    expect(manifest.pages.map((p) => p.url)).toEqual(['http://s/', 'http://s/b']);
+    expect(manifest.errors).toEqual([{ url: 'http://s/c', error: 'boom' }]);
+    expect(manifest.levels).toEqual([['http://s/'], ['http://s/b', 'http://s/c']]);
+    expect(manifest.finishedAt).toBe('1970-01-01T00:00:01.000Z');
+  });
+});
+
+describe('fault specs', () => {
+  it('parses points, URL filters and attempts', () => {
+    expect(parseFaults('after-claim@/a.html, before-settle#2')).toEqual([
+      { point: 'after-claim', urlContains: '/a.html', attempt: 1 },
+      { point: 'before-settle', urlContains: '', attempt: 2 },
+    ]);
+  });
+  it('refuses unknown points', () => {
+    expect(() => parseFaults('during-lunch')).toThrow(/bad CRAWLER_FAULTS entry/);
+  });
+});

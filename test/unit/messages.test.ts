@@ -1,0 +1,96 @@
+import { describe, expect, it } from 'vitest';
+import { ClientInputError } from '../../functions/core/errors.js';
+import { DEFAULT_LIMITS } from '../../functions/core/limits.js';
+import { explainUnroutable, parseCrawlRequest, parseJobRequest } from '../../functions/core/messages.js';
+
+const limits = DEFAULT_LIMITS;
+
+function failure(run: () => unknown): { code: string; message: string; requestId?: string } {
+  try {
+    run();
+  } catch (error) {
+    if (error instanceof ClientInputError) return { code: error.code, message: error.message, requestId: error.requestId };
+    throw error;
+  }
+  throw new Error('expected a ClientInputError');
+}
+
+describe('crawl request', () => {
+  it('applies defaults and normalises the seed', () => {
+    expect(parseCrawlRequest('{"action":"crawl","url":"HTTPS://Example.com/#top"}', limits)).toEqual({
+      url: 'https://example.com/',
+      depth: 1,
+      maxPages: limits.defaultMaxPages,
+      scope: 'host',
+      include: [],
+      exclude: [],
+      requestId: undefined,
+    });
+  });
+
+  it('keeps every option it accepts', () => {
+    const body = JSON.stringify({
+      action: 'crawl', url: 'http://127.0.0.1:9/', depth: 3, maxPages: 50, requestId: 'r1', scope: 'prefix', include: ['*a*'], exclude: ['*.pdf'],
+    });
+    expect(parseCrawlRequest(body, limits)).toEqual({
+      url: 'http://127.0.0.1:9/', depth: 3, maxPages: 50, requestId: 'r1', scope: 'prefix', include: ['*a*'], exclude: ['*.pdf'],
+    });
+  });
+
+  it.each([
+    ['{"action":"crawl"}', 'invalid_request', /url/],
+    ['{"action":"crawl","url":42}', 'invalid_request', /url/],
+    ['{"action":"crawl","url":"ftp://x.org/"}', 'invalid_url', /unsupported scheme "ftp"/],
+    ['{"action":"crawl","url":"example.com"}', 'invalid_url', /not a valid URL/],
+    ['{"action":"crawl","url":"https://x.org/","depth":-1}', 'invalid_request', /depth/],
+    ['{"action":"crawl","url":"https://x.org/","depth":99}', 'invalid_request', /depth/],
+    ['{"action":"crawl","url":"https://x.org/","depth":1.5}', 'invalid_request', /depth/],
+    ['{"action":"crawl","url":"https://x.org/","depth":"2"}', 'invalid_request', /depth/],
+    ['{"action":"crawl","url":"https://x.org/","maxPages":0}', 'invalid_request', /maxPages/],
+    ['{"action":"crawl","url":"https://x.org/","maxPages":1000000}', 'invalid_request', /maxPages/],
+    ['{"action":"crawl","url":"https://x.org/","scope":"world"}', 'invalid_request', /scope/],
+    ['{"action":"crawl","url":"https://x.org/","maxpages":5}', 'invalid_request', /unknown field\(s\): maxpages/],
+    ['{"action":"crawl","url":"https://x.org/","requestId":""}', 'invalid_request', /requestId/],
+    ['not json', 'invalid_json', /not valid JSON/],
+    ['[1,2]', 'invalid_message', /JSON object/],
+    ['null', 'invalid_message', /JSON object/],
+  ])('%s → %s', (body, code, message) => {
+    const error = failure(() => parseCrawlRequest(body, limits));
+    expect(error.code).toBe(code);
+    expect(error.message).toMatch(message);
+  });
+
+  it('echoes a valid requestId on errors', () => {
+    expect(failure(() => parseCrawlRequest('{"action":"crawl","url":"x","requestId":"abc"}', limits)).requestId).toBe('abc');
+  });
+
+  it('refuses oversized frames before parsing', () => {
+    const body = JSON.stringify({ action: 'crawl', url: `https://x.org/${'a'.repeat(limits.maxFrameBytes)}` });
+    expect(failure(() => parseCrawlRequest(body, limits)).code).toBe('frame_too_large');
+  });
+});
+
+describe('status and cancel requests', () => {
+  it.each(['status', 'cancel'] as const)('%s takes a jobId', (action) => {
+    expect(parseJobRequest(JSON.stringify({ action, jobId: 'j1', requestId: 'r' }), action, limits)).toEqual({ jobId: 'j1', requestId: 'r' });
+  });
+  it.each(['status', 'cancel'] as const)('%s without jobId is refused', (action) => {
+    const error = failure(() => parseJobRequest(JSON.stringify({ action }), action, limits));
+    expect(error.code).toBe('invalid_request');
+    expect(error.message).toMatch(/jobId/);
+  });
+});
+
+describe('unroutable messages', () => {
+  it.each([
+    ['{"action":"explode"}', 'unknown_action', /unknown action "explode"/],
+    ['{"action":5}', 'unknown_action', /of type number/],
+    ['{"url":"https://x.org/"}', 'invalid_message', /no "action"/],
+    ['{oops', 'invalid_json', /not valid JSON/],
+    ['"just a string"', 'invalid_message', /JSON object/],
+  ])('%s → %s', (body, code, message) => {
+    const error = explainUnroutable(body, limits);
+    expect(error.code).toBe(code);
+    expect(error.message).toMatch(message);
+  });
+});
