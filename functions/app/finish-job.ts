@@ -35,6 +35,9 @@ export async function completeJob(job: JobRecord, deps: AppDeps): Promise<void> 
     const records = await deps.frontier.list(job.jobId);
     await deps.results.putManifest(key, buildManifest(job, records, status, job.finishedAt));
     await deps.jobs.completeFinish(job.jobId, status, key);
+    if (status === 'succeeded') {
+      await deps.jobs.putCacheEntry({ cacheKey: job.cacheKey, jobId: job.jobId, finishedAt: job.finishedAt, expiresAt: job.expiresAt });
+    }
     deps.log.info('job finished', { jobId: job.jobId, status, pages: job.done, failed: job.failed });
   }
   await notifyCompleted(job, status, key, deps);
@@ -44,17 +47,27 @@ async function notifyCompleted(job: JobRecord, status: FinalStatus, key: string,
   // Claim first, then send: the completion is sent at most once. If the send is lost the results
   // are still in S3 and `status` returns them.
   if (!(await deps.jobs.claimNotification(job.jobId, deps.clock.now()))) return;
-  const message: ServerMessage = {
+  const manifestUrl = await deps.results.presignGet(key, deps.limits.manifestUrlTtlSeconds);
+  const message = completedMessage(job, status, manifestUrl, { cached: false, requestId: job.requestId });
+  const delivered = await deps.notifier.send(job.connectionId, message);
+  if (!delivered) deps.log.info('client gone before completion', { jobId: job.jobId });
+}
+
+export function completedMessage(
+  job: JobRecord,
+  status: FinalStatus,
+  manifestUrl: string,
+  answer: { cached: boolean; requestId?: string },
+): ServerMessage {
+  return {
     type: 'completed',
     jobId: job.jobId,
-    ...(job.requestId !== undefined ? { requestId: job.requestId } : {}),
+    ...(answer.requestId !== undefined ? { requestId: answer.requestId } : {}),
     status,
     pages: job.done,
     failed: job.failed,
-    durationMs: Math.max(0, (job.finishedAt ?? deps.clock.now()) - job.startedAt),
-    cached: false,
-    manifestUrl: await deps.results.presignGet(key, deps.limits.manifestUrlTtlSeconds),
+    durationMs: Math.max(0, (job.finishedAt ?? job.startedAt) - job.startedAt),
+    cached: answer.cached,
+    manifestUrl,
   };
-  const delivered = await deps.notifier.send(job.connectionId, message);
-  if (!delivered) deps.log.info('client gone before completion', { jobId: job.jobId });
 }

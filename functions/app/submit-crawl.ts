@@ -1,12 +1,15 @@
 // Accepting a crawl: validate, create the job with its seed, answer at once, enqueue the seed.
 import { ClientInputError, ErrorCode } from '../core/errors.js';
-import type { FrontierRecord, JobRecord } from '../core/job.js';
-import { urlKeyOf } from '../core/keys.js';
+import { isFinal, type FinalStatus, type FrontierRecord, type JobRecord } from '../core/job.js';
+import { cacheKeyOf, urlKeyOf } from '../core/keys.js';
 import type { CrawlRequest } from '../core/messages.js';
 import { expiresAt, type AppDeps } from './deps.js';
+import { completedMessage } from './finish-job.js';
 
-export async function submitCrawl(request: CrawlRequest, connectionId: string, jobId: string, deps: AppDeps): Promise<JobRecord> {
+export async function submitCrawl(request: CrawlRequest, connectionId: string, jobId: string, deps: AppDeps): Promise<void> {
   const now = deps.clock.now();
+  const cacheKey = cacheKeyOf(request);
+  if (request.maxAgeSeconds > 0 && (await answerFromCache(request, cacheKey, connectionId, deps))) return;
   const job: JobRecord = {
     jobId,
     url: request.url,
@@ -18,6 +21,7 @@ export async function submitCrawl(request: CrawlRequest, connectionId: string, j
     connectionId,
     ...(request.requestId !== undefined ? { requestId: request.requestId } : {}),
     status: 'running',
+    cacheKey,
     startedAt: now,
     admitted: 1,
     settled: 0,
@@ -53,5 +57,18 @@ export async function submitCrawl(request: CrawlRequest, connectionId: string, j
     throw new ClientInputError(ErrorCode.internal, 'the crawl could not be queued; please retry', request.requestId, jobId);
   }
   deps.log.info('crawl accepted', { jobId, url: request.url, depth: request.depth, maxPages: request.maxPages, connectionId });
-  return job;
+}
+
+/** Answers from an equal crawl that succeeded recently enough; false when there is none. */
+async function answerFromCache(request: CrawlRequest, cacheKey: string, connectionId: string, deps: AppDeps): Promise<boolean> {
+  const entry = await deps.jobs.getCacheEntry(cacheKey);
+  if (!entry || deps.clock.now() - entry.finishedAt > request.maxAgeSeconds * 1000) return false;
+  const job = await deps.jobs.getJob(entry.jobId);
+  if (!job || !isFinal(job.status) || !job.manifestKey) return false;
+  const requestId = request.requestId;
+  await deps.notifier.send(connectionId, { type: 'accepted', jobId: job.jobId, ...(requestId !== undefined ? { requestId } : {}), cached: true });
+  const manifestUrl = await deps.results.presignGet(job.manifestKey, deps.limits.manifestUrlTtlSeconds);
+  await deps.notifier.send(connectionId, completedMessage(job, job.status as FinalStatus, manifestUrl, { cached: true, requestId }));
+  deps.log.info('answered from the result cache', { jobId: job.jobId, url: request.url });
+  return true;
 }

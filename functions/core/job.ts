@@ -63,6 +63,8 @@ export interface JobRecord extends JobCounters {
   startedAt: number;
   finishedAt?: number;
   manifestKey?: string;
+  /** identifies equal requests for the result cache */
+  cacheKey: string;
   /** URLs found in scope but not admitted because maxPages was reached */
   capped?: number;
   expiresAt: number;

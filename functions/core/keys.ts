@@ -17,3 +17,9 @@ export function pageObjectKey(jobId: string, urlKey: string): string {
 export function manifestObjectKey(jobId: string): string {
   return `jobs/${jobId}/manifest.json`;
 }
+
+/** Equal requests share a key: the normalised seed and every option that changes the result. */
+export function cacheKeyOf(request: { url: string; depth: number; maxPages: number; scope: string; include: string[]; exclude: string[] }): string {
+  const { url, depth, maxPages, scope, include, exclude } = request;
+  return sha256Hex(JSON.stringify([url, depth, maxPages, scope, include, exclude]));
+}

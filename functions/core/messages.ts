@@ -19,6 +19,8 @@ export function clientMessageSchemas(limits: Limits) {
     scope: z.enum(['host', 'domain', 'prefix']).optional(),
     include: globList.optional(),
     exclude: globList.optional(),
+    /** reuse the result of an equal crawl that finished at most this many seconds ago (0: never) */
+    maxAge: z.number().int().min(0).max(30 * 24 * 3600).optional(),
   });
   const status = z.strictObject({ action: z.literal('status'), jobId, requestId: requestId.optional() });
   const cancel = z.strictObject({ action: z.literal('cancel'), jobId, requestId: requestId.optional() });
@@ -32,6 +34,7 @@ export interface CrawlRequest {
   scope: Scope;
   include: string[];
   exclude: string[];
+  maxAgeSeconds: number;
   requestId?: string;
 }
 
@@ -138,6 +141,7 @@ export function parseCrawlRequest(body: string | undefined | null, limits: Limit
     scope: parsed.data.scope ?? 'host',
     include: parsed.data.include ?? [],
     exclude: parsed.data.exclude ?? [],
+    maxAgeSeconds: parsed.data.maxAge ?? 0,
     requestId: parsed.data.requestId,
   };
 }

@@ -119,6 +119,9 @@ export interface JobStore {
   completeFinish(jobId: string, status: FinalStatus, manifestKey: string): Promise<void>;
   /** claims the right to send `completed`; true once per job */
   claimNotification(jobId: string, now: number): Promise<boolean>;
+  /** the result cache: the latest successful job for a cache key */
+  putCacheEntry(entry: CacheEntry): Promise<void>;
+  getCacheEntry(cacheKey: string): Promise<CacheEntry | null>;
   /** true at most once per interval, for throttled progress */
   claimProgressSlot(jobId: string, now: number, intervalMs: number): Promise<boolean>;
 }
@@ -146,6 +149,13 @@ export interface Logger {
   info(message: string, ...extra: Record<string, unknown>[]): void;
   warn(message: string, ...extra: Record<string, unknown>[]): void;
   error(message: string, ...extra: Record<string, unknown>[]): void;
+}
+
+export interface CacheEntry {
+  cacheKey: string;
+  jobId: string;
+  finishedAt: number;
+  expiresAt: number;
 }
 
 export interface ConnectionStore {

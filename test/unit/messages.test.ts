@@ -24,16 +24,17 @@ describe('crawl request', () => {
       scope: 'host',
       include: [],
       exclude: [],
+      maxAgeSeconds: 0,
       requestId: undefined,
     });
   });
 
   it('keeps every option it accepts', () => {
     const body = JSON.stringify({
-      action: 'crawl', url: 'http://127.0.0.1:9/', depth: 3, maxPages: 50, requestId: 'r1', scope: 'prefix', include: ['*a*'], exclude: ['*.pdf'],
+      action: 'crawl', url: 'http://127.0.0.1:9/', depth: 3, maxPages: 50, requestId: 'r1', scope: 'prefix', include: ['*a*'], exclude: ['*.pdf'], maxAge: 60,
     });
     expect(parseCrawlRequest(body, limits)).toEqual({
-      url: 'http://127.0.0.1:9/', depth: 3, maxPages: 50, requestId: 'r1', scope: 'prefix', include: ['*a*'], exclude: ['*.pdf'],
+      url: 'http://127.0.0.1:9/', depth: 3, maxPages: 50, requestId: 'r1', scope: 'prefix', include: ['*a*'], exclude: ['*.pdf'], maxAgeSeconds: 60,
     });
   });
 

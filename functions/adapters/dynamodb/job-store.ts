@@ -1,8 +1,11 @@
 // The jobs table: a job's options, counters and life cycle. Every state change is conditional, so
 // a job ends exactly once however many workers race to end it.
-import { GetCommand, TransactWriteCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, PutCommand, TransactWriteCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { FinalStatus, FrontierRecord, JobRecord } from '../../core/job.js';
-import type { JobStore } from '../../core/ports.js';
+import type { CacheEntry, JobStore } from '../../core/ports.js';
+
+// Cache entries share the jobs table under a prefix that no job id (a UUID) can have.
+const CACHE_PREFIX = 'cache#';
 import { isConditionFailure } from './errors.js';
 
 export class DynamoJobStore implements JobStore {
@@ -74,6 +77,22 @@ export class DynamoJobStore implements JobStore {
         ExpressionAttributeValues: { ':now': now },
       }),
     );
+  }
+
+  async putCacheEntry(entry: CacheEntry): Promise<void> {
+    await this.db.send(
+      new PutCommand({
+        TableName: this.tables.jobs,
+        Item: { jobId: `${CACHE_PREFIX}${entry.cacheKey}`, resultJobId: entry.jobId, finishedAt: entry.finishedAt, expiresAt: entry.expiresAt },
+      }),
+    );
+  }
+
+  async getCacheEntry(cacheKey: string): Promise<CacheEntry | null> {
+    const result = await this.db.send(new GetCommand({ TableName: this.tables.jobs, Key: { jobId: `${CACHE_PREFIX}${cacheKey}` } }));
+    const item = result.Item;
+    if (!item) return null;
+    return { cacheKey, jobId: String(item.resultJobId), finishedAt: Number(item.finishedAt), expiresAt: Number(item.expiresAt) };
   }
 
   async claimProgressSlot(jobId: string, now: number, intervalMs: number): Promise<boolean> {

@@ -1,0 +1,72 @@
+// The whole journey over a real WebSocket: local gateway → handlers → DynamoDB Local, the SQS/S3
+// emulator → Chromium workers → S3 → completion pushed back through @connections.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startDemoSite, type DemoSite } from '../../local/demo-site.js';
+import type { LocalStack } from '../../local/stack.js';
+import { crawl, pageObjectKeys, paths, readObject, settleAndCountCompletions, startTestStack } from './harness.js';
+
+let stack: LocalStack;
+let site: DemoSite;
+
+beforeAll(async () => {
+  [stack, site] = await Promise.all([startTestStack(), startDemoSite()]);
+});
+
+afterAll(async () => {
+  await Promise.all([stack?.stop(), site?.stop()]);
+});
+
+describe.each([2, 3])('a crawl of depth %i', (depth) => {
+  it('records exactly the pages within the depth, each fetched once, and completes once', async () => {
+    site.reset();
+    const run = await crawl(stack, { url: `${site.origin}/`, depth, requestId: `depth-${depth}` });
+    const expected = site.documentsByDepth.slice(0, depth + 1);
+
+    expect(run.completed).toMatchObject({ type: 'completed', jobId: run.jobId, status: 'succeeded', cached: false, failed: 0 });
+    expect(run.completed.pages).toBe(expected.flat().length);
+    expect(run.manifest.status).toBe('succeeded');
+    expect(paths(run.manifest.pages.map((p) => p.url), site.origin)).toEqual(expected.flat().sort());
+    expect(run.manifest.levels.map((level) => paths(level, site.origin))).toEqual(expected.map((level) => [...level].sort()));
+    expect(run.manifest.errors).toEqual([]);
+
+    // Every document fetched once; nothing beyond the depth, nothing off-host.
+    const documents = [...expected.flat(), '/moved.html'];
+    for (const doc of documents) expect(site.requests.get(doc), doc).toBe(1);
+    for (const doc of site.documentsByDepth.slice(depth + 1).flat()) expect(site.requests.get(doc), doc).toBeUndefined();
+    expect([...site.offHostRequests.keys()]).toEqual([]);
+
+    // One page record per URL in S3, the one the manifest points at.
+    const keys = await pageObjectKeys(stack, run.jobId);
+    expect(keys.sort()).toEqual(run.manifest.pages.map((p) => p.key).sort());
+
+    expect(await settleAndCountCompletions(run)).toBe(1);
+    await run.client.close();
+  });
+});
+
+describe('what the manifest says about each page', () => {
+  it('records redirects, statuses, titles, hashes and script-inserted links', async () => {
+    const run = await crawl(stack, { url: `${site.origin}/`, depth: 1 });
+    const byPath = new Map(run.manifest.pages.map((p) => [p.url.replace(site.origin, ''), p]));
+    expect(byPath.get('/redirect')).toMatchObject({ finalUrl: `${site.origin}/moved.html`, status: 200, title: 'Moved here', depth: 1, parent: `${site.origin}/` });
+    expect(byPath.get('/missing')).toMatchObject({ status: 404, depth: 1 });
+    expect(byPath.get('/report.pdf')).toMatchObject({ status: 200, links: 0 });
+    expect(byPath.get('/')).toMatchObject({ status: 200, title: 'Home', depth: 0, parent: null });
+    for (const page of run.manifest.pages) expect(page.sha256).toMatch(/^[0-9a-f]{64}$/);
+
+    const record = await readObject<{ page: { links: string[]; html: string; timings: { totalMs: number } } }>(stack, byPath.get('/a.html')?.key ?? '');
+    expect(record.page.links).toContain(`${site.origin}/delayed.html`);
+    expect(record.page.html).toContain('Delayed');
+    expect(record.page.timings.totalMs).toBeGreaterThan(0);
+    await run.client.close();
+  });
+
+  it('answers status with the counters and the manifest of a finished job', async () => {
+    const run = await crawl(stack, { url: `${site.origin}/deeper.html`, depth: 0 });
+    run.client.send({ action: 'status', jobId: run.jobId, requestId: 's1' });
+    const status = await run.client.waitFor((m) => m.type === 'status' && m.requestId === 's1');
+    expect(status).toMatchObject({ type: 'status', jobId: run.jobId, status: 'succeeded', done: 1, queued: 0, failed: 0 });
+    expect((await fetch(status.manifestUrl as string)).status).toBe(200);
+    await run.client.close();
+  });
+});

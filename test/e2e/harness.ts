@@ -1,0 +1,116 @@
+// Shared pieces of the end-to-end tests: a local stack, the demo site, and ways to look inside.
+import { GetObjectCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
+import { GetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { DynamoDBClient, ScanCommand } from '@aws-sdk/client-dynamodb';
+import { expect } from 'vitest';
+import { startLocalStack, type LocalStack, type LocalStackOptions } from '../../local/stack.js';
+import { CrawlClient, type Received } from '../../local/ws-client.js';
+
+const credentials = { accessKeyId: 'test', secretAccessKey: 'test' };
+
+export async function startTestStack(options: LocalStackOptions = {}): Promise<LocalStack> {
+  return startLocalStack({
+    port: 0,
+    workers: 2,
+    batchSize: 3,
+    log: process.env.E2E_VERBOSE ? (line) => console.log(line) : () => {},
+    ...options,
+    env: {
+      NAV_TIMEOUT_MS: '15000',
+      SETTLE_IDLE_MS: '400',
+      SETTLE_MAX_MS: '4000',
+      PROGRESS_INTERVAL_MS: '0',
+      ...options.env,
+    },
+  });
+}
+
+export interface ManifestJson {
+  jobId: string;
+  url: string;
+  depth: number;
+  status: string;
+  pages: { url: string; finalUrl: string; depth: number; parent: string | null; status: number | null; title: string; sha256: string; links: number; key: string }[];
+  levels: string[][];
+  errors: { url: string; error: string }[];
+}
+
+export interface CrawlRun {
+  jobId: string;
+  completed: Received;
+  manifest: ManifestJson;
+  client: CrawlClient;
+}
+
+/** Submits a crawl, waits for its completion, and fetches the manifest through its URL. */
+export async function crawl(stack: LocalStack, request: Record<string, unknown>, timeoutMs = 90_000): Promise<CrawlRun> {
+  const client = await CrawlClient.connect(stack.wsUrl);
+  client.send({ action: 'crawl', ...request });
+  const accepted = await client.waitFor((m) => m.type === 'accepted' || m.type === 'error', 20_000);
+  expect(accepted.type, JSON.stringify(accepted)).toBe('accepted');
+  const jobId = accepted.jobId as string;
+  const completed = await client.waitFor((m) => m.type === 'completed' && m.jobId === jobId, timeoutMs);
+  const response = await fetch(completed.manifestUrl as string);
+  expect(response.status).toBe(200);
+  const manifest = (await response.json()) as ManifestJson;
+  return { jobId, completed, manifest, client };
+}
+
+/** Waits a little after completion, so a second `completed` would have had time to arrive. */
+export async function settleAndCountCompletions(run: CrawlRun, waitMs = 1500): Promise<number> {
+  await new Promise((resolve) => setTimeout(resolve, waitMs));
+  return run.client.received.filter((m) => m.type === 'completed' && m.jobId === run.jobId).length;
+}
+
+export function paths(urls: string[], origin: string): string[] {
+  return urls.map((u) => u.replace(origin, '')).sort();
+}
+
+export function clientsFor(stack: LocalStack) {
+  const region = 'us-east-1';
+  return {
+    s3: new S3Client({ region, credentials, endpoint: stack.endpoints.s3, forcePathStyle: true }),
+    sqs: new SQSClient({ region, credentials, endpoint: stack.endpoints.sqs }),
+    dynamo: new DynamoDBClient({ region, credentials, endpoint: stack.endpoints.dynamodb }),
+  };
+}
+
+export async function pageObjectKeys(stack: LocalStack, jobId: string): Promise<string[]> {
+  const { s3 } = clientsFor(stack);
+  const keys: string[] = [];
+  let token: string | undefined;
+  do {
+    const page = await s3.send(
+      new ListObjectsV2Command({ Bucket: stack.resources.bucket, Prefix: `jobs/${jobId}/pages/`, ContinuationToken: token }),
+    );
+    keys.push(...(page.Contents ?? []).map((o) => o.Key ?? ''));
+    token = page.IsTruncated ? page.NextContinuationToken : undefined;
+  } while (token);
+  return keys;
+}
+
+export async function countItems(stack: LocalStack, table: string): Promise<number> {
+  const { dynamo } = clientsFor(stack);
+  const result = await dynamo.send(new ScanCommand({ TableName: table, Select: 'COUNT', ConsistentRead: true }));
+  return result.Count ?? 0;
+}
+
+export async function queueDepth(stack: LocalStack, queueUrl: string): Promise<number> {
+  const { sqs } = clientsFor(stack);
+  const result = await sqs.send(
+    new GetQueueAttributesCommand({ QueueUrl: queueUrl, AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'] }),
+  );
+  return Number(result.Attributes?.ApproximateNumberOfMessages ?? 0) + Number(result.Attributes?.ApproximateNumberOfMessagesNotVisible ?? 0);
+}
+
+export async function countObjects(stack: LocalStack): Promise<number> {
+  const { s3 } = clientsFor(stack);
+  const result = await s3.send(new ListObjectsV2Command({ Bucket: stack.resources.bucket }));
+  return result.KeyCount ?? 0;
+}
+
+export async function readObject<T>(stack: LocalStack, key: string): Promise<T> {
+  const { s3 } = clientsFor(stack);
+  const result = await s3.send(new GetObjectCommand({ Bucket: stack.resources.bucket, Key: key }));
+  return JSON.parse((await result.Body?.transformToString('utf8')) ?? 'null') as T;
+}
