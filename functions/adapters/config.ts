@@ -36,6 +36,9 @@ const EnvSchema = z.object({
   PROGRESS_INTERVAL_MS: intFrom(DEFAULT_LIMITS.progressIntervalMs, 0),
   MANIFEST_URL_TTL_SECONDS: intFrom(DEFAULT_LIMITS.manifestUrlTtlSeconds, 60),
   RECORD_TTL_DAYS: intFrom(DEFAULT_LIMITS.recordTtlDays, 1),
+  JOB_TIME_LIMIT_SECONDS: intFrom(DEFAULT_LIMITS.jobTimeLimitSeconds, 1),
+  MAX_JOB_TIME_LIMIT_SECONDS: intFrom(DEFAULT_LIMITS.maxJobTimeLimitSeconds, 1),
+  STALL_TIMEOUT_MS: intFrom(DEFAULT_LIMITS.stallTimeoutMs, 1000),
   /** path of a Chrome/Chromium binary; default: @sparticuz/chromium's */
   CHROME_PATH: z.string().optional(),
   /** local mode only: let the browser reach loopback and private addresses */
@@ -89,6 +92,9 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): Config {
       progressIntervalMs: e.PROGRESS_INTERVAL_MS,
       manifestUrlTtlSeconds: e.MANIFEST_URL_TTL_SECONDS,
       recordTtlDays: e.RECORD_TTL_DAYS,
+      jobTimeLimitSeconds: Math.min(e.JOB_TIME_LIMIT_SECONDS, e.MAX_JOB_TIME_LIMIT_SECONDS),
+      maxJobTimeLimitSeconds: e.MAX_JOB_TIME_LIMIT_SECONDS,
+      stallTimeoutMs: e.STALL_TIMEOUT_MS,
     },
     chromePath: e.CHROME_PATH,
     allowPrivateTargets: e.ALLOW_PRIVATE_TARGETS,

@@ -9,7 +9,7 @@ import { jobStatus } from './job-status.js';
 export async function cancelJob(request: JobRequest, deps: AppDeps): Promise<ServerMessage> {
   const job = await deps.jobs.getJob(request.jobId);
   if (!job) throw new ClientInputError(ErrorCode.jobNotFound, `no job with id "${request.jobId}"`, request.requestId, request.jobId);
-  const won = await deps.jobs.beginFinish(job.jobId, 'cancelled', deps.clock.now(), true);
+  const won = await deps.jobs.beginFinish(job.jobId, 'cancelled', deps.clock.now(), { reason: 'job cancelled' });
   if (!won && job.status !== 'finishing') {
     throw new ClientInputError(ErrorCode.jobFinished, `job "${job.jobId}" has already ended (${job.status})`, request.requestId, job.jobId);
   }

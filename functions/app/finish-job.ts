@@ -12,7 +12,7 @@ export async function finishIfDone(jobId: string, deps: AppDeps): Promise<void> 
   if (!job) return;
   if (job.status === 'running') {
     if (outstanding(job) > 0) return;
-    const won = await deps.jobs.beginFinish(jobId, finalStatusOf(job), deps.clock.now(), false);
+    const won = await deps.jobs.beginFinish(jobId, finalStatusOf(job), deps.clock.now());
     if (!won) return finishIfDoneAfterRace(jobId, deps);
     job = await deps.jobs.getJob(jobId);
     if (!job) return;

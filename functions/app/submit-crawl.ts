@@ -23,6 +23,7 @@ export async function submitCrawl(request: CrawlRequest, connectionId: string, j
     status: 'running',
     cacheKey,
     startedAt: now,
+    deadlineAt: now + request.timeLimitSeconds * 1000,
     admitted: 1,
     settled: 0,
     done: 0,
@@ -53,7 +54,7 @@ export async function submitCrawl(request: CrawlRequest, connectionId: string, j
   } catch (error) {
     // Without its seed on the queue the job would wait forever: end it now as failed.
     deps.log.error('could not enqueue the seed; failing the job', { jobId, error: String(error) });
-    await deps.jobs.beginFinish(jobId, 'failed', deps.clock.now(), true);
+    await deps.jobs.beginFinish(jobId, 'failed', deps.clock.now(), { reason: 'the seed could not be queued' });
     throw new ClientInputError(ErrorCode.internal, 'the crawl could not be queued; please retry', request.requestId, jobId);
   }
   deps.log.info('crawl accepted', { jobId, url: request.url, depth: request.depth, maxPages: request.maxPages, connectionId });

@@ -65,6 +65,12 @@ export interface JobRecord extends JobCounters {
   manifestKey?: string;
   /** identifies equal requests for the result cache */
   cacheKey: string;
+  /** past this instant the sweeper ends the job with what it has */
+  deadlineAt: number;
+  /** last settle of any URL; a running job quiet for too long is stalled */
+  lastActivityAt?: number;
+  /** why a job ended early: 'cancelled', 'time limit reached', 'stalled' */
+  endReason?: string;
   /** URLs found in scope but not admitted because maxPages was reached */
   capped?: number;
   expiresAt: number;

@@ -20,6 +20,11 @@ export interface Limits {
   progressIntervalMs: number;
   manifestUrlTtlSeconds: number;
   recordTtlDays: number;
+  /** default and maximum of a job's time limit */
+  jobTimeLimitSeconds: number;
+  maxJobTimeLimitSeconds: number;
+  /** a running job with no settled page for this long is ended by the sweeper */
+  stallTimeoutMs: number;
 }
 
 export const DEFAULT_DEPTH = 1;
@@ -38,4 +43,7 @@ export const DEFAULT_LIMITS: Limits = {
   progressIntervalMs: 1_000,
   manifestUrlTtlSeconds: 24 * 3600,
   recordTtlDays: 30,
+  jobTimeLimitSeconds: 3600,
+  maxJobTimeLimitSeconds: 6 * 3600,
+  stallTimeoutMs: 30 * 60_000,
 };

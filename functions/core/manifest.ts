@@ -31,7 +31,7 @@ export function buildManifest(job: JobRecord, records: FrontierRecord[], status:
       errors.push({ url: record.url, error: record.failure?.error ?? 'failed' });
     } else {
       // Only a cancelled or timed-out job finishes with URLs still open.
-      errors.push({ url: record.url, error: status === 'cancelled' ? 'not crawled: job cancelled' : 'not crawled' });
+      errors.push({ url: record.url, error: `not crawled: ${job.endReason ?? 'job ended'}` });
     }
     (levels[record.depth] ??= []).push(record.url);
   }

@@ -21,6 +21,8 @@ export function clientMessageSchemas(limits: Limits) {
     exclude: globList.optional(),
     /** reuse the result of an equal crawl that finished at most this many seconds ago (0: never) */
     maxAge: z.number().int().min(0).max(30 * 24 * 3600).optional(),
+    /** seconds after which the job ends with what it has (status partial) */
+    timeLimit: z.number().int().min(1).max(limits.maxJobTimeLimitSeconds).optional(),
   });
   const status = z.strictObject({ action: z.literal('status'), jobId, requestId: requestId.optional() });
   const cancel = z.strictObject({ action: z.literal('cancel'), jobId, requestId: requestId.optional() });
@@ -35,6 +37,7 @@ export interface CrawlRequest {
   include: string[];
   exclude: string[];
   maxAgeSeconds: number;
+  timeLimitSeconds: number;
   requestId?: string;
 }
 
@@ -142,6 +145,7 @@ export function parseCrawlRequest(body: string | undefined | null, limits: Limit
     include: parsed.data.include ?? [],
     exclude: parsed.data.exclude ?? [],
     maxAgeSeconds: parsed.data.maxAge ?? 0,
+    timeLimitSeconds: parsed.data.timeLimit ?? limits.jobTimeLimitSeconds,
     requestId: parsed.data.requestId,
   };
 }

@@ -113,8 +113,10 @@ export interface FrontierStore {
 export interface JobStore {
   createJob(job: JobRecord, seed: FrontierRecord): Promise<void>;
   getJob(jobId: string): Promise<JobRecord | null>;
-  /** running → finishing, only when every admitted URL is settled (or forced by cancel). */
-  beginFinish(jobId: string, status: FinalStatus, finishedAt: number, force: boolean): Promise<boolean>;
+  /** running → finishing, only when every admitted URL is settled, or forced with a reason (cancel, deadline). */
+  beginFinish(jobId: string, status: FinalStatus, finishedAt: number, force?: { reason: string }): Promise<boolean>;
+  /** every job still running (for the sweeper) */
+  listRunning(): Promise<JobRecord[]>;
   /** finishing → final, records the manifest key; idempotent */
   completeFinish(jobId: string, status: FinalStatus, manifestKey: string): Promise<void>;
   /** claims the right to send `completed`; true once per job */

@@ -13,7 +13,7 @@ export async function startTestStack(options: LocalStackOptions = {}): Promise<L
     port: 0,
     workers: 2,
     batchSize: 3,
-    log: process.env.E2E_VERBOSE ? (line) => console.log(line) : () => {},
+    log: process.env.E2E_VERBOSE ? (line: string) => console.log(line) : () => {},
     ...options,
     env: {
       NAV_TIMEOUT_MS: '15000',

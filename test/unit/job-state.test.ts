@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { finalStatusOf, outstanding, type FrontierRecord, type JobRecord } from '../../functions/core/job.js';
 import { buildManifest } from '../../functions/core/manifest.js';
 import { parseFaults } from '../../functions/adapters/faults.js';
+import { sweepVerdict } from '../../functions/app/sweep-jobs.js';
 
 describe('final status', () => {
   it.each([
@@ -42,5 +43,18 @@ describe('fault specs', () => {
   });
   it('refuses unknown points', () => {
     expect(() => parseFaults('during-lunch')).toThrow(/bad CRAWLER_FAULTS entry/);
+  });
+});
+
+describe('sweeper verdict', () => {
+  const job = { startedAt: 1_000, deadlineAt: 10_000 } as JobRecord;
+  it.each([
+    [{}, 5_000, null],
+    [{}, 10_000, 'time limit reached'],
+    [{}, 1_000 + 3_000, 'stalled: no page settled recently'],
+    [{ lastActivityAt: 3_500 }, 4_000, null],
+    [{ lastActivityAt: 3_500 }, 6_500, 'stalled: no page settled recently'],
+  ] as const)('%o at %i → %s', (extra, now, verdict) => {
+    expect(sweepVerdict({ ...job, ...extra }, now, 3_000)).toBe(verdict);
   });
 });

@@ -125,8 +125,8 @@ export class DynamoFrontierStore implements FrontierStore {
                 Update: {
                   TableName: this.tables.jobs,
                   Key: { jobId },
-                  UpdateExpression: `ADD settled :one, ${outcome.kind === 'done' ? 'done' : 'failed'} :one`,
-                  ExpressionAttributeValues: { ':one': 1 },
+                  UpdateExpression: `SET lastActivityAt = :now ADD settled :one, ${outcome.kind === 'done' ? 'done' : 'failed'} :one`,
+                  ExpressionAttributeValues: { ':one': 1, ':now': this.clock.now() },
                 },
               },
             ],

@@ -1,6 +1,6 @@
 // The jobs table: a job's options, counters and life cycle. Every state change is conditional, so
 // a job ends exactly once however many workers race to end it.
-import { GetCommand, PutCommand, TransactWriteCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, PutCommand, ScanCommand, TransactWriteCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { FinalStatus, FrontierRecord, JobRecord } from '../../core/job.js';
 import type { CacheEntry, JobStore } from '../../core/ports.js';
 
@@ -41,17 +41,44 @@ export class DynamoJobStore implements JobStore {
     }
   }
 
-  beginFinish(jobId: string, status: FinalStatus, finishedAt: number, force: boolean): Promise<boolean> {
+  beginFinish(jobId: string, status: FinalStatus, finishedAt: number, force?: { reason: string }): Promise<boolean> {
     return this.conditional(
       new UpdateCommand({
         TableName: this.tables.jobs,
         Key: { jobId },
-        UpdateExpression: 'SET #status = :finishing, finalStatus = :final, finishedAt = :at',
+        UpdateExpression: `SET #status = :finishing, finalStatus = :final, finishedAt = :at${force ? ', endReason = :reason' : ''}`,
         ConditionExpression: force ? '#status = :running' : '#status = :running AND admitted = settled',
         ExpressionAttributeNames: { '#status': 'status' },
-        ExpressionAttributeValues: { ':finishing': 'finishing', ':final': status, ':at': finishedAt, ':running': 'running' },
+        ExpressionAttributeValues: {
+          ':finishing': 'finishing',
+          ':final': status,
+          ':at': finishedAt,
+          ':running': 'running',
+          ...(force ? { ':reason': force.reason } : {}),
+        },
       }),
     );
+  }
+
+  async listRunning(): Promise<JobRecord[]> {
+    // A scan is fine while the table holds jobs of the last RECORD_TTL_DAYS; a sparse index on
+    // running jobs is the next step for very large deployments.
+    const jobs: JobRecord[] = [];
+    let startKey: Record<string, unknown> | undefined;
+    do {
+      const page = await this.db.send(
+        new ScanCommand({
+          TableName: this.tables.jobs,
+          FilterExpression: '#status = :running',
+          ExpressionAttributeNames: { '#status': 'status' },
+          ExpressionAttributeValues: { ':running': 'running' },
+          ExclusiveStartKey: startKey,
+        }),
+      );
+      jobs.push(...((page.Items ?? []) as JobRecord[]));
+      startKey = page.LastEvaluatedKey;
+    } while (startKey);
+    return jobs;
   }
 
   async completeFinish(jobId: string, status: FinalStatus, manifestKey: string): Promise<void> {

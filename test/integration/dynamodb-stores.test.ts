@@ -1,0 +1,139 @@
+// The DynamoDB stores against DynamoDB Local: the conditional writes and transactions that make
+// dedupe, leases, counters and the single ending work.
+import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { DynamoFrontierStore } from '../../functions/adapters/dynamodb/frontier-store.js';
+import { DynamoJobStore } from '../../functions/adapters/dynamodb/job-store.js';
+import { FRONTIER_KEY, JOBS_KEY } from '../../functions/adapters/dynamodb/table-definitions.js';
+import type { FrontierRecord, JobRecord } from '../../functions/core/job.js';
+import { startDynamoDb } from '../../local/emulators/dynamodb.js';
+
+let emulator: { endpoint: string; stop(): Promise<void> };
+let jobs: DynamoJobStore;
+let frontier: DynamoFrontierStore;
+let now = 1_000;
+let jobId = '';
+let jobCount = 0;
+
+beforeAll(async () => {
+  emulator = await startDynamoDb({ port: 0 });
+  const raw = new DynamoDBClient({ region: 'us-east-1', endpoint: emulator.endpoint, credentials: { accessKeyId: 'test', secretAccessKey: 'test' } });
+  await raw.send(
+    new CreateTableCommand({
+      TableName: 'jobs',
+      BillingMode: 'PAY_PER_REQUEST',
+      AttributeDefinitions: [{ AttributeName: JOBS_KEY.partitionKey, AttributeType: 'S' }],
+      KeySchema: [{ AttributeName: JOBS_KEY.partitionKey, KeyType: 'HASH' }],
+    }),
+  );
+  await raw.send(
+    new CreateTableCommand({
+      TableName: 'frontier',
+      BillingMode: 'PAY_PER_REQUEST',
+      AttributeDefinitions: [
+        { AttributeName: FRONTIER_KEY.partitionKey, AttributeType: 'S' },
+        { AttributeName: FRONTIER_KEY.sortKey, AttributeType: 'S' },
+      ],
+      KeySchema: [
+        { AttributeName: FRONTIER_KEY.partitionKey, KeyType: 'HASH' },
+        { AttributeName: FRONTIER_KEY.sortKey, KeyType: 'RANGE' },
+      ],
+    }),
+  );
+  const db = DynamoDBDocumentClient.from(raw, { marshallOptions: { removeUndefinedValues: true } });
+  const tables = { jobs: 'jobs', frontier: 'frontier' };
+  jobs = new DynamoJobStore(db, tables);
+  frontier = new DynamoFrontierStore(db, tables, { now: () => now });
+});
+
+afterAll(async () => {
+  await emulator?.stop();
+});
+
+function child(key: string, discoveredBy: string): FrontierRecord {
+  return { jobId, urlKey: key, url: `http://s/${key}`, depth: 1, parent: 'http://s/', discoveredBy, state: 'queued', attempts: 0, expiresAt: 9 };
+}
+
+beforeEach(async () => {
+  jobId = `job-${++jobCount}`;
+  now = 1_000;
+  const job: JobRecord = {
+    jobId, url: 'http://s/', depth: 2, maxPages: 4, scope: 'host', include: [], exclude: [], connectionId: 'c', status: 'running',
+    cacheKey: 'k', startedAt: 0, deadlineAt: 1e12, admitted: 1, settled: 0, done: 0, failed: 0, expiresAt: 9,
+  };
+  await jobs.createJob(job, { ...child('seed', ''), url: 'http://s/', depth: 0, parent: null, discoveredBy: null });
+});
+
+describe('claims are leases', () => {
+  it('lets one worker hold a URL until the lease expires, then another takes over', async () => {
+    expect((await frontier.claim(jobId, 'seed', 'w1', 100)).kind).toBe('claimed');
+    expect((await frontier.claim(jobId, 'seed', 'w2', 100)).kind).toBe('busy');
+    now += 101;
+    const takeover = await frontier.claim(jobId, 'seed', 'w2', 100);
+    expect(takeover).toMatchObject({ kind: 'claimed', record: { leaseOwner: 'w2', attempts: 2 } });
+    // The worker that lost its lease cannot settle; the new holder settles once.
+    expect(await frontier.settle(jobId, 'seed', 'w1', { kind: 'failed', failure: { url: 'x', error: 'e' } })).toBe(false);
+    expect(await frontier.settle(jobId, 'seed', 'w2', { kind: 'failed', failure: { url: 'x', error: 'e' } })).toBe(true);
+    expect(await frontier.settle(jobId, 'seed', 'w2', { kind: 'failed', failure: { url: 'x', error: 'e' } })).toBe(false);
+    expect((await frontier.claim(jobId, 'seed', 'w3', 100)).kind).toBe('settled');
+    expect((await frontier.claim(jobId, 'never-admitted', 'w3', 100)).kind).toBe('missing');
+    expect(await jobs.getJob(jobId)).toMatchObject({ admitted: 1, settled: 1, failed: 1, done: 0 });
+  });
+
+  it('gives a released URL to the next claimant at once', async () => {
+    await frontier.claim(jobId, 'seed', 'w1', 60_000);
+    await frontier.release(jobId, 'seed', 'w1');
+    expect((await frontier.claim(jobId, 'seed', 'w2', 60_000)).kind).toBe('claimed');
+  });
+});
+
+describe('admission is the dedupe', () => {
+  it('has exactly one winner among 30 concurrent discoverers, and counts it once', async () => {
+    const outcomes = await Promise.all(Array.from({ length: 30 }, (_, i) => frontier.admit(child('x', `parent-${i}`), 100)));
+    expect(outcomes.filter((o) => o === 'admitted')).toHaveLength(1);
+    expect(outcomes.filter((o) => o === 'exists-other')).toHaveLength(29);
+    expect(await jobs.getJob(jobId)).toMatchObject({ admitted: 2 });
+  });
+
+  it('tells a retried parent which still-queued children are its own', async () => {
+    expect(await frontier.admit(child('x', 'p'), 100)).toBe('admitted');
+    expect(await frontier.admit(child('x', 'p'), 100)).toBe('exists-mine');
+    expect(await frontier.admit(child('x', 'q'), 100)).toBe('exists-other');
+    await frontier.claim(jobId, 'x', 'w', 100);
+    expect(await frontier.admit(child('x', 'p'), 100)).toBe('exists-other');
+    expect(await jobs.getJob(jobId)).toMatchObject({ admitted: 2 });
+  });
+
+  it('stops at maxPages and after the job closes', async () => {
+    const outcomes = [];
+    for (const key of ['a', 'b', 'c', 'd', 'e']) outcomes.push(await frontier.admit(child(key, 'p'), 4));
+    expect(outcomes).toEqual(['admitted', 'admitted', 'admitted', 'cap-reached', 'cap-reached']);
+    expect(await jobs.beginFinish(jobId, 'cancelled', 5, { reason: 'job cancelled' })).toBe(true);
+    expect(await frontier.admit(child('f', 'p'), 100)).toBe('job-closed');
+  });
+});
+
+describe('a job ends once', () => {
+  it('begins finishing only when every admitted URL is settled, and only once', async () => {
+    await frontier.admit(child('a', 'seed'), 100);
+    await frontier.claim(jobId, 'seed', 'w', 100);
+    await frontier.settle(jobId, 'seed', 'w', { kind: 'done', summary: { url: 'http://s/' } as never });
+    expect(await jobs.beginFinish(jobId, 'succeeded', 5)).toBe(false);
+    await frontier.claim(jobId, 'a', 'w', 100);
+    await frontier.settle(jobId, 'a', 'w', { kind: 'done', summary: { url: 'http://s/a' } as never });
+    const racers = await Promise.all(Array.from({ length: 10 }, () => jobs.beginFinish(jobId, 'succeeded', 5)));
+    expect(racers.filter(Boolean)).toHaveLength(1);
+    const notifications = await Promise.all(Array.from({ length: 10 }, () => jobs.claimNotification(jobId, 6)));
+    expect(notifications.filter(Boolean)).toHaveLength(1);
+    await jobs.completeFinish(jobId, 'succeeded', 'jobs/x/manifest.json');
+    expect(await jobs.getJob(jobId)).toMatchObject({ status: 'succeeded', finalStatus: 'succeeded', manifestKey: 'jobs/x/manifest.json', done: 2 });
+    expect((await frontier.list(jobId)).map((r) => r.state).sort()).toEqual(['done', 'done']);
+  });
+
+  it('throttles progress to one per interval', async () => {
+    expect(await jobs.claimProgressSlot(jobId, 100, 50)).toBe(true);
+    expect(await jobs.claimProgressSlot(jobId, 120, 50)).toBe(false);
+    expect(await jobs.claimProgressSlot(jobId, 151, 50)).toBe(true);
+  });
+});
