@@ -49,7 +49,7 @@ describe('fault specs', () => {
 describe('sweeper verdict', () => {
   const job = { startedAt: 1_000, deadlineAt: 10_000 } as JobRecord;
   it.each([
-    [{}, 5_000, null],
+    [{}, 3_500, null],
     [{}, 10_000, 'time limit reached'],
     [{}, 1_000 + 3_000, 'stalled: no page settled recently'],
     [{ lastActivityAt: 3_500 }, 4_000, null],

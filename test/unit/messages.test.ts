@@ -25,16 +25,17 @@ describe('crawl request', () => {
       include: [],
       exclude: [],
       maxAgeSeconds: 0,
+      timeLimitSeconds: limits.jobTimeLimitSeconds,
       requestId: undefined,
     });
   });
 
   it('keeps every option it accepts', () => {
     const body = JSON.stringify({
-      action: 'crawl', url: 'http://127.0.0.1:9/', depth: 3, maxPages: 50, requestId: 'r1', scope: 'prefix', include: ['*a*'], exclude: ['*.pdf'], maxAge: 60,
+      action: 'crawl', url: 'http://127.0.0.1:9/', depth: 3, maxPages: 50, requestId: 'r1', scope: 'prefix', include: ['*a*'], exclude: ['*.pdf'], maxAge: 60, timeLimit: 30,
     });
     expect(parseCrawlRequest(body, limits)).toEqual({
-      url: 'http://127.0.0.1:9/', depth: 3, maxPages: 50, requestId: 'r1', scope: 'prefix', include: ['*a*'], exclude: ['*.pdf'], maxAgeSeconds: 60,
+      url: 'http://127.0.0.1:9/', depth: 3, maxPages: 50, requestId: 'r1', scope: 'prefix', include: ['*a*'], exclude: ['*.pdf'], maxAgeSeconds: 60, timeLimitSeconds: 30,
     });
   });
 
