@@ -39,6 +39,7 @@ const EnvSchema = z.object({
   JOB_TIME_LIMIT_SECONDS: intFrom(DEFAULT_LIMITS.jobTimeLimitSeconds, 1),
   MAX_JOB_TIME_LIMIT_SECONDS: intFrom(DEFAULT_LIMITS.maxJobTimeLimitSeconds, 1),
   STALL_TIMEOUT_MS: intFrom(DEFAULT_LIMITS.stallTimeoutMs, 1000),
+  MAX_JOBS_PER_CONNECTION: intFrom(DEFAULT_LIMITS.maxJobsPerConnection, 1),
   /** path of a Chrome/Chromium binary; default: @sparticuz/chromium's */
   CHROME_PATH: z.string().optional(),
   /** local mode only: let the browser reach loopback and private addresses */
@@ -95,6 +96,7 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): Config {
       jobTimeLimitSeconds: Math.min(e.JOB_TIME_LIMIT_SECONDS, e.MAX_JOB_TIME_LIMIT_SECONDS),
       maxJobTimeLimitSeconds: e.MAX_JOB_TIME_LIMIT_SECONDS,
       stallTimeoutMs: e.STALL_TIMEOUT_MS,
+      maxJobsPerConnection: e.MAX_JOBS_PER_CONNECTION,
     },
     chromePath: e.CHROME_PATH,
     allowPrivateTargets: e.ALLOW_PRIVATE_TARGETS,

@@ -34,7 +34,7 @@ export async function completeJob(job: JobRecord, deps: AppDeps): Promise<void> 
   if (job.status === 'finishing') {
     const records = await deps.frontier.list(job.jobId);
     await deps.results.putManifest(key, buildManifest(job, records, status, job.finishedAt));
-    await deps.jobs.completeFinish(job.jobId, status, key);
+    await deps.jobs.completeFinish(job, status, key);
     if (status === 'succeeded') {
       await deps.jobs.putCacheEntry({ cacheKey: job.cacheKey, jobId: job.jobId, finishedAt: job.finishedAt, expiresAt: job.expiresAt });
     }

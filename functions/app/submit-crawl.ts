@@ -41,7 +41,13 @@ export async function submitCrawl(request: CrawlRequest, connectionId: string, j
     attempts: 0,
     expiresAt: job.expiresAt,
   };
-  await deps.jobs.createJob(job, seed);
+  if ((await deps.jobs.createJob(job, seed, deps.limits.maxJobsPerConnection)) === 'too-many-jobs') {
+    throw new ClientInputError(
+      ErrorCode.tooManyJobs,
+      `this connection already has ${deps.limits.maxJobsPerConnection} running jobs; wait for one to complete or cancel one`,
+      request.requestId,
+    );
+  }
   // `accepted` goes out before the seed is queued, so it always arrives before `progress` or `completed`.
   await deps.notifier.send(connectionId, {
     type: 'accepted',

@@ -10,6 +10,7 @@ export const ErrorCode = {
   frameTooLarge: 'frame_too_large',
   jobNotFound: 'job_not_found',
   jobFinished: 'job_finished',
+  tooManyJobs: 'too_many_jobs',
   internal: 'internal_error',
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];

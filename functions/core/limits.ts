@@ -25,6 +25,8 @@ export interface Limits {
   maxJobTimeLimitSeconds: number;
   /** a running job with no settled page for this long is ended by the sweeper */
   stallTimeoutMs: number;
+  /** jobs one WebSocket connection may have running at once */
+  maxJobsPerConnection: number;
 }
 
 export const DEFAULT_DEPTH = 1;
@@ -46,4 +48,5 @@ export const DEFAULT_LIMITS: Limits = {
   jobTimeLimitSeconds: 3600,
   maxJobTimeLimitSeconds: 6 * 3600,
   stallTimeoutMs: 30 * 60_000,
+  maxJobsPerConnection: 5,
 };

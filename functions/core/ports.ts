@@ -111,14 +111,15 @@ export interface FrontierStore {
 }
 
 export interface JobStore {
-  createJob(job: JobRecord, seed: FrontierRecord): Promise<void>;
+  /** Creates the job, its seed, and takes one of the connection's job slots, all or nothing. */
+  createJob(job: JobRecord, seed: FrontierRecord, maxJobsPerConnection: number): Promise<'created' | 'too-many-jobs'>;
   getJob(jobId: string): Promise<JobRecord | null>;
   /** running → finishing, only when every admitted URL is settled, or forced with a reason (cancel, deadline). */
   beginFinish(jobId: string, status: FinalStatus, finishedAt: number, force?: { reason: string }): Promise<boolean>;
   /** every job still running (for the sweeper) */
   listRunning(): Promise<JobRecord[]>;
-  /** finishing → final, records the manifest key; idempotent */
-  completeFinish(jobId: string, status: FinalStatus, manifestKey: string): Promise<void>;
+  /** finishing → final, records the manifest key, frees the connection's job slot; true once */
+  completeFinish(job: JobRecord, status: FinalStatus, manifestKey: string): Promise<boolean>;
   /** claims the right to send `completed`; true once per job */
   claimNotification(jobId: string, now: number): Promise<boolean>;
   /** the result cache: the latest successful job for a cache key */

@@ -5,7 +5,7 @@ import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { DynamoFrontierStore } from '../../functions/adapters/dynamodb/frontier-store.js';
 import { DynamoJobStore } from '../../functions/adapters/dynamodb/job-store.js';
-import { FRONTIER_KEY, JOBS_KEY } from '../../functions/adapters/dynamodb/table-definitions.js';
+import { CONNECTIONS_KEY, FRONTIER_KEY, JOBS_KEY } from '../../functions/adapters/dynamodb/table-definitions.js';
 import type { FrontierRecord, JobRecord } from '../../functions/core/job.js';
 import { startDynamoDb } from '../../local/emulators/dynamodb.js';
 
@@ -41,8 +41,16 @@ beforeAll(async () => {
       ],
     }),
   );
+  await raw.send(
+    new CreateTableCommand({
+      TableName: 'connections',
+      BillingMode: 'PAY_PER_REQUEST',
+      AttributeDefinitions: [{ AttributeName: CONNECTIONS_KEY.partitionKey, AttributeType: 'S' }],
+      KeySchema: [{ AttributeName: CONNECTIONS_KEY.partitionKey, KeyType: 'HASH' }],
+    }),
+  );
   const db = DynamoDBDocumentClient.from(raw, { marshallOptions: { removeUndefinedValues: true } });
-  const tables = { jobs: 'jobs', frontier: 'frontier' };
+  const tables = { jobs: 'jobs', frontier: 'frontier', connections: 'connections' };
   jobs = new DynamoJobStore(db, tables);
   frontier = new DynamoFrontierStore(db, tables, { now: () => now });
 });
@@ -58,11 +66,35 @@ function child(key: string, discoveredBy: string): FrontierRecord {
 beforeEach(async () => {
   jobId = `job-${++jobCount}`;
   now = 1_000;
-  const job: JobRecord = {
-    jobId, url: 'http://s/', depth: 2, maxPages: 4, scope: 'host', include: [], exclude: [], connectionId: 'c', status: 'running',
+  const job: JobRecord = { ...jobFor(jobId, `c-${jobId}`), depth: 2 };
+  await jobs.createJob(job, seed(), 100);
+});
+
+function seed(): FrontierRecord {
+  return { ...child('seed', ''), url: 'http://s/', depth: 0, parent: null, discoveredBy: null };
+}
+
+function jobFor(id: string, connectionId: string): JobRecord {
+  return {
+    jobId: id, url: 'http://s/', depth: 1, maxPages: 4, scope: 'host', include: [], exclude: [], connectionId, status: 'running',
     cacheKey: 'k', startedAt: 0, deadlineAt: 1e12, admitted: 1, settled: 0, done: 0, failed: 0, expiresAt: 9,
   };
-  await jobs.createJob(job, { ...child('seed', ''), url: 'http://s/', depth: 0, parent: null, discoveredBy: null });
+}
+
+describe('jobs per connection', () => {
+  it('refuses a job over the limit without writing anything, and frees a slot when a job ends', async () => {
+    const make = (n: number) => jobs.createJob(jobFor(`limit-${n}`, 'conn-limit'), { ...seed(), jobId: `limit-${n}` }, 2);
+    expect(await make(1)).toBe('created');
+    expect(await make(2)).toBe('created');
+    expect(await make(3)).toBe('too-many-jobs');
+    expect(await jobs.getJob('limit-3')).toBeNull();
+    expect(await frontier.list('limit-3')).toEqual([]);
+    await jobs.beginFinish('limit-1', 'cancelled', 5, { reason: 'job cancelled' });
+    expect(await jobs.completeFinish(jobFor('limit-1', 'conn-limit'), 'cancelled', 'm')).toBe(true);
+    expect(await jobs.completeFinish(jobFor('limit-1', 'conn-limit'), 'cancelled', 'm')).toBe(false);
+    expect(await make(4)).toBe('created');
+    expect(await make(5)).toBe('too-many-jobs');
+  });
 });
 
 describe('claims are leases', () => {
@@ -126,7 +158,7 @@ describe('a job ends once', () => {
     expect(racers.filter(Boolean)).toHaveLength(1);
     const notifications = await Promise.all(Array.from({ length: 10 }, () => jobs.claimNotification(jobId, 6)));
     expect(notifications.filter(Boolean)).toHaveLength(1);
-    await jobs.completeFinish(jobId, 'succeeded', 'jobs/x/manifest.json');
+    expect(await jobs.completeFinish(jobFor(jobId, `c-${jobId}`), 'succeeded', 'jobs/x/manifest.json')).toBe(true);
     expect(await jobs.getJob(jobId)).toMatchObject({ status: 'succeeded', finalStatus: 'succeeded', manifestKey: 'jobs/x/manifest.json', done: 2 });
     expect((await frontier.list(jobId)).map((r) => r.state).sort()).toEqual(['done', 'done']);
   });

@@ -6,24 +6,40 @@ import type { CacheEntry, JobStore } from '../../core/ports.js';
 
 // Cache entries share the jobs table under a prefix that no job id (a UUID) can have.
 const CACHE_PREFIX = 'cache#';
-import { isConditionFailure } from './errors.js';
+import { cancellationReasons, isConditionFailure, isTransactionCanceled } from './errors.js';
 
 export class DynamoJobStore implements JobStore {
   constructor(
     private readonly db: DynamoDBDocumentClient,
-    private readonly tables: { jobs: string; frontier: string },
+    private readonly tables: { jobs: string; frontier: string; connections: string },
   ) {}
 
-  async createJob(job: JobRecord, seed: FrontierRecord): Promise<void> {
-    // One transaction: a job never exists without its seed, nor a seed without its job.
-    await this.db.send(
-      new TransactWriteCommand({
-        TransactItems: [
-          { Put: { TableName: this.tables.jobs, Item: job, ConditionExpression: 'attribute_not_exists(jobId)' } },
-          { Put: { TableName: this.tables.frontier, Item: seed, ConditionExpression: 'attribute_not_exists(urlKey)' } },
-        ],
-      }),
-    );
+  async createJob(job: JobRecord, seed: FrontierRecord, maxJobsPerConnection: number): Promise<'created' | 'too-many-jobs'> {
+    // One transaction: a job never exists without its seed nor without holding a slot of its
+    // connection, and a refused job leaves nothing behind.
+    try {
+      await this.db.send(
+        new TransactWriteCommand({
+          TransactItems: [
+            { Put: { TableName: this.tables.jobs, Item: job, ConditionExpression: 'attribute_not_exists(jobId)' } },
+            { Put: { TableName: this.tables.frontier, Item: seed, ConditionExpression: 'attribute_not_exists(urlKey)' } },
+            {
+              Update: {
+                TableName: this.tables.connections,
+                Key: { connectionId: job.connectionId },
+                UpdateExpression: 'ADD activeJobs :one',
+                ConditionExpression: 'attribute_not_exists(activeJobs) OR activeJobs < :max',
+                ExpressionAttributeValues: { ':one': 1, ':max': maxJobsPerConnection },
+              },
+            },
+          ],
+        }),
+      );
+      return 'created';
+    } catch (error) {
+      if (isTransactionCanceled(error) && cancellationReasons(error)[2]?.code === 'ConditionalCheckFailed') return 'too-many-jobs';
+      throw error;
+    }
   }
 
   async getJob(jobId: string): Promise<JobRecord | null> {
@@ -81,17 +97,30 @@ export class DynamoJobStore implements JobStore {
     return jobs;
   }
 
-  async completeFinish(jobId: string, status: FinalStatus, manifestKey: string): Promise<void> {
-    await this.conditional(
+  async completeFinish(job: JobRecord, status: FinalStatus, manifestKey: string): Promise<boolean> {
+    const won = await this.conditional(
       new UpdateCommand({
         TableName: this.tables.jobs,
-        Key: { jobId },
+        Key: { jobId: job.jobId },
         UpdateExpression: 'SET #status = :final, manifestKey = :key',
         ConditionExpression: '#status = :finishing',
         ExpressionAttributeNames: { '#status': 'status' },
         ExpressionAttributeValues: { ':final': status, ':key': manifestKey, ':finishing': 'finishing' },
       }),
     );
+    if (won) {
+      // Only the one caller that made the job final frees its slot; a connection that is gone is skipped.
+      await this.conditional(
+        new UpdateCommand({
+          TableName: this.tables.connections,
+          Key: { connectionId: job.connectionId },
+          UpdateExpression: 'ADD activeJobs :minusOne',
+          ConditionExpression: 'attribute_exists(connectionId) AND activeJobs > :zero',
+          ExpressionAttributeValues: { ':minusOne': -1, ':zero': 0 },
+        }),
+      );
+    }
+    return won;
   }
 
   claimNotification(jobId: string, now: number): Promise<boolean> {
