@@ -94,7 +94,7 @@ async function main(): Promise<number> {
   }
   let site: DemoSite | undefined;
   let stack: LocalStack | undefined;
-  const cleanup = async () => {
+  const cleanup = async (): Promise<void> => {
     await stack?.stop().catch(() => {});
     await site?.stop().catch(() => {});
   };
@@ -117,7 +117,7 @@ async function main(): Promise<number> {
       stack = await startLocalStack({
         port: Number(process.env.PORT ?? 0),
         workers: options.workers,
-        log: options.verbose ? (line) => console.log(line) : () => {},
+        log: options.verbose ? (line: string) => console.log(line) : () => {},
       });
       endpoint = stack.wsUrl;
     }

@@ -3,6 +3,7 @@ import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-p
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { z } from 'zod';
 import { PuppeteerRenderer } from '../adapters/browser/renderer.js';
+import { publicOnlyGuard } from '../adapters/browser/request-guard.js';
 import { faultInjector } from '../adapters/faults.js';
 import { crawlPage } from '../app/crawl-page.js';
 import type { WorkerDeps } from '../app/deps.js';
@@ -20,14 +21,20 @@ let workerDeps: WorkerDeps | undefined;
 function getWorkerDeps(): WorkerDeps {
   if (workerDeps) return workerDeps;
   const { config, deps } = appRuntime();
-  workerDeps = {
+  const built: WorkerDeps = {
     ...deps,
     // One browser per execution environment, kept warm across invocations.
-    renderer: new PuppeteerRenderer({ chromePath: config.chromePath, log: logger }),
+    renderer: new PuppeteerRenderer({
+      chromePath: config.chromePath,
+      log: logger,
+      // Outside the local runtime the browser may reach public addresses only (SSRF protection).
+      guard: config.allowPrivateTargets ? undefined : publicOnlyGuard(),
+    }),
     faults: faultInjector(config.faults, logger),
     workerId: environmentId,
   };
-  return workerDeps;
+  workerDeps = built;
+  return built;
 }
 
 const processor = new BatchProcessor(EventType.SQS);

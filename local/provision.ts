@@ -1,0 +1,74 @@
+// Creates the stack's resources in the emulators through the real SDK clients, as CloudFormation
+// would on AWS: three tables with TTL, the crawl queue with its DLQ, the results bucket.
+import { CreateTableCommand, DynamoDBClient, UpdateTimeToLiveCommand, type AttributeDefinition, type KeySchemaElement } from '@aws-sdk/client-dynamodb';
+import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
+import { CreateQueueCommand, GetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { TABLES, TTL_ATTRIBUTE, type TableDefinition } from '../functions/adapters/dynamodb/table-definitions.js';
+
+export const LOCAL_REGION = 'us-east-1';
+export const LOCAL_CREDENTIALS = { accessKeyId: 'test', secretAccessKey: 'test' };
+
+export interface Resources {
+  jobsTable: string;
+  frontierTable: string;
+  connectionsTable: string;
+  queueUrl: string;
+  queueArn: string;
+  dlqUrl: string;
+  bucket: string;
+}
+
+export interface ProvisionOptions {
+  endpoints: { dynamodb: string; sqs: string; s3: string };
+  prefix: string;
+  visibilityTimeoutSeconds: number;
+  maxReceiveCount: number;
+}
+
+async function createTable(client: DynamoDBClient, name: string, definition: TableDefinition): Promise<void> {
+  const keys: KeySchemaElement[] = [{ AttributeName: definition.partitionKey, KeyType: 'HASH' }];
+  const attributes: AttributeDefinition[] = [{ AttributeName: definition.partitionKey, AttributeType: 'S' }];
+  if (definition.sortKey) {
+    keys.push({ AttributeName: definition.sortKey, KeyType: 'RANGE' });
+    attributes.push({ AttributeName: definition.sortKey, AttributeType: 'S' });
+  }
+  await client.send(new CreateTableCommand({ TableName: name, BillingMode: 'PAY_PER_REQUEST', KeySchema: keys, AttributeDefinitions: attributes }));
+  await client.send(new UpdateTimeToLiveCommand({ TableName: name, TimeToLiveSpecification: { AttributeName: TTL_ATTRIBUTE, Enabled: true } }));
+}
+
+export async function provision(options: ProvisionOptions): Promise<Resources> {
+  const { endpoints, prefix } = options;
+  const dynamo = new DynamoDBClient({ region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS, endpoint: endpoints.dynamodb });
+  const sqs = new SQSClient({ region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS, endpoint: endpoints.sqs });
+  const s3 = new S3Client({ region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS, endpoint: endpoints.s3, forcePathStyle: true });
+  const resources = {
+    jobsTable: `${prefix}-jobs`,
+    frontierTable: `${prefix}-frontier`,
+    connectionsTable: `${prefix}-connections`,
+    bucket: `${prefix}-results`,
+  };
+  await Promise.all([
+    createTable(dynamo, resources.jobsTable, TABLES.jobs),
+    createTable(dynamo, resources.frontierTable, TABLES.frontier),
+    createTable(dynamo, resources.connectionsTable, TABLES.connections),
+    s3.send(new CreateBucketCommand({ Bucket: resources.bucket })),
+  ]);
+  const dlq = await sqs.send(new CreateQueueCommand({ QueueName: `${prefix}-crawl-dlq`, Attributes: { MessageRetentionPeriod: '1209600' } }));
+  const dlqUrl = dlq.QueueUrl ?? '';
+  const dlqAttributes = await sqs.send(new GetQueueAttributesCommand({ QueueUrl: dlqUrl, AttributeNames: ['QueueArn'] }));
+  const queue = await sqs.send(
+    new CreateQueueCommand({
+      QueueName: `${prefix}-crawl`,
+      Attributes: {
+        VisibilityTimeout: String(options.visibilityTimeoutSeconds),
+        RedrivePolicy: JSON.stringify({ deadLetterTargetArn: dlqAttributes.Attributes?.QueueArn, maxReceiveCount: options.maxReceiveCount }),
+      },
+    }),
+  );
+  const queueUrl = queue.QueueUrl ?? '';
+  const queueAttributes = await sqs.send(new GetQueueAttributesCommand({ QueueUrl: queueUrl, AttributeNames: ['QueueArn'] }));
+  dynamo.destroy();
+  sqs.destroy();
+  s3.destroy();
+  return { ...resources, queueUrl, queueArn: queueAttributes.Attributes?.QueueArn ?? '', dlqUrl };
+}

@@ -1,0 +1,161 @@
+// The whole product on one machine: emulators, resources, the WebSocket gateway with one execution
+// environment per API function, and the crawl queue's event source feeding crawler environments.
+// Handlers are the same files that run on Lambda; only their environment differs.
+import { randomBytes } from 'node:crypto';
+import { fileURLToPath } from 'node:url';
+import { startDynamoDb } from './emulators/dynamodb.js';
+import { startSqsS3 } from './emulators/sqs-s3.js';
+import { startEventSource } from './event-source.js';
+import { startGateway } from './gateway.js';
+import { childProcessInvoker, type Invoker } from './invoker.js';
+import { LOCAL_CREDENTIALS, LOCAL_REGION, provision, type Resources } from './provision.js';
+
+export interface LocalStackOptions {
+  /** gateway port; 0 = any free port */
+  port?: number;
+  /** crawler execution environments (each a process with its own Chromium) */
+  workers?: number;
+  batchSize?: number;
+  visibilityTimeoutSeconds?: number;
+  maxReceiveCount?: number;
+  /** crawler invocation timeout; must stay below the visibility timeout, as on AWS */
+  workerTimeoutMs?: number;
+  /** how often the sweeper runs; 0 = never */
+  sweepIntervalMs?: number;
+  /** extra environment for every function */
+  env?: Record<string, string>;
+  /** extra environment for the crawler only (e.g. CRAWLER_FAULTS) */
+  workerEnv?: Record<string, string>;
+  duplicateDelivery?: boolean;
+  dataDir?: string;
+  log?: (line: string) => void;
+}
+
+export interface LocalStack {
+  wsUrl: string;
+  connectionsEndpoint: string;
+  env: Record<string, string>;
+  resources: Resources;
+  endpoints: { dynamodb: string; sqs: string; s3: string };
+  /** crawler invocations running right now */
+  inFlight(): number;
+  stop(): Promise<void>;
+}
+
+const handler = (name: string) => fileURLToPath(new URL(`../functions/handlers/${name}.ts`, import.meta.url));
+
+const API_ROUTES: Record<string, string> = {
+  $connect: 'connect',
+  $disconnect: 'disconnect',
+  $default: 'default',
+  crawl: 'crawl',
+  status: 'status',
+  cancel: 'cancel',
+};
+
+function timestamped(line: string): void {
+  console.log(`${new Date().toISOString().slice(11, 23)} ${line}`);
+}
+
+export async function startLocalStack(options: LocalStackOptions = {}): Promise<LocalStack> {
+  const log = options.log ?? timestamped;
+  const visibilityTimeoutSeconds = options.visibilityTimeoutSeconds ?? 60;
+  const workerTimeoutMs = options.workerTimeoutMs ?? Math.min(50_000, visibilityTimeoutSeconds * 1000 - 1000);
+  const stoppers: (() => Promise<void>)[] = [];
+  const stop = async () => {
+    for (const s of stoppers.reverse()) await s().catch((e) => log(`[stack] stop step failed: ${(e as Error).message}`));
+  };
+  try {
+    const [dynamo, sqsS3] = await Promise.all([startDynamoDb({ dataDir: options.dataDir }), startSqsS3()]);
+    stoppers.push(() => dynamo.stop(), () => sqsS3.stop());
+    const endpoints = { dynamodb: dynamo.endpoint, sqs: sqsS3.endpoint, s3: sqsS3.endpoint };
+    const resources = await provision({
+      endpoints,
+      prefix: `local-${randomBytes(3).toString('hex')}`,
+      visibilityTimeoutSeconds,
+      maxReceiveCount: options.maxReceiveCount ?? 5,
+    });
+    log(`[stack] DynamoDB Local ${dynamo.endpoint}, SQS+S3 ${sqsS3.endpoint}`);
+
+    // The gateway's URL is part of the functions' environment, so routes are bound after it listens.
+    const routes: Record<string, Invoker> = {};
+    const gateway = await startGateway({ port: options.port ?? 8080, routes, log });
+    stoppers.push(() => gateway.stop());
+    const env: Record<string, string> = {
+      AWS_REGION: LOCAL_REGION,
+      AWS_ACCESS_KEY_ID: LOCAL_CREDENTIALS.accessKeyId,
+      AWS_SECRET_ACCESS_KEY: LOCAL_CREDENTIALS.secretAccessKey,
+      AWS_ENDPOINT_URL_DYNAMODB: endpoints.dynamodb,
+      AWS_ENDPOINT_URL_SQS: endpoints.sqs,
+      AWS_ENDPOINT_URL_S3: endpoints.s3,
+      JOBS_TABLE: resources.jobsTable,
+      FRONTIER_TABLE: resources.frontierTable,
+      CONNECTIONS_TABLE: resources.connectionsTable,
+      CRAWL_QUEUE_URL: resources.queueUrl,
+      RESULTS_BUCKET: resources.bucket,
+      CONNECTIONS_ENDPOINT: gateway.connectionsEndpoint,
+      ALLOW_PRIVATE_TARGETS: 'true',
+      LEASE_MS: String(Math.max(1000, workerTimeoutMs)),
+      POWERTOOLS_LOG_LEVEL: process.env.POWERTOOLS_LOG_LEVEL ?? 'INFO',
+      ...options.env,
+    };
+    const apiInvokers: Invoker[] = [];
+    for (const [routeKey, file] of Object.entries(API_ROUTES)) {
+      const invoker = childProcessInvoker({ name: file, handlerPath: handler(file), env, timeoutMs: 29_000, log });
+      routes[routeKey] = invoker;
+      apiInvokers.push(invoker);
+    }
+    stoppers.push(async () => {
+      await Promise.all(apiInvokers.map((i) => i.close()));
+    });
+
+    const events = startEventSource({
+      sqsEndpoint: endpoints.sqs,
+      queueUrl: resources.queueUrl,
+      queueArn: resources.queueArn,
+      batchSize: options.batchSize ?? 5,
+      concurrency: options.workers ?? 2,
+      duplicateDelivery: options.duplicateDelivery,
+      log,
+      createInvoker: (index) =>
+        childProcessInvoker({
+          name: `worker-${index}`,
+          handlerPath: handler('worker'),
+          env: { ...env, ...options.workerEnv },
+          timeoutMs: workerTimeoutMs,
+          log,
+        }),
+    });
+    stoppers.push(() => events.stop());
+
+    const sweepIntervalMs = options.sweepIntervalMs ?? 60_000;
+    if (sweepIntervalMs > 0) {
+      const sweeper = childProcessInvoker({ name: 'sweep', handlerPath: handler('sweep'), env, timeoutMs: 60_000, log });
+      let sweeping = Promise.resolve();
+      const timer = setInterval(() => {
+        sweeping = sweeper
+          .invoke({ source: 'local.schedule' })
+          .then(() => undefined)
+          .catch((e) => log(`[sweep] failed: ${(e as Error).message}`));
+      }, sweepIntervalMs);
+      stoppers.push(async () => {
+        clearInterval(timer);
+        await sweeping;
+        await sweeper.close();
+      });
+    }
+
+    return {
+      wsUrl: gateway.url,
+      connectionsEndpoint: gateway.connectionsEndpoint,
+      env,
+      resources,
+      endpoints,
+      inFlight: () => events.inFlight(),
+      stop,
+    };
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+}
