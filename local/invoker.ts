@@ -64,7 +64,9 @@ export function childProcessInvoker(options: ChildInvokerOptions): Invoker {
     });
     if (proc.pid !== undefined) liveGroups.add(proc.pid);
     for (const stream of [proc.stdout, proc.stderr]) {
-      if (stream) createInterface({ input: stream }).on('line', (line) => options.log(`[${options.name}] ${line}`));
+      if (stream) createInterface({ input: stream }).on('line', (line) => {
+          if (line.trim()) options.log(`[${options.name}] ${line}`);
+        });
     }
     proc.on('message', (raw) => {
       const message = raw as { type: string; id?: number; ok?: boolean; value?: unknown; error?: { name: string; message: string } };

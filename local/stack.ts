@@ -97,6 +97,8 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       ALLOW_PRIVATE_TARGETS: 'true',
       LEASE_MS: String(Math.max(1000, workerTimeoutMs)),
       POWERTOOLS_LOG_LEVEL: process.env.POWERTOOLS_LOG_LEVEL ?? 'INFO',
+      // Local runs may use Node 20 (see README); Lambda runs a current runtime.
+      AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
       ...options.env,
     };
     const apiInvokers: Invoker[] = [];

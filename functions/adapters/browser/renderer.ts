@@ -1,7 +1,9 @@
-// Renders one URL in a fresh incognito context of the shared browser: navigate (bounded), let the
-// network settle (bounded) so script- and fetch()-inserted links exist, then read everything in
-// one in-page call. The context is always closed; a hung or crashed browser is replaced.
-import type { BrowserContext, HTTPResponse, Page } from 'puppeteer-core';
+// Renders one URL in a new tab of the shared browser: navigate (bounded), let the network settle
+// (bounded) so script- and fetch()-inserted links exist, then read everything in one in-page call.
+// The tab is always closed; a hung or crashed browser is replaced.
+// Tabs share the default context: @sparticuz/chromium runs --single-process, where incognito
+// contexts cannot be created, so cookies persist within one execution environment.
+import type { HTTPResponse, Page } from 'puppeteer-core';
 import type { Logger, PageRenderer, RenderedPage, RenderOptions } from '../../core/ports.js';
 import { discardBrowser, getBrowser } from './chromium.js';
 import { RenderError } from './errors.js';
@@ -43,21 +45,21 @@ export class PuppeteerRenderer implements PageRenderer {
 
   private async renderInContext(url: string, options: RenderOptions): Promise<RenderedPage> {
     const started = Date.now();
-    let context: BrowserContext | undefined;
+    let page: Page | undefined;
     try {
       const browser = await getBrowser(this.options).catch((error: Error) => {
         throw new RenderError('browser', `browser failed to start: ${error.message}`, true);
       });
-      context = await browser.createBrowserContext();
-      const page = await context.newPage();
-      this.tame(page);
+      page = await browser.newPage();
+      const tab = page;
+      this.tame(tab);
       const blocked: string[] = [];
-      if (this.options.guard) await this.guard(page, this.options.guard, blocked);
+      if (this.options.guard) await this.guard(tab, this.options.guard, blocked);
 
       // The last main-frame document response, also when navigation aborts (downloads).
       let mainResponse: HTTPResponse | undefined;
-      page.on('response', (response) => {
-        if (response.request().isNavigationRequest() && response.frame() === page.mainFrame()) mainResponse = response;
+      tab.on('response', (response) => {
+        if (response.request().isNavigationRequest() && response.frame() === tab.mainFrame()) mainResponse = response;
       });
 
       let navigationError: Error | undefined;
@@ -118,7 +120,7 @@ export class PuppeteerRenderer implements PageRenderer {
       if (error instanceof RenderError) throw error;
       throw this.classify(error as Error, url, []);
     } finally {
-      await context?.close().catch((error: Error) => this.options.log.warn('closing a page context failed', { url, error: error.message }));
+      await page?.close().catch((error: Error) => this.options.log.warn('closing a tab failed', { url, error: error.message }));
     }
   }
 
