@@ -53,13 +53,20 @@ export class PuppeteerRenderer implements PageRenderer {
       page = await browser.newPage();
       const tab = page;
       this.tame(tab);
+      // Each crawl sees the site as it is now: no answers (or permanent redirects) from a cache
+      // filled by an earlier job in this warm browser.
+      await tab.setCacheEnabled(false);
       const blocked: string[] = [];
       if (this.options.guard) await this.guard(tab, this.options.guard, blocked);
 
       // The last main-frame document response, also when navigation aborts (downloads).
       let mainResponse: HTTPResponse | undefined;
+      let onMainResponse: (() => void) | undefined;
       tab.on('response', (response) => {
-        if (response.request().isNavigationRequest() && response.frame() === tab.mainFrame()) mainResponse = response;
+        if (response.request().isNavigationRequest() && response.frame() === tab.mainFrame()) {
+          mainResponse = response;
+          onMainResponse?.();
+        }
       });
 
       let navigationError: Error | undefined;
@@ -69,6 +76,13 @@ export class PuppeteerRenderer implements PageRenderer {
           navigationError = error;
           return null;
         });
+      if (!response && !mainResponse && /ERR_ABORTED/.test(navigationError?.message ?? '')) {
+        // A download aborts the navigation, sometimes before its response event is delivered.
+        await new Promise<void>((resolve) => {
+          onMainResponse = resolve;
+          setTimeout(resolve, 1000);
+        });
+      }
       const navigated = Date.now();
       const main = response ?? mainResponse;
       if (!main) throw this.classify(navigationError, url, blocked);
