@@ -24,7 +24,9 @@ describe.each([
   ['after writing its results, before settling', 'before-settle@/b.html'],
 ])('a worker that dies %s', (_name, faults) => {
   it('still completes the job once with exactly the expected pages', async () => {
+    const lines: string[] = [];
     stack = await startTestStack({
+      log: (line) => lines.push(line),
       workers: 2,
       visibilityTimeoutSeconds: 10,
       workerTimeoutMs: 9_000,
@@ -40,6 +42,9 @@ describe.each([
     // The page whose worker died was rendered once: before the claim nothing was fetched, and
     // after the store the next attempt reuses the stored record.
     const faulted = faults.split('@')[1] ?? '';
+    // The fault really fired: an execution environment died in the middle of an invocation.
+    expect(lines.some((line) => line.includes('injected fault') && line.includes(faulted))).toBe(true);
+    expect(lines.some((line) => line.includes('died during the invocation'))).toBe(true);
     expect(site.requests.get(faulted)).toBe(1);
     expect(await settleAndCountCompletions(run)).toBe(1);
     await run.client.close();
