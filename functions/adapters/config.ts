@@ -42,6 +42,8 @@ const EnvSchema = z.object({
   MAX_JOBS_PER_CONNECTION: intFrom(DEFAULT_LIMITS.maxJobsPerConnection, 1),
   /** path of a Chrome/Chromium binary; default: @sparticuz/chromium's */
   CHROME_PATH: z.string().optional(),
+  /** folder with @sparticuz/chromium's .br files when its JavaScript is bundled (the Lambda layer) */
+  CHROMIUM_BIN_DIR: z.string().optional(),
   /** local mode only: let the browser reach loopback and private addresses */
   ALLOW_PRIVATE_TARGETS: boolFrom(false),
   /** local fault injection, e.g. "after-claim:1,before-settle:2"; never set on AWS */
@@ -57,6 +59,7 @@ export interface Config {
   endpoints: { dynamodb?: string; sqs?: string; s3?: string };
   limits: Limits;
   chromePath?: string;
+  chromiumBinDir?: string;
   allowPrivateTargets: boolean;
   faults?: string;
 }
@@ -99,6 +102,7 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): Config {
       maxJobsPerConnection: e.MAX_JOBS_PER_CONNECTION,
     },
     chromePath: e.CHROME_PATH,
+    chromiumBinDir: e.CHROMIUM_BIN_DIR,
     allowPrivateTargets: e.ALLOW_PRIVATE_TARGETS,
     faults: e.CRAWLER_FAULTS,
   };

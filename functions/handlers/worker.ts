@@ -26,6 +26,7 @@ function getWorkerDeps(): WorkerDeps {
     // One browser per execution environment, kept warm across invocations.
     renderer: new PuppeteerRenderer({
       chromePath: config.chromePath,
+      chromiumBinDir: config.chromiumBinDir,
       log: logger,
       // Outside the local runtime the browser may reach public addresses only (SSRF protection).
       guard: config.allowPrivateTargets ? undefined : publicOnlyGuard(),

@@ -20,6 +20,8 @@ const UNSAFE_FLAGS = new Set(['--disable-web-security', '--allow-running-insecur
 export interface BrowserOptions {
   /** a system Chrome/Chromium; default: @sparticuz/chromium's headless shell */
   chromePath?: string;
+  /** where @sparticuz/chromium's binaries are, when not beside its JavaScript (Lambda layer) */
+  chromiumBinDir?: string;
   log: Logger;
 }
 
@@ -37,7 +39,7 @@ async function launch(options: BrowserOptions): Promise<Browser> {
     headless = true;
   } else {
     chromium.setGraphicsMode = false;
-    executablePath = await chromium.executablePath();
+    executablePath = await chromium.executablePath(options.chromiumBinDir);
     args = [...chromium.args.filter((flag) => !UNSAFE_FLAGS.has(flag)), ...QUIET_FLAGS];
     headless = 'shell';
   }

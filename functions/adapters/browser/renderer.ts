@@ -15,6 +15,7 @@ const WATCHDOG_SLACK_MS = 15_000;
 
 export interface RendererOptions {
   chromePath?: string;
+  chromiumBinDir?: string;
   log: Logger;
   /** checks every request of the page (navigation, redirects, subresources); none = allow all */
   guard?: RequestGuard;

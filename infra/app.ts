@@ -1,0 +1,20 @@
+// The CDK app: `npx cdk synth` / `npx cdk deploy`. Settings come from context (see settings.ts).
+import { App, Validations } from 'aws-cdk-lib';
+import { AwsSolutionsChecks } from 'cdk-nag';
+import { acknowledgeFindings } from './nag-acknowledgements.js';
+import { CrawlerStack } from './crawler-stack.js';
+import { readSettings } from './settings.js';
+
+export function buildApp(app = new App()): { app: App; stack: CrawlerStack } {
+  const stack = new CrawlerStack(app, app.node.tryGetContext('stackName') ?? 'Crawler', {
+    settings: readSettings(app.node),
+    description: 'Serverless fan-out web crawler (WebSocket API, SQS, Lambda + Chromium, DynamoDB, S3)',
+  });
+  Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
+  acknowledgeFindings(stack, stack.nagResources);
+  return { app, stack };
+}
+
+if (process.argv[1] && import.meta.url.endsWith(process.argv[1].split('/').pop() ?? '')) {
+  buildApp().app.synth();
+}

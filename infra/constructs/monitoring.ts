@@ -1,0 +1,81 @@
+// What an operator looks at: a dashboard of the queue, the DLQ and the crawler, and alarms when
+// messages are dead-lettered or the crawler fails.
+import { Duration } from 'aws-cdk-lib';
+import { Alarm, ComparisonOperator, Dashboard, GraphWidget, Metric, TreatMissingData } from 'aws-cdk-lib/aws-cloudwatch';
+import type { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
+import { FilterPattern, MetricFilter, type ILogGroup } from 'aws-cdk-lib/aws-logs';
+import type { Queue } from 'aws-cdk-lib/aws-sqs';
+import { Construct } from 'constructs';
+
+export interface MonitoringProps {
+  queue: Queue;
+  deadLetters: Queue;
+  crawler: NodejsFunction;
+  /** log groups of the functions that end jobs (crawler, cancel, sweep) */
+  finisherLogs: ILogGroup[];
+}
+
+export const COMPLETED_JOBS_METRIC = { namespace: 'Crawler', metricName: 'JobsCompleted' } as const;
+
+export class Monitoring extends Construct {
+  readonly dashboard: Dashboard;
+  readonly deadLetterAlarm: Alarm;
+  readonly crawlerErrorsAlarm: Alarm;
+
+  constructor(scope: Construct, id: string, props: MonitoringProps) {
+    super(scope, id);
+    const period = Duration.minutes(1);
+    props.finisherLogs.forEach(
+      (logGroup, index) =>
+        new MetricFilter(this, `JobsCompleted${index}`, {
+          logGroup,
+          filterPattern: FilterPattern.stringValue('$.message', '=', 'job finished'),
+          metricNamespace: COMPLETED_JOBS_METRIC.namespace,
+          metricName: COMPLETED_JOBS_METRIC.metricName,
+          metricValue: '1',
+        }),
+    );
+    const completedJobs = new Metric({ ...COMPLETED_JOBS_METRIC, statistic: 'Sum', period });
+
+    this.deadLetterAlarm = new Alarm(this, 'DeadLetters', {
+      alarmDescription: 'Crawl messages reached the dead-letter queue: pages failed beyond the crawler’s own retries',
+      metric: props.deadLetters.metricApproximateNumberOfMessagesVisible({ period, statistic: 'Maximum' }),
+      threshold: 1,
+      evaluationPeriods: 1,
+      comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      treatMissingData: TreatMissingData.NOT_BREACHING,
+    });
+    this.crawlerErrorsAlarm = new Alarm(this, 'CrawlerErrors', {
+      alarmDescription: 'Crawler invocations failed (crashes, timeouts, out of memory)',
+      metric: props.crawler.metricErrors({ period: Duration.minutes(5), statistic: 'Sum' }),
+      threshold: 1,
+      evaluationPeriods: 1,
+      comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      treatMissingData: TreatMissingData.NOT_BREACHING,
+    });
+
+    this.dashboard = new Dashboard(this, 'Dashboard', {
+      widgets: [
+        [
+          new GraphWidget({
+            title: 'Crawl queue depth',
+            left: [
+              props.queue.metricApproximateNumberOfMessagesVisible({ period }),
+              props.queue.metricApproximateNumberOfMessagesNotVisible({ period }),
+            ],
+          }),
+          new GraphWidget({ title: 'Age of oldest message (s)', left: [props.queue.metricApproximateAgeOfOldestMessage({ period })] }),
+          new GraphWidget({ title: 'Dead-letter queue depth', left: [props.deadLetters.metricApproximateNumberOfMessagesVisible({ period })] }),
+        ],
+        [
+          new GraphWidget({ title: 'Crawler errors', left: [props.crawler.metricErrors({ period }), props.crawler.metricThrottles({ period })] }),
+          new GraphWidget({
+            title: 'Crawler duration (ms)',
+            left: [props.crawler.metricDuration({ period, statistic: 'p50' }), props.crawler.metricDuration({ period, statistic: 'p99' })],
+          }),
+          new GraphWidget({ title: 'Completed jobs', left: [completedJobs] }),
+        ],
+      ],
+    });
+  }
+}

@@ -1,0 +1,55 @@
+// The three tables and the results bucket (with its access-log bucket).
+import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import { AttributeType, BillingMode, Table, TableEncryption } from 'aws-cdk-lib/aws-dynamodb';
+import { BlockPublicAccess, Bucket, BucketEncryption, ObjectOwnership } from 'aws-cdk-lib/aws-s3';
+import { Construct } from 'constructs';
+import { TABLES, TTL_ATTRIBUTE, type TableDefinition } from '../../functions/adapters/dynamodb/table-definitions.js';
+
+export interface StorageProps {
+  resultsRetentionDays: number;
+}
+
+export class Storage extends Construct {
+  readonly jobs: Table;
+  readonly frontier: Table;
+  readonly connections: Table;
+  readonly results: Bucket;
+
+  constructor(scope: Construct, id: string, props: StorageProps) {
+    super(scope, id);
+    const table = (name: string, keys: TableDefinition) =>
+      new Table(this, name, {
+        partitionKey: { name: keys.partitionKey, type: AttributeType.STRING },
+        ...(keys.sortKey ? { sortKey: { name: keys.sortKey, type: AttributeType.STRING } } : {}),
+        billingMode: BillingMode.PAY_PER_REQUEST,
+        timeToLiveAttribute: TTL_ATTRIBUTE,
+        pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
+        encryption: TableEncryption.AWS_MANAGED,
+        removalPolicy: RemovalPolicy.DESTROY,
+      });
+    this.jobs = table('Jobs', TABLES.jobs);
+    this.frontier = table('Frontier', TABLES.frontier);
+    this.connections = table('Connections', TABLES.connections);
+
+    const accessLogs = new Bucket(this, 'AccessLogs', {
+      encryption: BucketEncryption.S3_MANAGED,
+      blockPublicAccess: BlockPublicAccess.BLOCK_ALL,
+      enforceSSL: true,
+      objectOwnership: ObjectOwnership.BUCKET_OWNER_PREFERRED,
+      lifecycleRules: [{ expiration: Duration.days(90) }],
+      removalPolicy: RemovalPolicy.DESTROY,
+      autoDeleteObjects: true,
+    });
+    this.results = new Bucket(this, 'Results', {
+      encryption: BucketEncryption.S3_MANAGED,
+      blockPublicAccess: BlockPublicAccess.BLOCK_ALL,
+      enforceSSL: true,
+      objectOwnership: ObjectOwnership.BUCKET_OWNER_ENFORCED,
+      serverAccessLogsBucket: accessLogs,
+      serverAccessLogsPrefix: 'results/',
+      lifecycleRules: [{ id: 'expire-results', expiration: Duration.days(props.resultsRetentionDays), abortIncompleteMultipartUploadAfter: Duration.days(1) }],
+      removalPolicy: RemovalPolicy.DESTROY,
+      autoDeleteObjects: true,
+    });
+  }
+}

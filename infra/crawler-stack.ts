@@ -1,0 +1,124 @@
+// The deployable product: WebSocket API → functions → SQS → crawler (Chromium) → DynamoDB and S3.
+import { CfnOutput, Duration, Stack, type StackProps } from 'aws-cdk-lib';
+import { Rule, Schedule } from 'aws-cdk-lib/aws-events';
+import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
+import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
+import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
+import type { Construct } from 'constructs';
+import { CrawlQueue } from './constructs/crawl-queue.js';
+import { CHROMIUM_LAYER_DIR, chromiumLayer, CrawlerFunction } from './constructs/functions.js';
+import { Monitoring } from './constructs/monitoring.js';
+import { Storage } from './constructs/storage.js';
+import { CrawlerApi } from './constructs/websocket-api.js';
+import type { AcknowledgedResources } from './nag-acknowledgements.js';
+import { DEFAULT_SETTINGS, type CrawlerSettings } from './settings.js';
+
+export interface CrawlerStackProps extends StackProps {
+  settings?: CrawlerSettings;
+  stageName?: string;
+}
+
+/** Slack between the crawler's timeout and its lease, so a slow but live worker keeps its URL. */
+const LEASE_MARGIN_SECONDS = 30;
+const SWEEP_EVERY = Duration.minutes(5);
+
+export class CrawlerStack extends Stack {
+  /** resources whose cdk-nag findings are acknowledged by name */
+  readonly nagResources: AcknowledgedResources;
+
+  constructor(scope: Construct, id: string, props: CrawlerStackProps = {}) {
+    super(scope, id, props);
+    const settings = props.settings ?? DEFAULT_SETTINGS;
+    const logRetention = settings.logRetentionDays as RetentionDays;
+
+    const storage = new Storage(this, 'Storage', { resultsRetentionDays: settings.resultsRetentionDays });
+    const queues = new CrawlQueue(this, 'Crawl', { crawlerTimeoutSeconds: settings.crawlerTimeoutSeconds, maxReceiveCount: settings.maxReceiveCount });
+    const stageName = props.stageName ?? 'prod';
+    const api = new CrawlerApi(this, 'WebSocket', { stageName, logRetention });
+    this.nagResources = { resultsBucket: storage.results, webSocketApi: api.api, stageName };
+
+    const visibilitySeconds = settings.crawlerTimeoutSeconds * 6;
+    const environment: Record<string, string> = {
+      JOBS_TABLE: storage.jobs.tableName,
+      FRONTIER_TABLE: storage.frontier.tableName,
+      CONNECTIONS_TABLE: storage.connections.tableName,
+      CRAWL_QUEUE_URL: queues.queue.queueUrl,
+      RESULTS_BUCKET: storage.results.bucketName,
+      CONNECTIONS_ENDPOINT: api.stage.callbackUrl,
+      MAX_DEPTH: String(settings.maxDepth),
+      MAX_PAGES: String(settings.maxPages),
+      DEFAULT_MAX_PAGES: String(settings.defaultMaxPages),
+      MAX_ATTEMPTS: String(settings.maxAttempts),
+      // A claim outlives the invocation that made it (so a live worker keeps it) and expires before
+      // the message is visible again (so the redelivery can take over a dead worker's URL).
+      LEASE_MS: String((settings.crawlerTimeoutSeconds + LEASE_MARGIN_SECONDS) * 1000),
+      NAV_TIMEOUT_MS: String(Math.min(30, Math.floor(settings.crawlerTimeoutSeconds / 3)) * 1000),
+      JOB_TIME_LIMIT_SECONDS: String(settings.jobTimeLimitSeconds),
+      // Quiet for longer than every retry of a message could take: its messages were lost.
+      STALL_TIMEOUT_MS: String(visibilitySeconds * (settings.maxReceiveCount + 1) * 1000),
+      MAX_JOBS_PER_CONNECTION: String(settings.maxJobsPerConnection),
+      CHROMIUM_BIN_DIR: CHROMIUM_LAYER_DIR,
+    };
+    const fn = (id: string, handler: ConstructorParameters<typeof CrawlerFunction>[2]['handler'], description: string) =>
+      new CrawlerFunction(this, id, { handler, environment, logRetention, description });
+
+    const connect = fn('ConnectFunction', 'connect', 'WebSocket $connect: records the connection');
+    const disconnect = fn('DisconnectFunction', 'disconnect', 'WebSocket $disconnect: forgets the connection');
+    const fallback = fn('DefaultFunction', 'default', 'WebSocket $default: explains unroutable messages');
+    const submit = fn('CrawlFunction', 'crawl', 'Route crawl: validates and starts a job');
+    const status = fn('StatusFunction', 'status', 'Route status: reports a job');
+    const cancel = fn('CancelFunction', 'cancel', 'Route cancel: ends a job as cancelled');
+    const sweep = new CrawlerFunction(this, 'SweepFunction', {
+      handler: 'sweep', environment, logRetention, timeout: Duration.minutes(2), description: 'Ends jobs past their time limit or stalled',
+    });
+    const crawler = new CrawlerFunction(this, 'CrawlerFunction', {
+      handler: 'worker',
+      environment,
+      logRetention,
+      memorySize: settings.crawlerMemoryMb,
+      timeout: Duration.seconds(settings.crawlerTimeoutSeconds),
+      layers: [chromiumLayer(this)],
+      description: 'Renders crawl queue URLs in headless Chromium',
+    });
+    crawler.addEventSource(
+      new SqsEventSource(queues.queue, {
+        batchSize: settings.crawlerBatchSize,
+        maxConcurrency: settings.crawlerMaxConcurrency,
+        reportBatchItemFailures: true,
+      }),
+    );
+    new Rule(this, 'SweepSchedule', { schedule: Schedule.rate(SWEEP_EVERY), targets: [new LambdaFunction(sweep)] });
+
+    api.addRoutes({ connect, disconnect, default: fallback, crawl: submit, status, cancel });
+
+    // Least privilege, only through grants.
+    storage.connections.grantReadWriteData(connect);
+    storage.connections.grantReadWriteData(disconnect);
+    for (const f of [submit, crawler, cancel, sweep]) storage.connections.grantReadWriteData(f);
+    for (const f of [submit, crawler, cancel, sweep]) storage.jobs.grantReadWriteData(f);
+    storage.jobs.grantReadData(status);
+    for (const f of [submit, crawler]) storage.frontier.grantReadWriteData(f);
+    for (const f of [cancel, sweep]) storage.frontier.grantReadData(f);
+    for (const f of [submit, crawler]) queues.queue.grantSendMessages(f);
+    // Objects live under jobs/; nothing deletes them but the lifecycle rule.
+    for (const f of [crawler, cancel, sweep]) storage.results.grantPut(f, 'jobs/*');
+    for (const f of [crawler, submit, status, cancel, sweep]) storage.results.grantRead(f, 'jobs/*');
+    for (const f of [fallback, submit, status, cancel, crawler, sweep]) api.stage.grantManagementApiAccess(f);
+
+    const monitoring = new Monitoring(this, 'Monitoring', {
+      queue: queues.queue,
+      deadLetters: queues.deadLetters,
+      crawler,
+      finisherLogs: [crawler, cancel, sweep].map((f) => f.logGroup),
+    });
+
+    new CfnOutput(this, 'WebSocketUrl', { value: api.stage.url, description: 'wscat -c <this>' });
+    new CfnOutput(this, 'ResultsBucket', { value: storage.results.bucketName });
+    new CfnOutput(this, 'CrawlQueueUrl', { value: queues.queue.queueUrl });
+    new CfnOutput(this, 'DeadLetterQueueUrl', { value: queues.deadLetters.queueUrl });
+    new CfnOutput(this, 'JobsTable', { value: storage.jobs.tableName });
+    new CfnOutput(this, 'FrontierTable', { value: storage.frontier.tableName });
+    new CfnOutput(this, 'ConnectionsTable', { value: storage.connections.tableName });
+    new CfnOutput(this, 'Dashboard', { value: monitoring.dashboard.dashboardName });
+  }
+}
