@@ -5,13 +5,13 @@ import { acknowledgeFindings } from './nag-acknowledgements.js';
 import { CrawlerStack } from './crawler-stack.js';
 import { readSettings } from './settings.js';
 
-export function buildApp(app = new App()): { app: App; stack: CrawlerStack } {
+export function buildApp(app = new App(), options: { acknowledge?: boolean } = {}): { app: App; stack: CrawlerStack } {
   const stack = new CrawlerStack(app, app.node.tryGetContext('stackName') ?? 'Crawler', {
     settings: readSettings(app.node),
     description: 'Serverless fan-out web crawler (WebSocket API, SQS, Lambda + Chromium, DynamoDB, S3)',
   });
   Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
-  acknowledgeFindings(stack, stack.nagResources);
+  if (options.acknowledge !== false) acknowledgeFindings(stack, stack.nagResources);
   return { app, stack };
 }
 
