@@ -27,6 +27,8 @@ export interface LocalStackOptions {
   /** extra environment for the crawler only (e.g. CRAWLER_FAULTS) */
   workerEnv?: Record<string, string>;
   duplicateDelivery?: boolean;
+  /** run these handler files instead of functions/handlers/*.ts (e.g. the bundles cdk synth made) */
+  handlerFiles?: Partial<Record<string, string>>;
   dataDir?: string;
   log?: (line: string) => void;
 }
@@ -42,7 +44,7 @@ export interface LocalStack {
   stop(): Promise<void>;
 }
 
-const handler = (name: string) => fileURLToPath(new URL(`../functions/handlers/${name}.ts`, import.meta.url));
+const sourceHandler = (name: string) => fileURLToPath(new URL(`../functions/handlers/${name}.ts`, import.meta.url));
 
 const API_ROUTES: Record<string, string> = {
   $connect: 'connect',
@@ -59,6 +61,7 @@ function timestamped(line: string): void {
 
 export async function startLocalStack(options: LocalStackOptions = {}): Promise<LocalStack> {
   const log = options.log ?? timestamped;
+  const handler = (name: string) => options.handlerFiles?.[name] ?? sourceHandler(name);
   const visibilityTimeoutSeconds = options.visibilityTimeoutSeconds ?? 60;
   const workerTimeoutMs = options.workerTimeoutMs ?? Math.min(50_000, visibilityTimeoutSeconds * 1000 - 1000);
   const stoppers: (() => Promise<void>)[] = [];

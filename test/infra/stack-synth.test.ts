@@ -2,10 +2,12 @@
 // built-in CloudFormation validator, in a network namespace with no network when the machine
 // allows one — and the crawler's unzipped size against Lambda's 250 MB limit.
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, expect, it } from 'vitest';
+import { startDemoSite } from '../../local/demo-site.js';
+import { crawl, startTestStack } from '../e2e/harness.js';
 
 const LAMBDA_UNZIPPED_LIMIT = 250 * 1024 * 1024;
 const out = mkdtempSync(join(tmpdir(), 'cdk-synth-'));
@@ -48,4 +50,35 @@ it('synthesizes offline with bundled functions, and the crawler fits in Lambda',
   expect(readdirSync(assetOf(crawler))).toContain('index.js');
   expect(readdirSync(assetOf(template.Resources[layerId]))).toContain('chromium.br');
   expect(codeBytes + layerBytes).toBeLessThan(LAMBDA_UNZIPPED_LIMIT);
+  bundledCrawler = join(assetOf(crawler), 'index.js');
+  chromiumLayerDir = assetOf(template.Resources[layerId]);
 }, 300_000);
+
+let bundledCrawler = '';
+let chromiumLayerDir = '';
+
+it('crawls with the bundle cdk made for Lambda, reading Chromium from the layer', async () => {
+  expect(bundledCrawler).not.toBe('');
+  // Outside this project's package.json ("type": "module") the bundle is CommonJS, as on Lambda.
+  const lambdaTask = mkdtempSync(join(tmpdir(), 'lambda-task-'));
+  mkdirSync(join(lambdaTask, 'tmp'), { recursive: true });
+  copyFileSync(bundledCrawler, join(lambdaTask, 'index.js'));
+  const [stack, site] = await Promise.all([
+    startTestStack({
+      workers: 1,
+      handlerFiles: { worker: join(lambdaTask, 'index.js') },
+      // A fresh /tmp, as in a new Lambda environment: Chromium is inflated from the layer's files.
+      workerEnv: { CHROMIUM_BIN_DIR: chromiumLayerDir, TMPDIR: join(lambdaTask, 'tmp') },
+    }),
+    startDemoSite(),
+  ]);
+  try {
+    const run = await crawl(stack, { url: `${site.origin}/`, depth: 1 });
+    expect(run.completed).toMatchObject({ status: 'succeeded', pages: 7, failed: 0 });
+    expect(readdirSync(join(lambdaTask, 'tmp'))).toContain('chromium');
+    await run.client.close();
+  } finally {
+    await Promise.all([stack.stop(), site.stop()]);
+    rmSync(lambdaTask, { recursive: true, force: true });
+  }
+}, 180_000);
