@@ -2,7 +2,9 @@
 import { CfnOutput, Duration, Stack, type StackProps } from 'aws-cdk-lib';
 import { Rule, Schedule } from 'aws-cdk-lib/aws-events';
 import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
+import { WebSocketLambdaAuthorizer } from 'aws-cdk-lib/aws-apigatewayv2-authorizers';
 import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
+import { Secret } from 'aws-cdk-lib/aws-secretsmanager';
 import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
 import { CrawlQueue } from './constructs/crawl-queue.js';
@@ -35,7 +37,7 @@ export class CrawlerStack extends Stack {
     const queues = new CrawlQueue(this, 'Crawl', { crawlerTimeoutSeconds: settings.crawlerTimeoutSeconds, maxReceiveCount: settings.maxReceiveCount });
     const stageName = props.stageName ?? 'prod';
     const api = new CrawlerApi(this, 'WebSocket', { stageName, logRetention });
-    this.nagResources = { resultsBucket: storage.results, webSocketApi: api.api, stageName };
+    this.nagResources = { resultsBucket: storage.results, webSocketApi: api.api, stageName, auth: settings.auth };
 
     const visibilitySeconds = settings.crawlerTimeoutSeconds * 6;
     const environment: Record<string, string> = {
@@ -89,7 +91,26 @@ export class CrawlerStack extends Stack {
     );
     new Rule(this, 'SweepSchedule', { schedule: Schedule.rate(SWEEP_EVERY), targets: [new LambdaFunction(sweep)] });
 
-    api.addRoutes({ connect, disconnect, default: fallback, crawl: submit, status, cancel });
+    let authorizer: WebSocketLambdaAuthorizer | undefined;
+    if (settings.auth === 'token') {
+      const token = new Secret(this, 'ConnectionToken', {
+        description: 'Token WebSocket clients present on connect: wss://…/prod?token=<this>',
+        generateSecretString: { excludePunctuation: true, passwordLength: 40 },
+      });
+      const authorize = new CrawlerFunction(this, 'AuthorizeFunction', {
+        handler: 'authorize',
+        environment: { ...environment, AUTH_MODE: 'token', AUTH_TOKEN_SECRET_ARN: token.secretArn },
+        logRetention,
+        description: 'Authorizer for $connect: checks the connection token',
+      });
+      token.grantRead(authorize);
+      authorizer = new WebSocketLambdaAuthorizer('TokenAuthorizer', authorize, { identitySource: ['route.request.querystring.token'] });
+      new CfnOutput(this, 'ConnectionTokenSecretArn', {
+        value: token.secretArn,
+        description: 'aws secretsmanager get-secret-value --query SecretString --output text --secret-id <this>',
+      });
+    }
+    api.addRoutes({ connect, disconnect, default: fallback, crawl: submit, status, cancel }, authorizer);
 
     // Least privilege, only through grants.
     storage.connections.grantReadWriteData(connect);

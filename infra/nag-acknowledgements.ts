@@ -7,6 +7,7 @@ export interface AcknowledgedResources {
   resultsBucket: IConstruct;
   webSocketApi: IConstruct;
   stageName: string;
+  auth: 'token' | 'none';
 }
 
 export function acknowledgeFindings(stack: Stack, resources: AcknowledgedResources): void {
@@ -32,6 +33,14 @@ export function acknowledgeFindings(stack: Stack, resources: AcknowledgedResourc
   }
   ack(
     'AwsSolutions::AwsSolutions-APIG4',
-    'WebSocket APIs authorize on $connect only; when the stack is deployed without auth (context auth=none) the operator chose an open API.',
+    resources.auth === 'token'
+      ? 'WebSocket APIs can authorize only on $connect, which has the token authorizer; the other routes run on an authorized connection.'
+      : 'Deployed with context auth=none: the operator chose an open API (e.g. behind their own network controls).',
   );
+  if (resources.auth === 'token') {
+    ack(
+      'AwsSolutions::AwsSolutions-SMG4',
+      'The connection token is a static bearer token handed to clients; rotate it by updating the secret (the authorizer re-reads it within 5 minutes).',
+    );
+  }
 }

@@ -1,7 +1,11 @@
 // Deployment settings from CDK context (`cdk deploy -c crawlerMemoryMb=3008`), with defaults.
 import type { Node } from 'constructs';
 
+export type AuthMode = 'token' | 'none';
+
 export interface CrawlerSettings {
+  /** 'token': $connect requires ?token=<the generated secret>; 'none': an open API */
+  auth: AuthMode;
   maxDepth: number;
   maxPages: number;
   defaultMaxPages: number;
@@ -18,6 +22,7 @@ export interface CrawlerSettings {
 }
 
 export const DEFAULT_SETTINGS: CrawlerSettings = {
+  auth: 'token',
   maxDepth: 5,
   maxPages: 10_000,
   defaultMaxPages: 200,
@@ -43,14 +48,20 @@ const LIMITS: Partial<Record<keyof CrawlerSettings, [number, number]>> = {
 
 export function readSettings(node: Node): CrawlerSettings {
   const settings = { ...DEFAULT_SETTINGS };
+  const auth: unknown = node.tryGetContext('auth');
+  if (auth !== undefined) {
+    if (auth !== 'token' && auth !== 'none') throw new Error(`context auth must be "token" or "none", got ${JSON.stringify(auth)}`);
+    settings.auth = auth;
+  }
   for (const key of Object.keys(DEFAULT_SETTINGS) as (keyof CrawlerSettings)[]) {
+    if (key === 'auth') continue;
     const raw: unknown = node.tryGetContext(key);
     if (raw === undefined) continue;
     const value = Number(raw);
     if (!Number.isInteger(value) || value < 0) throw new Error(`context ${key} must be a non-negative integer, got ${JSON.stringify(raw)}`);
     const range = LIMITS[key];
     if (range && (value < range[0] || value > range[1])) throw new Error(`context ${key} must be between ${range[0]} and ${range[1]}, got ${value}`);
-    settings[key] = value;
+    (settings as unknown as Record<string, number>)[key] = value;
   }
   if (settings.maxReceiveCount <= settings.maxAttempts) {
     throw new Error('maxReceiveCount must exceed maxAttempts: the crawler records a failure itself before the DLQ takes a message');

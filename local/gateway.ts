@@ -15,6 +15,8 @@ export interface GatewayOptions {
   port: number;
   /** route key ($connect, $disconnect, $default, or an action) → its function */
   routes: Record<string, Invoker>;
+  /** a REQUEST authorizer for $connect: runs first, and only an Allow lets $connect run */
+  authorizer?: Invoker;
   maxMessageBytes?: number;
   stage?: string;
   log: (line: string) => void;
@@ -116,6 +118,23 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     });
   });
 
+  const authorize = async (event: { headers: Record<string, string>; queryStringParameters?: Record<string, string>; requestContext: unknown }): Promise<'allow' | 'deny' | 'error'> => {
+    if (!options.authorizer) return 'allow';
+    try {
+      const result = (await options.authorizer.invoke({
+        type: 'REQUEST',
+        methodArn: `arn:aws:execute-api:us-east-1:000000000000:local/${stage}/$connect`,
+        headers: event.headers,
+        queryStringParameters: event.queryStringParameters ?? {},
+        requestContext: event.requestContext,
+      })) as { policyDocument?: { Statement?: { Effect?: string }[] } } | null;
+      const statements = result?.policyDocument?.Statement ?? [];
+      return statements.length > 0 && statements.every((s) => s.Effect === 'Allow') ? 'allow' : 'deny';
+    } catch {
+      return 'error';
+    }
+  };
+
   const refuse = (socket: Duplex, status: number, text: string) => {
     socket.write(`HTTP/1.1 ${status} ${text}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
     socket.destroy();
@@ -132,8 +151,13 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
       queryStringParameters: url.searchParams.size > 0 ? Object.fromEntries(url.searchParams) : undefined,
       isBase64Encoded: false,
     };
-    invoke('$connect', event)
-      .then((result) => {
+    authorize(event)
+      .then(async (verdict) => {
+        if (verdict !== 'allow') {
+          options.log(`[gateway] authorizer refused ${id} (${verdict})`);
+          return refuse(socket, verdict === 'deny' ? 403 : 401, verdict === 'deny' ? 'Forbidden' : 'Unauthorized');
+        }
+        const result = await invoke('$connect', event);
         const status = result?.statusCode ?? 200;
         if (status < 200 || status > 299) {
           options.log(`[gateway] $connect refused ${id} with ${status}`);

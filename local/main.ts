@@ -7,12 +7,13 @@ const stack = await startLocalStack({
   workers: Number(process.env.WORKERS ?? 2),
   batchSize: Number(process.env.BATCH_SIZE ?? 5),
   dataDir: process.env.DATA_DIR,
+  authToken: process.env.AUTH_TOKEN || undefined,
 });
 
 console.log(`
 Local crawler stack is up.
   WebSocket   ${stack.wsUrl}
-  try it      npx wscat -c ${stack.wsUrl}
+  try it      npx wscat -c ${stack.wsUrl}${process.env.AUTH_TOKEN ? '/?token=$AUTH_TOKEN' : ''}
               > {"action":"crawl","url":"http://127.0.0.1:8000/","depth":1}
   DynamoDB    ${stack.endpoints.dynamodb}   (tables ${stack.resources.jobsTable}, ${stack.resources.frontierTable})
   SQS / S3    ${stack.endpoints.sqs}   (queue ${stack.resources.queueUrl}, bucket ${stack.resources.bucket})

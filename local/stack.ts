@@ -22,6 +22,8 @@ export interface LocalStackOptions {
   workerTimeoutMs?: number;
   /** how often the sweeper runs; 0 = never */
   sweepIntervalMs?: number;
+  /** require this token on connect (query `token` or `Authorization: Bearer`); default: open */
+  authToken?: string;
   /** extra environment for every function */
   env?: Record<string, string>;
   /** extra environment for the crawler only (e.g. CRAWLER_FAULTS) */
@@ -82,7 +84,13 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
 
     // The gateway's URL is part of the functions' environment, so routes are bound after it listens.
     const routes: Record<string, Invoker> = {};
-    const gateway = await startGateway({ port: options.port ?? 8080, routes, log });
+    const authorizer: { current?: Invoker } = {};
+    const gateway = await startGateway({
+      port: options.port ?? 8080,
+      routes,
+      log,
+      authorizer: options.authToken ? { invoke: (e) => authorizer.current!.invoke(e), close: async () => {} } : undefined,
+    });
     stoppers.push(() => gateway.stop());
     const env: Record<string, string> = {
       AWS_REGION: LOCAL_REGION,
@@ -102,6 +110,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       POWERTOOLS_LOG_LEVEL: process.env.POWERTOOLS_LOG_LEVEL ?? 'INFO',
       // Local runs may use Node 20 (see README); Lambda runs a current runtime.
       AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+      ...(options.authToken ? { AUTH_MODE: 'token', AUTH_TOKEN: options.authToken } : {}),
       ...options.env,
     };
     const apiInvokers: Invoker[] = [];
@@ -109,6 +118,10 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       const invoker = childProcessInvoker({ name: file, handlerPath: handler(file), env, timeoutMs: 29_000, log });
       routes[routeKey] = invoker;
       apiInvokers.push(invoker);
+    }
+    if (options.authToken) {
+      authorizer.current = childProcessInvoker({ name: 'authorize', handlerPath: handler('authorize'), env, timeoutMs: 10_000, log });
+      apiInvokers.push(authorizer.current);
     }
     stoppers.push(async () => {
       await Promise.all(apiInvokers.map((i) => i.close()));

@@ -46,6 +46,10 @@ const EnvSchema = z.object({
   CHROMIUM_BIN_DIR: z.string().optional(),
   /** local mode only: let the browser reach loopback and private addresses */
   ALLOW_PRIVATE_TARGETS: boolFrom(false),
+  /** 'token': connections must present the token (query `token` or `Authorization: Bearer`) */
+  AUTH_MODE: z.enum(['none', 'token']).default('none'),
+  AUTH_TOKEN: z.string().min(1).optional(),
+  AUTH_TOKEN_SECRET_ARN: z.string().min(1).optional(),
   /** local fault injection, e.g. "after-claim:1,before-settle:2"; never set on AWS */
   CRAWLER_FAULTS: z.string().optional(),
 });
@@ -62,6 +66,7 @@ export interface Config {
   chromiumBinDir?: string;
   allowPrivateTargets: boolean;
   faults?: string;
+  auth: { mode: 'none' | 'token'; token?: string; secretArn?: string };
 }
 
 export class ConfigError extends Error {
@@ -105,5 +110,6 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): Config {
     chromiumBinDir: e.CHROMIUM_BIN_DIR,
     allowPrivateTargets: e.ALLOW_PRIVATE_TARGETS,
     faults: e.CRAWLER_FAULTS,
+    auth: { mode: e.AUTH_MODE, token: e.AUTH_TOKEN, secretArn: e.AUTH_TOKEN_SECRET_ARN },
   };
 }

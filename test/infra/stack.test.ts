@@ -64,7 +64,7 @@ describe('WebSocket API', () => {
 describe('functions', () => {
   it('run on a current Node.js runtime, x86_64, with a log group that has a retention', () => {
     const functions = resources('AWS::Lambda::Function').filter(([, f]) => f.Properties.Environment?.Variables?.JOBS_TABLE);
-    expect(functions.length).toBe(8);
+    expect(functions.length).toBe(9);
     for (const [, fn] of functions) {
       expect(fn.Properties.Runtime).toBe('nodejs24.x');
       expect(fn.Properties.Architectures).toEqual(['x86_64']);
@@ -259,6 +259,32 @@ describe('operations', () => {
   });
 });
 
+describe('authentication on $connect', () => {
+  it('is on by default: a token authorizer on $connect reading a generated secret', () => {
+    const [, connect] = resources('AWS::ApiGatewayV2::Route').find(([, r]) => r.Properties.RouteKey === '$connect') ?? [];
+    expect(connect?.Properties.AuthorizationType).toBe('CUSTOM');
+    template.hasResourceProperties('AWS::ApiGatewayV2::Authorizer', {
+      AuthorizerType: 'REQUEST',
+      IdentitySource: ['route.request.querystring.token'],
+    });
+    template.hasResourceProperties('AWS::SecretsManager::Secret', { GenerateSecretString: Match.objectLike({ PasswordLength: 40 }) });
+    const authorize = functionId('Authorizer for $connect: checks the connection token');
+    const actions = actionsOf(authorize);
+    expect(actions).toContain('secretsmanager:GetSecretValue');
+    expect(actions.some((a) => a.startsWith('dynamodb:') || a.startsWith('s3:'))).toBe(false);
+    for (const [, route] of resources('AWS::ApiGatewayV2::Route').filter(([, r]) => r.Properties.RouteKey !== '$connect')) {
+      expect(route.Properties.AuthorizationType ?? 'NONE').toBe('NONE');
+    }
+    expect(Object.keys(template.findOutputs('*'))).toContain('ConnectionTokenSecretArn');
+  });
+
+  it('can be turned off with context auth=none', () => {
+    const open = synth({ auth: 'none' });
+    open.resourceCountIs('AWS::ApiGatewayV2::Authorizer', 0);
+    open.resourceCountIs('AWS::SecretsManager::Secret', 0);
+  });
+});
+
 describe('settings from context', () => {
   it('take batch size, concurrency, memory and timeout from context', () => {
     const custom = synth({ crawlerBatchSize: 7, crawlerMaxConcurrency: 3, crawlerMemoryMb: 3008, crawlerTimeoutSeconds: 120, maxDepth: 3 });
@@ -275,14 +301,15 @@ describe('settings from context', () => {
     [{ crawlerBatchSize: 50 }, /crawlerBatchSize must be between 1 and 10/],
     [{ crawlerMemoryMb: 'lots' }, /crawlerMemoryMb must be a non-negative integer/],
     [{ maxReceiveCount: 3, maxAttempts: 3 }, /maxReceiveCount must exceed maxAttempts/],
+    [{ auth: 'maybe' }, /context auth must be "token" or "none"/],
   ])('refuses bad context %o', (context, message) => {
     expect(() => synth(context)).toThrow(message);
   });
 });
 
 describe('cdk-nag', () => {
-  it('finds nothing unacknowledged in the AwsSolutions pack', () => {
-    const app = new App({ context: { 'aws:cdk:bundling-stacks': [] }, builtinCloudFormationValidation: false });
+  it.each(['token', 'none'])('finds nothing unacknowledged in the AwsSolutions pack (auth=%s)', (auth) => {
+    const app = new App({ context: { 'aws:cdk:bundling-stacks': [], auth }, builtinCloudFormationValidation: false });
     buildApp(app);
     // Findings make synth fail; acknowledged ones carry their written reason.
     expect(() => app.synth()).not.toThrow();

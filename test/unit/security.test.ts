@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { checkAddress, hostToAddress } from '../../functions/core/network-policy.js';
+import { presentedToken, tokenMatches } from '../../functions/core/auth.js';
 
 describe('address policy', () => {
   it.each([
@@ -25,5 +26,24 @@ describe('address policy', () => {
     ['example.com', null],
   ])('reads literal hosts: %s', (host, address) => {
     expect(hostToAddress(host)).toBe(address);
+  });
+});
+
+describe('connection token', () => {
+  it.each([
+    [{ token: 'abc' }, {}, 'abc'],
+    [{}, { Authorization: 'Bearer xyz' }, 'xyz'],
+    [{}, { authorization: 'bearer  xyz' }, 'xyz'],
+    [{ token: 'q' }, { authorization: 'Bearer h' }, 'q'],
+    [{}, { authorization: 'Basic abc' }, undefined],
+    [null, null, undefined],
+  ])('reads %o / %o', (query, headers, expected) => {
+    expect(presentedToken(query, headers)).toBe(expected);
+  });
+  it('matches only the exact secret', () => {
+    expect(tokenMatches('secret', 'secret')).toBe(true);
+    expect(tokenMatches('secre', 'secret')).toBe(false);
+    expect(tokenMatches(undefined, 'secret')).toBe(false);
+    expect(tokenMatches('', '')).toBe(false);
   });
 });
