@@ -22,6 +22,8 @@ export interface BrowserOptions {
   chromePath?: string;
   /** where @sparticuz/chromium's binaries are, when not beside its JavaScript (Lambda layer) */
   chromiumBinDir?: string;
+  /** more Chromium flags (tests map test host names with --host-resolver-rules) */
+  extraArgs?: string[];
   log: Logger;
 }
 
@@ -45,7 +47,7 @@ async function launch(options: BrowserOptions): Promise<Browser> {
   }
   const launched = await puppeteer.launch({
     executablePath,
-    args,
+    args: [...args, ...(options.extraArgs ?? [])],
     headless,
     defaultViewport: { width: 1280, height: 900 },
     // This process owns the browser's life; signals are handled by the runtime around it.

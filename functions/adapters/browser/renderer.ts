@@ -16,6 +16,7 @@ const WATCHDOG_SLACK_MS = 15_000;
 export interface RendererOptions {
   chromePath?: string;
   chromiumBinDir?: string;
+  extraArgs?: string[];
   log: Logger;
   /** checks every request of the page (navigation, redirects, subresources); none = allow all */
   guard?: RequestGuard;
@@ -86,7 +87,10 @@ export class PuppeteerRenderer implements PageRenderer {
       }
       const navigated = Date.now();
       const main = response ?? mainResponse;
-      if (!main) throw this.classify(navigationError, url, blocked);
+      // A refused request or an unfollowed redirect is a failure, not a document.
+      if (!main || (navigationError && (blocked.length > 0 || (main.status() >= 300 && main.status() < 400)))) {
+        throw this.classify(navigationError, url, blocked);
+      }
 
       const contentType = main.headers()['content-type'] ?? null;
       const redirectChain = main.request().redirectChain().map((r) => r.url());

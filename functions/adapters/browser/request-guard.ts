@@ -13,7 +13,7 @@ export type Resolver = (hostname: string) => Promise<string[]>;
 
 const systemResolver: Resolver = async (hostname) => (await lookup(hostname, { all: true, verbatim: true })).map((a) => a.address);
 
-export function publicOnlyGuard(resolve: Resolver = systemResolver): RequestGuard {
+export function publicOnlyGuard(resolve: Resolver = systemResolver, policy: (address: string) => AddressVerdict = checkAddress): RequestGuard {
   const cache = new Map<string, { verdict: AddressVerdict; until: number }>();
   return async (url) => {
     let parsed: URL;
@@ -27,13 +27,13 @@ export function publicOnlyGuard(resolve: Resolver = systemResolver): RequestGuar
       return { allowed: false, reason: `scheme ${parsed.protocol} is not allowed` };
     }
     const literal = hostToAddress(parsed.hostname);
-    if (literal) return checkAddress(literal);
+    if (literal) return policy(literal);
     const cached = cache.get(parsed.hostname);
     if (cached && cached.until > Date.now()) return cached.verdict;
     let verdict: AddressVerdict;
     try {
       const addresses = await resolve(parsed.hostname);
-      const refused = addresses.map(checkAddress).find((v) => !v.allowed);
+      const refused = addresses.map(policy).find((v) => !v.allowed);
       verdict = addresses.length === 0 ? { allowed: false, reason: `${parsed.hostname} does not resolve` } : (refused ?? { allowed: true });
       if (!verdict.allowed) verdict = { allowed: false, reason: `${parsed.hostname} resolves to a non-public address (${verdict.reason})` };
     } catch (error) {
