@@ -77,5 +77,14 @@ export async function discardBrowser(): Promise<void> {
   const current = browser;
   browser = undefined;
   if (!current) return;
-  await current.close().catch(() => current.process()?.kill('SIGKILL'));
+  // A hung browser does not answer a polite close; the process is ours, so it is killed.
+  current.process()?.kill('SIGKILL');
+  await current.disconnect().catch(() => {});
+}
+
+/** Closes the browser at the end of the environment's life. */
+export async function closeBrowser(): Promise<void> {
+  const current = browser;
+  browser = undefined;
+  await current?.close().catch(() => current.process()?.kill('SIGKILL'));
 }

@@ -5,7 +5,7 @@
 // contexts cannot be created, so cookies persist within one execution environment.
 import type { HTTPResponse, Page } from 'puppeteer-core';
 import type { Logger, PageRenderer, RenderedPage, RenderOptions } from '../../core/ports.js';
-import { discardBrowser, getBrowser } from './chromium.js';
+import { closeBrowser, discardBrowser, getBrowser } from './chromium.js';
 import { RenderError } from './errors.js';
 import type { RequestGuard } from './request-guard.js';
 
@@ -20,6 +20,8 @@ export interface RendererOptions {
   log: Logger;
   /** checks every request of the page (navigation, redirects, subresources); none = allow all */
   guard?: RequestGuard;
+  /** beyond navigation and settle, how long extraction may take before the page counts as hung */
+  watchdogSlackMs?: number;
 }
 
 function isHtml(contentType: string | null): boolean {
@@ -30,7 +32,7 @@ export class PuppeteerRenderer implements PageRenderer {
   constructor(private readonly options: RendererOptions) {}
 
   async render(url: string, options: RenderOptions): Promise<RenderedPage> {
-    const watchdogMs = options.navigationTimeoutMs + options.settleMaxMs + WATCHDOG_SLACK_MS;
+    const watchdogMs = options.navigationTimeoutMs + options.settleMaxMs + (this.options.watchdogSlackMs ?? WATCHDOG_SLACK_MS);
     let timer: NodeJS.Timeout | undefined;
     const watchdog = new Promise<never>((_, reject) => {
       timer = setTimeout(() => reject(new RenderError('browser', `page did not finish within ${watchdogMs} ms; browser replaced`, true)), watchdogMs);
@@ -94,7 +96,12 @@ export class PuppeteerRenderer implements PageRenderer {
 
       const contentType = main.headers()['content-type'] ?? null;
       const redirectChain = main.request().redirectChain().map((r) => r.url());
-      if (navigationError || !isHtml(contentType)) {
+      const downloaded = /ERR_ABORTED/.test(navigationError?.message ?? '');
+      const timedOut = navigationError?.name === 'TimeoutError';
+      // A timeout after the document arrived leaves a partial DOM: still worth reading (a page
+      // whose scripts hang the renderer is caught by the watchdog instead).
+      if (navigationError && !downloaded && !timedOut) throw this.classify(navigationError, url, blocked);
+      if (downloaded || !isHtml(contentType)) {
         // A download or other non-HTML document: recorded with its status, nothing to extract.
         return {
           requestedUrl: url,
@@ -144,7 +151,7 @@ export class PuppeteerRenderer implements PageRenderer {
   }
 
   async close(): Promise<void> {
-    await discardBrowser();
+    await closeBrowser();
   }
 
   /** Dialogs would block the page forever; pop-ups are not ours to render. */
