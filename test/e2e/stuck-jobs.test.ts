@@ -1,0 +1,106 @@
+// Jobs that cannot finish by themselves still end: pages lost to the DLQ, a time limit, a cancel.
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startDemoSite, type DemoSite } from '../../local/demo-site.js';
+import type { LocalStack } from '../../local/stack.js';
+import { CrawlClient } from '../../local/ws-client.js';
+import { crawl, paths, queueDepth, settleAndCountCompletions, startTestStack } from './harness.js';
+
+/** A site whose pages below the seed answer slowly, so a job is still running when we act. */
+async function startSlowSite(delayMs: number): Promise<{ origin: string; hits: string[]; stop(): Promise<void> }> {
+  const hits: string[] = [];
+  const server: Server = createServer((req, res) => {
+    hits.push(req.url ?? '');
+    const send = () => {
+      res.writeHead(200, { 'content-type': 'text/html' });
+      res.end(req.url === '/' ? Array.from({ length: 6 }, (_, i) => `<a href="/slow-${i}">${i}</a>`).join(' ') : `<title>${req.url}</title>`);
+    };
+    if (req.url === '/') send();
+    else setTimeout(send, delayMs);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    origin: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    hits,
+    stop: () => new Promise<void>((resolve) => { server.closeAllConnections(); server.close(() => resolve()); }),
+  };
+}
+
+describe('a page whose messages end in the DLQ', () => {
+  let stack: LocalStack;
+  let site: DemoSite;
+  beforeAll(async () => {
+    site = await startDemoSite();
+    stack = await startTestStack({
+      workers: 2,
+      // One message per invocation: the crash takes only the doomed page down with it.
+      batchSize: 1,
+      visibilityTimeoutSeconds: 4,
+      workerTimeoutMs: 3_500,
+      maxReceiveCount: 2,
+      sweepIntervalMs: 1_000,
+      // The crawler would retry 5 times, but SQS gives up after 2 receives: the page is lost.
+      env: { LEASE_MS: '3000', MAX_ATTEMPTS: '5', STALL_TIMEOUT_MS: '5000' },
+      workerEnv: { CRAWLER_FAULTS: 'after-claim@/a.html#1,after-claim@/a.html#2' },
+    });
+  });
+  afterAll(async () => {
+    await Promise.all([stack?.stop(), site?.stop()]);
+  });
+
+  it('ends the stalled job through the sweeper, listing the lost page in errors', async () => {
+    const run = await crawl(stack, { url: `${site.origin}/`, depth: 1 }, 120_000);
+    expect(run.completed).toMatchObject({ status: 'partial', pages: 6 });
+    expect(run.manifest.errors).toEqual([{ url: `${site.origin}/a.html`, error: 'not crawled: stalled: no page settled recently' }]);
+    expect(paths(run.manifest.pages.map((p) => p.url), site.origin)).toEqual(site.documentsByDepth[1]!.filter((p) => p !== '/a.html').concat('/').sort());
+    expect(await queueDepth(stack, stack.resources.dlqUrl)).toBe(1);
+    expect(await settleAndCountCompletions(run)).toBe(1);
+    await run.client.close();
+  }, 150_000);
+});
+
+describe('time limits and cancel', () => {
+  let stack: LocalStack;
+  let slow: Awaited<ReturnType<typeof startSlowSite>>;
+  beforeAll(async () => {
+    slow = await startSlowSite(4_000);
+    stack = await startTestStack({ workers: 1, batchSize: 2, sweepIntervalMs: 500 });
+  });
+  afterAll(async () => {
+    await Promise.all([stack?.stop(), slow?.stop()]);
+  });
+
+  it('ends a job at its time limit with what it has', async () => {
+    const run = await crawl(stack, { url: `${slow.origin}/`, depth: 1, timeLimit: 4 }, 60_000);
+    expect(run.completed).toMatchObject({ status: 'partial' });
+    expect(run.manifest.pages.map((p) => p.url)).toContain(`${slow.origin}/`);
+    expect(run.manifest.errors.length).toBeGreaterThan(0);
+    for (const error of run.manifest.errors) expect(error.error).toBe('not crawled: time limit reached');
+    expect(await settleAndCountCompletions(run)).toBe(1);
+    await run.client.close();
+  });
+
+  it('cancels a running job: completed once as cancelled, and no new pages start', async () => {
+    const client = await CrawlClient.connect(stack.wsUrl);
+    client.send({ action: 'crawl', url: `${slow.origin}/`, depth: 1, requestId: 'c1' });
+    const accepted = await client.waitFor((m) => m.type === 'accepted');
+    const jobId = accepted.jobId as string;
+    await client.waitFor((m) => m.type === 'progress' && m.jobId === jobId, 30_000);
+    client.send({ action: 'cancel', jobId, requestId: 'cancel-1' });
+    const reply = await client.waitFor((m) => m.type === 'status' && m.requestId === 'cancel-1');
+    expect(reply).toMatchObject({ jobId, status: 'cancelled' });
+    const completed = await client.waitFor((m) => m.type === 'completed' && m.jobId === jobId);
+    expect(completed).toMatchObject({ status: 'cancelled' });
+    const manifest = (await (await fetch(completed.manifestUrl as string)).json()) as { errors: { error: string }[] };
+    expect(manifest.errors.some((e) => e.error === 'not crawled: job cancelled')).toBe(true);
+    // In-flight pages may finish; nothing new is started once the cancel is in.
+    const hitsAtCancel = slow.hits.length;
+    await new Promise((resolve) => setTimeout(resolve, 9_000));
+    expect(slow.hits.length - hitsAtCancel).toBeLessThanOrEqual(2);
+    expect(client.received.filter((m) => m.type === 'completed' && m.jobId === jobId)).toHaveLength(1);
+    client.send({ action: 'cancel', jobId, requestId: 'cancel-2' });
+    expect(await client.waitFor((m) => m.requestId === 'cancel-2')).toMatchObject({ type: 'error', code: 'job_finished' });
+    await client.close();
+  }, 90_000);
+});
