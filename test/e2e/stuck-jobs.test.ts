@@ -65,7 +65,7 @@ describe('time limits and cancel', () => {
   let slow: Awaited<ReturnType<typeof startSlowSite>>;
   beforeAll(async () => {
     slow = await startSlowSite(4_000);
-    stack = await startTestStack({ workers: 1, batchSize: 2, sweepIntervalMs: 500 });
+    stack = await startTestStack({ workers: 1, batchSize: 2, sweepIntervalMs: 500, env: { MAX_JOBS_PER_CONNECTION: '1' } });
   });
   afterAll(async () => {
     await Promise.all([stack?.stop(), slow?.stop()]);
@@ -86,6 +86,9 @@ describe('time limits and cancel', () => {
     client.send({ action: 'crawl', url: `${slow.origin}/`, depth: 1, requestId: 'c1' });
     const accepted = await client.waitFor((m) => m.type === 'accepted');
     const jobId = accepted.jobId as string;
+    // One running job per connection in this stack: a second one is refused while the first runs.
+    client.send({ action: 'crawl', url: `${slow.origin}/`, depth: 1, requestId: 'c2' });
+    expect(await client.waitFor((m) => m.requestId === 'c2')).toMatchObject({ type: 'error', code: 'too_many_jobs' });
     await client.waitFor((m) => m.type === 'progress' && m.jobId === jobId, 30_000);
     client.send({ action: 'cancel', jobId, requestId: 'cancel-1' });
     const reply = await client.waitFor((m) => m.type === 'status' && m.requestId === 'cancel-1');
@@ -101,6 +104,9 @@ describe('time limits and cancel', () => {
     expect(client.received.filter((m) => m.type === 'completed' && m.jobId === jobId)).toHaveLength(1);
     client.send({ action: 'cancel', jobId, requestId: 'cancel-2' });
     expect(await client.waitFor((m) => m.requestId === 'cancel-2')).toMatchObject({ type: 'error', code: 'job_finished' });
+    // The cancelled job freed the connection's slot.
+    client.send({ action: 'crawl', url: `${slow.origin}/`, depth: 0, requestId: 'c3' });
+    expect(await client.waitFor((m) => m.requestId === 'c3')).toMatchObject({ type: 'accepted' });
     await client.close();
   }, 90_000);
 });
