@@ -21,14 +21,21 @@ import { makeScope } from '../core/scope.js';
 import { normaliseLink } from '../core/url.js';
 import { expiresAt, type WorkerDeps } from './deps.js';
 import { finishIfDone } from './finish-job.js';
+import { PhaseTimer } from './phase-timer.js';
 
 export type CrawlOutcome = 'done' | 'failed' | 'duplicate' | 'dropped' | 'lease-lost';
 
 const ADMIT_CONCURRENCY = 16;
 
-export async function crawlPage(message: CrawlMessage, deps: WorkerDeps): Promise<CrawlOutcome> {
+export interface Delivery {
+  /** how long the message waited in the queue before this attempt (ms) */
+  queueWaitMs?: number;
+}
+
+export async function crawlPage(message: CrawlMessage, deps: WorkerDeps, delivery: Delivery = {}): Promise<CrawlOutcome> {
   const urlKey = urlKeyOf(message.url);
-  const job = await deps.jobs.getJob(message.jobId);
+  const timer = new PhaseTimer(deps.clock);
+  const job = await timer.time('dynamodb', () => deps.jobs.getJob(message.jobId));
   if (!job) {
     deps.log.warn('message for an unknown job dropped', { ...message });
     return 'dropped';
@@ -39,7 +46,7 @@ export async function crawlPage(message: CrawlMessage, deps: WorkerDeps): Promis
     return 'dropped';
   }
 
-  const claim = await deps.frontier.claim(job.jobId, urlKey, deps.workerId, deps.limits.leaseMs);
+  const claim = await timer.time('dynamodb', () => deps.frontier.claim(job.jobId, urlKey, deps.workerId, deps.limits.leaseMs));
   switch (claim.kind) {
     case 'missing':
       deps.log.warn('message for a URL that was never admitted dropped', { ...message });
@@ -64,7 +71,7 @@ export async function crawlPage(message: CrawlMessage, deps: WorkerDeps): Promis
 
   let page: PageRecord;
   try {
-    page = await loadOrRender(job, record, attempt, deps);
+    page = await loadOrRender(job, record, attempt, deps, timer);
   } catch (error) {
     if (error instanceof PageFailedError && error.retryable && attempt < deps.limits.maxAttempts) {
       await deps.frontier.release(job.jobId, urlKey, deps.workerId);
@@ -74,12 +81,14 @@ export async function crawlPage(message: CrawlMessage, deps: WorkerDeps): Promis
     return settleFailed(job, record, reason, deps);
   }
 
-  await recordRedirectTarget(job, record, page.page, deps);
   const children = childrenOf(job, record, page.page, deps);
-  const toSend = await admitChildren(job, record, children, deps);
+  const toSend = await timer.time('dynamodb', async () => {
+    await recordRedirectTarget(job, record, page.page, deps);
+    return admitChildren(job, record, children, deps);
+  });
   deps.faults.hit('after-admit', { url: record.url, attempt });
   if (toSend.length > 0) {
-    await deps.queue.send(toSend.map((child) => ({ jobId: job.jobId, url: child.url, depth: child.depth })));
+    await timer.time('sqs', () => deps.queue.send(toSend.map((child) => ({ jobId: job.jobId, url: child.url, depth: child.depth }))));
   }
   deps.faults.hit('after-enqueue', { url: record.url, attempt });
 
@@ -93,6 +102,16 @@ export async function crawlPage(message: CrawlMessage, deps: WorkerDeps): Promis
     sha256: page.sha256,
     links: page.page.links.length,
     key: pageObjectKey(job.jobId, urlKey),
+    timings: {
+      queueWaitMs: delivery.queueWaitMs ?? null,
+      navigationMs: page.page.timings.navigationMs,
+      settleMs: page.page.timings.settleMs,
+      extractMs: page.page.timings.extractMs,
+      dynamodbMs: timer.totals.dynamodb,
+      sqsMs: timer.totals.sqs,
+      s3Ms: timer.totals.s3,
+      totalMs: timer.elapsed(),
+    },
   };
   deps.faults.hit('before-settle', { url: record.url, attempt });
   if (!(await deps.frontier.settle(job.jobId, urlKey, deps.workerId, { kind: 'done', summary }))) {
@@ -143,9 +162,10 @@ async function afterSettle(jobId: string, deps: WorkerDeps): Promise<void> {
 }
 
 /** A record stored by an earlier attempt is reused: the page is rendered and recorded once. */
-async function loadOrRender(job: JobRecord, record: FrontierRecord, attempt: number, deps: WorkerDeps): Promise<PageRecord> {
+async function loadOrRender(job: JobRecord, record: FrontierRecord, attempt: number, deps: WorkerDeps, timer: PhaseTimer): Promise<PageRecord> {
   const key = pageObjectKey(job.jobId, record.urlKey);
-  const stored = await deps.results.getPage(key);
+  // Only an earlier attempt can have stored a record; the first attempt skips the lookup.
+  const stored = attempt > 1 ? await timer.time('s3', () => deps.results.getPage(key)) : null;
   if (stored) {
     deps.log.info('reusing the page record of an earlier attempt', { url: record.url });
     return stored;
@@ -165,7 +185,7 @@ async function loadOrRender(job: JobRecord, record: FrontierRecord, attempt: num
     renderedAt: new Date(deps.clock.now()).toISOString(),
     sha256: sha256Hex(rendered.html),
   };
-  await deps.results.putPage(key, page);
+  await timer.time('s3', () => deps.results.putPage(key, page));
   deps.faults.hit('after-store', { url: record.url, attempt });
   return page;
 }

@@ -86,6 +86,19 @@ export interface PageSummary {
   sha256: string;
   links: number;
   key: string;
+  /** where the time went (ms); DynamoDB covers the claim and the admissions, not the final settle */
+  timings?: PageTimings;
+}
+
+export interface PageTimings {
+  queueWaitMs: number | null;
+  navigationMs: number;
+  settleMs: number;
+  extractMs: number;
+  dynamodbMs: number;
+  sqsMs: number;
+  s3Ms: number;
+  totalMs: number;
 }
 
 export interface PageFailure {

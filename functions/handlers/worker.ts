@@ -55,7 +55,8 @@ async function handleRecord(record: SQSRecord): Promise<void> {
     return;
   }
   try {
-    const outcome = await crawlPage(message.data, deps);
+    const sentAt = Number(record.attributes.SentTimestamp);
+    const outcome = await crawlPage(message.data, deps, { queueWaitMs: Number.isFinite(sentAt) ? Math.max(0, Date.now() - sentAt) : undefined });
     logger.debug('message handled', { messageId: record.messageId, outcome });
   } catch (error) {
     if (error instanceof UrlBusyError) logger.info('URL busy; message will come back', { url: message.data.url });

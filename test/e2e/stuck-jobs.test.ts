@@ -41,7 +41,8 @@ describe('a page whose messages end in the DLQ', () => {
       maxReceiveCount: 2,
       sweepIntervalMs: 1_000,
       // The crawler would retry 5 times, but SQS gives up after 2 receives: the page is lost.
-      env: { LEASE_MS: '3000', MAX_ATTEMPTS: '5', STALL_TIMEOUT_MS: '5000' },
+      // Long enough that a cold start under a busy machine is not mistaken for a stall.
+      env: { LEASE_MS: '3000', MAX_ATTEMPTS: '5', STALL_TIMEOUT_MS: '12000' },
       workerEnv: { CRAWLER_FAULTS: 'after-claim@/a.html#1,after-claim@/a.html#2' },
     });
   });
