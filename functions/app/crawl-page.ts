@@ -25,7 +25,7 @@ import { PhaseTimer } from './phase-timer.js';
 
 export type CrawlOutcome = 'done' | 'failed' | 'duplicate' | 'dropped' | 'lease-lost';
 
-const ADMIT_CONCURRENCY = 16;
+const ADMIT_CONCURRENCY = 32;
 
 export interface Delivery {
   /** how long the message waited in the queue before this attempt (ms) */
@@ -213,8 +213,18 @@ function childrenOf(job: JobRecord, record: FrontierRecord, page: RenderedPage, 
   return children;
 }
 
-async function admitChildren(job: JobRecord, parent: FrontierRecord, children: Child[], deps: WorkerDeps): Promise<Child[]> {
+async function admitChildren(job: JobRecord, parent: FrontierRecord, allChildren: Child[], deps: WorkerDeps): Promise<Child[]> {
   const toSend: Child[] = [];
+  // Most links of a site point at pages already known (navigation, footers): one batched read
+  // finds them, and only the new ones pay for an admission transaction. The transaction's own
+  // condition still decides races; this read only saves work.
+  const known = await deps.frontier.existing(job.jobId, allChildren.map((c) => urlKeyOf(c.url)));
+  const children: Child[] = [];
+  for (const child of allChildren) {
+    const existing = known.get(urlKeyOf(child.url));
+    if (!existing) children.push(child);
+    else if (existing.discoveredBy === parent.urlKey && existing.state === 'queued') toSend.push(child);
+  }
   let capped = 0;
   for (let i = 0; i < children.length; i += ADMIT_CONCURRENCY) {
     const slice = children.slice(i, i + ADMIT_CONCURRENCY);

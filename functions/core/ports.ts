@@ -95,6 +95,8 @@ export interface FrontierStore {
    * caller must make sure the child is on the queue.
    */
   admit(child: FrontierRecord, maxPages: number): Promise<AdmitOutcome>;
+  /** The frontier items that already exist among these keys (one round trip per 100 keys). */
+  existing(jobId: string, urlKeys: string[]): Promise<Map<string, FrontierRecord>>;
   /** Records a redirect target so later links to it are not crawled again; false if it exists. */
   putAlias(record: FrontierRecord): Promise<boolean>;
   get(jobId: string, urlKey: string): Promise<FrontierRecord | null>;

@@ -1,6 +1,6 @@
 // The frontier table: one item per (job, URL). The conditional put is the dedupe, the lease is the
 // lock, and the transactions keep the job's counters in step with the items they count.
-import { GetCommand, QueryCommand, TransactWriteCommand, UpdateCommand, PutCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { BatchGetCommand, GetCommand, QueryCommand, TransactWriteCommand, UpdateCommand, PutCommand, type BatchGetCommandOutput, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { FrontierRecord, PageFailure, PageSummary } from '../../core/job.js';
 import type { AdmitOutcome, ClaimOutcome, Clock, FrontierStore } from '../../core/ports.js';
 import { cancellationReasons, failedItem, isConditionFailure, isTransactionCanceled, retryOnConflict } from './errors.js';
@@ -84,6 +84,28 @@ export class DynamoFrontierStore implements FrontierStore {
       }
       throw error;
     }
+  }
+
+  async existing(jobId: string, urlKeys: string[]): Promise<Map<string, FrontierRecord>> {
+    const found = new Map<string, FrontierRecord>();
+    const chunks: string[][] = [];
+    for (let i = 0; i < urlKeys.length; i += 100) chunks.push(urlKeys.slice(i, i + 100));
+    await Promise.all(
+      chunks.map(async (chunk) => {
+        let keys: Record<string, unknown>[] | undefined = chunk.map((urlKey) => ({ jobId, urlKey }));
+        for (let attempt = 0; keys && keys.length > 0; attempt++) {
+          const result: BatchGetCommandOutput = await this.db.send(
+            new BatchGetCommand({
+              RequestItems: { [this.tables.frontier]: { Keys: keys, ConsistentRead: true, ProjectionExpression: 'urlKey, discoveredBy, #state', ExpressionAttributeNames: { '#state': 'state' } } },
+            }),
+          );
+          for (const item of result.Responses?.[this.tables.frontier] ?? []) found.set(String(item.urlKey), item as FrontierRecord);
+          keys = result.UnprocessedKeys?.[this.tables.frontier]?.Keys;
+          if (keys && keys.length > 0) await new Promise((resolve) => setTimeout(resolve, Math.min(1000, 20 * 2 ** attempt)));
+        }
+      }),
+    );
+    return found;
   }
 
   async putAlias(record: FrontierRecord): Promise<boolean> {

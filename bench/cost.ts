@@ -1,0 +1,75 @@
+// Dollars per 1,000 pages on AWS, itemised, from measured per-page figures. Prices are named,
+// dated parameters (us-east-1 public list prices as of the date below; check them before budgeting).
+export const PRICES = {
+  asOf: '2026-11',
+  region: 'us-east-1',
+  lambdaGbSecondX86: 0.0000166667,
+  lambdaPerMillionRequests: 0.2,
+  sqsPerMillionRequests: 0.4,
+  dynamoPerMillionWriteUnits: 0.625,
+  dynamoPerMillionReadUnits: 0.125,
+  s3PerThousandPuts: 0.005,
+  s3PerThousandGets: 0.0004,
+  s3GbMonth: 0.023,
+  apiGatewayPerMillionMessages: 1.0,
+  logsIngestionPerGb: 0.5,
+} as const;
+
+export interface PageProfile {
+  /** seconds a crawler environment is busy per page (invocation time divided by pages in it) */
+  lambdaSecondsPerPage: number;
+  lambdaMemoryGb: number;
+  pagesPerInvocation: number;
+  /** average stored page record, bytes */
+  recordBytes: number;
+  /** average in-scope links admitted per page (each admission is a two-item transaction) */
+  admittedPerPage: number;
+}
+
+/** Requests per page the design makes; see functions/app/crawl-page.ts for where each comes from. */
+export function unitsPerPage(profile: PageProfile) {
+  return {
+    // claim (1) + admissions (2 items x 2 for a transaction, per admitted child) + settle
+    // (2 items x 2, the frontier item with its summary ~2 units) + progress (1)
+    dynamoWrites: 1 + profile.admittedPerPage * 4 + 6 + 1,
+    // job read before and after (strongly consistent, 1 unit each)
+    dynamoReads: 2,
+    // send (batched by 10) + receive and delete (batched by the batch size)
+    sqsRequests: 0.1 + 2 / profile.pagesPerInvocation,
+    s3Puts: 1,
+    apiGatewayMessages: 1,
+    logBytes: 1500,
+  };
+}
+
+export function costPerThousandPages(profile: PageProfile) {
+  const u = unitsPerPage(profile);
+  const perPage = {
+    lambdaCompute: profile.lambdaSecondsPerPage * profile.lambdaMemoryGb * PRICES.lambdaGbSecondX86,
+    lambdaRequests: (1 / profile.pagesPerInvocation) * (PRICES.lambdaPerMillionRequests / 1e6),
+    dynamoDb: u.dynamoWrites * (PRICES.dynamoPerMillionWriteUnits / 1e6) + u.dynamoReads * (PRICES.dynamoPerMillionReadUnits / 1e6),
+    sqs: u.sqsRequests * (PRICES.sqsPerMillionRequests / 1e6),
+    s3Requests: u.s3Puts * (PRICES.s3PerThousandPuts / 1e3),
+    s3StorageMonth: (profile.recordBytes / 1e9) * PRICES.s3GbMonth,
+    apiGateway: u.apiGatewayMessages * (PRICES.apiGatewayPerMillionMessages / 1e6),
+    cloudWatchLogs: (u.logBytes / 1e9) * PRICES.logsIngestionPerGb,
+  };
+  const items = Object.fromEntries(Object.entries(perPage).map(([k, v]) => [k, Math.round(v * 1000 * 1e5) / 1e5]));
+  const total = Math.round(Object.values(perPage).reduce((a, b) => a + b, 0) * 1000 * 1e4) / 1e4;
+  return { prices: PRICES, profile, items, totalPerThousandPages: total };
+}
+
+// `npm run cost -- [lambdaSecondsPerPage] [memoryGb] [pagesPerInvocation] [recordKb] [admittedPerPage]`
+if (process.argv[1]?.endsWith('cost.ts')) {
+  const [seconds = '0.6', memory = '2', batch = '5', recordKb = '60', admitted = '1'] = process.argv.slice(2);
+  const result = costPerThousandPages({
+    lambdaSecondsPerPage: Number(seconds),
+    lambdaMemoryGb: Number(memory),
+    pagesPerInvocation: Number(batch),
+    recordBytes: Number(recordKb) * 1024,
+    admittedPerPage: Number(admitted),
+  });
+  console.log(`cost per 1,000 pages (prices ${PRICES.region}, ${PRICES.asOf}):`);
+  for (const [item, dollars] of Object.entries(result.items)) console.log(`  ${item.padEnd(16)} $${dollars.toFixed(5)}`);
+  console.log(`  ${'total'.padEnd(16)} $${result.totalPerThousandPages.toFixed(4)}`);
+}

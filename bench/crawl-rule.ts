@@ -1,0 +1,44 @@
+// What all three crawlers share, so the bench compares machinery and not rules: the same
+// Chromium, tabs, settle rule, link extraction, normalisation and scope.
+import chromium from '@sparticuz/chromium';
+import { makeScope } from '../functions/core/scope.js';
+import { normaliseLink } from '../functions/core/url.js';
+
+export interface BenchOptions {
+  url: string;
+  depth: number;
+  maxPages: number;
+  /** pages rendered at once (tabs), in total */
+  tabs: number;
+}
+
+export const SETTLE = { navigationTimeoutMs: 30_000, settleIdleMs: 300, settleMaxMs: 3_000 };
+
+export async function chromiumLaunch(): Promise<{ executablePath: string; args: string[] }> {
+  chromium.setGraphicsMode = false;
+  const executablePath = process.env.CHROME_PATH ?? (await chromium.executablePath());
+  const args = chromium.args.filter((a) => a !== '--disable-web-security' && a !== '--allow-running-insecure-content');
+  return {
+    executablePath,
+    args: [...args, '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic', '--disable-dev-shm-usage', '--mute-audio'],
+  };
+}
+
+/** In-scope, normalised, deduplicated children of a page, as the project computes them. */
+export function childrenOf(seed: string, finalUrl: string, links: string[]): string[] {
+  const inScope = makeScope({ seed, scope: 'host', include: [], exclude: [] });
+  const out = new Set<string>();
+  for (const href of links) {
+    const url = normaliseLink(href, finalUrl);
+    if (url && inScope(url)) out.add(url);
+  }
+  return [...out];
+}
+
+export interface VariantResult {
+  variant: string;
+  pages: string[];
+  wallSeconds: number;
+  /** per-page breakdown, when the variant reports one */
+  breakdown?: Record<string, number>;
+}

@@ -1,0 +1,77 @@
+// Samples a process and all its descendants from /proc: peak resident memory of the whole tree
+// (and of the part that is not an emulator JVM) and CPU seconds used by every process seen.
+import { readdirSync, readFileSync } from 'node:fs';
+import { execSync } from 'node:child_process';
+
+const PAGE_BYTES = Number(execSync('getconf PAGESIZE').toString().trim()) || 4096;
+const TICKS = Number(execSync('getconf CLK_TCK').toString().trim()) || 100;
+
+interface Proc {
+  pid: number;
+  ppid: number;
+  cpuTicks: number;
+  rssBytes: number;
+  command: string;
+}
+
+function readProc(pid: number): Proc | null {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const close = stat.lastIndexOf(')');
+    const command = stat.slice(stat.indexOf('(') + 1, close);
+    const fields = stat.slice(close + 2).split(' ');
+    const rssPages = Number(readFileSync(`/proc/${pid}/statm`, 'utf8').split(' ')[1]);
+    return { pid, ppid: Number(fields[1]), cpuTicks: Number(fields[11]) + Number(fields[12]), rssBytes: rssPages * PAGE_BYTES, command };
+  } catch {
+    return null;
+  }
+}
+
+export interface TreeUsage {
+  peakRssMb: number;
+  peakRssWithoutEmulatorsMb: number;
+  cpuSeconds: number;
+  /** RSS of the tree over time: [seconds since start, MB] */
+  rssCurve: [number, number][];
+}
+
+export function sampleTree(rootPid: number, everyMs = 200): { stop(): TreeUsage } {
+  const cpuByPid = new Map<number, number>();
+  let peak = 0;
+  let peakWithout = 0;
+  const curve: [number, number][] = [];
+  const started = Date.now();
+  const sample = () => {
+    const all = readdirSync('/proc').filter((d) => /^\d+$/.test(d)).map((d) => readProc(Number(d))).filter((p): p is Proc => p !== null);
+    const children = new Map<number, Proc[]>();
+    for (const p of all) children.set(p.ppid, [...(children.get(p.ppid) ?? []), p]);
+    const root = all.find((p) => p.pid === rootPid);
+    if (!root) return;
+    const tree: Proc[] = [];
+    const stack = [root];
+    while (stack.length > 0) {
+      const p = stack.pop()!;
+      tree.push(p);
+      stack.push(...(children.get(p.pid) ?? []));
+    }
+    let rss = 0;
+    let rssWithout = 0;
+    for (const p of tree) {
+      rss += p.rssBytes;
+      if (p.command !== 'java') rssWithout += p.rssBytes;
+      cpuByPid.set(p.pid, Math.max(cpuByPid.get(p.pid) ?? 0, p.cpuTicks));
+    }
+    peak = Math.max(peak, rss);
+    peakWithout = Math.max(peakWithout, rssWithout);
+    curve.push([Math.round((Date.now() - started) / 100) / 10, Math.round(rss / 1e6)]);
+  };
+  const timer = setInterval(sample, everyMs);
+  sample();
+  return {
+    stop() {
+      clearInterval(timer);
+      const ticks = [...cpuByPid.values()].reduce((a, b) => a + b, 0);
+      return { peakRssMb: Math.round(peak / 1e6), peakRssWithoutEmulatorsMb: Math.round(peakWithout / 1e6), cpuSeconds: Math.round((ticks / TICKS) * 10) / 10, rssCurve: curve };
+    },
+  };
+}

@@ -1,0 +1,12 @@
+// One variant in its own process, so its whole process tree can be measured on its own.
+import type { BenchOptions, VariantResult } from './crawl-rule.js';
+
+const [variant, json] = process.argv.slice(2);
+const options = JSON.parse(json ?? '{}') as BenchOptions & { workers: number };
+let result: VariantResult;
+if (variant === 'project') result = await (await import('./variant-project.js')).runProject(options);
+else if (variant === 'crawlee') result = await (await import('./variant-crawlee.js')).runCrawlee(options);
+else if (variant === 'bare') result = await (await import('./variant-bare.js')).runBare(options);
+else throw new Error(`unknown variant ${variant}`);
+process.stdout.write(`\nRESULT ${JSON.stringify(result)}\n`);
+process.exit(0);

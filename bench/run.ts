@@ -1,0 +1,150 @@
+// `npm run bench -- [--pages 300] [--site DIR] [--depth 3] [--tabs 6] [--workers 2] [--rounds 1]`
+// Serves a site on 127.0.0.1 and crawls it, alternating, with (a) this project's local stack,
+// (b) Crawlee's PuppeteerCrawler and (c) a bare puppeteer-core loop: same Chromium, tabs, depth,
+// scope and settle rule. Each runs in its own process tree, which is sampled for memory and CPU.
+import { spawn } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { costPerThousandPages } from './cost.js';
+import type { VariantResult } from './crawl-rule.js';
+import { sampleTree, type TreeUsage } from './process-tree.js';
+import { serveDirectory, serveGenerated } from './site.js';
+
+const { values } = parseArgs({
+  options: {
+    pages: { type: 'string', default: '300' },
+    site: { type: 'string' },
+    depth: { type: 'string', default: '3' },
+    tabs: { type: 'string', default: '6' },
+    workers: { type: 'string', default: '2' },
+    rounds: { type: 'string', default: '1' },
+    only: { type: 'string' },
+    'max-pages': { type: 'string', default: '20000' },
+    out: { type: 'string', default: 'bench/results' },
+  },
+});
+
+const VARIANTS = (values.only?.split(',') ?? ['project', 'crawlee', 'bare']) as ('project' | 'crawlee' | 'bare')[];
+const tabs = Number(values.tabs);
+const workers = Number(values.workers);
+
+interface Measured extends VariantResult, TreeUsage {
+  round: number;
+  pagesPerSecond: number;
+}
+
+function runVariant(variant: string, options: object): Promise<Measured & { round: number }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', 'bench/run-variant.ts', variant, JSON.stringify(options)], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+      env: { ...process.env, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true', CRAWLEE_LOG_LEVEL: 'WARNING' },
+    });
+    const sampler = sampleTree(child.pid!);
+    let out = '';
+    child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
+    child.on('exit', (code) => {
+      const usage = sampler.stop();
+      const line = out.split('\n').find((l) => l.startsWith('RESULT '));
+      if (code !== 0 || !line) return reject(new Error(`${variant} exited with ${code}: ${out.slice(-2000)}`));
+      const result = JSON.parse(line.slice(7)) as VariantResult;
+      resolve({ ...result, ...usage, round: 0, pagesPerSecond: Math.round((result.pages.length / result.wallSeconds) * 100) / 100 });
+    });
+  });
+}
+
+function svgChart(rows: { variant: string; pagesPerSecond: number; peakRssMb: number; cpuSeconds: number }[]): string {
+  const metrics: [string, keyof (typeof rows)[number]][] = [['pages/s', 'pagesPerSecond'], ['peak RSS MB', 'peakRssMb'], ['CPU s', 'cpuSeconds']];
+  const colors: Record<string, string> = { project: '#2b6cb0', crawlee: '#dd6b20', bare: '#718096' };
+  const width = 720;
+  const panel = width / metrics.length;
+  const parts: string[] = [];
+  metrics.forEach(([label, key], m) => {
+    const max = Math.max(...rows.map((r) => Number(r[key]))) || 1;
+    const x0 = m * panel + 20;
+    parts.push(`<text x="${x0}" y="20" font-size="14" font-family="sans-serif">${label}</text>`);
+    rows.forEach((row, i) => {
+      const value = Number(row[key]);
+      const h = (value / max) * 180;
+      const x = x0 + i * 60;
+      parts.push(`<rect x="${x}" y="${220 - h}" width="45" height="${h}" fill="${colors[row.variant] ?? '#999'}"/>`);
+      parts.push(`<text x="${x}" y="238" font-size="11" font-family="sans-serif">${row.variant}</text>`);
+      parts.push(`<text x="${x}" y="${214 - h}" font-size="11" font-family="sans-serif">${value}</text>`);
+    });
+  });
+  return `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="250" viewBox="0 0 ${width} 250"><rect width="100%" height="100%" fill="white"/>${parts.join('')}</svg>\n`;
+}
+
+async function main(): Promise<void> {
+  const site = values.site ? await serveDirectory(values.site) : await serveGenerated(Number(values.pages));
+  const options = { url: `${site.origin}/`, depth: Number(values.depth), maxPages: Number(values['max-pages']), tabs, workers };
+  console.log(`bench: ${values.site ?? `generated site of ${values.pages} pages`} at ${site.origin}, depth ${options.depth}, ${tabs} tabs`);
+  const results: Measured[] = [];
+  for (let round = 0; round < Number(values.rounds); round++) {
+    // Alternate the order each round so no variant always runs first on a cold machine.
+    const order = VARIANTS.map((_, i) => VARIANTS[(i + round) % VARIANTS.length]!);
+    for (const variant of order) {
+      site.requests.clear();
+      const measured = await runVariant(variant, options);
+      measured.round = round;
+      results.push(measured);
+      console.log(
+        `  round ${round} ${variant.padEnd(8)} ${String(measured.pages.length).padStart(5)} pages  ${measured.wallSeconds.toFixed(1)} s  ${measured.pagesPerSecond} pages/s  peak RSS ${measured.peakRssMb} MB (without emulators ${measured.peakRssWithoutEmulatorsMb} MB)  CPU ${measured.cpuSeconds} s`,
+      );
+    }
+  }
+  await site.stop();
+
+  const best = (variant: string) => results.filter((r) => r.variant === variant).sort((a, b) => b.pagesPerSecond - a.pagesPerSecond)[0];
+  const summary = VARIANTS.map((v) => best(v)!).filter(Boolean);
+  const sets = new Map(summary.map((r) => [r.variant, new Set(r.pages)]));
+  const reference = sets.get('bare') ?? sets.get(VARIANTS[0]!)!;
+  const differences = summary.map((r) => {
+    const set = sets.get(r.variant)!;
+    return { variant: r.variant, missing: [...reference].filter((p) => !set.has(p)).length, extra: [...set].filter((p) => !reference.has(p)).length };
+  });
+  const ratio = (a?: number, b?: number) => (a && b ? Math.round((a / b) * 100) / 100 : null);
+  const project = best('project');
+  const ratios = {
+    projectVsCrawleePagesPerSecond: ratio(project?.pagesPerSecond, best('crawlee')?.pagesPerSecond),
+    projectVsBarePagesPerSecond: ratio(project?.pagesPerSecond, best('bare')?.pagesPerSecond),
+    projectVsCrawleePeakRss: ratio(project?.peakRssMb, best('crawlee')?.peakRssMb),
+    projectWithoutEmulatorsVsCrawleePeakRss: ratio(project?.peakRssWithoutEmulatorsMb, best('crawlee')?.peakRssMb),
+  };
+  const b = project?.breakdown ?? {};
+  const renderMs = (b.navigationMs ?? 0) + (b.settleMs ?? 0) + (b.extractMs ?? 0);
+  const machineryMs = (b.dynamodbMs ?? 0) + (b.sqsMs ?? 0) + (b.s3Ms ?? 0);
+  const cost = project
+    ? costPerThousandPages({
+        lambdaSecondsPerPage: (project.wallSeconds * workers) / project.pages.length,
+        lambdaMemoryGb: 2,
+        pagesPerInvocation: Math.max(1, Math.round(tabs / workers)),
+        recordBytes: 60 * 1024,
+        admittedPerPage: 1,
+      })
+    : null;
+  const report = {
+    at: new Date().toISOString(),
+    machine: { cores: (await import('node:os')).cpus().length, node: process.version },
+    options: { ...options, site: values.site ?? `generated:${values.pages}` },
+    results: results.map(({ pages, rssCurve, ...rest }) => ({ ...rest, pageCount: pages.length, rssCurve })),
+    pageSetDifferences: differences,
+    ratios,
+    projectBreakdownMsPerPage: b,
+    machineryShareOfRender: renderMs > 0 ? Math.round((machineryMs / renderMs) * 1000) / 1000 : null,
+    costPerThousandPages: cost,
+  };
+  mkdirSync(values.out!, { recursive: true });
+  writeFileSync(join(values.out!, 'bench.json'), `${JSON.stringify(report, null, 2)}\n`);
+  writeFileSync(join(values.out!, 'bench.svg'), svgChart(summary));
+  console.log('\npage sets (against the bare loop):', JSON.stringify(differences));
+  console.log('ratios:', JSON.stringify(ratios));
+  console.log('project per-page breakdown (ms):', JSON.stringify(b), `machinery/render = ${report.machineryShareOfRender}`);
+  if (cost) console.log(`cost per 1,000 pages: $${cost.totalPerThousandPages}`, JSON.stringify(cost.items));
+  console.log(`written: ${join(values.out!, 'bench.json')}, ${join(values.out!, 'bench.svg')}`);
+}
+
+main().catch((error) => {
+  console.error(error);
+  process.exit(1);
+});

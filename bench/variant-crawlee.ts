@@ -1,0 +1,48 @@
+// (b) The anchor: Crawlee's PuppeteerCrawler, with the same Chromium, tabs, settle rule and scope.
+import { Configuration, PuppeteerCrawler } from '@crawlee/puppeteer';
+import puppeteer from 'puppeteer-core';
+import { normaliseUrl } from '../functions/core/url.js';
+import { SETTLE, childrenOf, chromiumLaunch, type BenchOptions, type VariantResult } from './crawl-rule.js';
+
+export async function runCrawlee(options: BenchOptions): Promise<VariantResult> {
+  const seed = normaliseUrl(options.url);
+  if (!seed.ok) throw new Error(seed.reason);
+  const launch = await chromiumLaunch();
+  const pages: string[] = [];
+  const seen = new Set([seed.url]);
+  const config = new Configuration({ persistStorage: false, purgeOnStart: true });
+  const crawler = new PuppeteerCrawler(
+    {
+      minConcurrency: options.tabs,
+      maxConcurrency: options.tabs,
+      maxRequestRetries: 1,
+      navigationTimeoutSecs: SETTLE.navigationTimeoutMs / 1000,
+      // One browser, like the other two; fingerprints off so every variant renders the same way.
+      browserPoolOptions: { useFingerprints: false, maxOpenPagesPerBrowser: options.tabs, retireBrowserAfterPageCount: 1_000_000 },
+      launchContext: { launcher: puppeteer, launchOptions: { executablePath: launch.executablePath, args: launch.args, headless: 'shell' } },
+      preNavigationHooks: [
+        async ({ page }, gotoOptions) => {
+          await page.setCacheEnabled(false);
+          if (gotoOptions) (gotoOptions as { waitUntil?: string }).waitUntil = 'domcontentloaded';
+        },
+      ],
+      async requestHandler({ page, request, crawler: self }) {
+        pages.push(request.url);
+        await page.waitForNetworkIdle({ idleTime: SETTLE.settleIdleMs, timeout: SETTLE.settleMaxMs, concurrency: 0 }).catch(() => {});
+        const links = await page.evaluate(() => [...new Set(Array.from(document.querySelectorAll('a[href], area[href]'), (a) => (a as HTMLAnchorElement).href))]);
+        const depth = (request.userData.depth as number) ?? 0;
+        if (depth >= options.depth) return;
+        const children = childrenOf(seed.url, page.url(), links).filter((url) => !seen.has(url) && seen.size < options.maxPages);
+        children.forEach((url) => seen.add(url));
+        await self.addRequests(children.map((url) => ({ url, uniqueKey: url, userData: { depth: depth + 1 } })));
+      },
+      failedRequestHandler({ request }) {
+        pages.push(request.url);
+      },
+    },
+    config,
+  );
+  const started = Date.now();
+  await crawler.run([{ url: seed.url, uniqueKey: seed.url, userData: { depth: 0 } }]);
+  return { variant: 'crawlee', pages, wallSeconds: (Date.now() - started) / 1000 };
+}

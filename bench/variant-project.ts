@@ -1,0 +1,52 @@
+// (a) This project: the local stack (emulators, gateway, SQS delivery, Chromium workers), driven
+// through the WebSocket like any client. Tabs = workers × batch size.
+import { startLocalStack } from '../local/stack.js';
+import { CrawlClient } from '../local/ws-client.js';
+import type { BenchOptions, VariantResult } from './crawl-rule.js';
+import { SETTLE } from './crawl-rule.js';
+
+interface ManifestPage {
+  url: string;
+  timings?: Record<string, number | null>;
+}
+
+export async function runProject(options: BenchOptions & { workers: number }): Promise<VariantResult> {
+  const batchSize = Math.max(1, Math.round(options.tabs / options.workers));
+  const stack = await startLocalStack({
+    port: 0,
+    workers: options.workers,
+    batchSize,
+    log: () => {},
+    env: {
+      NAV_TIMEOUT_MS: String(SETTLE.navigationTimeoutMs),
+      SETTLE_IDLE_MS: String(SETTLE.settleIdleMs),
+      SETTLE_MAX_MS: String(SETTLE.settleMaxMs),
+      MAX_PAGES: String(Math.max(options.maxPages, 10)),
+      POWERTOOLS_LOG_LEVEL: 'WARN',
+    },
+  });
+  try {
+    // Warm the execution environments (process start, browser launch) outside the timed crawl, as
+    // the other variants launch their browser before their clock starts too.
+    const warm = await CrawlClient.connect(stack.wsUrl);
+    warm.send({ action: 'crawl', url: options.url, depth: 0 });
+    await warm.waitFor((m) => m.type === 'completed', 120_000);
+    await warm.close();
+
+    const client = await CrawlClient.connect(stack.wsUrl);
+    const started = Date.now();
+    client.send({ action: 'crawl', url: options.url, depth: options.depth, maxPages: options.maxPages });
+    const completed = await client.waitFor((m) => m.type === 'completed', 30 * 60_000);
+    const wallSeconds = (Date.now() - started) / 1000;
+    const manifest = (await (await fetch(completed.manifestUrl as string)).json()) as { pages: ManifestPage[]; errors: { url: string }[] };
+    await client.close();
+    const breakdown: Record<string, number> = {};
+    for (const page of manifest.pages) {
+      for (const [name, value] of Object.entries(page.timings ?? {})) if (typeof value === 'number') breakdown[name] = (breakdown[name] ?? 0) + value;
+    }
+    for (const name of Object.keys(breakdown)) breakdown[name] = Math.round(breakdown[name]! / Math.max(1, manifest.pages.length));
+    return { variant: 'project', pages: [...manifest.pages.map((p) => p.url), ...manifest.errors.map((e) => e.url)], wallSeconds, breakdown };
+  } finally {
+    await stack.stop();
+  }
+}
