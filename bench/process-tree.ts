@@ -31,12 +31,15 @@ export interface TreeUsage {
   peakRssMb: number;
   peakRssWithoutEmulatorsMb: number;
   cpuSeconds: number;
+  /** CPU seconds by process name (node, chromium, java …) */
+  cpuByCommand: Record<string, number>;
   /** RSS of the tree over time: [seconds since start, MB] */
   rssCurve: [number, number][];
 }
 
 export function sampleTree(rootPid: number, everyMs = 200): { stop(): TreeUsage } {
   const cpuByPid = new Map<number, number>();
+  const commandByPid = new Map<number, string>();
   let peak = 0;
   let peakWithout = 0;
   const curve: [number, number][] = [];
@@ -60,6 +63,7 @@ export function sampleTree(rootPid: number, everyMs = 200): { stop(): TreeUsage 
       rss += p.rssBytes;
       if (p.command !== 'java') rssWithout += p.rssBytes;
       cpuByPid.set(p.pid, Math.max(cpuByPid.get(p.pid) ?? 0, p.cpuTicks));
+      commandByPid.set(p.pid, p.command);
     }
     peak = Math.max(peak, rss);
     peakWithout = Math.max(peakWithout, rssWithout);
@@ -71,7 +75,12 @@ export function sampleTree(rootPid: number, everyMs = 200): { stop(): TreeUsage 
     stop() {
       clearInterval(timer);
       const ticks = [...cpuByPid.values()].reduce((a, b) => a + b, 0);
-      return { peakRssMb: Math.round(peak / 1e6), peakRssWithoutEmulatorsMb: Math.round(peakWithout / 1e6), cpuSeconds: Math.round((ticks / TICKS) * 10) / 10, rssCurve: curve };
+      const cpuByCommand: Record<string, number> = {};
+      for (const [pid, t] of cpuByPid) {
+        const command = commandByPid.get(pid) ?? '?';
+        cpuByCommand[command] = Math.round(((cpuByCommand[command] ?? 0) + t / TICKS) * 10) / 10;
+      }
+      return { cpuByCommand, peakRssMb: Math.round(peak / 1e6), peakRssWithoutEmulatorsMb: Math.round(peakWithout / 1e6), cpuSeconds: Math.round((ticks / TICKS) * 10) / 10, rssCurve: curve };
     },
   };
 }

@@ -3,6 +3,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startDemoSite, type DemoSite } from '../../local/demo-site.js';
 import type { LocalStack } from '../../local/stack.js';
+import { CrawlClient } from '../../local/ws-client.js';
 import { crawl, pageObjectKeys, paths, readObject, settleAndCountCompletions, startTestStack } from './harness.js';
 
 let stack: LocalStack;
@@ -68,5 +69,35 @@ describe('what the manifest says about each page', () => {
     expect(status).toMatchObject({ type: 'status', jobId: run.jobId, status: 'succeeded', done: 1, queued: 0, failed: 0 });
     expect((await fetch(status.manifestUrl as string)).status).toBe(200);
     await run.client.close();
+  });
+});
+
+describe('limits and lost clients', () => {
+  it('stops admitting pages at maxPages', async () => {
+    const run = await crawl(stack, { url: `${site.origin}/`, depth: 3, maxPages: 5 });
+    expect(run.completed).toMatchObject({ status: 'succeeded', pages: 5 });
+    expect(run.manifest.pages).toHaveLength(5);
+    expect(run.manifest.pages[0]?.url).toBe(`${site.origin}/`);
+    await run.client.close();
+  });
+
+  it('finishes the job of a client that went away, and status on a new connection returns it', async () => {
+    const gone = await CrawlClient.connect(stack.wsUrl);
+    gone.send({ action: 'crawl', url: `${site.origin}/`, depth: 1 });
+    const accepted = await gone.waitFor((m) => m.type === 'accepted');
+    await gone.close();
+    // The completion is pushed to a closed connection: @connections answers 410 GoneException.
+    const later = await CrawlClient.connect(stack.wsUrl);
+    let status: Awaited<ReturnType<CrawlClient['waitFor']>> | undefined;
+    for (let i = 0; i < 60 && status?.status !== 'succeeded'; i++) {
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      const reply = later.next((m) => m.type === 'status');
+      later.send({ action: 'status', jobId: accepted.jobId });
+      status = await reply;
+    }
+    expect(status).toMatchObject({ status: 'succeeded', done: 7, queued: 0 });
+    const manifest = (await (await fetch(status?.manifestUrl as string)).json()) as { pages: unknown[] };
+    expect(manifest.pages).toHaveLength(7);
+    await later.close();
   });
 });
