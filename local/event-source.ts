@@ -29,6 +29,8 @@ export interface EventSourceOptions {
 
 export interface EventSource {
   stop(): Promise<void>;
+  /** invocation statistics of every execution environment */
+  invocations(): { cold: boolean; ms: number; ok: boolean }[];
   /** invocations in progress right now */
   inFlight(): number;
 }
@@ -147,6 +149,7 @@ export function startEventSource(options: EventSourceOptions): EventSource {
 
   const loops = invokers.map((invoker, index) => poll(invoker, index));
   return {
+    invocations: () => invokers.flatMap((invoker) => invoker.stats ?? []),
     inFlight: () => inFlight,
     async stop() {
       stopped = true;

@@ -8,6 +8,14 @@ import { createInterface } from 'node:readline';
 export interface Invoker {
   invoke(event: unknown): Promise<unknown>;
   close(): Promise<void>;
+  /** one entry per finished invocation: was the environment new (cold), and how long it took */
+  stats?: InvocationStat[];
+}
+
+export interface InvocationStat {
+  cold: boolean;
+  ms: number;
+  ok: boolean;
 }
 
 export class InvocationError extends Error {
@@ -90,9 +98,12 @@ export function childProcessInvoker(options: ChildInvokerOptions): Invoker {
     return proc;
   };
 
+  const stats: InvocationStat[] = [];
   const run = (event: unknown): Promise<unknown> =>
     new Promise((resolve, reject) => {
       if (closed) return reject(new InvocationError('invoker closed'));
+      const cold = child === undefined;
+      const began = Date.now();
       child ??= start();
       const proc = child;
       const id = nextId++;
@@ -104,10 +115,12 @@ export function childProcessInvoker(options: ChildInvokerOptions): Invoker {
         id,
         resolve: (value) => {
           clearTimeout(timer);
+          stats.push({ cold, ms: Date.now() - began, ok: true });
           resolve(value);
         },
         reject: (error) => {
           clearTimeout(timer);
+          stats.push({ cold, ms: Date.now() - began, ok: false });
           reject(error);
         },
       };
@@ -115,6 +128,7 @@ export function childProcessInvoker(options: ChildInvokerOptions): Invoker {
     });
 
   return {
+    stats,
     invoke(event) {
       // One invocation at a time per environment, as on Lambda.
       const result = queue.then(() => run(event));

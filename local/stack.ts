@@ -43,6 +43,8 @@ export interface LocalStack {
   endpoints: { dynamodb: string; sqs: string; s3: string };
   /** crawler invocations running right now */
   inFlight(): number;
+  /** every crawler invocation so far: cold (new environment) or warm, and its duration */
+  crawlerInvocations(): { cold: boolean; ms: number; ok: boolean }[];
   stop(): Promise<void>;
 }
 
@@ -170,6 +172,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       resources,
       endpoints,
       inFlight: () => events.inFlight(),
+      crawlerInvocations: () => events.invocations(),
       stop,
     };
   } catch (error) {
