@@ -41,7 +41,12 @@ function killGroup(pid: number | undefined, signal: NodeJS.Signals): void {
   try {
     process.kill(-pid, signal);
   } catch {
-    // the group is already gone
+    // not a group leader, or the group is already gone: the process itself, then
+    try {
+      process.kill(pid, signal);
+    } catch {
+      // already gone
+    }
   }
 }
 process.once('exit', () => {
@@ -76,8 +81,13 @@ export function childProcessInvoker(options: ChildInvokerOptions): Invoker {
           if (line.trim()) options.log(`[${options.name}] ${line}`);
         });
     }
+    const spawned = new Set<number>();
     proc.on('message', (raw) => {
-      const message = raw as { type: string; id?: number; ok?: boolean; value?: unknown; error?: { name: string; message: string } };
+      const message = raw as { type: string; id?: number; pid?: number; ok?: boolean; value?: unknown; error?: { name: string; message: string } };
+      if (message.type === 'spawned' && message.pid !== undefined) {
+        spawned.add(message.pid);
+        liveGroups.add(message.pid);
+      }
       if (message.type === 'ready') options.log(`[${options.name}] execution environment started in ${Date.now() - started} ms (pid ${proc.pid})`);
       if (message.type !== 'result' || !pending || message.id !== pending.id) return;
       const done = pending;
@@ -89,6 +99,10 @@ export function childProcessInvoker(options: ChildInvokerOptions): Invoker {
       if (child === proc) child = undefined;
       killGroup(proc.pid, 'SIGKILL');
       if (proc.pid !== undefined) liveGroups.delete(proc.pid);
+      for (const pid of spawned) {
+        killGroup(pid, 'SIGKILL');
+        liveGroups.delete(pid);
+      }
       if (pending) {
         const died = pending;
         pending = undefined;

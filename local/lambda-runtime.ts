@@ -1,7 +1,20 @@
 // Runs inside a child process: one Lambda execution environment. It imports the handler once and
 // serves invocations sent by the parent over IPC, one at a time, as Lambda does.
+import childProcess from 'node:child_process';
 import { randomUUID } from 'node:crypto';
+import { syncBuiltinESMExports } from 'node:module';
 import { pathToFileURL } from 'node:url';
+
+// Lambda freezes or discards an environment with everything in it. Here the browser a handler
+// launches is its own process group (puppeteer detaches it), so it would outlive a killed
+// environment: report every process spawned, and the parent kills them with the environment.
+const originalSpawn = childProcess.spawn;
+childProcess.spawn = function spawnAndReport(this: unknown, ...args: unknown[]) {
+  const spawned = (originalSpawn as (...a: unknown[]) => childProcess.ChildProcess).apply(this, args);
+  if (spawned.pid !== undefined) process.send?.({ type: 'spawned', pid: spawned.pid });
+  return spawned;
+} as typeof childProcess.spawn;
+syncBuiltinESMExports();
 
 interface InvokeRequest {
   type: 'invoke';
