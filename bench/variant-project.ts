@@ -22,6 +22,7 @@ export async function runProject(options: BenchOptions & { workers: number }): P
       SETTLE_IDLE_MS: String(SETTLE.settleIdleMs),
       SETTLE_MAX_MS: String(SETTLE.settleMaxMs),
       MAX_PAGES: String(Math.max(options.maxPages, 10)),
+      MAX_DEPTH: String(Math.max(options.depth, 5)),
       POWERTOOLS_LOG_LEVEL: 'WARN',
     },
   });
@@ -36,7 +37,9 @@ export async function runProject(options: BenchOptions & { workers: number }): P
     const client = await CrawlClient.connect(stack.wsUrl);
     const started = Date.now();
     client.send({ action: 'crawl', url: options.url, depth: options.depth, maxPages: options.maxPages });
-    const completed = await client.waitFor((m) => m.type === 'completed', 30 * 60_000);
+    const accepted = await client.waitFor((m) => m.type === 'accepted' || m.type === 'error', 60_000);
+    if (accepted.type === 'error') throw new Error(`crawl refused: ${accepted.code}: ${accepted.message}`);
+    const completed = await client.waitFor((m) => m.type === 'completed', 60 * 60_000);
     const wallSeconds = (Date.now() - started) / 1000;
     const manifest = (await (await fetch(completed.manifestUrl as string)).json()) as { pages: ManifestPage[]; errors: { url: string }[] };
     await client.close();
