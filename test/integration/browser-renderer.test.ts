@@ -107,6 +107,16 @@ describe('poison pages', () => {
     expect(await getBrowser({ log: quiet })).not.toBe(browser);
   });
 
+  it('retires a browser after its share of pages and closes it once its tabs are done', async () => {
+    const recycling = new PuppeteerRenderer({ log: quiet, recycleAfterPages: 2 });
+    await recycling.render(`${origin}/`, timing);
+    const first = await getBrowser({ log: quiet });
+    await recycling.render(`${origin}/`, timing);
+    await recycling.render(`${origin}/`, timing);
+    expect(first.connected).toBe(false);
+    expect(await getBrowser({ log: quiet })).not.toBe(first);
+  });
+
   it('closes every tab it opened', async () => {
     await renderer.render(`${origin}/`, timing);
     await failure('/hang');

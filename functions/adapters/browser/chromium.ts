@@ -72,14 +72,49 @@ export async function getBrowser(options: BrowserOptions): Promise<Browser> {
   return browser;
 }
 
-/** Kills the browser (after a crash or a hung page); the next render launches a fresh one. */
-export async function discardBrowser(): Promise<void> {
-  const current = browser;
-  browser = undefined;
-  if (!current) return;
+/**
+ * A warm browser grows with every page it renders (single-process Chromium keeps much of what its
+ * pages allocated), so after `recycleAfterPages` it is retired: new pages go to a fresh browser and
+ * the old one closes when its last tab does. Crawlee's browser pool does the same.
+ */
+export interface BrowserLease {
+  browser: Browser;
+  release(): Promise<void>;
+}
+
+const usage = new WeakMap<Browser, { served: number; active: number; retired: boolean }>();
+
+export async function leaseBrowser(options: BrowserOptions & { recycleAfterPages: number }): Promise<BrowserLease> {
+  const leased = await getBrowser(options);
+  let stats = usage.get(leased);
+  if (!stats) usage.set(leased, (stats = { served: 0, active: 0, retired: false }));
+  const mine = stats;
+  mine.served++;
+  mine.active++;
+  if (mine.served >= options.recycleAfterPages && !mine.retired) {
+    mine.retired = true;
+    if (browser === leased) browser = undefined;
+    options.log.info('browser retired after serving its share of pages', { pages: mine.served });
+  }
+  let released = false;
+  return {
+    browser: leased,
+    async release() {
+      if (released) return;
+      released = true;
+      mine.active--;
+      if (mine.retired && mine.active === 0) await leased.close().catch(() => leased.process()?.kill('SIGKILL'));
+    },
+  };
+}
+
+/** Kills a browser (after a crash or a hung page); the next render launches a fresh one. */
+export async function discardBrowser(target: Browser | undefined = browser): Promise<void> {
+  if (!target) return;
+  if (browser === target) browser = undefined;
   // A hung browser does not answer a polite close; the process is ours, so it is killed.
-  current.process()?.kill('SIGKILL');
-  await current.disconnect().catch(() => {});
+  target.process()?.kill('SIGKILL');
+  await target.disconnect().catch(() => {});
 }
 
 /** Closes the browser at the end of the environment's life. */

@@ -3,9 +3,9 @@
 // The tab is always closed; a hung or crashed browser is replaced.
 // Tabs share the default context: @sparticuz/chromium runs --single-process, where incognito
 // contexts cannot be created, so cookies persist within one execution environment.
-import type { HTTPResponse, Page } from 'puppeteer-core';
+import type { Browser, HTTPResponse, Page } from 'puppeteer-core';
 import type { Logger, PageRenderer, RenderedPage, RenderOptions } from '../../core/ports.js';
-import { closeBrowser, discardBrowser, getBrowser } from './chromium.js';
+import { closeBrowser, discardBrowser, leaseBrowser, type BrowserLease } from './chromium.js';
 import { RenderError } from './errors.js';
 import type { RequestGuard } from './request-guard.js';
 
@@ -22,7 +22,11 @@ export interface RendererOptions {
   guard?: RequestGuard;
   /** beyond navigation and settle, how long extraction may take before the page counts as hung */
   watchdogSlackMs?: number;
+  /** pages a browser serves before it is replaced (bounds its memory) */
+  recycleAfterPages?: number;
 }
+
+const RECYCLE_AFTER_PAGES = 100;
 
 function isHtml(contentType: string | null): boolean {
   return contentType === null || /^(text\/html|application\/xhtml\+xml)/i.test(contentType);
@@ -37,24 +41,29 @@ export class PuppeteerRenderer implements PageRenderer {
     const watchdog = new Promise<never>((_, reject) => {
       timer = setTimeout(() => reject(new RenderError('browser', `page did not finish within ${watchdogMs} ms; browser replaced`, true)), watchdogMs);
     });
+    const used: { browser?: Browser } = {};
     try {
-      return await Promise.race([this.renderInContext(url, options), watchdog]);
+      return await Promise.race([this.renderInContext(url, options, used), watchdog]);
     } catch (error) {
-      if (error instanceof RenderError && error.kind === 'browser') await discardBrowser();
+      if (error instanceof RenderError && error.kind === 'browser') await discardBrowser(used.browser);
       throw error;
     } finally {
       clearTimeout(timer);
     }
   }
 
-  private async renderInContext(url: string, options: RenderOptions): Promise<RenderedPage> {
+  private async renderInContext(url: string, options: RenderOptions, used: { browser?: Browser }): Promise<RenderedPage> {
     const started = Date.now();
     let page: Page | undefined;
+    let lease: BrowserLease | undefined;
     try {
-      const browser = await getBrowser(this.options).catch((error: Error) => {
-        throw new RenderError('browser', `browser failed to start: ${error.message}`, true);
-      });
-      page = await browser.newPage();
+      lease = await leaseBrowser({ ...this.options, recycleAfterPages: this.options.recycleAfterPages ?? RECYCLE_AFTER_PAGES }).catch(
+        (error: Error) => {
+          throw new RenderError('browser', `browser failed to start: ${error.message}`, true);
+        },
+      );
+      used.browser = lease.browser;
+      page = await lease.browser.newPage();
       const tab = page;
       this.tame(tab);
       // Each crawl sees the site as it is now: no answers (or permanent redirects) from a cache
@@ -147,6 +156,7 @@ export class PuppeteerRenderer implements PageRenderer {
       throw this.classify(error as Error, url, []);
     } finally {
       await page?.close().catch((error: Error) => this.options.log.warn('closing a tab failed', { url, error: error.message }));
+      await lease?.release();
     }
   }
 
