@@ -5,6 +5,7 @@ import { stat } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { extname, join, normalize } from 'node:path';
+import { seededRandom } from '../local/seeded-random.js';
 
 export interface BenchSite {
   origin: string;
@@ -18,15 +19,6 @@ const TYPES: Record<string, string> = {
   '.json': 'application/json', '.txt': 'text/plain', '.gif': 'image/gif', '.jpg': 'image/jpeg', '.ico': 'image/x-icon', '.woff2': 'font/woff2',
 };
 
-/** Deterministic pseudo-random numbers, so every run serves the same site. */
-function prng(seed: number): () => number {
-  return () => {
-    seed = (seed + 0x6d2b79f5) | 0;
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const WORDS = 'crawler queue browser render lambda table bucket page link depth scope frontier lease manifest record socket'.split(' ');
 
@@ -36,7 +28,7 @@ const WORDS = 'crawler queue browser render lambda table bucket page link depth 
  * DOMContentLoaded. Each page pulls a stylesheet, two scripts and three images.
  */
 export function generatedSite(pages: number): Map<string, { type: string; body: string | Buffer }> {
-  const random = prng(7);
+  const random = seededRandom(7);
   const files = new Map<string, { type: string; body: string | Buffer }>();
   const pageUrl = (i: number) => (i === 0 ? '/' : `/p/${i}.html`);
   files.set('/static/site.css', { type: TYPES['.css']!, body: `body{font-family:sans-serif;margin:2em}${'.c{color:#333}'.repeat(2000)}` });

@@ -3,21 +3,13 @@
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { LocalStack } from '../../local/stack.js';
 import { CrawlClient } from '../../local/ws-client.js';
+import { seededRandom } from '../../local/seeded-random.js';
 import { countItems, countObjects, queueDepth, startTestStack } from './harness.js';
 
 const KNOWN_CODES = new Set([
   'invalid_json', 'invalid_message', 'unknown_action', 'invalid_request', 'invalid_url', 'frame_too_large', 'job_not_found',
 ]);
 
-/** Small seeded PRNG (mulberry32): the same frames on every run, so a failure can be replayed. */
-function prng(seed: number): () => number {
-  return () => {
-    seed = (seed + 0x6d2b79f5) | 0;
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function generateFrames(count: number, random: () => number): string[] {
   const pick = <T,>(items: readonly T[]): T => items[Math.floor(random() * items.length)] as T;
@@ -66,7 +58,7 @@ afterAll(async () => {
 });
 
 it('answers 1,200 generated frames, each with one typed error, and writes nothing', async () => {
-  const frames = generateFrames(1200, prng(20261122));
+  const frames = generateFrames(1200, seededRandom(20261122));
   const codes = new Map<string, number>();
   for (const [index, frame] of frames.entries()) {
     const reply = client.next(() => true, 15_000);

@@ -1,6 +1,6 @@
 // The frontier table: one item per (job, URL). The conditional put is the dedupe, the lease is the
 // lock, and the transactions keep the job's counters in step with the items they count.
-import { BatchGetCommand, GetCommand, QueryCommand, TransactWriteCommand, UpdateCommand, PutCommand, type BatchGetCommandOutput, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { BatchGetCommand, GetCommand, TransactWriteCommand, UpdateCommand, PutCommand, paginateQuery, type BatchGetCommandOutput, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { FrontierRecord, PageFailure, PageSummary } from '../../core/job.js';
 import type { AdmitOutcome, ClaimOutcome, Clock, FrontierStore } from '../../core/ports.js';
 import { cancellationReasons, failedItem, isConditionFailure, isTransactionCanceled, retryOnConflict } from './errors.js';
@@ -186,20 +186,12 @@ export class DynamoFrontierStore implements FrontierStore {
 
   async list(jobId: string): Promise<FrontierRecord[]> {
     const records: FrontierRecord[] = [];
-    let startKey: Record<string, unknown> | undefined;
-    do {
-      const page = await this.db.send(
-        new QueryCommand({
-          TableName: this.tables.frontier,
-          KeyConditionExpression: 'jobId = :jobId',
-          ExpressionAttributeValues: { ':jobId': jobId },
-          ConsistentRead: true,
-          ExclusiveStartKey: startKey,
-        }),
-      );
-      records.push(...((page.Items ?? []) as FrontierRecord[]));
-      startKey = page.LastEvaluatedKey;
-    } while (startKey);
+    const pages = paginateQuery(
+      { client: this.db },
+      { TableName: this.tables.frontier, KeyConditionExpression: 'jobId = :jobId', ExpressionAttributeValues: { ':jobId': jobId }, ConsistentRead: true },
+    );
+    for await (const page of pages) records.push(...((page.Items ?? []) as FrontierRecord[]));
     return records;
   }
+
 }

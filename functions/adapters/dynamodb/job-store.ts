@@ -1,6 +1,6 @@
 // The jobs table: a job's options, counters and life cycle. Every state change is conditional, so
 // a job ends exactly once however many workers race to end it.
-import { GetCommand, PutCommand, ScanCommand, TransactWriteCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, PutCommand, TransactWriteCommand, UpdateCommand, paginateScan, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { FinalStatus, FrontierRecord, JobRecord } from '../../core/job.js';
 import type { CacheEntry, JobStore } from '../../core/ports.js';
 
@@ -80,22 +80,19 @@ export class DynamoJobStore implements JobStore {
     // A scan is fine while the table holds jobs of the last RECORD_TTL_DAYS; a sparse index on
     // running jobs is the next step for very large deployments.
     const jobs: JobRecord[] = [];
-    let startKey: Record<string, unknown> | undefined;
-    do {
-      const page = await this.db.send(
-        new ScanCommand({
-          TableName: this.tables.jobs,
-          FilterExpression: '#status = :running',
-          ExpressionAttributeNames: { '#status': 'status' },
-          ExpressionAttributeValues: { ':running': 'running' },
-          ExclusiveStartKey: startKey,
-        }),
-      );
-      jobs.push(...((page.Items ?? []) as JobRecord[]));
-      startKey = page.LastEvaluatedKey;
-    } while (startKey);
+    const pages = paginateScan(
+      { client: this.db },
+      {
+        TableName: this.tables.jobs,
+        FilterExpression: '#status = :running',
+        ExpressionAttributeNames: { '#status': 'status' },
+        ExpressionAttributeValues: { ':running': 'running' },
+      },
+    );
+    for await (const page of pages) jobs.push(...((page.Items ?? []) as JobRecord[]));
     return jobs;
   }
+
 
   async completeFinish(job: JobRecord, status: FinalStatus, manifestKey: string): Promise<boolean> {
     const won = await this.conditional(
