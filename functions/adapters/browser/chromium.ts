@@ -1,11 +1,15 @@
 // One browser per execution environment, launched on first use and kept warm across invocations;
-// relaunched when it crashed or was closed.
+// relaunched when it crashed, was killed or was closed.
+import { existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import chromium from '@sparticuz/chromium';
 import puppeteer, { type Browser } from 'puppeteer-core';
 import type { Logger } from '../../core/ports.js';
 
-// Flags for a closed network and a headless crawler: no background traffic to Google services.
-const QUIET_FLAGS = [
+// Flags for a closed network and a headless crawler: no background traffic to Google services
+// (component updates, sync, QUIC probes), no /dev/shm (small in containers and on Lambda).
+export const QUIET_FLAGS: readonly string[] = [
   '--disable-background-networking',
   '--disable-component-update',
   '--disable-sync',
@@ -18,52 +22,85 @@ const QUIET_FLAGS = [
 const UNSAFE_FLAGS = new Set(['--disable-web-security', '--allow-running-insecure-content']);
 
 export interface BrowserOptions {
-  /** a system Chrome/Chromium; default: @sparticuz/chromium's headless shell */
+  /** a system Chrome/Chromium (CHROME_PATH); default: @sparticuz/chromium's headless shell */
   chromePath?: string;
-  /** where @sparticuz/chromium's binaries are, when not beside its JavaScript (Lambda layer) */
+  /** where @sparticuz/chromium's .br files are, when not beside its JavaScript (Lambda layer) */
   chromiumBinDir?: string;
   /** more Chromium flags (tests map test host names with --host-resolver-rules) */
   extraArgs?: string[];
-  log: Logger;
+  log?: Logger;
 }
+
+/** Used when the caller gives no logger: launch facts and problems still reach the process log. */
+export const consoleLogger: Logger = {
+  debug() {},
+  info: (message, ...extra) => console.info(JSON.stringify({ level: 'info', message, ...Object.assign({}, ...extra) })),
+  warn: (message, ...extra) => console.warn(JSON.stringify({ level: 'warn', message, ...Object.assign({}, ...extra) })),
+  error: (message, ...extra) => console.error(JSON.stringify({ level: 'error', message, ...Object.assign({}, ...extra) })),
+};
 
 let browser: Browser | undefined;
 let launching: Promise<Browser> | undefined;
+const singleProcess = new WeakSet<Browser>();
+
+const isRoot = (): boolean => process.getuid?.() === 0;
 
 async function launch(options: BrowserOptions): Promise<Browser> {
+  const log = options.log ?? consoleLogger;
   const started = Date.now();
   let executablePath: string;
   let args: string[];
   let headless: boolean | 'shell';
+  const env: Record<string, string | undefined> = { ...process.env };
   if (options.chromePath) {
     executablePath = options.chromePath;
-    args = ['--no-sandbox', '--disable-gpu', ...QUIET_FLAGS];
+    // Chrome's sandbox cannot run as root; as another user it stays on.
+    args = [...(isRoot() ? ['--no-sandbox'] : []), '--disable-gpu', ...QUIET_FLAGS];
     headless = true;
   } else {
+    // No WebGL for a crawler: Chromium skips the SwiftShader stack.
     chromium.setGraphicsMode = false;
     executablePath = await chromium.executablePath(options.chromiumBinDir);
+    // @sparticuz/chromium's flags include --no-sandbox and --single-process (needed on Lambda).
     args = [...chromium.args.filter((flag) => !UNSAFE_FLAGS.has(flag)), ...QUIET_FLAGS];
     headless = 'shell';
+    // A machine without fontconfig's own configuration uses the fonts shipped with the package.
+    if (!env['FONTCONFIG_PATH'] && !existsSync('/etc/fonts/fonts.conf') && existsSync(join(tmpdir(), 'fonts', 'fonts.conf'))) {
+      env['FONTCONFIG_PATH'] = join(tmpdir(), 'fonts');
+    }
   }
+  args.push(...(options.extraArgs ?? []));
   const launched = await puppeteer.launch({
     executablePath,
-    args: [...args, ...(options.extraArgs ?? [])],
+    args,
+    env,
     headless,
     defaultViewport: { width: 1280, height: 900 },
+    // Downloads (PDF, zip…) are recorded from their response; nothing is written to disk.
+    downloadBehavior: { policy: 'deny' },
     // This process owns the browser's life; signals are handled by the runtime around it.
     handleSIGINT: false,
     handleSIGTERM: false,
     handleSIGHUP: false,
     protocolTimeout: 60_000,
   });
-  options.log.info('browser launched', { ms: Date.now() - started, executablePath, version: await launched.version() });
+  if (args.includes('--single-process')) singleProcess.add(launched);
+  log.info('browser launched', {
+    ms: Date.now() - started,
+    executablePath,
+    version: await launched.version(),
+    pid: launched.process()?.pid,
+    singleProcess: singleProcess.has(launched),
+  });
   launched.once('disconnected', () => {
     if (browser === launched) browser = undefined;
+    log.info('browser disconnected', { pid: launched.process()?.pid });
   });
   return launched;
 }
 
-export async function getBrowser(options: BrowserOptions): Promise<Browser> {
+/** The warm browser of this process; launches one when there is none or the last one died. */
+export async function getBrowser(options: BrowserOptions = {}): Promise<Browser> {
   if (browser?.connected) return browser;
   launching ??= launch(options).finally(() => {
     launching = undefined;
@@ -73,12 +110,24 @@ export async function getBrowser(options: BrowserOptions): Promise<Browser> {
 }
 
 /**
+ * Whether pages can get their own incognito BrowserContext. A --single-process Chromium
+ * (@sparticuz/chromium, as on Lambda) cannot create one: Target.createTarget fails with "Target
+ * closed" and leaves the browser unusable. A multi-process Chrome can, at no measurable cost:
+ * a trivial page took 80–90 ms in a fresh context, 95–105 ms in a new tab of the default one.
+ */
+export function supportsBrowserContexts(target: Browser): boolean {
+  return !singleProcess.has(target);
+}
+
+/**
  * A warm browser grows with every page it renders (single-process Chromium keeps much of what its
  * pages allocated), so after `recycleAfterPages` it is retired: new pages go to a fresh browser and
  * the old one closes when its last tab does. Crawlee's browser pool does the same.
  */
 export interface BrowserLease {
   browser: Browser;
+  /** no other page of this process is using the browser right now */
+  exclusive: boolean;
   release(): Promise<void>;
 }
 
@@ -94,11 +143,12 @@ export async function leaseBrowser(options: BrowserOptions & { recycleAfterPages
   if (mine.served >= options.recycleAfterPages && !mine.retired) {
     mine.retired = true;
     if (browser === leased) browser = undefined;
-    options.log.info('browser retired after serving its share of pages', { pages: mine.served });
+    (options.log ?? consoleLogger).info('browser retired after serving its share of pages', { pages: mine.served });
   }
   let released = false;
   return {
     browser: leased,
+    exclusive: mine.active === 1,
     async release() {
       if (released) return;
       released = true;
@@ -119,7 +169,7 @@ export async function discardBrowser(target: Browser | undefined = browser): Pro
 
 /** Closes the browser at the end of the environment's life. */
 export async function closeBrowser(): Promise<void> {
-  const current = browser;
+  const current = browser ?? (await launching?.catch(() => undefined));
   browser = undefined;
   await current?.close().catch(() => current.process()?.kill('SIGKILL'));
 }
