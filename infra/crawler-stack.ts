@@ -13,7 +13,7 @@ import { Monitoring } from './constructs/monitoring.js';
 import { Storage } from './constructs/storage.js';
 import { CrawlerApi } from './constructs/websocket-api.js';
 import type { AcknowledgedResources } from './nag-acknowledgements.js';
-import { DEFAULT_SETTINGS, type CrawlerSettings } from './settings.js';
+import { DEFAULT_SETTINGS, navigationTimeoutOf, type CrawlerSettings } from './settings.js';
 
 export interface CrawlerStackProps extends StackProps {
   settings?: CrawlerSettings;
@@ -25,7 +25,7 @@ const LEASE_MARGIN_SECONDS = 30;
 const SWEEP_EVERY = Duration.minutes(5);
 
 export class CrawlerStack extends Stack {
-  /** resources whose cdk-nag findings are acknowledged by name */
+  /** the constructs on which accepted cdk-nag findings are acknowledged (see nag-acknowledgements.ts) */
   readonly nagResources: AcknowledgedResources;
 
   constructor(scope: Construct, id: string, props: CrawlerStackProps = {}) {
@@ -36,10 +36,13 @@ export class CrawlerStack extends Stack {
     const storage = new Storage(this, 'Storage', { resultsRetentionDays: settings.resultsRetentionDays });
     const queues = new CrawlQueue(this, 'Crawl', { crawlerTimeoutSeconds: settings.crawlerTimeoutSeconds, maxReceiveCount: settings.maxReceiveCount });
     const stageName = props.stageName ?? 'prod';
-    const api = new CrawlerApi(this, 'WebSocket', { stageName, logRetention });
-    this.nagResources = { resultsBucket: storage.results, webSocketApi: api.api, stageName, auth: settings.auth };
+    const api = new CrawlerApi(this, 'WebSocket', { stageName, logRetention, accountLoggingRole: settings.apiGatewayLoggingRole });
 
-    const visibilitySeconds = settings.crawlerTimeoutSeconds * 6;
+    const visibilitySeconds = queues.visibilityTimeoutSeconds;
+    const leaseSeconds = settings.crawlerTimeoutSeconds + LEASE_MARGIN_SECONDS;
+    if (leaseSeconds > visibilitySeconds) {
+      throw new Error(`the lease (${leaseSeconds} s) must end before a message becomes visible again (${visibilitySeconds} s)`);
+    }
     const environment: Record<string, string> = {
       JOBS_TABLE: storage.jobs.tableName,
       FRONTIER_TABLE: storage.frontier.tableName,
@@ -53,13 +56,17 @@ export class CrawlerStack extends Stack {
       MAX_ATTEMPTS: String(settings.maxAttempts),
       // A claim outlives the invocation that made it (so a live worker keeps it) and expires before
       // the message is visible again (so the redelivery can take over a dead worker's URL).
-      LEASE_MS: String((settings.crawlerTimeoutSeconds + LEASE_MARGIN_SECONDS) * 1000),
-      NAV_TIMEOUT_MS: String(Math.min(30, Math.floor(settings.crawlerTimeoutSeconds / 3)) * 1000),
+      LEASE_MS: String(leaseSeconds * 1000),
+      NAV_TIMEOUT_MS: String(navigationTimeoutOf(settings) * 1000),
+      // Job, frontier and cache items expire with the S3 objects they point at, so a cache hit
+      // never hands out a manifest the lifecycle rule has already deleted.
+      RECORD_TTL_DAYS: String(settings.resultsRetentionDays),
       JOB_TIME_LIMIT_SECONDS: String(settings.jobTimeLimitSeconds),
       // Quiet for longer than every retry of a message could take: its messages were lost.
       STALL_TIMEOUT_MS: String(visibilitySeconds * (settings.maxReceiveCount + 1) * 1000),
       MAX_JOBS_PER_CONNECTION: String(settings.maxJobsPerConnection),
       CHROMIUM_BIN_DIR: CHROMIUM_LAYER_DIR,
+      POWERTOOLS_LOG_LEVEL: settings.logLevel,
     };
     const fn = (id: string, handler: ConstructorParameters<typeof CrawlerFunction>[2]['handler'], description: string) =>
       new CrawlerFunction(this, id, { handler, environment, logRetention, description });
@@ -92,12 +99,14 @@ export class CrawlerStack extends Stack {
     new Rule(this, 'SweepSchedule', { schedule: Schedule.rate(SWEEP_EVERY), targets: [new LambdaFunction(sweep)] });
 
     let authorizer: WebSocketLambdaAuthorizer | undefined;
+    let tokenSecret: Secret | undefined;
+    let authorize: CrawlerFunction | undefined;
     if (settings.auth === 'token') {
-      const token = new Secret(this, 'ConnectionToken', {
+      const token = (tokenSecret = new Secret(this, 'ConnectionToken', {
         description: 'Token WebSocket clients present on connect: wss://…/prod?token=<this>',
         generateSecretString: { excludePunctuation: true, passwordLength: 40 },
-      });
-      const authorize = new CrawlerFunction(this, 'AuthorizeFunction', {
+      }));
+      authorize = new CrawlerFunction(this, 'AuthorizeFunction', {
         handler: 'authorize',
         environment: { ...environment, AUTH_MODE: 'token', AUTH_TOKEN_SECRET_ARN: token.secretArn },
         logRetention,
@@ -112,30 +121,56 @@ export class CrawlerStack extends Stack {
     }
     api.addRoutes({ connect, disconnect, default: fallback, crawl: submit, status, cancel }, authorizer);
 
-    // Least privilege, only through grants.
-    storage.connections.grantReadWriteData(connect);
-    storage.connections.grantReadWriteData(disconnect);
-    for (const f of [submit, crawler, cancel, sweep]) storage.connections.grantReadWriteData(f);
+    // Least privilege, only through grants: each function gets what its code touches.
+    // - connections: $connect/$disconnect add and remove the item; a job takes a slot of its
+    //   connection when created (submit) and frees it when it ends (crawler, cancel, sweep).
+    // - jobs: status only reads; submit creates, the others move a job through its states.
+    // - frontier: submit writes the seed, the crawler claims/admits/settles; cancel and sweep list
+    //   it for the manifest. status reads only the job item.
+    // - results: read to presign manifest URLs (submit's cache hits, status) and to reuse a stored
+    //   page on a retry (crawler); written by whoever ends a job (manifest) and by the crawler
+    //   (pages). Objects live under jobs/; nothing deletes them but the lifecycle rule.
+    // - ManageConnections: every function that answers or notifies a client ($connect and
+    //   $disconnect never do; the authorizer runs before a connection exists).
+    for (const f of [connect, disconnect, submit, crawler, cancel, sweep]) storage.connections.grantReadWriteData(f);
     for (const f of [submit, crawler, cancel, sweep]) storage.jobs.grantReadWriteData(f);
     storage.jobs.grantReadData(status);
     for (const f of [submit, crawler]) storage.frontier.grantReadWriteData(f);
     for (const f of [cancel, sweep]) storage.frontier.grantReadData(f);
     for (const f of [submit, crawler]) queues.queue.grantSendMessages(f);
-    // Objects live under jobs/; nothing deletes them but the lifecycle rule.
-    for (const f of [crawler, cancel, sweep]) storage.results.grantPut(f, 'jobs/*');
-    for (const f of [crawler, submit, status, cancel, sweep]) storage.results.grantRead(f, 'jobs/*');
-    for (const f of [fallback, submit, status, cancel, crawler, sweep]) api.stage.grantManagementApiAccess(f);
+    const bucketWriters = [crawler, cancel, sweep];
+    const bucketReaders = [crawler, submit, status, cancel, sweep];
+    for (const f of bucketWriters) storage.results.grantPut(f, 'jobs/*');
+    for (const f of bucketReaders) storage.results.grantRead(f, 'jobs/*');
+    const notifiers = [fallback, submit, status, cancel, crawler, sweep];
+    for (const f of notifiers) api.stage.grantManagementApiAccess(f);
+
+    this.nagResources = {
+      functions: [connect, disconnect, fallback, submit, status, cancel, crawler, sweep, ...(authorize ? [authorize] : [])],
+      notifiers,
+      bucketReaders,
+      bucketWriters,
+      resultsBucket: storage.results,
+      webSocketApi: api.api,
+      stageName,
+      auth: settings.auth,
+      tokenSecret,
+      apiGatewayLoggingRole: api.loggingRole,
+    };
 
     const monitoring = new Monitoring(this, 'Monitoring', {
       queue: queues.queue,
       deadLetters: queues.deadLetters,
       crawler,
       finisherLogs: [crawler, cancel, sweep].map((f) => f.logGroup),
+      alarmTopicArn: settings.alarmTopicArn || undefined,
     });
 
     new CfnOutput(this, 'WebSocketUrl', { value: api.stage.url, description: 'wscat -c <this>' });
     new CfnOutput(this, 'ResultsBucket', { value: storage.results.bucketName });
+    new CfnOutput(this, 'CrawlQueueName', { value: queues.queue.queueName });
     new CfnOutput(this, 'CrawlQueueUrl', { value: queues.queue.queueUrl });
+    new CfnOutput(this, 'DeadLetterQueueName', { value: queues.deadLetters.queueName });
     new CfnOutput(this, 'DeadLetterQueueUrl', { value: queues.deadLetters.queueUrl });
     new CfnOutput(this, 'JobsTable', { value: storage.jobs.tableName });
     new CfnOutput(this, 'FrontierTable', { value: storage.frontier.tableName });

@@ -1,7 +1,9 @@
 // Deployment settings from CDK context (`cdk deploy -c crawlerMemoryMb=3008`), with defaults.
+// Every key is documented in infra/README-deploy.md (a test keeps the two in step).
 import type { Node } from 'constructs';
 
 export type AuthMode = 'token' | 'none';
+export type LogLevel = 'DEBUG' | 'INFO' | 'WARN' | 'ERROR';
 
 export interface CrawlerSettings {
   /** 'token': $connect requires ?token=<the generated secret>; 'none': an open API */
@@ -12,6 +14,8 @@ export interface CrawlerSettings {
   maxAttempts: number;
   crawlerMemoryMb: number;
   crawlerTimeoutSeconds: number;
+  /** one page's navigation; 0 = derived: min(30, crawlerTimeoutSeconds / 3) */
+  navigationTimeoutSeconds: number;
   crawlerBatchSize: number;
   crawlerMaxConcurrency: number;
   maxReceiveCount: number;
@@ -19,6 +23,11 @@ export interface CrawlerSettings {
   resultsRetentionDays: number;
   jobTimeLimitSeconds: number;
   maxJobsPerConnection: number;
+  logLevel: LogLevel;
+  /** an existing SNS topic the alarms notify; '' = alarms without actions */
+  alarmTopicArn: string;
+  /** set the region's API Gateway logging role (needed once per account and region for stage logs) */
+  apiGatewayLoggingRole: boolean;
 }
 
 export const DEFAULT_SETTINGS: CrawlerSettings = {
@@ -29,6 +38,7 @@ export const DEFAULT_SETTINGS: CrawlerSettings = {
   maxAttempts: 3,
   crawlerMemoryMb: 2048,
   crawlerTimeoutSeconds: 90,
+  navigationTimeoutSeconds: 0,
   crawlerBatchSize: 5,
   crawlerMaxConcurrency: 10,
   maxReceiveCount: 5,
@@ -36,35 +46,91 @@ export const DEFAULT_SETTINGS: CrawlerSettings = {
   resultsRetentionDays: 30,
   jobTimeLimitSeconds: 3600,
   maxJobsPerConnection: 5,
+  logLevel: 'INFO',
+  alarmTopicArn: '',
+  apiGatewayLoggingRole: true,
 };
 
-const LIMITS: Partial<Record<keyof CrawlerSettings, [number, number]>> = {
+type NumericKey = { [K in keyof CrawlerSettings]: CrawlerSettings[K] extends number ? K : never }[keyof CrawlerSettings];
+
+/** Inclusive bounds; Lambda's, SQS's and CloudFormation's own limits where they apply. */
+const RANGES: Record<NumericKey, [number, number]> = {
+  maxDepth: [0, 50],
+  maxPages: [1, 1_000_000],
+  defaultMaxPages: [1, 1_000_000],
+  maxAttempts: [1, 100],
   crawlerMemoryMb: [1024, 10_240],
   crawlerTimeoutSeconds: [30, 900],
+  navigationTimeoutSeconds: [0, 300],
   crawlerBatchSize: [1, 10],
+  // SQS event sources accept 2–1000 for maximumConcurrency.
   crawlerMaxConcurrency: [2, 1000],
   maxReceiveCount: [2, 1000],
+  logRetentionDays: [1, 3653],
+  resultsRetentionDays: [1, 3650],
+  // The handlers cap a job at MAX_JOB_TIME_LIMIT_SECONDS (6 h); the crawl queue keeps messages 4 days.
+  jobTimeLimitSeconds: [60, 6 * 3600],
+  maxJobsPerConnection: [1, 1000],
 };
+
+/** The values CloudWatch Logs accepts for RetentionInDays. */
+export const LOG_RETENTION_DAYS = [1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653];
+
+const LOG_LEVELS: readonly LogLevel[] = ['DEBUG', 'INFO', 'WARN', 'ERROR'];
+
+function oneOf<T extends string>(key: string, raw: unknown, allowed: readonly T[]): T {
+  if (typeof raw !== 'string' || !allowed.includes(raw as T)) {
+    throw new Error(`context ${key} must be ${allowed.map((a) => `"${a}"`).join(' or ')}, got ${JSON.stringify(raw)}`);
+  }
+  return raw as T;
+}
 
 export function readSettings(node: Node): CrawlerSettings {
   const settings = { ...DEFAULT_SETTINGS };
   const auth: unknown = node.tryGetContext('auth');
-  if (auth !== undefined) {
-    if (auth !== 'token' && auth !== 'none') throw new Error(`context auth must be "token" or "none", got ${JSON.stringify(auth)}`);
-    settings.auth = auth;
+  if (auth !== undefined) settings.auth = oneOf('auth', auth, ['token', 'none'] as const);
+  const logLevel: unknown = node.tryGetContext('logLevel');
+  if (logLevel !== undefined) settings.logLevel = oneOf('logLevel', typeof logLevel === 'string' ? logLevel.toUpperCase() : logLevel, LOG_LEVELS);
+  const topic: unknown = node.tryGetContext('alarmTopicArn');
+  if (topic !== undefined && topic !== '') {
+    if (typeof topic !== 'string' || !/^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[\w-]+$/.test(topic)) {
+      throw new Error(`context alarmTopicArn must be an SNS topic ARN, got ${JSON.stringify(topic)}`);
+    }
+    settings.alarmTopicArn = topic;
   }
-  for (const key of Object.keys(DEFAULT_SETTINGS) as (keyof CrawlerSettings)[]) {
-    if (key === 'auth') continue;
+
+  const loggingRole: unknown = node.tryGetContext('apiGatewayLoggingRole');
+  if (loggingRole !== undefined) {
+    // `-c apiGatewayLoggingRole=false` arrives as a string.
+    const value = oneOf('apiGatewayLoggingRole', String(loggingRole), ['true', 'false'] as const);
+    settings.apiGatewayLoggingRole = value === 'true';
+  }
+
+  for (const key of Object.keys(RANGES) as NumericKey[]) {
     const raw: unknown = node.tryGetContext(key);
     if (raw === undefined) continue;
-    const value = Number(raw);
-    if (!Number.isInteger(value) || value < 0) throw new Error(`context ${key} must be a non-negative integer, got ${JSON.stringify(raw)}`);
-    const range = LIMITS[key];
-    if (range && (value < range[0] || value > range[1])) throw new Error(`context ${key} must be between ${range[0]} and ${range[1]}, got ${value}`);
-    (settings as unknown as Record<string, number>)[key] = value;
+    // `-c key=value` arrives as a string, cdk.json values as numbers.
+    const value = typeof raw === 'string' && raw.trim() !== '' ? Number(raw) : raw;
+    if (typeof value !== 'number' || !Number.isInteger(value)) throw new Error(`context ${key} must be an integer, got ${JSON.stringify(raw)}`);
+    const [min, max] = RANGES[key];
+    if (value < min || value > max) throw new Error(`context ${key} must be between ${min} and ${max}, got ${value}`);
+    settings[key] = value;
   }
+
+  if (!LOG_RETENTION_DAYS.includes(settings.logRetentionDays)) {
+    throw new Error(`context logRetentionDays must be one of ${LOG_RETENTION_DAYS.join(', ')} (CloudWatch Logs' values), got ${settings.logRetentionDays}`);
+  }
+  if (settings.defaultMaxPages > settings.maxPages) throw new Error('defaultMaxPages must not exceed maxPages');
   if (settings.maxReceiveCount <= settings.maxAttempts) {
     throw new Error('maxReceiveCount must exceed maxAttempts: the crawler records a failure itself before the DLQ takes a message');
   }
+  if (settings.navigationTimeoutSeconds !== 0 && settings.navigationTimeoutSeconds * 2 > settings.crawlerTimeoutSeconds) {
+    throw new Error('navigationTimeoutSeconds must be at most half of crawlerTimeoutSeconds: a page also settles, is extracted and stored');
+  }
   return settings;
+}
+
+/** The navigation timeout the crawler gets, in seconds. */
+export function navigationTimeoutOf(settings: CrawlerSettings): number {
+  return settings.navigationTimeoutSeconds || Math.min(30, Math.floor(settings.crawlerTimeoutSeconds / 3));
 }

@@ -11,9 +11,12 @@ export interface CrawlQueueProps {
 export class CrawlQueue extends Construct {
   readonly queue: Queue;
   readonly deadLetters: Queue;
+  /** AWS advises six times the function timeout for SQS event sources */
+  readonly visibilityTimeoutSeconds: number;
 
   constructor(scope: Construct, id: string, props: CrawlQueueProps) {
     super(scope, id);
+    this.visibilityTimeoutSeconds = props.crawlerTimeoutSeconds * 6;
     this.deadLetters = new Queue(this, 'DeadLetters', {
       encryption: QueueEncryption.SQS_MANAGED,
       enforceSSL: true,
@@ -24,7 +27,7 @@ export class CrawlQueue extends Construct {
       enforceSSL: true,
       // AWS advises six times the function timeout for SQS event sources, so a batch that is
       // retried inside the poller is not redelivered while still running.
-      visibilityTimeout: Duration.seconds(props.crawlerTimeoutSeconds * 6),
+      visibilityTimeout: Duration.seconds(this.visibilityTimeoutSeconds),
       retentionPeriod: Duration.days(4),
       deadLetterQueue: { queue: this.deadLetters, maxReceiveCount: props.maxReceiveCount },
     });

@@ -39,10 +39,18 @@ export class CrawlerFunction extends NodejsFunction {
       memorySize: props.memorySize ?? 256,
       timeout: props.timeout ?? Duration.seconds(15),
       description: props.description,
-      environment: { ...props.environment, POWERTOOLS_SERVICE_NAME: 'crawler', POWERTOOLS_LOG_LEVEL: 'INFO' },
+      environment: {
+        POWERTOOLS_SERVICE_NAME: 'crawler',
+        POWERTOOLS_LOG_LEVEL: 'INFO',
+        // The bundle is minified; logged stack traces point into the sources through its map.
+        NODE_OPTIONS: '--enable-source-maps',
+        ...props.environment,
+      },
       logGroup,
       layers: props.layers,
       bundling: {
+        // CommonJS: dependencies that call require() at run time work as they are (ESM output would
+        // need a createRequire banner), and no handler uses top-level await or import.meta.
         format: OutputFormat.CJS,
         target: 'node24',
         minify: true,
@@ -57,9 +65,13 @@ export class CrawlerFunction extends NodejsFunction {
 }
 
 /**
- * Chromium as a layer holding @sparticuz/chromium's compressed binaries (its JavaScript is bundled
- * with the crawler). Why a layer: it is built from the installed package with no `npm install` at
- * synth time (works offline), and a code-only deploy does not upload 60 MB again.
+ * Chromium as a layer holding @sparticuz/chromium's compressed binaries; its JavaScript is bundled
+ * with the crawler, which is told where the binaries are by CHROMIUM_BIN_DIR (/opt).
+ * Why a layer rather than `bundling.nodeModules: ['@sparticuz/chromium']`: nodeModules makes CDK run
+ * `npm ci` in the bundle folder at every synth, which needs the registry or a warm npm cache; the
+ * layer is copied from the installed package, so synth works offline. It is also a separate asset,
+ * so a code-only deploy does not upload ~60 MB of Chromium again, and the size test can see the two
+ * parts (code + layer) against Lambda's 250 MB unzipped limit.
  */
 export function chromiumLayer(scope: Construct): LayerVersion {
   return new LayerVersion(scope, 'ChromiumLayer', {

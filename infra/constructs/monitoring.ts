@@ -2,8 +2,10 @@
 // messages are dead-lettered or the crawler fails.
 import { Duration } from 'aws-cdk-lib';
 import { Alarm, ComparisonOperator, Dashboard, GraphWidget, Metric, TreatMissingData } from 'aws-cdk-lib/aws-cloudwatch';
+import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
 import type { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { FilterPattern, MetricFilter, type ILogGroup } from 'aws-cdk-lib/aws-logs';
+import { Topic } from 'aws-cdk-lib/aws-sns';
 import type { Queue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 
@@ -13,6 +15,11 @@ export interface MonitoringProps {
   crawler: NodejsFunction;
   /** log groups of the functions that end jobs (crawler, cancel, sweep) */
   finisherLogs: ILogGroup[];
+  /**
+   * An existing SNS topic the alarms notify (and tell when they clear). The stack does not create
+   * one: who gets paged, and how, is the account's business, not the crawler's.
+   */
+  alarmTopicArn?: string;
 }
 
 export const COMPLETED_JOBS_METRIC = { namespace: 'Crawler', metricName: 'JobsCompleted' } as const;
@@ -53,6 +60,14 @@ export class Monitoring extends Construct {
       comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
       treatMissingData: TreatMissingData.NOT_BREACHING,
     });
+
+    if (props.alarmTopicArn) {
+      const action = new SnsAction(Topic.fromTopicArn(this, 'AlarmTopic', props.alarmTopicArn));
+      for (const alarm of [this.deadLetterAlarm, this.crawlerErrorsAlarm]) {
+        alarm.addAlarmAction(action);
+        alarm.addOkAction(action);
+      }
+    }
 
     this.dashboard = new Dashboard(this, 'Dashboard', {
       widgets: [

@@ -35,7 +35,9 @@ export class Storage extends Construct {
       encryption: BucketEncryption.S3_MANAGED,
       blockPublicAccess: BlockPublicAccess.BLOCK_ALL,
       enforceSSL: true,
-      objectOwnership: ObjectOwnership.BUCKET_OWNER_PREFERRED,
+      // No ACLs here either: S3 delivers access logs under a bucket policy
+      // (@aws-cdk/aws-s3:serverAccessLogsUseBucketPolicy in cdk.json).
+      objectOwnership: ObjectOwnership.BUCKET_OWNER_ENFORCED,
       lifecycleRules: [{ expiration: Duration.days(90) }],
       removalPolicy: RemovalPolicy.DESTROY,
       autoDeleteObjects: true,

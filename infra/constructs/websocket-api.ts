@@ -1,7 +1,10 @@
 // The WebSocket API: routes on `$request.body.action`, each a Lambda integration, and a stage
-// with access logs.
+// with access logs, execution errors logged and throttling (plus, unless told otherwise, the
+// account's API Gateway logging role that stage logs need).
+import { CfnAccount } from 'aws-cdk-lib/aws-apigateway';
 import { WebSocketApi, WebSocketStage, CfnStage, type IWebSocketRouteAuthorizer } from 'aws-cdk-lib/aws-apigatewayv2';
 import { WebSocketLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
+import { ManagedPolicy, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { RemovalPolicy } from 'aws-cdk-lib';
@@ -19,12 +22,19 @@ export interface WebSocketRoutes {
 export interface CrawlerApiProps {
   stageName: string;
   logRetention: RetentionDays;
-  connectAuthorizer?: IWebSocketRouteAuthorizer;
+  /**
+   * Set the region's API Gateway account setting (the role API Gateway writes logs with). Without
+   * it, a stage with access or execution logging fails to deploy ("CloudWatch Logs role ARN must
+   * be set in account settings to enable logging").
+   */
+  accountLoggingRole: boolean;
 }
 
 export class CrawlerApi extends Construct {
   readonly api: WebSocketApi;
   readonly stage: WebSocketStage;
+  /** the account-level logging role, when this stack sets it */
+  readonly loggingRole?: Role;
 
   constructor(scope: Construct, id: string, props: CrawlerApiProps) {
     super(scope, id);
@@ -39,6 +49,18 @@ export class CrawlerApi extends Construct {
       autoDeploy: true,
       throttle: { rateLimit: 50, burstLimit: 100 },
     });
+    if (props.accountLoggingRole) {
+      // One setting per account and region, shared by every REST and WebSocket API there. The role
+      // is retained on `cdk destroy`: other APIs of the account may be logging through it by then.
+      this.loggingRole = new Role(this, 'ApiGatewayLoggingRole', {
+        assumedBy: new ServicePrincipal('apigateway.amazonaws.com'),
+        managedPolicies: [ManagedPolicy.fromAwsManagedPolicyName('service-role/AmazonAPIGatewayPushToCloudWatchLogs')],
+        description: 'API Gateway account setting: lets API Gateway write access and execution logs to CloudWatch Logs',
+      });
+      this.loggingRole.applyRemovalPolicy(RemovalPolicy.RETAIN);
+      const account = new CfnAccount(this, 'ApiGatewayAccount', { cloudWatchRoleArn: this.loggingRole.roleArn });
+      this.stage.node.addDependency(account);
+    }
     const accessLogs = new LogGroup(this, 'AccessLogs', { retention: props.logRetention, removalPolicy: RemovalPolicy.DESTROY });
     (this.stage.node.defaultChild as CfnStage).accessLogSettings = {
       destinationArn: accessLogs.logGroupArn,

@@ -1,323 +1,380 @@
-// The synthesized template, property by property. Bundling is skipped here (these tests are about
-// the template); stack-synth.test.ts runs the real bundled synth once.
-import { App } from 'aws-cdk-lib';
-import { Match, Template } from 'aws-cdk-lib/assertions';
+// The synthesized template, property by property, with the default settings. Resources are found
+// by construct path and cross-checked by reference (this route → that function, this alarm → that
+// queue), not counted.
 import { beforeAll, describe, expect, it } from 'vitest';
-import { buildApp } from '../../infra/app.js';
-import { FRONTIER_KEY, JOBS_KEY, CONNECTIONS_KEY } from '../../functions/adapters/dynamodb/table-definitions.js';
+import { CONNECTIONS_KEY, FRONTIER_KEY, JOBS_KEY, TTL_ATTRIBUTE } from '../../functions/adapters/dynamodb/table-definitions.js';
+import { flatten, synth, type Synthesized } from './synth.js';
 
-function synth(context: Record<string, unknown> = {}): Template {
-  const app = new App({ context: { 'aws:cdk:bundling-stacks': [], ...context }, builtinCloudFormationValidation: false });
-  const { stack } = buildApp(app);
-  return Template.fromStack(stack);
-}
-
-let template: Template;
+let s: Synthesized;
 beforeAll(() => {
-  template = synth();
+  s = synth();
 });
 
-type Resource = { Type: string; Properties: Record<string, any> };
-const resources = (type: string): [string, Resource][] =>
-  Object.entries(template.findResources(type)) as [string, Resource][];
+/** construct id of each function → the handler file it bundles */
+const FUNCTIONS = {
+  ConnectFunction: 'connect',
+  DisconnectFunction: 'disconnect',
+  DefaultFunction: 'default',
+  CrawlFunction: 'crawl',
+  StatusFunction: 'status',
+  CancelFunction: 'cancel',
+  CrawlerFunction: 'worker',
+  SweepFunction: 'sweep',
+  AuthorizeFunction: 'authorize',
+} as const;
+const ROUTES = {
+  $connect: 'ConnectFunction',
+  $disconnect: 'DisconnectFunction',
+  $default: 'DefaultFunction',
+  crawl: 'CrawlFunction',
+  status: 'StatusFunction',
+  cancel: 'CancelFunction',
+} as const;
 
-function functionId(description: string): string {
-  const found = resources('AWS::Lambda::Function').find(([, r]) => r.Properties.Description === description);
-  if (!found) throw new Error(`no function described "${description}"`);
-  return found[0];
-}
-
-/** Every IAM action granted to a function's role, with the resources of each statement. */
-function grantsOf(fnId: string): { actions: string[]; resource: unknown }[] {
-  const fn = template.findResources('AWS::Lambda::Function')[fnId] as Resource;
-  const roleId = fn.Properties.Role['Fn::GetAtt'][0];
-  return resources('AWS::IAM::Policy')
-    .filter(([, p]) => p.Properties.Roles.some((r: { Ref: string }) => r.Ref === roleId))
-    .flatMap(([, p]) => p.Properties.PolicyDocument.Statement)
-    .map((s: { Action: string | string[]; Resource: unknown }) => ({ actions: [s.Action].flat(), resource: s.Resource }));
-}
-const actionsOf = (fnId: string) => grantsOf(fnId).flatMap((g) => g.actions);
+const fn = (name: keyof typeof FUNCTIONS) => s.resource(s.id(name)).Properties;
 
 describe('WebSocket API', () => {
-  it('routes on the action field', () => {
-    template.hasResourceProperties('AWS::ApiGatewayV2::Api', { ProtocolType: 'WEBSOCKET', RouteSelectionExpression: '$request.body.action' });
+  it('is a WebSocket API routing on the action field', () => {
+    expect(s.resource(s.id('WebSocket/Api')).Properties).toMatchObject({
+      ProtocolType: 'WEBSOCKET',
+      RouteSelectionExpression: '$request.body.action',
+    });
   });
 
-  it('has the six routes, each a Lambda proxy integration', () => {
-    const keys = resources('AWS::ApiGatewayV2::Route').map(([, r]) => r.Properties.RouteKey).sort();
-    expect(keys).toEqual(['$connect', '$default', '$disconnect', 'cancel', 'crawl', 'status']);
-    const integrations = resources('AWS::ApiGatewayV2::Integration');
-    expect(integrations).toHaveLength(6);
-    for (const [, integration] of integrations) expect(integration.Properties.IntegrationType).toBe('AWS_PROXY');
+  it.each(Object.entries(ROUTES))('routes %s to a Lambda proxy integration of %s, which API Gateway may invoke', (routeKey, fnName) => {
+    const apiId = s.id('WebSocket/Api');
+    const fnId = s.id(fnName);
+    const routes = s.ofType('AWS::ApiGatewayV2::Route').filter(([, r]) => r.Properties.RouteKey === routeKey);
+    expect(routes).toHaveLength(1);
+    const [, route] = routes[0]!;
+    expect(route.Properties.ApiId).toEqual({ Ref: apiId });
+    const integrationId = flatten(route.Properties.Target).match(/^integrations\/<(\w+)>$/)?.[1];
+    expect(integrationId).toBeDefined();
+    const integration = s.resource(integrationId!);
+    expect(integration.Type).toBe('AWS::ApiGatewayV2::Integration');
+    expect(integration.Properties.ApiId).toEqual({ Ref: apiId });
+    expect(integration.Properties.IntegrationType).toBe('AWS_PROXY');
+    expect(flatten(integration.Properties.IntegrationUri)).toMatch(new RegExp(`:lambda:path/2015-03-31/functions/<${fnId}\\.Arn>/invocations$`));
+    const permissions = s
+      .ofType('AWS::Lambda::Permission')
+      .filter(([, p]) => flatten(p.Properties.FunctionName) === `<${fnId}.Arn>` && p.Properties.Principal === 'apigateway.amazonaws.com');
+    expect(permissions.map(([, p]) => flatten(p.Properties.SourceArn))).toContain(
+      `arn:<AWS::Partition>:execute-api:<AWS::Region>:<AWS::AccountId>:<${apiId}>/*${routeKey}`,
+    );
   });
 
-  it('deploys a stage with access logs and throttling', () => {
-    template.hasResourceProperties('AWS::ApiGatewayV2::Stage', {
+  it('has exactly those six routes', () => {
+    const keys = s.ofType('AWS::ApiGatewayV2::Route').map(([, r]) => r.Properties.RouteKey as string);
+    expect(keys.sort()).toEqual(Object.keys(ROUTES).sort());
+  });
+
+  it('deploys a stage with access logs (to a log group with a retention), execution errors logged and throttling', () => {
+    const stage = s.resource(s.id('WebSocket/Stage'));
+    expect(stage.Properties).toMatchObject({
+      ApiId: { Ref: s.id('WebSocket/Api') },
       StageName: 'prod',
       AutoDeploy: true,
-      AccessLogSettings: { DestinationArn: Match.anyValue(), Format: Match.stringLikeRegexp('connectionId') },
-      DefaultRouteSettings: Match.objectLike({ ThrottlingRateLimit: 50, ThrottlingBurstLimit: 100 }),
+      AccessLogSettings: { DestinationArn: { 'Fn::GetAtt': [s.id('WebSocket/AccessLogs'), 'Arn'] } },
+      DefaultRouteSettings: { LoggingLevel: 'ERROR', DataTraceEnabled: false, ThrottlingRateLimit: 50, ThrottlingBurstLimit: 100 },
     });
+    const format = JSON.parse(stage.Properties.AccessLogSettings.Format as string) as Record<string, string>;
+    expect(format).toMatchObject({ connectionId: '$context.connectionId', routeKey: '$context.routeKey', status: '$context.status' });
+    expect(s.resource(s.id('WebSocket/AccessLogs')).Properties.RetentionInDays).toBe(30);
+  });
+
+  it("sets API Gateway's account logging role before the stage is created, and keeps the role on destroy", () => {
+    const [accountId, account] = s.single('AWS::ApiGateway::Account');
+    const roleId = s.id('WebSocket/ApiGatewayLoggingRole');
+    expect(account.Properties.CloudWatchRoleArn).toEqual({ 'Fn::GetAtt': [roleId, 'Arn'] });
+    expect(s.resource(s.id('WebSocket/Stage')).DependsOn).toContain(accountId);
+    const role = s.resource(roleId);
+    expect(role.DeletionPolicy).toBe('Retain');
+    expect(role.Properties.AssumeRolePolicyDocument.Statement).toEqual([
+      expect.objectContaining({ Principal: { Service: 'apigateway.amazonaws.com' }, Action: 'sts:AssumeRole' }),
+    ]);
+    expect(flatten(role.Properties.ManagedPolicyArns)).toMatch(/policy\/service-role\/AmazonAPIGatewayPushToCloudWatchLogs$/);
+  });
+
+  it('takes a token authorizer on $connect only, reading a generated secret', () => {
+    const routes = s.ofType('AWS::ApiGatewayV2::Route');
+    const [, connect] = routes.find(([, r]) => r.Properties.RouteKey === '$connect')!;
+    const [authorizerId, authorizer] = s.single('AWS::ApiGatewayV2::Authorizer');
+    expect(connect.Properties).toMatchObject({ AuthorizationType: 'CUSTOM', AuthorizerId: { Ref: authorizerId } });
+    expect(authorizer.Properties).toMatchObject({ AuthorizerType: 'REQUEST', IdentitySource: ['route.request.querystring.token'] });
+    expect(flatten(authorizer.Properties.AuthorizerUri)).toContain(`<${s.id('AuthorizeFunction')}.Arn>`);
+    for (const [, route] of routes.filter(([, r]) => r.Properties.RouteKey !== '$connect')) {
+      expect(route.Properties.AuthorizationType ?? 'NONE').toBe('NONE');
+    }
+    expect(s.resource(s.id('ConnectionToken')).Properties.GenerateSecretString).toMatchObject({ PasswordLength: 40, ExcludePunctuation: true });
+    expect(fn('AuthorizeFunction').Environment.Variables).toMatchObject({ AUTH_MODE: 'token', AUTH_TOKEN_SECRET_ARN: { Ref: s.id('ConnectionToken') } });
   });
 });
 
 describe('functions', () => {
-  it('run on a current Node.js runtime, x86_64, with a log group that has a retention', () => {
-    const functions = resources('AWS::Lambda::Function').filter(([, f]) => f.Properties.Environment?.Variables?.JOBS_TABLE);
-    expect(functions.length).toBe(9);
-    for (const [, fn] of functions) {
-      expect(fn.Properties.Runtime).toBe('nodejs24.x');
-      expect(fn.Properties.Architectures).toEqual(['x86_64']);
-      expect(fn.Properties.LoggingConfig.LogGroup).toBeDefined();
-    }
-    const groups = resources('AWS::Logs::LogGroup');
-    expect(groups.length).toBeGreaterThanOrEqual(9);
-    for (const [, group] of groups) expect(group.Properties.RetentionInDays).toBe(30);
+  it.each(Object.keys(FUNCTIONS) as (keyof typeof FUNCTIONS)[])('%s: Node.js 24 on x86_64, handler index.handler, its own log group with a retention', (name) => {
+    const props = fn(name);
+    expect(props).toMatchObject({ Runtime: 'nodejs24.x', Architectures: ['x86_64'], Handler: 'index.handler' });
+    const logGroupId = s.id(`${name}Logs`);
+    expect(props.LoggingConfig).toEqual({ LogGroup: { Ref: logGroupId } });
+    expect(s.resource(logGroupId).Properties.RetentionInDays).toBe(30);
   });
 
-  it('give the crawler Chromium as a layer, memory and a timeout', () => {
-    const crawler = functionId('Renders crawl queue URLs in headless Chromium');
-    template.hasResourceProperties('AWS::Lambda::Function', {
-      Description: 'Renders crawl queue URLs in headless Chromium',
-      MemorySize: 2048,
-      Timeout: 90,
-      Layers: [Match.objectLike({ Ref: Match.stringLikeRegexp('ChromiumLayer') })],
-      Environment: { Variables: Match.objectLike({ CHROMIUM_BIN_DIR: '/opt', LEASE_MS: '120000', MAX_ATTEMPTS: '3' }) },
-    });
-    template.hasResourceProperties('AWS::Lambda::LayerVersion', { CompatibleArchitectures: ['x86_64'], CompatibleRuntimes: ['nodejs24.x'] });
-    expect(crawler).toBeTruthy();
+  it('are every Lambda function of the stack but CDK’s own bucket-emptying provider, and none runs Node 20', () => {
+    const ours = new Set(Object.keys(FUNCTIONS).map((name) => s.id(name)));
+    const others = s.ofType('AWS::Lambda::Function').filter(([id]) => !ours.has(id));
+    expect(others.map(([id]) => id)).toEqual([expect.stringMatching(/^CustomS3AutoDeleteObjectsCustomResourceProviderHandler/)]);
+    for (const [, f] of s.ofType('AWS::Lambda::Function')) expect(f.Properties.Runtime).not.toMatch(/^nodejs(1\d|20)\.x$/);
   });
 
-  it('never set local-only switches on AWS', () => {
-    for (const [, fn] of resources('AWS::Lambda::Function')) {
-      const variables = fn.Properties.Environment?.Variables ?? {};
-      expect(variables.ALLOW_PRIVATE_TARGETS).toBeUndefined();
-      expect(variables.CRAWLER_FAULTS).toBeUndefined();
-      expect(variables.AWS_ENDPOINT_URL_DYNAMODB).toBeUndefined();
+  it('all get the tables, queue, bucket and callback URL of this stack', () => {
+    const expected = {
+      JOBS_TABLE: { Ref: s.id('Storage/Jobs') },
+      FRONTIER_TABLE: { Ref: s.id('Storage/Frontier') },
+      CONNECTIONS_TABLE: { Ref: s.id('Storage/Connections') },
+      CRAWL_QUEUE_URL: { Ref: s.id('Crawl/Queue') },
+      RESULTS_BUCKET: { Ref: s.id('Storage/Results') },
+      POWERTOOLS_SERVICE_NAME: 'crawler',
+      POWERTOOLS_LOG_LEVEL: 'INFO',
+      NODE_OPTIONS: '--enable-source-maps',
+    };
+    for (const name of Object.keys(FUNCTIONS) as (keyof typeof FUNCTIONS)[]) {
+      const variables = fn(name).Environment.Variables;
+      expect(variables).toMatchObject(expected);
+      expect(flatten(variables.CONNECTIONS_ENDPOINT)).toBe(`https://<${s.id('WebSocket/Api')}>.execute-api.<AWS::Region>.<AWS::URLSuffix>/prod`);
     }
   });
 
-  it('point the Management API client at this stage', () => {
-    template.hasResourceProperties('AWS::Lambda::Function', {
-      Description: 'Route crawl: validates and starts a job',
-      Environment: {
-        Variables: Match.objectLike({
-          CONNECTIONS_ENDPOINT: { 'Fn::Join': ['', Match.arrayWith([Match.stringLikeRegexp('^https://$'), Match.stringLikeRegexp('\\.execute-api\\.')])] },
-        }),
-      },
+  it('carry the caps and timings, the lease tied to the crawler timeout', () => {
+    expect(fn('CrawlFunction').Environment.Variables).toMatchObject({
+      MAX_DEPTH: '5',
+      MAX_PAGES: '10000',
+      DEFAULT_MAX_PAGES: '200',
+      MAX_ATTEMPTS: '3',
+      LEASE_MS: '120000',
+      NAV_TIMEOUT_MS: '30000',
+      RECORD_TTL_DAYS: '30',
+      JOB_TIME_LIMIT_SECONDS: '3600',
+      MAX_JOBS_PER_CONNECTION: '5',
     });
+  });
+
+  it('never set local-only switches or emulator endpoints on AWS', () => {
+    for (const [, f] of s.ofType('AWS::Lambda::Function')) {
+      const names = Object.keys(f.Properties.Environment?.Variables ?? {});
+      for (const forbidden of ['ALLOW_PRIVATE_TARGETS', 'CRAWLER_FAULTS', 'CHROME_PATH', 'AUTH_TOKEN']) expect(names).not.toContain(forbidden);
+      expect(names.filter((n) => n.startsWith('AWS_ENDPOINT_URL'))).toEqual([]);
+    }
+  });
+
+  it('give the route handlers a small footprint', () => {
+    for (const name of ['ConnectFunction', 'DisconnectFunction', 'DefaultFunction', 'CrawlFunction', 'StatusFunction', 'CancelFunction'] as const) {
+      expect(fn(name)).toMatchObject({ MemorySize: 256, Timeout: 15 });
+    }
+  });
+});
+
+describe('crawler', () => {
+  it('has memory for Chromium, a timeout, and Chromium as an x86_64 layer for the same runtime', () => {
+    const crawler = fn('CrawlerFunction');
+    expect(crawler).toMatchObject({ MemorySize: 2048, Timeout: 90, Layers: [{ Ref: s.id('ChromiumLayer') }] });
+    expect(crawler.Environment.Variables.CHROMIUM_BIN_DIR).toBe('/opt');
+    expect(s.resource(s.id('ChromiumLayer')).Properties).toMatchObject({
+      CompatibleArchitectures: ['x86_64'],
+      CompatibleRuntimes: [crawler.Runtime],
+    });
+  });
+
+  it('is fed by the crawl queue in batches, with partial batch failures and a concurrency cap', () => {
+    const [, mapping] = s.single('AWS::Lambda::EventSourceMapping');
+    expect(mapping.Properties).toEqual({
+      FunctionName: { Ref: s.id('CrawlerFunction') },
+      EventSourceArn: { 'Fn::GetAtt': [s.id('Crawl/Queue'), 'Arn'] },
+      BatchSize: 5,
+      FunctionResponseTypes: ['ReportBatchItemFailures'],
+      ScalingConfig: { MaximumConcurrency: 10 },
+    });
+  });
+
+  it('holds a lease longer than its timeout and shorter than the visibility timeout', () => {
+    const timeoutMs = fn('CrawlerFunction').Timeout * 1000;
+    const leaseMs = Number(fn('CrawlerFunction').Environment.Variables.LEASE_MS);
+    const visibilityMs = s.resource(s.id('Crawl/Queue')).Properties.VisibilityTimeout * 1000;
+    expect(leaseMs).toBeGreaterThan(timeoutMs);
+    expect(leaseMs).toBeLessThanOrEqual(visibilityMs);
+  });
+
+  it('runs the sweeper every 5 minutes', () => {
+    const [, rule] = s.single('AWS::Events::Rule');
+    expect(rule.Properties).toMatchObject({ ScheduleExpression: 'rate(5 minutes)', State: 'ENABLED' });
+    expect(rule.Properties.Targets).toEqual([expect.objectContaining({ Arn: { 'Fn::GetAtt': [s.id('SweepFunction'), 'Arn'] } })]);
+    expect(fn('SweepFunction').Timeout).toBe(120);
   });
 });
 
 describe('crawl queue', () => {
-  it('dead-letters after a bounded number of receives, with a visibility timeout above the crawler timeout', () => {
-    template.hasResourceProperties('AWS::SQS::Queue', {
-      VisibilityTimeout: 540,
-      RedrivePolicy: { deadLetterTargetArn: Match.anyValue(), maxReceiveCount: 5 },
+  it('has a visibility timeout of six crawler timeouts and dead-letters after 5 receives', () => {
+    const queue = s.resource(s.id('Crawl/Queue')).Properties;
+    expect(queue).toMatchObject({
+      VisibilityTimeout: 6 * fn('CrawlerFunction').Timeout,
+      RedrivePolicy: { deadLetterTargetArn: { 'Fn::GetAtt': [s.id('Crawl/DeadLetters'), 'Arn'] }, maxReceiveCount: 5 },
       SqsManagedSseEnabled: true,
-    });
-    template.resourceCountIs('AWS::SQS::Queue', 2);
-  });
-
-  it('feeds the crawler in batches, with partial failures and a concurrency cap', () => {
-    template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
-      BatchSize: 5,
-      FunctionResponseTypes: ['ReportBatchItemFailures'],
-      ScalingConfig: { MaximumConcurrency: 10 },
-      FunctionName: { Ref: functionId('Renders crawl queue URLs in headless Chromium') },
+      MessageRetentionPeriod: 4 * 24 * 3600,
     });
   });
 
-  it('refuses plain-HTTP access to both queues', () => {
-    const policies = resources('AWS::SQS::QueuePolicy');
-    expect(policies).toHaveLength(2);
-    for (const [, policy] of policies) {
-      expect(policy.Properties.PolicyDocument.Statement).toContainEqual(
-        expect.objectContaining({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } }),
-      );
-    }
+  it('keeps dead letters longer than the queue keeps messages', () => {
+    const dlq = s.resource(s.id('Crawl/DeadLetters')).Properties;
+    expect(dlq).toMatchObject({ SqsManagedSseEnabled: true, MessageRetentionPeriod: 14 * 24 * 3600 });
+    expect(dlq.RedrivePolicy).toBeUndefined();
+  });
+
+  it.each(['Crawl/Queue', 'Crawl/DeadLetters'])('%s refuses plain-HTTP access', (path) => {
+    const policies = s.ofType('AWS::SQS::QueuePolicy').filter(([, p]) => flatten(p.Properties.Queues) === `<${s.id(path)}>`);
+    expect(policies).toHaveLength(1);
+    expect(policies[0]![1].Properties.PolicyDocument.Statement).toContainEqual(
+      expect.objectContaining({ Effect: 'Deny', Action: 'sqs:*', Condition: { Bool: { 'aws:SecureTransport': 'false' } } }),
+    );
   });
 });
 
 describe('tables', () => {
   it.each([
-    ['Jobs', JOBS_KEY.partitionKey, undefined],
-    ['Frontier', FRONTIER_KEY.partitionKey, FRONTIER_KEY.sortKey],
-    ['Connections', CONNECTIONS_KEY.partitionKey, undefined],
-  ])('%s: on demand, TTL, point-in-time recovery, keys as the code uses them', (name, pk, sk) => {
-    const [, table] = resources('AWS::DynamoDB::Table').find(([id]) => id.includes(name)) ?? [];
-    expect(table?.Properties).toMatchObject({
+    ['Storage/Jobs', JOBS_KEY.partitionKey, undefined],
+    ['Storage/Frontier', FRONTIER_KEY.partitionKey, FRONTIER_KEY.sortKey],
+    ['Storage/Connections', CONNECTIONS_KEY.partitionKey, undefined],
+  ] as const)('%s: on demand, TTL on expiresAt, point-in-time recovery, encrypted, string keys as the code declares them', (path, pk, sk) => {
+    const table = s.resource(s.id(path)).Properties;
+    expect(table).toMatchObject({
       BillingMode: 'PAY_PER_REQUEST',
-      TimeToLiveSpecification: { AttributeName: 'expiresAt', Enabled: true },
+      TimeToLiveSpecification: { AttributeName: TTL_ATTRIBUTE, Enabled: true },
       PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
-      KeySchema: [{ AttributeName: pk, KeyType: 'HASH' }, ...(sk ? [{ AttributeName: sk, KeyType: 'RANGE' }] : [])],
+      SSESpecification: { SSEEnabled: true },
     });
+    expect(TTL_ATTRIBUTE).toBe('expiresAt');
+    expect(table.KeySchema).toEqual([{ AttributeName: pk, KeyType: 'HASH' }, ...(sk ? [{ AttributeName: sk, KeyType: 'RANGE' }] : [])]);
+    expect(table.AttributeDefinitions).toEqual([pk, ...(sk ? [sk] : [])].map((name) => ({ AttributeName: name, AttributeType: 'S' })));
+    expect(table.ProvisionedThroughput).toBeUndefined();
   });
 });
 
 describe('results bucket', () => {
-  it('is encrypted, private, owner-enforced, logged and expires results', () => {
-    template.hasResourceProperties('AWS::S3::Bucket', {
+  it('is encrypted, blocks public access, takes no ACLs, logs access and expires results', () => {
+    expect(s.resource(s.id('Storage/Results')).Properties).toEqual({
       BucketEncryption: { ServerSideEncryptionConfiguration: [{ ServerSideEncryptionByDefault: { SSEAlgorithm: 'AES256' } }] },
       PublicAccessBlockConfiguration: { BlockPublicAcls: true, BlockPublicPolicy: true, IgnorePublicAcls: true, RestrictPublicBuckets: true },
       OwnershipControls: { Rules: [{ ObjectOwnership: 'BucketOwnerEnforced' }] },
-      LoggingConfiguration: { DestinationBucketName: Match.anyValue(), LogFilePrefix: 'results/' },
-      LifecycleConfiguration: { Rules: [Match.objectLike({ ExpirationInDays: 30, Status: 'Enabled' })] },
+      LoggingConfiguration: { DestinationBucketName: { Ref: s.id('Storage/AccessLogs') }, LogFilePrefix: 'results/' },
+      LifecycleConfiguration: {
+        Rules: [{ Id: 'expire-results', ExpirationInDays: 30, AbortIncompleteMultipartUpload: { DaysAfterInitiation: 1 }, Status: 'Enabled' }],
+      },
+      Tags: [{ Key: 'aws-cdk:auto-delete-objects', Value: 'true' }],
     });
   });
 
-  it('denies requests without TLS', () => {
-    for (const [, policy] of resources('AWS::S3::BucketPolicy')) {
-      expect(policy.Properties.PolicyDocument.Statement).toContainEqual(
-        expect.objectContaining({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } }),
-      );
-    }
-  });
-});
-
-describe('least privilege', () => {
-  const describe_ = {
-    default: 'WebSocket $default: explains unroutable messages',
-    connect: 'WebSocket $connect: records the connection',
-    status: 'Route status: reports a job',
-    crawl: 'Route crawl: validates and starts a job',
-    crawler: 'Renders crawl queue URLs in headless Chromium',
-  };
-
-  it('gives $default nothing but ManageConnections, scoped to this API and stage', () => {
-    const grants = grantsOf(functionId(describe_.default));
-    expect(grants.flatMap((g) => g.actions)).toEqual(['execute-api:ManageConnections']);
-    expect(JSON.stringify(grants[0]?.resource)).toMatch(/\/prod\/\*\/@connections\/\*/);
-  });
-
-  it('gives $connect only its table, and no queue, bucket or socket rights', () => {
-    const actions = actionsOf(functionId(describe_.connect));
-    expect(actions.every((a) => a.startsWith('dynamodb:'))).toBe(true);
-    expect(actions).toContain('dynamodb:PutItem');
-  });
-
-  it('lets status read but never write', () => {
-    const actions = actionsOf(functionId(describe_.status));
-    expect(actions.some((a) => /dynamodb:(Put|Update|Delete|BatchWrite)/.test(a))).toBe(false);
-    expect(actions.some((a) => /^s3:Put/.test(a))).toBe(false);
-    expect(actions).toContain('execute-api:ManageConnections');
-  });
-
-  it('lets the submit route queue URLs but not write results', () => {
-    const actions = actionsOf(functionId(describe_.crawl));
-    expect(actions).toContain('sqs:SendMessage');
-    expect(actions.some((a) => /^s3:Put/.test(a))).toBe(false);
-  });
-
-  it('never grants deleting results or wildcard services', () => {
-    for (const [id, fn] of resources('AWS::Lambda::Function')) {
-      if (!fn.Properties.Environment?.Variables?.JOBS_TABLE) continue;
-      const actions = actionsOf(id);
-      expect(actions.filter((a) => a.startsWith('s3:Delete'))).toEqual([]);
-      expect(actions.filter((a) => a === '*' || a.endsWith(':*'))).toEqual([]);
+  it.each(['Storage/Results', 'Storage/AccessLogs'])('%s: its policy denies requests without TLS and allows no anonymous principal', (path) => {
+    const policies = s.ofType('AWS::S3::BucketPolicy').filter(([, p]) => flatten(p.Properties.Bucket) === `<${s.id(path)}>`);
+    expect(policies).toHaveLength(1);
+    const statements = policies[0]![1].Properties.PolicyDocument.Statement as Record<string, any>[];
+    expect(statements).toContainEqual(
+      expect.objectContaining({ Effect: 'Deny', Action: 's3:*', Principal: { AWS: '*' }, Condition: { Bool: { 'aws:SecureTransport': 'false' } } }),
+    );
+    for (const statement of statements.filter((st) => st.Effect === 'Allow')) {
+      expect(JSON.stringify(statement.Principal)).not.toMatch(/"\*"/);
     }
   });
 
-  it('lets the crawler read and write its records, queue children and notify', () => {
-    const actions = actionsOf(functionId(describe_.crawler));
-    for (const action of ['dynamodb:UpdateItem', 'dynamodb:PutItem', 'sqs:SendMessage', 's3:PutObject', 'execute-api:ManageConnections']) {
-      expect(actions).toContain(action);
-    }
+  it('sends its access logs to a private, encrypted bucket without ACLs that expires them', () => {
+    expect(s.resource(s.id('Storage/AccessLogs')).Properties).toMatchObject({
+      BucketEncryption: { ServerSideEncryptionConfiguration: [{ ServerSideEncryptionByDefault: { SSEAlgorithm: 'AES256' } }] },
+      PublicAccessBlockConfiguration: { BlockPublicAcls: true, BlockPublicPolicy: true, IgnorePublicAcls: true, RestrictPublicBuckets: true },
+      OwnershipControls: { Rules: [{ ObjectOwnership: 'BucketOwnerEnforced' }] },
+      LifecycleConfiguration: { Rules: [expect.objectContaining({ ExpirationInDays: 90, Status: 'Enabled' })] },
+    });
+    // S3's log delivery may write only the results bucket's logs, only into results/.
+    const [, policy] = s.ofType('AWS::S3::BucketPolicy').find(([, p]) => flatten(p.Properties.Bucket) === `<${s.id('Storage/AccessLogs')}>`)!;
+    const delivery = (policy.Properties.PolicyDocument.Statement as Record<string, any>[]).filter((st) => st.Principal?.Service === 'logging.s3.amazonaws.com');
+    expect(delivery).toHaveLength(1);
+    expect(delivery[0]).toMatchObject({ Effect: 'Allow', Action: 's3:PutObject', Condition: { ArnLike: { 'aws:SourceArn': { 'Fn::GetAtt': [s.id('Storage/Results'), 'Arn'] } } } });
+    expect(flatten(delivery[0]!.Resource)).toBe(`<${s.id('Storage/AccessLogs')}.Arn>/results/*`);
   });
 });
 
 describe('operations', () => {
-  it('alarms on a non-empty DLQ and on crawler errors', () => {
-    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
-      MetricName: 'ApproximateNumberOfMessagesVisible',
+  const alarm = (path: string) => s.resource(s.id(path)).Properties;
+
+  it('alarms as soon as one message is in the DLQ', () => {
+    expect(alarm('Monitoring/DeadLetters')).toMatchObject({
       Namespace: 'AWS/SQS',
+      MetricName: 'ApproximateNumberOfMessagesVisible',
+      Dimensions: [{ Name: 'QueueName', Value: { 'Fn::GetAtt': [s.id('Crawl/DeadLetters'), 'QueueName'] } }],
+      Statistic: 'Maximum',
+      Period: 60,
+      Threshold: 1,
+      EvaluationPeriods: 1,
+      ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+      TreatMissingData: 'notBreaching',
+    });
+  });
+
+  it('alarms on crawler errors', () => {
+    expect(alarm('Monitoring/CrawlerErrors')).toMatchObject({
+      Namespace: 'AWS/Lambda',
+      MetricName: 'Errors',
+      Dimensions: [{ Name: 'FunctionName', Value: { Ref: s.id('CrawlerFunction') } }],
+      Statistic: 'Sum',
       Threshold: 1,
       ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+      TreatMissingData: 'notBreaching',
     });
-    template.hasResourceProperties('AWS::CloudWatch::Alarm', { MetricName: 'Errors', Namespace: 'AWS/Lambda', Threshold: 1 });
+    expect(alarm('Monitoring/CrawlerErrors').AlarmActions).toBeUndefined();
   });
 
-  it('has a dashboard with queue depth, oldest message age, DLQ, crawler errors and duration, completed jobs', () => {
-    const [, dashboard] = resources('AWS::CloudWatch::Dashboard')[0] ?? [];
-    const body = JSON.stringify(dashboard?.Properties.DashboardBody);
-    for (const title of ['Crawl queue depth', 'Age of oldest message', 'Dead-letter queue depth', 'Crawler errors', 'Crawler duration', 'Completed jobs']) {
-      expect(body).toContain(title);
+  it('has a dashboard with queue depth, oldest message age, DLQ depth, crawler errors and duration, completed jobs', () => {
+    const body = JSON.parse(flatten(s.resource(s.id('Monitoring/Dashboard')).Properties.DashboardBody)) as {
+      widgets: { properties: { title: string; metrics: unknown[][] } }[];
+    };
+    const metricsOf = (title: string) => {
+      const widget = body.widgets.find((w) => w.properties.title.startsWith(title));
+      expect(widget, title).toBeDefined();
+      return widget!.properties.metrics.map((m) => m.filter((part) => typeof part === 'string').join(' '));
+    };
+    const queue = `<${s.id('Crawl/Queue')}.QueueName>`;
+    const crawler = `<${s.id('CrawlerFunction')}>`;
+    expect(metricsOf('Crawl queue depth')).toContain(`AWS/SQS ApproximateNumberOfMessagesVisible QueueName ${queue}`);
+    expect(metricsOf('Age of oldest message')).toEqual([`AWS/SQS ApproximateAgeOfOldestMessage QueueName ${queue}`]);
+    expect(metricsOf('Dead-letter queue depth')).toEqual([`AWS/SQS ApproximateNumberOfMessagesVisible QueueName <${s.id('Crawl/DeadLetters')}.QueueName>`]);
+    expect(metricsOf('Crawler errors')).toContain(`AWS/Lambda Errors FunctionName ${crawler}`);
+    expect(metricsOf('Crawler duration')).toContain(`AWS/Lambda Duration FunctionName ${crawler}`);
+    expect(metricsOf('Completed jobs')).toEqual(['Crawler JobsCompleted']);
+  });
+
+  it('counts completed jobs from the log line every job-ending function writes', () => {
+    const filters = s.ofType('AWS::Logs::MetricFilter').map(([, f]) => f.Properties);
+    expect(filters.map((f) => flatten(f.LogGroupName)).sort()).toEqual(
+      ['CrawlerFunctionLogs', 'CancelFunctionLogs', 'SweepFunctionLogs'].map((p) => `<${s.id(p)}>`).sort(),
+    );
+    for (const filter of filters) {
+      expect(filter).toMatchObject({
+        FilterPattern: '{ $.message = "job finished" }',
+        MetricTransformations: [{ MetricNamespace: 'Crawler', MetricName: 'JobsCompleted', MetricValue: '1' }],
+      });
     }
-    template.hasResourceProperties('AWS::Logs::MetricFilter', { FilterPattern: '{ $.message = "job finished" }' });
-  });
-
-  it('runs the sweeper on a schedule', () => {
-    template.hasResourceProperties('AWS::Events::Rule', { ScheduleExpression: 'rate(5 minutes)', State: 'ENABLED' });
-  });
-
-  it('outputs the WebSocket URL, the bucket, the queues and the tables', () => {
-    const outputs = Object.keys(template.findOutputs('*'));
-    for (const name of ['WebSocketUrl', 'ResultsBucket', 'CrawlQueueUrl', 'DeadLetterQueueUrl', 'JobsTable', 'FrontierTable', 'ConnectionsTable']) {
-      expect(outputs).toContain(name);
-    }
-    template.hasOutput('WebSocketUrl', { Value: { 'Fn::Join': ['', Match.arrayWith([Match.stringLikeRegexp('^wss://$')])] } });
   });
 });
 
-describe('authentication on $connect', () => {
-  it('is on by default: a token authorizer on $connect reading a generated secret', () => {
-    const [, connect] = resources('AWS::ApiGatewayV2::Route').find(([, r]) => r.Properties.RouteKey === '$connect') ?? [];
-    expect(connect?.Properties.AuthorizationType).toBe('CUSTOM');
-    template.hasResourceProperties('AWS::ApiGatewayV2::Authorizer', {
-      AuthorizerType: 'REQUEST',
-      IdentitySource: ['route.request.querystring.token'],
-    });
-    template.hasResourceProperties('AWS::SecretsManager::Secret', { GenerateSecretString: Match.objectLike({ PasswordLength: 40 }) });
-    const authorize = functionId('Authorizer for $connect: checks the connection token');
-    const actions = actionsOf(authorize);
-    expect(actions).toContain('secretsmanager:GetSecretValue');
-    expect(actions.some((a) => a.startsWith('dynamodb:') || a.startsWith('s3:'))).toBe(false);
-    for (const [, route] of resources('AWS::ApiGatewayV2::Route').filter(([, r]) => r.Properties.RouteKey !== '$connect')) {
-      expect(route.Properties.AuthorizationType ?? 'NONE').toBe('NONE');
-    }
-    expect(Object.keys(template.findOutputs('*'))).toContain('ConnectionTokenSecretArn');
-  });
-
-  it('can be turned off with context auth=none', () => {
-    const open = synth({ auth: 'none' });
-    open.resourceCountIs('AWS::ApiGatewayV2::Authorizer', 0);
-    open.resourceCountIs('AWS::SecretsManager::Secret', 0);
-  });
-});
-
-describe('settings from context', () => {
-  it('take batch size, concurrency, memory and timeout from context', () => {
-    const custom = synth({ crawlerBatchSize: 7, crawlerMaxConcurrency: 3, crawlerMemoryMb: 3008, crawlerTimeoutSeconds: 120, maxDepth: 3 });
-    custom.hasResourceProperties('AWS::Lambda::EventSourceMapping', { BatchSize: 7, ScalingConfig: { MaximumConcurrency: 3 } });
-    custom.hasResourceProperties('AWS::Lambda::Function', {
-      MemorySize: 3008,
-      Timeout: 120,
-      Environment: { Variables: Match.objectLike({ MAX_DEPTH: '3', LEASE_MS: '150000' }) },
-    });
-    custom.hasResourceProperties('AWS::SQS::Queue', { VisibilityTimeout: 720 });
-  });
-
-  it.each([
-    [{ crawlerBatchSize: 50 }, /crawlerBatchSize must be between 1 and 10/],
-    [{ crawlerMemoryMb: 'lots' }, /crawlerMemoryMb must be a non-negative integer/],
-    [{ maxReceiveCount: 3, maxAttempts: 3 }, /maxReceiveCount must exceed maxAttempts/],
-    [{ auth: 'maybe' }, /context auth must be "token" or "none"/],
-  ])('refuses bad context %o', (context, message) => {
-    expect(() => synth(context)).toThrow(message);
-  });
-});
-
-describe('cdk-nag', () => {
-  it.each(['token', 'none'])('finds nothing unacknowledged in the AwsSolutions pack (auth=%s)', (auth) => {
-    const app = new App({ context: { 'aws:cdk:bundling-stacks': [], auth }, builtinCloudFormationValidation: false });
-    buildApp(app);
-    // Findings make synth fail; acknowledged ones carry their written reason.
-    expect(() => app.synth()).not.toThrow();
-  });
-
-  it('would fail the synth without the acknowledgements (the check is live)', () => {
-    const app = new App({ context: { 'aws:cdk:bundling-stacks': [] }, builtinCloudFormationValidation: false });
-    buildApp(app, { acknowledge: false });
-    expect(() => app.synth()).toThrow(/AwsSolutions/);
+describe('outputs', () => {
+  it('give the wss:// URL, the bucket, the queues, the tables and the dashboard', () => {
+    const outputs = s.template.toJSON().Outputs as Record<string, { Value: unknown }>;
+    const value = (name: string) => flatten(outputs[name]?.Value);
+    expect(value('WebSocketUrl')).toBe(`wss://<${s.id('WebSocket/Api')}>.execute-api.<AWS::Region>.<AWS::URLSuffix>/prod`);
+    expect(value('ResultsBucket')).toBe(`<${s.id('Storage/Results')}>`);
+    expect(value('CrawlQueueName')).toBe(`<${s.id('Crawl/Queue')}.QueueName>`);
+    expect(value('CrawlQueueUrl')).toBe(`<${s.id('Crawl/Queue')}>`);
+    expect(value('DeadLetterQueueName')).toBe(`<${s.id('Crawl/DeadLetters')}.QueueName>`);
+    expect(value('JobsTable')).toBe(`<${s.id('Storage/Jobs')}>`);
+    expect(value('FrontierTable')).toBe(`<${s.id('Storage/Frontier')}>`);
+    expect(value('ConnectionsTable')).toBe(`<${s.id('Storage/Connections')}>`);
+    expect(value('Dashboard')).toBe(`<${s.id('Monitoring/Dashboard')}>`);
+    expect(value('ConnectionTokenSecretArn')).toBe(`<${s.id('ConnectionToken')}>`);
   });
 });
