@@ -36,13 +36,14 @@ describe('a page whose messages end in the DLQ', () => {
       workers: 2,
       // One message per invocation: the crash takes only the doomed page down with it.
       batchSize: 1,
-      visibilityTimeoutSeconds: 4,
-      workerTimeoutMs: 3_500,
+      // Room for a cold Chromium start on a machine busy with the other test files.
+      visibilityTimeoutSeconds: 7,
+      workerTimeoutMs: 6_500,
       maxReceiveCount: 2,
       sweepIntervalMs: 1_000,
       // The crawler would retry 5 times, but SQS gives up after 2 receives: the page is lost.
       // Long enough that a cold start under a busy machine is not mistaken for a stall.
-      env: { LEASE_MS: '3000', MAX_ATTEMPTS: '5', STALL_TIMEOUT_MS: '12000' },
+      env: { LEASE_MS: '5000', MAX_ATTEMPTS: '5', STALL_TIMEOUT_MS: '18000' },
       workerEnv: { CRAWLER_FAULTS: 'after-claim@/a.html#1,after-claim@/a.html#2' },
     });
   });
