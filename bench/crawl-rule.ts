@@ -10,6 +10,8 @@ export interface BenchOptions {
   maxPages: number;
   /** pages rendered at once (tabs), in total */
   tabs: number;
+  /** subresource types not loaded (puppeteer resource types) */
+  block?: string[];
 }
 
 export const SETTLE = { navigationTimeoutMs: 30_000, settleIdleMs: 300, settleMaxMs: 3_000 };

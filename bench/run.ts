@@ -1,4 +1,5 @@
-// `npm run bench -- [--pages 300] [--site DIR] [--depth 3] [--tabs 6] [--workers 2] [--rounds 1]`
+// `npm run bench -- [--pages 300] [--site DIR] [--depth 3] [--tabs 6] [--workers 2] [--rounds 1]
+//                   [--block image,font,media,stylesheet]`
 // Serves a site on 127.0.0.1 and crawls it, alternating, with (a) this project's local stack,
 // (b) Crawlee's PuppeteerCrawler and (c) a bare puppeteer-core loop: same Chromium, tabs, depth,
 // scope and settle rule. Each runs in its own process tree, which is sampled for memory and CPU.
@@ -6,6 +7,7 @@ import { spawn } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { BLOCKABLE_RESOURCES } from '../functions/core/messages.js';
 import { costPerThousandPages } from './cost.js';
 import type { VariantResult } from './crawl-rule.js';
 import { sampleTree, type TreeUsage } from './process-tree.js';
@@ -22,12 +24,20 @@ const { values } = parseArgs({
     only: { type: 'string' },
     'max-pages': { type: 'string', default: '20000' },
     out: { type: 'string', default: 'bench/results' },
+    /** subresource types every variant skips (the crawl option `block`); default none */
+    block: { type: 'string' },
   },
 });
 
 const VARIANTS = (values.only?.split(',') ?? ['project', 'crawlee', 'bare']) as ('project' | 'crawlee' | 'bare')[];
 const tabs = Number(values.tabs);
 const workers = Number(values.workers);
+const block = values.block ? values.block.split(',').map((type) => type.trim()).filter(Boolean) : [];
+const unknownTypes = block.filter((type) => !(BLOCKABLE_RESOURCES as readonly string[]).includes(type));
+if (unknownTypes.length > 0) {
+  console.error(`--block: unknown type(s) ${unknownTypes.join(', ')}; expected some of ${BLOCKABLE_RESOURCES.join(', ')}`);
+  process.exit(2);
+}
 
 interface Measured extends VariantResult, TreeUsage {
   round: number;
@@ -77,8 +87,8 @@ function svgChart(rows: { variant: string; pagesPerSecond: number; peakRssMb: nu
 
 async function main(): Promise<void> {
   const site = values.site ? await serveDirectory(values.site) : await serveGenerated(Number(values.pages));
-  const options = { url: `${site.origin}/`, depth: Number(values.depth), maxPages: Number(values['max-pages']), tabs, workers };
-  console.log(`bench: ${values.site ?? `generated site of ${values.pages} pages`} at ${site.origin}, depth ${options.depth}, ${tabs} tabs`);
+  const options = { url: `${site.origin}/`, depth: Number(values.depth), maxPages: Number(values['max-pages']), tabs, workers, block };
+  console.log(`bench: ${values.site ?? `generated site of ${values.pages} pages`} at ${site.origin}, depth ${options.depth}, ${tabs} tabs${block.length ? `, blocking ${block.join(', ')}` : ''}`);
   const results: Measured[] = [];
   for (let round = 0; round < Number(values.rounds); round++) {
     // Alternate the order each round so no variant always runs first on a cold machine.

@@ -22,7 +22,7 @@ export async function runBare(options: BenchOptions): Promise<VariantResult> {
         const next = queue.shift()!;
         active++;
         renderer
-          .render(next.url, SETTLE)
+          .render(next.url, { ...SETTLE, block: options.block ?? [] })
           .then((page) => {
             pages.push(next.url);
             if (next.depth < options.depth && (page.status ?? 200) < 400) {

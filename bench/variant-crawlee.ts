@@ -1,6 +1,6 @@
 // (b) The anchor: Crawlee's PuppeteerCrawler, with the same Chromium, tabs, settle rule and scope.
 import { Configuration, PuppeteerCrawler } from '@crawlee/puppeteer';
-import puppeteer from 'puppeteer-core';
+import puppeteer, { type HTTPRequest } from 'puppeteer-core';
 import { normaliseUrl } from '../functions/core/url.js';
 import { SETTLE, childrenOf, chromiumLaunch, type BenchOptions, type VariantResult } from './crawl-rule.js';
 
@@ -10,6 +10,7 @@ export async function runCrawlee(options: BenchOptions): Promise<VariantResult> 
   const launch = await chromiumLaunch();
   const pages: string[] = [];
   const seen = new Set([seed.url]);
+  const skipped = new Set(options.block ?? []);
   const config = new Configuration({ persistStorage: false, purgeOnStart: true });
   const crawler = new PuppeteerCrawler(
     {
@@ -23,6 +24,15 @@ export async function runCrawlee(options: BenchOptions): Promise<VariantResult> 
       preNavigationHooks: [
         async ({ page }, gotoOptions) => {
           await page.setCacheEnabled(false);
+          if (skipped.size > 0) {
+            // the same mechanism as the project's renderer: interception, abort by resource type
+            await page.setRequestInterception(true);
+            page.on('request', (request: HTTPRequest) => {
+              if (request.isInterceptResolutionHandled()) return;
+              const drop = skipped.has(request.resourceType()) && !request.isNavigationRequest();
+              (drop ? request.abort('blockedbyclient') : request.continue()).catch(() => {});
+            });
+          }
           if (gotoOptions) (gotoOptions as { waitUntil?: string }).waitUntil = 'domcontentloaded';
         },
       ],

@@ -30,13 +30,14 @@ export async function runProject(options: BenchOptions & { workers: number }): P
     // Warm the execution environments (process start, browser launch) outside the timed crawl, as
     // the other variants launch their browser before their clock starts too.
     const warm = await CrawlClient.connect(stack.wsUrl);
-    warm.send({ action: 'crawl', url: options.url, depth: 0 });
+    warm.send({ action: 'crawl', url: options.url, depth: 0, ...(options.block?.length ? { block: options.block } : {}) });
     await warm.waitFor((m) => m.type === 'completed', 120_000);
     await warm.close();
 
     const client = await CrawlClient.connect(stack.wsUrl);
     const started = Date.now();
-    client.send({ action: 'crawl', url: options.url, depth: options.depth, maxPages: options.maxPages });
+    const block = options.block?.length ? { block: options.block } : {};
+    client.send({ action: 'crawl', url: options.url, depth: options.depth, maxPages: options.maxPages, ...block });
     const accepted = await client.waitFor((m) => m.type === 'accepted' || m.type === 'error', 60_000);
     if (accepted.type === 'error') throw new Error(`crawl refused: ${accepted.code}: ${accepted.message}`);
     const completed = await client.waitFor((m) => m.type === 'completed', 60 * 60_000);

@@ -174,6 +174,7 @@ async function loadOrRender(job: JobRecord, record: FrontierRecord, attempt: num
     navigationTimeoutMs: deps.limits.navigationTimeoutMs,
     settleIdleMs: deps.limits.settleIdleMs,
     settleMaxMs: deps.limits.settleMaxMs,
+    ...(job.block?.length ? { block: job.block } : {}),
   });
   deps.faults.hit('after-render', { url: record.url, attempt });
   const page: PageRecord = {

@@ -18,6 +18,7 @@ export async function submitCrawl(request: CrawlRequest, connectionId: string, j
     scope: request.scope,
     include: request.include,
     exclude: request.exclude,
+    ...(request.block.length > 0 ? { block: request.block } : {}),
     connectionId,
     ...(request.requestId !== undefined ? { requestId: request.requestId } : {}),
     status: 'running',

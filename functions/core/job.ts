@@ -1,4 +1,5 @@
 // Job and frontier state: the shapes stored in DynamoDB and the rules that decide a job's outcome.
+import type { BlockableResource } from './messages.js';
 
 export const JobStatus = {
   running: 'running',
@@ -55,6 +56,8 @@ export interface JobRecord extends JobCounters {
   scope: Scope;
   include: string[];
   exclude: string[];
+  /** subresource types the browser skips (absent on jobs created before the option) */
+  block?: BlockableResource[];
   connectionId: string;
   requestId?: string;
   status: JobStatus;

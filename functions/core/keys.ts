@@ -19,7 +19,16 @@ export function manifestObjectKey(jobId: string): string {
 }
 
 /** Equal requests share a key: the normalised seed and every option that changes the result. */
-export function cacheKeyOf(request: { url: string; depth: number; maxPages: number; scope: string; include: string[]; exclude: string[] }): string {
-  const { url, depth, maxPages, scope, include, exclude } = request;
-  return sha256Hex(JSON.stringify([url, depth, maxPages, scope, include, exclude]));
+export function cacheKeyOf(request: {
+  url: string;
+  depth: number;
+  maxPages: number;
+  scope: string;
+  include: string[];
+  exclude: string[];
+  block?: readonly string[];
+}): string {
+  const { url, depth, maxPages, scope, include, exclude, block = [] } = request;
+  // Blocking nothing keeps the key of requests made before the option existed.
+  return sha256Hex(JSON.stringify(block.length > 0 ? [url, depth, maxPages, scope, include, exclude, block] : [url, depth, maxPages, scope, include, exclude]));
 }

@@ -9,6 +9,13 @@ const requestId = z.string().min(1).max(128);
 const jobId = z.string().min(1).max(64);
 const globList = z.array(z.string().min(1).max(256)).max(20);
 
+/**
+ * Kinds of subresource a link-only crawl can skip (puppeteer's resource types). Scripts and
+ * fetch/XHR are never skippable: they are what inserts links.
+ */
+export const BLOCKABLE_RESOURCES = ['image', 'font', 'media', 'stylesheet'] as const;
+export type BlockableResource = (typeof BLOCKABLE_RESOURCES)[number];
+
 export function clientMessageSchemas(limits: Limits) {
   const crawl = z.strictObject({
     action: z.literal('crawl'),
@@ -23,6 +30,8 @@ export function clientMessageSchemas(limits: Limits) {
     maxAge: z.number().int().min(0).max(30 * 24 * 3600).optional(),
     /** seconds after which the job ends with what it has (status partial) */
     timeLimit: z.number().int().min(1).max(limits.maxJobTimeLimitSeconds).optional(),
+    /** subresources the browser does not load (faster link-only crawls); default: load everything */
+    block: z.array(z.enum(BLOCKABLE_RESOURCES)).max(BLOCKABLE_RESOURCES.length).optional(),
   });
   const status = z.strictObject({ action: z.literal('status'), jobId, requestId: requestId.optional() });
   const cancel = z.strictObject({ action: z.literal('cancel'), jobId, requestId: requestId.optional() });
@@ -38,6 +47,8 @@ export interface CrawlRequest {
   exclude: string[];
   maxAgeSeconds: number;
   timeLimitSeconds: number;
+  /** sorted, without repeats */
+  block: BlockableResource[];
   requestId?: string;
 }
 
@@ -146,6 +157,7 @@ export function parseCrawlRequest(body: string | undefined | null, limits: Limit
     exclude: parsed.data.exclude ?? [],
     maxAgeSeconds: parsed.data.maxAge ?? 0,
     timeLimitSeconds: parsed.data.timeLimit ?? limits.jobTimeLimitSeconds,
+    block: [...new Set(parsed.data.block ?? [])].sort(),
     requestId: parsed.data.requestId,
   };
 }

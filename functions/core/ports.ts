@@ -34,6 +34,8 @@ export interface RenderOptions {
   settleIdleMs: number;
   /** upper bound on the settle wait after the load event */
   settleMaxMs: number;
+  /** subresource types (puppeteer's resourceType) not to load */
+  block?: readonly string[];
 }
 
 export interface PageRenderer {

@@ -5,7 +5,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { getBrowser } from '../../functions/adapters/browser/chromium.js';
 import { RenderError } from '../../functions/adapters/browser/errors.js';
 import { PuppeteerRenderer } from '../../functions/adapters/browser/renderer.js';
-import type { Logger } from '../../functions/core/ports.js';
+import type { Logger, RenderOptions } from '../../functions/core/ports.js';
 import { closedPort, startSite, type TestSite } from './fixtures-browser/site.js';
 
 const timing = { navigationTimeoutMs: 5_000, settleIdleMs: 500, settleMaxMs: 3_000 };
@@ -23,7 +23,7 @@ let site: TestSite;
 let renderer: PuppeteerRenderer;
 let baselineTabs = 0;
 const at = (path: string) => `${site.origin}${path}`;
-const render = (path: string, options = timing) => renderer.render(at(path), options);
+const render = (path: string, options: RenderOptions = timing) => renderer.render(at(path), options);
 
 async function failure(url: string, options = timing): Promise<RenderError> {
   const error = await renderer.render(url, options).catch((e: unknown) => e);
@@ -134,6 +134,37 @@ describe('links, title, status and DOM', () => {
     const page = await render('/read-state');
     expect(page.links).toEqual([at('/state?cookie=&storage=null')]);
     expect(site.hits.find((hit) => hit.path === '/read-state')?.cookie).toBeUndefined();
+  });
+});
+
+describe('skipping subresources (the crawl option "block")', () => {
+  const assets = (since: number) =>
+    site.hits
+      .slice(since)
+      .map((hit) => hit.path)
+      .filter((path) => path.startsWith('/asset/'))
+      .sort();
+
+  it('loads every subresource by default', async () => {
+    const since = site.hits.length;
+    const page = await render('/heavy');
+    expect(page.links).toEqual([at('/static'), at('/scripted')]);
+    expect(assets(since)).toEqual(['/asset/clip.mp4', '/asset/font.woff2', '/asset/photo.png', '/asset/style.css']);
+  });
+
+  it('never requests the blocked types, and still runs scripts and fetch()', async () => {
+    const since = site.hits.length;
+    const page = await render('/heavy', { ...timing, block: ['image', 'font', 'media', 'stylesheet'] });
+    expect(page.links).toEqual([at('/static'), at('/scripted')]);
+    expect(page.status).toBe(200);
+    expect(assets(since)).toEqual([]);
+    expect(site.hits.slice(since).map((hit) => hit.path)).toContain('/api/links');
+  });
+
+  it('blocks only the types asked for', async () => {
+    const since = site.hits.length;
+    await render('/heavy', { ...timing, block: ['image'] });
+    expect(assets(since)).toEqual(['/asset/clip.mp4', '/asset/font.woff2', '/asset/style.css']);
   });
 });
 

@@ -26,16 +26,17 @@ describe('crawl request', () => {
       exclude: [],
       maxAgeSeconds: 0,
       timeLimitSeconds: limits.jobTimeLimitSeconds,
+      block: [],
       requestId: undefined,
     });
   });
 
   it('keeps every option it accepts', () => {
     const body = JSON.stringify({
-      action: 'crawl', url: 'http://127.0.0.1:9/', depth: 3, maxPages: 50, requestId: 'r1', scope: 'prefix', include: ['*a*'], exclude: ['*.pdf'], maxAge: 60, timeLimit: 30,
+      action: 'crawl', url: 'http://127.0.0.1:9/', depth: 3, maxPages: 50, requestId: 'r1', scope: 'prefix', include: ['*a*'], exclude: ['*.pdf'], maxAge: 60, timeLimit: 30, block: ['media', 'image', 'media'],
     });
     expect(parseCrawlRequest(body, limits)).toEqual({
-      url: 'http://127.0.0.1:9/', depth: 3, maxPages: 50, requestId: 'r1', scope: 'prefix', include: ['*a*'], exclude: ['*.pdf'], maxAgeSeconds: 60, timeLimitSeconds: 30,
+      url: 'http://127.0.0.1:9/', depth: 3, maxPages: 50, requestId: 'r1', scope: 'prefix', include: ['*a*'], exclude: ['*.pdf'], maxAgeSeconds: 60, timeLimitSeconds: 30, block: ['image', 'media'],
     });
   });
 
@@ -53,6 +54,9 @@ describe('crawl request', () => {
     ['{"action":"crawl","url":"https://x.org/","scope":"world"}', 'invalid_request', /scope/],
     ['{"action":"crawl","url":"https://x.org/","maxpages":5}', 'invalid_request', /unknown field\(s\): maxpages/],
     ['{"action":"crawl","url":"https://x.org/","requestId":""}', 'invalid_request', /requestId/],
+    ['{"action":"crawl","url":"https://x.org/","block":["script"]}', 'invalid_request', /block/],
+    ['{"action":"crawl","url":"https://x.org/","block":"image"}', 'invalid_request', /block/],
+    ['{"action":"crawl","url":"https://x.org/","block":["image","font","media","stylesheet","image"]}', 'invalid_request', /block/],
     ['not json', 'invalid_json', /not valid JSON/],
     ['[1,2]', 'invalid_message', /JSON object/],
     ['null', 'invalid_message', /JSON object/],

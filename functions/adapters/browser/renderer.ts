@@ -133,7 +133,8 @@ export class PuppeteerRenderer implements PageRenderer {
       await Promise.all([tab.setCacheEnabled(false), tab.setBypassServiceWorker(true)]);
       if (!isolated && lease.exclusive) await this.forgetEarlierPages(tab, url);
       const blocked: string[] = [];
-      if (this.options.guard) await this.guard(tab, this.options.guard, blocked);
+      const skipped = new Set(options.block ?? []);
+      if (this.options.guard || skipped.size > 0) await this.intercept(tab, this.options.guard, skipped, blocked);
 
       // The main frame's document responses, also for aborted navigations (downloads) and for
       // navigations the page starts itself while it settles.
@@ -308,10 +309,22 @@ export class PuppeteerRenderer implements PageRenderer {
     });
   }
 
-  private async guard(page: Page, guard: RequestGuard, blocked: string[]): Promise<void> {
+  /**
+   * Every request passes here: subresources of a skipped type are dropped without a network
+   * round trip (the page sees them fail, as with an ad blocker); the rest go through the guard.
+   */
+  private async intercept(page: Page, guard: RequestGuard | undefined, skipped: ReadonlySet<string>, blocked: string[]): Promise<void> {
     await page.setRequestInterception(true);
     page.on('request', (request) => {
       if (request.isInterceptResolutionHandled()) return;
+      if (skipped.has(request.resourceType()) && !request.isNavigationRequest()) {
+        request.abort('blockedbyclient').catch(() => {});
+        return;
+      }
+      if (!guard) {
+        request.continue().catch(() => {});
+        return;
+      }
       guard(request.url())
         .then((verdict) => {
           if (verdict.allowed) return request.continue();

@@ -160,6 +160,38 @@ const routes: Record<string, Handler> = {
     ),
   '/big': (_req, res) => html(res, page('big', `<a href="/x">x</a><p>${'é'.repeat(300_000)}</p>`)),
   '/busy-loop': (_req, res) => html(res, page('busy', '<script>while (true) {}</script>')),
+  // a page of realistic weight: every kind of subresource a link-only crawl may skip, plus a
+  // script and a fetch() that add links (never skipped)
+  '/heavy': (_req, res) =>
+    html(
+      res,
+      page(
+        'heavy',
+        `<p class="f">text in a web font</p><img src="/asset/photo.png"><video src="/asset/clip.mp4" preload="auto"></video>
+         <a href="/static">static</a>
+         <script>fetch('/api/links').then((r) => r.json()).then((paths) => {
+           const a = document.createElement('a'); a.href = '/scripted'; document.body.append(a);
+         });</script>`,
+        `<link rel="stylesheet" href="/asset/style.css">
+         <style>@font-face { font-family: F; src: url(/asset/font.woff2) format('woff2'); } .f { font-family: F; }</style>`,
+      ),
+    ),
+  '/asset/photo.png': (_req, res) => {
+    res.writeHead(200, { 'content-type': 'image/png' });
+    res.end(Buffer.from('89504e470d0a1a0a', 'hex'));
+  },
+  '/asset/clip.mp4': (_req, res) => {
+    res.writeHead(200, { 'content-type': 'video/mp4' });
+    res.end(Buffer.alloc(64));
+  },
+  '/asset/style.css': (_req, res) => {
+    res.writeHead(200, { 'content-type': 'text/css' });
+    res.end('body { margin: 0 }');
+  },
+  '/asset/font.woff2': (_req, res) => {
+    res.writeHead(200, { 'content-type': 'font/woff2' });
+    res.end(Buffer.alloc(64));
+  },
   '/loop': (_req, res) => {
     res.writeHead(302, { location: '/loop' });
     res.end();
