@@ -32,8 +32,18 @@ function routes(offHost: string): Record<string, (res: ServerResponse) => void> 
       `<a href="/a.html">A</a> <a href="b.html#section">B</a> <a href="/redirect">Moved</a>
        <a href="/missing">Missing</a> <a href="/report.pdf">Report</a> <a href="/base/index.html">Base</a>
        <a href="mailto:team@example.com">Mail</a> <a href="javascript:void(0)">JS</a> <a href="tel:+15555550100">Call</a>
-       <a href="${offHost}/elsewhere.html">Elsewhere</a> <a href="/">Home again</a>`,
+       <a href="${offHost}/elsewhere.html">Elsewhere</a> <a href="/">Home again</a> <img src="/logo.png" alt="">`,
+      '<link rel="stylesheet" href="/site.css">',
     ),
+    // subresources of the home page, which the crawl option `block` can skip
+    '/logo.png': (res) => {
+      res.writeHead(200, { 'content-type': 'image/png' });
+      res.end(Buffer.from('89504e470d0a1a0a', 'hex'));
+    },
+    '/site.css': (res) => {
+      res.writeHead(200, { 'content-type': 'text/css' });
+      res.end('h1 { font-size: 1.5em }');
+    },
     '/a.html': html(
       'A',
       `<a href="/">Home (cycle)</a> <a href="/shared.html">Shared</a> <div id="late"></div>

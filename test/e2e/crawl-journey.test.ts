@@ -73,6 +73,20 @@ describe('what the manifest says about each page', () => {
 });
 
 describe('limits and lost clients', () => {
+  it('skips the subresource types a crawl blocks, and loads them otherwise', async () => {
+    site.reset();
+    const plain = await crawl(stack, { url: `${site.origin}/`, depth: 0 });
+    expect(plain.completed).toMatchObject({ status: 'succeeded', pages: 1 });
+    expect([site.requests.get('/logo.png'), site.requests.get('/site.css')]).toEqual([1, 1]);
+    site.reset();
+    const blocked = await crawl(stack, { url: `${site.origin}/`, depth: 2, block: ['image', 'stylesheet'] });
+    expect(blocked.completed).toMatchObject({ status: 'succeeded', failed: 0 });
+    // the same pages as without blocking: the links scripts and fetch() insert are still found
+    expect(paths(blocked.manifest.pages.map((p) => p.url), site.origin)).toEqual(site.documentsByDepth.slice(0, 3).flat().sort());
+    expect([site.requests.get('/logo.png'), site.requests.get('/site.css')]).toEqual([undefined, undefined]);
+    await Promise.all([plain.client.close(), blocked.client.close()]);
+  });
+
   it('stops admitting pages at maxPages', async () => {
     const run = await crawl(stack, { url: `${site.origin}/`, depth: 3, maxPages: 5 });
     expect(run.completed).toMatchObject({ status: 'succeeded', pages: 5 });
