@@ -1,5 +1,5 @@
 // The CDK app: `npx cdk synth` / `npx cdk deploy` (cdk.json runs it with tsx). Settings come from
-// context (see settings.ts and README-deploy.md).
+// context (see settings.ts and the README).
 import { App, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { skipCliVersionCheck } from './cli-version-check.js';

@@ -1,5 +1,5 @@
 // Deployment settings from CDK context (`cdk deploy -c crawlerMemoryMb=3008`), with defaults.
-// Every key is documented in infra/README-deploy.md (a test keeps the two in step).
+// Every key is documented in the README (Deploying on AWS → Settings) (a test keeps the two in step).
 import type { Node } from 'constructs';
 
 export type AuthMode = 'token' | 'none';

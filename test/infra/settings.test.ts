@@ -1,5 +1,5 @@
 // Settings from CDK context: each reaches the template, bad values stop the synth with a message
-// that names the key, and every key is documented in infra/README-deploy.md.
+// that names the key, and every key is documented in the README's deploy section.
 import { readFileSync } from 'node:fs';
 import { Match } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
@@ -92,8 +92,10 @@ describe('settings from context', () => {
   });
 });
 
-describe('infra/README-deploy.md', () => {
-  const readme = readFileSync(`${projectRoot}infra/README-deploy.md`, 'utf8');
+describe("the README's deploy section", () => {
+  const whole = readFileSync(`${projectRoot}README.md`, 'utf8');
+  const from = whole.indexOf('## Deploying on AWS');
+  const readme = whole.slice(from, whole.indexOf('\n## ', from + 1));
 
   it.each(Object.keys(DEFAULT_SETTINGS))('documents the context key %s with its default', (key) => {
     const row = readme.split('\n').find((line) => line.startsWith('|') && line.includes(`\`${key}\``));
