@@ -4,9 +4,10 @@
 //   claim (lease)        → a crash leaves a lease that expires; the redelivered message takes over.
 //   render, store in S3  → a deterministic key: a retry overwrites, or reuses the stored record so
 //                          the set of links (and so of children) stays the one first seen.
-//   admit children       → each admission is a transaction (frontier put + job.admitted), so a
-//                          crash never leaves a URL admitted but uncounted; a retry of the same
-//                          parent recognises its own still-queued children and sends them again.
+//   admit children       → one transaction per page (a conditional put per new child, up to 99,
+//                          + job.admitted += n), so a crash never leaves a URL admitted but
+//                          uncounted; a retry of the same parent recognises its own still-queued
+//                          children and sends them again.
 //   send children        → duplicates are harmless: the claim dedupes.
 //   settle               → a transaction (frontier state + job.settled): counted exactly once.
 //   finish               → `admitted = settled` checked by one conditional update: one winner.
@@ -25,7 +26,6 @@ import { PhaseTimer } from './phase-timer.js';
 
 export type CrawlOutcome = 'done' | 'failed' | 'duplicate' | 'dropped' | 'lease-lost';
 
-const ADMIT_CONCURRENCY = 32;
 
 export interface Delivery {
   /** how long the message waited in the queue before this attempt (ms) */
@@ -144,13 +144,13 @@ async function settleFailed(job: JobRecord, record: FrontierRecord, error: strin
 }
 
 async function afterSettle(jobId: string, deps: WorkerDeps): Promise<void> {
-  const job = await deps.jobs.getJob(jobId);
+  const { job, progressDue } = await deps.jobs.readAfterSettle(jobId, deps.clock.now(), deps.limits.progressIntervalMs);
   if (!job) return;
   if (job.status === 'running' && outstanding(job) === 0) {
     await finishIfDone(jobId, deps);
     return;
   }
-  if (await deps.jobs.claimProgressSlot(jobId, deps.clock.now(), deps.limits.progressIntervalMs)) {
+  if (progressDue) {
     await deps.notifier.send(job.connectionId, {
       type: 'progress',
       jobId,
@@ -226,35 +226,29 @@ async function admitChildren(job: JobRecord, parent: FrontierRecord, allChildren
     if (!existing) children.push(child);
     else if (existing.discoveredBy === parent.urlKey && existing.state === 'queued') toSend.push(child);
   }
+  // One transaction for all new children of the page (and one counter update on the job item,
+  // which is what a big job contends on), instead of one per child.
+  const outcomes = await deps.frontier.admitAll(
+    children.map((child) => ({
+      jobId: job.jobId,
+      urlKey: urlKeyOf(child.url),
+      url: child.url,
+      depth: child.depth,
+      parent: parent.url,
+      discoveredBy: parent.urlKey,
+      state: 'queued' as const,
+      attempts: 0,
+      expiresAt: expiresAt(deps.clock, deps.limits),
+    })),
+    job.maxPages,
+  );
   let capped = 0;
-  for (let i = 0; i < children.length; i += ADMIT_CONCURRENCY) {
-    const slice = children.slice(i, i + ADMIT_CONCURRENCY);
-    const outcomes = await Promise.all(
-      slice.map((child) =>
-        deps.frontier.admit(
-          {
-            jobId: job.jobId,
-            urlKey: urlKeyOf(child.url),
-            url: child.url,
-            depth: child.depth,
-            parent: parent.url,
-            discoveredBy: parent.urlKey,
-            state: 'queued',
-            attempts: 0,
-            expiresAt: expiresAt(deps.clock, deps.limits),
-          },
-          job.maxPages,
-        ),
-      ),
-    );
-    outcomes.forEach((outcome, index) => {
-      const child = slice[index];
-      if (!child) return;
-      if (outcome === 'admitted' || outcome === 'exists-mine') toSend.push(child);
-      if (outcome === 'cap-reached') capped++;
-    });
-    if (outcomes.includes('job-closed')) break;
-  }
+  outcomes.forEach((outcome, index) => {
+    const child = children[index];
+    if (!child) return;
+    if (outcome === 'admitted' || outcome === 'exists-mine') toSend.push(child);
+    if (outcome === 'cap-reached') capped++;
+  });
   if (capped > 0) deps.log.info('maxPages reached; links not admitted', { jobId: job.jobId, url: parent.url, capped });
   return toSend;
 }

@@ -97,6 +97,12 @@ export interface FrontierStore {
    * caller must make sure the child is on the queue.
    */
   admit(child: FrontierRecord, maxPages: number): Promise<AdmitOutcome>;
+  /**
+   * The same for children of one parent, in as few transactions as possible (up to 99 children
+   * and one counter update each): outcomes in the children's order. At the cap, the first children
+   * are admitted and the rest are 'cap-reached', as if admitted one by one.
+   */
+  admitAll(children: FrontierRecord[], maxPages: number): Promise<AdmitOutcome[]>;
   /** The frontier items that already exist among these keys (one round trip per 100 keys). */
   existing(jobId: string, urlKeys: string[]): Promise<Map<string, FrontierRecord>>;
   /** Records a redirect target so later links to it are not crawled again; false if it exists. */
@@ -129,8 +135,12 @@ export interface JobStore {
   /** the result cache: the latest successful job for a cache key */
   putCacheEntry(entry: CacheEntry): Promise<void>;
   getCacheEntry(cacheKey: string): Promise<CacheEntry | null>;
-  /** true at most once per interval, for throttled progress */
-  claimProgressSlot(jobId: string, now: number, intervalMs: number): Promise<boolean>;
+  /**
+   * After a settle, in one round trip: the job as it is now (strongly consistent, to decide whether
+   * it is done) and whether a progress message is due: true at most once per interval, the slot
+   * claimed when it is.
+   */
+  readAfterSettle(jobId: string, now: number, intervalMs: number): Promise<{ job: JobRecord | null; progressDue: boolean }>;
 }
 
 /** Local fault injection: crashes the worker at a named point. A no-op on AWS. */

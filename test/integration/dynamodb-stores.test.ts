@@ -146,6 +146,52 @@ describe('admission is the dedupe', () => {
   });
 });
 
+describe('admitting the children of a page together', () => {
+  const children = (keys: string[], parent: string) => keys.map((key) => child(key, parent));
+
+  it('admits new children in one go and answers for each', async () => {
+    expect(await frontier.admit(child('b', 'other'), 100)).toBe('admitted');
+    expect(await frontier.admit(child('c', 'p'), 100)).toBe('admitted');
+    expect(await frontier.admitAll(children(['a', 'b', 'c', 'd'], 'p'), 100)).toEqual(['admitted', 'exists-other', 'exists-mine', 'admitted']);
+    expect(await jobs.getJob(jobId)).toMatchObject({ admitted: 5 });
+    expect((await frontier.list(jobId)).map((r) => r.urlKey).sort()).toEqual(['a', 'b', 'c', 'd', 'seed']);
+  });
+
+  it('goes past 99 children in several transactions', async () => {
+    const keys = Array.from({ length: 250 }, (_, i) => `k${i}`);
+    const outcomes = await frontier.admitAll(children(keys, 'p'), 1000);
+    expect(outcomes.filter((o) => o === 'admitted')).toHaveLength(250);
+    expect(await jobs.getJob(jobId)).toMatchObject({ admitted: 251 });
+  });
+
+  it('admits the first children up to maxPages and cuts the rest, as one by one would', async () => {
+    expect(await frontier.admit(child('x', 'other'), 100)).toBe('admitted');
+    const outcomes = await frontier.admitAll(children(['a', 'x', 'b', 'c', 'd'], 'p'), 4);
+    expect(outcomes).toEqual(['admitted', 'exists-other', 'admitted', 'cap-reached', 'cap-reached']);
+    expect(await jobs.getJob(jobId)).toMatchObject({ admitted: 4 });
+    expect(await frontier.admitAll(children(['e'], 'p'), 4)).toEqual(['cap-reached']);
+  });
+
+  it('admits nothing once the job has closed', async () => {
+    expect(await jobs.beginFinish(jobId, 'cancelled', 5, { reason: 'job cancelled' })).toBe(true);
+    expect(await frontier.admitAll(children(['a', 'b'], 'p'), 100)).toEqual(['job-closed', 'job-closed']);
+    expect(await jobs.getJob(jobId)).toMatchObject({ admitted: 1 });
+  });
+
+  it('counts each URL once when overlapping pages admit at the same time', async () => {
+    const keys = Array.from({ length: 40 }, (_, i) => `u${i}`);
+    // 8 parents, each with an overlapping window of 20 of the 40 URLs, all at once
+    const results = await Promise.all(
+      Array.from({ length: 8 }, (_, p) => frontier.admitAll(children(keys.slice(p * 3, p * 3 + 20), `parent-${p}`), 1000)),
+    );
+    const admitted = results.flat().filter((o) => o === 'admitted').length;
+    const distinct = new Set(Array.from({ length: 8 }, (_, p) => keys.slice(p * 3, p * 3 + 20)).flat()).size;
+    expect(admitted).toBe(distinct);
+    expect(await jobs.getJob(jobId)).toMatchObject({ admitted: distinct + 1 });
+    expect(await frontier.list(jobId)).toHaveLength(distinct + 1);
+  });
+});
+
 describe('a job ends once', () => {
   it('begins finishing only when every admitted URL is settled, and only once', async () => {
     await frontier.admit(child('a', 'seed'), 100);
@@ -163,9 +209,12 @@ describe('a job ends once', () => {
     expect((await frontier.list(jobId)).map((r) => r.state).sort()).toEqual(['done', 'done']);
   });
 
-  it('throttles progress to one per interval', async () => {
-    expect(await jobs.claimProgressSlot(jobId, 100, 50)).toBe(true);
-    expect(await jobs.claimProgressSlot(jobId, 120, 50)).toBe(false);
-    expect(await jobs.claimProgressSlot(jobId, 151, 50)).toBe(true);
+  it('throttles progress to one per interval, and returns the job either way', async () => {
+    expect(await jobs.readAfterSettle(jobId, 100, 50)).toMatchObject({ progressDue: true, job: { jobId, admitted: 1, lastProgressAt: 100 } });
+    expect(await jobs.readAfterSettle(jobId, 120, 50)).toMatchObject({ progressDue: false, job: { jobId, admitted: 1, lastProgressAt: 100 } });
+    expect(await jobs.readAfterSettle(jobId, 151, 50)).toMatchObject({ progressDue: true, job: { lastProgressAt: 151 } });
+    expect(await jobs.readAfterSettle('no-such-job', 151, 50)).toEqual({ job: null, progressDue: false });
+    expect(await jobs.beginFinish(jobId, 'cancelled', 200, { reason: 'job cancelled' })).toBe(true);
+    expect(await jobs.readAfterSettle(jobId, 300, 50)).toMatchObject({ progressDue: false, job: { status: 'finishing' } });
   });
 });

@@ -5,6 +5,9 @@ import type { FrontierRecord, PageFailure, PageSummary } from '../../core/job.js
 import type { AdmitOutcome, ClaimOutcome, Clock, FrontierStore } from '../../core/ports.js';
 import { cancellationReasons, failedItem, isConditionFailure, isTransactionCanceled, retryOnConflict } from './errors.js';
 
+/** children per admission transaction (TransactWriteItems takes 100 items; one is the job) */
+const ADMIT_BATCH = 99;
+
 export class DynamoFrontierStore implements FrontierStore {
   constructor(
     private readonly db: DynamoDBDocumentClient,
@@ -39,30 +42,77 @@ export class DynamoFrontierStore implements FrontierStore {
   }
 
   async admit(child: FrontierRecord, maxPages: number): Promise<AdmitOutcome> {
+    const [outcome] = await this.admitAll([child], maxPages);
+    return outcome!;
+  }
+
+  async admitAll(children: FrontierRecord[], maxPages: number): Promise<AdmitOutcome[]> {
+    const outcomes: AdmitOutcome[] = new Array<AdmitOutcome>(children.length);
+    // A transaction holds at most 100 items: 99 children and the job's counter.
+    for (let start = 0; start < children.length; start += ADMIT_BATCH) {
+      const end = Math.min(children.length, start + ADMIT_BATCH);
+      let pending = Array.from({ length: end - start }, (_, i) => start + i);
+      while (pending.length > 0) {
+        const batch = pending;
+        const settledNow = await this.admitBatch(batch.map((i) => children[i]!), maxPages);
+        if (settledNow === 'admitted') {
+          for (const i of batch) outcomes[i] = 'admitted';
+          break;
+        }
+        if (settledNow.kind === 'job-closed') {
+          for (let i = batch[0]!; i < children.length; i++) outcomes[i] ??= 'job-closed';
+          return outcomes;
+        }
+        // Children that exist already get their answer; at the cap, the last ones are cut. What is
+        // left is tried again: the transaction was all or nothing, so none of it was written.
+        const rest: number[] = [];
+        batch.forEach((index, position) => {
+          const existing = settledNow.existing.get(position);
+          if (existing) outcomes[index] = existing;
+          else rest.push(index);
+        });
+        if (settledNow.room !== undefined) {
+          for (const index of rest.slice(Math.max(0, settledNow.room))) outcomes[index] = 'cap-reached';
+          pending = rest.slice(0, Math.max(0, settledNow.room));
+        } else {
+          pending = rest;
+        }
+      }
+    }
+    return outcomes;
+  }
+
+  /**
+   * One transaction: a conditional put per child and `admitted + n` on the job, if the job runs and
+   * has room for all n. On refusal, says which children exist and how much room is left.
+   */
+  private async admitBatch(
+    batch: FrontierRecord[],
+    maxPages: number,
+  ): Promise<'admitted' | { kind: 'job-closed' } | { kind: 'refused'; existing: Map<number, 'exists-mine' | 'exists-other'>; room?: number }> {
+    const jobId = batch[0]!.jobId;
     try {
-      // The put and the counter move together: a crash can never leave an admitted URL uncounted,
-      // so `admitted - settled` stays the exact number of unfinished URLs.
       await retryOnConflict(() =>
         this.db.send(
           new TransactWriteCommand({
             TransactItems: [
-              {
+              ...batch.map((child) => ({
                 Put: {
                   TableName: this.tables.frontier,
                   Item: child,
                   ConditionExpression: 'attribute_not_exists(urlKey)',
-                  ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+                  ReturnValuesOnConditionCheckFailure: 'ALL_OLD' as const,
                 },
-              },
+              })),
               {
                 Update: {
                   TableName: this.tables.jobs,
-                  Key: { jobId: child.jobId },
-                  UpdateExpression: 'ADD admitted :one',
-                  ConditionExpression: '#status = :running AND admitted < :max',
+                  Key: { jobId },
+                  UpdateExpression: 'ADD admitted :n',
+                  ConditionExpression: '#status = :running AND admitted <= :last',
                   ExpressionAttributeNames: { '#status': 'status' },
-                  ExpressionAttributeValues: { ':one': 1, ':running': 'running', ':max': maxPages },
-                  ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+                  ExpressionAttributeValues: { ':n': batch.length, ':running': 'running', ':last': maxPages - batch.length },
+                  ReturnValuesOnConditionCheckFailure: 'ALL_OLD' as const,
                 },
               },
             ],
@@ -72,17 +122,24 @@ export class DynamoFrontierStore implements FrontierStore {
       return 'admitted';
     } catch (error) {
       if (!isTransactionCanceled(error)) throw error;
-      const [put, job] = cancellationReasons<Record<string, unknown>>(error);
-      if (put?.code === 'ConditionalCheckFailed') {
-        const existing = put.item as FrontierRecord | undefined;
+      const reasons = cancellationReasons<Record<string, unknown>>(error);
+      const job = reasons[batch.length];
+      const existing = new Map<number, 'exists-mine' | 'exists-other'>();
+      batch.forEach((child, position) => {
+        const reason = reasons[position];
+        if (reason?.code !== 'ConditionalCheckFailed') return;
+        const found = reason.item as FrontierRecord | undefined;
         // Admitted by an earlier attempt of this same parent, which may have died before sending it.
-        const mine = existing?.discoveredBy === child.discoveredBy && existing?.state === 'queued';
-        return mine ? 'exists-mine' : 'exists-other';
-      }
+        existing.set(position, found?.discoveredBy === child.discoveredBy && found?.state === 'queued' ? 'exists-mine' : 'exists-other');
+      });
+      let room: number | undefined;
       if (job?.code === 'ConditionalCheckFailed') {
-        return job.item?.status === 'running' ? 'cap-reached' : 'job-closed';
+        if (job.item?.['status'] !== 'running') return { kind: 'job-closed' };
+        room = maxPages - Number(job.item?.['admitted'] ?? 0);
       }
-      throw error;
+      // Nothing to learn from the refusal: retrying the same transaction would loop.
+      if (existing.size === 0 && (room === undefined || room >= batch.length)) throw error;
+      return { kind: 'refused', existing, room };
     }
   }
 

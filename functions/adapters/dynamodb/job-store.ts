@@ -6,7 +6,7 @@ import type { CacheEntry, JobStore } from '../../core/ports.js';
 
 // Cache entries share the jobs table under a prefix that no job id (a UUID) can have.
 const CACHE_PREFIX = 'cache#';
-import { cancellationReasons, isConditionFailure, isTransactionCanceled } from './errors.js';
+import { cancellationReasons, failedItem, isConditionFailure, isTransactionCanceled } from './errors.js';
 
 export class DynamoJobStore implements JobStore {
   constructor(
@@ -148,9 +148,9 @@ export class DynamoJobStore implements JobStore {
     return { cacheKey, jobId: String(item.resultJobId), finishedAt: Number(item.finishedAt), expiresAt: Number(item.expiresAt) };
   }
 
-  async claimProgressSlot(jobId: string, now: number, intervalMs: number): Promise<boolean> {
+  async readAfterSettle(jobId: string, now: number, intervalMs: number): Promise<{ job: JobRecord | null; progressDue: boolean }> {
     try {
-      return await this.conditional(
+      const result = await this.db.send(
         new UpdateCommand({
           TableName: this.tables.jobs,
           Key: { jobId },
@@ -158,12 +158,22 @@ export class DynamoJobStore implements JobStore {
           ConditionExpression: '#status = :running AND (attribute_not_exists(lastProgressAt) OR lastProgressAt <= :threshold)',
           ExpressionAttributeNames: { '#status': 'status' },
           ExpressionAttributeValues: { ':now': now, ':threshold': now - intervalMs, ':running': 'running' },
+          ReturnValues: 'ALL_NEW',
+          // A refused update still returns the item as it is: the read costs no second request.
+          ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
         }),
       );
+      return { job: (result.Attributes as JobRecord | undefined) ?? null, progressDue: true };
     } catch (error) {
-      // Progress is best effort: a conflict with a counter transaction just skips this update.
-      if ((error as Error)?.name === 'TransactionConflictException') return false;
+      if (isConditionFailure(error)) {
+        const job = failedItem<JobRecord>(error);
+        // no item: the condition failed on a job that does not exist (the update would have created it)
+        return { job: job ?? null, progressDue: false };
+      }
+      // Racing a counter transaction on the job item: read it the plain way, skip this progress.
+      if ((error as Error)?.name === 'TransactionConflictException') return { job: await this.getJob(jobId), progressDue: false };
       throw error;
     }
   }
+
 }
