@@ -50,6 +50,8 @@ const EnvSchema = z.object({
   AUTH_MODE: z.enum(['none', 'token']).default('none'),
   AUTH_TOKEN: z.string().min(1).optional(),
   AUTH_TOKEN_SECRET_ARN: z.string().min(1).optional(),
+  /** the product token matched against robots.txt `User-agent` lines, and sent when fetching it */
+  ROBOTS_USER_AGENT: z.string().min(1).max(64).default('fanout-crawler'),
   /** local fault injection, e.g. "after-claim:1,before-settle:2"; never set on AWS */
   CRAWLER_FAULTS: z.string().optional(),
 });
@@ -66,6 +68,7 @@ export interface Config {
   chromiumBinDir?: string;
   allowPrivateTargets: boolean;
   faults?: string;
+  robotsUserAgent: string;
   auth: { mode: 'none' | 'token'; token?: string; secretArn?: string };
 }
 
@@ -110,6 +113,7 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): Config {
     chromiumBinDir: e.CHROMIUM_BIN_DIR,
     allowPrivateTargets: e.ALLOW_PRIVATE_TARGETS,
     faults: e.CRAWLER_FAULTS,
+    robotsUserAgent: e.ROBOTS_USER_AGENT,
     auth: { mode: e.AUTH_MODE, token: e.AUTH_TOKEN, secretArn: e.AUTH_TOKEN_SECRET_ARN },
   };
 }

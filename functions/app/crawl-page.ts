@@ -69,6 +69,12 @@ export async function crawlPage(message: CrawlMessage, deps: WorkerDeps, deliver
     return settleFailed(job, record, `gave up after ${attempt - 1} attempts`, deps);
   }
 
+  if (!job.ignoreRobots) {
+    // Not retried: the site asked not to be crawled there, and asking again will not change that.
+    const verdict = await deps.robots.check(record.url);
+    if (!verdict.allowed) return settleFailed(job, record, verdict.reason, deps);
+  }
+
   let page: PageRecord;
   try {
     page = await loadOrRender(job, record, attempt, deps, timer);

@@ -11,6 +11,7 @@ import type {
   Logger,
   PageRenderer,
   ResultStore,
+  RobotsPolicy,
 } from '../core/ports.js';
 
 export interface AppDeps {
@@ -27,6 +28,7 @@ export interface AppDeps {
 
 export interface WorkerDeps extends AppDeps {
   renderer: PageRenderer;
+  robots: RobotsPolicy;
   faults: FaultInjector;
   /** identifies this execution environment in leases */
   workerId: string;

@@ -19,6 +19,7 @@ export async function submitCrawl(request: CrawlRequest, connectionId: string, j
     include: request.include,
     exclude: request.exclude,
     ...(request.block.length > 0 ? { block: request.block } : {}),
+    ...(request.obeyRobots ? {} : { ignoreRobots: true as const }),
     connectionId,
     ...(request.requestId !== undefined ? { requestId: request.requestId } : {}),
     status: 'running',

@@ -58,6 +58,8 @@ export interface JobRecord extends JobCounters {
   exclude: string[];
   /** subresource types the browser skips (absent on jobs created before the option) */
   block?: BlockableResource[];
+  /** the client asked to crawl what robots.txt disallows (absent: robots.txt is obeyed) */
+  ignoreRobots?: true;
   connectionId: string;
   requestId?: string;
   status: JobStatus;

@@ -27,8 +27,12 @@ export function cacheKeyOf(request: {
   include: string[];
   exclude: string[];
   block?: readonly string[];
+  obeyRobots?: boolean;
 }): string {
-  const { url, depth, maxPages, scope, include, exclude, block = [] } = request;
-  // Blocking nothing keeps the key of requests made before the option existed.
-  return sha256Hex(JSON.stringify(block.length > 0 ? [url, depth, maxPages, scope, include, exclude, block] : [url, depth, maxPages, scope, include, exclude]));
+  const { url, depth, maxPages, scope, include, exclude, block = [], obeyRobots = true } = request;
+  // Options at their defaults keep the key of requests made before those options existed.
+  const key: unknown[] = [url, depth, maxPages, scope, include, exclude];
+  if (block.length > 0 || !obeyRobots) key.push(block);
+  if (!obeyRobots) key.push('ignore-robots');
+  return sha256Hex(JSON.stringify(key));
 }

@@ -32,6 +32,8 @@ export function clientMessageSchemas(limits: Limits) {
     timeLimit: z.number().int().min(1).max(limits.maxJobTimeLimitSeconds).optional(),
     /** subresources the browser does not load (faster link-only crawls); default: load everything */
     block: z.array(z.enum(BLOCKABLE_RESOURCES)).max(BLOCKABLE_RESOURCES.length).optional(),
+    /** obey each host's robots.txt (default true); false crawls what it disallows too */
+    robots: z.boolean().optional(),
   });
   const status = z.strictObject({ action: z.literal('status'), jobId, requestId: requestId.optional() });
   const cancel = z.strictObject({ action: z.literal('cancel'), jobId, requestId: requestId.optional() });
@@ -49,6 +51,7 @@ export interface CrawlRequest {
   timeLimitSeconds: number;
   /** sorted, without repeats */
   block: BlockableResource[];
+  obeyRobots: boolean;
   requestId?: string;
 }
 
@@ -158,6 +161,7 @@ export function parseCrawlRequest(body: string | undefined | null, limits: Limit
     maxAgeSeconds: parsed.data.maxAge ?? 0,
     timeLimitSeconds: parsed.data.timeLimit ?? limits.jobTimeLimitSeconds,
     block: [...new Set(parsed.data.block ?? [])].sort(),
+    obeyRobots: parsed.data.robots ?? true,
     requestId: parsed.data.requestId,
   };
 }

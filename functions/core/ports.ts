@@ -143,6 +143,11 @@ export interface JobStore {
   readAfterSettle(jobId: string, now: number, intervalMs: number): Promise<{ job: JobRecord | null; progressDue: boolean }>;
 }
 
+/** robots.txt of each origin: may the crawler fetch this URL? */
+export interface RobotsPolicy {
+  check(url: string): Promise<{ allowed: true } | { allowed: false; reason: string }>;
+}
+
 /** Local fault injection: crashes the worker at a named point. A no-op on AWS. */
 export interface FaultInjector {
   hit(point: FaultPoint, context: { url: string; attempt: number }): void;

@@ -5,6 +5,7 @@ import { z } from 'zod';
 import { PuppeteerRenderer } from '../adapters/browser/renderer.js';
 import { publicOnlyGuard } from '../adapters/browser/request-guard.js';
 import { faultInjector } from '../adapters/faults.js';
+import { HttpRobotsPolicy } from '../adapters/http/robots-policy.js';
 import { crawlPage } from '../app/crawl-page.js';
 import type { WorkerDeps } from '../app/deps.js';
 import { UrlBusyError } from '../core/errors.js';
@@ -21,6 +22,9 @@ let workerDeps: WorkerDeps | undefined;
 function getWorkerDeps(): WorkerDeps {
   if (workerDeps) return workerDeps;
   const { config, deps } = appRuntime();
+  // Outside the local runtime the browser, and the robots.txt fetch, may reach public addresses
+  // only (SSRF protection).
+  const guard = config.allowPrivateTargets ? undefined : publicOnlyGuard();
   const built: WorkerDeps = {
     ...deps,
     // One browser per execution environment, kept warm across invocations.
@@ -28,9 +32,9 @@ function getWorkerDeps(): WorkerDeps {
       chromePath: config.chromePath,
       chromiumBinDir: config.chromiumBinDir,
       log: logger,
-      // Outside the local runtime the browser may reach public addresses only (SSRF protection).
-      guard: config.allowPrivateTargets ? undefined : publicOnlyGuard(),
+      guard,
     }),
+    robots: new HttpRobotsPolicy({ userAgent: config.robotsUserAgent, log: logger, guard }),
     faults: faultInjector(config.faults, logger),
     workerId: environmentId,
   };

@@ -1,5 +1,7 @@
 // The whole journey over a real WebSocket: local gateway → handlers → DynamoDB Local, the SQS/S3
 // emulator → Chromium workers → S3 → completion pushed back through @connections.
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startDemoSite, type DemoSite } from '../../local/demo-site.js';
 import type { LocalStack } from '../../local/stack.js';
@@ -85,6 +87,41 @@ describe('limits and lost clients', () => {
     expect(paths(blocked.manifest.pages.map((p) => p.url), site.origin)).toEqual(site.documentsByDepth.slice(0, 3).flat().sort());
     expect([site.requests.get('/logo.png'), site.requests.get('/site.css')]).toEqual([undefined, undefined]);
     await Promise.all([plain.client.close(), blocked.client.close()]);
+  });
+
+  it("obeys each site's robots.txt unless asked not to", async () => {
+    const requested: string[] = [];
+    const server = createServer((req, res) => {
+      requested.push(req.url ?? '');
+      if (req.url === '/robots.txt') {
+        res.writeHead(200, { 'content-type': 'text/plain' });
+        return res.end('User-agent: *\nDisallow: /private/\n');
+      }
+      const links: Record<string, string> = { '/': '<a href="/private/a.html">a</a> <a href="/public.html">p</a>', '/public.html': '<a href="/private/b.html">b</a>' };
+      res.writeHead(200, { 'content-type': 'text/html' });
+      res.end(`<!doctype html><title>${req.url}</title>${links[req.url ?? ''] ?? ''}`);
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    try {
+      const obeying = await crawl(stack, { url: `${origin}/`, depth: 2 });
+      expect(obeying.completed).toMatchObject({ status: 'partial', pages: 2, failed: 2 });
+      expect(paths(obeying.manifest.pages.map((p) => p.url), origin)).toEqual(['/', '/public.html']);
+      expect(obeying.manifest.errors.map((e) => [e.url.replace(origin, ''), e.error]).sort()).toEqual([
+        ['/private/a.html', 'disallowed by robots.txt (line 2)'],
+        ['/private/b.html', 'disallowed by robots.txt (line 2)'],
+      ]);
+      expect(requested.filter((path) => path.startsWith('/private/'))).toEqual([]);
+      expect(requested.filter((path) => path === '/robots.txt').length).toBeGreaterThanOrEqual(1);
+
+      const ignoring = await crawl(stack, { url: `${origin}/`, depth: 2, robots: false });
+      expect(ignoring.completed).toMatchObject({ status: 'succeeded', pages: 4, failed: 0 });
+      expect(requested.filter((path) => path.startsWith('/private/')).sort()).toEqual(['/private/a.html', '/private/b.html']);
+      await Promise.all([obeying.client.close(), ignoring.client.close()]);
+    } finally {
+      server.closeAllConnections();
+      await new Promise((resolve) => server.close(resolve));
+    }
   });
 
   it('stops admitting pages at maxPages', async () => {

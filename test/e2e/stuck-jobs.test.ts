@@ -12,6 +12,10 @@ async function startSlowSite(delayMs: number): Promise<{ origin: string; hits: s
   const hits: string[] = [];
   const server: Server = createServer((req, res) => {
     hits.push(req.url ?? '');
+    if (req.url === '/robots.txt') {
+      res.writeHead(404).end();
+      return;
+    }
     const send = () => {
       res.writeHead(200, { 'content-type': 'text/html' });
       res.end(req.url === '/' ? Array.from({ length: 6 }, (_, i) => `<a href="/slow-${i}">${i}</a>`).join(' ') : `<title>${req.url}</title>`);

@@ -27,16 +27,17 @@ describe('crawl request', () => {
       maxAgeSeconds: 0,
       timeLimitSeconds: limits.jobTimeLimitSeconds,
       block: [],
+      obeyRobots: true,
       requestId: undefined,
     });
   });
 
   it('keeps every option it accepts', () => {
     const body = JSON.stringify({
-      action: 'crawl', url: 'http://127.0.0.1:9/', depth: 3, maxPages: 50, requestId: 'r1', scope: 'prefix', include: ['*a*'], exclude: ['*.pdf'], maxAge: 60, timeLimit: 30, block: ['media', 'image', 'media'],
+      action: 'crawl', url: 'http://127.0.0.1:9/', depth: 3, maxPages: 50, requestId: 'r1', scope: 'prefix', include: ['*a*'], exclude: ['*.pdf'], maxAge: 60, timeLimit: 30, block: ['media', 'image', 'media'], robots: false,
     });
     expect(parseCrawlRequest(body, limits)).toEqual({
-      url: 'http://127.0.0.1:9/', depth: 3, maxPages: 50, requestId: 'r1', scope: 'prefix', include: ['*a*'], exclude: ['*.pdf'], maxAgeSeconds: 60, timeLimitSeconds: 30, block: ['image', 'media'],
+      url: 'http://127.0.0.1:9/', depth: 3, maxPages: 50, requestId: 'r1', scope: 'prefix', include: ['*a*'], exclude: ['*.pdf'], maxAgeSeconds: 60, timeLimitSeconds: 30, block: ['image', 'media'], obeyRobots: false,
     });
   });
 
@@ -56,6 +57,7 @@ describe('crawl request', () => {
     ['{"action":"crawl","url":"https://x.org/","requestId":""}', 'invalid_request', /requestId/],
     ['{"action":"crawl","url":"https://x.org/","block":["script"]}', 'invalid_request', /block/],
     ['{"action":"crawl","url":"https://x.org/","block":"image"}', 'invalid_request', /block/],
+    ['{"action":"crawl","url":"https://x.org/","robots":"no"}', 'invalid_request', /robots/],
     ['{"action":"crawl","url":"https://x.org/","block":["image","font","media","stylesheet","image"]}', 'invalid_request', /block/],
     ['not json', 'invalid_json', /not valid JSON/],
     ['[1,2]', 'invalid_message', /JSON object/],

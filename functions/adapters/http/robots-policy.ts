@@ -1,0 +1,131 @@
+// robots.txt over HTTP: fetched once per origin per execution environment (and again after
+// `cacheMs`), parsed and matched by robots-parser. The fetch passes the same address guard as the
+// browser's requests, at every redirect hop, so robots.txt cannot be used to reach private hosts.
+import robotsParserExport from 'robots-parser';
+import { ROBOTS_MAX_BYTES, ROBOTS_MAX_REDIRECTS, robotsOutcomeFor, robotsUrlOf, type RobotsFetchOutcome } from '../../core/robots.js';
+import type { Logger, RobotsPolicy } from '../../core/ports.js';
+import type { RequestGuard } from '../browser/request-guard.js';
+
+interface ParsedRobots {
+  isAllowed(url: string, ua?: string): boolean | undefined;
+  getMatchingLineNumber(url: string, ua?: string): number;
+}
+// The package is CommonJS (`module.exports = function`) and its typings declare an ES default
+// export, which TypeScript's NodeNext resolution reads as the module object; at run time (Node ESM
+// and the esbuild bundle alike) the default import is the function.
+const robotsParser = robotsParserExport as unknown as (url: string, contents: string) => ParsedRobots;
+
+export interface RobotsPolicyOptions {
+  /** the product token robots.txt groups are matched against (`User-agent: fanout-crawler`) */
+  userAgent: string;
+  log: Logger;
+  /** checks every hop of the fetch; none = allow all (local mode) */
+  guard?: RequestGuard;
+  timeoutMs?: number;
+  /** how long a fetched robots.txt is used (RFC 9309 §2.4: at most 24 hours) */
+  cacheMs?: number;
+  fetch?: typeof fetch;
+  now?: () => number;
+}
+
+interface OriginRules {
+  outcome: RobotsFetchOutcome;
+  robots?: ParsedRobots;
+  until: number;
+}
+
+export class HttpRobotsPolicy implements RobotsPolicy {
+  private readonly cache = new Map<string, Promise<OriginRules>>();
+  private readonly now: () => number;
+
+  constructor(private readonly options: RobotsPolicyOptions) {
+    this.now = options.now ?? Date.now;
+  }
+
+  async check(url: string): Promise<{ allowed: true } | { allowed: false; reason: string }> {
+    let origin: string;
+    try {
+      origin = new URL(url).origin;
+    } catch {
+      return { allowed: true };
+    }
+    const rules = await this.rulesFor(origin, url);
+    if (rules.outcome.kind === 'allow-all') return { allowed: true };
+    if (rules.outcome.kind === 'disallow-all') return { allowed: false, reason: `disallowed: ${rules.outcome.why}` };
+    // robots-parser answers undefined for a URL of another origin: not ours to judge.
+    const allowed = rules.robots?.isAllowed(url, this.options.userAgent) ?? true;
+    return allowed ? { allowed: true } : { allowed: false, reason: `disallowed by robots.txt (line ${rules.robots?.getMatchingLineNumber(url, this.options.userAgent)})` };
+  }
+
+  private rulesFor(origin: string, url: string): Promise<OriginRules> {
+    const cached = this.cache.get(origin);
+    if (cached) {
+      // A fetch in flight is shared by the tabs that ask at once; an expired answer is fetched again.
+      return cached.then((rules) => (rules.until > this.now() ? rules : this.refresh(origin, url)));
+    }
+    return this.refresh(origin, url);
+  }
+
+  private refresh(origin: string, url: string): Promise<OriginRules> {
+    const pending = this.fetchRules(robotsUrlOf(url));
+    this.cache.set(origin, pending);
+    return pending;
+  }
+
+  private async fetchRules(robotsUrl: string): Promise<OriginRules> {
+    const until = this.now() + (this.options.cacheMs ?? 3_600_000);
+    const { status, text, error } = await this.download(robotsUrl);
+    const outcome = robotsOutcomeFor(status, error);
+    if (outcome.kind === 'rules') return { outcome, robots: robotsParser(robotsUrl, text ?? ''), until };
+    if (outcome.kind === 'disallow-all' || status === null) this.options.log.warn('robots.txt not usable', { robotsUrl, outcome: outcome.kind, why: outcome.why });
+    return { outcome, until };
+  }
+
+  private async download(start: string): Promise<{ status: number | null; text?: string; error?: string }> {
+    const doFetch = this.options.fetch ?? fetch;
+    let target = start;
+    try {
+      for (let hop = 0; hop <= ROBOTS_MAX_REDIRECTS; hop++) {
+        if (this.options.guard) {
+          const verdict = await this.options.guard(target);
+          if (!verdict.allowed) return { status: null, error: `blocked: ${verdict.reason}` };
+        }
+        const response = await doFetch(target, {
+          redirect: 'manual',
+          headers: { 'user-agent': this.options.userAgent, accept: 'text/plain, */*' },
+          signal: AbortSignal.timeout(this.options.timeoutMs ?? 5_000),
+        });
+        const location = response.headers.get('location');
+        if (response.status >= 300 && response.status < 400 && location) {
+          await response.body?.cancel();
+          target = new URL(location, target).href;
+          continue;
+        }
+        if (response.status < 200 || response.status >= 300) {
+          await response.body?.cancel();
+          return { status: response.status };
+        }
+        return { status: response.status, text: await readCapped(response, ROBOTS_MAX_BYTES) };
+      }
+      return { status: null, error: `more than ${ROBOTS_MAX_REDIRECTS} redirects` };
+    } catch (error) {
+      return { status: null, error: error instanceof Error ? error.message : String(error) };
+    }
+  }
+}
+
+/** The first `maxBytes` of the body; the rest is not downloaded. */
+async function readCapped(response: Response, maxBytes: number): Promise<string> {
+  if (!response.body) return '';
+  const reader = response.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  while (size < maxBytes) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    chunks.push(value);
+    size += value.byteLength;
+  }
+  await reader.cancel().catch(() => {});
+  return new TextDecoder().decode(Buffer.concat(chunks).subarray(0, maxBytes));
+}
