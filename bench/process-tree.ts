@@ -35,6 +35,17 @@ export interface TreeUsage {
   cpuByCommand: Record<string, number>;
   /** RSS of the tree over time: [seconds since start, MB] */
   rssCurve: [number, number][];
+  /** at the peak: MB and number of processes by kind (a Node process that is a function environment is `node:function`) */
+  peakRssByKind: Record<string, { mb: number; processes: number }>;
+}
+
+function kindOf(p: Proc): string {
+  if (p.command !== 'node') return p.command;
+  try {
+    return readFileSync(`/proc/${p.pid}/cmdline`, 'utf8').includes('lambda-runtime') ? 'node:function' : 'node';
+  } catch {
+    return 'node';
+  }
 }
 
 export function sampleTree(rootPid: number, everyMs = 200): { stop(): TreeUsage } {
@@ -42,6 +53,7 @@ export function sampleTree(rootPid: number, everyMs = 200): { stop(): TreeUsage 
   const commandByPid = new Map<number, string>();
   let peak = 0;
   let peakWithout = 0;
+  let peakByKind: TreeUsage['peakRssByKind'] = {};
   const curve: [number, number][] = [];
   const started = Date.now();
   const sample = () => {
@@ -65,6 +77,14 @@ export function sampleTree(rootPid: number, everyMs = 200): { stop(): TreeUsage 
       cpuByPid.set(p.pid, Math.max(cpuByPid.get(p.pid) ?? 0, p.cpuTicks));
       commandByPid.set(p.pid, p.command);
     }
+    if (rss > peak) {
+      peakByKind = {};
+      for (const p of tree) {
+        const entry = (peakByKind[kindOf(p)] ??= { mb: 0, processes: 0 });
+        entry.mb += Math.round(p.rssBytes / 1e6);
+        entry.processes++;
+      }
+    }
     peak = Math.max(peak, rss);
     peakWithout = Math.max(peakWithout, rssWithout);
     curve.push([Math.round((Date.now() - started) / 100) / 10, Math.round(rss / 1e6)]);
@@ -80,7 +100,7 @@ export function sampleTree(rootPid: number, everyMs = 200): { stop(): TreeUsage 
         const command = commandByPid.get(pid) ?? '?';
         cpuByCommand[command] = Math.round(((cpuByCommand[command] ?? 0) + t / TICKS) * 10) / 10;
       }
-      return { cpuByCommand, peakRssMb: Math.round(peak / 1e6), peakRssWithoutEmulatorsMb: Math.round(peakWithout / 1e6), cpuSeconds: Math.round((ticks / TICKS) * 10) / 10, rssCurve: curve };
+      return { cpuByCommand, peakRssByKind: peakByKind, peakRssMb: Math.round(peak / 1e6), peakRssWithoutEmulatorsMb: Math.round(peakWithout / 1e6), cpuSeconds: Math.round((ticks / TICKS) * 10) / 10, rssCurve: curve };
     },
   };
 }

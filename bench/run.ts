@@ -99,7 +99,7 @@ async function main(): Promise<void> {
       measured.round = round;
       results.push(measured);
       console.log(
-        `  round ${round} ${variant.padEnd(8)} ${String(measured.pages.length).padStart(5)} pages  ${measured.wallSeconds.toFixed(1)} s  ${measured.pagesPerSecond} pages/s  peak RSS ${measured.peakRssMb} MB (without emulators ${measured.peakRssWithoutEmulatorsMb} MB)  CPU ${measured.cpuSeconds} s ${JSON.stringify(measured.cpuByCommand)}`,
+        `  round ${round} ${variant.padEnd(8)} ${String(measured.pages.length).padStart(5)} pages  ${measured.wallSeconds.toFixed(1)} s  ${measured.pagesPerSecond} pages/s  peak RSS ${measured.peakRssMb} MB (without emulators ${measured.peakRssWithoutEmulatorsMb} MB)  CPU ${measured.cpuSeconds} s ${JSON.stringify(measured.cpuByCommand)}\n      RSS at peak by kind: ${JSON.stringify(measured.peakRssByKind)}`,
       );
     }
   }
