@@ -162,7 +162,6 @@ export class CrawlerStack extends Stack {
       queue: queues.queue,
       deadLetters: queues.deadLetters,
       crawler,
-      finisherLogs: [crawler, cancel, sweep].map((f) => f.logGroup),
       alarmTopicArn: settings.alarmTopicArn || undefined,
     });
 

@@ -8,6 +8,7 @@ import type {
   FaultInjector,
   FrontierStore,
   JobStore,
+  JobMetrics,
   Logger,
   PageRenderer,
   ResultStore,
@@ -24,6 +25,7 @@ export interface AppDeps {
   clock: Clock;
   limits: Limits;
   log: Logger;
+  metrics: JobMetrics;
 }
 
 export interface WorkerDeps extends AppDeps {

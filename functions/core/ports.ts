@@ -143,6 +143,12 @@ export interface JobStore {
   readAfterSettle(jobId: string, now: number, intervalMs: number): Promise<{ job: JobRecord | null; progressDue: boolean }>;
 }
 
+/** Operational metrics (CloudWatch on AWS). */
+export interface JobMetrics {
+  /** once per job, when it reaches its final status */
+  jobFinished(status: FinalStatus): void;
+}
+
 /** robots.txt of each origin: may the crawler fetch this URL? */
 export interface RobotsPolicy {
   check(url: string): Promise<{ allowed: true } | { allowed: false; reason: string }>;

@@ -4,6 +4,7 @@ import { hostname } from 'node:os';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { ApiGatewayNotifier } from '../adapters/apigw/client-notifier.js';
 import { createAwsClients } from '../adapters/aws-clients.js';
+import { EmfJobMetrics } from '../adapters/cloudwatch/job-metrics.js';
 import { readConfig, type Config } from '../adapters/config.js';
 import { DynamoConnectionStore } from '../adapters/dynamodb/connection-store.js';
 import { DynamoFrontierStore } from '../adapters/dynamodb/frontier-store.js';
@@ -31,6 +32,7 @@ export function appRuntime(): { config: Config; deps: AppDeps } {
     clock: systemClock,
     limits: config.limits,
     log: logger,
+    metrics: new EmfJobMetrics(process.env.POWERTOOLS_SERVICE_NAME ?? 'crawler'),
   };
   cached = { config, deps };
   return cached;

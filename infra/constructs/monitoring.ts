@@ -4,7 +4,6 @@ import { Duration } from 'aws-cdk-lib';
 import { Alarm, ComparisonOperator, Dashboard, GraphWidget, Metric, TreatMissingData } from 'aws-cdk-lib/aws-cloudwatch';
 import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
 import type { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
-import { FilterPattern, MetricFilter, type ILogGroup } from 'aws-cdk-lib/aws-logs';
 import { Topic } from 'aws-cdk-lib/aws-sns';
 import type { Queue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
@@ -13,8 +12,6 @@ export interface MonitoringProps {
   queue: Queue;
   deadLetters: Queue;
   crawler: NodejsFunction;
-  /** log groups of the functions that end jobs (crawler, cancel, sweep) */
-  finisherLogs: ILogGroup[];
   /**
    * An existing SNS topic the alarms notify (and tell when they clear). The stack does not create
    * one: who gets paged, and how, is the account's business, not the crawler's.
@@ -22,7 +19,11 @@ export interface MonitoringProps {
   alarmTopicArn?: string;
 }
 
-export const COMPLETED_JOBS_METRIC = { namespace: 'Crawler', metricName: 'JobsCompleted' } as const;
+/**
+ * Written by the functions that end jobs as embedded metric format lines (Powertools Metrics,
+ * functions/adapters/cloudwatch/job-metrics.ts), with Powertools' `service` dimension.
+ */
+export const COMPLETED_JOBS_METRIC = { namespace: 'Crawler', metricName: 'JobsCompleted', dimensionsMap: { service: 'crawler' } } as const;
 
 export class Monitoring extends Construct {
   readonly dashboard: Dashboard;
@@ -32,16 +33,6 @@ export class Monitoring extends Construct {
   constructor(scope: Construct, id: string, props: MonitoringProps) {
     super(scope, id);
     const period = Duration.minutes(1);
-    props.finisherLogs.forEach(
-      (logGroup, index) =>
-        new MetricFilter(this, `JobsCompleted${index}`, {
-          logGroup,
-          filterPattern: FilterPattern.stringValue('$.message', '=', 'job finished'),
-          metricNamespace: COMPLETED_JOBS_METRIC.namespace,
-          metricName: COMPLETED_JOBS_METRIC.metricName,
-          metricValue: '1',
-        }),
-    );
     const completedJobs = new Metric({ ...COMPLETED_JOBS_METRIC, statistic: 'Sum', period });
 
     this.deadLetterAlarm = new Alarm(this, 'DeadLetters', {
