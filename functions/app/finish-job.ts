@@ -35,14 +35,14 @@ export async function completeJob(job: JobRecord, deps: AppDeps): Promise<void> 
     const records = await deps.frontier.list(job.jobId);
     await deps.results.putManifest(key, buildManifest(job, records, status, job.finishedAt));
     const first = await deps.jobs.completeFinish(job, status, key);
-    if (status === 'succeeded') {
-      await deps.jobs.putCacheEntry({ cacheKey: job.cacheKey, jobId: job.jobId, finishedAt: job.finishedAt, expiresAt: job.expiresAt });
-    }
     // Finishers racing on the same job all get here; only the one that made it final counts it.
     if (first) {
       deps.log.info('job finished', { jobId: job.jobId, status, pages: job.done, failed: job.failed });
       deps.metrics.jobFinished(status);
     }
+  } else if (job.slotPending) {
+    // The finisher that made the job final died before freeing the connection's slot.
+    await deps.jobs.releaseSlot(job);
   }
   await notifyCompleted(job, status, key, deps);
 }

@@ -76,6 +76,8 @@ export interface JobRecord extends JobCounters {
   lastActivityAt?: number;
   /** why a job ended early: 'cancelled', 'time limit reached', 'stalled' */
   endReason?: string;
+  /** final, but the connection's job slot is not freed yet (set and cleared by the store) */
+  slotPending?: boolean;
   /** URLs found in scope but not admitted because maxPages was reached */
   capped?: number;
   expiresAt: number;

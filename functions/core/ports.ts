@@ -128,12 +128,16 @@ export interface JobStore {
   beginFinish(jobId: string, status: FinalStatus, finishedAt: number, force?: { reason: string }): Promise<boolean>;
   /** every job still running (for the sweeper) */
   listRunning(): Promise<JobRecord[]>;
-  /** finishing → final, records the manifest key, frees the connection's job slot; true once */
+  /**
+   * finishing → final with the manifest key and, for a success, the result-cache entry, in one
+   * transaction; then frees the connection's job slot. True once.
+   */
   completeFinish(job: JobRecord, status: FinalStatus, manifestKey: string): Promise<boolean>;
+  /** frees the job slot of a final job whose finisher died before it could (idempotent) */
+  releaseSlot(job: JobRecord): Promise<void>;
   /** claims the right to send `completed`; true once per job */
   claimNotification(jobId: string, now: number): Promise<boolean>;
-  /** the result cache: the latest successful job for a cache key */
-  putCacheEntry(entry: CacheEntry): Promise<void>;
+  /** the result cache: the latest successful job for a cache key (written by completeFinish) */
   getCacheEntry(cacheKey: string): Promise<CacheEntry | null>;
   /**
    * After a settle, in one round trip: the job as it is now (strongly consistent, to decide whether

@@ -124,6 +124,23 @@ describe('limits and lost clients', () => {
     }
   });
 
+  it('answers an equal request from the result cache within maxAge, and crawls otherwise', async () => {
+    const request = { url: `${site.origin}/`, depth: 1, maxPages: 50 };
+    const first = await crawl(stack, request);
+    expect(first.completed).toMatchObject({ status: 'succeeded', cached: false });
+    site.reset();
+    const cached = await crawl(stack, { ...request, maxAge: 3600, requestId: 'from-cache' });
+    expect(cached.jobId).toBe(first.jobId);
+    expect(cached.completed).toMatchObject({ status: 'succeeded', cached: true, requestId: 'from-cache', pages: first.completed.pages });
+    expect(cached.manifest.pages.map((p) => p.url)).toEqual(first.manifest.pages.map((p) => p.url));
+    expect([...site.requests.keys()]).toEqual([]);
+    // another option changes the result: crawled again
+    const other = await crawl(stack, { ...request, maxAge: 3600, block: ['image'] });
+    expect(other.completed).toMatchObject({ status: 'succeeded', cached: false });
+    expect(other.jobId).not.toBe(first.jobId);
+    await Promise.all([first.client.close(), cached.client.close(), other.client.close()]);
+  });
+
   it('stops admitting pages at maxPages', async () => {
     const run = await crawl(stack, { url: `${site.origin}/`, depth: 3, maxPages: 5 });
     expect(run.completed).toMatchObject({ status: 'succeeded', pages: 5 });

@@ -1,7 +1,7 @@
 // The DynamoDB stores against DynamoDB Local: the conditional writes and transactions that make
 // dedupe, leases, counters and the single ending work.
 import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, DynamoDBDocumentClient, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { DynamoFrontierStore } from '../../functions/adapters/dynamodb/frontier-store.js';
 import { DynamoJobStore } from '../../functions/adapters/dynamodb/job-store.js';
@@ -15,6 +15,7 @@ let frontier: DynamoFrontierStore;
 let now = 1_000;
 let jobId = '';
 let jobCount = 0;
+let db: DynamoDBDocumentClient;
 
 beforeAll(async () => {
   emulator = await startDynamoDb({ port: 0 });
@@ -49,7 +50,7 @@ beforeAll(async () => {
       KeySchema: [{ AttributeName: CONNECTIONS_KEY.partitionKey, KeyType: 'HASH' }],
     }),
   );
-  const db = DynamoDBDocumentClient.from(raw, { marshallOptions: { removeUndefinedValues: true } });
+  db = DynamoDBDocumentClient.from(raw, { marshallOptions: { removeUndefinedValues: true } });
   const tables = { jobs: 'jobs', frontier: 'frontier', connections: 'connections' };
   jobs = new DynamoJobStore(db, tables);
   frontier = new DynamoFrontierStore(db, tables, { now: () => now });
@@ -94,6 +95,47 @@ describe('jobs per connection', () => {
     expect(await jobs.completeFinish(jobFor('limit-1', 'conn-limit'), 'cancelled', 'm')).toBe(false);
     expect(await make(4)).toBe('created');
     expect(await make(5)).toBe('too-many-jobs');
+  });
+});
+
+describe('making a job final', () => {
+  it('writes the result-cache entry of a success in the same transaction, and none for other outcomes', async () => {
+    const ok = { ...jobFor('final-ok', 'conn-final'), cacheKey: 'key-ok', finishedAt: 50 };
+    await jobs.createJob(ok, { ...seed(), jobId: 'final-ok' }, 5);
+    expect(await jobs.beginFinish('final-ok', 'succeeded', 50, { reason: 'test' })).toBe(true);
+    expect(await jobs.completeFinish(ok, 'succeeded', 'jobs/final-ok/manifest.json')).toBe(true);
+    expect(await jobs.getCacheEntry('key-ok')).toEqual({ cacheKey: 'key-ok', jobId: 'final-ok', finishedAt: 50, expiresAt: 9 });
+    expect(await jobs.getJob('final-ok')).toMatchObject({ status: 'succeeded', manifestKey: 'jobs/final-ok/manifest.json' });
+    expect((await jobs.getJob('final-ok'))?.slotPending).toBeUndefined();
+
+    const cancelled = { ...jobFor('final-cancel', 'conn-final'), cacheKey: 'key-cancel', finishedAt: 60 };
+    await jobs.createJob(cancelled, { ...seed(), jobId: 'final-cancel' }, 5);
+    await jobs.beginFinish('final-cancel', 'cancelled', 60, { reason: 'job cancelled' });
+    expect(await jobs.completeFinish(cancelled, 'cancelled', 'm')).toBe(true);
+    expect(await jobs.getCacheEntry('key-cancel')).toBeNull();
+  });
+
+  it('frees the slot of a job whose finisher died after making it final, once', async () => {
+    const make = (n: number) => jobs.createJob(jobFor(`crash-${n}`, 'conn-crash'), { ...seed(), jobId: `crash-${n}` }, 1);
+    expect(await make(1)).toBe('created');
+    expect(await make(2)).toBe('too-many-jobs');
+    // the state a finisher leaves when it dies between its two transactions
+    await db.send(new UpdateCommand({ TableName: 'jobs', Key: { jobId: 'crash-1' }, UpdateExpression: 'SET #s = :f, slotPending = :t', ExpressionAttributeNames: { '#s': 'status' }, ExpressionAttributeValues: { ':f': 'succeeded', ':t': true } }));
+    expect(await make(3)).toBe('too-many-jobs');
+    const crashed = (await jobs.getJob('crash-1'))!;
+    await jobs.releaseSlot(crashed);
+    await jobs.releaseSlot(crashed);
+    expect((await jobs.getJob('crash-1'))?.slotPending).toBeUndefined();
+    expect(await make(4)).toBe('created');
+    expect(await make(5)).toBe('too-many-jobs');
+  });
+
+  it('clears the note when the connection is already gone', async () => {
+    expect(await jobs.createJob(jobFor('gone-1', 'conn-gone'), { ...seed(), jobId: 'gone-1' }, 1)).toBe('created');
+    await db.send(new UpdateCommand({ TableName: 'jobs', Key: { jobId: 'gone-1' }, UpdateExpression: 'SET #s = :f, slotPending = :t', ExpressionAttributeNames: { '#s': 'status' }, ExpressionAttributeValues: { ':f': 'partial', ':t': true } }));
+    await db.send(new DeleteCommand({ TableName: 'connections', Key: { connectionId: 'conn-gone' } }));
+    await jobs.releaseSlot((await jobs.getJob('gone-1'))!);
+    expect((await jobs.getJob('gone-1'))?.slotPending).toBeUndefined();
   });
 });
 

@@ -6,7 +6,7 @@ import type { CacheEntry, JobStore } from '../../core/ports.js';
 
 // Cache entries share the jobs table under a prefix that no job id (a UUID) can have.
 const CACHE_PREFIX = 'cache#';
-import { cancellationReasons, failedItem, isConditionFailure, isTransactionCanceled } from './errors.js';
+import { cancellationReasons, failedItem, isConditionFailure, isTransactionCanceled, retryOnConflict } from './errors.js';
 
 export class DynamoJobStore implements JobStore {
   constructor(
@@ -95,29 +95,83 @@ export class DynamoJobStore implements JobStore {
 
 
   async completeFinish(job: JobRecord, status: FinalStatus, manifestKey: string): Promise<boolean> {
-    const won = await this.conditional(
-      new UpdateCommand({
-        TableName: this.tables.jobs,
-        Key: { jobId: job.jobId },
-        UpdateExpression: 'SET #status = :final, manifestKey = :key',
-        ConditionExpression: '#status = :finishing',
-        ExpressionAttributeNames: { '#status': 'status' },
-        ExpressionAttributeValues: { ':final': status, ':key': manifestKey, ':finishing': 'finishing' },
-      }),
-    );
-    if (won) {
-      // Only the one caller that made the job final frees its slot; a connection that is gone is skipped.
+    // The final state, the cache entry and a note that the slot is still to be freed move together:
+    // a finisher that dies after this leaves nothing half done that a redelivery cannot finish.
+    const cacheEntry =
+      status === 'succeeded' && job.finishedAt !== undefined
+        ? [{ Put: { TableName: this.tables.jobs, Item: { jobId: `${CACHE_PREFIX}${job.cacheKey}`, resultJobId: job.jobId, finishedAt: job.finishedAt, expiresAt: job.expiresAt } } }]
+        : [];
+    try {
+      await retryOnConflict(() =>
+        this.db.send(
+          new TransactWriteCommand({
+            TransactItems: [
+              {
+                Update: {
+                  TableName: this.tables.jobs,
+                  Key: { jobId: job.jobId },
+                  UpdateExpression: 'SET #status = :final, manifestKey = :key, slotPending = :true',
+                  ConditionExpression: '#status = :finishing',
+                  ExpressionAttributeNames: { '#status': 'status' },
+                  ExpressionAttributeValues: { ':final': status, ':key': manifestKey, ':finishing': 'finishing', ':true': true },
+                },
+              },
+              ...cacheEntry,
+            ],
+          }),
+        ),
+      );
+    } catch (error) {
+      if (isTransactionCanceled(error) && cancellationReasons(error)[0]?.code === 'ConditionalCheckFailed') return false;
+      throw error;
+    }
+    await this.releaseSlot(job);
+    return true;
+  }
+
+  async releaseSlot(job: JobRecord): Promise<void> {
+    try {
+      // Only while the job still notes a held slot: a second release is refused by that condition.
+      await retryOnConflict(() =>
+        this.db.send(
+          new TransactWriteCommand({
+            TransactItems: [
+              {
+                Update: {
+                  TableName: this.tables.jobs,
+                  Key: { jobId: job.jobId },
+                  UpdateExpression: 'REMOVE slotPending',
+                  ConditionExpression: 'attribute_exists(slotPending)',
+                },
+              },
+              {
+                Update: {
+                  TableName: this.tables.connections,
+                  Key: { connectionId: job.connectionId },
+                  UpdateExpression: 'ADD activeJobs :minusOne',
+                  ConditionExpression: 'attribute_exists(connectionId) AND activeJobs > :zero',
+                  ExpressionAttributeValues: { ':minusOne': -1, ':zero': 0 },
+                },
+              },
+            ],
+          }),
+        ),
+      );
+    } catch (error) {
+      if (!isTransactionCanceled(error)) throw error;
+      const [jobReason, connectionReason] = cancellationReasons(error);
+      if (jobReason?.code === 'ConditionalCheckFailed') return; // already released
+      if (connectionReason?.code !== 'ConditionalCheckFailed') throw error;
+      // The connection is gone ($disconnect deleted it, slots and all): nothing to free there.
       await this.conditional(
         new UpdateCommand({
-          TableName: this.tables.connections,
-          Key: { connectionId: job.connectionId },
-          UpdateExpression: 'ADD activeJobs :minusOne',
-          ConditionExpression: 'attribute_exists(connectionId) AND activeJobs > :zero',
-          ExpressionAttributeValues: { ':minusOne': -1, ':zero': 0 },
+          TableName: this.tables.jobs,
+          Key: { jobId: job.jobId },
+          UpdateExpression: 'REMOVE slotPending',
+          ConditionExpression: 'attribute_exists(slotPending)',
         }),
       );
     }
-    return won;
   }
 
   claimNotification(jobId: string, now: number): Promise<boolean> {
@@ -128,15 +182,6 @@ export class DynamoJobStore implements JobStore {
         UpdateExpression: 'SET notifiedAt = :now',
         ConditionExpression: 'attribute_not_exists(notifiedAt)',
         ExpressionAttributeValues: { ':now': now },
-      }),
-    );
-  }
-
-  async putCacheEntry(entry: CacheEntry): Promise<void> {
-    await this.db.send(
-      new PutCommand({
-        TableName: this.tables.jobs,
-        Item: { jobId: `${CACHE_PREFIX}${entry.cacheKey}`, resultJobId: entry.jobId, finishedAt: entry.finishedAt, expiresAt: entry.expiresAt },
       }),
     );
   }
