@@ -1,11 +1,11 @@
 // The deployable product: WebSocket API → functions → SQS → crawler (Chromium) → DynamoDB and S3.
-import { CfnOutput, Duration, Stack, type StackProps } from 'aws-cdk-lib';
+import { CfnOutput, CfnResource, Duration, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
 import { Rule, Schedule } from 'aws-cdk-lib/aws-events';
 import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
 import { WebSocketLambdaAuthorizer } from 'aws-cdk-lib/aws-apigatewayv2-authorizers';
 import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import { Secret } from 'aws-cdk-lib/aws-secretsmanager';
-import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
+import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
 import { CrawlQueue } from './constructs/crawl-queue.js';
 import { CHROMIUM_LAYER_DIR, chromiumLayer, CrawlerFunction } from './constructs/functions.js';
@@ -34,6 +34,7 @@ export class CrawlerStack extends Stack {
     const logRetention = settings.logRetentionDays as RetentionDays;
 
     const storage = new Storage(this, 'Storage', { resultsRetentionDays: settings.resultsRetentionDays });
+    this.retainLogsOfBucketEmptier(logRetention);
     const queues = new CrawlQueue(this, 'Crawl', { crawlerTimeoutSeconds: settings.crawlerTimeoutSeconds, maxReceiveCount: settings.maxReceiveCount });
     const stageName = props.stageName ?? 'prod';
     const api = new CrawlerApi(this, 'WebSocket', { stageName, logRetention, accountLoggingRole: settings.apiGatewayLoggingRole });
@@ -175,5 +176,17 @@ export class CrawlerStack extends Stack {
     new CfnOutput(this, 'FrontierTable', { value: storage.frontier.tableName });
     new CfnOutput(this, 'ConnectionsTable', { value: storage.connections.tableName });
     new CfnOutput(this, 'Dashboard', { value: monitoring.dashboard.dashboardName });
+  }
+
+  /**
+   * CDK's own bucket-emptying function (autoDeleteObjects) would log to a group Lambda creates
+   * without a retention; point it at one of ours. Its role's basic execution policy covers it.
+   */
+  private retainLogsOfBucketEmptier(retention: RetentionDays): void {
+    const provider = this.node.tryFindChild('Custom::S3AutoDeleteObjectsCustomResourceProvider');
+    const handler = provider?.node.tryFindChild('Handler');
+    if (!(handler instanceof CfnResource)) throw new Error('the bucket-emptying provider of CDK was not found; its log retention cannot be set');
+    const logs = new LogGroup(this, 'BucketEmptierLogs', { retention, removalPolicy: RemovalPolicy.DESTROY });
+    handler.addPropertyOverride('LoggingConfig', { LogGroup: logs.logGroupName });
   }
 }

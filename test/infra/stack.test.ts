@@ -126,6 +126,13 @@ describe('functions', () => {
     for (const [, f] of s.ofType('AWS::Lambda::Function')) expect(f.Properties.Runtime).not.toMatch(/^nodejs(1\d|20)\.x$/);
   });
 
+  it('leave no log group without a retention, CDK’s bucket-emptying provider included', () => {
+    const emptier = s.ofType('AWS::Lambda::Function').find(([id]) => id.startsWith('CustomS3AutoDeleteObjectsCustomResourceProviderHandler'))?.[1];
+    expect(emptier?.Properties.LoggingConfig).toEqual({ LogGroup: { Ref: s.id('BucketEmptierLogs') } });
+    for (const [, f] of s.ofType('AWS::Lambda::Function')) expect(f.Properties.LoggingConfig?.LogGroup).toBeDefined();
+    for (const [id, group] of s.ofType('AWS::Logs::LogGroup')) expect(group.Properties.RetentionInDays, id).toBe(30);
+  });
+
   it('all get the tables, queue, bucket and callback URL of this stack', () => {
     const expected = {
       JOBS_TABLE: { Ref: s.id('Storage/Jobs') },
