@@ -92,15 +92,12 @@ export interface FrontierStore {
   /** The seed is admitted together with the job (jobs.createJob). */
   claim(jobId: string, urlKey: string, owner: string, leaseMs: number): Promise<ClaimOutcome>;
   /**
-   * Conditional put of a child plus the job's `admitted` counter, atomically. Only 'admitted' and
-   * 'exists-mine' (admitted by an earlier attempt of this same parent and still queued) mean the
-   * caller must make sure the child is on the queue.
-   */
-  admit(child: FrontierRecord, maxPages: number): Promise<AdmitOutcome>;
-  /**
-   * The same for children of one parent, in as few transactions as possible (up to 99 children
-   * and one counter update each): outcomes in the children's order. At the cap, the first children
-   * are admitted and the rest are 'cap-reached', as if admitted one by one.
+   * Conditional puts of the children of one parent plus the job's `admitted` counter, atomically,
+   * in as few transactions as possible (up to 99 children and one counter update each): outcomes
+   * in the children's order. At the cap, the first children are admitted and the rest are
+   * 'cap-reached', as if admitted one by one. Only 'admitted' and 'exists-mine' (admitted by an
+   * earlier attempt of this same parent and still queued) mean the caller must make sure the child
+   * is on the queue.
    */
   admitAll(children: FrontierRecord[], maxPages: number): Promise<AdmitOutcome[]>;
   /** The frontier items that already exist among these keys (one round trip per 100 keys). */

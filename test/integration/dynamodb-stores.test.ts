@@ -60,6 +60,12 @@ afterAll(async () => {
   await emulator?.stop();
 });
 
+/** One child admitted on its own. */
+async function admit(one: FrontierRecord, maxPages: number) {
+  const [outcome] = await frontier.admitAll([one], maxPages);
+  return outcome;
+}
+
 function child(key: string, discoveredBy: string): FrontierRecord {
   return { jobId, urlKey: key, url: `http://s/${key}`, depth: 1, parent: 'http://s/', discoveredBy, state: 'queued', attempts: 0, expiresAt: 9 };
 }
@@ -164,27 +170,27 @@ describe('claims are leases', () => {
 
 describe('admission is the dedupe', () => {
   it('has exactly one winner among 30 concurrent discoverers, and counts it once', async () => {
-    const outcomes = await Promise.all(Array.from({ length: 30 }, (_, i) => frontier.admit(child('x', `parent-${i}`), 100)));
+    const outcomes = await Promise.all(Array.from({ length: 30 }, (_, i) => admit(child('x', `parent-${i}`), 100)));
     expect(outcomes.filter((o) => o === 'admitted')).toHaveLength(1);
     expect(outcomes.filter((o) => o === 'exists-other')).toHaveLength(29);
     expect(await jobs.getJob(jobId)).toMatchObject({ admitted: 2 });
   });
 
   it('tells a retried parent which still-queued children are its own', async () => {
-    expect(await frontier.admit(child('x', 'p'), 100)).toBe('admitted');
-    expect(await frontier.admit(child('x', 'p'), 100)).toBe('exists-mine');
-    expect(await frontier.admit(child('x', 'q'), 100)).toBe('exists-other');
+    expect(await admit(child('x', 'p'), 100)).toBe('admitted');
+    expect(await admit(child('x', 'p'), 100)).toBe('exists-mine');
+    expect(await admit(child('x', 'q'), 100)).toBe('exists-other');
     await frontier.claim(jobId, 'x', 'w', 100);
-    expect(await frontier.admit(child('x', 'p'), 100)).toBe('exists-other');
+    expect(await admit(child('x', 'p'), 100)).toBe('exists-other');
     expect(await jobs.getJob(jobId)).toMatchObject({ admitted: 2 });
   });
 
   it('stops at maxPages and after the job closes', async () => {
     const outcomes = [];
-    for (const key of ['a', 'b', 'c', 'd', 'e']) outcomes.push(await frontier.admit(child(key, 'p'), 4));
+    for (const key of ['a', 'b', 'c', 'd', 'e']) outcomes.push(await admit(child(key, 'p'), 4));
     expect(outcomes).toEqual(['admitted', 'admitted', 'admitted', 'cap-reached', 'cap-reached']);
     expect(await jobs.beginFinish(jobId, 'cancelled', 5, { reason: 'job cancelled' })).toBe(true);
-    expect(await frontier.admit(child('f', 'p'), 100)).toBe('job-closed');
+    expect(await admit(child('f', 'p'), 100)).toBe('job-closed');
   });
 });
 
@@ -192,8 +198,8 @@ describe('admitting the children of a page together', () => {
   const children = (keys: string[], parent: string) => keys.map((key) => child(key, parent));
 
   it('admits new children in one go and answers for each', async () => {
-    expect(await frontier.admit(child('b', 'other'), 100)).toBe('admitted');
-    expect(await frontier.admit(child('c', 'p'), 100)).toBe('admitted');
+    expect(await admit(child('b', 'other'), 100)).toBe('admitted');
+    expect(await admit(child('c', 'p'), 100)).toBe('admitted');
     expect(await frontier.admitAll(children(['a', 'b', 'c', 'd'], 'p'), 100)).toEqual(['admitted', 'exists-other', 'exists-mine', 'admitted']);
     expect(await jobs.getJob(jobId)).toMatchObject({ admitted: 5 });
     expect((await frontier.list(jobId)).map((r) => r.urlKey).sort()).toEqual(['a', 'b', 'c', 'd', 'seed']);
@@ -207,7 +213,7 @@ describe('admitting the children of a page together', () => {
   });
 
   it('admits the first children up to maxPages and cuts the rest, as one by one would', async () => {
-    expect(await frontier.admit(child('x', 'other'), 100)).toBe('admitted');
+    expect(await admit(child('x', 'other'), 100)).toBe('admitted');
     const outcomes = await frontier.admitAll(children(['a', 'x', 'b', 'c', 'd'], 'p'), 4);
     expect(outcomes).toEqual(['admitted', 'exists-other', 'admitted', 'cap-reached', 'cap-reached']);
     expect(await jobs.getJob(jobId)).toMatchObject({ admitted: 4 });
@@ -236,7 +242,7 @@ describe('admitting the children of a page together', () => {
 
 describe('a job ends once', () => {
   it('begins finishing only when every admitted URL is settled, and only once', async () => {
-    await frontier.admit(child('a', 'seed'), 100);
+    await admit(child('a', 'seed'), 100);
     await frontier.claim(jobId, 'seed', 'w', 100);
     await frontier.settle(jobId, 'seed', 'w', { kind: 'done', summary: { url: 'http://s/' } as never });
     expect(await jobs.beginFinish(jobId, 'succeeded', 5)).toBe(false);

@@ -1,5 +1,6 @@
-// Turns DynamoDB's failure shapes into facts the stores can act on.
+// Turns DynamoDB's failure shapes into facts the stores can act on, and retries what is only a conflict.
 import { ConditionalCheckFailedException, TransactionCanceledException } from '@aws-sdk/client-dynamodb';
+import { TransactWriteCommand, type DynamoDBDocumentClient, type TransactWriteCommandInput } from '@aws-sdk/lib-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 
 export function isConditionFailure(error: unknown): error is ConditionalCheckFailedException {
@@ -44,4 +45,9 @@ export async function retryOnConflict<T>(operation: () => Promise<T>, attempts =
       await new Promise((resolve) => setTimeout(resolve, delay));
     }
   }
+}
+
+/** A write transaction, retried while it only conflicts with another one (see retryOnConflict). */
+export async function transactWrite(db: DynamoDBDocumentClient, items: NonNullable<TransactWriteCommandInput['TransactItems']>): Promise<void> {
+  await retryOnConflict(() => db.send(new TransactWriteCommand({ TransactItems: items })));
 }

@@ -1,9 +1,9 @@
 // The frontier table: one item per (job, URL). The conditional put is the dedupe, the lease is the
 // lock, and the transactions keep the job's counters in step with the items they count.
-import { BatchGetCommand, GetCommand, TransactWriteCommand, UpdateCommand, PutCommand, paginateQuery, type BatchGetCommandOutput, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { BatchGetCommand, GetCommand, UpdateCommand, PutCommand, paginateQuery, type BatchGetCommandOutput, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { FrontierRecord, PageFailure, PageSummary } from '../../core/job.js';
 import type { AdmitOutcome, ClaimOutcome, Clock, FrontierStore } from '../../core/ports.js';
-import { cancellationReasons, failedItem, isConditionFailure, isTransactionCanceled, retryOnConflict } from './errors.js';
+import { cancellationReasons, failedItem, isConditionFailure, isTransactionCanceled, transactWrite } from './errors.js';
 
 /** children per admission transaction (TransactWriteItems takes 100 items; one is the job) */
 const ADMIT_BATCH = 99;
@@ -39,11 +39,6 @@ export class DynamoFrontierStore implements FrontierStore {
       if (record.state === 'claimed') return { kind: 'busy', record };
       return { kind: 'settled', record };
     }
-  }
-
-  async admit(child: FrontierRecord, maxPages: number): Promise<AdmitOutcome> {
-    const [outcome] = await this.admitAll([child], maxPages);
-    return outcome!;
   }
 
   async admitAll(children: FrontierRecord[], maxPages: number): Promise<AdmitOutcome[]> {
@@ -92,33 +87,27 @@ export class DynamoFrontierStore implements FrontierStore {
   ): Promise<'admitted' | { kind: 'job-closed' } | { kind: 'refused'; existing: Map<number, 'exists-mine' | 'exists-other'>; room?: number }> {
     const jobId = batch[0]!.jobId;
     try {
-      await retryOnConflict(() =>
-        this.db.send(
-          new TransactWriteCommand({
-            TransactItems: [
-              ...batch.map((child) => ({
-                Put: {
-                  TableName: this.tables.frontier,
-                  Item: child,
-                  ConditionExpression: 'attribute_not_exists(urlKey)',
-                  ReturnValuesOnConditionCheckFailure: 'ALL_OLD' as const,
-                },
-              })),
-              {
-                Update: {
-                  TableName: this.tables.jobs,
-                  Key: { jobId },
-                  UpdateExpression: 'ADD admitted :n',
-                  ConditionExpression: '#status = :running AND admitted <= :last',
-                  ExpressionAttributeNames: { '#status': 'status' },
-                  ExpressionAttributeValues: { ':n': batch.length, ':running': 'running', ':last': maxPages - batch.length },
-                  ReturnValuesOnConditionCheckFailure: 'ALL_OLD' as const,
-                },
-              },
-            ],
-          }),
-        ),
-      );
+      await transactWrite(this.db, [
+        ...batch.map((child) => ({
+          Put: {
+            TableName: this.tables.frontier,
+            Item: child,
+            ConditionExpression: 'attribute_not_exists(urlKey)',
+            ReturnValuesOnConditionCheckFailure: 'ALL_OLD' as const,
+          },
+        })),
+        {
+          Update: {
+            TableName: this.tables.jobs,
+            Key: { jobId },
+            UpdateExpression: 'ADD admitted :n',
+            ConditionExpression: '#status = :running AND admitted <= :last',
+            ExpressionAttributeNames: { '#status': 'status' },
+            ExpressionAttributeValues: { ':n': batch.length, ':running': 'running', ':last': maxPages - batch.length },
+            ReturnValuesOnConditionCheckFailure: 'ALL_OLD' as const,
+          },
+        },
+      ]);
       return 'admitted';
     } catch (error) {
       if (!isTransactionCanceled(error)) throw error;
@@ -185,33 +174,27 @@ export class DynamoFrontierStore implements FrontierStore {
   ): Promise<boolean> {
     const detail = outcome.kind === 'done' ? { name: 'summary', value: outcome.summary } : { name: 'failure', value: outcome.failure };
     try {
-      await retryOnConflict(() =>
-        this.db.send(
-          new TransactWriteCommand({
-            TransactItems: [
-              {
-                Update: {
-                  TableName: this.tables.frontier,
-                  Key: { jobId, urlKey },
-                  UpdateExpression: `SET #state = :state, ${detail.name} = :detail REMOVE leaseOwner, leaseUntil`,
-                  // Only the lease holder settles, once: a worker whose lease was taken over stops here.
-                  ConditionExpression: '#state = :claimed AND leaseOwner = :owner',
-                  ExpressionAttributeNames: { '#state': 'state' },
-                  ExpressionAttributeValues: { ':state': outcome.kind, ':detail': detail.value, ':claimed': 'claimed', ':owner': owner },
-                },
-              },
-              {
-                Update: {
-                  TableName: this.tables.jobs,
-                  Key: { jobId },
-                  UpdateExpression: `SET lastActivityAt = :now ADD settled :one, ${outcome.kind === 'done' ? 'done' : 'failed'} :one`,
-                  ExpressionAttributeValues: { ':one': 1, ':now': this.clock.now() },
-                },
-              },
-            ],
-          }),
-        ),
-      );
+      await transactWrite(this.db, [
+        {
+          Update: {
+            TableName: this.tables.frontier,
+            Key: { jobId, urlKey },
+            UpdateExpression: `SET #state = :state, ${detail.name} = :detail REMOVE leaseOwner, leaseUntil`,
+            // Only the lease holder settles, once: a worker whose lease was taken over stops here.
+            ConditionExpression: '#state = :claimed AND leaseOwner = :owner',
+            ExpressionAttributeNames: { '#state': 'state' },
+            ExpressionAttributeValues: { ':state': outcome.kind, ':detail': detail.value, ':claimed': 'claimed', ':owner': owner },
+          },
+        },
+        {
+          Update: {
+            TableName: this.tables.jobs,
+            Key: { jobId },
+            UpdateExpression: `SET lastActivityAt = :now ADD settled :one, ${outcome.kind === 'done' ? 'done' : 'failed'} :one`,
+            ExpressionAttributeValues: { ':one': 1, ':now': this.clock.now() },
+          },
+        },
+      ]);
       return true;
     } catch (error) {
       if (isTransactionCanceled(error) && cancellationReasons(error)[0]?.code === 'ConditionalCheckFailed') return false;

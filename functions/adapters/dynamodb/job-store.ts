@@ -1,12 +1,12 @@
 // The jobs table: a job's options, counters and life cycle. Every state change is conditional, so
 // a job ends exactly once however many workers race to end it.
-import { GetCommand, PutCommand, TransactWriteCommand, UpdateCommand, paginateScan, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, TransactWriteCommand, UpdateCommand, paginateScan, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { FinalStatus, FrontierRecord, JobRecord } from '../../core/job.js';
 import type { CacheEntry, JobStore } from '../../core/ports.js';
 
 // Cache entries share the jobs table under a prefix that no job id (a UUID) can have.
 const CACHE_PREFIX = 'cache#';
-import { cancellationReasons, failedItem, isConditionFailure, isTransactionCanceled, retryOnConflict } from './errors.js';
+import { cancellationReasons, failedItem, isConditionFailure, isTransactionCanceled, transactWrite } from './errors.js';
 
 export class DynamoJobStore implements JobStore {
   constructor(
@@ -102,25 +102,19 @@ export class DynamoJobStore implements JobStore {
         ? [{ Put: { TableName: this.tables.jobs, Item: { jobId: `${CACHE_PREFIX}${job.cacheKey}`, resultJobId: job.jobId, finishedAt: job.finishedAt, expiresAt: job.expiresAt } } }]
         : [];
     try {
-      await retryOnConflict(() =>
-        this.db.send(
-          new TransactWriteCommand({
-            TransactItems: [
-              {
-                Update: {
-                  TableName: this.tables.jobs,
-                  Key: { jobId: job.jobId },
-                  UpdateExpression: 'SET #status = :final, manifestKey = :key, slotPending = :true',
-                  ConditionExpression: '#status = :finishing',
-                  ExpressionAttributeNames: { '#status': 'status' },
-                  ExpressionAttributeValues: { ':final': status, ':key': manifestKey, ':finishing': 'finishing', ':true': true },
-                },
-              },
-              ...cacheEntry,
-            ],
-          }),
-        ),
-      );
+      await transactWrite(this.db, [
+        {
+          Update: {
+            TableName: this.tables.jobs,
+            Key: { jobId: job.jobId },
+            UpdateExpression: 'SET #status = :final, manifestKey = :key, slotPending = :true',
+            ConditionExpression: '#status = :finishing',
+            ExpressionAttributeNames: { '#status': 'status' },
+            ExpressionAttributeValues: { ':final': status, ':key': manifestKey, ':finishing': 'finishing', ':true': true },
+          },
+        },
+        ...cacheEntry,
+      ]);
     } catch (error) {
       if (isTransactionCanceled(error) && cancellationReasons(error)[0]?.code === 'ConditionalCheckFailed') return false;
       throw error;
@@ -130,47 +124,33 @@ export class DynamoJobStore implements JobStore {
   }
 
   async releaseSlot(job: JobRecord): Promise<void> {
+    // Only while the job still notes a held slot: a second release is refused by that condition.
+    const clearNote = {
+      TableName: this.tables.jobs,
+      Key: { jobId: job.jobId },
+      UpdateExpression: 'REMOVE slotPending',
+      ConditionExpression: 'attribute_exists(slotPending)',
+    };
     try {
-      // Only while the job still notes a held slot: a second release is refused by that condition.
-      await retryOnConflict(() =>
-        this.db.send(
-          new TransactWriteCommand({
-            TransactItems: [
-              {
-                Update: {
-                  TableName: this.tables.jobs,
-                  Key: { jobId: job.jobId },
-                  UpdateExpression: 'REMOVE slotPending',
-                  ConditionExpression: 'attribute_exists(slotPending)',
-                },
-              },
-              {
-                Update: {
-                  TableName: this.tables.connections,
-                  Key: { connectionId: job.connectionId },
-                  UpdateExpression: 'ADD activeJobs :minusOne',
-                  ConditionExpression: 'attribute_exists(connectionId) AND activeJobs > :zero',
-                  ExpressionAttributeValues: { ':minusOne': -1, ':zero': 0 },
-                },
-              },
-            ],
-          }),
-        ),
-      );
+      await transactWrite(this.db, [
+        { Update: clearNote },
+        {
+          Update: {
+            TableName: this.tables.connections,
+            Key: { connectionId: job.connectionId },
+            UpdateExpression: 'ADD activeJobs :minusOne',
+            ConditionExpression: 'attribute_exists(connectionId) AND activeJobs > :zero',
+            ExpressionAttributeValues: { ':minusOne': -1, ':zero': 0 },
+          },
+        },
+      ]);
     } catch (error) {
       if (!isTransactionCanceled(error)) throw error;
       const [jobReason, connectionReason] = cancellationReasons(error);
       if (jobReason?.code === 'ConditionalCheckFailed') return; // already released
       if (connectionReason?.code !== 'ConditionalCheckFailed') throw error;
       // The connection is gone ($disconnect deleted it, slots and all): nothing to free there.
-      await this.conditional(
-        new UpdateCommand({
-          TableName: this.tables.jobs,
-          Key: { jobId: job.jobId },
-          UpdateExpression: 'REMOVE slotPending',
-          ConditionExpression: 'attribute_exists(slotPending)',
-        }),
-      );
+      await this.conditional(new UpdateCommand(clearNote));
     }
   }
 
