@@ -26,6 +26,8 @@ export interface RenderedPage {
   /** URLs of the redirect hops before finalUrl, in order */
   redirectChain: string[];
   timings: { navigationMs: number; settleMs: number; extractMs: number; totalMs: number };
+  /** what each asked product made of the page, by product name */
+  products?: Record<string, ProductOutput>;
 }
 
 export interface RenderOptions {
@@ -36,6 +38,33 @@ export interface RenderOptions {
   settleMaxMs: number;
   /** subresource types (puppeteer's resourceType) not to load */
   block?: readonly string[];
+  /** page products (markdown, screenshot, archive…) this job wants of the page, in order */
+  products?: readonly ProductRequest[];
+}
+
+/** A page product asked of the renderer: its name and, for some, one option (the extractor's name). */
+export interface ProductRequest {
+  name: string;
+  option?: string;
+}
+
+/** A file a product made for a page; stored beside the page record (jobs/{jobId}/…). */
+export interface ProductFile {
+  /** what the file is, e.g. "screenshot"; part of its S3 key */
+  name: string;
+  extension: string;
+  contentType: string;
+  body: Uint8Array | string;
+}
+
+export interface ProductOutput {
+  /** JSON-safe fields for the page record and its pages.jsonl line (e.g. {markdown: "…"}) */
+  fields?: Record<string, unknown>;
+  files?: ProductFile[];
+  /** why this product has nothing for the page (e.g. "no screenshot of a PDF"); not a page error */
+  skipped?: string;
+  /** the product failed on this page (an extractor threw); the page itself is fine */
+  error?: string;
 }
 
 export interface PageRenderer {

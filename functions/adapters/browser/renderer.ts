@@ -9,7 +9,8 @@
 // bypassed, and cookies plus the target origin's storage cleared (~1 ms) whenever no other page
 // is open in the browser.
 import type { Browser, BrowserContext, HTTPResponse, Page } from 'puppeteer-core';
-import type { Logger, PageRenderer, RenderedPage, RenderOptions } from '../../core/ports.js';
+import type { Logger, PageRenderer, ProductOutput, RenderedPage, RenderOptions } from '../../core/ports.js';
+import type { PageProduct, ProductContext, ProductRegistry } from '../products/page-product.js';
 import { closeBrowser, consoleLogger, discardBrowser, leaseBrowser, supportsBrowserContexts, type BrowserLease } from './chromium.js';
 import { RenderError } from './errors.js';
 import type { RequestGuard } from './request-guard.js';
@@ -37,7 +38,14 @@ export interface RendererOptions {
   recycleAfterPages?: number;
   /** the serialised DOM is cut to this many UTF-8 bytes (default 10 MiB) */
   maxHtmlBytes?: number;
+  /** makes the page products a job asks for (RenderOptions.products); none = only DOM, title, links */
+  products?: ProductRegistry;
+  /** how long one product may take on one page before it is that page's product error */
+  productTimeoutMs?: number;
 }
+
+/** A product's collect may take this long on one page (an extractor, a full-page screenshot). */
+export const PRODUCT_TIMEOUT_MS = 10_000;
 
 /** What one render went through; decides whether a failure condemns the browser. */
 interface Attempt {
@@ -75,7 +83,8 @@ export class PuppeteerRenderer implements PageRenderer {
 
   async render(url: string, options: RenderOptions): Promise<RenderedPage> {
     const attempt: Attempt = { phase: 'launch', crashed: false, hung: false };
-    const watchdogMs = options.navigationTimeoutMs + options.settleMaxMs + (this.options.watchdogSlackMs ?? WATCHDOG_SLACK_MS);
+    const productsMs = (options.products?.length ?? 0) * (this.options.productTimeoutMs ?? PRODUCT_TIMEOUT_MS);
+    const watchdogMs = options.navigationTimeoutMs + options.settleMaxMs + productsMs + (this.options.watchdogSlackMs ?? WATCHDOG_SLACK_MS);
     let timer: NodeJS.Timeout | undefined;
     const watchdog = new Promise<never>((_, reject) => {
       timer = setTimeout(() => {
@@ -135,6 +144,8 @@ export class PuppeteerRenderer implements PageRenderer {
       const blocked: string[] = [];
       const skipped = new Set(options.block ?? []);
       if (this.options.guard || skipped.size > 0) await this.intercept(tab, this.options.guard, skipped, blocked);
+      const products = this.productsFor(options);
+      for (const product of products) await product.beforeNavigate?.(tab, url);
 
       // The main frame's document responses, also for aborted navigations (downloads) and for
       // navigations the page starts itself while it settles.
@@ -174,6 +185,14 @@ export class PuppeteerRenderer implements PageRenderer {
       // ERR_ABORTED with the tab still on about:blank: Chromium turned the document into a download.
       const downloaded = aborted && !/^https?:/.test(tab.url());
       if (downloaded || !isHtml(mainType)) {
+        const made = await this.collectProducts(tab, products, {
+          url,
+          status: main.status(),
+          contentType: mainType,
+          headers: main.headers(),
+          html: '',
+          finalUrl: main.url(),
+        });
         return {
           requestedUrl: url,
           finalUrl: main.url(),
@@ -184,6 +203,7 @@ export class PuppeteerRenderer implements PageRenderer {
           links: [],
           redirectChain: main.request().redirectChain().map((r) => r.url()),
           timings: { navigationMs: navigated - started, settleMs: 0, extractMs: 0, totalMs: Date.now() - started },
+          ...(made ? { products: made } : {}),
         };
       }
 
@@ -200,6 +220,15 @@ export class PuppeteerRenderer implements PageRenderer {
       const maxBytes = this.options.maxHtmlBytes ?? MAX_HTML_BYTES;
       const html = capUtf8(extracted.html, maxBytes);
       if (html.length < extracted.html.length) this.log.warn('serialised DOM truncated', { url, maxBytes });
+      const read = Date.now();
+      const made = await this.collectProducts(tab, products, {
+        url,
+        status: shown.status(),
+        contentType: shown.headers()['content-type'] ?? null,
+        headers: shown.headers(),
+        html,
+        finalUrl: tab.url(),
+      });
       const done = Date.now();
       return {
         requestedUrl: url,
@@ -210,7 +239,8 @@ export class PuppeteerRenderer implements PageRenderer {
         html,
         links: extracted.links,
         redirectChain: shown.request().redirectChain().map((r) => r.url()),
-        timings: { navigationMs: navigated - started, settleMs: settled - navigated, extractMs: done - settled, totalMs: done - started },
+        timings: { navigationMs: navigated - started, settleMs: settled - navigated, extractMs: read - settled, totalMs: done - started },
+        ...(made ? { products: made } : {}),
       };
     } catch (error) {
       if (error instanceof RenderError) throw error;
@@ -226,6 +256,38 @@ export class PuppeteerRenderer implements PageRenderer {
 
   async close(): Promise<void> {
     await closeBrowser();
+  }
+
+  private productsFor(options: RenderOptions): PageProduct[] {
+    const registry = this.options.products;
+    if (!registry || !options.products?.length) return [];
+    return options.products.map((request) => {
+      const product = registry(request);
+      if (!product) throw new RenderError('browser', `no page product named "${request.name}"`, false);
+      return product;
+    });
+  }
+
+  /** Each product on the settled tab, one at a time, bounded; a product's failure is its own, not the page's. */
+  private async collectProducts(tab: Page, products: PageProduct[], context: ProductContext): Promise<Record<string, ProductOutput> | undefined> {
+    if (products.length === 0) return undefined;
+    const budgetMs = this.options.productTimeoutMs ?? PRODUCT_TIMEOUT_MS;
+    const made: Record<string, ProductOutput> = {};
+    for (const product of products) {
+      let timer: NodeJS.Timeout | undefined;
+      const timeout = new Promise<ProductOutput>((resolve) => {
+        timer = setTimeout(() => resolve({ error: `${product.name} did not finish within ${budgetMs} ms` }), budgetMs);
+      });
+      try {
+        made[product.name] = await Promise.race([product.collect(tab, context), timeout]);
+      } catch (error) {
+        made[product.name] = { error: error instanceof Error ? error.message : String(error) };
+      } finally {
+        clearTimeout(timer);
+      }
+      if (made[product.name]?.error) this.log.warn('page product failed', { url: context.url, product: product.name, error: made[product.name]?.error });
+    }
+    return made;
   }
 
   /** Network idle for settleIdleMs, at most settleMaxMs; a page that never goes idle is not an error. */
