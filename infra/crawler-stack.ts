@@ -3,6 +3,7 @@ import { CfnOutput, CfnResource, Duration, RemovalPolicy, Stack, type StackProps
 import { Rule, Schedule } from 'aws-cdk-lib/aws-events';
 import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
 import { WebSocketLambdaAuthorizer } from 'aws-cdk-lib/aws-apigatewayv2-authorizers';
+import { RecursiveLoop } from 'aws-cdk-lib/aws-lambda';
 import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import { Secret } from 'aws-cdk-lib/aws-secretsmanager';
 import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
@@ -23,6 +24,13 @@ export interface CrawlerStackProps extends StackProps {
 /** Slack between the crawler's timeout and its lease, so a slow but live worker keeps its URL. */
 const LEASE_MARGIN_SECONDS = 30;
 const SWEEP_EVERY = Duration.minutes(5);
+/**
+ * S3 keeps results this long past resultsRetentionDays, which is when the records pointing at them
+ * (job, frontier and result-cache items) expire: a manifest URL handed out just before its record
+ * expires lives this long, and must not point at an object the lifecycle rule already deleted.
+ */
+const RESULTS_GRACE_DAYS = 1;
+const MANIFEST_URL_TTL_SECONDS = RESULTS_GRACE_DAYS * 24 * 3600;
 
 export class CrawlerStack extends Stack {
   /** the constructs on which accepted cdk-nag findings are acknowledged (see nag-acknowledgements.ts) */
@@ -33,7 +41,7 @@ export class CrawlerStack extends Stack {
     const settings = props.settings ?? DEFAULT_SETTINGS;
     const logRetention = settings.logRetentionDays as RetentionDays;
 
-    const storage = new Storage(this, 'Storage', { resultsRetentionDays: settings.resultsRetentionDays });
+    const storage = new Storage(this, 'Storage', { resultsExpirationDays: settings.resultsRetentionDays + RESULTS_GRACE_DAYS });
     this.retainLogsOfBucketEmptier(logRetention);
     const queues = new CrawlQueue(this, 'Crawl', { crawlerTimeoutSeconds: settings.crawlerTimeoutSeconds, maxReceiveCount: settings.maxReceiveCount });
     const stageName = props.stageName ?? 'prod';
@@ -59,9 +67,11 @@ export class CrawlerStack extends Stack {
       // the message is visible again (so the redelivery can take over a dead worker's URL).
       LEASE_MS: String(leaseSeconds * 1000),
       NAV_TIMEOUT_MS: String(navigationTimeoutOf(settings) * 1000),
-      // Job, frontier and cache items expire with the S3 objects they point at, so a cache hit
-      // never hands out a manifest the lifecycle rule has already deleted.
+      // Job, frontier and cache items expire RESULTS_GRACE_DAYS before the S3 objects they point
+      // at (counted from the job's creation, before any of its objects), so a live record and the
+      // manifest URL it hands out never point at an object the lifecycle rule has deleted.
       RECORD_TTL_DAYS: String(settings.resultsRetentionDays),
+      MANIFEST_URL_TTL_SECONDS: String(MANIFEST_URL_TTL_SECONDS),
       JOB_TIME_LIMIT_SECONDS: String(settings.jobTimeLimitSeconds),
       // Quiet for longer than every retry of a message could take: its messages were lost.
       STALL_TIMEOUT_MS: String(visibilitySeconds * (settings.maxReceiveCount + 1) * 1000),
@@ -88,6 +98,11 @@ export class CrawlerStack extends Stack {
       memorySize: settings.crawlerMemoryMb,
       timeout: Duration.seconds(settings.crawlerTimeoutSeconds),
       layers: [chromiumLayer(this)],
+      // The crawler feeds its own queue by design (each level of links is one more SQS → crawler →
+      // SQS hop, and the SDK forwards the trace header Lambda counts them with): left at Terminate,
+      // Lambda drops the chain after ~16 hops and pages deeper than that are never crawled. The
+      // loop is bounded by maxDepth, maxPages, the job time limit and crawlerMaxConcurrency.
+      recursiveLoop: RecursiveLoop.ALLOW,
       description: 'Renders crawl queue URLs in headless Chromium',
     });
     crawler.addEventSource(

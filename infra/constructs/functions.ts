@@ -2,7 +2,7 @@
 // Docker), each with its own log group and retention.
 import { fileURLToPath } from 'node:url';
 import { Duration, RemovalPolicy } from 'aws-cdk-lib';
-import { Architecture, Code, LayerVersion, Runtime, type ILayerVersion } from 'aws-cdk-lib/aws-lambda';
+import { Architecture, Code, LayerVersion, Runtime, type ILayerVersion, type RecursiveLoop } from 'aws-cdk-lib/aws-lambda';
 import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
@@ -22,6 +22,8 @@ export interface CrawlerFunctionProps {
   memorySize?: number;
   timeout?: Duration;
   layers?: ILayerVersion[];
+  /** Lambda's recursive-loop detection; unset = its default (Terminate) */
+  recursiveLoop?: RecursiveLoop;
   description: string;
 }
 
@@ -48,6 +50,7 @@ export class CrawlerFunction extends NodejsFunction {
       },
       logGroup,
       layers: props.layers,
+      recursiveLoop: props.recursiveLoop,
       bundling: {
         // CommonJS: dependencies that call require() at run time work as they are (ESM output would
         // need a createRequire banner), and no handler uses top-level await or import.meta.

@@ -6,7 +6,8 @@ import { Construct } from 'constructs';
 import { TABLES, TTL_ATTRIBUTE, type TableDefinition } from '../../functions/adapters/dynamodb/table-definitions.js';
 
 export interface StorageProps {
-  resultsRetentionDays: number;
+  /** days after which S3 deletes a result object (the lifecycle rule rounds up to the next midnight UTC) */
+  resultsExpirationDays: number;
 }
 
 export class Storage extends Construct {
@@ -49,7 +50,7 @@ export class Storage extends Construct {
       objectOwnership: ObjectOwnership.BUCKET_OWNER_ENFORCED,
       serverAccessLogsBucket: accessLogs,
       serverAccessLogsPrefix: 'results/',
-      lifecycleRules: [{ id: 'expire-results', expiration: Duration.days(props.resultsRetentionDays), abortIncompleteMultipartUploadAfter: Duration.days(1) }],
+      lifecycleRules: [{ id: 'expire-results', expiration: Duration.days(props.resultsExpirationDays), abortIncompleteMultipartUploadAfter: Duration.days(1) }],
       removalPolicy: RemovalPolicy.DESTROY,
       autoDeleteObjects: true,
     });

@@ -58,7 +58,12 @@ export class CrawlerApi extends Construct {
         description: 'API Gateway account setting: lets API Gateway write access and execution logs to CloudWatch Logs',
       });
       this.loggingRole.applyRemovalPolicy(RemovalPolicy.RETAIN);
+      // Order: API → account setting → stage. The setting comes after its role (it reads the role's
+      // ARN) and after an API Gateway resource: in an account that never had one, CloudFormation
+      // fails AWS::ApiGateway::Account without that dependency (AWS's documented known issue; CDK's
+      // RestApi does the same). The stage comes after the setting, since logging needs the role.
       const account = new CfnAccount(this, 'ApiGatewayAccount', { cloudWatchRoleArn: this.loggingRole.roleArn });
+      account.node.addDependency(this.api);
       this.stage.node.addDependency(account);
     }
     const accessLogs = new LogGroup(this, 'AccessLogs', { retention: props.logRetention, removalPolicy: RemovalPolicy.DESTROY });

@@ -41,12 +41,12 @@ describe('settings from context', () => {
     }
   });
 
-  it('set log and result retention (result records expire with their objects)', () => {
+  it('set log and result retention (result records expire a day before their objects, the life of a manifest URL)', () => {
     const s = synth({ logRetentionDays: 7, resultsRetentionDays: 3 });
     const groups = s.ofType('AWS::Logs::LogGroup');
     expect(groups.length).toBeGreaterThanOrEqual(10);
     for (const [, group] of groups) expect(group.Properties.RetentionInDays).toBe(7);
-    expect(s.resource(s.id('Storage/Results')).Properties.LifecycleConfiguration.Rules[0]).toMatchObject({ ExpirationInDays: 3 });
+    expect(s.resource(s.id('Storage/Results')).Properties.LifecycleConfiguration.Rules[0]).toMatchObject({ ExpirationInDays: 4 });
     expect(s.resource(s.id('CrawlFunction')).Properties.Environment.Variables.RECORD_TTL_DAYS).toBe('3');
   });
 

@@ -87,6 +87,9 @@ describe('WebSocket API', () => {
     const roleId = s.id('WebSocket/ApiGatewayLoggingRole');
     expect(account.Properties.CloudWatchRoleArn).toEqual({ 'Fn::GetAtt': [roleId, 'Arn'] });
     expect(s.resource(s.id('WebSocket/Stage')).DependsOn).toContain(accountId);
+    // AWS::ApiGateway::Account fails in an account that never had an API Gateway resource unless it
+    // depends on one: the API comes first, then the setting (after its role), then the stage.
+    expect(account.DependsOn).toContain(s.id('WebSocket/Api'));
     const role = s.resource(roleId);
     expect(role.DeletionPolicy).toBe('Retain');
     expect(role.Properties.AssumeRolePolicyDocument.Statement).toEqual([
@@ -160,6 +163,7 @@ describe('functions', () => {
       LEASE_MS: '120000',
       NAV_TIMEOUT_MS: '30000',
       RECORD_TTL_DAYS: '30',
+      MANIFEST_URL_TTL_SECONDS: '86400',
       JOB_TIME_LIMIT_SECONDS: '3600',
       MAX_JOBS_PER_CONNECTION: '5',
     });
@@ -189,6 +193,13 @@ describe('crawler', () => {
       CompatibleArchitectures: ['x86_64'],
       CompatibleRuntimes: [crawler.Runtime],
     });
+  });
+
+  it("is allowed to run in its SQS → crawler → SQS chain: Lambda's recursive-loop detection would stop a crawl ~16 levels deep; no other function is", () => {
+    expect(fn('CrawlerFunction').RecursiveLoop).toBe('Allow');
+    for (const name of Object.keys(FUNCTIONS).filter((n) => n !== 'CrawlerFunction') as (keyof typeof FUNCTIONS)[]) {
+      expect(fn(name).RecursiveLoop, name).toBeUndefined();
+    }
   });
 
   it('is fed by the crawl queue in batches, with partial batch failures and a concurrency cap', () => {
@@ -265,14 +276,16 @@ describe('tables', () => {
 });
 
 describe('results bucket', () => {
-  it('is encrypted, blocks public access, takes no ACLs, logs access and expires results', () => {
+  it('is encrypted, blocks public access, takes no ACLs, logs access and expires results a day after the records pointing at them', () => {
     expect(s.resource(s.id('Storage/Results')).Properties).toEqual({
       BucketEncryption: { ServerSideEncryptionConfiguration: [{ ServerSideEncryptionByDefault: { SSEAlgorithm: 'AES256' } }] },
       PublicAccessBlockConfiguration: { BlockPublicAcls: true, BlockPublicPolicy: true, IgnorePublicAcls: true, RestrictPublicBuckets: true },
       OwnershipControls: { Rules: [{ ObjectOwnership: 'BucketOwnerEnforced' }] },
       LoggingConfiguration: { DestinationBucketName: { Ref: s.id('Storage/AccessLogs') }, LogFilePrefix: 'results/' },
       LifecycleConfiguration: {
-        Rules: [{ Id: 'expire-results', ExpirationInDays: 30, AbortIncompleteMultipartUpload: { DaysAfterInitiation: 1 }, Status: 'Enabled' }],
+        // resultsRetentionDays (30) + 1: a manifest URL handed out just before its record expires
+        // stays valid for its whole day.
+        Rules: [{ Id: 'expire-results', ExpirationInDays: 31, AbortIncompleteMultipartUpload: { DaysAfterInitiation: 1 }, Status: 'Enabled' }],
       },
       Tags: [{ Key: 'aws-cdk:auto-delete-objects', Value: 'true' }],
     });
