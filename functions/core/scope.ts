@@ -17,16 +17,38 @@ function directoryOf(pathname: string): string {
   return pathname.slice(0, pathname.lastIndexOf('/') + 1);
 }
 
-/** Globs (`*` = any run of characters) compiled to anchored regexes; no user regex, so no ReDoS. */
-export function globToRegExp(glob: string): RegExp {
-  const escaped = glob.replace(/[.+?^${}()|[\]\\]/g, '\\$&').replace(/\*+/g, '.*');
-  return new RegExp(`^${escaped}$`);
+/**
+ * A glob (`*` = any run of characters, everything else literal) as a matcher of the whole text.
+ * Linear in the text, whatever the client sends: the literal parts between stars must occur in
+ * order, the first at the start and the last at the end, and taking each middle part at its
+ * earliest occurrence never loses a match (a later occurrence only leaves less room for the rest).
+ * A backtracking regex (`.*` per star) is exponential in the number of stars on a text that fails.
+ */
+export function compileGlob(glob: string): (text: string) => boolean {
+  const parts = glob.split('*');
+  if (parts.length === 1) return (text) => text === glob;
+  const first = parts[0]!;
+  const last = parts[parts.length - 1]!;
+  const middle = parts.slice(1, -1).filter((part) => part !== '');
+  const minLength = first.length + last.length;
+  return (text) => {
+    // The first and last parts must not overlap: `ab*ba` does not match `aba`.
+    if (text.length < minLength || !text.startsWith(first) || !text.endsWith(last)) return false;
+    const end = text.length - last.length;
+    let from = first.length;
+    for (const part of middle) {
+      const at = text.indexOf(part, from);
+      if (at === -1 || at + part.length > end) return false;
+      from = at + part.length;
+    }
+    return true;
+  };
 }
 
 export function makeScope(rule: ScopeRule): (url: string) => boolean {
   const seed = new URL(rule.seed);
-  const include = rule.include.map(globToRegExp);
-  const exclude = rule.exclude.map(globToRegExp);
+  const include = rule.include.map(compileGlob);
+  const exclude = rule.exclude.map(compileGlob);
   const seedDomain = stripWww(seed.hostname);
   const seedDir = directoryOf(seed.pathname);
   return (url: string) => {
@@ -51,7 +73,7 @@ export function makeScope(rule: ScopeRule): (url: string) => boolean {
         break;
     }
     if (!inScope) return false;
-    if (include.length > 0 && !include.some((re) => re.test(url))) return false;
-    return !exclude.some((re) => re.test(url));
+    if (include.length > 0 && !include.some((matches) => matches(url))) return false;
+    return !exclude.some((matches) => matches(url));
   };
 }
