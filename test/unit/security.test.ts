@@ -19,6 +19,41 @@ describe('address policy', () => {
     expect(checkAddress('169.254.169.254')).toEqual({ allowed: false, reason: '169.254.169.254 is in the linkLocal range' });
   });
 
+  // IPv6 forms that carry an IPv4 address. ipaddr.js calls IPv4-compatible (::/96) 'unicast';
+  // the others it names, and each is refused whether the embedded address is private or not.
+  it.each([
+    ['IPv4-compatible, metadata service', '::a9fe:a9fe'],
+    ['IPv4-compatible, loopback', '::7f00:1'],
+    ['IPv4-compatible, dotted', '::10.0.0.1'],
+    ['IPv4-compatible, public', '::808:808'],
+    ['IPv4-compatible, dotted public (ipaddr.js reads it as mapped)', '::8.8.8.8'],
+    ['IPv4-compatible, dotted metadata service', '::169.254.169.254'],
+    ['IPv4-compatible with a zone', '::7f00:1%eth0'],
+    ['IPv4-translated (RFC 6145), metadata service', '::ffff:0:a9fe:a9fe'],
+    ['IPv4-translated, loopback', '::ffff:0:127.0.0.1'],
+    ['NAT64 well-known prefix, loopback', '64:ff9b::7f00:1'],
+    ['NAT64 well-known prefix, public', '64:ff9b::808:808'],
+    ['NAT64 local-use prefix, metadata service', '64:ff9b:1::a9fe:a9fe'],
+    ['6to4, metadata service', '2002:a9fe:a9fe::1'],
+    ['6to4, private', '2002:a00:1::1'],
+    ['Teredo, client 127.0.0.1 (obfuscated)', '2001:0:4136:e378:8000:63bf:80ff:fffe'],
+    ['Teredo, server 10.0.0.1', '2001:0:a00:1::1'],
+    ['outside 2000::/3, unassigned', '4000::1'],
+    ['reserved ::/8', '::2'],
+  ])('blocks %s: %s', (_name, address) => {
+    expect(checkAddress(address).allowed).toBe(false);
+  });
+
+  it('names why an IPv4-compatible address is refused', () => {
+    expect(checkAddress('::7f00:1')).toEqual({ allowed: false, reason: '::7f00:1 is in the ipv4Compatible range (embeds 127.0.0.1)' });
+  });
+
+  it.each(['[::a9fe:a9fe]', '[::127.0.0.1]', '[::ffff:0:127.0.0.1]'])('refuses the URL host %s', (host) => {
+    const address = hostToAddress(new URL(`http://${host}/`).hostname);
+    expect(address).not.toBeNull();
+    expect(checkAddress(address!).allowed).toBe(false);
+  });
+
   it.each([
     ['127.0.0.1', '127.0.0.1'],
     ['[::1]', '::1'],
