@@ -37,6 +37,9 @@ interface Connection {
   userAgent: string;
 }
 
+/** What API Gateway passes to every route of a connection its authorizer allowed. */
+type AuthorizerContext = { principalId: string; integrationLatency: number } & Record<string, unknown>;
+
 function connectionId(): string {
   // API Gateway's ids look like "L0SM9cOFvHcCIhw=": 12 base64 characters.
   return randomBytes(9).toString('base64');
@@ -48,7 +51,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   const wss = new WebSocketServer({ noServer: true, maxPayload: options.maxMessageBytes ?? API_GATEWAY_MAX_MESSAGE_BYTES });
   let domainName = '127.0.0.1';
 
-  const requestContext = (routeKey: string, eventType: string, id: string, connectedAt: number) => ({
+  const requestContext = (routeKey: string, eventType: string, id: string, connectedAt: number, authorizer?: AuthorizerContext) => ({
     routeKey,
     eventType,
     connectionId: id,
@@ -61,6 +64,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     requestTimeEpoch: Date.now(),
     messageDirection: 'IN',
     identity: { sourceIp: '127.0.0.1' },
+    ...(authorizer ? { authorizer } : {}),
   });
 
   const invoke = async (routeKey: string, event: unknown): Promise<{ statusCode?: number } | undefined> => {
@@ -118,8 +122,12 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     });
   });
 
-  const authorize = async (event: { headers: Record<string, string>; queryStringParameters?: Record<string, string>; requestContext: unknown }): Promise<'allow' | 'deny' | 'error'> => {
-    if (!options.authorizer) return 'allow';
+  const authorize = async (event: {
+    headers: Record<string, string>;
+    queryStringParameters?: Record<string, string>;
+    requestContext: unknown;
+  }): Promise<{ verdict: 'allow' | 'deny' | 'error'; authorizer?: AuthorizerContext }> => {
+    if (!options.authorizer) return { verdict: 'allow' };
     try {
       const result = (await options.authorizer.invoke({
         type: 'REQUEST',
@@ -127,11 +135,13 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
         headers: event.headers,
         queryStringParameters: event.queryStringParameters ?? {},
         requestContext: event.requestContext,
-      })) as { policyDocument?: { Statement?: { Effect?: string }[] } } | null;
+      })) as { principalId?: unknown; context?: Record<string, unknown>; policyDocument?: { Statement?: { Effect?: string }[] } } | null;
       const statements = result?.policyDocument?.Statement ?? [];
-      return statements.length > 0 && statements.every((s) => s.Effect === 'Allow') ? 'allow' : 'deny';
+      if (!(statements.length > 0 && statements.every((s) => s.Effect === 'Allow'))) return { verdict: 'deny' };
+      // Like API Gateway: the principal and the context keys reach every route of the connection.
+      return { verdict: 'allow', authorizer: { ...(result?.context ?? {}), principalId: String(result?.principalId ?? ''), integrationLatency: 0 } };
     } catch {
-      return 'error';
+      return { verdict: 'error' };
     }
   };
 
@@ -152,12 +162,12 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
       isBase64Encoded: false,
     };
     authorize(event)
-      .then(async (verdict) => {
+      .then(async ({ verdict, authorizer }) => {
         if (verdict !== 'allow') {
           options.log(`[gateway] authorizer refused ${id} (${verdict})`);
           return refuse(socket, verdict === 'deny' ? 403 : 401, verdict === 'deny' ? 'Forbidden' : 'Unauthorized');
         }
-        const result = await invoke('$connect', event);
+        const result = await invoke('$connect', { ...event, requestContext: requestContext('$connect', 'CONNECT', id, connectedAt, authorizer) });
         const status = result?.statusCode ?? 200;
         if (status < 200 || status > 299) {
           options.log(`[gateway] $connect refused ${id} with ${status}`);
@@ -185,7 +195,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
               }
             }
             const messageEvent = {
-              requestContext: { ...requestContext(routeKey, 'MESSAGE', id, connectedAt), messageId: randomBytes(9).toString('base64') },
+              requestContext: { ...requestContext(routeKey, 'MESSAGE', id, connectedAt, authorizer), messageId: randomBytes(9).toString('base64') },
               body,
               isBase64Encoded: isBinary,
             };
@@ -193,7 +203,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
           });
           ws.on('close', () => {
             connections.delete(id);
-            const disconnect = { requestContext: requestContext('$disconnect', 'DISCONNECT', id, connectedAt), isBase64Encoded: false };
+            const disconnect = { requestContext: requestContext('$disconnect', 'DISCONNECT', id, connectedAt, authorizer), isBase64Encoded: false };
             invoke('$disconnect', disconnect).catch((error) => options.log(`[gateway] $disconnect failed: ${(error as Error).message}`));
           });
         });

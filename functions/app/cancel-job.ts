@@ -5,10 +5,11 @@ import type { JobRequest, ServerMessage } from '../core/messages.js';
 import type { AppDeps } from './deps.js';
 import { completeJob } from './finish-job.js';
 import { jobStatus } from './job-status.js';
+import { findOwnJob } from './own-job.js';
 
-export async function cancelJob(request: JobRequest, deps: AppDeps): Promise<ServerMessage> {
-  const job = await deps.jobs.getJob(request.jobId);
-  if (!job) throw new ClientInputError(ErrorCode.jobNotFound, `no job with id "${request.jobId}"`, request.requestId, request.jobId);
+/** `principal`: the authorizer's principal of the asking connection; only the job's creator may cancel it. */
+export async function cancelJob(request: JobRequest, deps: AppDeps, principal?: string): Promise<ServerMessage> {
+  const job = await findOwnJob(request, principal, deps);
   const won = await deps.jobs.beginFinish(job.jobId, 'cancelled', deps.clock.now(), { reason: 'job cancelled' });
   if (!won && job.status !== 'finishing') {
     throw new ClientInputError(ErrorCode.jobFinished, `job "${job.jobId}" has already ended (${job.status})`, request.requestId, job.jobId);
@@ -16,5 +17,5 @@ export async function cancelJob(request: JobRequest, deps: AppDeps): Promise<Ser
   const finishing = await deps.jobs.getJob(job.jobId);
   if (finishing) await completeJob(finishing, deps);
   deps.log.info('job cancelled', { jobId: job.jobId });
-  return jobStatus(request, deps);
+  return jobStatus(request, deps, principal);
 }

@@ -1,12 +1,12 @@
 // Answering `status`: the job's counters, and its manifest once it has one.
-import { ClientInputError, ErrorCode } from '../core/errors.js';
 import { isFinal, outstanding } from '../core/job.js';
 import type { JobRequest, ServerMessage } from '../core/messages.js';
 import type { AppDeps } from './deps.js';
+import { findOwnJob } from './own-job.js';
 
-export async function jobStatus(request: JobRequest, deps: AppDeps): Promise<ServerMessage> {
-  const job = await deps.jobs.getJob(request.jobId);
-  if (!job) throw new ClientInputError(ErrorCode.jobNotFound, `no job with id "${request.jobId}"`, request.requestId, request.jobId);
+/** `principal`: the authorizer's principal of the asking connection (undefined when auth is off). */
+export async function jobStatus(request: JobRequest, deps: AppDeps, principal?: string): Promise<ServerMessage> {
+  const job = await findOwnJob(request, principal, deps);
   const manifestUrl =
     isFinal(job.status) && job.manifestKey ? await deps.results.presignGet(job.manifestKey, deps.limits.manifestUrlTtlSeconds) : undefined;
   return {

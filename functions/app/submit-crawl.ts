@@ -1,15 +1,17 @@
 // Accepting a crawl: validate, create the job with its seed, answer at once, enqueue the seed.
 import { ClientInputError, ErrorCode } from '../core/errors.js';
-import { isFinal, type FinalStatus, type FrontierRecord, type JobRecord } from '../core/job.js';
+import { isFinal, isVisibleTo, type FinalStatus, type FrontierRecord, type JobRecord } from '../core/job.js';
 import { cacheKeyOf, urlKeyOf } from '../core/keys.js';
 import type { CrawlRequest } from '../core/messages.js';
 import { expiresAt, type AppDeps } from './deps.js';
 import { completedMessage } from './finish-job.js';
 
-export async function submitCrawl(request: CrawlRequest, connectionId: string, jobId: string, deps: AppDeps): Promise<void> {
+/** `owner`: the authorizer's principal of the connection (undefined when auth is off); only it may act on the job. */
+export async function submitCrawl(request: CrawlRequest, connectionId: string, jobId: string, deps: AppDeps, owner?: string): Promise<void> {
   const now = deps.clock.now();
-  const cacheKey = cacheKeyOf(request);
-  if (request.maxAgeSeconds > 0 && (await answerFromCache(request, cacheKey, connectionId, deps))) return;
+  // Each principal has its own result cache: one client's crawls are not answers for another.
+  const cacheKey = owner === undefined ? cacheKeyOf(request) : `${owner}#${cacheKeyOf(request)}`;
+  if (request.maxAgeSeconds > 0 && (await answerFromCache(request, cacheKey, connectionId, deps, owner))) return;
   const job: JobRecord = {
     jobId,
     url: request.url,
@@ -21,6 +23,7 @@ export async function submitCrawl(request: CrawlRequest, connectionId: string, j
     ...(request.block.length > 0 ? { block: request.block } : {}),
     ...(request.obeyRobots ? {} : { ignoreRobots: true as const }),
     connectionId,
+    ...(owner !== undefined ? { owner } : {}),
     ...(request.requestId !== undefined ? { requestId: request.requestId } : {}),
     status: 'running',
     cacheKey,
@@ -69,11 +72,12 @@ export async function submitCrawl(request: CrawlRequest, connectionId: string, j
 }
 
 /** Answers from an equal crawl that succeeded recently enough; false when there is none. */
-async function answerFromCache(request: CrawlRequest, cacheKey: string, connectionId: string, deps: AppDeps): Promise<boolean> {
+async function answerFromCache(request: CrawlRequest, cacheKey: string, connectionId: string, deps: AppDeps, owner: string | undefined): Promise<boolean> {
   const entry = await deps.jobs.getCacheEntry(cacheKey);
   if (!entry || deps.clock.now() - entry.finishedAt > request.maxAgeSeconds * 1000) return false;
   const job = await deps.jobs.getJob(entry.jobId);
-  if (!job || !isFinal(job.status) || !job.manifestKey) return false;
+  // Another principal's crawl is not ours to hand out (nor could this client then ask its status).
+  if (!job || !isFinal(job.status) || !job.manifestKey || !isVisibleTo(job, owner)) return false;
   const requestId = request.requestId;
   await deps.notifier.send(connectionId, { type: 'accepted', jobId: job.jobId, ...(requestId !== undefined ? { requestId } : {}), cached: true });
   const manifestUrl = await deps.results.presignGet(job.manifestKey, deps.limits.manifestUrlTtlSeconds);

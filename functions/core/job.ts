@@ -61,6 +61,11 @@ export interface JobRecord extends JobCounters {
   /** the client asked to crawl what robots.txt disallows (absent: robots.txt is obeyed) */
   ignoreRobots?: true;
   connectionId: string;
+  /**
+   * the authorizer's principal of the connection that created the job: only connections of that
+   * principal see it (absent when auth is off, where the job id alone lets anyone act on it)
+   */
+  owner?: string;
   requestId?: string;
   status: JobStatus;
   /** the final status chosen when finishing began */
@@ -78,6 +83,8 @@ export interface JobRecord extends JobCounters {
   endReason?: string;
   /** final, but the connection's job slot is not freed yet (set and cleared by the store) */
   slotPending?: boolean;
+  /** when a finisher claimed the right to send `completed` (absent: not sent yet) */
+  notifiedAt?: number;
   /** URLs found in scope but not admitted because maxPages was reached */
   capped?: number;
   expiresAt: number;
@@ -132,6 +139,19 @@ export interface FrontierRecord {
   /** for aliases: the URL whose redirect ended here */
   aliasOf?: string;
   expiresAt: number;
+}
+
+/**
+ * Whether a client acting as `principal` may see and act on the job: one of its creator's
+ * principal, or anyone when it has no owner (created with auth off; its id is an unguessable UUID).
+ */
+export function isVisibleTo(job: Pick<JobRecord, 'owner'>, principal: string | undefined): boolean {
+  return job.owner === undefined || job.owner === principal;
+}
+
+/** Past its `expiresAt` (seconds) a record is gone in effect, even while DynamoDB's TTL has not deleted it yet. */
+export function isExpired(record: { expiresAt: number }, now: number): boolean {
+  return now >= record.expiresAt * 1000;
 }
 
 export function outstanding(c: JobCounters): number {

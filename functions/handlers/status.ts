@@ -1,6 +1,7 @@
-// Route `status`: a job's counters, and its manifest URL once finished.
+// Route `status`: a job's counters, and its manifest URL once finished (only to its creator's principal).
 import { jobStatus } from '../app/job-status.js';
 import { parseJobRequest } from '../core/messages.js';
+import { principalOf } from './caller.js';
 import { websocketRoute } from './websocket-route.js';
 
-export const handler = websocketRoute(async (event, deps) => jobStatus(parseJobRequest(event.body, 'status', deps.limits), deps));
+export const handler = websocketRoute(async (event, deps) => jobStatus(parseJobRequest(event.body, 'status', deps.limits), deps, principalOf(event)));
