@@ -1,0 +1,130 @@
+// The `archive` page product: every HTTP exchange of the page as WARC 1.1 records (one gzip member
+// each), for the job's WACZ and offline replay. A recorder attaches to the fresh tab before
+// navigation; after the page settled, its exchanges become records, and a payload the job archived
+// already (another page's stylesheet) becomes a revisit record pointing at the first copy.
+import { createHash } from 'node:crypto';
+import type { Page } from 'puppeteer-core';
+import type { Logger, ProductOutput } from '../../core/ports.js';
+import type { PayloadDigests } from '../archive/payload-digests.js';
+import type { PageProduct, ProductContext } from './page-product.js';
+import { ExchangeRecorder, type Exchange } from './archive/exchange-recorder.js';
+import { exchangeRecords, type RevisitOf } from './archive/warc-records.js';
+
+/** Payload bytes recorded per page unless the job says otherwise; bodies beyond are cut and marked. */
+export const DEFAULT_MAX_PAGE_BYTES = 20 * 1024 * 1024;
+/** Below this a revisit record plus a DynamoDB write cost more than storing the payload again. */
+export const DEFAULT_MIN_DEDUPE_BYTES = 1024;
+/** Digest claims in flight at once for one page. */
+const CLAIM_CONCURRENCY = 8;
+
+export interface ArchiveProductOptions {
+  /** the job whose archive the page's records join: the scope of revisits */
+  jobId: string;
+  /** the job-wide record of payloads already archived */
+  digests: PayloadDigests;
+  maxPageBytes?: number;
+  minDedupeBytes?: number;
+  log?: Logger;
+}
+
+export interface ArchiveFacts {
+  /** WARC records in the page's file */
+  records: number;
+  /** bytes of the page's .warc.gz */
+  bytes: number;
+  /** bodies cut by the page's byte budget */
+  truncated: number;
+  /** payloads written as revisits of an earlier record */
+  revisits: number;
+  /** requests still loading when the page was read, not recorded */
+  pending: number;
+}
+
+const sha256 = (bytes: Uint8Array) => `sha256:${createHash('sha256').update(bytes).digest('hex')}`;
+
+export class ArchiveProduct implements PageProduct {
+  readonly name = 'archive';
+  private recorder: ExchangeRecorder | undefined;
+  private owner = '';
+
+  constructor(private readonly options: ArchiveProductOptions) {}
+
+  async beforeNavigate(tab: Page, url: string): Promise<void> {
+    this.owner = url;
+    this.recorder = new ExchangeRecorder({ maxPageBytes: this.options.maxPageBytes ?? DEFAULT_MAX_PAGE_BYTES });
+    await this.recorder.attach(tab);
+  }
+
+  async collect(_tab: Page, context: ProductContext): Promise<ProductOutput> {
+    if (!this.recorder) return { error: 'archive recorder was not attached before navigation' };
+    const { exchanges, pending } = await this.recorder.finish();
+    this.recorder = undefined;
+    if (exchanges.length === 0) return { skipped: 'no HTTP exchange recorded' };
+    const revisits = await this.revisitsOf(exchanges, this.owner || context.url);
+    const members: Uint8Array[] = [];
+    for (const [index, exchange] of exchanges.entries()) members.push(...(await exchangeRecords(exchange, revisits.get(index))));
+    const body = Buffer.concat(members);
+    const facts: ArchiveFacts = {
+      records: members.length,
+      bytes: body.length,
+      truncated: exchanges.filter((e) => e.truncated).length,
+      revisits: revisits.size,
+      pending,
+    };
+    return {
+      fields: { archive: facts },
+      files: [{ name: 'archive', extension: 'warc.gz', contentType: 'application/warc', body }],
+    };
+  }
+
+  /**
+   * Which exchanges (by index) are revisits, and of what. A payload met twice on the page refers to
+   * its first occurrence there; otherwise the job-wide claim decides. The first claimer of a digest
+   * keeps it, and when that is this page retried, its record takes the claimed date again, so the
+   * revisits other pages wrote still point at a record that exists.
+   */
+  private async revisitsOf(exchanges: Exchange[], owner: string): Promise<Map<number, RevisitOf>> {
+    const minBytes = this.options.minDedupeBytes ?? DEFAULT_MIN_DEDUPE_BYTES;
+    const revisits = new Map<number, RevisitOf>();
+    const firstOnPage = new Map<string, number>();
+    const toClaim: { index: number; digest: string }[] = [];
+    exchanges.forEach((exchange, index) => {
+      const body = exchange.body;
+      // a cut body's digest is not the resource's: never shared
+      if (!body || exchange.truncated || body.length === 0 || body.length < minBytes) return;
+      const digest = sha256(body);
+      const first = firstOnPage.get(digest);
+      if (first === undefined) {
+        firstOnPage.set(digest, index);
+        toClaim.push({ index, digest });
+      } else {
+        revisits.set(index, { uri: exchanges[first]!.url, date: exchanges[first]!.date, digest });
+      }
+    });
+    const claimed = new Map<number, RevisitOf>();
+    for (let start = 0; start < toClaim.length; start += CLAIM_CONCURRENCY) {
+      await Promise.all(
+        toClaim.slice(start, start + CLAIM_CONCURRENCY).map(async ({ index, digest }) => {
+          const exchange = exchanges[index]!;
+          try {
+            const claim = await this.options.digests.claim(this.options.jobId, digest, exchange.url, exchange.date, owner);
+            if (!claim.first) claimed.set(index, { uri: claim.uri, date: claim.date, digest });
+            else if (claim.uri === exchange.url) exchange.date = claim.date;
+          } catch (error) {
+            // dedupe saves bytes; a full record is never wrong
+            this.options.log?.warn('payload digest claim failed; full record kept', { url: exchange.url, error: (error as Error).message });
+          }
+        }),
+      );
+    }
+    for (const [index, revisit] of claimed) revisits.set(index, revisit);
+    // on-page repeats follow their first occurrence's (possibly re-dated) record
+    for (const [index, revisit] of revisits) {
+      const first = firstOnPage.get(revisit.digest);
+      if (first === undefined || claimed.has(index)) continue;
+      const target = claimed.get(first) ?? { uri: exchanges[first]!.url, date: exchanges[first]!.date, digest: revisit.digest };
+      revisits.set(index, target);
+    }
+    return revisits;
+  }
+}
