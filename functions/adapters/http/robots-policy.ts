@@ -1,8 +1,20 @@
 // robots.txt over HTTP: fetched once per origin per execution environment (and again after
-// `cacheMs`), parsed and matched by robots-parser. The fetch passes the same address guard as the
+// `cacheMs`, or `transientCacheMs` after a 5xx or no answer), parsed and matched by robots-parser,
+// with paths spelt alike on both sides (RFC 9309 §2.2.2). The fetch passes the same address guard as the
 // browser's requests, at every redirect hop, so robots.txt cannot be used to reach private hosts.
 import robotsParserExport from 'robots-parser';
-import { ROBOTS_MAX_BYTES, ROBOTS_MAX_REDIRECTS, robotsOutcomeFor, robotsUrlOf, type RobotsFetchOutcome } from '../../core/robots.js';
+import {
+  ROBOTS_CACHE_MS,
+  ROBOTS_MAX_BYTES,
+  ROBOTS_MAX_REDIRECTS,
+  ROBOTS_TRANSIENT_CACHE_MS,
+  normaliseRobotsRules,
+  robotsCacheMsFor,
+  robotsOutcomeFor,
+  robotsUrlOf,
+  type RobotsFetchOutcome,
+} from '../../core/robots.js';
+import { normaliseLink } from '../../core/url.js';
 import type { Logger, RobotsPolicy } from '../../core/ports.js';
 import type { RequestGuard } from '../browser/request-guard.js';
 
@@ -22,8 +34,10 @@ export interface RobotsPolicyOptions {
   /** checks every hop of the fetch; none = allow all (local mode) */
   guard?: RequestGuard;
   timeoutMs?: number;
-  /** how long a fetched robots.txt is used (RFC 9309 §2.4: at most 24 hours) */
+  /** how long a fetched robots.txt, or a 4xx, is used (RFC 9309 §2.4: at most 24 hours) */
   cacheMs?: number;
+  /** how long a 5xx or no answer is used before robots.txt is asked again */
+  transientCacheMs?: number;
   fetch?: typeof fetch;
   now?: () => number;
 }
@@ -43,18 +57,18 @@ export class HttpRobotsPolicy implements RobotsPolicy {
   }
 
   async check(url: string): Promise<{ allowed: true } | { allowed: false; reason: string }> {
-    let origin: string;
-    try {
-      origin = new URL(url).origin;
-    } catch {
-      return { allowed: true };
-    }
-    const rules = await this.rulesFor(origin, url);
+    // The spelling crawl URLs have (core/url.ts): no userinfo, `%7E` as `~`, uppercase escapes;
+    // the rules are spelt the same way when the file is parsed.
+    const normalised = normaliseLink(url, url, Number.MAX_SAFE_INTEGER);
+    if (normalised === null) return { allowed: true };
+    const origin = new URL(normalised).origin;
+    const rules = await this.rulesFor(origin, normalised);
     if (rules.outcome.kind === 'allow-all') return { allowed: true };
     if (rules.outcome.kind === 'disallow-all') return { allowed: false, reason: `disallowed: ${rules.outcome.why}` };
     // robots-parser answers undefined for a URL of another origin: not ours to judge.
-    const allowed = rules.robots?.isAllowed(url, this.options.userAgent) ?? true;
-    return allowed ? { allowed: true } : { allowed: false, reason: `disallowed by robots.txt (line ${rules.robots?.getMatchingLineNumber(url, this.options.userAgent)})` };
+    const allowed = rules.robots?.isAllowed(normalised, this.options.userAgent) ?? true;
+    if (allowed) return { allowed: true };
+    return { allowed: false, reason: `disallowed by robots.txt (line ${rules.robots?.getMatchingLineNumber(normalised, this.options.userAgent)})` };
   }
 
   private rulesFor(origin: string, url: string): Promise<OriginRules> {
@@ -73,10 +87,14 @@ export class HttpRobotsPolicy implements RobotsPolicy {
   }
 
   private async fetchRules(robotsUrl: string): Promise<OriginRules> {
-    const until = this.now() + (this.options.cacheMs ?? 3_600_000);
     const { status, text, error } = await this.download(robotsUrl);
+    // Counted from the answer: a slow fetch should not eat into the time it is kept.
+    const until = this.now() + robotsCacheMsFor(status, {
+      cacheMs: this.options.cacheMs ?? ROBOTS_CACHE_MS,
+      transientCacheMs: this.options.transientCacheMs ?? ROBOTS_TRANSIENT_CACHE_MS,
+    });
     const outcome = robotsOutcomeFor(status, error);
-    if (outcome.kind === 'rules') return { outcome, robots: robotsParser(robotsUrl, text ?? ''), until };
+    if (outcome.kind === 'rules') return { outcome, robots: robotsParser(robotsUrl, normaliseRobotsRules(text ?? '')), until };
     if (outcome.kind === 'disallow-all' || status === null) this.options.log.warn('robots.txt not usable', { robotsUrl, outcome: outcome.kind, why: outcome.why });
     return { outcome, until };
   }
