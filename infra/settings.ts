@@ -1,6 +1,10 @@
 // Deployment settings from CDK context (`cdk deploy -c crawlerMemoryMb=3008`), with defaults.
 // Every key is documented in the README (Deploying on AWS → Settings) (a test keeps the two in step).
 import type { Node } from 'constructs';
+import { headroomProblem } from './preflight-check.js';
+
+/** Where settings come from: an app's node, or the preflight's own reading of cdk.json and -c. */
+export type ContextSource = Pick<Node, 'tryGetContext'>;
 
 export type AuthMode = 'token' | 'none';
 export type LogLevel = 'DEBUG' | 'INFO' | 'WARN' | 'ERROR';
@@ -18,6 +22,11 @@ export interface CrawlerSettings {
   navigationTimeoutSeconds: number;
   crawlerBatchSize: number;
   crawlerMaxConcurrency: number;
+  /**
+   * the account's unreserved Lambda concurrency in the region (`npm run preflight` prints it); when
+   * set, the synth refuses a crawlerMaxConcurrency that would starve the other functions; 0 = unchecked
+   */
+  accountConcurrency: number;
   maxReceiveCount: number;
   logRetentionDays: number;
   resultsRetentionDays: number;
@@ -41,6 +50,7 @@ export const DEFAULT_SETTINGS: CrawlerSettings = {
   navigationTimeoutSeconds: 0,
   crawlerBatchSize: 5,
   crawlerMaxConcurrency: 10,
+  accountConcurrency: 0,
   maxReceiveCount: 5,
   logRetentionDays: 30,
   resultsRetentionDays: 30,
@@ -65,6 +75,7 @@ const RANGES: Record<NumericKey, [number, number]> = {
   crawlerBatchSize: [1, 10],
   // SQS event sources accept 2–1000 for maximumConcurrency.
   crawlerMaxConcurrency: [2, 1000],
+  accountConcurrency: [0, 1_000_000],
   maxReceiveCount: [2, 1000],
   logRetentionDays: [1, 3653],
   resultsRetentionDays: [1, 3650],
@@ -85,7 +96,7 @@ function oneOf<T extends string>(key: string, raw: unknown, allowed: readonly T[
   return raw as T;
 }
 
-export function readSettings(node: Node): CrawlerSettings {
+export function readSettings(node: ContextSource): CrawlerSettings {
   const settings = { ...DEFAULT_SETTINGS };
   const auth: unknown = node.tryGetContext('auth');
   if (auth !== undefined) settings.auth = oneOf('auth', auth, ['token', 'none'] as const);
@@ -126,6 +137,11 @@ export function readSettings(node: Node): CrawlerSettings {
   }
   if (settings.navigationTimeoutSeconds !== 0 && settings.navigationTimeoutSeconds * 2 > settings.crawlerTimeoutSeconds) {
     throw new Error('navigationTimeoutSeconds must be at most half of crawlerTimeoutSeconds: a page also settles, is extracted and stored');
+  }
+  if (settings.accountConcurrency > 0) {
+    // Checked only when given: the synth has no credentials to read the account (the preflight does).
+    const problem = headroomProblem(settings.accountConcurrency, settings.crawlerMaxConcurrency);
+    if (problem) throw new Error(`context accountConcurrency ${settings.accountConcurrency}: ${problem}`);
   }
   return settings;
 }

@@ -87,6 +87,8 @@ describe('settings from context', () => {
     [{ logLevel: 'LOUD' }, /context logLevel must be "DEBUG" or "INFO" or "WARN" or "ERROR"/],
     [{ alarmTopicArn: 'my-topic' }, /alarmTopicArn must be an SNS topic ARN/],
     [{ apiGatewayLoggingRole: 'yes' }, /apiGatewayLoggingRole must be "true" or "false"/],
+    [{ accountConcurrency: 10 }, /context accountConcurrency 10: crawlerMaxConcurrency 10 leaves 0 .* -c crawlerMaxConcurrency=5/],
+    [{ accountConcurrency: -1 }, /accountConcurrency must be between 0 and 1000000/],
   ])('refuse %o', (context, message) => {
     expect(() => synth(context)).toThrow(message);
   });
