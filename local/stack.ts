@@ -2,6 +2,9 @@
 // environment per API function, and the crawl queue's event source feeding crawler environments.
 // Handlers are the same files that run on Lambda; only their environment differs.
 import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startDynamoDb } from './emulators/dynamodb.js';
 import { startSqsS3 } from './emulators/sqs-s3.js';
@@ -129,6 +132,9 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       await Promise.all(apiInvokers.map((i) => i.close()));
     });
 
+    // Injected faults fire once across all crawler environments (see functions/adapters/faults.ts).
+    const faultsState = mkdtempSync(join(tmpdir(), 'crawler-faults-'));
+    stoppers.push(async () => rmSync(faultsState, { recursive: true, force: true }));
     const events = startEventSource({
       sqsEndpoint: endpoints.sqs,
       queueUrl: resources.queueUrl,
@@ -141,7 +147,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
         childProcessInvoker({
           name: `worker-${index}`,
           handlerPath: handler('worker'),
-          env: { ...env, ...options.workerEnv },
+          env: { ...env, CRAWLER_FAULTS_STATE: faultsState, ...options.workerEnv },
           timeoutMs: workerTimeoutMs,
           log,
         }),

@@ -54,6 +54,7 @@ const EnvSchema = z.object({
   ROBOTS_USER_AGENT: z.string().min(1).max(64).default('fanout-crawler'),
   /** local fault injection, e.g. "after-claim:1,before-settle:2"; never set on AWS */
   CRAWLER_FAULTS: z.string().optional(),
+  CRAWLER_FAULTS_STATE: z.string().optional(),
 });
 
 export interface Config {
@@ -68,6 +69,8 @@ export interface Config {
   chromiumBinDir?: string;
   allowPrivateTargets: boolean;
   faults?: string;
+  /** where injected faults record that they fired, shared by the local environments */
+  faultsStateDir?: string;
   robotsUserAgent: string;
   auth: { mode: 'none' | 'token'; token?: string; secretArn?: string };
 }
@@ -113,6 +116,7 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): Config {
     chromiumBinDir: e.CHROMIUM_BIN_DIR,
     allowPrivateTargets: e.ALLOW_PRIVATE_TARGETS,
     faults: e.CRAWLER_FAULTS,
+    faultsStateDir: e.CRAWLER_FAULTS_STATE,
     robotsUserAgent: e.ROBOTS_USER_AGENT,
     auth: { mode: e.AUTH_MODE, token: e.AUTH_TOKEN, secretArn: e.AUTH_TOKEN_SECRET_ARN },
   };

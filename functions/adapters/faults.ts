@@ -1,12 +1,23 @@
 // Local fault injection. CRAWLER_FAULTS="after-claim@/a.html,before-settle@/b.html#2" kills this
 // process (as a Lambda environment dies: no cleanup, no reply) when a worker reaches that point
-// for a URL containing the text, on that attempt (default: the first). Only the local runtime sets it.
+// for a URL containing the text. Only the local runtime sets it.
+//
+// Each rule fires once. Without `#N` it fires the first time any environment reaches the point for
+// that URL, whatever the attempt: an attempt that died for another reason (another rule's crash in
+// the same environment, an invocation timeout on a slow machine) must not make a test's fault
+// silently never happen. That needs a record shared by the environments: CRAWLER_FAULTS_STATE names
+// a directory where a rule that fired leaves a marker, created exclusively so only one environment
+// fires it. With `#N` the rule fires on that attempt only (still once).
+import { createHash } from 'node:crypto';
+import { closeSync, openSync } from 'node:fs';
+import { join } from 'node:path';
 import { FAULT_POINTS, noFaults, type FaultInjector, type FaultPoint, type Logger } from '../core/ports.js';
 
-interface FaultRule {
+export interface FaultRule {
   point: FaultPoint;
   urlContains: string;
-  attempt: number;
+  /** null: the first attempt that reaches the point */
+  attempt: number | null;
 }
 
 export function parseFaults(spec: string): FaultRule[] {
@@ -20,19 +31,42 @@ export function parseFaults(spec: string): FaultRule[] {
       if (!match || !point || !FAULT_POINTS.includes(point)) {
         throw new Error(`bad CRAWLER_FAULTS entry "${part}"; points: ${FAULT_POINTS.join(', ')}`);
       }
-      return { point, urlContains: match[2] ?? '', attempt: Number(match[3] ?? 1) };
+      return { point, urlContains: match[2] ?? '', attempt: match[3] === undefined ? null : Number(match[3]) };
     });
 }
 
-export function faultInjector(spec: string | undefined, log: Logger): FaultInjector {
+/** True for the one caller that creates the rule's marker; without a state directory, always true. */
+function claimFiring(stateDir: string | undefined, rule: FaultRule, index: number): boolean {
+  if (!stateDir) return true;
+  const name = createHash('sha256').update(`${index}|${rule.point}|${rule.urlContains}|${rule.attempt}`).digest('hex').slice(0, 16);
+  try {
+    closeSync(openSync(join(stateDir, `${name}.fired`), 'wx'));
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+const dieNow = (): void => {
+  process.kill(process.pid, 'SIGKILL');
+};
+
+export function faultInjector(spec: string | undefined, log: Logger, stateDir?: string, die: () => void = dieNow): FaultInjector {
   if (!spec) return noFaults;
   const rules = parseFaults(spec);
+  const fired = new Set<number>();
   return {
     hit(point, { url, attempt }) {
-      const rule = rules.find((r) => r.point === point && url.includes(r.urlContains) && r.attempt === attempt);
+      // Without a shared record, "the first attempt that reaches it" can only mean attempt 1.
+      const index = rules.findIndex(
+        (r, i) => !fired.has(i) && r.point === point && url.includes(r.urlContains) && (r.attempt ?? (stateDir ? attempt : 1)) === attempt,
+      );
+      const rule = rules[index];
       if (!rule) return;
+      fired.add(index);
+      if (!claimFiring(stateDir, rule, index)) return;
       log.warn('injected fault: worker process dies', { point, url, attempt });
-      process.kill(process.pid, 'SIGKILL');
+      die();
     },
   };
 }

@@ -35,7 +35,7 @@ function getWorkerDeps(): WorkerDeps {
       guard,
     }),
     robots: new HttpRobotsPolicy({ userAgent: config.robotsUserAgent, log: logger, guard }),
-    faults: faultInjector(config.faults, logger),
+    faults: faultInjector(config.faults, logger, config.faultsStateDir),
     workerId: environmentId,
   };
   workerDeps = built;

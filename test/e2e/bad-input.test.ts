@@ -39,7 +39,7 @@ const cases: [string, string, string, RegExp][] = [
 
 describe('bad input', () => {
   it.each(cases)('%s → %s', async (_name, frame, code, message) => {
-    const reply = client.next(() => true, 15_000);
+    const reply = client.next(() => true, 60_000);
     client.send(frame);
     const answer = await reply;
     expect(answer).toMatchObject({ type: 'error', code });
@@ -57,7 +57,7 @@ describe('bad input', () => {
   });
 
   it('still serves a good request on the same connection', async () => {
-    const reply = client.next(() => true, 15_000);
+    const reply = client.next(() => true, 60_000);
     client.send({ action: 'status', jobId: 'still-unknown', requestId: 'after' });
     expect(await reply).toMatchObject({ type: 'error', code: 'job_not_found', requestId: 'after' });
   });

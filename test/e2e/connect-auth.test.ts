@@ -29,7 +29,7 @@ it.each([
   ['a bearer header', '', { authorization: 'Bearer s3cret-token' }],
 ])('lets in a client with %s', async (_name, path, headers) => {
   const client = await CrawlClient.connect(`${stack.wsUrl}${path}`, { headers });
-  const reply = client.next(() => true, 15_000);
+  const reply = client.next(() => true, 60_000);
   client.send({ action: 'status', jobId: 'nope' });
   expect(await reply).toMatchObject({ type: 'error', code: 'job_not_found' });
   await client.close();

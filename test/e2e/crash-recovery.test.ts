@@ -4,6 +4,7 @@ import { afterEach, beforeAll, afterAll, describe, expect, it } from 'vitest';
 import { startDemoSite, type DemoSite } from '../../local/demo-site.js';
 import type { LocalStack } from '../../local/stack.js';
 import { crawl, pageObjectKeys, paths, settleAndCountCompletions, startTestStack } from './harness.js';
+import { jobWaitMs, machineSpeed, stackTimings } from './support/machine.js';
 
 let site: DemoSite;
 let stack: LocalStack | undefined;
@@ -25,16 +26,21 @@ describe.each([
 ])('a worker that dies %s', (_name, faults) => {
   it('still completes the job once with exactly the expected pages', async () => {
     const lines: string[] = [];
+    const speed = await machineSpeed();
+    // An invocation killed by its timeout would re-render a page: the timeouts come from this
+    // machine's measured speed, so only the injected fault kills an environment.
+    const timings = stackTimings(speed, 3);
     stack = await startTestStack({
       log: (line) => lines.push(line),
       workers: 2,
-      visibilityTimeoutSeconds: 10,
-      workerTimeoutMs: 9_000,
-      env: { LEASE_MS: '8000' },
+      batchSize: 3,
+      visibilityTimeoutSeconds: timings.visibilityTimeoutSeconds,
+      workerTimeoutMs: timings.workerTimeoutMs,
+      env: { LEASE_MS: String(timings.leaseMs) },
       workerEnv: { CRAWLER_FAULTS: faults },
     });
     site.reset();
-    const run = await crawl(stack, { url: `${site.origin}/`, depth: 2 }, 150_000);
+    const run = await crawl(stack, { url: `${site.origin}/`, depth: 2 }, jobWaitMs(timings, speed, { recoveries: 1, pages: 12 }));
     const expected = site.documentsByDepth.slice(0, 3).flat().sort();
     expect(run.completed).toMatchObject({ status: 'succeeded', pages: expected.length, failed: 0 });
     expect(paths(run.manifest.pages.map((p) => p.url), site.origin)).toEqual(expected);

@@ -7,6 +7,7 @@ import { FAULT_POINTS } from '../../functions/core/ports.js';
 import { startDemoSite, type DemoSite } from '../../local/demo-site.js';
 import type { LocalStack } from '../../local/stack.js';
 import { crawl, pageObjectKeys, paths, settleAndCountCompletions, startTestStack } from './harness.js';
+import { jobWaitMs, machineSpeed, stackTimings } from './support/machine.js';
 
 const FAULTED_PAGE = '/shared.html';
 const DEPTH = 3;
@@ -46,12 +47,19 @@ describe.each([false, true])('duplicate delivery: %s', (duplicateDelivery) => {
     // One rule per job: the fault fires on that job's /shared.html only (its origin has its own port).
     const faults = FAULT_POINTS.map((point, i) => `${point}@${sites[i]?.origin}${FAULTED_PAGE}`).join(',');
     const lines: string[] = [];
+    const speed = await machineSpeed();
+    const timings = stackTimings(speed, 3);
     stack = await startTestStack({
       workers: 3,
+      batchSize: 3,
       duplicateDelivery,
-      visibilityTimeoutSeconds: 8,
-      workerTimeoutMs: 7_000,
-      env: { LEASE_MS: '6000' },
+      visibilityTimeoutSeconds: timings.visibilityTimeoutSeconds,
+      workerTimeoutMs: timings.workerTimeoutMs,
+      // A crash takes the other pages of its environment's batch with it, whatever job they belong
+      // to: allow those collateral deaths as attempts and receives, so only what the matrix tests
+      // (the faulted page's own crash) decides the outcome, never how batches happened to mix.
+      maxReceiveCount: 2 * FAULT_POINTS.length + 2,
+      env: { LEASE_MS: String(timings.leaseMs), MAX_ATTEMPTS: String(2 * FAULT_POINTS.length + 2) },
       workerEnv: { CRAWLER_FAULTS: faults },
       log: (line) => lines.push(line),
     });
@@ -61,7 +69,7 @@ describe.each([false, true])('duplicate delivery: %s', (duplicateDelivery) => {
     await Promise.all(
       FAULT_POINTS.map(async (point, i) => {
         const site = sites[i]!;
-        const run = await crawl(live, { url: `${site.origin}/`, depth: DEPTH }, 240_000);
+        const run = await crawl(live, { url: `${site.origin}/`, depth: DEPTH }, jobWaitMs(timings, speed, { recoveries: FAULT_POINTS.length, pages: 13 * FAULT_POINTS.length }));
         const got = paths(run.manifest.pages.map((p) => p.url), site.origin);
         const records = await pageObjectKeys(live, run.jobId);
         const completions = await settleAndCountCompletions(run, 2000);
@@ -85,5 +93,5 @@ describe.each([false, true])('duplicate delivery: %s', (duplicateDelivery) => {
         await run.client.close();
       }),
     );
-  }, 400_000);
+  });
 });

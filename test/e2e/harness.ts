@@ -46,7 +46,7 @@ export interface CrawlRun {
 export async function crawl(stack: LocalStack, request: Record<string, unknown>, timeoutMs = 90_000): Promise<CrawlRun> {
   const client = await CrawlClient.connect(stack.wsUrl);
   client.send({ action: 'crawl', ...request });
-  const accepted = await client.waitFor((m) => m.type === 'accepted' || m.type === 'error', 20_000);
+  const accepted = await client.waitFor((m) => m.type === 'accepted' || m.type === 'error', 60_000);
   expect(accepted.type, JSON.stringify(accepted)).toBe('accepted');
   const jobId = accepted.jobId as string;
   const completed = await client.waitFor((m) => m.type === 'completed' && m.jobId === jobId, timeoutMs);

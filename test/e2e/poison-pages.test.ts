@@ -5,10 +5,13 @@ import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { LocalStack } from '../../local/stack.js';
 import { crawl, settleAndCountCompletions, startTestStack } from './harness.js';
+import { jobWaitMs, machineSpeed, stackTimings, type MachineSpeed, type StackTimings } from './support/machine.js';
 
 let stack: LocalStack;
 let server: Server;
 let origin = '';
+let speed: MachineSpeed;
+let timings: StackTimings;
 const hits = new Map<string, number>();
 
 beforeAll(async () => {
@@ -40,11 +43,16 @@ beforeAll(async () => {
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  // Timeouts from what this machine measures: /big (3 MB) and /dialogs must load within the
+  // navigation timeout however busy the machine is; only /hang, which never answers, uses it up.
+  speed = await machineSpeed();
+  timings = stackTimings(speed, 3, { settleMaxMs: 1_000 });
   stack = await startTestStack({
     workers: 2,
-    visibilityTimeoutSeconds: 5,
-    workerTimeoutMs: 4_500,
-    env: { NAV_TIMEOUT_MS: '1500', SETTLE_MAX_MS: '1000', MAX_ATTEMPTS: '2', LEASE_MS: '4000' },
+    batchSize: 3,
+    visibilityTimeoutSeconds: timings.visibilityTimeoutSeconds,
+    workerTimeoutMs: timings.workerTimeoutMs,
+    env: { NAV_TIMEOUT_MS: String(timings.navTimeoutMs), SETTLE_MAX_MS: String(timings.settleMaxMs), MAX_ATTEMPTS: '2', LEASE_MS: String(timings.leaseMs) },
   });
 });
 
@@ -55,7 +63,8 @@ afterAll(async () => {
 });
 
 it('records poison pages as errors, retries only what may succeed, and completes the job', async () => {
-  const run = await crawl(stack, { url: `${origin}/`, depth: 1 }, 120_000);
+  // /hang: two attempts of a whole navigation timeout, with a visibility timeout between them.
+  const run = await crawl(stack, { url: `${origin}/`, depth: 1 }, jobWaitMs(timings, speed, { recoveries: 2, pages: 7 }) + 2 * timings.navTimeoutMs);
   expect(run.completed).toMatchObject({ status: 'partial', pages: 5, failed: 2 });
   const errors = new Map(run.manifest.errors.map((e) => [e.url.replace(origin, ''), e.error]));
   expect([...errors.keys()].sort()).toEqual(['/hang', '/loop']);
@@ -70,4 +79,4 @@ it('records poison pages as errors, retries only what may succeed, and completes
   expect(hits.get('/loop')).toBeGreaterThanOrEqual(1);
   expect(await settleAndCountCompletions(run)).toBe(1);
   await run.client.close();
-}, 150_000);
+});

@@ -6,6 +6,7 @@ import { startDemoSite, type DemoSite } from '../../local/demo-site.js';
 import type { LocalStack } from '../../local/stack.js';
 import { CrawlClient } from '../../local/ws-client.js';
 import { crawl, paths, queueDepth, settleAndCountCompletions, startTestStack } from './harness.js';
+import { HEADROOM, jobWaitMs, machineSpeed, replyWaitMs, stackTimings, type MachineSpeed, type StackTimings } from './support/machine.js';
 
 /** A site whose pages below the seed answer slowly, so a job is still running when we act. */
 async function startSlowSite(delayMs: number): Promise<{ origin: string; hits: string[]; stop(): Promise<void> }> {
@@ -34,20 +35,24 @@ async function startSlowSite(delayMs: number): Promise<{ origin: string; hits: s
 describe('a page whose messages end in the DLQ', () => {
   let stack: LocalStack;
   let site: DemoSite;
+  let speed: MachineSpeed;
+  let timings: StackTimings;
   beforeAll(async () => {
     site = await startDemoSite();
+    speed = await machineSpeed();
+    // A timeout of a healthy invocation would also count a receive: timeouts from this machine's speed.
+    timings = stackTimings(speed, 1);
     stack = await startTestStack({
       workers: 2,
       // One message per invocation: the crash takes only the doomed page down with it.
       batchSize: 1,
-      // Room for a cold Chromium start on a machine busy with the other test files.
-      visibilityTimeoutSeconds: 7,
-      workerTimeoutMs: 6_500,
+      visibilityTimeoutSeconds: timings.visibilityTimeoutSeconds,
+      workerTimeoutMs: timings.workerTimeoutMs,
       maxReceiveCount: 2,
       sweepIntervalMs: 1_000,
-      // The crawler would retry 5 times, but SQS gives up after 2 receives: the page is lost.
-      // Long enough that a cold start under a busy machine is not mistaken for a stall.
-      env: { LEASE_MS: '5000', MAX_ATTEMPTS: '5', STALL_TIMEOUT_MS: '18000' },
+      // The crawler would retry 5 times, but SQS gives up after 2 receives: the page is lost. The
+      // stall timeout is far above an invocation, so a slow page is never mistaken for a stall.
+      env: { LEASE_MS: String(timings.leaseMs), MAX_ATTEMPTS: '5', STALL_TIMEOUT_MS: String(timings.stallTimeoutMs) },
       workerEnv: { CRAWLER_FAULTS: 'after-claim@/a.html#1,after-claim@/a.html#2' },
     });
   });
@@ -56,21 +61,26 @@ describe('a page whose messages end in the DLQ', () => {
   });
 
   it('ends the stalled job through the sweeper, listing the lost page in errors', async () => {
-    const run = await crawl(stack, { url: `${site.origin}/`, depth: 1 }, 120_000);
+    const run = await crawl(stack, { url: `${site.origin}/`, depth: 1 }, jobWaitMs(timings, speed, { recoveries: 2, pages: 7 }) + timings.stallTimeoutMs);
     expect(run.completed).toMatchObject({ status: 'partial', pages: 6 });
     expect(run.manifest.errors).toEqual([{ url: `${site.origin}/a.html`, error: 'not crawled: stalled: no page settled recently' }]);
     expect(paths(run.manifest.pages.map((p) => p.url), site.origin)).toEqual(site.documentsByDepth[1]!.filter((p) => p !== '/a.html').concat('/').sort());
     expect(await queueDepth(stack, stack.resources.dlqUrl)).toBe(1);
     expect(await settleAndCountCompletions(run)).toBe(1);
     await run.client.close();
-  }, 150_000);
+  });
 });
 
 describe('time limits and cancel', () => {
   let stack: LocalStack;
   let slow: Awaited<ReturnType<typeof startSlowSite>>;
+  let speed: MachineSpeed;
+  /** seconds: the seed page is surely crawled within it, and no slow page can be */
+  let timeLimit = 0;
   beforeAll(async () => {
-    slow = await startSlowSite(4_000);
+    speed = await machineSpeed();
+    timeLimit = Math.ceil((HEADROOM * (speed.envStartMs + speed.coldRenderMs + speed.lightMs)) / 1000) + 4;
+    slow = await startSlowSite(timeLimit * 1000);
     stack = await startTestStack({ workers: 1, batchSize: 2, sweepIntervalMs: 500, env: { MAX_JOBS_PER_CONNECTION: '1' } });
   });
   afterAll(async () => {
@@ -78,7 +88,7 @@ describe('time limits and cancel', () => {
   });
 
   it('ends a job at its time limit with what it has', async () => {
-    const run = await crawl(stack, { url: `${slow.origin}/`, depth: 1, timeLimit: 4 }, 60_000);
+    const run = await crawl(stack, { url: `${slow.origin}/`, depth: 1, timeLimit }, 60_000 + 4 * timeLimit * 1000);
     expect(run.completed).toMatchObject({ status: 'partial' });
     expect(run.manifest.pages.map((p) => p.url)).toContain(`${slow.origin}/`);
     expect(run.manifest.errors.length).toBeGreaterThan(0);
@@ -90,16 +100,16 @@ describe('time limits and cancel', () => {
   it('cancels a running job: completed once as cancelled, and no new pages start', async () => {
     const client = await CrawlClient.connect(stack.wsUrl);
     client.send({ action: 'crawl', url: `${slow.origin}/`, depth: 1, requestId: 'c1' });
-    const accepted = await client.waitFor((m) => m.type === 'accepted');
+    const accepted = await client.waitFor((m) => m.type === 'accepted', replyWaitMs(speed));
     const jobId = accepted.jobId as string;
     // One running job per connection in this stack: a second one is refused while the first runs.
     client.send({ action: 'crawl', url: `${slow.origin}/`, depth: 1, requestId: 'c2' });
-    expect(await client.waitFor((m) => m.requestId === 'c2')).toMatchObject({ type: 'error', code: 'too_many_jobs' });
-    await client.waitFor((m) => m.type === 'progress' && m.jobId === jobId, 30_000);
+    expect(await client.waitFor((m) => m.requestId === 'c2', replyWaitMs(speed))).toMatchObject({ type: 'error', code: 'too_many_jobs' });
+    await client.waitFor((m) => m.type === 'progress' && m.jobId === jobId, 60_000 + HEADROOM * (speed.envStartMs + speed.coldRenderMs));
     client.send({ action: 'cancel', jobId, requestId: 'cancel-1' });
-    const reply = await client.waitFor((m) => m.type === 'status' && m.requestId === 'cancel-1');
+    const reply = await client.waitFor((m) => m.type === 'status' && m.requestId === 'cancel-1', replyWaitMs(speed));
     expect(reply).toMatchObject({ jobId, status: 'cancelled' });
-    const completed = await client.waitFor((m) => m.type === 'completed' && m.jobId === jobId);
+    const completed = await client.waitFor((m) => m.type === 'completed' && m.jobId === jobId, 60_000 + 2 * timeLimit * 1000);
     expect(completed).toMatchObject({ status: 'cancelled' });
     const manifest = (await (await fetch(completed.manifestUrl as string)).json()) as { errors: { error: string }[] };
     expect(manifest.errors.some((e) => e.error === 'not crawled: job cancelled')).toBe(true);
@@ -109,10 +119,10 @@ describe('time limits and cancel', () => {
     expect(slow.hits.length - hitsAtCancel).toBeLessThanOrEqual(2);
     expect(client.received.filter((m) => m.type === 'completed' && m.jobId === jobId)).toHaveLength(1);
     client.send({ action: 'cancel', jobId, requestId: 'cancel-2' });
-    expect(await client.waitFor((m) => m.requestId === 'cancel-2')).toMatchObject({ type: 'error', code: 'job_finished' });
+    expect(await client.waitFor((m) => m.requestId === 'cancel-2', replyWaitMs(speed))).toMatchObject({ type: 'error', code: 'job_finished' });
     // The cancelled job freed the connection's slot.
     client.send({ action: 'crawl', url: `${slow.origin}/`, depth: 0, requestId: 'c3' });
-    expect(await client.waitFor((m) => m.requestId === 'c3')).toMatchObject({ type: 'accepted' });
+    expect(await client.waitFor((m) => m.requestId === 'c3', replyWaitMs(speed))).toMatchObject({ type: 'accepted' });
     await client.close();
-  }, 90_000);
+  });
 });

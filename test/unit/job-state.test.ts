@@ -37,7 +37,7 @@ describe('manifest', () => {
 describe('fault specs', () => {
   it('parses points, URL filters and attempts', () => {
     expect(parseFaults('after-claim@/a.html, before-settle#2')).toEqual([
-      { point: 'after-claim', urlContains: '/a.html', attempt: 1 },
+      { point: 'after-claim', urlContains: '/a.html', attempt: null },
       { point: 'before-settle', urlContains: '', attempt: 2 },
     ]);
   });
@@ -56,5 +56,38 @@ describe('sweeper verdict', () => {
     [{ lastActivityAt: 3_500 }, 6_500, 'stalled: no page settled recently'],
   ] as const)('%o at %i → %s', (extra, now, verdict) => {
     expect(sweepVerdict({ ...job, ...extra }, now, 3_000)).toBe(verdict);
+  });
+});
+
+describe('fault injector', () => {
+  const quiet = { debug() {}, info() {}, warn() {}, error() {} };
+  it('fires each rule once, at the first attempt that reaches it in any environment', async () => {
+    const { mkdtempSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const { join } = await import('node:path');
+    const { faultInjector } = await import('../../functions/adapters/faults.js');
+    const dir = mkdtempSync(join(tmpdir(), 'faults-'));
+    const deaths: string[] = [];
+    // Two environments sharing the state directory, as the local stack's crawlers do.
+    const first = faultInjector('before-settle@/b.html', quiet, dir, () => deaths.push('first'));
+    const second = faultInjector('before-settle@/b.html', quiet, dir, () => deaths.push('second'));
+    first.hit('after-claim', { url: 'http://s/b.html', attempt: 1 });
+    first.hit('before-settle', { url: 'http://s/a.html', attempt: 1 });
+    expect(deaths).toEqual([]);
+    // Attempt 1 died elsewhere (another rule, a timeout): attempt 2 is the first to reach the point.
+    second.hit('before-settle', { url: 'http://s/b.html', attempt: 2 });
+    expect(deaths).toEqual(['second']);
+    first.hit('before-settle', { url: 'http://s/b.html', attempt: 3 });
+    second.hit('before-settle', { url: 'http://s/b.html', attempt: 3 });
+    expect(deaths).toEqual(['second']);
+  });
+  it('fires a rule with #N on that attempt only', async () => {
+    const { faultInjector } = await import('../../functions/adapters/faults.js');
+    const deaths: number[] = [];
+    const injector = faultInjector('after-claim@/a.html#2', quiet, undefined, () => deaths.push(1));
+    injector.hit('after-claim', { url: 'http://s/a.html', attempt: 1 });
+    injector.hit('after-claim', { url: 'http://s/a.html', attempt: 2 });
+    injector.hit('after-claim', { url: 'http://s/a.html', attempt: 2 });
+    expect(deaths).toEqual([1]);
   });
 });
