@@ -206,13 +206,16 @@ function childrenOf(job: JobRecord, record: FrontierRecord, page: RenderedPage, 
   if (record.depth >= job.depth) return [];
   if (page.status !== null && page.status >= 400) return [];
   const inScope = makeScope({ seed: job.url, scope: job.scope, include: job.include, exclude: job.exclude });
-  const finalUrl = normaliseLink(page.finalUrl, page.finalUrl, deps.limits.maxUrlLength);
+  // The document the browser loaded, not the address bar: a pushState URL (maybe megabytes long,
+  // maybe another path) says nothing about where the page's links lead.
+  const documentUrl = normaliseLink(documentUrlOf(page), documentUrlOf(page), deps.limits.maxUrlLength);
   // A redirect that left the scope: the page is recorded, but its links are not ours to follow.
-  if (finalUrl === null || !inScope(finalUrl)) return [];
-  const seen = new Set<string>([record.url, finalUrl]);
+  if (documentUrl === null || !inScope(documentUrl)) return [];
+  const seen = new Set<string>([record.url, documentUrl]);
   const children: Child[] = [];
   for (const href of page.links) {
-    const url = normaliseLink(href, page.finalUrl, deps.limits.maxUrlLength);
+    // hrefs are absolute already (the browser resolved them against the document's base URL)
+    const url = normaliseLink(href, documentUrl, deps.limits.maxUrlLength);
     if (url === null || seen.has(url) || !inScope(url)) continue;
     seen.add(url);
     children.push({ url, depth: record.depth + 1 });
@@ -259,8 +262,23 @@ async function admitChildren(job: JobRecord, parent: FrontierRecord, allChildren
   return toSend;
 }
 
+/**
+ * Where the page's document came from: the end of its HTTP redirects (or of a navigation the page
+ * made to another document). Records stored before documentUrl existed have only the tab's URL,
+ * trusted only when a redirect happened.
+ */
+function documentUrlOf(page: RenderedPage): string {
+  return page.documentUrl ?? (page.redirectChain.length > 0 ? page.finalUrl : page.requestedUrl);
+}
+
+/**
+ * A page reached through a redirect also stands for the URL the redirect ended at: an alias item
+ * there, so later links to it are not crawled a second time. Only a document response makes an
+ * alias; a URL the page rewrote with history.replaceState/pushState is recorded (finalUrl) but
+ * aliases nothing: the document at that URL was never loaded, and may be another page entirely.
+ */
 async function recordRedirectTarget(job: JobRecord, parent: FrontierRecord, page: RenderedPage, deps: WorkerDeps): Promise<void> {
-  const finalUrl = normaliseLink(page.finalUrl, page.finalUrl, deps.limits.maxUrlLength);
+  const finalUrl = normaliseLink(documentUrlOf(page), documentUrlOf(page), deps.limits.maxUrlLength);
   if (!finalUrl || finalUrl === parent.url) return;
   await deps.frontier.putAlias({
     jobId: job.jobId,

@@ -13,8 +13,14 @@ export const systemClock: Clock = { now: () => Date.now() };
 /** What the browser saw when it loaded a URL. */
 export interface RenderedPage {
   requestedUrl: string;
-  /** page.url() after redirects and client-side navigations settled */
+  /** page.url() after redirects and client-side navigations settled (history.pushState/replaceState included) */
   finalUrl: string;
+  /**
+   * URL of the response whose document is shown: where HTTP redirects (and a navigation the page
+   * made itself to another document) ended. Unlike finalUrl, never changed by the History API, so
+   * only it may alias another URL. Absent in records stored before it existed.
+   */
+  documentUrl?: string;
   /** HTTP status of the main document response; null if no response was seen */
   status: number | null;
   contentType: string | null;

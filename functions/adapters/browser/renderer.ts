@@ -196,6 +196,7 @@ export class PuppeteerRenderer implements PageRenderer {
         return {
           requestedUrl: url,
           finalUrl: main.url(),
+          documentUrl: main.url(),
           status: main.status(),
           contentType: mainType,
           title: '',
@@ -233,6 +234,7 @@ export class PuppeteerRenderer implements PageRenderer {
       return {
         requestedUrl: url,
         finalUrl: tab.url(),
+        documentUrl: shown.url(),
         status: shown.status(),
         contentType: shown.headers()['content-type'] ?? null,
         title: extracted.title,
