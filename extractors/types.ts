@@ -1,0 +1,23 @@
+// What an extractor receives and returns. An extractor is a module in this folder whose default
+// export is an `Extractor`, listed in ./index.ts; a job chooses one with `extract: "<name>"`.
+import type { Page } from 'puppeteer-core';
+
+export interface ExtractorInput {
+  /** the live, settled tab: `page.evaluate(…)` runs code in the page (bounded by the job's product time budget) */
+  page: Page;
+  /** the serialised DOM after the page settled (what scripts inserted is in it); '' for non-HTML documents */
+  html: string;
+  /** the URL asked for, and the one the tab shows after redirects */
+  url: string;
+  finalUrl: string;
+  /** the main document's HTTP status and response headers (lower-case names) */
+  status: number | null;
+  headers: Record<string, string>;
+}
+
+/**
+ * Returns JSON (objects, arrays, strings, finite numbers, booleans, null), at most 1 MiB once
+ * serialised. A throw, a hang past the time budget, or anything else (a function, a cycle, a
+ * BigInt, undefined) is recorded as that page's extractor error; the job goes on.
+ */
+export type Extractor = (input: ExtractorInput) => unknown | Promise<unknown>;

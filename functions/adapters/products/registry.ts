@@ -1,0 +1,66 @@
+// The one place page products are registered: the formats a crawl may ask for, the extractors it
+// may name, and the registry the renderer uses to make a fresh product for each page.
+import { extractors as shippedExtractors, type Extractor } from '../../../extractors/index.js';
+import type { Logger, ProductRequest } from '../../core/ports.js';
+import type { PayloadDigests } from '../archive/payload-digests.js';
+import { ArchiveProduct } from './archive.js';
+import { ExtractProduct } from './extract.js';
+import { MarkdownProduct } from './markdown.js';
+import type { PageProduct, ProductRegistry } from './page-product.js';
+import { ScreenshotProduct } from './screenshot.js';
+import { TextProduct } from './text.js';
+
+/** Values of the crawl option `formats`. `html` is today's page record, not a product. */
+export const FORMAT_NAMES = ['html', 'markdown', 'text', 'screenshot', 'archive'] as const;
+export type FormatName = (typeof FORMAT_NAMES)[number];
+export const DEFAULT_FORMATS: readonly FormatName[] = ['html'];
+
+/** Values of the crawl option `extract`: one per module listed in extractors/index.ts. */
+export const EXTRACTOR_NAMES: readonly string[] = Object.keys(shippedExtractors).sort();
+
+export interface ProductRegistryOptions {
+  /** the job-wide payload memory the archive product needs; without it `archive` is not available */
+  archiveDigests?: PayloadDigests;
+  log?: Logger;
+  /** the extractors jobs may name; default: the shipped ones (extractors/index.ts) */
+  extractors?: Readonly<Record<string, Extractor>>;
+}
+
+/**
+ * What the renderer must make of each page for a job: the products of its formats, in order, then
+ * its extractor. The archive needs to know its job (revisits are per job): its option is the jobId.
+ */
+export function productRequests(job: { jobId: string; formats?: readonly string[]; extract?: string }): ProductRequest[] {
+  const requests: ProductRequest[] = [];
+  for (const format of new Set(job.formats ?? DEFAULT_FORMATS)) {
+    if (format === 'html') continue;
+    requests.push(format === 'archive' ? { name: 'archive', option: job.jobId } : { name: format });
+  }
+  if (job.extract) requests.push({ name: 'extract', option: job.extract });
+  return requests;
+}
+
+/** Makes a fresh product per page (products may hold per-page state, the archive's recorder does). */
+export function createProductRegistry(options: ProductRegistryOptions = {}): ProductRegistry {
+  const extractors = options.extractors ?? shippedExtractors;
+  return (request: ProductRequest): PageProduct | undefined => {
+    switch (request.name) {
+      case 'markdown':
+        return new MarkdownProduct();
+      case 'text':
+        return new TextProduct();
+      case 'screenshot':
+        return new ScreenshotProduct();
+      case 'extract': {
+        const extractor = request.option !== undefined && Object.hasOwn(extractors, request.option) ? extractors[request.option] : undefined;
+        return extractor && request.option ? new ExtractProduct(request.option, extractor) : undefined;
+      }
+      case 'archive':
+        return options.archiveDigests && request.option
+          ? new ArchiveProduct({ jobId: request.option, digests: options.archiveDigests, ...(options.log ? { log: options.log } : {}) })
+          : undefined;
+      default:
+        return undefined;
+    }
+  };
+}

@@ -1,0 +1,31 @@
+// The page's visible text as the browser lays it out (innerText: hidden elements left out, block
+// elements on their own lines), read from the live settled tab.
+import type { Page } from 'puppeteer-core';
+import type { ProductOutput } from '../../core/ports.js';
+import { capWithMarker, documentKind, isHtmlDocument, MAX_CONTENT_BYTES, truncationMarker } from './content-cap.js';
+import type { PageProduct, ProductContext } from './page-product.js';
+
+export interface TextOptions {
+  maxBytes?: number;
+}
+
+export class TextProduct implements PageProduct {
+  readonly name = 'text';
+  constructor(private readonly options: TextOptions = {}) {}
+
+  async collect(tab: Page, context: ProductContext): Promise<ProductOutput> {
+    if (!isHtmlDocument(context.contentType, context.html)) return { skipped: `no text of a ${documentKind(context.contentType)} document` };
+    const maxBytes = this.options.maxBytes ?? MAX_CONTENT_BYTES;
+    // Cut in the page first (a character is at least one UTF-8 byte), so a huge page does not
+    // cross the DevTools socket whole.
+    const read = await tab.evaluate((maxChars: number) => {
+      const text = document.body ? document.body.innerText : (document.documentElement?.textContent ?? '');
+      return { text: text.length > maxChars ? text.slice(0, maxChars) : text, cut: text.length > maxChars };
+    }, maxBytes);
+    const text = read.text.replace(/\n{3,}/g, '\n\n').trim();
+    const capped = capWithMarker(text, 'text', maxBytes);
+    const truncated = capped.truncated || read.cut;
+    const content = !capped.truncated && read.cut ? text + truncationMarker('text', maxBytes) : capped.content;
+    return { fields: { text: content, ...(truncated ? { textTruncated: true } : {}) } };
+  }
+}
