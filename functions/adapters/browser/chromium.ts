@@ -6,6 +6,8 @@ import { join } from 'node:path';
 import chromium from '@sparticuz/chromium';
 import puppeteer, { type Browser } from 'puppeteer-core';
 import type { Logger } from '../../core/ports.js';
+import { anyHost, type HostCheck } from './egress-policy.js';
+import { startEgressProxy, type EgressProxy } from './egress-proxy.js';
 
 // Flags for a closed network and a headless crawler: no background traffic to Google services
 // (component updates, sync, QUIC probes), no /dev/shm (small in containers and on Lambda).
@@ -18,6 +20,17 @@ export const QUIET_FLAGS: readonly string[] = [
   '--disable-dev-shm-usage',
   '--mute-audio',
 ];
+
+/**
+ * Every connection leaves through the egress proxy: loopback too (Chromium sends 127.0.0.1 and
+ * localhost direct unless told otherwise), and WebRTC may use no UDP of its own (only TURN over
+ * TCP, which goes through the proxy like any connection).
+ */
+const egressFlags = (proxy: EgressProxy): string[] => [
+  `--proxy-server=${proxy.url}`,
+  '--proxy-bypass-list=<-loopback>',
+  '--force-webrtc-ip-handling-policy=disable_non_proxied_udp',
+];
 // @sparticuz/chromium turns these on for convenience; a crawler of untrusted pages wants them off.
 const UNSAFE_FLAGS = new Set(['--disable-web-security', '--allow-running-insecure-content']);
 
@@ -28,6 +41,8 @@ export interface BrowserOptions {
   chromiumBinDir?: string;
   /** more Chromium flags (tests map test host names with --host-resolver-rules) */
   extraArgs?: string[];
+  /** which hosts the browser may connect to, enforced by its egress proxy; default: any host */
+  hosts?: HostCheck;
   log?: Logger;
 }
 
@@ -42,6 +57,7 @@ export const consoleLogger: Logger = {
 let browser: Browser | undefined;
 let launching: Promise<Browser> | undefined;
 const singleProcess = new WeakSet<Browser>();
+const egress = new WeakMap<Browser, { proxy: EgressProxy; hosts: HostCheck }>();
 
 const isRoot = (): boolean => process.getuid?.() === 0;
 
@@ -69,7 +85,9 @@ async function launch(options: BrowserOptions): Promise<Browser> {
       env['FONTCONFIG_PATH'] = join(tmpdir(), 'fonts');
     }
   }
-  args.push(...(options.extraArgs ?? []));
+  const hosts = options.hosts ?? anyHost;
+  const proxy = await startEgressProxy({ hosts, log });
+  args.push(...egressFlags(proxy), ...(options.extraArgs ?? []));
   const launched = await puppeteer.launch({
     executablePath,
     args,
@@ -83,7 +101,11 @@ async function launch(options: BrowserOptions): Promise<Browser> {
     handleSIGTERM: false,
     handleSIGHUP: false,
     protocolTimeout: 60_000,
+  }).catch(async (error: unknown) => {
+    await proxy.close();
+    throw error;
   });
+  egress.set(launched, { proxy, hosts });
   if (args.includes('--single-process')) singleProcess.add(launched);
   log.info('browser launched', {
     ms: Date.now() - started,
@@ -95,6 +117,7 @@ async function launch(options: BrowserOptions): Promise<Browser> {
   launched.once('disconnected', () => {
     if (browser === launched) browser = undefined;
     log.info('browser disconnected', { pid: launched.process()?.pid });
+    proxy.close().catch(() => {});
   });
   return launched;
 }
@@ -115,6 +138,11 @@ export async function getBrowser(options: BrowserOptions = {}): Promise<Browser>
  * closed" and leaves the browser unusable. A multi-process Chrome can, at no measurable cost:
  * a trivial page took 80–90 ms in a fresh context, 95–105 ms in a new tab of the default one.
  */
+/** The egress proxy a browser of ours connects through. */
+export function egressProxyOf(target: Browser): EgressProxy | undefined {
+  return egress.get(target)?.proxy;
+}
+
 export function supportsBrowserContexts(target: Browser): boolean {
   return !singleProcess.has(target);
 }
@@ -134,6 +162,15 @@ export interface BrowserLease {
 const usage = new WeakMap<Browser, { served: number; active: number; retired: boolean }>();
 
 export async function leaseBrowser(options: BrowserOptions & { recycleAfterPages: number }): Promise<BrowserLease> {
+  // A browser enforces the host check it was launched with; a renderer with another one gets a
+  // browser of its own (the old one closes when its last page is done).
+  const current = browser?.connected ? browser : undefined;
+  if (current && egress.get(current)?.hosts !== (options.hosts ?? anyHost)) {
+    browser = undefined;
+    const stats = usage.get(current);
+    if (stats) stats.retired = true;
+    if (!stats || stats.active === 0) await current.close().catch(() => current.process()?.kill('SIGKILL'));
+  }
   const leased = await getBrowser(options);
   let stats = usage.get(leased);
   if (!stats) usage.set(leased, (stats = { served: 0, active: 0, retired: false }));
@@ -172,4 +209,5 @@ export async function closeBrowser(): Promise<void> {
   const current = browser ?? (await launching?.catch(() => undefined));
   browser = undefined;
   await current?.close().catch(() => current.process()?.kill('SIGKILL'));
+  if (current) await egress.get(current)?.proxy.close();
 }

@@ -8,10 +8,17 @@
 // be created; there tabs share the default context, with the HTTP cache disabled, service workers
 // bypassed, and cookies plus the target origin's storage cleared (~1 ms) whenever no other page
 // is open in the browser.
+//
+// SSRF: every connection of the browser goes through its egress proxy (egress-proxy.ts), which is
+// where the address policy is enforced; the request guard checks a tab's own requests early so a
+// refused page fails with the guard's reason. Pop-ups, shared workers and service workers are also
+// denied in the page (the proxy would stop their traffic anyway).
 import type { Browser, BrowserContext, HTTPResponse, Page } from 'puppeteer-core';
 import type { Logger, PageRenderer, ProductOutput, RenderedPage, RenderOptions } from '../../core/ports.js';
 import type { PageProduct, ProductContext, ProductRegistry } from '../products/page-product.js';
-import { closeBrowser, consoleLogger, discardBrowser, leaseBrowser, supportsBrowserContexts, type BrowserLease } from './chromium.js';
+import { closeBrowser, consoleLogger, discardBrowser, egressProxyOf, leaseBrowser, supportsBrowserContexts, type BrowserLease } from './chromium.js';
+import type { HostCheck } from './egress-policy.js';
+import { EGRESS_ERROR_HEADER, EGRESS_REASON_HEADER, type EgressErrorCode, type EgressFailure } from './egress-proxy.js';
 import { RenderError } from './errors.js';
 import type { RequestGuard } from './request-guard.js';
 
@@ -24,6 +31,17 @@ const ABORTED_RESPONSE_WAIT_MS = 1_000;
 /** A page that navigates itself while we read it is read again, this many times at most. */
 const EXTRACT_ATTEMPTS = 3;
 
+/**
+ * Runs in every document before its scripts: no pop-ups, shared workers or service workers (none
+ * is needed to read a page, and each opens connections the tab's request guard never sees). A
+ * page can get around this (e.g. through a fresh about:blank frame); the egress proxy cannot be.
+ */
+const DENY_DETACHED_CONTEXTS = `(() => {
+  try { Object.defineProperty(window, 'open', { value: function open() { return null; }, writable: false, configurable: false }); } catch {}
+  try { delete window.SharedWorker; } catch {}
+  try { Object.defineProperty(Navigator.prototype, 'serviceWorker', { get() { return undefined; }, configurable: false }); } catch {}
+})();`;
+
 export interface RendererOptions {
   /** a system Chrome/Chromium; default: @sparticuz/chromium */
   chromePath?: string;
@@ -32,6 +50,8 @@ export interface RendererOptions {
   log?: Logger;
   /** checks every request of the page (navigation, redirects, subresources); none = allow all */
   guard?: RequestGuard;
+  /** hosts the browser's egress proxy lets it connect to; default: the guard's, or any host */
+  hosts?: HostCheck;
   /** beyond navigation and settle, how long extraction may take before the page counts as hung */
   watchdogSlackMs?: number;
   /** pages a browser serves before it is replaced (bounds its memory) */
@@ -72,6 +92,13 @@ export function capUtf8(text: string, maxBytes: number): string {
   if (text.length * 3 <= maxBytes || Buffer.byteLength(text, 'utf8') <= maxBytes) return text;
   const cut = Buffer.from(text, 'utf8').subarray(0, maxBytes).toString('utf8');
   return cut.endsWith('\uFFFD') ? cut.slice(0, -1) : cut;
+}
+
+/** The proxy's own answer for a target it refused or could not reach (sites cannot fake it: the proxy strips the header). */
+function egressFailureOf(response: HTTPResponse): EgressFailure | undefined {
+  const headers = response.headers();
+  const code = headers[EGRESS_ERROR_HEADER];
+  return code ? { code: code as EgressErrorCode, reason: headers[EGRESS_REASON_HEADER] ?? code } : undefined;
 }
 
 export class PuppeteerRenderer implements PageRenderer {
@@ -121,7 +148,12 @@ export class PuppeteerRenderer implements PageRenderer {
     let context: BrowserContext | undefined;
     let page: Page | undefined;
     try {
-      lease = await leaseBrowser({ ...this.options, log: this.log, recycleAfterPages: this.options.recycleAfterPages ?? RECYCLE_AFTER_PAGES }).catch(
+      lease = await leaseBrowser({
+        ...this.options,
+        hosts: this.options.hosts ?? this.options.guard?.hosts,
+        log: this.log,
+        recycleAfterPages: this.options.recycleAfterPages ?? RECYCLE_AFTER_PAGES,
+      }).catch(
         (error: Error) => {
           throw new RenderError('browser', `browser failed to start: ${error.message}`, true);
         },
@@ -139,7 +171,7 @@ export class PuppeteerRenderer implements PageRenderer {
       this.tame(tab);
       // Each crawl sees the site as it is now: no answers (or permanent redirects) from a cache or
       // a service worker filled by an earlier job in this warm browser.
-      await Promise.all([tab.setCacheEnabled(false), tab.setBypassServiceWorker(true)]);
+      await Promise.all([tab.setCacheEnabled(false), tab.setBypassServiceWorker(true), tab.evaluateOnNewDocument(DENY_DETACHED_CONTEXTS)]);
       if (!isolated && lease.exclusive) await this.forgetEarlierPages(tab, url);
       const blocked: string[] = [];
       const skipped = new Set(options.block ?? []);
@@ -159,6 +191,14 @@ export class PuppeteerRenderer implements PageRenderer {
         lastDocument = response;
         onDocument?.();
       });
+      // A navigation the egress proxy refused to tunnel (https) fails as ERR_TUNNEL_CONNECTION_FAILED;
+      // the proxy knows why, by the URL that failed.
+      let failedNavigation: string | undefined;
+      tab.on('requestfailed', (request) => {
+        if (request.isNavigationRequest() && request.frame() === tab.mainFrame()) failedNavigation = request.url();
+      });
+      const proxy = egressProxyOf(lease.browser);
+      const tunnelFailure = (): EgressFailure | undefined => proxy?.failureFor(failedNavigation ?? url);
 
       attempt.phase = 'navigate';
       let navigationError: Error | undefined;
@@ -175,11 +215,14 @@ export class PuppeteerRenderer implements PageRenderer {
       }
       const navigated = Date.now();
       const main = response ?? firstDocument;
+      // The proxy's answer for a connection it refused or could not make is a failure, not a page.
+      const refused = main && egressFailureOf(main);
+      if (refused) throw this.fromEgress(refused, main.url());
       // A refused request or an unfollowed redirect is a failure, not a document.
-      if (!main || (navigationError && (blocked.length > 0 || isRedirect(main)))) throw this.classify(navigationError, url, blocked);
+      if (!main || (navigationError && (blocked.length > 0 || isRedirect(main)))) throw this.classify(navigationError, url, blocked, tunnelFailure());
       const timedOut = navigationError?.name === 'TimeoutError';
       // A timeout after the document started to arrive leaves a partial DOM: still worth reading.
-      if (navigationError && !aborted && !timedOut) throw this.classify(navigationError, url, blocked);
+      if (navigationError && !aborted && !timedOut) throw this.classify(navigationError, url, blocked, tunnelFailure());
 
       const mainType = main.headers()['content-type'] ?? null;
       // ERR_ABORTED with the tab still on about:blank: Chromium turned the document into a download.
@@ -217,7 +260,8 @@ export class PuppeteerRenderer implements PageRenderer {
       const extracted = await this.extract(tab, options);
       // The page may have navigated itself (script, meta refresh) while it settled: report the
       // document that is actually shown.
-      const shown = lastDocument && lastDocument !== main && isHtml(lastDocument.headers()['content-type'] ?? null) ? lastDocument : main;
+      const shown =
+        lastDocument && lastDocument !== main && isHtml(lastDocument.headers()['content-type'] ?? null) && !egressFailureOf(lastDocument) ? lastDocument : main;
       const maxBytes = this.options.maxHtmlBytes ?? MAX_HTML_BYTES;
       const html = capUtf8(extracted.html, maxBytes);
       if (html.length < extracted.html.length) this.log.warn('serialised DOM truncated', { url, maxBytes });
@@ -402,11 +446,18 @@ export class PuppeteerRenderer implements PageRenderer {
     });
   }
 
-  private classify(error: Error | undefined, url: string, blocked: string[]): RenderError {
+  /** A failure the egress proxy reported, as the same failure of a direct connection would be. */
+  private fromEgress(failure: EgressFailure, url: string): RenderError {
+    if (failure.code === 'ERR_BLOCKED_BY_EGRESS_POLICY') return new RenderError('blocked', `blocked: ${url}: ${failure.reason}`, false);
+    return this.classify(new Error(`net::${failure.code} at ${url}`), url, []);
+  }
+
+  private classify(error: Error | undefined, url: string, blocked: string[], tunnel?: EgressFailure): RenderError {
     const message = error?.message ?? 'no response';
     if (blocked.length > 0 && /ERR_BLOCKED_BY_CLIENT|net::ERR/.test(message)) {
       return new RenderError('blocked', `blocked: ${blocked[0]}`, false);
     }
+    if (tunnel && /net::ERR_TUNNEL_CONNECTION_FAILED/.test(message)) return this.fromEgress(tunnel, url);
     if (error?.name === 'TimeoutError' || /timeout/i.test(message)) {
       return new RenderError('timeout', `navigation timed out: ${message}`, true);
     }

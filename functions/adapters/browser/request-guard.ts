@@ -1,21 +1,24 @@
-// Decides, for each request the browser is about to make, whether it may reach its target: only
-// http(s) to public addresses (see core/network-policy.ts). Names are resolved before allowing,
-// and every address a name resolves to must be public.
-import { lookup } from 'node:dns/promises';
-import { checkAddress, hostToAddress, type AddressVerdict } from '../../core/network-policy.js';
+// Decides, for each request a tab is about to make, whether it may reach its target: only http(s)
+// to public addresses (see core/network-policy.ts and egress-policy.ts). It is the early check: a
+// refused navigation or redirect fails the page with a clear reason before anything leaves. The
+// enforcement point for every connection the browser opens (pop-ups, workers, WebSockets, WebRTC
+// included) is the egress proxy, which applies the same host check; the guard hands it over as
+// `hosts`, so the two never disagree and share one lookup per name.
+import type { AddressVerdict } from '../../core/network-policy.js';
+import { hostCheck, type AddressPolicy, type HostCheck, type Resolver } from './egress-policy.js';
 
-export type RequestGuard = (url: string) => Promise<AddressVerdict>;
+export type { Resolver } from './egress-policy.js';
+
+export type RequestGuard = ((url: string) => Promise<AddressVerdict>) & {
+  /** the host check behind the guard; the browser's egress proxy enforces it on every connection */
+  readonly hosts?: HostCheck;
+};
 
 const NO_NETWORK_SCHEMES = new Set(['data:', 'blob:', 'about:']);
-const CACHE_MS = 30_000;
 
-export type Resolver = (hostname: string) => Promise<string[]>;
-
-const systemResolver: Resolver = async (hostname) => (await lookup(hostname, { all: true, verbatim: true })).map((a) => a.address);
-
-export function publicOnlyGuard(resolve: Resolver = systemResolver, policy: (address: string) => AddressVerdict = checkAddress): RequestGuard {
-  const cache = new Map<string, { verdict: AddressVerdict; until: number }>();
-  return async (url) => {
+export function publicOnlyGuard(resolve?: Resolver, policy?: AddressPolicy): RequestGuard {
+  const hosts = hostCheck(resolve, policy);
+  const guard = async (url: string): Promise<AddressVerdict> => {
     let parsed: URL;
     try {
       parsed = new URL(url);
@@ -26,20 +29,8 @@ export function publicOnlyGuard(resolve: Resolver = systemResolver, policy: (add
     if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') {
       return { allowed: false, reason: `scheme ${parsed.protocol} is not allowed` };
     }
-    const literal = hostToAddress(parsed.hostname);
-    if (literal) return policy(literal);
-    const cached = cache.get(parsed.hostname);
-    if (cached && cached.until > Date.now()) return cached.verdict;
-    let verdict: AddressVerdict;
-    try {
-      const addresses = await resolve(parsed.hostname);
-      const refused = addresses.map(policy).find((v) => !v.allowed);
-      verdict = addresses.length === 0 ? { allowed: false, reason: `${parsed.hostname} does not resolve` } : (refused ?? { allowed: true });
-      if (!verdict.allowed) verdict = { allowed: false, reason: `${parsed.hostname} resolves to a non-public address (${verdict.reason})` };
-    } catch (error) {
-      verdict = { allowed: false, reason: `${parsed.hostname} does not resolve (${(error as Error).message})` };
-    }
-    cache.set(parsed.hostname, { verdict, until: Date.now() + CACHE_MS });
-    return verdict;
+    const verdict = await hosts(parsed.hostname);
+    return verdict.allowed ? { allowed: true } : { allowed: false, reason: verdict.reason };
   };
+  return Object.assign(guard, { hosts });
 }
