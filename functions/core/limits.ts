@@ -50,3 +50,20 @@ export const DEFAULT_LIMITS: Limits = {
   stallTimeoutMs: 30 * 60_000,
   maxJobsPerConnection: 5,
 };
+
+/**
+ * Bounds, in UTF-8 bytes, on the strings of a page that its frontier item stores (and the manifest
+ * repeats). A DynamoDB item is at most 400 KB, and a page decides its own title and, through
+ * history.pushState, its own URL (megabytes if it likes): unbounded, one such page would make its
+ * settle fail on every delivery. The S3 page record keeps them whole.
+ */
+export const STORED_TEXT_BYTES = {
+  title: 2_048,
+  /** finalUrl (the tab's URL), and as a safety the normalised URLs beside it */
+  url: 8_192,
+  /** why a page failed */
+  error: 4_096,
+} as const;
+
+/** Ends a string cut to its bound, so a reader knows it was cut. */
+export const TRUNCATION_MARKER = '…[truncated]';

@@ -3,6 +3,7 @@
 import { BatchGetCommand, GetCommand, UpdateCommand, PutCommand, paginateQuery, type BatchGetCommandOutput, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { FrontierRecord, PageFailure, PageSummary } from '../../core/job.js';
 import type { AdmitOutcome, ClaimOutcome, Clock, FrontierStore } from '../../core/ports.js';
+import { boundFailure, boundSummary } from '../../core/stored-text.js';
 import { cancellationReasons, failedItem, isConditionFailure, isTransactionCanceled, transactWrite } from './errors.js';
 
 /** children per admission transaction (TransactWriteItems takes 100 items; one is the job) */
@@ -172,7 +173,10 @@ export class DynamoFrontierStore implements FrontierStore {
     owner: string,
     outcome: { kind: 'done'; summary: PageSummary } | { kind: 'failed'; failure: PageFailure },
   ): Promise<boolean> {
-    const detail = outcome.kind === 'done' ? { name: 'summary', value: outcome.summary } : { name: 'failure', value: outcome.failure };
+    // A page picks its own title and URL: bounded here, the one place every summary and failure is
+    // stored, so no page can make its item too large to write.
+    const detail =
+      outcome.kind === 'done' ? { name: 'summary', value: boundSummary(outcome.summary) } : { name: 'failure', value: boundFailure(outcome.failure) };
     try {
       await transactWrite(this.db, [
         {
