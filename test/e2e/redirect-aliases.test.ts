@@ -107,4 +107,4 @@ it('records a replaceState page under its own URL and still crawls the URL it re
   expect(paths(run.manifest.levels.flat(), site.origin)).toEqual([...pages.keys()].sort());
   expect(run.manifest.errors).toEqual([]);
   await run.client.close();
-});
+}, 300_000);
