@@ -96,6 +96,11 @@ beforeAll(async () => {
           pc.createOffer().then((offer) => pc.setLocalDescription(offer)).catch(() => {});
           window.keep = pc;
           </script>${linger}`);
+      case '/webtransport':
+        return page(`<script>
+          try { new WebTransport('https://127.0.0.1:${internalUdpPort}/wt').ready.catch(() => {}); } catch {}
+          try { new WebTransport('https://127.0.0.1:${internalPort}/wt').ready.catch(() => {}); } catch {}
+          </script>${linger}`);
       case '/websocket':
         return page(`<script>
           new WebSocket('ws://127.0.0.1:${internalPort}/ws');
@@ -188,6 +193,7 @@ describe('connections the tab does not make itself', () => {
     ['pop-ups (window.open and a target=_blank link)', '/popup'],
     ['a blob SharedWorker (fetch and WebSocket)', '/shared-worker'],
     ['a WebSocket', '/websocket'],
+    ['WebTransport (HTTP/3 over UDP)', '/webtransport'],
     ['a WebRTC TURN server over TCP and a STUN server over UDP', '/webrtc'],
     ['a name that rebinds to loopback after the guard looked it up', '/rebind'],
   ])('%s reaches no internal address', async (_name, path) => {

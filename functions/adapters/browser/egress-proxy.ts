@@ -280,6 +280,8 @@ export async function startEgressProxy(options: EgressProxyOptions): Promise<Egr
     let connected = false;
     target.once('connect', () => {
       connected = true;
+      // an earlier failure of this target must not explain a later one it did not cause
+      failures.delete(`${hostname}:${port}`);
       target.setTimeout(0);
       client.off('close', onEarlyClose);
       client.write('HTTP/1.1 200 Connection Established\r\n\r\n');
