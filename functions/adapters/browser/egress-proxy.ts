@@ -199,6 +199,8 @@ export async function startEgressProxy(options: EgressProxyOptions): Promise<Egr
       answerFailure(res, failureOf(error, hostname, port));
       return;
     }
+    // The browser may have given up while the name was being looked up.
+    if (res.destroyed) return;
     const method = req.method ?? 'GET';
     const headers = forwardable(req.rawHeaders);
     const hasBody = req.headers['transfer-encoding'] !== undefined || Number(req.headers['content-length'] ?? 0) > 0;
