@@ -13,19 +13,47 @@ export interface AwsClients {
   connections: ApiGatewayManagementApiClient;
 }
 
+/**
+ * How hard each client tries before a failure reaches our code (the SDK's standard mode: jittered
+ * exponential backoff, throttling and 5xx and network errors retried, a retry budget per client).
+ * DynamoDB gets the most attempts: its throttling is short and every page's counters go through the
+ * job item, the table's hottest key. What still fails after these attempts is the caller's to retry:
+ * a crawl message is redelivered (see core/errors.ts, isTransientFailure).
+ */
+export const RETRY_ATTEMPTS = { dynamodb: 8, sqs: 5, s3: 5, connections: 3 } as const;
+
+/**
+ * A connection that cannot be opened in seconds, or a socket that stays silent, is given up and
+ * retried, instead of holding an invocation until its timeout. No limit on a whole request: a large
+ * page record may take a while to upload, as long as bytes move.
+ */
+const requestHandler = { connectionTimeout: 5_000, socketTimeout: 30_000 };
+
 export function createAwsClients(config: Config): AwsClients {
   const region = config.region;
   const dynamo = DynamoDBDocumentClient.from(
-    new DynamoDBClient({ region, ...(config.endpoints.dynamodb ? { endpoint: config.endpoints.dynamodb } : {}) }),
+    new DynamoDBClient({
+      region,
+      maxAttempts: RETRY_ATTEMPTS.dynamodb,
+      requestHandler,
+      ...(config.endpoints.dynamodb ? { endpoint: config.endpoints.dynamodb } : {}),
+    }),
     { marshallOptions: { removeUndefinedValues: true } },
   );
   // The SQS endpoint must be set on the client: with only the env variable, the SDK sends to the
   // host inside the QueueUrl.
-  const sqs = new SQSClient({ region, ...(config.endpoints.sqs ? { endpoint: config.endpoints.sqs } : {}) });
+  const sqs = new SQSClient({ region, maxAttempts: RETRY_ATTEMPTS.sqs, requestHandler, ...(config.endpoints.sqs ? { endpoint: config.endpoints.sqs } : {}) });
   const s3 = new S3Client({
     region,
+    maxAttempts: RETRY_ATTEMPTS.s3,
+    requestHandler,
     ...(config.endpoints.s3 ? { endpoint: config.endpoints.s3, forcePathStyle: true } : {}),
   });
-  const connections = new ApiGatewayManagementApiClient({ region, endpoint: config.connectionsEndpoint });
+  const connections = new ApiGatewayManagementApiClient({
+    region,
+    maxAttempts: RETRY_ATTEMPTS.connections,
+    requestHandler,
+    endpoint: config.connectionsEndpoint,
+  });
   return { dynamo, sqs, s3, connections };
 }

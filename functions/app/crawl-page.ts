@@ -10,10 +10,16 @@
 //                          children and sends them again.
 //   send children        → duplicates are harmless: the claim dedupes.
 //   settle               → a transaction (frontier state + job.settled): counted exactly once.
+//                          A page settled as failed (robots, giving up, a render that cannot
+//                          succeed) first sends again the children an earlier attempt admitted,
+//                          as the success path does: no admitted child is left off the queue.
 //   finish               → `admitted = settled` checked by one conditional update: one winner.
+// A failure this worker sees (not a crash) releases the claim and throws: the message comes back,
+// as another attempt. Transient failures of a render or of S3 (throttling, 5xx, network) are
+// retried that way up to the last attempt instead of failing the page at once.
 // We chose transactions over an idempotency-token design because they make `admitted - settled`
 // exact at every instant, which is what lets a single condition decide the end of the job.
-import { PageFailedError, UrlBusyError } from '../core/errors.js';
+import { isTransientFailure, UrlBusyError } from '../core/errors.js';
 import type { FrontierRecord, JobRecord, PageSummary } from '../core/job.js';
 import { outstanding } from '../core/job.js';
 import { pageObjectKey, sha256Hex, urlKeyOf } from '../core/keys.js';
@@ -61,6 +67,21 @@ export async function crawlPage(message: CrawlMessage, deps: WorkerDeps, deliver
       break;
   }
   const record = claim.record;
+  try {
+    return await crawlClaimed(job, record, deps, delivery, timer);
+  } catch (error) {
+    // This worker is alive and gives the URL up: free it now, so the redelivered message (each
+    // delivery an attempt) claims it at once instead of finding our lease and waiting it out.
+    await deps.frontier.release(job.jobId, urlKey, deps.workerId).catch((releaseError: unknown) =>
+      deps.log.warn('could not release the lease; it will expire', { url: record.url, error: String(releaseError) }),
+    );
+    throw error;
+  }
+}
+
+/** From the claim on: the URL is ours until it is settled, or until we throw (see crawlPage). */
+async function crawlClaimed(job: JobRecord, record: FrontierRecord, deps: WorkerDeps, delivery: Delivery, timer: PhaseTimer): Promise<CrawlOutcome> {
+  const urlKey = record.urlKey;
   const attempt = record.attempts;
   deps.faults.hit('after-claim', { url: record.url, attempt });
 
@@ -79,10 +100,9 @@ export async function crawlPage(message: CrawlMessage, deps: WorkerDeps, deliver
   try {
     page = await loadOrRender(job, record, attempt, deps, timer);
   } catch (error) {
-    if (error instanceof PageFailedError && error.retryable && attempt < deps.limits.maxAttempts) {
-      await deps.frontier.release(job.jobId, urlKey, deps.workerId);
-      throw error;
-    }
+    // A render that may succeed next time, or S3 throttling, a 5xx, a dropped connection: the
+    // message comes back (crawlPage releases the URL), up to the last attempt.
+    if (isTransientFailure(error) && attempt < deps.limits.maxAttempts) throw error;
     const reason = error instanceof Error ? error.message : String(error);
     return settleFailed(job, record, reason, deps);
   }
@@ -140,6 +160,9 @@ export async function crawlPage(message: CrawlMessage, deps: WorkerDeps, deliver
 
 async function settleFailed(job: JobRecord, record: FrontierRecord, error: string, deps: WorkerDeps): Promise<CrawlOutcome> {
   deps.log.warn('page failed', { jobId: job.jobId, url: record.url, attempt: record.attempts, error });
+  // However the page ends, children an earlier attempt admitted are counted in the job: they must
+  // be on the queue before the page settles, or the job waits for them until the sweeper.
+  await resendOwnChildren(job, record, deps);
   const settled = await deps.frontier.settle(job.jobId, record.urlKey, deps.workerId, {
     kind: 'failed',
     failure: { url: record.url, error },
@@ -147,6 +170,31 @@ async function settleFailed(job: JobRecord, record: FrontierRecord, error: strin
   if (!settled) return 'lease-lost';
   await afterSettle(job.jobId, deps);
   return 'failed';
+}
+
+/**
+ * Sends again the children an earlier attempt of this page admitted and may have died before
+ * sending. Children are admitted only once the page record is stored, and from that record's links,
+ * so the stored record says which they are; the first attempt has no earlier one to make up for.
+ */
+async function resendOwnChildren(job: JobRecord, record: FrontierRecord, deps: WorkerDeps): Promise<void> {
+  if (record.attempts <= 1) return;
+  const stored = await deps.results.getPage(pageObjectKey(job.jobId, record.urlKey));
+  if (!stored) return;
+  const children = childrenOf(job, record, stored.page, deps);
+  const known = await deps.frontier.existing(job.jobId, children.map((child) => urlKeyOf(child.url)));
+  const unsent = children.filter((child) => {
+    const existing = known.get(urlKeyOf(child.url));
+    return existing !== undefined && isStillQueuedChildOf(existing, record);
+  });
+  if (unsent.length === 0) return;
+  deps.log.info('sending again the children an earlier attempt admitted', { jobId: job.jobId, url: record.url, children: unsent.length });
+  await deps.queue.send(unsent.map((child) => ({ jobId: job.jobId, url: child.url, depth: child.depth })));
+}
+
+/** Admitted by this parent and not claimed yet: an attempt of the parent may have died before sending it. */
+function isStillQueuedChildOf(existing: Pick<FrontierRecord, 'discoveredBy' | 'state'>, parent: FrontierRecord): boolean {
+  return existing.discoveredBy === parent.urlKey && existing.state === 'queued';
 }
 
 async function afterSettle(jobId: string, deps: WorkerDeps): Promise<void> {
@@ -233,7 +281,7 @@ async function admitChildren(job: JobRecord, parent: FrontierRecord, allChildren
   for (const child of allChildren) {
     const existing = known.get(urlKeyOf(child.url));
     if (!existing) children.push(child);
-    else if (existing.discoveredBy === parent.urlKey && existing.state === 'queued') toSend.push(child);
+    else if (isStillQueuedChildOf(existing, parent)) toSend.push(child);
   }
   // One transaction for all new children of the page (and one counter update on the job item,
   // which is what a big job contends on), instead of one per child.

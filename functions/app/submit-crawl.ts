@@ -4,7 +4,7 @@ import { isFinal, isVisibleTo, type FinalStatus, type FrontierRecord, type JobRe
 import { cacheKeyOf, urlKeyOf } from '../core/keys.js';
 import type { CrawlRequest } from '../core/messages.js';
 import { expiresAt, type AppDeps } from './deps.js';
-import { completedMessage } from './finish-job.js';
+import { completedMessage, completeJob } from './finish-job.js';
 
 /** `owner`: the authorizer's principal of the connection (undefined when auth is off); only it may act on the job. */
 export async function submitCrawl(request: CrawlRequest, connectionId: string, jobId: string, deps: AppDeps, owner?: string): Promise<void> {
@@ -53,22 +53,44 @@ export async function submitCrawl(request: CrawlRequest, connectionId: string, j
       request.requestId,
     );
   }
+  // The job exists from here on: nothing below may answer as if nothing had started. Every failure
+  // leaves the job on a path to its end: `completed` now, or the sweeper later.
   // `accepted` goes out before the seed is queued, so it always arrives before `progress` or `completed`.
-  await deps.notifier.send(connectionId, {
-    type: 'accepted',
-    jobId,
-    ...(request.requestId !== undefined ? { requestId: request.requestId } : {}),
-    cached: false,
-  });
+  await sendAccepted(connectionId, jobId, request.requestId, deps);
   try {
     await deps.queue.send([{ jobId, url: request.url, depth: 0 }]);
   } catch (error) {
-    // Without its seed on the queue the job would wait forever: end it now as failed.
-    deps.log.error('could not enqueue the seed; failing the job', { jobId, error: String(error) });
-    await deps.jobs.beginFinish(jobId, 'failed', deps.clock.now(), { reason: 'the seed could not be queued' });
-    throw new ClientInputError(ErrorCode.internal, 'the crawl could not be queued; please retry', request.requestId, jobId);
+    await failUnseededJob(jobId, error, deps);
+    return;
   }
   deps.log.info('crawl accepted', { jobId, url: request.url, depth: request.depth, maxPages: request.maxPages, connectionId });
+}
+
+/** A lost `accepted` does not stop the job: it runs, and `completed` (or `status`) tells the client. */
+async function sendAccepted(connectionId: string, jobId: string, requestId: string | undefined, deps: AppDeps): Promise<void> {
+  try {
+    await deps.notifier.send(connectionId, { type: 'accepted', jobId, ...(requestId !== undefined ? { requestId } : {}), cached: false });
+  } catch (error) {
+    deps.log.error('could not send accepted; the job runs anyway', { jobId, connectionId, error: String(error) });
+  }
+}
+
+/**
+ * Without its seed on the queue the job would wait forever: it ends now, failed, with the seed in
+ * its errors, and the client gets `completed`. (If the send did reach the queue after all, the
+ * worker finds the job no longer running and drops the message.)
+ */
+async function failUnseededJob(jobId: string, error: unknown, deps: AppDeps): Promise<void> {
+  deps.log.error('could not enqueue the seed; failing the job', { jobId, error: String(error) });
+  try {
+    await deps.jobs.beginFinish(jobId, 'failed', deps.clock.now(), { reason: 'the seed could not be queued' });
+    // Finishing, or already ended some other way (a cancel): either way complete what is left.
+    const job = await deps.jobs.getJob(jobId);
+    if (job && job.status !== 'running') await completeJob(job, deps);
+  } catch (finishError) {
+    // A running job with no activity is ended by the sweeper, a finishing one resumed by it.
+    deps.log.error('could not end the job now; the sweeper will', { jobId, error: String(finishError) });
+  }
 }
 
 /** Answers from an equal crawl that succeeded recently enough; false when there is none. */

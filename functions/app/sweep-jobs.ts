@@ -1,6 +1,15 @@
-// The sweeper: ends jobs that passed their time limit or stopped moving (their last messages went
-// to the DLQ, or were lost), so no job waits forever. Runs on a schedule.
-import type { JobRecord } from '../core/job.js';
+// The sweeper: makes sure every job ends, whatever died on the way. Runs on a schedule.
+//   running   → ended when past its time limit or stopped moving (its last messages went to the
+//               DLQ, or were lost);
+//   finishing → resumed when its finisher has had time enough and the job is still not final (the
+//               finisher died, or failed, between beginning the finish and writing the manifest);
+//   final     → resumed when its connection's slot is still held or `completed` was never claimed
+//               (the finisher died between the last steps).
+// Finishing is idempotent (see finish-job.ts), so resuming a finisher that is in fact alive costs
+// only repeated work. One job that cannot be handled now is logged and left to the next sweep; it
+// does not stop the others.
+import { isFinal, type JobRecord } from '../core/job.js';
+import type { Limits } from '../core/limits.js';
 import type { AppDeps } from './deps.js';
 import { completeJob } from './finish-job.js';
 
@@ -12,21 +21,65 @@ export function sweepVerdict(job: JobRecord, now: number, stallTimeoutMs: number
   return null;
 }
 
-export async function sweepJobs(deps: AppDeps): Promise<{ checked: number; ended: string[] }> {
-  const running = await deps.jobs.listRunning();
-  const ended: string[] = [];
-  for (const job of running) {
-    const now = deps.clock.now();
-    const reason = sweepVerdict(job, now, deps.limits.stallTimeoutMs);
-    if (!reason) continue;
-    // Open URLs are listed in the manifest's errors; what did finish is kept.
-    const status = job.done > 0 ? 'partial' : 'failed';
-    if (await deps.jobs.beginFinish(job.jobId, status, now, { reason })) {
-      deps.log.warn('sweeper ended a job', { jobId: job.jobId, reason, done: job.done, open: job.admitted - job.settled });
-      const finishing = await deps.jobs.getJob(job.jobId);
-      if (finishing) await completeJob(finishing, deps);
-      ended.push(job.jobId);
+/**
+ * How long a finisher has before the sweeper takes its job over. A finisher runs inside one
+ * invocation (a crawler's, a route's or the sweeper's), and a lease outlasts the longest of them.
+ */
+export function finishingGraceMs(limits: Limits): number {
+  return limits.leaseMs;
+}
+
+/** A job that began finishing (or ended) but whose finish is not complete, past the finisher's grace. */
+export function needsResuming(job: JobRecord, now: number, graceMs: number): boolean {
+  if (job.status === 'running' || job.finishedAt === undefined) return false;
+  const incomplete = job.status === 'finishing' || (isFinal(job.status) && (job.slotPending === true || job.notifiedAt === undefined));
+  return incomplete && now - job.finishedAt >= graceMs;
+}
+
+export interface SweepResult {
+  checked: number;
+  /** running jobs this sweep ended */
+  ended: string[];
+  /** jobs whose interrupted finish this sweep completed */
+  resumed: string[];
+  /** jobs that could not be handled this time (logged); the next sweep tries again */
+  failed: string[];
+}
+
+export async function sweepJobs(deps: AppDeps): Promise<SweepResult> {
+  const jobs = await deps.jobs.listUnfinished();
+  const result: SweepResult = { checked: jobs.length, ended: [], resumed: [], failed: [] };
+  for (const job of jobs) {
+    try {
+      const outcome = await sweepJob(job, deps);
+      if (outcome) result[outcome].push(job.jobId);
+    } catch (error) {
+      result.failed.push(job.jobId);
+      deps.log.error('sweeper could not handle a job; the next sweep tries again', {
+        jobId: job.jobId,
+        status: job.status,
+        error: error instanceof Error ? error.message : String(error),
+      });
     }
   }
-  return { checked: running.length, ended };
+  return result;
+}
+
+async function sweepJob(job: JobRecord, deps: AppDeps): Promise<'ended' | 'resumed' | null> {
+  const now = deps.clock.now();
+  if (job.status === 'running') {
+    const reason = sweepVerdict(job, now, deps.limits.stallTimeoutMs);
+    if (!reason) return null;
+    // Open URLs are listed in the manifest's errors; what did finish is kept.
+    const status = job.done > 0 ? 'partial' : 'failed';
+    if (!(await deps.jobs.beginFinish(job.jobId, status, now, { reason }))) return null;
+    deps.log.warn('sweeper ended a job', { jobId: job.jobId, reason, done: job.done, open: job.admitted - job.settled });
+    const finishing = await deps.jobs.getJob(job.jobId);
+    if (finishing) await completeJob(finishing, deps);
+    return 'ended';
+  }
+  if (!needsResuming(job, now, finishingGraceMs(deps.limits))) return null;
+  deps.log.warn('sweeper resumes an interrupted finish', { jobId: job.jobId, status: job.status, finishedAt: job.finishedAt });
+  await completeJob(job, deps);
+  return 'resumed';
 }

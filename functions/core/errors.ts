@@ -1,5 +1,6 @@
 // Errors grouped by what the caller should do with them. Every error a client can cause maps to
 // an `error` frame with a stable `code`; everything else is an internal failure.
+import { isServerError, isThrottlingError, isTransientError } from '@smithy/core/retry';
 
 export const ErrorCode = {
   invalidJson: 'invalid_json',
@@ -47,4 +48,20 @@ export class PageFailedError extends CrawlerError {
 /** Another worker holds a live claim on the URL: the message must come back later. */
 export class UrlBusyError extends CrawlerError {
   override name = 'UrlBusyError';
+}
+
+/**
+ * Whether a failure of a dependency (S3, DynamoDB, SQS, the network) may pass if the work is tried
+ * again later: throttling, 5xx answers, timeouts and dropped connections. It asks the same questions
+ * the SDK's own retry strategy asks of an error ($retryable, $metadata.httpStatusCode, the
+ * throttling error names, Node's network error codes), so an error the SDK gave up retrying after its
+ * attempts is classed the same way here. Anything else (a refused condition, a missing bucket, a
+ * malformed request, a bug) is not: trying again gives the same answer.
+ */
+export function isTransientFailure(error: unknown): boolean {
+  if (typeof error !== 'object' || error === null) return false;
+  if (error instanceof PageFailedError) return error.retryable;
+  // The classifiers read optional fields of any error shape ($metadata, $retryable, name, code).
+  const shaped = error as Parameters<typeof isTransientError>[0];
+  return isThrottlingError(shaped) || isTransientError(shaped) || isServerError(shaped);
 }

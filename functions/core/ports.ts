@@ -158,8 +158,11 @@ export interface JobStore {
   getJob(jobId: string): Promise<JobRecord | null>;
   /** running → finishing, only when every admitted URL is settled, or forced with a reason (cancel, deadline). */
   beginFinish(jobId: string, status: FinalStatus, finishedAt: number, force?: { reason: string }): Promise<boolean>;
-  /** every job still running (for the sweeper) */
-  listRunning(): Promise<JobRecord[]>;
+  /**
+   * For the sweeper: every job running or finishing, and every final job whose slot is still held
+   * or whose `completed` was never claimed.
+   */
+  listUnfinished(): Promise<JobRecord[]>;
   /**
    * finishing → final with the manifest key and, for a success, the result-cache entry, in one
    * transaction; then frees the connection's job slot. True once.

@@ -76,17 +76,19 @@ export class DynamoJobStore implements JobStore {
     );
   }
 
-  async listRunning(): Promise<JobRecord[]> {
+  async listUnfinished(): Promise<JobRecord[]> {
     // A scan is fine while the table holds jobs of the last RECORD_TTL_DAYS; a sparse index on
-    // running jobs is the next step for very large deployments.
+    // unfinished jobs is the next step for very large deployments. Cache entries have no status.
     const jobs: JobRecord[] = [];
     const pages = paginateScan(
       { client: this.db },
       {
         TableName: this.tables.jobs,
-        FilterExpression: '#status = :running',
+        FilterExpression:
+          'attribute_exists(#status) AND (#status IN (:running, :finishing) OR attribute_exists(slotPending) OR attribute_not_exists(notifiedAt))',
         ExpressionAttributeNames: { '#status': 'status' },
-        ExpressionAttributeValues: { ':running': 'running' },
+        ExpressionAttributeValues: { ':running': 'running', ':finishing': 'finishing' },
+        ConsistentRead: true,
       },
     );
     for await (const page of pages) jobs.push(...((page.Items ?? []) as JobRecord[]));
