@@ -1,9 +1,10 @@
 // The DynamoDB stores against DynamoDB Local: the conditional writes and transactions that make
 // dedupe, leases, counters and the single ending work.
 import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DeleteCommand, DynamoDBDocumentClient, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, DynamoDBDocumentClient, GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { DynamoFrontierStore } from '../../functions/adapters/dynamodb/frontier-store.js';
+import { DynamoConnectionStore } from '../../functions/adapters/dynamodb/connection-store.js';
 import { DynamoJobStore } from '../../functions/adapters/dynamodb/job-store.js';
 import { CONNECTIONS_KEY, FRONTIER_KEY, JOBS_KEY } from '../../functions/adapters/dynamodb/table-definitions.js';
 import type { FrontierRecord, JobRecord } from '../../functions/core/job.js';
@@ -12,6 +13,7 @@ import { startDynamoDb } from '../../local/emulators/dynamodb.js';
 let emulator: { endpoint: string; stop(): Promise<void> };
 let jobs: DynamoJobStore;
 let frontier: DynamoFrontierStore;
+let connections: DynamoConnectionStore;
 let now = 1_000;
 let jobId = '';
 let jobCount = 0;
@@ -52,8 +54,9 @@ beforeAll(async () => {
   );
   db = DynamoDBDocumentClient.from(raw, { marshallOptions: { removeUndefinedValues: true } });
   const tables = { jobs: 'jobs', frontier: 'frontier', connections: 'connections' };
-  jobs = new DynamoJobStore(db, tables);
+  jobs = new DynamoJobStore(db, tables, { now: () => now });
   frontier = new DynamoFrontierStore(db, tables, { now: () => now });
+  connections = new DynamoConnectionStore(db, 'connections');
 });
 
 afterAll(async () => {
@@ -266,3 +269,33 @@ describe('a job ends once', () => {
     expect(await jobs.readAfterSettle(jobId, 300, 50)).toMatchObject({ progressDue: false, job: { status: 'finishing' } });
   });
 });
+
+describe('a job created after its connection left', () => {
+  it('recreates the connection item with an expiry, and keeps the expiry of a live one', async () => {
+    const get = async (connectionId: string) => (await db.send(new GetCommand({ TableName: 'connections', Key: { connectionId } }))).Item;
+    // $disconnect deleted the item before the crawl route ran: the slot it takes must not live forever.
+    now = 5_000_000;
+    expect(await jobs.createJob(jobFor('after-disconnect', 'conn-left'), { ...seed(), jobId: 'after-disconnect' }, 5)).toBe('created');
+    expect(await get('conn-left')).toEqual({ connectionId: 'conn-left', activeJobs: 1, expiresAt: 5_000 + 24 * 3600 });
+
+    await connections.open('conn-live', 1_000_000);
+    now = 9_000_000;
+    expect(await jobs.createJob(jobFor('on-live', 'conn-live'), { ...seed(), jobId: 'on-live' }, 5)).toBe('created');
+    expect(await get('conn-live')).toMatchObject({ activeJobs: 1, expiresAt: 1_000 + 24 * 3600 });
+  });
+});
+
+describe('the result cache and record expiry', () => {
+  it('stops answering once the entry (and so the manifest S3 keeps for it) has expired', async () => {
+    const job = { ...jobFor('cache-expiry', 'conn-cache'), cacheKey: 'key-expiry', finishedAt: 50, expiresAt: 100 };
+    await jobs.createJob(job, { ...seed(), jobId: 'cache-expiry' }, 5);
+    await jobs.beginFinish('cache-expiry', 'succeeded', 50, { reason: 'test' });
+    expect(await jobs.completeFinish(job, 'succeeded', 'jobs/cache-expiry/manifest.json')).toBe(true);
+    now = 99_999;
+    expect(await jobs.getCacheEntry('key-expiry')).toMatchObject({ jobId: 'cache-expiry', expiresAt: 100 });
+    // Still in the table (DynamoDB's TTL deletes late), but past expiresAt: no answer.
+    now = 100_000;
+    expect(await jobs.getCacheEntry('key-expiry')).toBeNull();
+  });
+});
+

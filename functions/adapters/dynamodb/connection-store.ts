@@ -2,7 +2,11 @@
 import { DeleteCommand, PutCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { ConnectionStore } from '../../core/ports.js';
 
-const DAY_SECONDS = 24 * 3600;
+/**
+ * API Gateway closes a connection after 2 hours at most; a day of TTL cleans up the items of
+ * missed $disconnects (and of a connection a job recreated after its $disconnect, see job-store).
+ */
+export const CONNECTION_TTL_SECONDS = 24 * 3600;
 
 export class DynamoConnectionStore implements ConnectionStore {
   constructor(
@@ -11,11 +15,10 @@ export class DynamoConnectionStore implements ConnectionStore {
   ) {}
 
   async open(connectionId: string, connectedAt: number): Promise<void> {
-    // API Gateway closes a connection after 2 hours at most; a day of TTL cleans up missed $disconnects.
     await this.db.send(
       new PutCommand({
         TableName: this.table,
-        Item: { connectionId, connectedAt, expiresAt: Math.floor(connectedAt / 1000) + DAY_SECONDS },
+        Item: { connectionId, connectedAt, expiresAt: Math.floor(connectedAt / 1000) + CONNECTION_TTL_SECONDS },
       }),
     );
   }

@@ -1,8 +1,9 @@
 // The jobs table: a job's options, counters and life cycle. Every state change is conditional, so
 // a job ends exactly once however many workers race to end it.
 import { GetCommand, TransactWriteCommand, UpdateCommand, paginateScan, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import type { FinalStatus, FrontierRecord, JobRecord } from '../../core/job.js';
-import type { CacheEntry, JobStore } from '../../core/ports.js';
+import { isExpired, type FinalStatus, type FrontierRecord, type JobRecord } from '../../core/job.js';
+import { systemClock, type CacheEntry, type Clock, type JobStore } from '../../core/ports.js';
+import { CONNECTION_TTL_SECONDS } from './connection-store.js';
 
 // Cache entries share the jobs table under a prefix that no job id (a UUID) can have.
 const CACHE_PREFIX = 'cache#';
@@ -12,6 +13,7 @@ export class DynamoJobStore implements JobStore {
   constructor(
     private readonly db: DynamoDBDocumentClient,
     private readonly tables: { jobs: string; frontier: string; connections: string },
+    private readonly clock: Clock = systemClock,
   ) {}
 
   async createJob(job: JobRecord, seed: FrontierRecord, maxJobsPerConnection: number): Promise<'created' | 'too-many-jobs'> {
@@ -27,9 +29,15 @@ export class DynamoJobStore implements JobStore {
               Update: {
                 TableName: this.tables.connections,
                 Key: { connectionId: job.connectionId },
-                UpdateExpression: 'ADD activeJobs :one',
+                // $disconnect may have deleted the item already (the client left while its crawl
+                // was on its way): the update then recreates it, and it must expire like any other.
+                UpdateExpression: 'SET expiresAt = if_not_exists(expiresAt, :expiresAt) ADD activeJobs :one',
                 ConditionExpression: 'attribute_not_exists(activeJobs) OR activeJobs < :max',
-                ExpressionAttributeValues: { ':one': 1, ':max': maxJobsPerConnection },
+                ExpressionAttributeValues: {
+                  ':one': 1,
+                  ':max': maxJobsPerConnection,
+                  ':expiresAt': Math.floor(this.clock.now() / 1000) + CONNECTION_TTL_SECONDS,
+                },
               },
             },
           ],
@@ -172,7 +180,10 @@ export class DynamoJobStore implements JobStore {
     const result = await this.db.send(new GetCommand({ TableName: this.tables.jobs, Key: { jobId: `${CACHE_PREFIX}${cacheKey}` } }));
     const item = result.Item;
     if (!item) return null;
-    return { cacheKey, jobId: String(item.resultJobId), finishedAt: Number(item.finishedAt), expiresAt: Number(item.expiresAt) };
+    const entry = { cacheKey, jobId: String(item.resultJobId), finishedAt: Number(item.finishedAt), expiresAt: Number(item.expiresAt) };
+    // DynamoDB deletes expired items days late, if at all soon: past expiresAt the job's results in
+    // S3 are due for deletion (results retention), so the entry must not answer any more.
+    return isExpired(entry, this.clock.now()) ? null : entry;
   }
 
   async readAfterSettle(jobId: string, now: number, intervalMs: number): Promise<{ job: JobRecord | null; progressDue: boolean }> {
