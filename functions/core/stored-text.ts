@@ -20,16 +20,21 @@ export function boundText(text: string, maxBytes: number): string {
   return decoder.decode(bytes.subarray(0, end)) + marker;
 }
 
+/** Bounds the field if it holds a string (a record read back from storage may lack one). */
+function bounded<T>(value: T, maxBytes: number): T {
+  return (typeof value === 'string' ? boundText(value, maxBytes) : value) as T;
+}
+
 export function boundSummary(summary: PageSummary): PageSummary {
   return {
     ...summary,
-    url: boundText(summary.url, STORED_TEXT_BYTES.url),
-    finalUrl: boundText(summary.finalUrl, STORED_TEXT_BYTES.url),
-    parent: summary.parent === null ? null : boundText(summary.parent, STORED_TEXT_BYTES.url),
-    title: boundText(summary.title, STORED_TEXT_BYTES.title),
+    url: bounded(summary.url, STORED_TEXT_BYTES.url),
+    finalUrl: bounded(summary.finalUrl, STORED_TEXT_BYTES.url),
+    parent: bounded(summary.parent, STORED_TEXT_BYTES.url),
+    title: bounded(summary.title, STORED_TEXT_BYTES.title),
   };
 }
 
 export function boundFailure(failure: PageFailure): PageFailure {
-  return { ...failure, url: boundText(failure.url, STORED_TEXT_BYTES.url), error: boundText(failure.error, STORED_TEXT_BYTES.error) };
+  return { ...failure, url: bounded(failure.url, STORED_TEXT_BYTES.url), error: bounded(failure.error, STORED_TEXT_BYTES.error) };
 }
