@@ -1,31 +1,64 @@
-// `npm run crawl -- <url> --depth N [--max-pages N] [--out DIR] [--endpoint wss://…]`
+// `npm run crawl -- <url…> [crawl options] [--out DIR] [--endpoint wss://…]`
 // Starts the embedded local stack (or talks to a deployed one), submits the crawl over the
-// WebSocket, shows progress, prints a summary, and exits non-zero when the crawl failed.
+// WebSocket, shows progress, prints a summary, downloads the results with --out, and exits
+// non-zero when the crawl failed.
+import { createWriteStream, type WriteStream } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { startDemoSite, type DemoSite } from './demo-site.js';
+import { ProgressDisplay } from './progress.js';
+import { fetchJsonLines, writeResultsTree, type ResultLine } from './results-tree.js';
 import { CrawlClient, type Received } from './ws-client.js';
 import type { LocalStack } from './stack.js';
 
-const USAGE = `usage: npm run crawl -- <url> [--depth N] [--max-pages N] [--scope host|domain|prefix]
-                         [--out DIR] [--endpoint wss://…] [--workers N] [--verbose]
+const USAGE = `usage: npm run crawl -- <url> [<url>…] [options]
        npm run demo            crawl the bundled demo site served on 127.0.0.1
+
+crawl options (see the README's protocol table):
+  --depth N                 hops from the seeds (0 = the seeds alone)
+  --max-pages N             stop admitting pages after N
+  --scope host|domain|prefix
+  --include GLOB            only URLs matching (repeat, or comma-separated)
+  --exclude GLOB            never URLs matching (repeat, or comma-separated)
+  --formats LIST            any of html,markdown,text,screenshot,archive (default html)
+  --extract NAME            run extractors/NAME.ts on every page
+  --block LIST              subresources not loaded: image,font,media,stylesheet
+  --max-age SECONDS         answer from an equal crawl at most this old
+  --time-limit SECONDS      end the job (partial) after this long
+  --no-robots               ignore robots.txt
+  --sitemap                 also seed from the hosts' sitemaps
+  --host-rate N             page navigations per second to one host
+  --header 'Name: value'    extra request header to the seeds' hosts (repeat)
+  --cookie name=value       cookie for the seeds' hosts (repeat)
+  --action JSON             a step run on every page, e.g. '{"scroll":"bottom"}' (repeat)
+  --no-autoscroll           do not scroll to load lazy content
+
+output and stack:
+  --out DIR                 write DIR/<jobId>/manifest.json, pages.jsonl and, per page,
+                            DIR/<host>/<url path>.md / .txt / .json / .png
+  --endpoint wss://…        a deployed stack (default: start the embedded local one)
+  --workers N               local crawler environments (default 2)
+  --verbose                 the local stack's logs
 
 Without --endpoint the embedded local stack is started (DynamoDB Local, SQS and S3 emulators, the
 WebSocket gateway and Chromium workers); loopback targets are allowed there.`;
 
 interface Options {
-  url?: string;
-  depth?: number;
-  maxPages?: number;
-  scope?: string;
+  urls: string[];
+  crawl: Record<string, unknown>;
   out?: string;
   endpoint?: string;
   workers: number;
   verbose: boolean;
   demo: boolean;
 }
+
+/** Repeated flags and comma-separated lists are the same thing: --formats a,b == --formats a --formats b. */
+const list = (values: string[] | undefined): string[] | undefined => {
+  const items = values?.flatMap((value) => value.split(',')).map((item) => item.trim()).filter(Boolean);
+  return items && items.length > 0 ? items : undefined;
+};
 
 function parseOptions(argv: string[]): Options {
   const { values, positionals } = parseArgs({
@@ -35,6 +68,20 @@ function parseOptions(argv: string[]): Options {
       depth: { type: 'string' },
       'max-pages': { type: 'string' },
       scope: { type: 'string' },
+      include: { type: 'string', multiple: true },
+      exclude: { type: 'string', multiple: true },
+      formats: { type: 'string', multiple: true },
+      extract: { type: 'string' },
+      block: { type: 'string', multiple: true },
+      'max-age': { type: 'string' },
+      'time-limit': { type: 'string' },
+      'no-robots': { type: 'boolean', default: false },
+      sitemap: { type: 'boolean', default: false },
+      'host-rate': { type: 'string' },
+      header: { type: 'string', multiple: true },
+      cookie: { type: 'string', multiple: true },
+      action: { type: 'string', multiple: true },
+      'no-autoscroll': { type: 'boolean', default: false },
       out: { type: 'string' },
       endpoint: { type: 'string' },
       workers: { type: 'string' },
@@ -47,20 +94,56 @@ function parseOptions(argv: string[]): Options {
     console.log(USAGE);
     process.exit(0);
   }
-  const int = (name: string, text: string | undefined): number | undefined => {
+  const number = (name: string, text: string | undefined, whole = true): number | undefined => {
     if (text === undefined) return undefined;
     const n = Number(text);
-    if (!Number.isInteger(n)) throw new Error(`--${name} must be a whole number, got "${text}"`);
+    if (!Number.isFinite(n) || (whole && !Number.isInteger(n))) throw new Error(`--${name} must be a ${whole ? 'whole ' : ''}number, got "${text}"`);
     return n;
   };
-  return {
-    url: positionals[0],
-    depth: int('depth', values.depth),
-    maxPages: int('max-pages', values['max-pages']),
+  const headers = values.header?.map((header) => {
+    const colon = header.indexOf(':');
+    if (colon <= 0) throw new Error(`--header must look like 'Name: value', got "${header}"`);
+    return [header.slice(0, colon).trim(), header.slice(colon + 1).trim()] as const;
+  });
+  const cookies = values.cookie?.map((cookie) => {
+    const equals = cookie.indexOf('=');
+    if (equals <= 0) throw new Error(`--cookie must look like name=value, got "${cookie}"`);
+    return { name: cookie.slice(0, equals).trim(), value: cookie.slice(equals + 1) };
+  });
+  const actions = values.action?.map((action) => {
+    try {
+      return JSON.parse(action) as unknown;
+    } catch {
+      throw new Error(`--action must be JSON, e.g. '{"scroll":"bottom"}', got "${action}"`);
+    }
+  });
+  // Only what was given is sent: the server's defaults stay the server's.
+  const crawl: Record<string, unknown> = {
+    depth: number('depth', values.depth),
+    maxPages: number('max-pages', values['max-pages']),
     scope: values.scope,
+    include: list(values.include),
+    exclude: list(values.exclude),
+    formats: list(values.formats),
+    extract: values.extract,
+    block: list(values.block),
+    maxAge: number('max-age', values['max-age']),
+    timeLimit: number('time-limit', values['time-limit']),
+    robots: values['no-robots'] ? false : undefined,
+    sitemap: values.sitemap ? true : undefined,
+    hostRate: number('host-rate', values['host-rate'], false),
+    headers: headers ? Object.fromEntries(headers) : undefined,
+    cookies,
+    actions,
+    autoscroll: values['no-autoscroll'] ? false : undefined,
+  };
+  for (const key of Object.keys(crawl)) if (crawl[key] === undefined) delete crawl[key];
+  return {
+    urls: positionals,
+    crawl,
     out: values.out,
     endpoint: values.endpoint,
-    workers: int('workers', values.workers) ?? 2,
+    workers: number('workers', values.workers) ?? 2,
     verbose: values.verbose ?? false,
     demo: values.demo ?? false,
   };
@@ -102,11 +185,11 @@ async function main(): Promise<number> {
   try {
     if (options.demo) {
       site = await startDemoSite();
-      options.url ??= `${site.origin}/`;
-      options.depth ??= 2;
+      if (options.urls.length === 0) options.urls.push(`${site.origin}/`);
+      options.crawl.depth ??= 2;
       console.log(`demo site   ${site.origin}/`);
     }
-    if (!options.url) {
+    if (options.urls.length === 0) {
       console.error(USAGE);
       return 64;
     }
@@ -123,15 +206,8 @@ async function main(): Promise<number> {
     }
     console.log(`endpoint    ${endpoint}`);
     const client = await CrawlClient.connect(endpoint);
-    const request = {
-      action: 'crawl',
-      url: options.url,
-      ...(options.depth !== undefined ? { depth: options.depth } : {}),
-      ...(options.maxPages !== undefined ? { maxPages: options.maxPages } : {}),
-      ...(options.scope !== undefined ? { scope: options.scope } : {}),
-      requestId: 'cli',
-    };
-    client.send(request);
+    const seeds = options.urls.length === 1 ? { url: options.urls[0] } : { urls: options.urls };
+    client.send({ action: 'crawl', ...seeds, ...options.crawl, requestId: 'cli' });
     const first = await client.waitFor((m) => m.type === 'accepted' || m.type === 'error', 30_000);
     if (first.type === 'error') {
       console.error(`refused: ${first.code}: ${first.message}`);
@@ -139,32 +215,75 @@ async function main(): Promise<number> {
       return 2;
     }
     const jobId = first.jobId as string;
-    console.log(`job         ${jobId}`);
-    let lastProgress = '';
-    const onProgress = setInterval(() => {
-      const progress = [...client.received].reverse().find((m) => m.type === 'progress');
-      const line = progress ? `progress    done ${progress.done}, queued ${progress.queued}, failed ${progress.failed}` : '';
-      if (line && line !== lastProgress) console.log((lastProgress = line));
-    }, 250);
+    console.log(`job         ${jobId}${first.cached ? ' (answered from an earlier crawl)' : ''}`);
+    const progress = new ProgressDisplay(process.stdout, Date.now(), Date.now, options.urls.length);
+    progress.start();
+    const onMessage = (data: unknown): void => {
+      let message: Received;
+      try {
+        message = JSON.parse(String(data)) as Received;
+      } catch {
+        return;
+      }
+      if (message.type === 'progress' && message.jobId === jobId) {
+        progress.update({ done: message.done as number, queued: message.queued as number, failed: message.failed as number });
+      }
+    };
+    client.socket.on('message', onMessage);
     const timeoutMs = Number(process.env.CRAWL_TIMEOUT_MS ?? 30 * 60_000);
-    const completed = await client.waitFor((m) => m.type === 'completed' && m.jobId === jobId, timeoutMs).finally(() => clearInterval(onProgress));
+    const completed = await client
+      .waitFor((m) => m.type === 'completed' && m.jobId === jobId, timeoutMs)
+      .catch((error: Error) => {
+        progress.stop();
+        throw error;
+      })
+      .finally(() => client.socket.off('message', onMessage));
+    progress.stop({ done: completed.pages as number, queued: 0, failed: completed.failed as number });
     await client.close();
     const manifest = await fetch(completed.manifestUrl as string)
       .then(async (r) => (r.ok ? ((await r.json()) as Manifest) : undefined))
       .catch(() => undefined);
     printSummary(completed, manifest);
-    if (options.out && manifest) {
-      const dir = resolve(options.out, jobId);
-      await mkdir(dir, { recursive: true });
-      await writeFile(join(dir, 'manifest.json'), JSON.stringify(manifest, null, 2));
-      console.log(`saved       ${join(dir, 'manifest.json')}`);
-    }
+    if (options.out) await download(resolve(options.out), jobId, completed, manifest);
     return completed.status === 'failed' || completed.status === 'cancelled' ? 1 : 0;
   } catch (error) {
     console.error(`crawl failed: ${(error as Error).message}`);
     return 1;
   } finally {
     await cleanup();
+  }
+}
+
+/**
+ * DIR/<jobId>/manifest.json and pages.jsonl as the stack wrote them, and the readable tree
+ * DIR/<host>/<url path>.md / .txt / .json / .png. Everything comes from presigned URLs, so this
+ * works the same against a deployed stack.
+ */
+async function download(dir: string, jobId: string, completed: Received, manifest: Manifest | undefined): Promise<void> {
+  const jobDir = join(dir, jobId);
+  await mkdir(jobDir, { recursive: true });
+  if (manifest) {
+    await writeFile(join(jobDir, 'manifest.json'), JSON.stringify(manifest, null, 2));
+    console.log(`saved       ${join(jobDir, 'manifest.json')}`);
+  }
+  const resultsUrl = completed.resultsUrl;
+  if (typeof resultsUrl !== 'string') return;
+  const raw: WriteStream = createWriteStream(join(jobDir, 'pages.jsonl'));
+  async function* teed(): AsyncGenerator<ResultLine> {
+    for await (const line of fetchJsonLines<ResultLine>(resultsUrl as string)) {
+      if (!raw.write(`${JSON.stringify(line)}\n`)) await new Promise<void>((resolveDrain) => raw.once('drain', () => resolveDrain()));
+      yield line;
+    }
+  }
+  try {
+    const summary = await writeResultsTree(dir, teed());
+    console.log(`saved       ${join(jobDir, 'pages.jsonl')}`);
+    console.log(`results     ${summary.pages} page(s), ${summary.files} file(s) under ${dir}/<host>/`);
+    for (const missing of summary.missing) console.log(`  not saved ${missing}`);
+  } catch (error) {
+    console.error(`results download failed: ${(error as Error).message}`);
+  } finally {
+    await new Promise<void>((resolveEnd) => raw.end(() => resolveEnd()));
   }
 }
 

@@ -4,7 +4,9 @@ import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { filesFor, TreeNamer, writeResultsTree, type ResultLine } from '../../local/results-tree.js';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { fetchJsonLines, filesFor, TreeNamer, writeResultsTree, type ResultLine } from '../../local/results-tree.js';
 
 const name = (url: string) => new TreeNamer().baseFor(url);
 
@@ -122,6 +124,30 @@ describe('writing the tree', () => {
       expect(await readFile(join(dir, 'example.test', 'keyonly.json'), 'utf8')).toBe('{\n  "error": "boom"\n}\n');
     } finally {
       await rm(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('reading pages.jsonl', () => {
+  it('parses lines as they stream in, also when a chunk ends mid-line or mid-character', async () => {
+    const body = Buffer.from('{"url":"https://example.test/é","title":"a"}\n\n{"url":"https://example.test/b","title":"b"}');
+    const server = createServer((_req, res) => {
+      res.writeHead(200, { 'content-type': 'application/x-ndjson' });
+      // the first chunk ends inside the two-byte "é" of the first line
+      res.write(body.subarray(0, 30));
+      setTimeout(() => res.end(body.subarray(30)), 20);
+    });
+    await new Promise<void>((ready) => server.listen(0, '127.0.0.1', ready));
+    try {
+      const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/pages.jsonl`;
+      const lines: ResultLine[] = [];
+      for await (const line of fetchJsonLines<ResultLine>(url)) lines.push(line);
+      expect(lines).toEqual([
+        { url: 'https://example.test/é', title: 'a' },
+        { url: 'https://example.test/b', title: 'b' },
+      ]);
+    } finally {
+      await new Promise<void>((closed) => server.close(() => closed()));
     }
   });
 });
