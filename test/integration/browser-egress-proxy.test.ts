@@ -209,6 +209,15 @@ describe('plain HTTP through the proxy', () => {
     expect(answer.headers[EGRESS_ERROR_HEADER]).toBeUndefined();
   });
 
+  it('survives a target whose answer cannot be relayed (a status outside 100–999)', async () => {
+    const odd = createTcpServer((socket) => socket.once('data', () => socket.end('HTTP/1.1 000 Odd\r\ncontent-length: 2\r\n\r\nhi')));
+    const oddPort = await listen(odd, '127.0.0.2');
+    const answer = await viaProxy(`http://public.test:${oddPort}/`);
+    await new Promise((r) => odd.close(r));
+    expect(answer.status).toBe(502);
+    expect((await viaProxy(`http://public.test:${publicPort}/after`)).status).toBe(200);
+  });
+
   it('answers a request that is not a proxy request (its own port asked for directly) with 400', async () => {
     const answer = await new Promise<number>((resolve, reject) => {
       const req = request({ host: '127.0.0.1', port: proxyPort, path: '/' }, (res) => {

@@ -162,7 +162,7 @@ export async function startEgressProxy(options: EgressProxyOptions): Promise<Egr
   const statusOf = (code: EgressErrorCode): number => (code === 'ERR_BLOCKED_BY_EGRESS_POLICY' ? 403 : code === 'ERR_CONNECTION_TIMED_OUT' ? 504 : 502);
 
   function answerFailure(res: ServerResponse, failure: EgressFailure): void {
-    if (res.headersSent) {
+    if (res.headersSent || res.writableEnded || res.destroyed) {
       res.destroy();
       return;
     }
@@ -224,7 +224,17 @@ export async function startEgressProxy(options: EgressProxyOptions): Promise<Egr
       });
       upstream.on('response', (answer) => {
         clearTimeout(timer);
-        res.writeHead(answer.statusCode ?? 502, answer.statusMessage, forwardable(answer.rawHeaders));
+        try {
+          res.writeHead(answer.statusCode ?? 502, answer.statusMessage, forwardable(answer.rawHeaders));
+        } catch (error) {
+          // An answer Node will not pass on (e.g. a status outside 100–999): a hostile site must
+          // not be able to throw in this process, which is the crawler's.
+          log.debug('egress answer not relayable', { target: `${hostname}:${port}`, error: (error as Error).message });
+          answer.destroy();
+          upstream.destroy();
+          answerFailure(res, failureOf(Object.assign(new Error('invalid response'), { code: 'EPROTO' }), hostname, port));
+          return;
+        }
         answer.pipe(res);
         answer.on('error', () => res.destroy());
         answer.on('aborted', () => res.destroy());
