@@ -284,6 +284,8 @@ export async function startEgressProxy(options: EgressProxyOptions): Promise<Egr
     const target = connect({ host: bare(hostname), port, lookup: pinnedLookup(addresses), noDelay: true, timeout: connectTimeoutMs });
     sockets.add(target);
     target.once('close', () => sockets.delete(target));
+    // every error is handled below; an unhandled 'error' event would take the crawler down
+    target.on('error', () => {});
     const onEarlyClose = (): void => {
       target.destroy();
     };
@@ -329,6 +331,7 @@ export async function startEgressProxy(options: EgressProxyOptions): Promise<Egr
   });
   // Chromium tunnels WebSockets with CONNECT; an Upgrade sent to us directly is not ours to relay.
   server.on('upgrade', (_req: IncomingMessage, client: Duplex) => {
+    client.on('error', () => {});
     client.end('HTTP/1.1 400 Bad Request\r\ncontent-length: 0\r\nconnection: close\r\n\r\n');
   });
   server.on('connection', (socket: Socket) => {
