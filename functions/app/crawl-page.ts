@@ -21,13 +21,14 @@
 // exact at every instant, which is what lets a single condition decide the end of the job.
 import { isTransientFailure, UrlBusyError } from '../core/errors.js';
 import type { FrontierRecord, JobRecord, PageSummary } from '../core/job.js';
-import { outstanding } from '../core/job.js';
+import { outstanding, productRequestsOf } from '../core/job.js';
 import { pageObjectKey, sha256Hex, urlKeyOf } from '../core/keys.js';
 import type { CrawlMessage, PageRecord, RenderedPage } from '../core/ports.js';
 import { makeScope } from '../core/scope.js';
 import { normaliseLink } from '../core/url.js';
 import { expiresAt, type WorkerDeps } from './deps.js';
 import { finishIfDone } from './finish-job.js';
+import { outputKeys, recordedPage, storeOutputs } from './page-outputs.js';
 import { PhaseTimer } from './phase-timer.js';
 
 export type CrawlOutcome = 'done' | 'failed' | 'duplicate' | 'dropped' | 'lease-lost';
@@ -128,6 +129,7 @@ async function crawlClaimed(job: JobRecord, record: FrontierRecord, deps: Worker
     sha256: page.sha256,
     links: page.page.links.length,
     key: pageObjectKey(job.jobId, urlKey),
+    ...(outputKeys(page.outputs) ? { outputs: outputKeys(page.outputs) } : {}),
     timings: {
       queueWaitMs: delivery.queueWaitMs ?? null,
       navigationMs: page.page.timings.navigationMs,
@@ -224,21 +226,25 @@ async function loadOrRender(job: JobRecord, record: FrontierRecord, attempt: num
     deps.log.info('reusing the page record of an earlier attempt', { url: record.url });
     return stored;
   }
+  const products = productRequestsOf(job);
   const rendered = await deps.renderer.render(record.url, {
     navigationTimeoutMs: deps.limits.navigationTimeoutMs,
     settleIdleMs: deps.limits.settleIdleMs,
     settleMaxMs: deps.limits.settleMaxMs,
     ...(job.block?.length ? { block: job.block } : {}),
+    ...(products.length > 0 ? { products } : {}),
   });
   deps.faults.hit('after-render', { url: record.url, attempt });
+  const outputs = await timer.time('s3', () => storeOutputs(job, record.urlKey, rendered.products, deps.results));
   const page: PageRecord = {
     jobId: job.jobId,
     url: record.url,
     depth: record.depth,
     parent: record.parent,
-    page: rendered,
+    page: recordedPage(job, rendered),
     renderedAt: new Date(deps.clock.now()).toISOString(),
     sha256: sha256Hex(rendered.html),
+    ...(outputs ? { outputs } : {}),
   };
   await timer.time('s3', () => deps.results.putPage(key, page));
   deps.faults.hit('after-store', { url: record.url, attempt });

@@ -1,6 +1,7 @@
 // What the use cases are given: ports, limits and a clock. Handlers wire the real adapters in.
 import type { Limits } from '../core/limits.js';
 import type {
+  ArchiveAssembler,
   ClientNotifier,
   Clock,
   ConnectionStore,
@@ -26,6 +27,8 @@ export interface AppDeps {
   limits: Limits;
   log: Logger;
   metrics: JobMetrics;
+  /** absent where no archive can be assembled; jobs asking for `archive` then end without a WACZ */
+  archives?: ArchiveAssembler;
 }
 
 export interface WorkerDeps extends AppDeps {

@@ -1,9 +1,10 @@
 // Ending a job: one conditional transition picks the worker that writes the manifest and tells the
 // client. Every step is idempotent, so a redelivered message can resume a finisher that died.
-import { finalStatusOf, isFinal, outstanding, type FinalStatus, type JobRecord } from '../core/job.js';
-import { buildManifest } from '../core/manifest.js';
-import { manifestObjectKey } from '../core/keys.js';
+import { finalStatusOf, formatsOf, isFinal, keepsContent, outstanding, type FinalStatus, type JobRecord } from '../core/job.js';
+import { buildManifest, type Manifest } from '../core/manifest.js';
+import { archiveObjectKey, manifestObjectKey, resultsObjectKey } from '../core/keys.js';
 import type { ServerMessage } from '../core/messages.js';
+import { writeContentExport } from './content-export.js';
 import type { AppDeps } from './deps.js';
 
 /** Finishes the job if every admitted URL is settled; resumes a finish that was interrupted. */
@@ -33,7 +34,10 @@ export async function completeJob(job: JobRecord, deps: AppDeps): Promise<void> 
   const key = manifestObjectKey(job.jobId);
   if (job.status === 'finishing') {
     const records = await deps.frontier.list(job.jobId);
-    await deps.results.putManifest(key, buildManifest(job, records, status, job.finishedAt));
+    const manifest = buildManifest(job, records, status, job.finishedAt);
+    // The exports first, the manifest last: a manifest in S3 means everything it points at is there.
+    await writeExports(job, manifest, deps);
+    await deps.results.putManifest(key, manifest);
     const first = await deps.jobs.completeFinish(job, status, key);
     // Finishers racing on the same job all get here; only the one that made it final counts it.
     if (first) {
@@ -47,12 +51,33 @@ export async function completeJob(job: JobRecord, deps: AppDeps): Promise<void> 
   await notifyCompleted(job, status, key, deps);
 }
 
+async function writeExports(job: JobRecord, manifest: Manifest, deps: AppDeps): Promise<void> {
+  if (keepsContent(job)) await writeContentExport(job, manifest.pages, deps.results, deps.limits.manifestUrlTtlSeconds);
+  if (formatsOf(job).includes('archive')) {
+    if (!deps.archives) {
+      deps.log.warn('the job asked for an archive, but no assembler is configured', { jobId: job.jobId });
+      return;
+    }
+    const pages = manifest.pages.flatMap((p) => (p.outputs?.archive ? [{ url: p.url, title: p.title, warcKey: p.outputs.archive }] : []));
+    await deps.archives.assemble(job, pages);
+  }
+}
+
+/** Presigned URLs of the job's exports, for `completed` (and a cached answer). */
+export async function exportUrls(job: JobRecord, deps: AppDeps): Promise<{ resultsUrl?: string; archiveUrl?: string }> {
+  const ttl = deps.limits.manifestUrlTtlSeconds;
+  return {
+    ...(keepsContent(job) ? { resultsUrl: await deps.results.presignGet(resultsObjectKey(job.jobId), ttl) } : {}),
+    ...(formatsOf(job).includes('archive') && deps.archives ? { archiveUrl: await deps.results.presignGet(archiveObjectKey(job.jobId), ttl) } : {}),
+  };
+}
+
 async function notifyCompleted(job: JobRecord, status: FinalStatus, key: string, deps: AppDeps): Promise<void> {
   // Claim first, then send: the completion is sent at most once. If the send is lost the results
   // are still in S3 and `status` returns them.
   if (!(await deps.jobs.claimNotification(job.jobId, deps.clock.now()))) return;
   const manifestUrl = await deps.results.presignGet(key, deps.limits.manifestUrlTtlSeconds);
-  const message = completedMessage(job, status, manifestUrl, { cached: false, requestId: job.requestId });
+  const message = completedMessage(job, status, manifestUrl, { cached: false, requestId: job.requestId, ...(await exportUrls(job, deps)) });
   const delivered = await deps.notifier.send(job.connectionId, message);
   if (!delivered) deps.log.info('client gone before completion', { jobId: job.jobId });
 }
@@ -61,7 +86,7 @@ export function completedMessage(
   job: JobRecord,
   status: FinalStatus,
   manifestUrl: string,
-  answer: { cached: boolean; requestId?: string },
+  answer: { cached: boolean; requestId?: string; resultsUrl?: string; archiveUrl?: string },
 ): ServerMessage {
   return {
     type: 'completed',
@@ -73,5 +98,7 @@ export function completedMessage(
     durationMs: Math.max(0, (job.finishedAt ?? job.startedAt) - job.startedAt),
     cached: answer.cached,
     manifestUrl,
+    ...(answer.resultsUrl !== undefined ? { resultsUrl: answer.resultsUrl } : {}),
+    ...(answer.archiveUrl !== undefined ? { archiveUrl: answer.archiveUrl } : {}),
   };
 }

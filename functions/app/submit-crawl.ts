@@ -4,7 +4,7 @@ import { isFinal, isVisibleTo, type FinalStatus, type FrontierRecord, type JobRe
 import { cacheKeyOf, urlKeyOf } from '../core/keys.js';
 import type { CrawlRequest } from '../core/messages.js';
 import { expiresAt, type AppDeps } from './deps.js';
-import { completedMessage, completeJob } from './finish-job.js';
+import { completedMessage, completeJob, exportUrls } from './finish-job.js';
 
 /** `owner`: the authorizer's principal of the connection (undefined when auth is off); only it may act on the job. */
 export async function submitCrawl(request: CrawlRequest, connectionId: string, jobId: string, deps: AppDeps, owner?: string): Promise<void> {
@@ -22,6 +22,8 @@ export async function submitCrawl(request: CrawlRequest, connectionId: string, j
     exclude: request.exclude,
     ...(request.block.length > 0 ? { block: request.block } : {}),
     ...(request.obeyRobots ? {} : { ignoreRobots: true as const }),
+    ...(request.formats.join() !== 'html' ? { formats: request.formats } : {}),
+    ...(request.extract !== undefined ? { extract: request.extract } : {}),
     connectionId,
     ...(owner !== undefined ? { owner } : {}),
     ...(request.requestId !== undefined ? { requestId: request.requestId } : {}),
@@ -103,7 +105,7 @@ async function answerFromCache(request: CrawlRequest, cacheKey: string, connecti
   const requestId = request.requestId;
   await deps.notifier.send(connectionId, { type: 'accepted', jobId: job.jobId, ...(requestId !== undefined ? { requestId } : {}), cached: true });
   const manifestUrl = await deps.results.presignGet(job.manifestKey, deps.limits.manifestUrlTtlSeconds);
-  await deps.notifier.send(connectionId, completedMessage(job, job.status as FinalStatus, manifestUrl, { cached: true, requestId }));
+  await deps.notifier.send(connectionId, completedMessage(job, job.status as FinalStatus, manifestUrl, { cached: true, requestId, ...(await exportUrls(job, deps)) }));
   deps.log.info('answered from the result cache', { jobId: job.jobId, url: request.url });
   return true;
 }

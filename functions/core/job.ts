@@ -1,5 +1,6 @@
 // Job and frontier state: the shapes stored in DynamoDB and the rules that decide a job's outcome.
-import type { BlockableResource } from './messages.js';
+import type { BlockableResource, Format } from './messages.js';
+import type { ProductRequest } from './ports.js';
 
 export const JobStatus = {
   running: 'running',
@@ -60,6 +61,10 @@ export interface JobRecord extends JobCounters {
   block?: BlockableResource[];
   /** the client asked to crawl what robots.txt disallows (absent: robots.txt is obeyed) */
   ignoreRobots?: true;
+  /** what is kept of each page (absent: ["html"], jobs made before the option) */
+  formats?: Format[];
+  /** the extractor run on every page */
+  extract?: string;
   connectionId: string;
   /**
    * the authorizer's principal of the connection that created the job: only connections of that
@@ -100,6 +105,8 @@ export interface PageSummary {
   sha256: string;
   links: number;
   key: string;
+  /** S3 keys of what the page's products made (screenshot, archive…), by file name */
+  outputs?: Record<string, string>;
   /** where the time went (ms); DynamoDB covers the claim and the admissions, not the final settle */
   timings?: PageTimings;
 }
@@ -163,4 +170,28 @@ export function finalStatusOf(c: JobCounters): FinalStatus {
   if (c.done === 0) return 'failed';
   if (c.failed > 0) return 'partial';
   return 'succeeded';
+}
+
+/** The formats a job keeps (jobs made before the option kept the html record only). */
+export function formatsOf(job: Pick<JobRecord, 'formats'>): readonly Format[] {
+  return job.formats ?? ['html'];
+}
+
+/** Whether the job writes pages.jsonl: it asked for content beyond the html record, or an extractor. */
+export function keepsContent(job: Pick<JobRecord, 'formats' | 'extract'>): boolean {
+  return job.extract !== undefined || formatsOf(job).some((f) => f === 'markdown' || f === 'text' || f === 'screenshot');
+}
+
+/**
+ * What the renderer must make of each page for a job: the products of its formats, in order, then
+ * its extractor. The archive needs its job (revisits are per job): its option is the jobId.
+ */
+export function productRequestsOf(job: Pick<JobRecord, 'jobId' | 'formats' | 'extract'>): ProductRequest[] {
+  const requests: ProductRequest[] = [];
+  for (const format of formatsOf(job)) {
+    if (format === 'html') continue;
+    requests.push(format === 'archive' ? { name: 'archive', option: job.jobId } : { name: format });
+  }
+  if (job.extract !== undefined) requests.push({ name: 'extract', option: job.extract });
+  return requests;
 }

@@ -14,6 +14,21 @@ export function pageObjectKey(jobId: string, urlKey: string): string {
   return `jobs/${jobId}/pages/${urlKey}.json`;
 }
 
+/** A file a page product made (a screenshot, the page's WARC records), beside the page records. */
+export function outputObjectKey(jobId: string, urlKey: string, name: string, extension: string): string {
+  return `jobs/${jobId}/outputs/${urlKey}.${name}.${extension}`;
+}
+
+/** The job's content export: one JSON line per page. */
+export function resultsObjectKey(jobId: string): string {
+  return `jobs/${jobId}/pages.jsonl`;
+}
+
+/** The job's web archive (WACZ 1.1.1). */
+export function archiveObjectKey(jobId: string): string {
+  return `jobs/${jobId}/archive.wacz`;
+}
+
 export function manifestObjectKey(jobId: string): string {
   return `jobs/${jobId}/manifest.json`;
 }
@@ -28,11 +43,14 @@ export function cacheKeyOf(request: {
   exclude: string[];
   block?: readonly string[];
   obeyRobots?: boolean;
+  formats?: readonly string[];
+  extract?: string;
 }): string {
-  const { url, depth, maxPages, scope, include, exclude, block = [], obeyRobots = true } = request;
+  const { url, depth, maxPages, scope, include, exclude, block = [], obeyRobots = true, formats = ['html'], extract } = request;
   // Options at their defaults keep the key of requests made before those options existed.
   const key: unknown[] = [url, depth, maxPages, scope, include, exclude];
   if (block.length > 0 || !obeyRobots) key.push(block);
   if (!obeyRobots) key.push('ignore-robots');
+  if (formats.join() !== 'html' || extract !== undefined) key.push({ formats, extract: extract ?? null });
   return sha256Hex(JSON.stringify(key));
 }

@@ -16,7 +16,23 @@ const globList = z.array(z.string().min(1).max(256)).max(20);
 export const BLOCKABLE_RESOURCES = ['image', 'font', 'media', 'stylesheet'] as const;
 export type BlockableResource = (typeof BLOCKABLE_RESOURCES)[number];
 
-export function clientMessageSchemas(limits: Limits) {
+/**
+ * What a crawl may keep of each page (the contract's `formats`). `html` is the page record as it
+ * always was; the others are page products made from the same rendered tab.
+ */
+export const FORMATS = ['html', 'markdown', 'text', 'screenshot', 'archive'] as const;
+export type Format = (typeof FORMATS)[number];
+export const DEFAULT_FORMATS: readonly Format[] = ['html'];
+/** Formats whose content goes into the job's pages.jsonl (with an extractor's output). */
+export const CONTENT_FORMATS: readonly Format[] = ['markdown', 'text', 'screenshot'];
+
+/** What the deployed code offers beyond the schema's fixed values: the extractors bundled with it. */
+export interface Catalog {
+  extractors: readonly string[];
+}
+const NO_CATALOG: Catalog = { extractors: [] };
+
+export function clientMessageSchemas(limits: Limits, catalog: Catalog = NO_CATALOG) {
   const crawl = z.strictObject({
     action: z.literal('crawl'),
     url: z.string({ error: 'url is required and must be a string' }).min(1).max(limits.maxUrlLength),
@@ -34,6 +50,18 @@ export function clientMessageSchemas(limits: Limits) {
     block: z.array(z.enum(BLOCKABLE_RESOURCES)).max(BLOCKABLE_RESOURCES.length).optional(),
     /** obey each host's robots.txt (default true); false crawls what it disallows too */
     robots: z.boolean().optional(),
+    /** what to keep of each page; default ["html"] */
+    formats: z.array(z.enum(FORMATS)).min(1).max(FORMATS.length).optional(),
+    /** the name of an extractor deployed with the stack, run on every page */
+    extract: z
+      .string()
+      .min(1)
+      .max(64)
+      .refine((name) => catalog.extractors.includes(name), {
+        error: (issue) =>
+          `no extractor named ${JSON.stringify(String(issue.input).slice(0, 64))}; deployed: ${catalog.extractors.join(', ') || 'none'}`,
+      })
+      .optional(),
   });
   const status = z.strictObject({ action: z.literal('status'), jobId, requestId: requestId.optional() });
   const cancel = z.strictObject({ action: z.literal('cancel'), jobId, requestId: requestId.optional() });
@@ -52,6 +80,9 @@ export interface CrawlRequest {
   /** sorted, without repeats */
   block: BlockableResource[];
   obeyRobots: boolean;
+  /** sorted, without repeats; at least one */
+  formats: Format[];
+  extract?: string;
   requestId?: string;
 }
 
@@ -73,6 +104,10 @@ export type ServerMessage =
       durationMs: number;
       cached: boolean;
       manifestUrl: string;
+      /** presigned pages.jsonl, when the job kept content (markdown, text, screenshot, an extractor) */
+      resultsUrl?: string;
+      /** presigned WACZ, when the job asked for the archive format */
+      archiveUrl?: string;
     }
   | {
       type: 'status';
@@ -144,10 +179,10 @@ export function explainUnroutable(body: string | undefined | null, limits: Limit
   return new ClientInputError(ErrorCode.unknownAction, `unknown action ${shown}; expected one of: ${KNOWN_ACTIONS.join(', ')}`, rid);
 }
 
-export function parseCrawlRequest(body: string | undefined | null, limits: Limits): CrawlRequest {
+export function parseCrawlRequest(body: string | undefined | null, limits: Limits, catalog: Catalog = NO_CATALOG): CrawlRequest {
   const message = parseFrame(body, limits);
   const rid = echoableRequestId(message);
-  const parsed = clientMessageSchemas(limits).crawl.safeParse(message);
+  const parsed = clientMessageSchemas(limits, catalog).crawl.safeParse(message);
   if (!parsed.success) throw new ClientInputError(ErrorCode.invalidRequest, describeIssues(parsed.error), rid);
   const seed = normaliseUrl(parsed.data.url, undefined, limits.maxUrlLength);
   if (!seed.ok) throw new ClientInputError(ErrorCode.invalidUrl, `url: ${seed.reason}`, rid);
@@ -162,6 +197,8 @@ export function parseCrawlRequest(body: string | undefined | null, limits: Limit
     timeLimitSeconds: parsed.data.timeLimit ?? limits.jobTimeLimitSeconds,
     block: [...new Set(parsed.data.block ?? [])].sort(),
     obeyRobots: parsed.data.robots ?? true,
+    formats: [...new Set(parsed.data.formats ?? DEFAULT_FORMATS)].sort(),
+    ...(parsed.data.extract !== undefined ? { extract: parsed.data.extract } : {}),
     requestId: parsed.data.requestId,
   };
 }

@@ -88,12 +88,25 @@ export interface PageRecord {
   page: RenderedPage;
   renderedAt: string;
   sha256: string;
+  /** what the job's page products made of the page; their files are in S3 under these keys */
+  outputs?: Record<string, StoredOutput>;
+}
+
+/** A product's output as kept in the page record: its fields, and its files by name → S3 key. */
+export interface StoredOutput {
+  fields?: Record<string, unknown>;
+  files?: Record<string, string>;
+  skipped?: string;
+  error?: string;
 }
 
 export interface ResultStore {
   putPage(key: string, record: PageRecord): Promise<void>;
   getPage(key: string): Promise<PageRecord | null>;
   putManifest(key: string, manifest: unknown): Promise<void>;
+  putObject(key: string, body: Uint8Array | string, contentType: string): Promise<void>;
+  /** streams lines into one object (multipart), never holding them all */
+  putLines(key: string, lines: AsyncIterable<string>, contentType: string): Promise<void>;
   /** an HTTP(S) URL a client can GET without credentials */
   presignGet(key: string, expiresInSeconds: number): Promise<string>;
 }
@@ -228,4 +241,10 @@ export interface CacheEntry {
 export interface ConnectionStore {
   open(connectionId: string, connectedAt: number): Promise<void>;
   close(connectionId: string): Promise<void>;
+}
+
+/** Assembles a job's web archive (WACZ) from its pages' WARC files when the job ends. */
+export interface ArchiveAssembler {
+  /** idempotent: a resumed finisher writes the same archive again */
+  assemble(job: { jobId: string }, pages: readonly { url: string; title: string; warcKey: string }[]): Promise<void>;
 }

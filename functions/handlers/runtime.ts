@@ -3,7 +3,8 @@ import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { ApiGatewayNotifier } from '../adapters/apigw/client-notifier.js';
-import { createAwsClients } from '../adapters/aws-clients.js';
+import { S3WaczWriter } from '../adapters/archive/wacz-writer.js';
+import { createAwsClients, type AwsClients } from '../adapters/aws-clients.js';
 import { EmfJobMetrics } from '../adapters/cloudwatch/job-metrics.js';
 import { readConfig, type Config } from '../adapters/config.js';
 import { DynamoConnectionStore } from '../adapters/dynamodb/connection-store.js';
@@ -16,9 +17,9 @@ import { systemClock } from '../core/ports.js';
 
 export const logger = new Logger({ serviceName: process.env.POWERTOOLS_SERVICE_NAME ?? 'crawler' });
 
-let cached: { config: Config; deps: AppDeps } | undefined;
+let cached: { config: Config; deps: AppDeps; clients: AwsClients } | undefined;
 
-export function appRuntime(): { config: Config; deps: AppDeps } {
+export function appRuntime(): { config: Config; deps: AppDeps; clients: AwsClients } {
   if (cached) return cached;
   const config = readConfig();
   const clients = createAwsClients(config);
@@ -33,8 +34,18 @@ export function appRuntime(): { config: Config; deps: AppDeps } {
     limits: config.limits,
     log: logger,
     metrics: new EmfJobMetrics(process.env.POWERTOOLS_SERVICE_NAME ?? 'crawler'),
+    archives: {
+      async assemble(job, pages) {
+        const written = await new S3WaczWriter(clients.s3, config.bucket, systemClock).write({
+          jobId: job.jobId,
+          warcKeys: pages.map((p) => p.warcKey),
+          pages: pages.map((p) => ({ url: p.url, title: p.title })),
+        });
+        logger.info('archive written', { jobId: job.jobId, key: written.key, bytes: written.bytes, captures: written.captures, missing: written.missing.length });
+      },
+    },
   };
-  cached = { config, deps };
+  cached = { config, deps, clients };
   return cached;
 }
 

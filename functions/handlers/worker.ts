@@ -4,10 +4,12 @@ import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda'
 import { z } from 'zod';
 import { PuppeteerRenderer } from '../adapters/browser/renderer.js';
 import { publicOnlyGuard } from '../adapters/browser/request-guard.js';
+import { DynamoPayloadDigests } from '../adapters/archive/dynamo-payload-digests.js';
 import { faultInjector } from '../adapters/faults.js';
+import { createProductRegistry } from '../adapters/products/registry.js';
 import { HttpRobotsPolicy } from '../adapters/http/robots-policy.js';
 import { crawlPage } from '../app/crawl-page.js';
-import type { WorkerDeps } from '../app/deps.js';
+import { expiresAt, type WorkerDeps } from '../app/deps.js';
 import { UrlBusyError } from '../core/errors.js';
 import { appRuntime, environmentId, logger } from './runtime.js';
 
@@ -21,7 +23,12 @@ let workerDeps: WorkerDeps | undefined;
 
 function getWorkerDeps(): WorkerDeps {
   if (workerDeps) return workerDeps;
-  const { config, deps } = appRuntime();
+  const { config, deps, clients } = appRuntime();
+  // Payload digests of the job's archive expire with the job's other items.
+  const archiveDigests = {
+    claim: (jobId: string, digest: string, uri: string, date: string, owner: string) =>
+      new DynamoPayloadDigests(clients.dynamo, config.tables.frontier, expiresAt(deps.clock, deps.limits)).claim(jobId, digest, uri, date, owner),
+  };
   // Outside the local runtime the browser, and the robots.txt fetch, may reach public addresses
   // only (SSRF protection).
   const guard = config.allowPrivateTargets ? undefined : publicOnlyGuard();
@@ -33,6 +40,7 @@ function getWorkerDeps(): WorkerDeps {
       chromiumBinDir: config.chromiumBinDir,
       log: logger,
       guard,
+      products: createProductRegistry({ archiveDigests, log: logger }),
     }),
     robots: new HttpRobotsPolicy({ userAgent: config.robotsUserAgent, log: logger, guard }),
     faults: faultInjector(config.faults, logger, config.faultsStateDir),

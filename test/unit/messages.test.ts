@@ -28,6 +28,7 @@ describe('crawl request', () => {
       timeLimitSeconds: limits.jobTimeLimitSeconds,
       block: [],
       obeyRobots: true,
+      formats: ['html'],
       requestId: undefined,
     });
   });
@@ -35,10 +36,23 @@ describe('crawl request', () => {
   it('keeps every option it accepts', () => {
     const body = JSON.stringify({
       action: 'crawl', url: 'http://127.0.0.1:9/', depth: 3, maxPages: 50, requestId: 'r1', scope: 'prefix', include: ['*a*'], exclude: ['*.pdf'], maxAge: 60, timeLimit: 30, block: ['media', 'image', 'media'], robots: false,
+      formats: ['screenshot', 'markdown', 'html', 'markdown'], extract: 'metadata',
     });
-    expect(parseCrawlRequest(body, limits)).toEqual({
+    expect(parseCrawlRequest(body, limits, { extractors: ['article', 'metadata'] })).toEqual({
       url: 'http://127.0.0.1:9/', depth: 3, maxPages: 50, requestId: 'r1', scope: 'prefix', include: ['*a*'], exclude: ['*.pdf'], maxAgeSeconds: 60, timeLimitSeconds: 30, block: ['image', 'media'], obeyRobots: false,
+      formats: ['html', 'markdown', 'screenshot'], extract: 'metadata',
     });
+  });
+
+  it.each([
+    [{ formats: ['pdf'] }, /formats\.0/],
+    [{ formats: [] }, /formats/],
+    [{ formats: 'markdown' }, /formats/],
+    [{ extract: 'nope' }, /extract: no extractor named "nope"; deployed: article, metadata/],
+    [{ extract: 42 }, /extract/],
+  ])('refuses %j as invalid_request naming the field', (options, pattern) => {
+    const body = JSON.stringify({ action: 'crawl', url: 'http://127.0.0.1:9/', ...options });
+    expect(() => parseCrawlRequest(body, limits, { extractors: ['article', 'metadata'] })).toThrow(pattern);
   });
 
   it.each([

@@ -10,10 +10,8 @@ import type { PageProduct, ProductRegistry } from './page-product.js';
 import { ScreenshotProduct } from './screenshot.js';
 import { TextProduct } from './text.js';
 
-/** Values of the crawl option `formats`. `html` is today's page record, not a product. */
-export const FORMAT_NAMES = ['html', 'markdown', 'text', 'screenshot', 'archive'] as const;
-export type FormatName = (typeof FORMAT_NAMES)[number];
-export const DEFAULT_FORMATS: readonly FormatName[] = ['html'];
+/** Values of the crawl option `formats` (the contract's, in core). `html` is the page record, not a product. */
+export { FORMATS as FORMAT_NAMES, DEFAULT_FORMATS, type Format as FormatName } from '../../core/messages.js';
 
 /** Values of the crawl option `extract`: one per module listed in extractors/index.ts. */
 export const EXTRACTOR_NAMES: readonly string[] = Object.keys(shippedExtractors).sort();
@@ -26,19 +24,8 @@ export interface ProductRegistryOptions {
   extractors?: Readonly<Record<string, Extractor>>;
 }
 
-/**
- * What the renderer must make of each page for a job: the products of its formats, in order, then
- * its extractor. The archive needs to know its job (revisits are per job): its option is the jobId.
- */
-export function productRequests(job: { jobId: string; formats?: readonly string[]; extract?: string }): ProductRequest[] {
-  const requests: ProductRequest[] = [];
-  for (const format of new Set(job.formats ?? DEFAULT_FORMATS)) {
-    if (format === 'html') continue;
-    requests.push(format === 'archive' ? { name: 'archive', option: job.jobId } : { name: format });
-  }
-  if (job.extract) requests.push({ name: 'extract', option: job.extract });
-  return requests;
-}
+/** What the renderer must make of each page for a job (pure: it lives in core). */
+export { productRequestsOf as productRequests } from '../../core/job.js';
 
 /** Makes a fresh product per page (products may hold per-page state, the archive's recorder does). */
 export function createProductRegistry(options: ProductRegistryOptions = {}): ProductRegistry {

@@ -1,5 +1,7 @@
 // Page records and manifests in S3.
+import { PassThrough } from 'node:stream';
 import { GetObjectCommand, NoSuchKey, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { Upload } from '@aws-sdk/lib-storage';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import type { PageRecord, ResultStore } from '../../core/ports.js';
 
@@ -21,6 +23,28 @@ export class S3ResultStore implements ResultStore {
 
   putManifest(key: string, manifest: unknown): Promise<void> {
     return this.putJson(key, manifest);
+  }
+
+  async putObject(key: string, body: Uint8Array | string, contentType: string): Promise<void> {
+    await this.s3.send(new PutObjectCommand({ Bucket: this.bucket, Key: key, Body: body, ContentType: contentType }));
+  }
+
+  async putLines(key: string, lines: AsyncIterable<string>, contentType: string): Promise<void> {
+    const body = new PassThrough();
+    // Parts of 5 MiB, two at a time: memory stays bounded however many lines there are.
+    const upload = new Upload({ client: this.s3, params: { Bucket: this.bucket, Key: key, Body: body, ContentType: contentType }, queueSize: 2 });
+    const uploaded = upload.done();
+    try {
+      for await (const line of lines) {
+        if (!body.write(`${line}\n`)) await new Promise((resolve) => body.once('drain', resolve));
+      }
+      body.end();
+    } catch (error) {
+      body.destroy(error as Error);
+      await uploaded.catch(() => undefined);
+      throw error;
+    }
+    await uploaded;
   }
 
   async getPage(key: string): Promise<PageRecord | null> {

@@ -1,0 +1,75 @@
+// The job's content export, jobs/{jobId}/pages.jsonl: one line per page with what the job asked to
+// keep (Markdown, text, an extractor's data, the screenshot's key). Lines are streamed into S3 as
+// the page records are read, a few at a time, so the finisher never holds the whole job's content.
+import type { FrontierRecord, JobRecord, PageSummary } from '../core/job.js';
+import { resultsObjectKey } from '../core/keys.js';
+import type { PageRecord, ResultStore } from '../core/ports.js';
+
+/** Page records read ahead of the line being written. */
+const READ_AHEAD = 8;
+
+export interface ContentLine {
+  url: string;
+  finalUrl: string;
+  depth: number;
+  status: number | null;
+  title: string;
+  markdown?: string;
+  text?: string;
+  data?: unknown;
+  /** S3 key of the viewport PNG, and a presigned URL of it (a client of a deployed stack has no credentials) */
+  screenshot?: string;
+  screenshotUrl?: string;
+  /** why a product has nothing for this page (a screenshot of a PDF), by product */
+  skipped?: Record<string, string>;
+}
+
+export function contentLine(summary: PageSummary, record: PageRecord | null): ContentLine {
+  const outputs = record?.outputs ?? {};
+  const line: ContentLine = {
+    url: summary.url,
+    finalUrl: summary.finalUrl,
+    depth: summary.depth,
+    status: summary.status,
+    title: summary.title,
+  };
+  const field = (product: string, name: string) => outputs[product]?.fields?.[name];
+  if (typeof field('markdown', 'markdown') === 'string') line.markdown = field('markdown', 'markdown') as string;
+  if (typeof field('text', 'text') === 'string') line.text = field('text', 'text') as string;
+  const extract = outputs.extract;
+  if (extract) line.data = extract.error !== undefined ? { error: extract.error } : (extract.fields?.data ?? null);
+  const screenshot = outputs.screenshot?.files?.screenshot;
+  if (screenshot) line.screenshot = screenshot;
+  const skipped = Object.fromEntries(Object.entries(outputs).flatMap(([name, o]) => (o.skipped !== undefined ? [[name, o.skipped]] : [])));
+  if (Object.keys(skipped).length > 0) line.skipped = skipped;
+  return line;
+}
+
+async function* lines(pages: PageSummary[], results: ResultStore, urlTtlSeconds: number): AsyncGenerator<string> {
+  const reads: Promise<PageRecord | null>[] = [];
+  const read = (i: number) => {
+    const page = pages[i];
+    if (page) reads[i] = results.getPage(page.key);
+  };
+  for (let i = 0; i < Math.min(READ_AHEAD, pages.length); i++) read(i);
+  for (let i = 0; i < pages.length; i++) {
+    const record = await reads[i]!;
+    delete reads[i];
+    read(i + READ_AHEAD);
+    const line = contentLine(pages[i]!, record);
+    if (line.screenshot) line.screenshotUrl = await results.presignGet(line.screenshot, urlTtlSeconds);
+    yield JSON.stringify(line);
+  }
+}
+
+/** Writes pages.jsonl for the job's recorded pages (in manifest order); idempotent: a resumed finisher rewrites it whole. */
+export async function writeContentExport(job: JobRecord, pages: PageSummary[], results: ResultStore, urlTtlSeconds: number): Promise<string> {
+  const key = resultsObjectKey(job.jobId);
+  await results.putLines(key, lines(pages, results, urlTtlSeconds), 'application/x-ndjson');
+  return key;
+}
+
+/** Done pages in the order the manifest lists them. */
+export function donePages(records: FrontierRecord[]): PageSummary[] {
+  return records.flatMap((r) => (r.state === 'done' && r.summary ? [r.summary] : []));
+}
