@@ -205,6 +205,7 @@ async function main(): Promise<number> {
       endpoint = stack.wsUrl;
     }
     console.log(`endpoint    ${endpoint}`);
+    if (stack) console.log(`console     ${stack.consoleUrl}   (open it in a browser while the crawl runs)`);
     const client = await CrawlClient.connect(endpoint);
     const seeds = options.urls.length === 1 ? { url: options.urls[0] } : { urls: options.urls };
     client.send({ action: 'crawl', ...seeds, ...options.crawl, requestId: 'cli' });

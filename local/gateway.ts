@@ -20,10 +20,14 @@ export interface GatewayOptions {
   maxMessageBytes?: number;
   stage?: string;
   log: (line: string) => void;
+  /** answers plain HTTP requests outside `@connections` (the local console); without it they get 404 */
+  http?: (req: IncomingMessage, res: ServerResponse) => void;
 }
 
 export interface Gateway {
   url: string;
+  /** the same port over plain HTTP (the console, when one is attached) */
+  httpUrl: string;
   connectionsEndpoint: string;
   connectionCount(): number;
   stop(): Promise<void>;
@@ -113,6 +117,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   const server = createServer((req, res) => {
     const match = /^(?:\/[^/]+)?\/@connections\/([^/?]+)/.exec(req.url ?? '');
     if (!match?.[1]) {
+      if (options.http) return options.http(req, res);
       res.writeHead(404, { 'content-type': 'application/json' });
       return res.end(JSON.stringify({ message: 'Not Found' }));
     }
@@ -219,6 +224,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   domainName = `127.0.0.1:${port}`;
   return {
     url: `ws://127.0.0.1:${port}`,
+    httpUrl: `http://127.0.0.1:${port}/`,
     connectionsEndpoint: `http://127.0.0.1:${port}`,
     connectionCount: () => connections.size,
     async stop() {

@@ -12,6 +12,7 @@ const stack = await startLocalStack({
 
 console.log(`
 Local crawler stack is up.
+  console     ${stack.consoleUrl}   (open it in a browser: jobs, queues, pages)
   WebSocket   ${stack.wsUrl}
   try it      npx wscat -c ${stack.wsUrl}${process.env.AUTH_TOKEN ? '/?token=$AUTH_TOKEN' : ''}
               > {"action":"crawl","url":"http://127.0.0.1:8000/","depth":1}

@@ -9,6 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { startDynamoDb } from './emulators/dynamodb.js';
 import { startSqsS3 } from './emulators/sqs-s3.js';
 import { startEventSource } from './event-source.js';
+import { localConsole } from './console/local-console.js';
 import { startGateway } from './gateway.js';
 import { childProcessInvoker, type Invoker } from './invoker.js';
 import { LOCAL_CREDENTIALS, LOCAL_REGION, provision, type Resources } from './provision.js';
@@ -40,6 +41,8 @@ export interface LocalStackOptions {
 
 export interface LocalStack {
   wsUrl: string;
+  /** the local console: the gateway's port over plain HTTP */
+  consoleUrl: string;
   connectionsEndpoint: string;
   env: Record<string, string>;
   resources: Resources;
@@ -90,10 +93,13 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     // The gateway's URL is part of the functions' environment, so routes are bound after it listens.
     const routes: Record<string, Invoker> = {};
     const authorizer: { current?: Invoker } = {};
+    const webConsole = localConsole(endpoints, resources, log);
+    stoppers.push(async () => webConsole.close());
     const gateway = await startGateway({
       port: options.port ?? 8080,
       routes,
       log,
+      http: webConsole.handler,
       authorizer: options.authToken ? { invoke: (e) => authorizer.current!.invoke(e), close: async () => {} } : undefined,
     });
     stoppers.push(() => gateway.stop());
@@ -173,6 +179,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
 
     return {
       wsUrl: gateway.url,
+      consoleUrl: gateway.httpUrl,
       connectionsEndpoint: gateway.connectionsEndpoint,
       env,
       resources,
