@@ -12,6 +12,8 @@ export interface BenchOptions {
   tabs: number;
   /** subresource types not loaded (puppeteer resource types) */
   block?: string[];
+  /** page formats the project's crawl asks for (the `project-formats` variant only) */
+  formats?: string[];
 }
 
 export const SETTLE = { navigationTimeoutMs: 30_000, settleIdleMs: 300, settleMaxMs: 3_000 };
@@ -38,6 +40,8 @@ export function childrenOf(seed: string, finalUrl: string, links: string[]): str
 }
 
 export interface VariantResult {
+  /** what the formats made, per page (project-formats): archive bytes, export bytes */
+  formatBytesPerPage?: Record<string, number>;
   variant: string;
   pages: string[];
   wallSeconds: number;

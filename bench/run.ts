@@ -1,5 +1,7 @@
 // `npm run bench -- [--pages 300] [--site DIR] [--depth 3] [--tabs 6] [--workers 2] [--rounds 1]
-//                   [--block image,font,media,stylesheet]`
+//                   [--block image,font,media,stylesheet] [--formats archive|markdown|screenshot,…]`
+// With --formats, a fourth variant (`project-formats`) crawls with those formats, so the cost of the
+// formats is read against the plain project crawl of the same run (ratio and bytes per page).
 // Serves a site on 127.0.0.1 and crawls it, alternating, with (a) this project's local stack,
 // (b) Crawlee's PuppeteerCrawler and (c) a bare puppeteer-core loop: same Chromium, tabs, depth,
 // scope and settle rule. Each runs in its own process tree, which is sampled for memory and CPU.
@@ -26,10 +28,18 @@ const { values } = parseArgs({
     out: { type: 'string', default: 'bench/results' },
     /** subresource types every variant skips (the crawl option `block`); default none */
     block: { type: 'string' },
+    /** page formats for the project-formats variant (the crawl option `formats`) */
+    formats: { type: 'string' },
   },
 });
 
-const VARIANTS = (values.only?.split(',') ?? ['project', 'crawlee', 'bare']) as ('project' | 'crawlee' | 'bare')[];
+const formats = values.formats ? values.formats.split(',').map((f) => f.trim()).filter(Boolean) : [];
+const VARIANTS = (values.only?.split(',') ?? ['project', ...(formats.length ? ['project-formats'] : []), 'crawlee', 'bare']) as (
+  | 'project'
+  | 'project-formats'
+  | 'crawlee'
+  | 'bare'
+)[];
 const tabs = Number(values.tabs);
 const workers = Number(values.workers);
 const block = values.block ? values.block.split(',').map((type) => type.trim()).filter(Boolean) : [];
@@ -87,7 +97,7 @@ function svgChart(rows: { variant: string; pagesPerSecond: number; peakRssMb: nu
 
 async function main(): Promise<void> {
   const site = values.site ? await serveDirectory(values.site) : await serveGenerated(Number(values.pages));
-  const options = { url: `${site.origin}/`, depth: Number(values.depth), maxPages: Number(values['max-pages']), tabs, workers, block };
+  const options = { url: `${site.origin}/`, depth: Number(values.depth), maxPages: Number(values['max-pages']), tabs, workers, block, formats };
   console.log(`bench: ${values.site ?? `generated site of ${values.pages} pages`} at ${site.origin}, depth ${options.depth}, ${tabs} tabs${block.length ? `, blocking ${block.join(', ')}` : ''}`);
   const results: Measured[] = [];
   for (let round = 0; round < Number(values.rounds); round++) {
@@ -120,6 +130,7 @@ async function main(): Promise<void> {
     projectVsBarePagesPerSecond: ratio(project?.pagesPerSecond, best('bare')?.pagesPerSecond),
     projectVsCrawleePeakRss: ratio(project?.peakRssMb, best('crawlee')?.peakRssMb),
     projectWithoutEmulatorsVsCrawleePeakRss: ratio(project?.peakRssWithoutEmulatorsMb, best('crawlee')?.peakRssMb),
+    ...(formats.length ? { projectFormatsVsProjectPagesPerSecond: ratio(best('project-formats')?.pagesPerSecond, project?.pagesPerSecond) } : {}),
   };
   const b = project?.breakdown ?? {};
   const renderMs = (b.navigationMs ?? 0) + (b.settleMs ?? 0) + (b.extractMs ?? 0);
@@ -154,6 +165,8 @@ async function main(): Promise<void> {
   writeFileSync(join(values.out!, 'bench.svg'), svgChart(summary));
   console.log('\npage sets (against the bare loop):', JSON.stringify(differences));
   console.log('ratios:', JSON.stringify(ratios));
+  const withFormats = best('project-formats');
+  if (withFormats) console.log(`formats ${formats.join(',')}: bytes per page`, JSON.stringify(withFormats.formatBytesPerPage ?? {}));
   console.log('project per-page breakdown (ms):', JSON.stringify(b), `machinery/render = ${report.machineryShareOfRender}`);
   if (cost) console.log(`cost per 1,000 pages: $${cost.totalPerThousandPages}`, JSON.stringify(cost.items));
   console.log(`written: ${join(values.out!, 'bench.json')}, ${join(values.out!, 'bench.svg')}`);

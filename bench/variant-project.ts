@@ -37,11 +37,17 @@ export async function runProject(options: BenchOptions & { workers: number }): P
     const client = await CrawlClient.connect(stack.wsUrl);
     const started = Date.now();
     const block = options.block?.length ? { block: options.block } : {};
-    client.send({ action: 'crawl', url: options.url, depth: options.depth, maxPages: options.maxPages, ...block });
+    const formats = options.formats?.length ? { formats: options.formats } : {};
+    client.send({ action: 'crawl', url: options.url, depth: options.depth, maxPages: options.maxPages, ...block, ...formats });
     const accepted = await client.waitFor((m) => m.type === 'accepted' || m.type === 'error', 60_000);
     if (accepted.type === 'error') throw new Error(`crawl refused: ${accepted.code}: ${accepted.message}`);
     const completed = await client.waitFor((m) => m.type === 'completed', 60 * 60_000);
     const wallSeconds = (Date.now() - started) / 1000;
+    // What the formats cost in bytes: the job's archive and content export, per page.
+    const formatBytes: Record<string, number> = {};
+    for (const [name, url] of [['archive', completed.archiveUrl], ['pages.jsonl', completed.resultsUrl]] as const) {
+      if (typeof url === 'string') formatBytes[name] = (await (await fetch(url)).arrayBuffer()).byteLength;
+    }
     const manifest = (await (await fetch(completed.manifestUrl as string)).json()) as { pages: ManifestPage[]; errors: { url: string }[] };
     await client.close();
     const breakdown: Record<string, number> = {};
@@ -49,7 +55,14 @@ export async function runProject(options: BenchOptions & { workers: number }): P
       for (const [name, value] of Object.entries(page.timings ?? {})) if (typeof value === 'number') breakdown[name] = (breakdown[name] ?? 0) + value;
     }
     for (const name of Object.keys(breakdown)) breakdown[name] = Math.round(breakdown[name]! / Math.max(1, manifest.pages.length));
-    return { variant: 'project', pages: [...manifest.pages.map((p) => p.url), ...manifest.errors.map((e) => e.url)], wallSeconds, breakdown };
+    const formatBytesPerPage = Object.fromEntries(Object.entries(formatBytes).map(([name, bytes]) => [name, Math.round(bytes / Math.max(1, manifest.pages.length))]));
+    return {
+      variant: options.formats?.length ? 'project-formats' : 'project',
+      pages: [...manifest.pages.map((p) => p.url), ...manifest.errors.map((e) => e.url)],
+      wallSeconds,
+      breakdown,
+      ...(Object.keys(formatBytesPerPage).length > 0 ? { formatBytesPerPage } : {}),
+    };
   } finally {
     await stack.stop();
   }

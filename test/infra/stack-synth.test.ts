@@ -110,8 +110,17 @@ it('crawls with the bundle cdk made for Lambda, reading Chromium from the layer'
     startDemoSite(),
   ]);
   try {
-    const run = await crawl(stack, { url: `${site.origin}/`, depth: 1 });
+    // Every page product too: their libraries (Readability, turndown, linkedom, warcio, yazl) must
+    // survive esbuild's bundling, not only the source run by the other e2e tests.
+    const formats = ['html', 'markdown', 'text', 'screenshot', 'archive'];
+    const run = await crawl(stack, { url: `${site.origin}/`, depth: 1, formats, extract: 'metadata' });
     expect(run.completed).toMatchObject({ status: 'succeeded', pages: 7, failed: 0 });
+    const lines = (await (await fetch(run.completed.resultsUrl as string)).text()).split('\n').filter(Boolean).map((l) => JSON.parse(l));
+    expect(lines).toHaveLength(7);
+    expect(lines.find((l) => l.url === `${site.origin}/a.html`)).toMatchObject({ markdown: expect.stringContaining('Delayed'), data: { title: 'A' } });
+    const wacz = await fetch(run.completed.archiveUrl as string);
+    expect(wacz.status).toBe(200);
+    expect(Buffer.from(await wacz.arrayBuffer()).subarray(0, 2).toString()).toBe('PK');
     expect(readdirSync(join(lambdaTask, 'tmp'))).toContain('chromium');
     await run.client.close();
   } finally {
