@@ -291,28 +291,30 @@ async function admitChildren(job: JobRecord, parent: FrontierRecord, allChildren
   }
   // One transaction for all new children of the page (and one counter update on the job item,
   // which is what a big job contends on), instead of one per child.
-  const outcomes = await deps.frontier.admitAll(
-    children.map((child) => ({
-      jobId: job.jobId,
-      urlKey: urlKeyOf(child.url),
-      url: child.url,
-      depth: child.depth,
-      parent: parent.url,
-      discoveredBy: parent.urlKey,
-      state: 'queued' as const,
-      attempts: 0,
-      expiresAt: expiresAt(deps.clock, deps.limits),
-    })),
-    job.maxPages,
-  );
-  let capped = 0;
+  const records: FrontierRecord[] = children.map((child) => ({
+    jobId: job.jobId,
+    urlKey: urlKeyOf(child.url),
+    url: child.url,
+    depth: child.depth,
+    parent: parent.url,
+    discoveredBy: parent.urlKey,
+    state: 'queued' as const,
+    attempts: 0,
+    expiresAt: expiresAt(deps.clock, deps.limits),
+  }));
+  const outcomes = await deps.frontier.admitAll(records, job.maxPages);
+  const capped: FrontierRecord[] = [];
   outcomes.forEach((outcome, index) => {
     const child = children[index];
     if (!child) return;
     if (outcome === 'admitted' || outcome === 'exists-mine') toSend.push(child);
-    if (outcome === 'cap-reached') capped++;
+    if (outcome === 'cap-reached') capped.push(records[index]!);
   });
-  if (capped > 0) deps.log.info('maxPages reached; links not admitted', { jobId: job.jobId, url: parent.url, capped });
+  if (capped.length > 0) {
+    // Counted by a marker per URL: a URL several pages link to, or a retried parent, counts once.
+    const counted = await deps.frontier.markCapped(capped);
+    deps.log.info('maxPages reached; links not admitted', { jobId: job.jobId, url: parent.url, capped: capped.length, newlyCounted: counted });
+  }
   return toSend;
 }
 

@@ -100,5 +100,6 @@ export function completedMessage(
     manifestUrl,
     ...(answer.resultsUrl !== undefined ? { resultsUrl: answer.resultsUrl } : {}),
     ...(answer.archiveUrl !== undefined ? { archiveUrl: answer.archiveUrl } : {}),
+    ...((job.capped ?? 0) > 0 ? { capped: job.capped } : {}),
   };
 }

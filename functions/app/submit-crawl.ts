@@ -102,6 +102,8 @@ async function answerFromCache(request: CrawlRequest, cacheKey: string, connecti
   const job = await deps.jobs.getJob(entry.jobId);
   // Another principal's crawl is not ours to hand out (nor could this client then ask its status).
   if (!job || !isFinal(job.status) || !job.manifestKey || !isVisibleTo(job, owner)) return false;
+  // A capped crawl lists only some of the pages asked for (entries written before caps were counted).
+  if ((job.capped ?? 0) > 0) return false;
   const requestId = request.requestId;
   await deps.notifier.send(connectionId, { type: 'accepted', jobId: job.jobId, ...(requestId !== undefined ? { requestId } : {}), cached: true });
   const manifestUrl = await deps.results.presignGet(job.manifestKey, deps.limits.manifestUrlTtlSeconds);

@@ -27,6 +27,11 @@ export const UrlState = {
   failed: 'failed',
   /** the target of a redirect: recorded so a later link to it is not crawled again */
   alias: 'alias',
+  /**
+   * an in-scope URL left out because maxPages was reached: a marker that counts it once however
+   * many pages link to it, and that no later admission can turn into a page
+   */
+  capped: 'capped',
 } as const;
 export type UrlState = (typeof UrlState)[keyof typeof UrlState];
 
@@ -90,7 +95,10 @@ export interface JobRecord extends JobCounters {
   slotPending?: boolean;
   /** when a finisher claimed the right to send `completed` (absent: not sent yet) */
   notifiedAt?: number;
-  /** URLs found in scope but not admitted because maxPages was reached */
+  /**
+   * distinct in-scope URLs not admitted because maxPages was reached: incremented in the
+   * transaction that writes each URL's `capped` frontier marker, so each counts once
+   */
   capped?: number;
   expiresAt: number;
 }

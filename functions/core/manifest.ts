@@ -24,7 +24,8 @@ export function buildManifest(job: JobRecord, records: FrontierRecord[], status:
   const errors: { url: string; error: string }[] = [];
   const levels: string[][] = [];
   for (const record of sorted) {
-    if (record.state === 'alias') continue;
+    // Aliases stand for a page listed under its own URL; capped URLs were never admitted (counted in `capped`).
+    if (record.state === 'alias' || record.state === 'capped') continue;
     if (record.state === 'done' && record.summary) {
       pages.push(record.summary);
     } else if (record.state === 'failed') {

@@ -108,6 +108,8 @@ export type ServerMessage =
       resultsUrl?: string;
       /** presigned WACZ, when the job asked for the archive format */
       archiveUrl?: string;
+      /** distinct in-scope links left out because of maxPages, when any were */
+      capped?: number;
     }
   | {
       type: 'status';

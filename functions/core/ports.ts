@@ -151,6 +151,13 @@ export interface FrontierStore {
   /** The frontier items that already exist among these keys (one round trip per 100 keys). */
   existing(jobId: string, urlKeys: string[]): Promise<Map<string, FrontierRecord>>;
   /** Records a redirect target so later links to it are not crawled again; false if it exists. */
+  /**
+   * Records URLs refused at the cap ('cap-reached'), each with a `capped` marker item written only
+   * if no item exists at its key, and adds the number written to the job's `capped` in the same
+   * transaction: a URL counts once, whoever finds it and however often. Nothing is counted once
+   * the job no longer runs. Returns how many were newly counted.
+   */
+  markCapped(children: FrontierRecord[]): Promise<number>;
   putAlias(record: FrontierRecord): Promise<boolean>;
   get(jobId: string, urlKey: string): Promise<FrontierRecord | null>;
   /** Marks the URL done/failed and bumps the job counters in one transaction; false if we lost the lease. */

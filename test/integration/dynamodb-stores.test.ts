@@ -299,3 +299,48 @@ describe('the result cache and record expiry', () => {
   });
 });
 
+
+describe('links refused at the cap are counted once each', () => {
+  const children = (keys: string[], parent: string) => keys.map((key) => child(key, parent));
+  const cappedOf = async () => (await jobs.getJob(jobId))?.capped ?? 0;
+
+  it('counts a URL once whoever finds it, and never a URL that is a page', async () => {
+    // maxPages 3: the seed and two children fit.
+    const outcomes = await frontier.admitAll(children(['a', 'b', 'c', 'd'], 'p1'), 3);
+    expect(outcomes).toEqual(['admitted', 'admitted', 'cap-reached', 'cap-reached']);
+    expect(await frontier.markCapped(children(['c', 'd'], 'p1'))).toBe(2);
+    // Another parent links to c and e, and to a (a page): only e is new.
+    expect(await frontier.markCapped(children(['c', 'e', 'a'], 'p2'))).toBe(1);
+    // A retried parent (duplicate delivery) counts nothing again.
+    expect(await frontier.markCapped(children(['c', 'd'], 'p1'))).toBe(0);
+    expect(await cappedOf()).toBe(3);
+    // A capped URL is never admitted later: its marker holds the key.
+    expect(await frontier.admitAll(children(['c'], 'p3'), 100)).toEqual(['exists-other']);
+    const states = (await frontier.list(jobId)).map((r) => `${r.urlKey}:${r.state}`).sort();
+    expect(states).toEqual(['a:queued', 'b:queued', 'c:capped', 'd:capped', 'e:capped', 'seed:queued']);
+  });
+
+  it('counts each URL exactly once when many parents cap overlapping links at the same time', async () => {
+    const keys = Array.from({ length: 150 }, (_, i) => `z${i}`);
+    // 10 parents with overlapping windows of 60 URLs each (two transactions each), all at once.
+    const windows = Array.from({ length: 10 }, (_, p) => keys.slice(p * 9, p * 9 + 60));
+    const counted = await Promise.all(windows.map((w, p) => frontier.markCapped(children(w, `parent-${p}`))));
+    const distinct = new Set(windows.flat()).size;
+    expect(counted.reduce((a, b) => a + b, 0)).toBe(distinct);
+    expect(await cappedOf()).toBe(distinct);
+  });
+
+  it('counts nothing once the job no longer runs', async () => {
+    expect(await jobs.beginFinish(jobId, 'cancelled', 5, { reason: 'job cancelled' })).toBe(true);
+    expect(await frontier.markCapped(children(['a'], 'p'))).toBe(0);
+    expect(await cappedOf()).toBe(0);
+  });
+
+  it('writes no result-cache entry for a capped success', async () => {
+    const capped = { ...jobFor('final-capped', 'conn-capped'), cacheKey: 'key-capped', finishedAt: 50, capped: 2 };
+    await jobs.createJob(capped, { ...seed(), jobId: 'final-capped' }, 5);
+    await jobs.beginFinish('final-capped', 'succeeded', 50, { reason: 'test' });
+    expect(await jobs.completeFinish(capped, 'succeeded', 'jobs/final-capped/manifest.json')).toBe(true);
+    expect(await jobs.getCacheEntry('key-capped')).toBeNull();
+  });
+});

@@ -133,6 +133,58 @@ export class DynamoFrontierStore implements FrontierStore {
     }
   }
 
+  async markCapped(children: FrontierRecord[]): Promise<number> {
+    let counted = 0;
+    for (let start = 0; start < children.length; start += ADMIT_BATCH) {
+      let pending = children.slice(start, start + ADMIT_BATCH).map((child) => ({ ...child, state: 'capped' as const, attempts: 0 }));
+      while (pending.length > 0) {
+        const outcome = await this.capBatch(pending);
+        if (outcome === 'counted') {
+          counted += pending.length;
+          break;
+        }
+        if (outcome === 'job-closed') return counted;
+        // Items that exist (admitted after all, or capped by another parent or an earlier attempt)
+        // are counted already or are pages: the rest is tried again, since nothing was written.
+        pending = pending.filter((_, position) => !outcome.has(position));
+      }
+    }
+    return counted;
+  }
+
+  /** One transaction: a marker per URL where no item is, and `capped + n` on the running job. */
+  private async capBatch(batch: FrontierRecord[]): Promise<'counted' | 'job-closed' | Set<number>> {
+    const jobId = batch[0]!.jobId;
+    try {
+      await transactWrite(this.db, [
+        ...batch.map((marker) => ({
+          Put: { TableName: this.tables.frontier, Item: marker, ConditionExpression: 'attribute_not_exists(urlKey)' },
+        })),
+        {
+          Update: {
+            TableName: this.tables.jobs,
+            Key: { jobId },
+            UpdateExpression: 'ADD capped :n',
+            ConditionExpression: '#status = :running',
+            ExpressionAttributeNames: { '#status': 'status' },
+            ExpressionAttributeValues: { ':n': batch.length, ':running': 'running' },
+          },
+        },
+      ]);
+      return 'counted';
+    } catch (error) {
+      if (!isTransactionCanceled(error)) throw error;
+      const reasons = cancellationReasons(error);
+      if (reasons[batch.length]?.code === 'ConditionalCheckFailed') return 'job-closed';
+      const existing = new Set<number>();
+      batch.forEach((_, position) => {
+        if (reasons[position]?.code === 'ConditionalCheckFailed') existing.add(position);
+      });
+      if (existing.size === 0) throw error;
+      return existing;
+    }
+  }
+
   async existing(jobId: string, urlKeys: string[]): Promise<Map<string, FrontierRecord>> {
     const found = new Map<string, FrontierRecord>();
     const chunks: string[][] = [];

@@ -107,8 +107,9 @@ export class DynamoJobStore implements JobStore {
   async completeFinish(job: JobRecord, status: FinalStatus, manifestKey: string): Promise<boolean> {
     // The final state, the cache entry and a note that the slot is still to be freed move together:
     // a finisher that dies after this leaves nothing half done that a redelivery cannot finish.
+    // A capped crawl left pages out: it answers no later request, however equal.
     const cacheEntry =
-      status === 'succeeded' && job.finishedAt !== undefined
+      status === 'succeeded' && job.finishedAt !== undefined && !((job.capped ?? 0) > 0)
         ? [{ Put: { TableName: this.tables.jobs, Item: { jobId: `${CACHE_PREFIX}${job.cacheKey}`, resultJobId: job.jobId, finishedAt: job.finishedAt, expiresAt: job.expiresAt } } }]
         : [];
     try {
