@@ -252,4 +252,6 @@ function App() {
     </div>`;
 }
 
-render(html`<${App} />`, document.getElementById('app'));
+const root = document.getElementById('app');
+root.textContent = ''; // the "loading" note: preact adds beside what is there
+render(html`<${App} />`, root);
