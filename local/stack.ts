@@ -63,6 +63,7 @@ const API_ROUTES: Record<string, string> = {
   crawl: 'crawl',
   status: 'status',
   cancel: 'cancel',
+  redrive: 'redrive',
 };
 
 function timestamped(line: string): void {

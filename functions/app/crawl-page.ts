@@ -20,7 +20,7 @@
 // We chose transactions over an idempotency-token design because they make `admitted - settled`
 // exact at every instant, which is what lets a single condition decide the end of the job.
 import { isTransientFailure, UrlBusyError } from '../core/errors.js';
-import type { FrontierRecord, JobRecord, PageSummary } from '../core/job.js';
+import type { FrontierRecord, JobRecord, PageFailure, PageSummary } from '../core/job.js';
 import { outstanding, productRequestsOf } from '../core/job.js';
 import { pageObjectKey, sha256Hex, urlKeyOf } from '../core/keys.js';
 import type { CrawlMessage, PageRecord, RenderedPage } from '../core/ports.js';
@@ -94,7 +94,7 @@ async function crawlClaimed(job: JobRecord, record: FrontierRecord, deps: Worker
   if (!job.ignoreRobots) {
     // Not retried: the site asked not to be crawled there, and asking again will not change that.
     const verdict = await deps.robots.check(record.url);
-    if (!verdict.allowed) return settleFailed(job, record, verdict.reason, deps);
+    if (!verdict.allowed) return settleFailed(job, record, verdict.reason, deps, 'robots');
   }
 
   let page: PageRecord;
@@ -160,14 +160,15 @@ async function crawlClaimed(job: JobRecord, record: FrontierRecord, deps: Worker
   return 'done';
 }
 
-async function settleFailed(job: JobRecord, record: FrontierRecord, error: string, deps: WorkerDeps): Promise<CrawlOutcome> {
+async function settleFailed(job: JobRecord, record: FrontierRecord, error: string, deps: WorkerDeps, kind?: PageFailure['kind']): Promise<CrawlOutcome> {
   deps.log.warn('page failed', { jobId: job.jobId, url: record.url, attempt: record.attempts, error });
   // However the page ends, children an earlier attempt admitted are counted in the job: they must
   // be on the queue before the page settles, or the job waits for them until the sweeper.
   await resendOwnChildren(job, record, deps);
   const settled = await deps.frontier.settle(job.jobId, record.urlKey, deps.workerId, {
     kind: 'failed',
-    failure: { url: record.url, error },
+    // robots.txt refusals are marked: a redrive leaves them alone.
+    failure: { url: record.url, error, ...(kind ? { kind } : {}) },
   });
   if (!settled) return 'lease-lost';
   await afterSettle(job.jobId, deps);

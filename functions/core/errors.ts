@@ -12,6 +12,10 @@ export const ErrorCode = {
   jobNotFound: 'job_not_found',
   jobFinished: 'job_finished',
   tooManyJobs: 'too_many_jobs',
+  /** `redrive` of a job that runs (or is still finishing), or a second `redrive` racing the first */
+  jobRunning: 'job_running',
+  /** `redrive` of a job none of whose URLs failed in a way another try may mend */
+  nothingToRedrive: 'nothing_to_redrive',
   internal: 'internal_error',
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];

@@ -95,6 +95,8 @@ export interface JobRecord extends JobCounters {
   slotPending?: boolean;
   /** when a finisher claimed the right to send `completed` (absent: not sent yet) */
   notifiedAt?: number;
+  /** how many times `redrive` restarted the job (absent: never) */
+  redrives?: number;
   /**
    * distinct in-scope URLs not admitted because maxPages was reached: incremented in the
    * transaction that writes each URL's `capped` frontier marker, so each counts once
@@ -133,6 +135,18 @@ export interface PageTimings {
 export interface PageFailure {
   url: string;
   error: string;
+  /** 'robots': robots.txt disallows the URL; a redrive leaves it alone (absent: any other failure) */
+  kind?: 'robots';
+}
+
+/**
+ * Whether `redrive` tries the URL again: it failed for a reason another try may mend (not
+ * robots.txt: older records say so only in their text), or the job ended before it was crawled.
+ */
+export function isRedrivable(record: Pick<FrontierRecord, 'state' | 'failure'>): boolean {
+  if (record.state === 'queued' || record.state === 'claimed') return true;
+  if (record.state !== 'failed') return false;
+  return record.failure?.kind !== 'robots' && !/^disallowed by robots\.txt/.test(record.failure?.error ?? '');
 }
 
 export interface FrontierRecord {

@@ -65,7 +65,9 @@ export function clientMessageSchemas(limits: Limits, catalog: Catalog = NO_CATAL
   });
   const status = z.strictObject({ action: z.literal('status'), jobId, requestId: requestId.optional() });
   const cancel = z.strictObject({ action: z.literal('cancel'), jobId, requestId: requestId.optional() });
-  return { crawl, status, cancel };
+  /** crawls again the URLs of a finished job that failed (robots.txt refusals excepted), in that job */
+  const redrive = z.strictObject({ action: z.literal('redrive'), jobId, requestId: requestId.optional() });
+  return { crawl, status, cancel, redrive };
 }
 
 export interface CrawlRequest {
@@ -92,7 +94,8 @@ export interface JobRequest {
 }
 
 export type ServerMessage =
-  | { type: 'accepted'; jobId: string; requestId?: string; cached: boolean }
+  /** `redrive`: true when the job was restarted by `redrive` (same jobId) */
+  | { type: 'accepted'; jobId: string; requestId?: string; cached: boolean; redrive?: true }
   | { type: 'progress'; jobId: string; done: number; queued: number; failed: number }
   | {
       type: 'completed';
@@ -162,7 +165,7 @@ export function echoableRequestId(message: Record<string, unknown>): string | un
   return parsed.success ? parsed.data : undefined;
 }
 
-export const KNOWN_ACTIONS = ['crawl', 'status', 'cancel'] as const;
+export const KNOWN_ACTIONS = ['crawl', 'status', 'cancel', 'redrive'] as const;
 
 /** For the $default route: explains why the message matched no route. */
 export function explainUnroutable(body: string | undefined | null, limits: Limits): ClientInputError {
@@ -175,7 +178,7 @@ export function explainUnroutable(body: string | undefined | null, limits: Limit
   }
   const rid = echoableRequestId(message);
   if (message.action === undefined) {
-    return new ClientInputError(ErrorCode.invalidMessage, 'message has no "action" field; expected one of: crawl, status, cancel', rid);
+    return new ClientInputError(ErrorCode.invalidMessage, `message has no "action" field; expected one of: ${KNOWN_ACTIONS.join(', ')}`, rid);
   }
   const shown = typeof message.action === 'string' ? `"${message.action.slice(0, 64)}"` : `of type ${typeof message.action}`;
   return new ClientInputError(ErrorCode.unknownAction, `unknown action ${shown}; expected one of: ${KNOWN_ACTIONS.join(', ')}`, rid);
@@ -205,7 +208,7 @@ export function parseCrawlRequest(body: string | undefined | null, limits: Limit
   };
 }
 
-export function parseJobRequest(body: string | undefined | null, action: 'status' | 'cancel', limits: Limits): JobRequest {
+export function parseJobRequest(body: string | undefined | null, action: 'status' | 'cancel' | 'redrive', limits: Limits): JobRequest {
   const message = parseFrame(body, limits);
   const rid = echoableRequestId(message);
   const parsed = clientMessageSchemas(limits)[action].safeParse(message);

@@ -190,6 +190,16 @@ export interface JobStore {
   completeFinish(job: JobRecord, status: FinalStatus, manifestKey: string): Promise<boolean>;
   /** frees the job slot of a final job whose finisher died before it could (idempotent) */
   releaseSlot(job: JobRecord): Promise<void>;
+  /**
+   * `redrive`: final → running again, in one transaction with resetting the failed items to retry
+   * (queued, attempts 0) and taking back their count (`settled − n`, `failed − n`, so `admitted −
+   * settled` stays exact), with a job slot taken on the asking connection, which gets the new
+   * `completed`: the ending claims of the last run (`finishedAt`, `finalStatus`, `notifiedAt`) are
+   * removed so the run ends once again. Only from the job as read (same status and `settled`) and
+   * only once its last ending is complete (`notifiedAt` set, no slot pending): of two redrives at
+   * once, one starts. Beyond one transaction's room, the rest of the items follow while it runs.
+   */
+  beginRedrive(job: JobRecord, failed: FrontierRecord[], run: RedriveRun, maxJobsPerConnection: number): Promise<'started' | 'refused' | 'too-many-jobs'>;
   /** claims the right to send `completed`; true once per job */
   claimNotification(jobId: string, now: number): Promise<boolean>;
   /** the result cache: the latest successful job for a cache key (written by completeFinish) */
@@ -236,6 +246,14 @@ export interface Logger {
   info(message: string, ...extra: Record<string, unknown>[]): void;
   warn(message: string, ...extra: Record<string, unknown>[]): void;
   error(message: string, ...extra: Record<string, unknown>[]): void;
+}
+
+export interface RedriveRun {
+  connectionId: string;
+  requestId?: string;
+  now: number;
+  /** the time limit of the new run */
+  deadlineAt: number;
 }
 
 export interface CacheEntry {

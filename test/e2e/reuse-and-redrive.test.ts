@@ -1,11 +1,13 @@
 // Never crawl twice (issue 14), through the whole local stack with duplicate delivery on:
 // `capped` counts each in-scope link left out at maxPages once, and a capped crawl answers no
-// later request from the cache.
+// later request from the cache; `redrive` crawls again only what failed, in the same job, from
+// another connection, once however many ask at the same time.
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { LocalStack } from '../../local/stack.js';
-import { crawl, paths, settleAndCountCompletions, startTestStack } from './harness.js';
+import { CrawlClient, type Received } from '../../local/ws-client.js';
+import { crawl, paths, settleAndCountCompletions, startTestStack, type ManifestJson } from './harness.js';
 import { jobWaitMs, machineSpeed, replyWaitMs, stackTimings, type MachineSpeed, type StackTimings } from './support/machine.js';
 
 let stack: LocalStack;
@@ -28,10 +30,43 @@ const CAP_SITE: Record<string, string[]> = {
   '/cap/b': ['/cap/a', '/cap/x5', '/cap/x4', '/cap/x3', '/cap/x2', '/cap/x1'],
 };
 
+/** /r/flaky resets the connection while this is true: the site hiccups, then heals. */
+let flakyBroken = true;
+/** /held/1 answers once this resolves, so a job stays running while the test needs it */
+let releaseHeld!: () => void;
+const held = new Promise<void>((resolve) => (releaseHeld = resolve));
+
+const REDRIVE_SITE: Record<string, string[]> = {
+  '/r/': ['/r/ok1', '/r/ok2', '/r/flaky'],
+  '/r/ok1': ['/r/flaky', '/r/'],
+  '/r/ok2': [],
+  // Its child is found only once it loads: a recovered page's links are followed as usual.
+  '/r/flaky': ['/r/child'],
+  '/r/child': [],
+  '/robots-only/': ['/robots-only/private', '/robots-only/fine'],
+  '/held/': ['/held/1'],
+};
+
 function handle(path: string, res: import('node:http').ServerResponse): void {
   if (path === '/robots.txt') {
-    res.writeHead(404);
-    res.end();
+    res.writeHead(200, { 'content-type': 'text/plain' });
+    res.end('User-agent: *\nDisallow: /robots-only/private\n');
+    return;
+  }
+  if (path === '/r/flaky' && flakyBroken) {
+    res.socket?.destroy(); // a connection reset: the browser sees no answer at all
+    return;
+  }
+  if (path === '/held/1') {
+    void held.then(() => {
+      res.writeHead(200, { 'content-type': 'text/html' });
+      res.end('<!doctype html><title>held</title>');
+    });
+    return;
+  }
+  if (REDRIVE_SITE[path]) {
+    res.writeHead(200, { 'content-type': 'text/html' });
+    res.end(`<!doctype html><title>${path}</title>${REDRIVE_SITE[path].map(link).join(' ')}`);
     return;
   }
   const links = CAP_SITE[path] ?? (path.startsWith('/cap/x') ? ['/cap/deeper'] : []);
@@ -60,6 +95,7 @@ beforeAll(async () => {
 }, 600_000);
 
 afterAll(async () => {
+  releaseHeld?.();
   await stack?.stop();
   server?.closeAllConnections();
   await new Promise((r) => server?.close(r));
@@ -84,4 +120,91 @@ it('counts each in-scope link left out at maxPages once, and never answers from 
   expect(again.completed).toMatchObject({ cached: false, capped: 4 });
   expect(again.jobId).not.toBe(run.jobId);
   await again.client.close();
+}, 900_000);
+
+async function fetchManifest(url: string): Promise<ManifestJson> {
+  const response = await fetch(url);
+  expect(response.status).toBe(200);
+  return (await response.json()) as ManifestJson;
+}
+
+/** The first answer to `requestId` on this connection: accepted, or an error. */
+function answerTo(client: CrawlClient, requestId: string): Promise<Received> {
+  return client.waitFor((m) => (m.type === 'accepted' || m.type === 'error') && m.requestId === requestId, replyWaitMs(speed));
+}
+
+it('redrives only the failed page, in the same job, from another connection, once of two at once', async () => {
+  const waitMs = jobWaitMs(timings, speed, { recoveries: 2, pages: 5 });
+  const first = await crawl(stack, { url: `${origin}/r/`, depth: 2 }, waitMs);
+  expect(first.completed).toMatchObject({ status: 'partial', pages: 3, failed: 1 });
+  expect(paths(first.manifest.errors.map((e) => e.url), origin)).toEqual(['/r/flaky']);
+  expect(await settleAndCountCompletions(first)).toBe(1);
+  // The client leaves; the site heals.
+  await first.client.close();
+  flakyBroken = false;
+  const before = new Map(hits);
+
+  // Two redrives at the same time, from two new connections: one runs, the other is refused.
+  const [a, b] = await Promise.all([CrawlClient.connect(stack.wsUrl), CrawlClient.connect(stack.wsUrl)]);
+  a.send({ action: 'redrive', jobId: first.jobId, requestId: 'ra' });
+  b.send({ action: 'redrive', jobId: first.jobId, requestId: 'rb' });
+  const answers = await Promise.all([answerTo(a, 'ra'), answerTo(b, 'rb')]);
+  const accepted = answers.filter((m) => m.type === 'accepted');
+  expect(accepted, JSON.stringify(answers)).toHaveLength(1);
+  expect(accepted[0]).toMatchObject({ jobId: first.jobId, redrive: true, cached: false });
+  expect(answers.find((m) => m.type === 'error')).toMatchObject({ code: 'job_running', jobId: first.jobId });
+  const [winner, loser] = accepted[0]!.requestId === 'ra' ? [a, b] : [b, a];
+
+  const completed = await winner.waitFor((m) => m.type === 'completed' && m.jobId === first.jobId, waitMs);
+  expect(completed).toMatchObject({ status: 'succeeded', pages: 5, failed: 0, requestId: accepted[0]!.requestId, cached: false });
+  const manifest = await fetchManifest(completed.manifestUrl as string);
+  expect(manifest.jobId).toBe(first.jobId);
+  expect(manifest.errors).toEqual([]);
+  expect(paths(manifest.pages.map((p) => p.url), origin)).toEqual(['/r/', '/r/child', '/r/flaky', '/r/ok1', '/r/ok2']);
+  expect(manifest.pages.find((p) => p.url.endsWith('/r/child'))).toMatchObject({ depth: 2, parent: `${origin}/r/flaky` });
+
+  // Nothing that had been crawled was rendered again; the healed page once, its new child once.
+  for (const path of ['/r/', '/r/ok1', '/r/ok2']) expect(hits.get(path), path).toBe(before.get(path));
+  expect((hits.get('/r/flaky') ?? 0) - (before.get('/r/flaky') ?? 0)).toBe(1);
+  expect(hits.get('/r/child')).toBe(1);
+
+  // One `completed` for the run, to the connection that asked; none to the refused one.
+  await new Promise((resolve) => setTimeout(resolve, 1500));
+  expect(winner.received.filter((m) => m.type === 'completed' && m.jobId === first.jobId)).toHaveLength(1);
+  expect(loser.received.filter((m) => m.type === 'completed')).toHaveLength(0);
+
+  // Everything recovered: nothing left to redrive.
+  winner.send({ action: 'redrive', jobId: first.jobId, requestId: 'again' });
+  expect(await answerTo(winner, 'again')).toMatchObject({ type: 'error', code: 'nothing_to_redrive', jobId: first.jobId });
+  await Promise.all([a.close(), b.close()]);
+}, 1_800_000);
+
+it('refuses a redrive of an unknown, running or robots-only job, and a malformed one', async () => {
+  const client = await CrawlClient.connect(stack.wsUrl);
+  client.send({ action: 'redrive', requestId: 'no-id' });
+  expect(await answerTo(client, 'no-id')).toMatchObject({ type: 'error', code: 'invalid_request' });
+  client.send({ action: 'redrive', jobId: 'x', depth: 2, requestId: 'extra' });
+  expect(await answerTo(client, 'extra')).toMatchObject({ type: 'error', code: 'invalid_request' });
+  client.send({ action: 'redrive', jobId: '00000000-0000-4000-8000-000000000000', requestId: 'unknown' });
+  expect(await answerTo(client, 'unknown')).toMatchObject({ type: 'error', code: 'job_not_found' });
+
+  // A running job (one of its pages is held).
+  client.send({ action: 'crawl', url: `${origin}/held/`, depth: 1, requestId: 'held' });
+  const heldJob = await answerTo(client, 'held');
+  expect(heldJob.type).toBe('accepted');
+  client.send({ action: 'redrive', jobId: heldJob.jobId, requestId: 'while-running' });
+  expect(await answerTo(client, 'while-running')).toMatchObject({ type: 'error', code: 'job_running', jobId: heldJob.jobId });
+  releaseHeld();
+  const waitMs = jobWaitMs(timings, speed, { pages: 3 });
+  expect(await client.waitFor((m) => m.type === 'completed' && m.jobId === heldJob.jobId, waitMs)).toMatchObject({ status: 'succeeded' });
+  client.send({ action: 'redrive', jobId: heldJob.jobId, requestId: 'succeeded' });
+  expect(await answerTo(client, 'succeeded')).toMatchObject({ type: 'error', code: 'nothing_to_redrive' });
+
+  // A job whose only error is a page robots.txt disallows: asking again will not change that.
+  const robots = await crawl(stack, { url: `${origin}/robots-only/`, depth: 1 }, waitMs);
+  expect(robots.completed).toMatchObject({ status: 'partial', failed: 1 });
+  expect(robots.manifest.errors[0]?.error).toMatch(/robots\.txt/);
+  robots.client.send({ action: 'redrive', jobId: robots.jobId, requestId: 'robots' });
+  expect(await answerTo(robots.client, 'robots')).toMatchObject({ type: 'error', code: 'nothing_to_redrive', jobId: robots.jobId });
+  await Promise.all([client.close(), robots.client.close()]);
 }, 900_000);

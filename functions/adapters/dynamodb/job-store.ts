@@ -2,11 +2,15 @@
 // a job ends exactly once however many workers race to end it.
 import { GetCommand, TransactWriteCommand, UpdateCommand, paginateScan, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { isExpired, type FinalStatus, type FrontierRecord, type JobRecord } from '../../core/job.js';
-import { systemClock, type CacheEntry, type Clock, type JobStore } from '../../core/ports.js';
+import { systemClock, type CacheEntry, type Clock, type JobStore, type RedriveRun } from '../../core/ports.js';
 import { CONNECTION_TTL_SECONDS } from './connection-store.js';
 
 // Cache entries share the jobs table under a prefix that no job id (a UUID) can have.
 const CACHE_PREFIX = 'cache#';
+/** items of a redrive's first transaction: the job and the connection's slot take two of 100 */
+const FIRST_REDRIVE_BATCH = 98;
+/** items of its next ones: the job's counters take one */
+const NEXT_REDRIVE_BATCH = 99;
 import { cancellationReasons, failedItem, isConditionFailure, isTransactionCanceled, transactWrite } from './errors.js';
 
 export class DynamoJobStore implements JobStore {
@@ -163,6 +167,95 @@ export class DynamoJobStore implements JobStore {
       // The connection is gone ($disconnect deleted it, slots and all): nothing to free there.
       await this.conditional(new UpdateCommand(clearNote));
     }
+  }
+
+  async beginRedrive(job: JobRecord, failed: FrontierRecord[], run: RedriveRun, maxJobsPerConnection: number): Promise<'started' | 'refused' | 'too-many-jobs'> {
+    const runNumber = (job.redrives ?? 0) + 1;
+    const first = failed.slice(0, FIRST_REDRIVE_BATCH);
+    try {
+      await transactWrite(this.db, [
+        {
+          Update: {
+            TableName: this.tables.jobs,
+            Key: { jobId: job.jobId },
+            UpdateExpression:
+              `SET #status = :running, connectionId = :conn, deadlineAt = :deadline, lastActivityAt = :now, redrives = :run${run.requestId !== undefined ? ', requestId = :rid' : ''} ` +
+              `REMOVE finalStatus, finishedAt, notifiedAt, endReason, lastProgressAt${run.requestId !== undefined ? '' : ', requestId'} ` +
+              'ADD settled :minus, failed :minus',
+            // The job as the caller read it, and its last run ended completely (slot freed,
+            // completed claimed): of two redrives at once only one passes this.
+            ConditionExpression: '#status = :seen AND settled = :settled AND attribute_not_exists(slotPending) AND attribute_exists(notifiedAt)',
+            ExpressionAttributeNames: { '#status': 'status' },
+            ExpressionAttributeValues: {
+              ':running': 'running',
+              ':conn': run.connectionId,
+              ':deadline': run.deadlineAt,
+              ':now': run.now,
+              ':run': runNumber,
+              ':minus': -first.length,
+              ':seen': job.status,
+              ':settled': job.settled,
+              ...(run.requestId !== undefined ? { ':rid': run.requestId } : {}),
+            },
+          },
+        },
+        {
+          Update: {
+            TableName: this.tables.connections,
+            Key: { connectionId: run.connectionId },
+            UpdateExpression: 'SET expiresAt = if_not_exists(expiresAt, :expiresAt) ADD activeJobs :one',
+            ConditionExpression: 'attribute_not_exists(activeJobs) OR activeJobs < :max',
+            ExpressionAttributeValues: { ':one': 1, ':max': maxJobsPerConnection, ':expiresAt': Math.floor(run.now / 1000) + CONNECTION_TTL_SECONDS },
+          },
+        },
+        ...first.map((item) => this.requeue(item)),
+      ]);
+    } catch (error) {
+      if (!isTransactionCanceled(error)) throw error;
+      const reasons = cancellationReasons(error);
+      if (reasons[0]?.code === 'ConditionalCheckFailed') return 'refused';
+      if (reasons[1]?.code === 'ConditionalCheckFailed') return 'too-many-jobs';
+      // An item no longer failed while the job did not change: only another redrive does that.
+      if (reasons.some((r) => r.code === 'ConditionalCheckFailed')) return 'refused';
+      throw error;
+    }
+    for (let start = FIRST_REDRIVE_BATCH; start < failed.length; start += NEXT_REDRIVE_BATCH) {
+      const batch = failed.slice(start, start + NEXT_REDRIVE_BATCH);
+      try {
+        await transactWrite(this.db, [
+          {
+            Update: {
+              TableName: this.tables.jobs,
+              Key: { jobId: job.jobId },
+              UpdateExpression: 'ADD settled :minus, failed :minus',
+              // Still this run: a job that ended meanwhile (cancelled) keeps the rest as they were.
+              ConditionExpression: '#status = :running AND redrives = :run',
+              ExpressionAttributeNames: { '#status': 'status' },
+              ExpressionAttributeValues: { ':minus': -batch.length, ':running': 'running', ':run': runNumber },
+            },
+          },
+          ...batch.map((item) => this.requeue(item)),
+        ]);
+      } catch (error) {
+        if (isTransactionCanceled(error) && cancellationReasons(error).some((r) => r.code === 'ConditionalCheckFailed')) break;
+        throw error;
+      }
+    }
+    return 'started';
+  }
+
+  /** A failed frontier item made new: queued, no attempts, no failure. */
+  private requeue(item: FrontierRecord) {
+    return {
+      Update: {
+        TableName: this.tables.frontier,
+        Key: { jobId: item.jobId, urlKey: item.urlKey },
+        UpdateExpression: 'SET #state = :queued, attempts = :zero REMOVE failure, leaseOwner, leaseUntil',
+        ConditionExpression: '#state = :failed',
+        ExpressionAttributeNames: { '#state': 'state' },
+        ExpressionAttributeValues: { ':queued': 'queued', ':zero': 0, ':failed': 'failed' },
+      },
+    };
   }
 
   claimNotification(jobId: string, now: number): Promise<boolean> {

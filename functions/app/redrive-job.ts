@@ -1,0 +1,99 @@
+// Redriving a finished job: its URLs that failed (robots.txt refusals excepted) are crawled again in
+// the same job, with the accounting of a first crawl, and the job ends (and says so) once more.
+//
+// Order of effects, and why each crash point is safe:
+//   restart (one transaction: final → running, failed items → queued with attempts 0, the job's
+//   settled and failed counters lowered by as many, a slot of the asking connection)
+//                        → all or nothing: a crash before it changed nothing; a second redrive at
+//                          once finds the job no longer as it read it and is refused.
+//   accepted             → before the URLs are sent, so it arrives before progress or completed.
+//   send the URLs        → a crash before it leaves a running job whose URLs are not on the queue:
+//                          the sweeper ends it as stalled, with them listed in errors. A URL sent
+//                          twice is claimed once.
+// From there on the workers and the finisher do what they do for a first crawl: one claim per URL,
+// children of a recovered page admitted (against maxPages), one `completed`.
+import { ClientInputError, ErrorCode } from '../core/errors.js';
+import { isFinal, isRedrivable, type JobRecord } from '../core/job.js';
+import type { CrawlMessage } from '../core/ports.js';
+import type { JobRequest } from '../core/messages.js';
+import type { AppDeps } from './deps.js';
+import { completeJob } from './finish-job.js';
+import { findOwnJob } from './own-job.js';
+
+/** `principal`: the authorizer's principal of the asking connection; only the job's creator may redrive it. */
+export async function redriveJob(request: JobRequest, connectionId: string, deps: AppDeps, principal?: string): Promise<void> {
+  const job = await findOwnJob(request, principal, deps);
+  const running = () =>
+    new ClientInputError(ErrorCode.jobRunning, `job "${job.jobId}" is running; redrive it once it has completed`, request.requestId, job.jobId);
+  // A final job whose last ending is not complete yet (slot, completed) is still ending: running.
+  if (!isFinal(job.status) || job.slotPending || job.notifiedAt === undefined) throw running();
+
+  const records = await deps.frontier.list(job.jobId);
+  const again = records.filter(isRedrivable);
+  if (again.length === 0) {
+    throw new ClientInputError(
+      ErrorCode.nothingToRedrive,
+      `job "${job.jobId}" has no failed URL to crawl again (pages that robots.txt disallows are not redriven)`,
+      request.requestId,
+      job.jobId,
+    );
+  }
+  const failed = again.filter((record) => record.state === 'failed');
+  const now = deps.clock.now();
+  const outcome = await deps.jobs.beginRedrive(
+    job,
+    failed,
+    { connectionId, ...(request.requestId !== undefined ? { requestId: request.requestId } : {}), now, deadlineAt: now + timeLimitOf(job) },
+    deps.limits.maxJobsPerConnection,
+  );
+  if (outcome === 'refused') throw running();
+  if (outcome === 'too-many-jobs') {
+    throw new ClientInputError(
+      ErrorCode.tooManyJobs,
+      `this connection already has ${deps.limits.maxJobsPerConnection} running jobs; wait for one to complete or cancel one`,
+      request.requestId,
+      job.jobId,
+    );
+  }
+
+  try {
+    await deps.notifier.send(connectionId, {
+      type: 'accepted',
+      jobId: job.jobId,
+      ...(request.requestId !== undefined ? { requestId: request.requestId } : {}),
+      cached: false,
+      redrive: true,
+    });
+  } catch (error) {
+    deps.log.error('could not send accepted; the redrive runs anyway', { jobId: job.jobId, connectionId, error: String(error) });
+  }
+  // Also the URLs a job that ended early (cancelled, time limit) never crawled: they are counted as
+  // unsettled already, and nothing else will put them on the queue.
+  const messages: CrawlMessage[] = again.map((record) => ({ jobId: job.jobId, url: record.url, depth: record.depth }));
+  try {
+    await deps.queue.send(messages);
+  } catch (error) {
+    await endUnsentRun(job.jobId, error, deps);
+    return;
+  }
+  deps.log.info('job redriven', { jobId: job.jobId, urls: messages.length, failed: failed.length, connectionId });
+}
+
+/** The time limit the job was created with, for the new run. */
+function timeLimitOf(job: JobRecord): number {
+  return Math.max(1, job.deadlineAt - job.startedAt);
+}
+
+/** Without its URLs on the queue the run would wait for the sweeper: it ends now, with them in errors. */
+async function endUnsentRun(jobId: string, error: unknown, deps: AppDeps): Promise<void> {
+  deps.log.error('could not enqueue the redriven URLs; ending the run', { jobId, error: String(error) });
+  try {
+    const job = await deps.jobs.getJob(jobId);
+    const status = job && job.done > 0 ? 'partial' : 'failed';
+    await deps.jobs.beginFinish(jobId, status, deps.clock.now(), { reason: 'the redriven URLs could not be queued' });
+    const finishing = await deps.jobs.getJob(jobId);
+    if (finishing && finishing.status !== 'running') await completeJob(finishing, deps);
+  } catch (finishError) {
+    deps.log.error('could not end the run now; the sweeper will', { jobId, error: String(finishError) });
+  }
+}
