@@ -88,6 +88,7 @@ export class CrawlerStack extends Stack {
     const submit = fn('CrawlFunction', 'crawl', 'Route crawl: validates and starts a job');
     const status = fn('StatusFunction', 'status', 'Route status: reports a job');
     const cancel = fn('CancelFunction', 'cancel', 'Route cancel: ends a job as cancelled');
+    const redrive = fn('RedriveFunction', 'redrive', 'Route redrive: crawls again the failed URLs of a finished job');
     const sweep = new CrawlerFunction(this, 'SweepFunction', {
       handler: 'sweep', environment, logRetention, timeout: Duration.minutes(2), description: 'Ends jobs past their time limit or stalled',
     });
@@ -135,34 +136,35 @@ export class CrawlerStack extends Stack {
         description: 'aws secretsmanager get-secret-value --query SecretString --output text --secret-id <this>',
       });
     }
-    api.addRoutes({ connect, disconnect, default: fallback, crawl: submit, status, cancel }, authorizer);
+    api.addRoutes({ connect, disconnect, default: fallback, crawl: submit, status, cancel, redrive }, authorizer);
 
     // Least privilege, only through grants: each function gets what its code touches.
     // - connections: $connect/$disconnect add and remove the item; a job takes a slot of its
     //   connection when created (submit) and frees it when it ends (crawler, cancel, sweep).
     // - jobs: status only reads; submit creates, the others move a job through its states.
     // - frontier: submit writes the seed, the crawler claims/admits/settles; cancel and sweep list
-    //   it for the manifest. status reads only the job item.
+    //   it for the manifest. status reads only the job item. redrive lists it and puts failed
+    //   URLs back in the queue (items, counters and a slot of its connection in one transaction).
     // - results: read to presign manifest URLs (submit's cache hits, status) and to reuse a stored
     //   page on a retry (crawler); written by whoever ends a job (manifest) and by the crawler
     //   (pages). Objects live under jobs/; nothing deletes them but the lifecycle rule.
     // - ManageConnections: every function that answers or notifies a client ($connect and
     //   $disconnect never do; the authorizer runs before a connection exists).
-    for (const f of [connect, disconnect, submit, crawler, cancel, sweep]) storage.connections.grantReadWriteData(f);
-    for (const f of [submit, crawler, cancel, sweep]) storage.jobs.grantReadWriteData(f);
+    for (const f of [connect, disconnect, submit, crawler, cancel, redrive, sweep]) storage.connections.grantReadWriteData(f);
+    for (const f of [submit, crawler, cancel, redrive, sweep]) storage.jobs.grantReadWriteData(f);
     storage.jobs.grantReadData(status);
-    for (const f of [submit, crawler]) storage.frontier.grantReadWriteData(f);
+    for (const f of [submit, crawler, redrive]) storage.frontier.grantReadWriteData(f);
     for (const f of [cancel, sweep]) storage.frontier.grantReadData(f);
-    for (const f of [submit, crawler]) queues.queue.grantSendMessages(f);
-    const bucketWriters = [crawler, cancel, sweep];
-    const bucketReaders = [crawler, submit, status, cancel, sweep];
+    for (const f of [submit, crawler, redrive]) queues.queue.grantSendMessages(f);
+    const bucketWriters = [crawler, cancel, redrive, sweep];
+    const bucketReaders = [crawler, submit, status, cancel, redrive, sweep];
     for (const f of bucketWriters) storage.results.grantPut(f, 'jobs/*');
     for (const f of bucketReaders) storage.results.grantRead(f, 'jobs/*');
-    const notifiers = [fallback, submit, status, cancel, crawler, sweep];
+    const notifiers = [fallback, submit, status, cancel, redrive, crawler, sweep];
     for (const f of notifiers) api.stage.grantManagementApiAccess(f);
 
     this.nagResources = {
-      functions: [connect, disconnect, fallback, submit, status, cancel, crawler, sweep, ...(authorize ? [authorize] : [])],
+      functions: [connect, disconnect, fallback, submit, status, cancel, redrive, crawler, sweep, ...(authorize ? [authorize] : [])],
       notifiers,
       bucketReaders,
       bucketWriters,

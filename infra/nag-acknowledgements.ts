@@ -59,7 +59,7 @@ export function acknowledgeFindings(stack: Stack, resources: AcknowledgedResourc
     [resources.webSocketApi],
     'AwsSolutions-APIG4',
     resources.auth === 'token'
-      ? 'A WebSocket API can only take an authorizer on $connect, and $connect has the token authorizer; $disconnect, $default, crawl, status and cancel run on a connection that was already authorized.'
+      ? 'A WebSocket API can only take an authorizer on $connect, and $connect has the token authorizer; $disconnect, $default, crawl, status, cancel and redrive run on a connection that was already authorized.'
       : 'Deployed with context auth=none: the operator chose an open API (e.g. a private test account); the default (auth=token) authorizes $connect.',
   );
   if (resources.apiGatewayLoggingRole) {

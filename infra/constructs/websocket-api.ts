@@ -17,6 +17,7 @@ export interface WebSocketRoutes {
   crawl: IFunction;
   status: IFunction;
   cancel: IFunction;
+  redrive: IFunction;
 }
 
 export interface CrawlerApiProps {
@@ -95,5 +96,6 @@ export class CrawlerApi extends Construct {
     this.api.addRoute('crawl', { integration: integration('Crawl', routes.crawl) });
     this.api.addRoute('status', { integration: integration('Status', routes.status) });
     this.api.addRoute('cancel', { integration: integration('Cancel', routes.cancel) });
+    this.api.addRoute('redrive', { integration: integration('Redrive', routes.redrive) });
   }
 }

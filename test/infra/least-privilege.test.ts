@@ -58,6 +58,8 @@ const EXPECTED: Record<string, Grants> = {
   CrawlFunction: { jobs: rw, frontier: rw, connections: rw, queue: ['send'], ...bucketRead, api: ['manage'] },
   StatusFunction: { jobs: ['read'], ...bucketRead, api: ['manage'] },
   CancelFunction: { jobs: rw, frontier: ['read'], connections: rw, ...bucketReadWrite, api: ['manage'] },
+  // restarts a job (its items, counters and a slot), queues the URLs; ends the run if it cannot
+  RedriveFunction: { jobs: rw, frontier: rw, connections: rw, queue: ['send'], ...bucketReadWrite, api: ['manage'] },
   CrawlerFunction: { jobs: rw, frontier: rw, connections: rw, queue: ['consume', 'send'], ...bucketReadWrite, api: ['manage'] },
   SweepFunction: { jobs: rw, frontier: ['read'], connections: rw, ...bucketReadWrite, api: ['manage'] },
   AuthorizeFunction: { token: ['read'] },

@@ -18,6 +18,7 @@ const FUNCTIONS = {
   CrawlFunction: 'crawl',
   StatusFunction: 'status',
   CancelFunction: 'cancel',
+  RedriveFunction: 'redrive',
   CrawlerFunction: 'worker',
   SweepFunction: 'sweep',
   AuthorizeFunction: 'authorize',
@@ -29,6 +30,7 @@ const ROUTES = {
   crawl: 'CrawlFunction',
   status: 'StatusFunction',
   cancel: 'CancelFunction',
+  redrive: 'RedriveFunction',
 } as const;
 
 const fn = (name: keyof typeof FUNCTIONS) => s.resource(s.id(name)).Properties;
@@ -178,7 +180,7 @@ describe('functions', () => {
   });
 
   it('give the route handlers a small footprint', () => {
-    for (const name of ['ConnectFunction', 'DisconnectFunction', 'DefaultFunction', 'CrawlFunction', 'StatusFunction', 'CancelFunction'] as const) {
+    for (const name of ['ConnectFunction', 'DisconnectFunction', 'DefaultFunction', 'CrawlFunction', 'StatusFunction', 'CancelFunction', 'RedriveFunction'] as const) {
       expect(fn(name)).toMatchObject({ MemorySize: 256, Timeout: 15 });
     }
   });
