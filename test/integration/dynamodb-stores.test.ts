@@ -344,3 +344,66 @@ describe('links refused at the cap are counted once each', () => {
     expect(await jobs.getCacheEntry('key-capped')).toBeNull();
   });
 });
+
+describe('redrive restarts a finished job once', () => {
+  /** a job whose seed is done and whose `failedKeys` children failed, ended and notified */
+  async function finishedWithFailures(failedKeys: string[]): Promise<JobRecord> {
+    await frontier.admitAll(failedKeys.map((key) => child(key, 'seed')), 1000);
+    await frontier.claim(jobId, 'seed', 'w', 100);
+    await frontier.settle(jobId, 'seed', 'w', { kind: 'done', summary: { url: 'http://s/' } as never });
+    for (const key of failedKeys) {
+      await frontier.claim(jobId, key, 'w', 100);
+      await frontier.settle(jobId, key, 'w', { kind: 'failed', failure: { url: `http://s/${key}`, error: 'net::ERR_CONNECTION_RESET' } });
+    }
+    expect(await jobs.beginFinish(jobId, 'partial', 7)).toBe(true);
+    expect(await jobs.completeFinish((await jobs.getJob(jobId))!, 'partial', 'jobs/x/manifest.json')).toBe(true);
+    expect(await jobs.claimNotification(jobId, 8)).toBe(true);
+    return (await jobs.getJob(jobId))!;
+  }
+  const run = (connectionId: string) => ({ connectionId, requestId: `r-${connectionId}`, now: 10, deadlineAt: 1e12 });
+
+  it('lets one of two at once start, resets the failed items and takes their count back', async () => {
+    const job = await finishedWithFailures(['a', 'b']);
+    const failed = (await frontier.list(jobId)).filter((r) => r.state === 'failed');
+    const outcomes = await Promise.all([jobs.beginRedrive(job, failed, run('c1'), 5), jobs.beginRedrive(job, failed, run('c2'), 5)]);
+    expect(outcomes.sort()).toEqual(['refused', 'started']);
+    const restarted = (await jobs.getJob(jobId))!;
+    expect(restarted).toMatchObject({ status: 'running', admitted: 3, settled: 1, done: 1, failed: 0, redrives: 1, lastActivityAt: 10 });
+    expect(['c1', 'c2']).toContain(restarted.connectionId);
+    expect(restarted.requestId).toBe(`r-${restarted.connectionId}`);
+    for (const gone of ['notifiedAt', 'finishedAt', 'finalStatus', 'slotPending'] as const) expect(restarted[gone]).toBeUndefined();
+    const items = await frontier.list(jobId);
+    expect(items.filter((r) => r.urlKey !== 'seed').map((r) => [r.urlKey, r.state, r.attempts, r.failure])).toEqual([
+      ['a', 'queued', 0, undefined],
+      ['b', 'queued', 0, undefined],
+    ]);
+    // The run ends, and tells its client, once more.
+    for (const key of ['a', 'b']) {
+      await frontier.claim(jobId, key, 'w2', 100);
+      await frontier.settle(jobId, key, 'w2', { kind: 'done', summary: { url: `http://s/${key}` } as never });
+    }
+    expect(await jobs.beginFinish(jobId, 'succeeded', 20)).toBe(true);
+    expect(await jobs.completeFinish((await jobs.getJob(jobId))!, 'succeeded', 'jobs/x/manifest.json')).toBe(true);
+    const claims = await Promise.all(Array.from({ length: 5 }, () => jobs.claimNotification(jobId, 21)));
+    expect(claims.filter(Boolean)).toHaveLength(1);
+    expect(await jobs.getJob(jobId)).toMatchObject({ status: 'succeeded', done: 3, failed: 0, settled: 3, admitted: 3 });
+  });
+
+  it('refuses a job whose last ending is not complete, or read before it changed', async () => {
+    const job = await finishedWithFailures(['a']);
+    const failed = (await frontier.list(jobId)).filter((r) => r.state === 'failed');
+    expect(await jobs.beginRedrive({ ...job, settled: job.settled + 1 }, failed, run('c1'), 5)).toBe('refused');
+    await db.send(new UpdateCommand({ TableName: 'jobs', Key: { jobId }, UpdateExpression: 'REMOVE notifiedAt' }));
+    expect(await jobs.beginRedrive(job, failed, run('c1'), 5)).toBe('refused');
+    expect(await jobs.getJob(jobId)).toMatchObject({ status: 'partial', failed: 1 });
+  });
+
+  it('resets more failed items than one transaction holds', async () => {
+    const keys = Array.from({ length: 130 }, (_, i) => `f${i}`);
+    const job = await finishedWithFailures(keys);
+    const failed = (await frontier.list(jobId)).filter((r) => r.state === 'failed');
+    expect(await jobs.beginRedrive(job, failed, run('c-many'), 5)).toBe('started');
+    expect(await jobs.getJob(jobId)).toMatchObject({ status: 'running', admitted: 131, settled: 1, failed: 0 });
+    expect((await frontier.list(jobId)).filter((r) => r.state === 'queued')).toHaveLength(130);
+  }, 120_000);
+});
