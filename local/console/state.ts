@@ -70,9 +70,13 @@ export interface PageRow {
 
 export interface JobDetail {
   job: JobRow;
-  /** pages by depth: levels[0] holds the seeds */
+  /** pages by depth: levels[0] holds the seeds; at most MAX_ROWS_PER_LEVEL each */
   levels: PageRow[][];
+  /** how many URLs each level holds in all */
+  levelSizes: number[];
+  /** the first MAX_ROWS_PER_LEVEL failures, and how many there are */
   errors: { url: string; error: string }[];
+  errorCount: number;
   outputs: { manifest?: string; pages?: string; archive?: string };
 }
 
@@ -81,6 +85,8 @@ const CACHE_PREFIX = 'cache#';
 const PRESIGN_SECONDS = 900;
 /** A wider scan only slows the page: the console lists the newest jobs of what it reads. */
 const MAX_JOBS = 200;
+/** Rows a level shows (a page of the browser, not an export: the manifest has them all). */
+const MAX_ROWS_PER_LEVEL = 200;
 
 // The stored shapes (functions/core/job.ts), only the fields the console reads.
 interface StoredJob {
@@ -165,13 +171,16 @@ export class ConsoleState {
     );
     for await (const page of pages) urls.push(...((page.Items ?? []) as StoredUrl[]));
     // Aliases are redirect targets recorded to stop a second crawl: not pages of their own.
-    const rows = await Promise.all(urls.filter((u) => u.state !== 'alias').map((u) => this.pageRow(u, job)));
-    const levels: PageRow[][] = [];
-    for (const row of rows.sort((a, b) => a.url.localeCompare(b.url))) (levels[row.depth] ??= []).push(row);
+    const pagesByDepth: StoredUrl[][] = [];
+    for (const u of urls.filter((u) => u.state !== 'alias').sort((a, b) => a.url.localeCompare(b.url))) (pagesByDepth[u.depth] ??= []).push(u);
+    const failed = urls.filter((u) => u.state === 'failed').sort((a, b) => a.url.localeCompare(b.url));
+    const levels = await Promise.all(Array.from(pagesByDepth, (level) => Promise.all((level ?? []).slice(0, MAX_ROWS_PER_LEVEL).map((u) => this.pageRow(u, job)))));
     return {
       job: this.jobRow(job),
-      levels: Array.from(levels, (level) => level ?? []),
-      errors: rows.flatMap((r) => (r.state === 'failed' ? [{ url: r.url, error: r.error ?? 'failed' }] : [])),
+      levels,
+      levelSizes: Array.from(pagesByDepth, (level) => level?.length ?? 0),
+      errors: failed.slice(0, MAX_ROWS_PER_LEVEL).map((u) => ({ url: u.url, error: u.failure?.error ?? 'failed' })),
+      errorCount: failed.length,
       outputs: await this.jobOutputs(job),
     };
   }

@@ -190,7 +190,7 @@ function JobDetail({ jobId }) {
   const { data, error } = usePolled(jobId ? `/api/jobs/${encodeURIComponent(jobId)}` : null);
   if (!jobId) return html`<section><h2>Pages</h2><p class="muted">Open a job to see its pages level by level.</p></section>`;
   if (!data) return html`<section><h2>Pages</h2><p class="muted">${error ?? 'loading…'}</p></section>`;
-  const { job, levels, errors, outputs } = data;
+  const { job, levels, levelSizes, errors, outputs } = data;
   return html`<section data-testid="job-detail" data-job-id=${job.jobId}>
     <h2>Job ${job.jobId}</h2>
     <p><span class=${`status status-${job.status}`}>${job.status}</span> · ${job.done} done, ${job.queued} queued, ${job.failed} failed · ${seconds(job.durationMs)}
@@ -202,7 +202,7 @@ function JobDetail({ jobId }) {
     </p>
     ${levels.map(
       (level, depth) => html`<div class="level" data-level=${depth}>
-        <h3>Level ${depth} (${level.length})</h3>
+        <h3>Level ${depth} (${levelSizes[depth] > level.length ? `${level.length} of ${levelSizes[depth]} shown; the manifest lists all` : level.length})</h3>
         <table>
           <thead><tr><th>state</th><th>HTTP</th><th>title</th><th>URL</th><th>time</th><th>outputs</th></tr></thead>
           <tbody>${level.map((page) => html`<${PageRow} key=${page.urlKey} jobId=${job.jobId} page=${page} />`)}</tbody>
@@ -210,7 +210,7 @@ function JobDetail({ jobId }) {
       </div>`,
     )}
     ${errors.length > 0 &&
-    html`<h3>Errors</h3><ul class="errors" data-testid="errors">${errors.map((e) => html`<li><span class="url">${e.url}</span>: ${e.error}</li>`)}</ul>`}
+    html`<h3>Errors (${data.errorCount > errors.length ? `${errors.length} of ${data.errorCount} shown` : errors.length})</h3><ul class="errors" data-testid="errors">${errors.map((e) => html`<li><span class="url">${e.url}</span>: ${e.error}</li>`)}</ul>`}
   </section>`;
 }
 
