@@ -1,6 +1,7 @@
 // A local API Gateway WebSocket API: `$connect` on upgrade (a non-2xx answer refuses the socket),
 // route selection on `$request.body.action` with `$default` as fallback, `$disconnect` on close,
 // and the `@connections` Management API on the same port (410 GoneException for closed sockets).
+import { isLoopbackHost } from './console/loopback.js';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -150,12 +151,28 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     }
   };
 
+  const isLoopbackOrigin = (origin: string): boolean => {
+    try {
+      return isLoopbackHost(new URL(origin).host);
+    } catch {
+      return false;
+    }
+  };
+
   const refuse = (socket: Duplex, status: number, text: string) => {
     socket.write(`HTTP/1.1 ${status} ${text}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
     socket.destroy();
   };
 
   server.on('upgrade', (req, socket, head) => {
+    // A web page the user has open in a browser could otherwise open a socket to this stack (which
+    // crawls private addresses) and read what it crawls: a browser always sends Origin, and only a
+    // page served from this machine (the console) may connect. Clients that are not browsers send none.
+    const origin = req.headers.origin;
+    if (origin !== undefined && !isLoopbackOrigin(origin)) {
+      options.log(`[gateway] refused a WebSocket from origin ${origin.slice(0, 200)}`);
+      return refuse(socket, 403, 'Forbidden');
+    }
     const id = connectionId();
     const connectedAt = Date.now();
     const url = new URL(req.url ?? '/', 'http://localhost');

@@ -34,3 +34,20 @@ it.each([
   expect(await reply).toMatchObject({ type: 'error', code: 'job_not_found' });
   await client.close();
 });
+
+it.each([
+  ['another site', 'https://evil.example', 403],
+  ['a private address', 'http://192.168.1.20:8080', 403],
+  ['an unparseable origin', 'null', 403],
+])('refuses a browser page of %s even with the right token (cross-site WebSocket)', async (_name, origin, status) => {
+  await expect(CrawlClient.connect(`${stack.wsUrl}/?token=s3cret-token`, { headers: { origin } })).rejects.toThrow(`HTTP ${status}`);
+  expect(lines.some((line) => line.includes(`refused a WebSocket from origin ${origin}`))).toBe(true);
+});
+
+it('lets in a page served from this machine (the console)', async () => {
+  const client = await CrawlClient.connect(`${stack.wsUrl}/?token=s3cret-token`, { headers: { origin: 'http://127.0.0.1:8080' } });
+  const reply = client.next(() => true, 60_000);
+  client.send({ action: 'status', jobId: 'nope' });
+  expect(await reply).toMatchObject({ type: 'error', code: 'job_not_found' });
+  await client.close();
+});
