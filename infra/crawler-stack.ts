@@ -76,6 +76,9 @@ export class CrawlerStack extends Stack {
       // Quiet for longer than every retry of a message could take: its messages were lost.
       STALL_TIMEOUT_MS: String(visibilitySeconds * (settings.maxReceiveCount + 1) * 1000),
       MAX_JOBS_PER_CONNECTION: String(settings.maxJobsPerConnection),
+      // Every function: the crawler's gate spaces navigations by it, the crawl route checks hostRate against it.
+      HOST_RATE_CEILING: String(settings.hostRateCeiling),
+      ...(settings.userAgent ? { USER_AGENT: settings.userAgent } : {}),
       CHROMIUM_BIN_DIR: CHROMIUM_LAYER_DIR,
       POWERTOOLS_LOG_LEVEL: settings.logLevel,
     };

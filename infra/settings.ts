@@ -37,6 +37,10 @@ export interface CrawlerSettings {
   alarmTopicArn: string;
   /** set the region's API Gateway logging role (needed once per account and region for stage logs) */
   apiGatewayLoggingRole: boolean;
+  /** page navigations per second to any one host from the whole stack (decimals allowed, e.g. 0.5) */
+  hostRateCeiling: number;
+  /** the crawler's User-Agent header; '' = `Mozilla/5.0 (compatible; fanout-crawler/0.1)` */
+  userAgent: string;
 }
 
 export const DEFAULT_SETTINGS: CrawlerSettings = {
@@ -59,9 +63,11 @@ export const DEFAULT_SETTINGS: CrawlerSettings = {
   logLevel: 'INFO',
   alarmTopicArn: '',
   apiGatewayLoggingRole: true,
+  hostRateCeiling: 2,
+  userAgent: '',
 };
 
-type NumericKey = { [K in keyof CrawlerSettings]: CrawlerSettings[K] extends number ? K : never }[keyof CrawlerSettings];
+type NumericKey = Exclude<{ [K in keyof CrawlerSettings]: CrawlerSettings[K] extends number ? K : never }[keyof CrawlerSettings], 'hostRateCeiling'>;
 
 /** Inclusive bounds; Lambda's, SQS's and CloudFormation's own limits where they apply. */
 const RANGES: Record<NumericKey, [number, number]> = {
@@ -115,6 +121,23 @@ export function readSettings(node: ContextSource): CrawlerSettings {
     // `-c apiGatewayLoggingRole=false` arrives as a string.
     const value = oneOf('apiGatewayLoggingRole', String(loggingRole), ['true', 'false'] as const);
     settings.apiGatewayLoggingRole = value === 'true';
+  }
+
+  const ceiling: unknown = node.tryGetContext('hostRateCeiling');
+  if (ceiling !== undefined) {
+    // Not an integer setting: a slow site may want 0.5 (one page every two seconds).
+    const value = typeof ceiling === 'string' && ceiling.trim() !== '' ? Number(ceiling) : ceiling;
+    if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0 || value > 100) {
+      throw new Error(`context hostRateCeiling must be a number above 0 and at most 100 (navigations per second), got ${JSON.stringify(ceiling)}`);
+    }
+    settings.hostRateCeiling = value;
+  }
+  const userAgent: unknown = node.tryGetContext('userAgent');
+  if (userAgent !== undefined && userAgent !== '') {
+    if (typeof userAgent !== 'string' || userAgent.length > 512 || /[\r\n]/.test(userAgent)) {
+      throw new Error(`context userAgent must be one line of at most 512 characters, got ${JSON.stringify(userAgent).slice(0, 80)}`);
+    }
+    settings.userAgent = userAgent;
   }
 
   for (const key of Object.keys(RANGES) as NumericKey[]) {

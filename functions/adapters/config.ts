@@ -1,5 +1,6 @@
 // The one place that reads the environment. AWS and the local runtime differ only by these values.
 import { z } from 'zod';
+import { DEFAULT_HOST_RATE_CEILING } from '../core/host-rate.js';
 import { DEFAULT_LIMITS, type Limits } from '../core/limits.js';
 
 const intFrom = (fallback: number, min = 0) =>
@@ -52,6 +53,10 @@ const EnvSchema = z.object({
   AUTH_TOKEN_SECRET_ARN: z.string().min(1).optional(),
   /** the product token matched against robots.txt `User-agent` lines, and sent when fetching it */
   ROBOTS_USER_AGENT: z.string().min(1).max(64).default('fanout-crawler'),
+  /** page navigations per second to one host from the whole stack (CDK setting hostRateCeiling) */
+  HOST_RATE_CEILING: z.coerce.number().positive().max(1000).optional().transform((v) => v ?? DEFAULT_HOST_RATE_CEILING),
+  /** the User-Agent header of the browser and of robots.txt fetches; default names the product */
+  USER_AGENT: z.string().min(1).max(512).optional(),
   /** local fault injection, e.g. "after-claim:1,before-settle:2"; never set on AWS */
   CRAWLER_FAULTS: z.string().optional(),
   CRAWLER_FAULTS_STATE: z.string().optional(),
@@ -72,6 +77,8 @@ export interface Config {
   /** where injected faults record that they fired, shared by the local environments */
   faultsStateDir?: string;
   robotsUserAgent: string;
+  /** the full User-Agent header; always contains `robotsUserAgent`, the token robots.txt is matched against */
+  userAgent: string;
   auth: { mode: 'none' | 'token'; token?: string; secretArn?: string };
 }
 
@@ -111,6 +118,7 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): Config {
       maxJobTimeLimitSeconds: e.MAX_JOB_TIME_LIMIT_SECONDS,
       stallTimeoutMs: e.STALL_TIMEOUT_MS,
       maxJobsPerConnection: e.MAX_JOBS_PER_CONNECTION,
+      hostRateCeiling: e.HOST_RATE_CEILING,
     },
     chromePath: e.CHROME_PATH,
     chromiumBinDir: e.CHROMIUM_BIN_DIR,
@@ -118,6 +126,20 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): Config {
     faults: e.CRAWLER_FAULTS,
     faultsStateDir: e.CRAWLER_FAULTS_STATE,
     robotsUserAgent: e.ROBOTS_USER_AGENT,
+    userAgent: userAgentOf(e.USER_AGENT, e.ROBOTS_USER_AGENT),
     auth: { mode: e.AUTH_MODE, token: e.AUTH_TOKEN, secretArn: e.AUTH_TOKEN_SECRET_ARN },
   };
+}
+
+export const PRODUCT_VERSION = '0.1';
+
+/**
+ * The User-Agent header: the configured one, or `Mozilla/5.0 (compatible; <token>/0.1)` (the form
+ * well-known crawlers use; a deployment should add its contact URL, `+https://…`, through the
+ * setting). A configured header that lacks the robots.txt token gets it appended, so a site's
+ * `User-agent:` rules for us name what it sees in its logs.
+ */
+export function userAgentOf(configured: string | undefined, robotsToken: string): string {
+  if (configured === undefined) return `Mozilla/5.0 (compatible; ${robotsToken}/${PRODUCT_VERSION})`;
+  return configured.toLowerCase().includes(robotsToken.toLowerCase()) ? configured : `${configured} ${robotsToken}/${PRODUCT_VERSION}`;
 }

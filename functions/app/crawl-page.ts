@@ -14,12 +14,29 @@
 //                          succeed) first sends again the children an earlier attempt admitted,
 //                          as the success path does: no admitted child is left off the queue.
 //   finish               → `admitted = settled` checked by one conditional update: one winner.
+// Waiting for the host (politeness, core/host-rate.ts): after the claim and the robots check, the
+// host-rate gate grants a navigation slot or says when to ask again. A URL with no slot soon is
+// sent again, delayed, as the same message (same URL, same depth), and only then released with its
+// attempt given back, in one transaction that counts it in the job's `delayed`: it stays admitted
+// and unsettled, so `admitted - settled` is still exact and the job cannot end under it. A crash
+// between the send and the release leaves the lease to expire and two messages for one URL: the
+// claim dedupes them, as any duplicate delivery.
 // A failure this worker sees (not a crash) releases the claim and throws: the message comes back,
 // as another attempt. Transient failures of a render or of S3 (throttling, 5xx, network) are
 // retried that way up to the last attempt instead of failing the page at once.
 // We chose transactions over an idempotency-token design because they make `admitted - settled`
 // exact at every instant, which is what lets a single condition decide the end of the job.
 import { isTransientFailure, UrlBusyError } from '../core/errors.js';
+import {
+  DEFAULT_HOST_RATE_CEILING,
+  HOST_SLOT_MAX_SLEEP_MS,
+  hostIntervalMs,
+  hostKeyOf,
+  jobIntervalMs,
+  queueDelaySecondsFor,
+  HostSlotDeferredError,
+  type SlotDecision,
+} from '../core/host-rate.js';
 import type { FrontierRecord, JobRecord, PageFailure, PageSummary } from '../core/job.js';
 import { outstanding, productRequestsOf } from '../core/job.js';
 import { pageObjectKey, sha256Hex, urlKeyOf } from '../core/keys.js';
@@ -31,7 +48,7 @@ import { finishIfDone } from './finish-job.js';
 import { outputKeys, recordedPage, storeOutputs } from './page-outputs.js';
 import { PhaseTimer } from './phase-timer.js';
 
-export type CrawlOutcome = 'done' | 'failed' | 'duplicate' | 'dropped' | 'lease-lost';
+export type CrawlOutcome = 'done' | 'failed' | 'duplicate' | 'dropped' | 'lease-lost' | 'delayed';
 
 
 export interface Delivery {
@@ -91,16 +108,30 @@ async function crawlClaimed(job: JobRecord, record: FrontierRecord, deps: Worker
     return settleFailed(job, record, `gave up after ${attempt - 1} attempts`, deps);
   }
 
+  let crawlDelaySeconds: number | undefined;
   if (!job.ignoreRobots) {
     // Not retried: the site asked not to be crawled there, and asking again will not change that.
     const verdict = await deps.robots.check(record.url);
     if (!verdict.allowed) return settleFailed(job, record, verdict.reason, deps, 'robots');
+    crawlDelaySeconds = verdict.crawlDelaySeconds;
   }
+
+  // Politeness: no navigation before the host's slot, asked for once the tab is ready (a browser
+  // that starts slowly must not bunch navigations together); a far slot is waited for in the queue.
+  const beforeNavigation = async (): Promise<void> => {
+    const slot = await timer.time('dynamodb', () => reserveHostSlot(job, record, crawlDelaySeconds, deps));
+    if (slot.kind === 'wait') throw new HostSlotDeferredError(slot.retryInMs);
+    await sleepUntil(slot.at, deps);
+    deps.log.debug('navigation slot', { url: record.url, slotAt: slot.at, lateMs: deps.clock.now() - slot.at });
+    if (record.waitingSince !== undefined) await timer.time('dynamodb', () => deps.frontier.endWait(job.jobId, urlKey, deps.workerId));
+  };
 
   let page: PageRecord;
   try {
-    page = await loadOrRender(job, record, attempt, deps, timer);
+    page = await loadOrRender(job, record, attempt, deps, timer, beforeNavigation);
   } catch (error) {
+    // Nothing was requested of the host: not an attempt, the URL waits in the queue.
+    if (error instanceof HostSlotDeferredError) return waitForHost(job, record, error.retryInMs, deps);
     // A render that may succeed next time, or S3 throttling, a 5xx, a dropped connection: the
     // message comes back (crawlPage releases the URL), up to the last attempt.
     if (isTransientFailure(error) && attempt < deps.limits.maxAttempts) throw error;
@@ -160,8 +191,48 @@ async function crawlClaimed(job: JobRecord, record: FrontierRecord, deps: Worker
   return 'done';
 }
 
+/** Asks the host-rate gate for a navigation slot on the URL's host (granted now when there is no gate). */
+async function reserveHostSlot(job: JobRecord, record: FrontierRecord, crawlDelaySeconds: number | undefined, deps: WorkerDeps): Promise<SlotDecision> {
+  const now = deps.clock.now();
+  if (!deps.hostRate) return { kind: 'grant', at: now, next: now };
+  const hostInterval = hostIntervalMs(deps.limits.hostRateCeiling ?? DEFAULT_HOST_RATE_CEILING, crawlDelaySeconds);
+  const jobInterval = jobIntervalMs(job.hostRate, hostInterval);
+  return deps.hostRate.reserve({
+    host: hostKeyOf(record.url),
+    jobId: job.jobId,
+    hostIntervalMs: hostInterval,
+    ...(jobInterval !== undefined ? { jobIntervalMs: jobInterval } : {}),
+    maxSleepMs: HOST_SLOT_MAX_SLEEP_MS,
+  });
+}
+
+/** A granted slot at most HOST_SLOT_MAX_SLEEP_MS ahead: this tab waits for it, the batch goes on. */
+async function sleepUntil(at: number, deps: WorkerDeps): Promise<void> {
+  const ms = at - deps.clock.now();
+  if (ms > 0) await new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/**
+ * No slot soon: the same message goes back to the queue, visible when the host's slot may be free,
+ * then the claim is released without counting an attempt. The original message is acknowledged.
+ */
+async function waitForHost(job: JobRecord, record: FrontierRecord, waitMs: number, deps: WorkerDeps): Promise<CrawlOutcome> {
+  const delaySeconds = queueDelaySecondsFor(waitMs);
+  await deps.queue.sendDelayed({ jobId: job.jobId, url: record.url, depth: record.depth }, delaySeconds);
+  const until = deps.clock.now() + delaySeconds * 1000;
+  // A URL already waiting (sent back before) is counted in `delayed` once.
+  if (!(await deps.frontier.releaseForHost(job.jobId, record.urlKey, deps.workerId, until, record.waitingSince === undefined))) {
+    deps.log.warn('lease lost before waiting for the host; the new holder goes on', { url: record.url });
+    return 'lease-lost';
+  }
+  deps.log.debug('URL waits for its host', { jobId: job.jobId, url: record.url, delaySeconds });
+  return 'delayed';
+}
+
 async function settleFailed(job: JobRecord, record: FrontierRecord, error: string, deps: WorkerDeps, kind?: PageFailure['kind']): Promise<CrawlOutcome> {
   deps.log.warn('page failed', { jobId: job.jobId, url: record.url, attempt: record.attempts, error });
+  // It no longer waits for its host, whatever it waited for before.
+  if (record.waitingSince !== undefined) await deps.frontier.endWait(job.jobId, record.urlKey, deps.workerId);
   // However the page ends, children an earlier attempt admitted are counted in the job: they must
   // be on the queue before the page settles, or the job waits for them until the sweeper.
   await resendOwnChildren(job, record, deps);
@@ -214,12 +285,21 @@ async function afterSettle(jobId: string, deps: WorkerDeps): Promise<void> {
       done: job.done,
       queued: outstanding(job),
       failed: job.failed,
+      // Waiting for their host: a slow job that is polite, not stalled.
+      ...(job.delayed ? { delayed: job.delayed } : {}),
     });
   }
 }
 
 /** A record stored by an earlier attempt is reused: the page is rendered and recorded once. */
-async function loadOrRender(job: JobRecord, record: FrontierRecord, attempt: number, deps: WorkerDeps, timer: PhaseTimer): Promise<PageRecord> {
+async function loadOrRender(
+  job: JobRecord,
+  record: FrontierRecord,
+  attempt: number,
+  deps: WorkerDeps,
+  timer: PhaseTimer,
+  beforeNavigation?: () => Promise<void>,
+): Promise<PageRecord> {
   const key = pageObjectKey(job.jobId, record.urlKey);
   // Only an earlier attempt can have stored a record; the first attempt skips the lookup.
   const stored = attempt > 1 ? await timer.time('s3', () => deps.results.getPage(key)) : null;
@@ -234,6 +314,7 @@ async function loadOrRender(job: JobRecord, record: FrontierRecord, attempt: num
     settleMaxMs: deps.limits.settleMaxMs,
     ...(job.block?.length ? { block: job.block } : {}),
     ...(products.length > 0 ? { products } : {}),
+    ...(beforeNavigation ? { beforeNavigation } : {}),
   });
   deps.faults.hit('after-render', { url: record.url, attempt });
   const outputs = await timer.time('s3', () => storeOutputs(job, record.urlKey, rendered.products, deps.results));

@@ -8,6 +8,7 @@ import type {
   CrawlQueue,
   FaultInjector,
   FrontierStore,
+  HostRateGate,
   JobStore,
   JobMetrics,
   Logger,
@@ -34,6 +35,8 @@ export interface AppDeps {
 export interface WorkerDeps extends AppDeps {
   renderer: PageRenderer;
   robots: RobotsPolicy;
+  /** the per-host navigation rate shared by the stack; absent: no spacing (unit tests) */
+  hostRate?: HostRateGate;
   faults: FaultInjector;
   /** identifies this execution environment in leases */
   workerId: string;

@@ -24,6 +24,7 @@ export async function submitCrawl(request: CrawlRequest, connectionId: string, j
     ...(request.obeyRobots ? {} : { ignoreRobots: true as const }),
     ...(request.formats.join() !== 'html' ? { formats: request.formats } : {}),
     ...(request.extract !== undefined ? { extract: request.extract } : {}),
+    ...(request.hostRate !== undefined ? { hostRate: request.hostRate } : {}),
     connectionId,
     ...(owner !== undefined ? { owner } : {}),
     ...(request.requestId !== undefined ? { requestId: request.requestId } : {}),

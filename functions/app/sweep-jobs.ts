@@ -17,8 +17,17 @@ export type SweepVerdict = 'time limit reached' | 'stalled: no page settled rece
 
 export function sweepVerdict(job: JobRecord, now: number, stallTimeoutMs: number): SweepVerdict {
   if (now >= job.deadlineAt) return 'time limit reached';
-  if (now - (job.lastActivityAt ?? job.startedAt) >= stallTimeoutMs) return 'stalled: no page settled recently';
+  if (now - lastSignOfLife(job) >= stallTimeoutMs) return 'stalled: no page settled recently';
   return null;
+}
+
+/**
+ * The last instant the job was known to move: a settle, a URL sent back to wait for its host
+ * (politeness), or the latest instant such a URL is due back. A job whose URLs wait for a slow host
+ * is not stalled until they are due and then nothing settles.
+ */
+function lastSignOfLife(job: JobRecord): number {
+  return Math.max(job.lastActivityAt ?? job.startedAt, job.lastDelayedAt ?? 0, job.delayedUntil ?? 0);
 }
 
 /**

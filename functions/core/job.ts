@@ -102,6 +102,16 @@ export interface JobRecord extends JobCounters {
    * transaction that writes each URL's `capped` frontier marker, so each counts once
    */
   capped?: number;
+  /** page navigations per second to any one host for this job (≤ the stack's ceiling) */
+  hostRate?: number;
+  /** URLs now waiting in the queue for their host's next slot (politeness, not a stall) */
+  delayed?: number;
+  /** the latest instant a URL waiting for its host is due back: the job is not stalled before it */
+  delayedUntil?: number;
+  /** when a URL last went back to wait for its host */
+  lastDelayedAt?: number;
+  /** times any URL of the job went back to wait for its host (one URL may wait several times) */
+  hostWaits?: number;
   expiresAt: number;
 }
 
@@ -165,6 +175,8 @@ export interface FrontierRecord {
   attempts: number;
   summary?: PageSummary;
   failure?: PageFailure;
+  /** when the URL was sent back to wait for its host's slot (removed when it is crawled) */
+  waitingSince?: number;
   /** for aliases: the URL whose redirect ended here */
   aliasOf?: string;
   expiresAt: number;

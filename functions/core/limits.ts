@@ -27,6 +27,11 @@ export interface Limits {
   stallTimeoutMs: number;
   /** jobs one WebSocket connection may have running at once */
   maxJobsPerConnection: number;
+  /**
+   * page navigations per second to any one host, from all jobs and environments together (absent:
+   * DEFAULT_HOST_RATE_CEILING in core/host-rate.ts); a job's `hostRate` may only be lower
+   */
+  hostRateCeiling?: number;
 }
 
 export const DEFAULT_DEPTH = 1;

@@ -13,6 +13,10 @@ export interface Manifest {
   errors: { url: string; error: string }[];
   /** in-scope URLs that were not admitted because maxPages was reached */
   capped: number;
+  /** URLs still waiting for their host's slot when the job ended (politeness), when any */
+  delayed?: number;
+  /** times URLs went back to the queue to wait for their host's slot, when any */
+  hostWaits?: number;
 }
 
 const byDepthThenUrl = (a: { depth: number; url: string }, b: { depth: number; url: string }) =>
@@ -47,5 +51,7 @@ export function buildManifest(job: JobRecord, records: FrontierRecord[], status:
     levels: Array.from(levels, (level) => level ?? []),
     errors,
     capped: job.capped ?? 0,
+    ...(job.delayed ? { delayed: job.delayed } : {}),
+    ...(job.hostWaits ? { hostWaits: job.hostWaits } : {}),
   };
 }

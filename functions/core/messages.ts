@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { ClientInputError, ErrorCode } from './errors.js';
 import type { FinalStatus, JobStatus, Scope } from './job.js';
 import { DEFAULT_DEPTH, type Limits } from './limits.js';
+import { DEFAULT_HOST_RATE_CEILING } from './host-rate.js';
 import { normaliseUrl } from './url.js';
 
 const requestId = z.string().min(1).max(128);
@@ -52,6 +53,12 @@ export function clientMessageSchemas(limits: Limits, catalog: Catalog = NO_CATAL
     robots: z.boolean().optional(),
     /** what to keep of each page; default ["html"] */
     formats: z.array(z.enum(FORMATS)).min(1).max(FORMATS.length).optional(),
+    /** page navigations per second to any one host for this job: at most the stack's ceiling */
+    hostRate: z
+      .number()
+      .positive()
+      .max(limits.hostRateCeiling ?? DEFAULT_HOST_RATE_CEILING, { error: `must be at most the stack's ceiling of ${limits.hostRateCeiling ?? DEFAULT_HOST_RATE_CEILING} navigations per second` })
+      .optional(),
     /** the name of an extractor deployed with the stack, run on every page */
     extract: z
       .string()
@@ -85,6 +92,8 @@ export interface CrawlRequest {
   /** sorted, without repeats; at least one */
   formats: Format[];
   extract?: string;
+  /** navigations per second to any one host, when the job asks for less than the ceiling */
+  hostRate?: number;
   requestId?: string;
 }
 
@@ -96,7 +105,8 @@ export interface JobRequest {
 export type ServerMessage =
   /** `redrive`: true when the job was restarted by `redrive` (same jobId) */
   | { type: 'accepted'; jobId: string; requestId?: string; cached: boolean; redrive?: true }
-  | { type: 'progress'; jobId: string; done: number; queued: number; failed: number }
+  /** `delayed`: of the queued URLs, those waiting for their host's next slot (politeness), when any */
+  | { type: 'progress'; jobId: string; done: number; queued: number; failed: number; delayed?: number }
   | {
       type: 'completed';
       jobId: string;
@@ -204,6 +214,7 @@ export function parseCrawlRequest(body: string | undefined | null, limits: Limit
     obeyRobots: parsed.data.robots ?? true,
     formats: [...new Set(parsed.data.formats ?? DEFAULT_FORMATS)].sort(),
     ...(parsed.data.extract !== undefined ? { extract: parsed.data.extract } : {}),
+    ...(parsed.data.hostRate !== undefined ? { hostRate: parsed.data.hostRate } : {}),
     requestId: parsed.data.requestId,
   };
 }

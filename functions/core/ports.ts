@@ -3,6 +3,7 @@
 
 import type { JobRecord, FrontierRecord, PageSummary, PageFailure, FinalStatus } from './job.js';
 import type { ServerMessage } from './messages.js';
+import type { SlotDecision } from './host-rate.js';
 
 export interface Clock {
   now(): number;
@@ -46,6 +47,12 @@ export interface RenderOptions {
   block?: readonly string[];
   /** page products (markdown, screenshot, archive…) this job wants of the page, in order */
   products?: readonly ProductRequest[];
+  /**
+   * Awaited when the tab is ready, right before the navigation: the host-rate gate's slot, taken
+   * as late as possible so a slow tab or browser start does not bunch navigations together. May
+   * throw HostSlotDeferredError (core/host-rate.ts), which render() passes on unchanged.
+   */
+  beforeNavigation?: () => Promise<void>;
 }
 
 /** A page product asked of the renderer: its name and, for some, one option (the extractor's name). */
@@ -119,6 +126,8 @@ export interface CrawlMessage {
 
 export interface CrawlQueue {
   send(messages: CrawlMessage[]): Promise<void>;
+  /** one message that becomes visible after `delaySeconds` (1–900): a URL waiting for its host's slot */
+  sendDelayed(message: CrawlMessage, delaySeconds: number): Promise<void>;
 }
 
 export interface ClientNotifier {
@@ -148,9 +157,6 @@ export interface FrontierStore {
    * is on the queue.
    */
   admitAll(children: FrontierRecord[], maxPages: number): Promise<AdmitOutcome[]>;
-  /** The frontier items that already exist among these keys (one round trip per 100 keys). */
-  existing(jobId: string, urlKeys: string[]): Promise<Map<string, FrontierRecord>>;
-  /** Records a redirect target so later links to it are not crawled again; false if it exists. */
   /**
    * Records URLs refused at the cap ('cap-reached'), each with a `capped` marker item written only
    * if no item exists at its key, and adds the number written to the job's `capped` in the same
@@ -158,6 +164,9 @@ export interface FrontierStore {
    * the job no longer runs. Returns how many were newly counted.
    */
   markCapped(children: FrontierRecord[]): Promise<number>;
+  /** The frontier items that already exist among these keys (one round trip per 100 keys). */
+  existing(jobId: string, urlKeys: string[]): Promise<Map<string, FrontierRecord>>;
+  /** Records a redirect target so later links to it are not crawled again; false if it exists. */
   putAlias(record: FrontierRecord): Promise<boolean>;
   get(jobId: string, urlKey: string): Promise<FrontierRecord | null>;
   /** Marks the URL done/failed and bumps the job counters in one transaction; false if we lost the lease. */
@@ -169,6 +178,15 @@ export interface FrontierStore {
   ): Promise<boolean>;
   /** Releases a claim without settling, so a retry can take it at once. */
   release(jobId: string, urlKey: string, owner: string): Promise<void>;
+  /**
+   * Releases a claim that was not an attempt (the URL waits for its host's slot): the claim's
+   * attempt is given back, and the URL is marked waiting (`waitingSince`), counted once in the
+   * job's `delayed` (a URL already marked is not counted again), with `delayedUntil` on the job
+   * moved to `until` if later. False if the lease was lost.
+   */
+  releaseForHost(jobId: string, urlKey: string, owner: string, until: number, countWait: boolean): Promise<boolean>;
+  /** The URL no longer waits for its host: its mark is removed and the job's `delayed` lowered, once. */
+  endWait(jobId: string, urlKey: string, owner: string): Promise<void>;
   list(jobId: string): Promise<FrontierRecord[]>;
 }
 
@@ -220,7 +238,17 @@ export interface JobMetrics {
 
 /** robots.txt of each origin: may the crawler fetch this URL? */
 export interface RobotsPolicy {
-  check(url: string): Promise<{ allowed: true } | { allowed: false; reason: string }>;
+  /** `crawlDelaySeconds`: the origin's `Crawl-delay` for our user agent, when it gives one */
+  check(url: string): Promise<{ allowed: true; crawlDelaySeconds?: number } | { allowed: false; reason: string }>;
+}
+
+/** The per-host rate shared by every job and environment (see core/host-rate.ts). */
+export interface HostRateGate {
+  /**
+   * Asks for a navigation slot on `host`: granted (at most `maxSleepMs` ahead), or a wait after
+   * which to ask again (nothing reserved). `jobIntervalMs`: the job's own, slower spacing on that host.
+   */
+  reserve(request: { host: string; jobId: string; hostIntervalMs: number; jobIntervalMs?: number; maxSleepMs: number }): Promise<SlotDecision>;
 }
 
 /** Local fault injection: crashes the worker at a named point. A no-op on AWS. */

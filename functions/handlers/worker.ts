@@ -8,6 +8,7 @@ import { DynamoPayloadDigests } from '../adapters/archive/dynamo-payload-digests
 import { faultInjector } from '../adapters/faults.js';
 import { createProductRegistry } from '../adapters/products/registry.js';
 import { HttpRobotsPolicy } from '../adapters/http/robots-policy.js';
+import { DynamoHostRateGate } from '../adapters/dynamodb/host-rate-gate.js';
 import { crawlPage } from '../app/crawl-page.js';
 import { expiresAt, type WorkerDeps } from '../app/deps.js';
 import { UrlBusyError } from '../core/errors.js';
@@ -43,6 +44,8 @@ function getWorkerDeps(): WorkerDeps {
       products: createProductRegistry({ archiveDigests, log: logger }),
     }),
     robots: new HttpRobotsPolicy({ userAgent: config.robotsUserAgent, log: logger, guard }),
+    // Navigations per host, counted for the whole stack in the jobs table (core/host-rate.ts).
+    hostRate: new DynamoHostRateGate(clients.dynamo, config.tables.jobs, deps.clock),
     faults: faultInjector(config.faults, logger, config.faultsStateDir),
     workerId: environmentId,
   };

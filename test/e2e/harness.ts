@@ -20,6 +20,9 @@ export async function startTestStack(options: LocalStackOptions = {}): Promise<L
       SETTLE_IDLE_MS: '400',
       SETTLE_MAX_MS: '4000',
       PROGRESS_INTERVAL_MS: '0',
+      // Every test site is one host on 127.0.0.1: at the stack's default of 2 navigations a second
+      // the other tests would crawl at that pace. test/e2e/politeness.test.ts sets its own.
+      HOST_RATE_CEILING: '1000',
       ...options.env,
     },
   });

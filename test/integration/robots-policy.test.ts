@@ -94,6 +94,41 @@ Disallow: /everyone-else/
   });
 });
 
+describe('Crawl-delay', () => {
+  it("gives the group's Crawl-delay with an allowed verdict, ours before *'s; none when absent or nonsense", async () => {
+    const site = await serve(text('User-agent: fanout-crawler\nCrawl-delay: 1.5\nDisallow: /no/\n\nUser-agent: *\nCrawl-delay: 7\n'));
+    const ours = new HttpRobotsPolicy({ userAgent: 'fanout-crawler', log: quiet });
+    expect(await ours.check(`${site.origin}/a`)).toEqual({ allowed: true, crawlDelaySeconds: 1.5 });
+    expect((await ours.check(`${site.origin}/no/x`)).allowed).toBe(false);
+    expect(await new HttpRobotsPolicy({ userAgent: 'other', log: quiet }).check(`${site.origin}/a`)).toEqual({ allowed: true, crawlDelaySeconds: 7 });
+    const none = await serve(text('User-agent: *\nCrawl-delay: soon\nDisallow: /x/\n'));
+    expect(await ours.check(`${none.origin}/a`)).toEqual({ allowed: true });
+  });
+
+  it('sends the configured User-Agent header when fetching robots.txt', async () => {
+    let seen = '';
+    const site = await serve((res) => {
+      res.writeHead(200, { 'content-type': 'text/plain' });
+      res.end('User-agent: *\nAllow: /\n');
+    });
+    const probe = createServer((req, res) => {
+      seen = String(req.headers['user-agent']);
+      res.writeHead(404).end();
+    });
+    await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
+    const origin = `http://127.0.0.1:${(probe.address() as AddressInfo).port}`;
+    try {
+      const policy = new HttpRobotsPolicy({ userAgent: 'fanout-crawler', header: 'Mozilla/5.0 (compatible; fanout-crawler/0.1)', log: quiet });
+      await policy.check(`${origin}/a`);
+      expect(seen).toBe('Mozilla/5.0 (compatible; fanout-crawler/0.1)');
+      expect((await policy.check(`${site.origin}/a`)).allowed).toBe(true);
+    } finally {
+      probe.closeAllConnections();
+      await new Promise((resolve) => probe.close(resolve));
+    }
+  });
+});
+
 describe('URL spellings', () => {
   let rules: Site;
   beforeAll(async () => {

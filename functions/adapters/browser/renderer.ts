@@ -20,6 +20,7 @@ import { closeBrowser, consoleLogger, discardBrowser, egressProxyOf, leaseBrowse
 import type { HostCheck } from './egress-policy.js';
 import { EGRESS_ERROR_HEADER, EGRESS_REASON_HEADER, type EgressErrorCode, type EgressFailure } from './egress-proxy.js';
 import { RenderError } from './errors.js';
+import { HostSlotDeferredError } from '../../core/host-rate.js';
 import type { RequestGuard } from './request-guard.js';
 
 export const MAX_HTML_BYTES = 10 * 1024 * 1024;
@@ -122,6 +123,8 @@ export class PuppeteerRenderer implements PageRenderer {
     try {
       return await Promise.race([this.renderInTab(url, options, attempt), watchdog]);
     } catch (error) {
+      // Not a failure: the page was never requested, the tab is closed, the browser is fine.
+      if (error instanceof HostSlotDeferredError) throw error;
       const failure = error instanceof RenderError ? error : this.classify(error as Error, url, []);
       // A dead, hung or half-working browser is replaced; a page that merely misbehaved is not
       // reason enough to take the other tabs down with it.
@@ -200,6 +203,8 @@ export class PuppeteerRenderer implements PageRenderer {
       const proxy = egressProxyOf(lease.browser);
       const tunnelFailure = (): EgressFailure | undefined => proxy?.failureFor(failedNavigation ?? url);
 
+      // The host's navigation slot (politeness), as close to the request as the tab allows.
+      await options.beforeNavigation?.();
       attempt.phase = 'navigate';
       let navigationError: Error | undefined;
       const response = await tab.goto(url, { waitUntil: 'domcontentloaded', timeout: options.navigationTimeoutMs }).catch((error: Error) => {
@@ -289,7 +294,7 @@ export class PuppeteerRenderer implements PageRenderer {
         ...(made ? { products: made } : {}),
       };
     } catch (error) {
-      if (error instanceof RenderError) throw error;
+      if (error instanceof RenderError || error instanceof HostSlotDeferredError) throw error;
       throw this.classify(error as Error, url, []);
     } finally {
       // Closing the context closes its tab and any pop-up it opened.

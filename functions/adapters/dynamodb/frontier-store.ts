@@ -275,6 +275,82 @@ export class DynamoFrontierStore implements FrontierStore {
     }
   }
 
+  async releaseForHost(jobId: string, urlKey: string, owner: string, until: number, countWait: boolean): Promise<boolean> {
+    // Waiting for the host's slot is not an attempt: the claim's increment is given back, so a
+    // polite URL can wait any number of times without being given up.
+    const now = this.clock.now();
+    try {
+      await transactWrite(this.db, [
+        {
+          Update: {
+            TableName: this.tables.frontier,
+            Key: { jobId, urlKey },
+            UpdateExpression: `SET #state = :queued${countWait ? ', waitingSince = :now' : ''} REMOVE leaseOwner, leaseUntil ADD attempts :minusOne`,
+            ConditionExpression: '#state = :claimed AND leaseOwner = :owner',
+            ExpressionAttributeNames: { '#state': 'state' },
+            ExpressionAttributeValues: { ':queued': 'queued', ':claimed': 'claimed', ':owner': owner, ':minusOne': -1, ...(countWait ? { ':now': now } : {}) },
+          },
+        },
+        {
+          Update: {
+            TableName: this.tables.jobs,
+            Key: { jobId },
+            // A delay is activity: the sweeper must not take a polite job for a stalled one.
+            UpdateExpression: `SET lastDelayedAt = :now ADD hostWaits :one${countWait ? ', delayed :one' : ''}`,
+            ExpressionAttributeValues: { ':now': now, ':one': 1 },
+          },
+        },
+      ]);
+    } catch (error) {
+      if (isTransactionCanceled(error) && cancellationReasons(error)[0]?.code === 'ConditionalCheckFailed') return false;
+      throw error;
+    }
+    // The latest instant a waiting URL is due back, only ever moved later (waits on two hosts may
+    // end out of order); a separate write, since a transaction cannot express "the larger of".
+    try {
+      await this.db.send(
+        new UpdateCommand({
+          TableName: this.tables.jobs,
+          Key: { jobId },
+          UpdateExpression: 'SET delayedUntil = :until',
+          ConditionExpression: 'attribute_exists(jobId) AND (attribute_not_exists(delayedUntil) OR delayedUntil < :until)',
+          ExpressionAttributeValues: { ':until': until },
+        }),
+      );
+    } catch (error) {
+      if (!isConditionFailure(error)) throw error;
+    }
+    return true;
+  }
+
+  async endWait(jobId: string, urlKey: string, owner: string): Promise<void> {
+    try {
+      await transactWrite(this.db, [
+        {
+          Update: {
+            TableName: this.tables.frontier,
+            Key: { jobId, urlKey },
+            UpdateExpression: 'REMOVE waitingSince',
+            // Only the mark's removal lowers the count: a second call (a retry after a crash) finds no mark.
+            ConditionExpression: 'attribute_exists(waitingSince) AND leaseOwner = :owner',
+            ExpressionAttributeValues: { ':owner': owner },
+          },
+        },
+        {
+          Update: {
+            TableName: this.tables.jobs,
+            Key: { jobId },
+            UpdateExpression: 'ADD delayed :minusOne',
+            ExpressionAttributeValues: { ':minusOne': -1 },
+          },
+        },
+      ]);
+    } catch (error) {
+      if (isTransactionCanceled(error) && cancellationReasons(error)[0]?.code === 'ConditionalCheckFailed') return;
+      throw error;
+    }
+  }
+
   async get(jobId: string, urlKey: string): Promise<FrontierRecord | null> {
     const result = await this.db.send(new GetCommand({ TableName: this.tables.frontier, Key: { jobId, urlKey }, ConsistentRead: true }));
     return (result.Item as FrontierRecord | undefined) ?? null;

@@ -21,6 +21,7 @@ import type { RequestGuard } from '../browser/request-guard.js';
 interface ParsedRobots {
   isAllowed(url: string, ua?: string): boolean | undefined;
   getMatchingLineNumber(url: string, ua?: string): number;
+  getCrawlDelay(ua?: string): number | undefined;
 }
 // The package is CommonJS (`module.exports = function`) and its typings declare an ES default
 // export, which TypeScript's NodeNext resolution reads as the module object; at run time (Node ESM
@@ -30,6 +31,8 @@ const robotsParser = robotsParserExport as unknown as (url: string, contents: st
 export interface RobotsPolicyOptions {
   /** the product token robots.txt groups are matched against (`User-agent: fanout-crawler`) */
   userAgent: string;
+  /** the User-Agent header of the fetch, the browser's (contains the token); default: the token */
+  header?: string;
   log: Logger;
   /** checks every hop of the fetch; none = allow all (local mode) */
   guard?: RequestGuard;
@@ -56,7 +59,7 @@ export class HttpRobotsPolicy implements RobotsPolicy {
     this.now = options.now ?? Date.now;
   }
 
-  async check(url: string): Promise<{ allowed: true } | { allowed: false; reason: string }> {
+  async check(url: string): Promise<{ allowed: true; crawlDelaySeconds?: number } | { allowed: false; reason: string }> {
     // The spelling crawl URLs have (core/url.ts): no userinfo, `%7E` as `~`, uppercase escapes;
     // the rules are spelt the same way when the file is parsed.
     const normalised = normaliseLink(url, url, Number.MAX_SAFE_INTEGER);
@@ -67,7 +70,11 @@ export class HttpRobotsPolicy implements RobotsPolicy {
     if (rules.outcome.kind === 'disallow-all') return { allowed: false, reason: `disallowed: ${rules.outcome.why}` };
     // robots-parser answers undefined for a URL of another origin: not ours to judge.
     const allowed = rules.robots?.isAllowed(normalised, this.options.userAgent) ?? true;
-    if (allowed) return { allowed: true };
+    if (allowed) {
+      // The group's Crawl-delay (seconds) spaces this host's navigations (core/host-rate.ts).
+      const delay = rules.robots?.getCrawlDelay(this.options.userAgent);
+      return typeof delay === 'number' && Number.isFinite(delay) && delay > 0 ? { allowed: true, crawlDelaySeconds: delay } : { allowed: true };
+    }
     return { allowed: false, reason: `disallowed by robots.txt (line ${rules.robots?.getMatchingLineNumber(normalised, this.options.userAgent)})` };
   }
 
@@ -110,7 +117,7 @@ export class HttpRobotsPolicy implements RobotsPolicy {
         }
         const response = await doFetch(target, {
           redirect: 'manual',
-          headers: { 'user-agent': this.options.userAgent, accept: 'text/plain, */*' },
+          headers: { 'user-agent': this.options.header ?? this.options.userAgent, accept: 'text/plain, */*' },
           signal: AbortSignal.timeout(this.options.timeoutMs ?? 5_000),
         });
         const location = response.headers.get('location');

@@ -1,5 +1,6 @@
 // The crawl queue: one message per URL to render.
-import { SendMessageBatchCommand, type SQSClient } from '@aws-sdk/client-sqs';
+import { SendMessageBatchCommand, SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
+import { MAX_QUEUE_DELAY_SECONDS } from '../../core/host-rate.js';
 import type { CrawlMessage, CrawlQueue } from '../../core/ports.js';
 
 const SQS_BATCH_LIMIT = 10;
@@ -14,6 +15,12 @@ export class SqsCrawlQueue implements CrawlQueue {
     const batches: CrawlMessage[][] = [];
     for (let i = 0; i < messages.length; i += SQS_BATCH_LIMIT) batches.push(messages.slice(i, i + SQS_BATCH_LIMIT));
     await Promise.all(batches.map((batch) => this.sendBatch(batch)));
+  }
+
+  /** A URL waiting for its host's slot: visible again after `delaySeconds` (SQS allows 0–900). */
+  async sendDelayed(message: CrawlMessage, delaySeconds: number): Promise<void> {
+    const DelaySeconds = Math.min(MAX_QUEUE_DELAY_SECONDS, Math.max(0, Math.ceil(delaySeconds)));
+    await this.sqs.send(new SendMessageCommand({ QueueUrl: this.queueUrl, MessageBody: JSON.stringify(message), DelaySeconds }));
   }
 
   private async sendBatch(batch: CrawlMessage[], attempt = 1): Promise<void> {

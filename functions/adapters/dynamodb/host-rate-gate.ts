@@ -1,0 +1,78 @@
+// The per-host rate, shared by every job and crawler environment: one item per host in the jobs
+// table (`jobId = host-rate#<host>`, no `status`, so the sweeper's scan passes over it) holding the
+// host's next free navigation slot, and one per (job, host) when a job's `hostRate` is slower.
+// Slots are reserved by compare-and-set: the write succeeds only if the stored instant is still the
+// one the decision was made from, so two environments can never be granted the same slot.
+import { UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { decideSlot, type SlotDecision } from '../../core/host-rate.js';
+import type { Clock, HostRateGate } from '../../core/ports.js';
+import { failedItem, isConditionFailure } from './errors.js';
+
+export const HOST_RATE_PREFIX = 'host-rate#';
+
+/** compare-and-set rounds before a reserver gives up and waits like a URL whose slot is taken */
+const MAX_ROUNDS = 8;
+/** gate items outlive their last use by a day; a host not crawled since starts afresh */
+const ITEM_TTL_SECONDS = 24 * 3600;
+
+export class DynamoHostRateGate implements HostRateGate {
+  constructor(
+    private readonly db: DynamoDBDocumentClient,
+    private readonly table: string,
+    private readonly clock: Clock,
+  ) {}
+
+  async reserve(request: { host: string; jobId: string; hostIntervalMs: number; jobIntervalMs?: number; maxSleepMs: number }): Promise<SlotDecision> {
+    // The job's own pace first: a slot it then cannot use on the host is lost to this job only,
+    // never to the other jobs sharing the host.
+    let notBefore = this.clock.now();
+    if (request.jobIntervalMs !== undefined) {
+      const mine = await this.reserveOn(`${HOST_RATE_PREFIX}${request.jobId}#${request.host}`, request.jobIntervalMs, request.maxSleepMs, notBefore);
+      if (mine.kind === 'wait') return mine;
+      notBefore = mine.at;
+    }
+    // The host's slot is taken no earlier than the job's: the navigation starts at the host's slot.
+    return this.reserveOn(`${HOST_RATE_PREFIX}${request.host}`, request.hostIntervalMs, request.maxSleepMs, notBefore);
+  }
+
+  private async reserveOn(key: string, intervalMs: number, maxSleepMs: number, notBefore: number): Promise<SlotDecision> {
+    // First round assumes the slot is free now (one write, the common case on a quiet host); a
+    // refusal returns the stored instant, from which the next round decides.
+    let known: number | undefined | 'unread' = 'unread';
+    for (let round = 0; round < MAX_ROUNDS; round++) {
+      const now = this.clock.now();
+      const decision = decideSlot(known === 'unread' ? undefined : known, now, intervalMs, maxSleepMs, notBefore);
+      if (decision.kind === 'wait') return decision;
+      try {
+        await this.db.send(
+          new UpdateCommand({
+            TableName: this.table,
+            Key: { jobId: key },
+            UpdateExpression: 'SET nextSlotAt = :next, expiresAt = :ttl',
+            ConditionExpression:
+              known === 'unread'
+                ? 'attribute_not_exists(nextSlotAt) OR nextSlotAt <= :at'
+                : known === undefined
+                  ? 'attribute_not_exists(nextSlotAt)'
+                  : 'nextSlotAt = :known',
+            ExpressionAttributeValues: {
+              ':next': decision.next,
+              ':ttl': Math.floor(decision.next / 1000) + ITEM_TTL_SECONDS,
+              ...(known === 'unread' ? { ':at': decision.at } : {}),
+              ...(typeof known === 'number' ? { ':known': known } : {}),
+            },
+            ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+          }),
+        );
+        return decision;
+      } catch (error) {
+        if (!isConditionFailure(error)) throw error;
+        // Someone reserved in between: decide again from what is stored now.
+        const stored = failedItem<{ nextSlotAt?: number }>(error);
+        known = typeof stored?.nextSlotAt === 'number' ? stored.nextSlotAt : undefined;
+      }
+    }
+    // Heavy contention: behave as a URL whose slot is taken, and come back after an interval.
+    return { kind: 'wait', retryInMs: intervalMs };
+  }
+}

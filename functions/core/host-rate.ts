@@ -1,0 +1,94 @@
+// Politeness: how often one host may be sent a page navigation. Pure arithmetic of the slots the
+// host-rate gate (adapters/dynamodb/host-rate-gate.ts) grants; the gate keeps one "next free slot"
+// instant per host, shared by every job and crawler environment, and advances it by conditional
+// writes.
+
+/** page navigations per second to one host, from all jobs and environments together */
+export const DEFAULT_HOST_RATE_CEILING = 2;
+
+/**
+ * Added to every interval (at most a fifth of it). The gate grants the instant a navigation may
+ * start; the request reaches the host some milliseconds later (Chromium sends it, a busy CPU delays
+ * a timer), and how many varies with the load. Without an allowance, one navigation that arrives
+ * late and the next that arrives early would reach the host closer together than the interval.
+ * Measured on a loaded 2-core machine, the spread of that lag stayed under ~150 ms; 100 ms per
+ * interval (with SLOT_LEAD_MS, below) keeps a host under its rate, at 17 % of a 2/s ceiling.
+ */
+export const HOST_RATE_JITTER_MS = 100;
+
+/**
+ * Slots are granted this far ahead of the decision, never at "now": the reservation's own write
+ * takes a variable time, and a slot that had already begun when the write returned would start its
+ * navigation late by that much. Ahead, every navigation sleeps until its slot and starts on time.
+ */
+export const SLOT_LEAD_MS = 150;
+
+function withAllowance(baseMs: number): number {
+  return Math.ceil(baseMs) + Math.min(HOST_RATE_JITTER_MS, Math.ceil(baseMs / 5));
+}
+
+/**
+ * A slot this close is waited for inside the worker (the tab sleeps, the rest of the batch goes
+ * on); a later one sends the URL back to the queue with a delay instead of burning paid time.
+ */
+export const HOST_SLOT_MAX_SLEEP_MS = 1_000;
+
+/** SQS DelaySeconds cannot exceed 15 minutes; a longer wait is asked again after that. */
+export const MAX_QUEUE_DELAY_SECONDS = 900;
+
+/** The key the gate counts by: a host and its port (an origin without the scheme). */
+export function hostKeyOf(url: string): string {
+  return new URL(url).host;
+}
+
+/**
+ * The spacing of one host's navigations: the slowest of the stack's ceiling, the host's robots.txt
+ * Crawl-delay (seconds) and the job's own rate (per second), plus the jitter allowance.
+ */
+export function hostIntervalMs(ceiling: number, crawlDelaySeconds?: number): number {
+  const fromCeiling = 1000 / ceiling;
+  const fromRobots = crawlDelaySeconds !== undefined && Number.isFinite(crawlDelaySeconds) && crawlDelaySeconds > 0 ? crawlDelaySeconds * 1000 : 0;
+  return withAllowance(Math.max(fromCeiling, fromRobots));
+}
+
+/** The spacing a job asks for with `hostRate`, when it is slower than the host's; else none. */
+export function jobIntervalMs(jobRate: number | undefined, hostInterval: number): number | undefined {
+  if (jobRate === undefined || !(jobRate > 0)) return undefined;
+  const interval = withAllowance(1000 / jobRate);
+  return interval > hostInterval ? interval : undefined;
+}
+
+export type SlotDecision =
+  /** the navigation may start at `at` (≤ now + maxSleepMs); the gate's next free slot becomes `next` */
+  | { kind: 'grant'; at: number; next: number }
+  /** no slot soon enough: nothing was reserved; ask again in `retryInMs` */
+  | { kind: 'wait'; retryInMs: number };
+
+/**
+ * Reserving the next free slot. `next` is the gate's stored next free instant (undefined: never
+ * used). A slot is granted at max(next, notBefore, now) when that is at most `maxSleepMs` away, and
+ * the next free instant moves one interval past it. A farther slot is not reserved: the URL waits
+ * in the queue and asks again, so no slot is held by a message that may come back late (SQS delays
+ * are whole seconds) and navigate next to another one.
+ */
+export function decideSlot(next: number | undefined, now: number, intervalMs: number, maxSleepMs: number, notBefore = now): SlotDecision {
+  const at = Math.max(now + SLOT_LEAD_MS, notBefore, next ?? Number.NEGATIVE_INFINITY);
+  if (at - now > maxSleepMs) return { kind: 'wait', retryInMs: at - now };
+  return { kind: 'grant', at, next: at + intervalMs };
+}
+
+/** The DelaySeconds that brings a URL back when its host's slot may be free: whole seconds, 1–900. */
+export function queueDelaySecondsFor(waitMs: number): number {
+  return Math.min(MAX_QUEUE_DELAY_SECONDS, Math.max(1, Math.ceil(waitMs / 1000)));
+}
+
+/**
+ * Thrown before a navigation whose host has no slot soon: nothing was requested of the host. The
+ * renderer lets it through unchanged; the crawl sends its URL back to the queue to wait.
+ */
+export class HostSlotDeferredError extends Error {
+  override name = 'HostSlotDeferredError';
+  constructor(readonly retryInMs: number) {
+    super(`no navigation slot for ${retryInMs} ms`);
+  }
+}

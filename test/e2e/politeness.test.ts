@@ -1,0 +1,153 @@
+// Politeness, measured where it matters: at the crawled site's server. The per-host gate spaces the
+// navigations of every job and crawler environment of the stack; the server records when each
+// document request arrives.
+//
+// Why the 50 ms margin: the gate grants slots (instants a navigation may start) spaced by the
+// interval plus its own jitter allowance (core/host-rate.ts: 1/ceiling + 50 ms). The server sees
+// each request some milliseconds after its slot — a tab opens, Chromium sends — and that lag varies
+// with the load of this 2-core machine. The assertions are about the slots, seen through arrival
+// times, so they allow the lag to differ by up to JITTER_MS between two navigations.
+import { createServer, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import type { LocalStack } from '../../local/stack.js';
+import { crawl, paths, startTestStack } from './harness.js';
+import { jobWaitMs, machineSpeed, stackTimings, type MachineSpeed, type StackTimings } from './support/machine.js';
+
+const JITTER_MS = 50;
+
+interface Site {
+  origin: string;
+  /** arrival instants (ms) of document requests, in order, with their paths */
+  arrivals: { path: string; at: number }[];
+  stop(): Promise<void>;
+}
+
+/** A site whose pages link as `links` says (paths or absolute URLs) and whose robots.txt is `robots`. */
+async function startSite(robots: string, links: (origin: string) => Record<string, string[]>): Promise<Site> {
+  const arrivals: { path: string; at: number }[] = [];
+  let origin = '';
+  let map: Record<string, string[]> = {};
+  const html = (res: ServerResponse, title: string, hrefs: string[]) => {
+    res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' });
+    res.end(`<!doctype html><html><head><title>${title}</title><link rel="icon" href="data:,"></head><body>${hrefs.map((h) => `<a href="${h}">${h}</a>`).join(' ')}</body></html>`);
+  };
+  const server: Server = createServer((req, res) => {
+    const path = req.url ?? '/';
+    if (path === '/robots.txt') {
+      res.writeHead(200, { 'content-type': 'text/plain' });
+      return res.end(robots);
+    }
+    const page = map[path];
+    if (!page) return res.writeHead(404).end();
+    arrivals.push({ path, at: performance.timeOrigin + performance.now() });
+    if (process.env.E2E_VERBOSE) console.log(`arrival ${origin}${path} ${req.method} ${Math.round(performance.timeOrigin + performance.now())} ${req.headers['user-agent']} ${req.headers['sec-fetch-dest']}`);
+    return html(res, path, page);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  map = links(origin);
+  return {
+    origin,
+    arrivals,
+    stop: () => new Promise<void>((resolve) => { server.closeAllConnections(); server.close(() => resolve()); }),
+  };
+}
+
+/** A hub `/` linking to `/p1` … `/pN`. */
+const hub = (n: number) => () => {
+  const pages: Record<string, string[]> = { '/': Array.from({ length: n }, (_, i) => `/p${i + 1}`) };
+  for (let i = 1; i <= n; i++) pages[`/p${i}`] = ['/'];
+  return pages;
+};
+
+let speed: MachineSpeed;
+let timings: StackTimings;
+let stack: LocalStack | undefined;
+const sites: Site[] = [];
+
+beforeAll(async () => {
+  speed = await machineSpeed();
+  timings = stackTimings(speed, 3);
+}, 300_000);
+afterEach(async () => {
+  await stack?.stop();
+  stack = undefined;
+});
+afterAll(async () => {
+  await Promise.all(sites.map((s) => s.stop()));
+});
+
+async function politeStack(ceiling: string): Promise<LocalStack> {
+  return startTestStack({
+    workers: 2,
+    batchSize: 3,
+    visibilityTimeoutSeconds: timings.visibilityTimeoutSeconds,
+    workerTimeoutMs: timings.workerTimeoutMs,
+    env: { LEASE_MS: String(timings.leaseMs), HOST_RATE_CEILING: ceiling },
+  });
+}
+
+/** The shortest time in which the server saw `count + 1` navigations: above 1 s, no 1-s window held more than `count`. */
+function shortestSpan(arrivals: { at: number }[], count: number): number {
+  const at = arrivals.map((a) => a.at).sort((a, b) => a - b);
+  let shortest = Number.POSITIVE_INFINITY;
+  for (let i = 0; i + count < at.length; i++) shortest = Math.min(shortest, at[i + count]! - at[i]!);
+  return shortest;
+}
+
+describe('per-host rate, measured at the site', () => {
+  it('three jobs at once on one host with a ceiling of 2/s: never more than 2 navigations in a second, every page of every job', async () => {
+    const site = await startSite('User-agent: *\nAllow: /\n', hub(8));
+    sites.push(site);
+    stack = await politeStack('2');
+    const wait = jobWaitMs(timings, speed, { pages: 27 }) + 27 * 1000;
+    const runs = await Promise.all([1, 2, 3].map(() => crawl(stack!, { url: `${site.origin}/`, depth: 1 }, wait)));
+    const expected = ['/', ...Array.from({ length: 8 }, (_, i) => `/p${i + 1}`)].sort();
+    for (const run of runs) {
+      expect(run.completed).toMatchObject({ status: 'succeeded', pages: 9, failed: 0 });
+      expect(paths(run.manifest.pages.map((p) => p.url), site.origin)).toEqual(expected);
+      expect((run.manifest as { delayed?: number }).delayed).toBeUndefined();
+      await run.client.close();
+    }
+    // Every page of every job was fetched (once per job), and three navigations were never within a second.
+    expect(site.arrivals.length).toBe(27);
+    expect(shortestSpan(site.arrivals, 2)).toBeGreaterThanOrEqual(1000 - JITTER_MS);
+    // The gate did make URLs wait in the queue (27 pages cannot all have had a slot at once).
+    const waits = runs.map((run) => (run.manifest as { hostWaits?: number }).hostWaits ?? 0);
+    expect(waits.reduce((a, b) => a + b, 0)).toBeGreaterThan(0);
+  }, 600_000);
+
+  it('robots.txt Crawl-delay: 1 spaces consecutive navigations by a second', async () => {
+    const site = await startSite('User-agent: *\nCrawl-delay: 1\n', hub(4));
+    sites.push(site);
+    stack = await politeStack('2');
+    const run = await crawl(stack, { url: `${site.origin}/`, depth: 1 }, jobWaitMs(timings, speed, { pages: 5 }) + 5 * 2000);
+    expect(run.completed).toMatchObject({ status: 'succeeded', pages: 5, failed: 0 });
+    expect(site.arrivals.length).toBe(5);
+    expect(shortestSpan(site.arrivals, 1)).toBeGreaterThanOrEqual(1000 - JITTER_MS);
+    await run.client.close();
+  }, 600_000);
+
+  it('a job over two hosts, one with Crawl-delay: 2: the other host keeps its own pace', async () => {
+    const slow = await startSite('User-agent: *\nCrawl-delay: 2\n', hub(4));
+    sites.push(slow);
+    // The fast host's hub also links to the slow host's hub; scope "domain" takes both (same hostname).
+    const fast = await startSite('User-agent: *\nAllow: /\n', () => ({ ...hub(5)(), '/': [...hub(5)()['/']!, `${slow.origin}/`] }));
+    sites.push(fast);
+    stack = await politeStack('2');
+    const run = await crawl(stack, { url: `${fast.origin}/`, depth: 2, scope: 'domain' }, jobWaitMs(timings, speed, { pages: 11 }) + 11 * 3000);
+    expect(run.completed).toMatchObject({ status: 'succeeded', pages: 11, failed: 0 });
+    expect(fast.arrivals.length).toBe(6);
+    expect(slow.arrivals.length).toBe(5);
+    // The slow host got its Crawl-delay …
+    expect(shortestSpan(slow.arrivals, 1)).toBeGreaterThanOrEqual(2000 - JITTER_MS);
+    // … and the fast host was not held to it: all its pages were fetched before the slow host's last
+    // one (which needs at least 4 × 2 s after the slow hub, found together with the fast pages).
+    const lastFast = Math.max(...fast.arrivals.map((a) => a.at));
+    const lastSlow = Math.max(...slow.arrivals.map((a) => a.at));
+    expect(lastFast).toBeLessThan(lastSlow);
+    expect(shortestSpan(fast.arrivals, 1)).toBeLessThan(2000 - JITTER_MS);
+    await run.client.close();
+  }, 600_000);
+});

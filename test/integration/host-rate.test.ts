@@ -1,0 +1,93 @@
+// The per-host gate against DynamoDB Local: concurrent reservers (as many crawler environments)
+// never share a slot, granted slots are spaced by the interval, a job's slower rate holds for that
+// job only, and a slot too far ahead is not reserved.
+import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DynamoHostRateGate, HOST_RATE_PREFIX } from '../../functions/adapters/dynamodb/host-rate-gate.js';
+import { JOBS_KEY } from '../../functions/adapters/dynamodb/table-definitions.js';
+import { SLOT_LEAD_MS, type SlotDecision } from '../../functions/core/host-rate.js';
+import { startDynamoDb } from '../../local/emulators/dynamodb.js';
+
+let emulator: Awaited<ReturnType<typeof startDynamoDb>>;
+let db: DynamoDBDocumentClient;
+// A frozen clock: every reserver decides at the same instant, the worst case for double booking.
+let now = 5_000_000;
+const clock = { now: () => now };
+
+beforeAll(async () => {
+  emulator = await startDynamoDb({ port: 0 });
+  const raw = new DynamoDBClient({ region: 'us-east-1', endpoint: emulator.endpoint, credentials: { accessKeyId: 'test', secretAccessKey: 'test' } });
+  await raw.send(
+    new CreateTableCommand({
+      TableName: 'jobs',
+      BillingMode: 'PAY_PER_REQUEST',
+      AttributeDefinitions: [{ AttributeName: JOBS_KEY.partitionKey, AttributeType: 'S' }],
+      KeySchema: [{ AttributeName: JOBS_KEY.partitionKey, KeyType: 'HASH' }],
+    }),
+  );
+  db = DynamoDBDocumentClient.from(raw);
+}, 120_000);
+
+afterAll(async () => {
+  await emulator?.stop();
+});
+
+const grants = (decisions: SlotDecision[]) => decisions.flatMap((d) => (d.kind === 'grant' ? [d.at] : [])).sort((a, b) => a - b);
+
+describe('host-rate gate on DynamoDB', () => {
+  it('30 concurrent reservers (separate gates, as separate environments) never get the same slot', async () => {
+    const gates = Array.from({ length: 30 }, () => new DynamoHostRateGate(db, 'jobs', clock));
+    const decisions = await Promise.all(
+      gates.map((gate, i) => gate.reserve({ host: 'a.test', jobId: `job-${i % 3}`, hostIntervalMs: 100, maxSleepMs: 1000 })),
+    );
+    const granted = grants(decisions);
+    // Slots at now+lead, +100, … up to now+1000: those fit within the sleep bound.
+    const fit = Math.floor((1000 - SLOT_LEAD_MS) / 100) + 1;
+    expect(new Set(granted).size).toBe(granted.length);
+    for (let i = 1; i < granted.length; i++) expect(granted[i]! - granted[i - 1]!).toBeGreaterThanOrEqual(100);
+    expect(granted[0]).toBe(now + SLOT_LEAD_MS);
+    expect(granted.at(-1)!).toBeLessThanOrEqual(now + 1000);
+    // Contention may leave some reservers waiting before every slot is taken, never more granted than fit.
+    expect(granted.length).toBeLessThanOrEqual(fit);
+    expect(granted.length).toBeGreaterThan(1);
+    for (const d of decisions) if (d.kind === 'wait') expect(d.retryInMs).toBeGreaterThan(0);
+    const item = await db.send(new GetCommand({ TableName: 'jobs', Key: { jobId: `${HOST_RATE_PREFIX}a.test` }, ConsistentRead: true }));
+    expect(item.Item?.nextSlotAt).toBe(granted.at(-1)! + 100);
+    expect(item.Item?.status).toBeUndefined();
+  }, 60_000);
+
+  it('a slot beyond the sleep bound is not reserved; once time passes it is granted', async () => {
+    const gate = new DynamoHostRateGate(db, 'jobs', clock);
+    const first = await gate.reserve({ host: 'b.test', jobId: 'j', hostIntervalMs: 2000, maxSleepMs: 500 });
+    const start = now;
+    expect(first).toMatchObject({ kind: 'grant', at: start + SLOT_LEAD_MS });
+    const second = await gate.reserve({ host: 'b.test', jobId: 'j', hostIntervalMs: 2000, maxSleepMs: 500 });
+    expect(second).toEqual({ kind: 'wait', retryInMs: 2000 + SLOT_LEAD_MS });
+    const stored = await db.send(new GetCommand({ TableName: 'jobs', Key: { jobId: `${HOST_RATE_PREFIX}b.test` }, ConsistentRead: true }));
+    expect(stored.Item?.nextSlotAt).toBe(start + SLOT_LEAD_MS + 2000);
+    now += 1800;
+    expect(await gate.reserve({ host: 'b.test', jobId: 'j', hostIntervalMs: 2000, maxSleepMs: 500 })).toEqual({
+      kind: 'grant',
+      at: start + SLOT_LEAD_MS + 2000,
+      next: start + SLOT_LEAD_MS + 4000,
+    });
+  });
+
+  it("a job's slower rate spaces that job only; another job keeps the host's pace", async () => {
+    const gate = new DynamoHostRateGate(db, 'jobs', clock);
+    const slow = { host: 'c.test', jobId: 'slow', hostIntervalMs: 100, jobIntervalMs: 1000, maxSleepMs: 500 };
+    expect(await gate.reserve(slow)).toMatchObject({ kind: 'grant', at: now + SLOT_LEAD_MS });
+    expect(await gate.reserve(slow)).toEqual({ kind: 'wait', retryInMs: 1000 + SLOT_LEAD_MS });
+    const fast = await gate.reserve({ host: 'c.test', jobId: 'fast', hostIntervalMs: 100, maxSleepMs: 500 });
+    expect(fast).toMatchObject({ kind: 'grant', at: now + SLOT_LEAD_MS + 100 });
+  });
+
+  it('hosts are independent', async () => {
+    const gate = new DynamoHostRateGate(db, 'jobs', clock);
+    const bound = { hostIntervalMs: 5000, maxSleepMs: SLOT_LEAD_MS };
+    expect(await gate.reserve({ host: 'd.test', jobId: 'j', ...bound })).toMatchObject({ kind: 'grant', at: now + SLOT_LEAD_MS });
+    expect(await gate.reserve({ host: 'e.test', jobId: 'j', ...bound })).toMatchObject({ kind: 'grant', at: now + SLOT_LEAD_MS });
+    expect(await gate.reserve({ host: 'd.test', jobId: 'j', ...bound })).toMatchObject({ kind: 'wait' });
+  });
+});
