@@ -42,8 +42,9 @@ function getWorkerDeps(): WorkerDeps {
       log: logger,
       guard,
       products: createProductRegistry({ archiveDigests, log: logger }),
+      userAgent: config.userAgent,
     }),
-    robots: new HttpRobotsPolicy({ userAgent: config.robotsUserAgent, log: logger, guard }),
+    robots: new HttpRobotsPolicy({ userAgent: config.robotsUserAgent, header: config.userAgent, log: logger, guard }),
     // Navigations per host, counted for the whole stack in the jobs table (core/host-rate.ts).
     hostRate: new DynamoHostRateGate(clients.dynamo, config.tables.jobs, deps.clock),
     faults: faultInjector(config.faults, logger, config.faultsStateDir),

@@ -11,7 +11,8 @@ import { createServer, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { LocalStack } from '../../local/stack.js';
-import { crawl, paths, startTestStack } from './harness.js';
+import { crawl, paths, settleAndCountCompletions, startTestStack } from './harness.js';
+import { CrawlClient } from '../../local/ws-client.js';
 import { jobWaitMs, machineSpeed, stackTimings, type MachineSpeed, type StackTimings } from './support/machine.js';
 
 const JITTER_MS = 50;
@@ -20,12 +21,15 @@ interface Site {
   origin: string;
   /** arrival instants (ms) of document requests, in order, with their paths */
   arrivals: { path: string; at: number }[];
+  /** User-Agent headers seen, documents and robots.txt alike */
+  agents: Set<string>;
   stop(): Promise<void>;
 }
 
 /** A site whose pages link as `links` says (paths or absolute URLs) and whose robots.txt is `robots`. */
 async function startSite(robots: string, links: (origin: string) => Record<string, string[]>): Promise<Site> {
   const arrivals: { path: string; at: number }[] = [];
+  const agents = new Set<string>();
   let origin = '';
   let map: Record<string, string[]> = {};
   const html = (res: ServerResponse, title: string, hrefs: string[]) => {
@@ -34,6 +38,7 @@ async function startSite(robots: string, links: (origin: string) => Record<strin
   };
   const server: Server = createServer((req, res) => {
     const path = req.url ?? '/';
+    agents.add(String(req.headers['user-agent']));
     if (path === '/robots.txt') {
       res.writeHead(200, { 'content-type': 'text/plain' });
       return res.end(robots);
@@ -50,6 +55,7 @@ async function startSite(robots: string, links: (origin: string) => Record<strin
   return {
     origin,
     arrivals,
+    agents,
     stop: () => new Promise<void>((resolve) => { server.closeAllConnections(); server.close(() => resolve()); }),
   };
 }
@@ -78,8 +84,9 @@ afterAll(async () => {
   await Promise.all(sites.map((s) => s.stop()));
 });
 
-async function politeStack(ceiling: string): Promise<LocalStack> {
+async function politeStack(ceiling: string, duplicateDelivery = false): Promise<LocalStack> {
   return startTestStack({
+    duplicateDelivery,
     workers: 2,
     batchSize: 3,
     visibilityTimeoutSeconds: timings.visibilityTimeoutSeconds,
@@ -126,6 +133,8 @@ describe('per-host rate, measured at the site', () => {
     expect(run.completed).toMatchObject({ status: 'succeeded', pages: 5, failed: 0 });
     expect(site.arrivals.length).toBe(5);
     expect(shortestSpan(site.arrivals, 1)).toBeGreaterThanOrEqual(1000 - JITTER_MS);
+    // The browser and the robots.txt fetch name the crawler by the token robots.txt matches, one header for both.
+    expect([...site.agents]).toEqual(['Mozilla/5.0 (compatible; fanout-crawler/0.1)']);
     await run.client.close();
   }, 600_000);
 
@@ -150,4 +159,35 @@ describe('per-host rate, measured at the site', () => {
     expect(shortestSpan(fast.arrivals, 1)).toBeLessThan(2000 - JITTER_MS);
     await run.client.close();
   }, 600_000);
+
+  it("a job's hostRate of 1/s under duplicate delivery: each page fetched once, a second apart, progress tells the waiting URLs, one completion", async () => {
+    const site = await startSite('User-agent: *\nAllow: /\n', hub(5));
+    sites.push(site);
+    stack = await politeStack('2', true);
+    const run = await crawl(stack, { url: `${site.origin}/`, depth: 1, hostRate: 1 }, jobWaitMs(timings, speed, { pages: 6 }) + 6 * 2000);
+    expect(run.completed).toMatchObject({ status: 'succeeded', pages: 6, failed: 0 });
+    expect(site.arrivals.map((a) => a.path).sort()).toEqual(['/', '/p1', '/p2', '/p3', '/p4', '/p5']);
+    expect(shortestSpan(site.arrivals, 1)).toBeGreaterThanOrEqual(1000 - JITTER_MS);
+    // Politeness is told apart from a stall: some progress said how many URLs wait for their host.
+    const delayed = run.client.received.filter((m) => m.type === 'progress' && m.jobId === run.jobId).map((m) => Number(m.delayed ?? 0));
+    expect(Math.max(0, ...delayed)).toBeGreaterThan(0);
+    expect((run.manifest as { delayed?: number }).delayed).toBeUndefined();
+    expect(await settleAndCountCompletions(run)).toBe(1);
+    await run.client.close();
+  }, 600_000);
+
+  it('refuses a hostRate above the ceiling, zero or not a number, naming the field', async () => {
+    stack = await politeStack('2');
+    const client = await CrawlClient.connect(stack.wsUrl);
+    try {
+      for (const [i, hostRate] of [3, 0, -1, 'fast'].entries()) {
+        client.send({ action: 'crawl', url: 'http://127.0.0.1:9/', hostRate, requestId: `r${i}` });
+        const answer = await client.waitFor((m) => m.requestId === `r${i}`, 60_000);
+        expect(answer).toMatchObject({ type: 'error', code: 'invalid_request' });
+        expect(String(answer.message)).toMatch(/hostRate/);
+      }
+    } finally {
+      await client.close();
+    }
+  }, 300_000);
 });

@@ -63,6 +63,8 @@ export interface RendererOptions {
   products?: ProductRegistry;
   /** how long one product may take on one page before it is that page's product error */
   productTimeoutMs?: number;
+  /** the User-Agent every tab sends (and shows as navigator.userAgent); none: Chromium's own */
+  userAgent?: string;
 }
 
 /** A product's collect may take this long on one page (an extractor, a full-page screenshot). */
@@ -174,7 +176,13 @@ export class PuppeteerRenderer implements PageRenderer {
       this.tame(tab);
       // Each crawl sees the site as it is now: no answers (or permanent redirects) from a cache or
       // a service worker filled by an earlier job in this warm browser.
-      await Promise.all([tab.setCacheEnabled(false), tab.setBypassServiceWorker(true), tab.evaluateOnNewDocument(DENY_DETACHED_CONTEXTS)]);
+      await Promise.all([
+        tab.setCacheEnabled(false),
+        tab.setBypassServiceWorker(true),
+        tab.evaluateOnNewDocument(DENY_DETACHED_CONTEXTS),
+        // The crawler names itself (the token robots.txt rules are matched against), not HeadlessChrome.
+        ...(this.options.userAgent ? [tab.setUserAgent({ userAgent: this.options.userAgent })] : []),
+      ]);
       if (!isolated && lease.exclusive) await this.forgetEarlierPages(tab, url);
       const blocked: string[] = [];
       const skipped = new Set(options.block ?? []);
