@@ -38,10 +38,10 @@ import {
   type SlotDecision,
 } from '../core/host-rate.js';
 import type { FrontierRecord, JobRecord, PageFailure, PageSummary } from '../core/job.js';
-import { outstanding, productRequestsOf } from '../core/job.js';
+import { outstanding, productRequestsOf, seedsOfJob } from '../core/job.js';
 import { pageObjectKey, sha256Hex, urlKeyOf } from '../core/keys.js';
 import type { CrawlMessage, PageRecord, RenderedPage } from '../core/ports.js';
-import { makeScope } from '../core/scope.js';
+import { makeSeedsScope } from '../core/scope.js';
 import { normaliseLink } from '../core/url.js';
 import { expiresAt, type WorkerDeps } from './deps.js';
 import { finishIfDone } from './finish-job.js';
@@ -341,7 +341,7 @@ interface Child {
 function childrenOf(job: JobRecord, record: FrontierRecord, page: RenderedPage, deps: WorkerDeps): Child[] {
   if (record.depth >= job.depth) return [];
   if (page.status !== null && page.status >= 400) return [];
-  const inScope = makeScope({ seed: job.url, scope: job.scope, include: job.include, exclude: job.exclude });
+  const inScope = makeSeedsScope({ seeds: seedsOfJob(job), scope: job.scope, include: job.include, exclude: job.exclude });
   // The document the browser loaded, not the address bar: a pushState URL (maybe megabytes long,
   // maybe another path) says nothing about where the page's links lead.
   const documentUrl = normaliseLink(documentUrlOf(page), documentUrlOf(page), deps.limits.maxUrlLength);

@@ -25,6 +25,7 @@ export async function submitCrawl(request: CrawlRequest, connectionId: string, j
     ...(request.formats.join() !== 'html' ? { formats: request.formats } : {}),
     ...(request.extract !== undefined ? { extract: request.extract } : {}),
     ...(request.hostRate !== undefined ? { hostRate: request.hostRate } : {}),
+    ...(request.seeds !== undefined && request.seeds.length > 1 ? { seeds: request.seeds } : {}),
     connectionId,
     ...(owner !== undefined ? { owner } : {}),
     ...(request.requestId !== undefined ? { requestId: request.requestId } : {}),
@@ -61,12 +62,39 @@ export async function submitCrawl(request: CrawlRequest, connectionId: string, j
   // `accepted` goes out before the seed is queued, so it always arrives before `progress` or `completed`.
   await sendAccepted(connectionId, jobId, request.requestId, deps);
   try {
-    await deps.queue.send([{ jobId, url: request.url, depth: 0 }]);
+    const others = await admitOtherSeeds(job, deps);
+    await deps.queue.send([{ jobId, url: request.url, depth: 0 }, ...others.map((url) => ({ jobId, url, depth: 0 }))]);
   } catch (error) {
     await failUnseededJob(jobId, error, deps);
     return;
   }
   deps.log.info('crawl accepted', { jobId, url: request.url, depth: request.depth, maxPages: request.maxPages, connectionId });
+}
+
+/**
+ * The seeds after the first (`urls`), admitted before any seed is on the queue, so the job cannot
+ * end (admitted = settled) between the first seed and the rest. Seeds count against maxPages: the
+ * ones past it are counted in `capped`. Returns the seeds to send.
+ */
+async function admitOtherSeeds(job: JobRecord, deps: AppDeps): Promise<string[]> {
+  const others = (job.seeds ?? []).slice(1);
+  if (others.length === 0) return [];
+  const records: FrontierRecord[] = others.map((url) => ({
+    jobId: job.jobId,
+    urlKey: urlKeyOf(url),
+    url,
+    depth: 0,
+    parent: null,
+    discoveredBy: null,
+    state: 'queued',
+    attempts: 0,
+    expiresAt: job.expiresAt,
+  }));
+  const outcomes = await deps.frontier.admitAll(records, job.maxPages);
+  const capped = records.filter((_, i) => outcomes[i] === 'cap-reached');
+  if (capped.length > 0) await deps.frontier.markCapped(capped);
+  // 'exists-mine' cannot happen for seeds (no parent); a retried submit does not exist either.
+  return others.filter((_, i) => outcomes[i] === 'admitted');
 }
 
 /** A lost `accepted` does not stop the job: it runs, and `completed` (or `status`) tells the client. */

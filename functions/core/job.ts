@@ -104,6 +104,8 @@ export interface JobRecord extends JobCounters {
   capped?: number;
   /** page navigations per second to any one host for this job (≤ the stack's ceiling) */
   hostRate?: number;
+  /** the seeds of a crawl started from `urls` (normalised, `url` is the first); absent: `url` alone */
+  seeds?: string[];
   /** URLs now waiting in the queue for their host's next slot (politeness, not a stall) */
   delayed?: number;
   /** the latest instant a URL waiting for its host is due back: the job is not stalled before it */
@@ -204,6 +206,11 @@ export function finalStatusOf(c: JobCounters): FinalStatus {
   if (c.done === 0) return 'failed';
   if (c.failed > 0) return 'partial';
   return 'succeeded';
+}
+
+/** Every seed of the job, each at depth 0. */
+export function seedsOfJob(job: Pick<JobRecord, 'url' | 'seeds'>): readonly string[] {
+  return job.seeds ?? [job.url];
 }
 
 /** The formats a job keeps (jobs made before the option kept the html record only). */

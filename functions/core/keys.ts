@@ -45,12 +45,15 @@ export function cacheKeyOf(request: {
   obeyRobots?: boolean;
   formats?: readonly string[];
   extract?: string;
+  seeds?: readonly string[];
 }): string {
-  const { url, depth, maxPages, scope, include, exclude, block = [], obeyRobots = true, formats = ['html'], extract } = request;
+  const { url, depth, maxPages, scope, include, exclude, block = [], obeyRobots = true, formats = ['html'], extract, seeds } = request;
   // Options at their defaults keep the key of requests made before those options existed.
   const key: unknown[] = [url, depth, maxPages, scope, include, exclude];
   if (block.length > 0 || !obeyRobots) key.push(block);
   if (!obeyRobots) key.push('ignore-robots');
   if (formats.join() !== 'html' || extract !== undefined) key.push({ formats, extract: extract ?? null });
+  // A crawl of one seed keeps the key it had before `urls` existed.
+  if (seeds !== undefined && seeds.length > 1) key.push({ seeds });
   return sha256Hex(JSON.stringify(key));
 }

@@ -13,6 +13,8 @@ export interface Manifest {
   errors: { url: string; error: string }[];
   /** in-scope URLs that were not admitted because maxPages was reached */
   capped: number;
+  /** the seeds of a crawl started from `urls` */
+  seeds?: string[];
   /** URLs still waiting for their host's slot when the job ended (politeness), when any */
   delayed?: number;
   /** times URLs went back to the queue to wait for their host's slot, when any */
@@ -43,6 +45,7 @@ export function buildManifest(job: JobRecord, records: FrontierRecord[], status:
   return {
     jobId: job.jobId,
     url: job.url,
+    ...(job.seeds ? { seeds: job.seeds } : {}),
     depth: job.depth,
     status,
     startedAt: new Date(job.startedAt).toISOString(),

@@ -36,7 +36,10 @@ const NO_CATALOG: Catalog = { extractors: [] };
 export function clientMessageSchemas(limits: Limits, catalog: Catalog = NO_CATALOG) {
   const crawl = z.strictObject({
     action: z.literal('crawl'),
-    url: z.string({ error: 'url is required and must be a string' }).min(1).max(limits.maxUrlLength),
+    // `url` or `urls`, exactly one: checked below, where a missing one can be named.
+    url: z.string({ error: 'url is required and must be a string' }).min(1).max(limits.maxUrlLength).optional(),
+    /** 1–100 seeds instead of `url`, each at depth 0 */
+    urls: z.array(z.string({ error: 'each seed must be a string' }).min(1).max(limits.maxUrlLength)).min(1).max(MAX_SEEDS).optional(),
     depth: z.number().int().min(0).max(limits.maxDepth).optional(),
     maxPages: z.number().int().min(1).max(limits.maxPages).optional(),
     requestId: requestId.optional(),
@@ -94,6 +97,8 @@ export interface CrawlRequest {
   extract?: string;
   /** navigations per second to any one host, when the job asks for less than the ceiling */
   hostRate?: number;
+  /** the normalised seeds when the request gave `urls` (without repeats, in the order given); `url` is the first */
+  seeds?: string[];
   requestId?: string;
 }
 
@@ -194,15 +199,43 @@ export function explainUnroutable(body: string | undefined | null, limits: Limit
   return new ClientInputError(ErrorCode.unknownAction, `unknown action ${shown}; expected one of: ${KNOWN_ACTIONS.join(', ')}`, rid);
 }
 
+/** Seeds one crawl may start from (`urls`). */
+export const MAX_SEEDS = 100;
+
+/**
+ * The normalised seeds of a crawl: `url`, or each of `urls` (exactly one of the two), repeats
+ * dropped. A bad seed among `urls` is named by its index.
+ */
+function seedsOf(data: { url?: string; urls?: string[] }, limits: Limits, rid: string | undefined): string[] {
+  if (data.url !== undefined && data.urls !== undefined) {
+    throw new ClientInputError(ErrorCode.invalidRequest, 'give either url or urls, not both', rid);
+  }
+  if (data.url === undefined && data.urls === undefined) {
+    throw new ClientInputError(ErrorCode.invalidRequest, 'url: url is required and must be a string (or urls: a list of 1–100 seeds)', rid);
+  }
+  if (data.url !== undefined) {
+    const seed = normaliseUrl(data.url, undefined, limits.maxUrlLength);
+    if (!seed.ok) throw new ClientInputError(ErrorCode.invalidUrl, `url: ${seed.reason}`, rid);
+    return [seed.url];
+  }
+  const seeds: string[] = [];
+  data.urls!.forEach((raw, index) => {
+    const seed = normaliseUrl(raw, undefined, limits.maxUrlLength);
+    if (!seed.ok) throw new ClientInputError(ErrorCode.invalidRequest, `urls[${index}]: ${seed.reason}`, rid);
+    if (!seeds.includes(seed.url)) seeds.push(seed.url);
+  });
+  return seeds;
+}
+
 export function parseCrawlRequest(body: string | undefined | null, limits: Limits, catalog: Catalog = NO_CATALOG): CrawlRequest {
   const message = parseFrame(body, limits);
   const rid = echoableRequestId(message);
   const parsed = clientMessageSchemas(limits, catalog).crawl.safeParse(message);
   if (!parsed.success) throw new ClientInputError(ErrorCode.invalidRequest, describeIssues(parsed.error), rid);
-  const seed = normaliseUrl(parsed.data.url, undefined, limits.maxUrlLength);
-  if (!seed.ok) throw new ClientInputError(ErrorCode.invalidUrl, `url: ${seed.reason}`, rid);
+  const seeds = seedsOf(parsed.data, limits, rid);
   return {
-    url: seed.url,
+    url: seeds[0]!,
+    ...(parsed.data.urls !== undefined ? { seeds } : {}),
     depth: parsed.data.depth ?? DEFAULT_DEPTH,
     maxPages: parsed.data.maxPages ?? limits.defaultMaxPages,
     scope: parsed.data.scope ?? 'host',

@@ -45,6 +45,12 @@ export function compileGlob(glob: string): (text: string) => boolean {
   };
 }
 
+/** A crawl of several seeds (`urls`): a URL is in scope when it is in the scope of any seed. */
+export function makeSeedsScope(rule: Omit<ScopeRule, 'seed'> & { seeds: readonly string[] }): (url: string) => boolean {
+  const scopes = rule.seeds.map((seed) => makeScope({ ...rule, seed }));
+  return (url) => scopes.some((inScope) => inScope(url));
+}
+
 export function makeScope(rule: ScopeRule): (url: string) => boolean {
   const seed = new URL(rule.seed);
   const include = rule.include.map(compileGlob);

@@ -1,0 +1,62 @@
+// A crawl started from several seeds (`urls`): every seed at depth 0, links followed when they are
+// in the scope of any seed, the manifest lists the seeds.
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import type { LocalStack } from '../../local/stack.js';
+import { crawl, settleAndCountCompletions, startTestStack } from './harness.js';
+import { jobWaitMs, machineSpeed, stackTimings } from './support/machine.js';
+
+interface Site {
+  origin: string;
+  requested: string[];
+  stop(): Promise<void>;
+}
+
+async function startSite(extraLinks: () => string[] = () => []): Promise<Site> {
+  const requested: string[] = [];
+  const server: Server = createServer((req, res) => {
+    const path = req.url ?? '/';
+    if (path === '/robots.txt') return res.writeHead(404).end();
+    requested.push(path);
+    const links = path === '/' ? ['/one', '/two', ...extraLinks()] : ['/'];
+    res.writeHead(200, { 'content-type': 'text/html' });
+    res.end(`<!doctype html><title>${path}</title>${links.map((l) => `<a href="${l}">${l}</a>`).join(' ')}`);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    origin: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    requested,
+    stop: () => new Promise<void>((resolve) => { server.closeAllConnections(); server.close(() => resolve()); }),
+  };
+}
+
+let stack: LocalStack;
+let sites: Site[] = [];
+let outside: Site;
+
+beforeAll(async () => {
+  outside = await startSite();
+  const first = await startSite(() => [`${outside.origin}/`]);
+  sites = [first, await startSite(), await startSite()];
+  stack = await startTestStack({ workers: 2, batchSize: 3 });
+}, 300_000);
+afterAll(async () => {
+  await stack?.stop();
+  await Promise.all([...sites, outside].map((s) => s?.stop()));
+});
+
+it('urls with three seeds: each seed and its in-scope pages, nothing of a host no seed covers, seeds in the manifest', async () => {
+  const speed = await machineSpeed();
+  const timings = stackTimings(speed, 3);
+  const seeds = sites.map((s) => `${s.origin}/`);
+  const run = await crawl(stack, { urls: seeds, depth: 1 }, jobWaitMs(timings, speed, { pages: 9 }));
+  expect(run.completed).toMatchObject({ status: 'succeeded', pages: 9, failed: 0 });
+  expect((run.manifest as { seeds?: string[] }).seeds).toEqual(seeds);
+  expect([...run.manifest.levels[0]!].sort()).toEqual([...seeds].sort());
+  expect(run.manifest.pages.map((p) => p.url).sort()).toEqual(sites.flatMap((s) => [`${s.origin}/`, `${s.origin}/one`, `${s.origin}/two`]).sort());
+  for (const site of sites) expect(site.requested.sort()).toEqual(['/', '/one', '/two']);
+  expect(outside.requested).toEqual([]);
+  expect(await settleAndCountCompletions(run)).toBe(1);
+  await run.client.close();
+}, 600_000);
