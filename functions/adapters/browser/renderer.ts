@@ -352,6 +352,11 @@ export class PuppeteerRenderer implements PageRenderer {
   /** Network idle for settleIdleMs, at most settleMaxMs; a page that never goes idle is not an error. */
   private async settle(page: Page, options: RenderOptions): Promise<void> {
     await page.waitForNetworkIdle({ idleTime: options.settleIdleMs, timeout: options.settleMaxMs, concurrency: 0 }).catch(() => {});
+    // The idle window is measured here, not in the page: a page whose main thread was busy through
+    // it (a heavy script, a loaded machine) still holds timers that fell due long ago, and the read
+    // that follows may run before them. A timer set now runs after every timer due earlier, so
+    // waiting for one lets what the page scheduled within the window (links a script adds) happen.
+    await page.evaluate(() => new Promise<void>((resolve) => setTimeout(resolve, 0))).catch(() => {});
   }
 
   /** Links as the browser resolved them (base URL applied), title and DOM, in one call. */
