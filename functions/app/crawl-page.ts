@@ -139,7 +139,7 @@ async function crawlClaimed(job: JobRecord, record: FrontierRecord, deps: Worker
     return settleFailed(job, record, reason, deps);
   }
 
-  const children = childrenOf(job, record, page.page, deps);
+  const children = withSitemapUrls(childrenOf(job, record, page.page, deps), await sitemapChildren(job, record, deps));
   const toSend = await timer.time('dynamodb', async () => {
     await recordRedirectTarget(job, record, page.page, deps);
     return admitChildren(job, record, children, deps);
@@ -398,6 +398,45 @@ async function admitChildren(job: JobRecord, parent: FrontierRecord, allChildren
     deps.log.info('maxPages reached; links not admitted', { jobId: job.jobId, url: parent.url, capped: capped.length, newlyCounted: counted });
   }
   return toSend;
+}
+
+/**
+ * A seed of a job with `sitemap: true`: its host's sitemap URLs in scope, at depth 0 (admitted as
+ * this seed's children, so a retry of the seed recognises and resends them). A sitemap that cannot
+ * be used becomes a warning in the manifest's errors; the crawl goes on.
+ */
+async function sitemapChildren(job: JobRecord, record: FrontierRecord, deps: WorkerDeps): Promise<Child[]> {
+  if (!job.sitemap || !deps.sitemaps || record.depth !== 0 || record.discoveredBy !== null) return [];
+  const found = await deps.sitemaps.urlsFor(record.url, job.maxPages);
+  for (const warning of found.warnings) {
+    await deps.frontier.putAlias({
+      jobId: job.jobId,
+      urlKey: urlKeyOf(`warning:${warning.url}`),
+      url: warning.url,
+      depth: 0,
+      parent: record.url,
+      discoveredBy: record.urlKey,
+      state: 'warning',
+      failure: { url: warning.url, error: warning.error },
+      attempts: 0,
+      expiresAt: expiresAt(deps.clock, deps.limits),
+    });
+  }
+  const inScope = makeSeedsScope({ seeds: seedsOfJob(job), scope: job.scope, include: job.include, exclude: job.exclude });
+  const children: Child[] = [];
+  for (const loc of found.urls) {
+    const url = normaliseLink(loc, loc, deps.limits.maxUrlLength);
+    if (url !== null && url !== record.url && inScope(url)) children.push({ url, depth: 0 });
+  }
+  return children;
+}
+
+/** Links and sitemap URLs, each URL once (one transaction cannot write an item twice), at its lowest depth. */
+function withSitemapUrls(links: Child[], fromSitemaps: Child[]): Child[] {
+  if (fromSitemaps.length === 0) return links;
+  const byUrl = new Map<string, Child>();
+  for (const child of [...fromSitemaps, ...links]) if (!byUrl.has(child.url)) byUrl.set(child.url, child);
+  return [...byUrl.values()];
 }
 
 /**

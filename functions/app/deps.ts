@@ -10,6 +10,7 @@ import type {
   FrontierStore,
   HostRateGate,
   JobStore,
+  SitemapSource,
   JobMetrics,
   Logger,
   PageRenderer,
@@ -37,6 +38,8 @@ export interface WorkerDeps extends AppDeps {
   robots: RobotsPolicy;
   /** the per-host navigation rate shared by the stack; absent: no spacing (unit tests) */
   hostRate?: HostRateGate;
+  /** a seed host's sitemaps, for jobs with `sitemap: true`; absent: none are read */
+  sitemaps?: SitemapSource;
   faults: FaultInjector;
   /** identifies this execution environment in leases */
   workerId: string;

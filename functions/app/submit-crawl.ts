@@ -25,6 +25,7 @@ export async function submitCrawl(request: CrawlRequest, connectionId: string, j
     ...(request.formats.join() !== 'html' ? { formats: request.formats } : {}),
     ...(request.extract !== undefined ? { extract: request.extract } : {}),
     ...(request.hostRate !== undefined ? { hostRate: request.hostRate } : {}),
+    ...(request.sitemap ? { sitemap: true as const } : {}),
     ...(request.seeds !== undefined && request.seeds.length > 1 ? { seeds: request.seeds } : {}),
     connectionId,
     ...(owner !== undefined ? { owner } : {}),

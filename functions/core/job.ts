@@ -27,6 +27,8 @@ export const UrlState = {
   failed: 'failed',
   /** the target of a redirect: recorded so a later link to it is not crawled again */
   alias: 'alias',
+  /** not a URL to crawl: a warning for the manifest's errors (a sitemap that could not be used) */
+  warning: 'warning',
   /**
    * an in-scope URL left out because maxPages was reached: a marker that counts it once however
    * many pages link to it, and that no later admission can turn into a page
@@ -104,6 +106,8 @@ export interface JobRecord extends JobCounters {
   capped?: number;
   /** page navigations per second to any one host for this job (≤ the stack's ceiling) */
   hostRate?: number;
+  /** read each seed host's sitemaps (their in-scope URLs enter at depth 0) */
+  sitemap?: true;
   /** the seeds of a crawl started from `urls` (normalised, `url` is the first); absent: `url` alone */
   seeds?: string[];
   /** URLs now waiting in the queue for their host's next slot (politeness, not a stall) */

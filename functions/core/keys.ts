@@ -46,6 +46,7 @@ export function cacheKeyOf(request: {
   formats?: readonly string[];
   extract?: string;
   seeds?: readonly string[];
+  sitemap?: boolean;
 }): string {
   const { url, depth, maxPages, scope, include, exclude, block = [], obeyRobots = true, formats = ['html'], extract, seeds } = request;
   // Options at their defaults keep the key of requests made before those options existed.
@@ -55,5 +56,6 @@ export function cacheKeyOf(request: {
   if (formats.join() !== 'html' || extract !== undefined) key.push({ formats, extract: extract ?? null });
   // A crawl of one seed keeps the key it had before `urls` existed.
   if (seeds !== undefined && seeds.length > 1) key.push({ seeds });
+  if (request.sitemap === true) key.push('sitemap');
   return sha256Hex(JSON.stringify(key));
 }

@@ -32,6 +32,11 @@ export function buildManifest(job: JobRecord, records: FrontierRecord[], status:
   for (const record of sorted) {
     // Aliases stand for a page listed under its own URL; capped URLs were never admitted (counted in `capped`).
     if (record.state === 'alias' || record.state === 'capped') continue;
+    // A warning (a sitemap that could not be used) is no URL of the crawl: listed, not levelled.
+    if (record.state === 'warning') {
+      errors.push({ url: record.url, error: record.failure?.error ?? 'warning' });
+      continue;
+    }
     if (record.state === 'done' && record.summary) {
       pages.push(record.summary);
     } else if (record.state === 'failed') {

@@ -56,6 +56,8 @@ export function clientMessageSchemas(limits: Limits, catalog: Catalog = NO_CATAL
     robots: z.boolean().optional(),
     /** what to keep of each page; default ["html"] */
     formats: z.array(z.enum(FORMATS)).min(1).max(FORMATS.length).optional(),
+    /** also seed the crawl from each seed host's sitemaps (robots.txt Sitemap: lines, else /sitemap.xml) */
+    sitemap: z.boolean().optional(),
     /** page navigations per second to any one host for this job: at most the stack's ceiling */
     hostRate: z
       .number()
@@ -97,6 +99,8 @@ export interface CrawlRequest {
   extract?: string;
   /** navigations per second to any one host, when the job asks for less than the ceiling */
   hostRate?: number;
+  /** read each seed host's sitemaps: their in-scope URLs enter at depth 0 */
+  sitemap?: true;
   /** the normalised seeds when the request gave `urls` (without repeats, in the order given); `url` is the first */
   seeds?: string[];
   requestId?: string;
@@ -236,6 +240,7 @@ export function parseCrawlRequest(body: string | undefined | null, limits: Limit
   return {
     url: seeds[0]!,
     ...(parsed.data.urls !== undefined ? { seeds } : {}),
+    ...(parsed.data.sitemap === true ? { sitemap: true as const } : {}),
     depth: parsed.data.depth ?? DEFAULT_DEPTH,
     maxPages: parsed.data.maxPages ?? limits.defaultMaxPages,
     scope: parsed.data.scope ?? 'host',

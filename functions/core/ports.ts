@@ -242,6 +242,17 @@ export interface RobotsPolicy {
   check(url: string): Promise<{ allowed: true; crawlDelaySeconds?: number } | { allowed: false; reason: string }>;
 }
 
+/** A seed host's sitemaps (core/sitemap.ts): their page URLs, and why any could not be used. */
+export interface SitemapUrls {
+  urls: string[];
+  warnings: { url: string; error: string }[];
+}
+
+export interface SitemapSource {
+  /** at most `maxUrls` URLs, as the sitemaps spell them (not normalised, not scoped) */
+  urlsFor(seedUrl: string, maxUrls: number): Promise<SitemapUrls>;
+}
+
 /** The per-host rate shared by every job and environment (see core/host-rate.ts). */
 export interface HostRateGate {
   /**

@@ -9,6 +9,7 @@ import { faultInjector } from '../adapters/faults.js';
 import { createProductRegistry } from '../adapters/products/registry.js';
 import { HttpRobotsPolicy } from '../adapters/http/robots-policy.js';
 import { DynamoHostRateGate } from '../adapters/dynamodb/host-rate-gate.js';
+import { HttpSitemapSource } from '../adapters/http/sitemap-source.js';
 import { crawlPage } from '../app/crawl-page.js';
 import { expiresAt, type WorkerDeps } from '../app/deps.js';
 import { UrlBusyError } from '../core/errors.js';
@@ -33,6 +34,7 @@ function getWorkerDeps(): WorkerDeps {
   // Outside the local runtime the browser, and the robots.txt fetch, may reach public addresses
   // only (SSRF protection).
   const guard = config.allowPrivateTargets ? undefined : publicOnlyGuard();
+  const robots = new HttpRobotsPolicy({ userAgent: config.robotsUserAgent, header: config.userAgent, log: logger, guard });
   const built: WorkerDeps = {
     ...deps,
     // One browser per execution environment, kept warm across invocations.
@@ -44,7 +46,8 @@ function getWorkerDeps(): WorkerDeps {
       products: createProductRegistry({ archiveDigests, log: logger }),
       userAgent: config.userAgent,
     }),
-    robots: new HttpRobotsPolicy({ userAgent: config.robotsUserAgent, header: config.userAgent, log: logger, guard }),
+    robots,
+    sitemaps: new HttpSitemapSource({ robots, userAgent: config.userAgent, log: logger, guard }),
     // Navigations per host, counted for the whole stack in the jobs table (core/host-rate.ts).
     hostRate: new DynamoHostRateGate(clients.dynamo, config.tables.jobs, deps.clock),
     faults: faultInjector(config.faults, logger, config.faultsStateDir),

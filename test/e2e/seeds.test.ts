@@ -60,3 +60,44 @@ it('urls with three seeds: each seed and its in-scope pages, nothing of a host n
   expect(await settleAndCountCompletions(run)).toBe(1);
   await run.client.close();
 }, 600_000);
+
+it('sitemap: true — a page reachable only from the sitemap is crawled at depth 0, off-scope entries are not, a bad sitemap is a warning and the crawl goes on', async () => {
+  const requested: string[] = [];
+  let origin = '';
+  const server: Server = createServer((req, res) => {
+    const path = req.url ?? '/';
+    requested.push(path);
+    const xml = (body: string) => {
+      res.writeHead(200, { 'content-type': 'application/xml' });
+      res.end(body);
+    };
+    if (path === '/robots.txt') {
+      res.writeHead(200, { 'content-type': 'text/plain' });
+      return res.end(`User-agent: *\nAllow: /\nSitemap: ${origin}/sitemap-index.xml\nSitemap: ${origin}/broken.xml\n`);
+    }
+    if (path === '/sitemap-index.xml') return xml(`<sitemapindex><sitemap><loc>${origin}/pages.xml</loc></sitemap></sitemapindex>`);
+    if (path === '/pages.xml') return xml(`<urlset><url><loc>${origin}/hidden</loc></url><url><loc>${outside.origin}/elsewhere</loc></url><url><loc>${origin}/</loc></url></urlset>`);
+    if (path === '/broken.xml') return xml('<urlset><url><loc>unclosed');
+    const links = path === '/' ? ['/linked'] : path === '/hidden' ? ['/from-hidden'] : [];
+    res.writeHead(200, { 'content-type': 'text/html' });
+    res.end(`<!doctype html><title>${path}</title>${links.map((l) => `<a href="${l}">${l}</a>`).join(' ')}`);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  try {
+    const speed = await machineSpeed();
+    const timings = stackTimings(speed, 3);
+    const run = await crawl(stack, { url: `${origin}/`, depth: 0, sitemap: true }, jobWaitMs(timings, speed, { pages: 3 }));
+    expect(run.completed).toMatchObject({ status: 'succeeded', pages: 2, failed: 0 });
+    expect(run.manifest.pages.map((p) => [p.url.replace(origin, ''), p.depth]).sort()).toEqual([['/', 0], ['/hidden', 0]]);
+    expect(run.manifest.errors).toEqual([{ url: `${origin}/broken.xml`, error: expect.stringMatching(/^sitemap /) }]);
+    // Depth 0: neither the seed's link nor the sitemap page's link is followed; nothing off scope.
+    expect(requested).not.toContain('/linked');
+    expect(requested).not.toContain('/from-hidden');
+    expect(outside.requested).toEqual([]);
+    await run.client.close();
+  } finally {
+    server.closeAllConnections();
+    await new Promise((resolve) => server.close(resolve));
+  }
+}, 600_000);

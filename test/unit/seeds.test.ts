@@ -53,4 +53,11 @@ describe('urls', () => {
     expect(inScope('http://c.test/')).toBe(false);
     expect(inScope('http://a.test/private/x')).toBe(false);
   });
+
+  it('sitemap: true is kept (and changes the cache key); anything but a boolean is refused', () => {
+    expect(parse({ url: 'http://a.test/', sitemap: true }).sitemap).toBe(true);
+    expect(parse({ url: 'http://a.test/', sitemap: false }).sitemap).toBeUndefined();
+    expect(cacheKeyOf(parse({ url: 'http://a.test/', sitemap: true }))).not.toBe(cacheKeyOf(parse({ url: 'http://a.test/' })));
+    expect(refusal({ url: 'http://a.test/', sitemap: 'yes' })).toMatchObject({ code: 'invalid_request', message: expect.stringMatching(/sitemap/) });
+  });
 });

@@ -17,11 +17,13 @@ import {
 import { normaliseLink } from '../../core/url.js';
 import type { Logger, RobotsPolicy } from '../../core/ports.js';
 import type { RequestGuard } from '../browser/request-guard.js';
+import { guardedGet } from './guarded-fetch.js';
 
 interface ParsedRobots {
   isAllowed(url: string, ua?: string): boolean | undefined;
   getMatchingLineNumber(url: string, ua?: string): number;
   getCrawlDelay(ua?: string): number | undefined;
+  getSitemaps(): string[];
 }
 // The package is CommonJS (`module.exports = function`) and its typings declare an ES default
 // export, which TypeScript's NodeNext resolution reads as the module object; at run time (Node ESM
@@ -107,50 +109,23 @@ export class HttpRobotsPolicy implements RobotsPolicy {
   }
 
   private async download(start: string): Promise<{ status: number | null; text?: string; error?: string }> {
-    const doFetch = this.options.fetch ?? fetch;
-    let target = start;
-    try {
-      for (let hop = 0; hop <= ROBOTS_MAX_REDIRECTS; hop++) {
-        if (this.options.guard) {
-          const verdict = await this.options.guard(target);
-          if (!verdict.allowed) return { status: null, error: `blocked: ${verdict.reason}` };
-        }
-        const response = await doFetch(target, {
-          redirect: 'manual',
-          headers: { 'user-agent': this.options.header ?? this.options.userAgent, accept: 'text/plain, */*' },
-          signal: AbortSignal.timeout(this.options.timeoutMs ?? 5_000),
-        });
-        const location = response.headers.get('location');
-        if (response.status >= 300 && response.status < 400 && location) {
-          await response.body?.cancel();
-          target = new URL(location, target).href;
-          continue;
-        }
-        if (response.status < 200 || response.status >= 300) {
-          await response.body?.cancel();
-          return { status: response.status };
-        }
-        return { status: response.status, text: await readCapped(response, ROBOTS_MAX_BYTES) };
-      }
-      return { status: null, error: `more than ${ROBOTS_MAX_REDIRECTS} redirects` };
-    } catch (error) {
-      return { status: null, error: error instanceof Error ? error.message : String(error) };
-    }
+    const answer = await guardedGet(start, {
+      guard: this.options.guard,
+      userAgent: this.options.header ?? this.options.userAgent,
+      accept: 'text/plain, */*',
+      maxBytes: ROBOTS_MAX_BYTES,
+      maxRedirects: ROBOTS_MAX_REDIRECTS,
+      timeoutMs: this.options.timeoutMs ?? 5_000,
+      fetch: this.options.fetch,
+    });
+    return { status: answer.status, ...(answer.body ? { text: new TextDecoder().decode(answer.body) } : {}), ...(answer.error ? { error: answer.error } : {}) };
   }
-}
 
-/** The first `maxBytes` of the body; the rest is not downloaded. */
-async function readCapped(response: Response, maxBytes: number): Promise<string> {
-  if (!response.body) return '';
-  const reader = response.body.getReader();
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  while (size < maxBytes) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    chunks.push(value);
-    size += value.byteLength;
+  /** The `Sitemap:` lines of the URL's origin's robots.txt (none when it has no usable file). */
+  async sitemaps(url: string): Promise<string[]> {
+    const normalised = normaliseLink(url, url, Number.MAX_SAFE_INTEGER);
+    if (normalised === null) return [];
+    const rules = await this.rulesFor(new URL(normalised).origin, normalised);
+    return rules.robots?.getSitemaps() ?? [];
   }
-  await reader.cancel().catch(() => {});
-  return new TextDecoder().decode(Buffer.concat(chunks).subarray(0, maxBytes));
 }
