@@ -11,7 +11,7 @@
 import { createHash } from 'node:crypto';
 import { closeSync, openSync } from 'node:fs';
 import { join } from 'node:path';
-import { FAULT_POINTS, noFaults, type FaultInjector, type FaultPoint, type Logger } from '../core/ports.js';
+import { FAULT_POINTS, WAIT_FAULT_POINTS, noFaults, type FaultInjector, type FaultPoint, type Logger } from '../core/ports.js';
 
 export interface FaultRule {
   point: FaultPoint;
@@ -28,8 +28,9 @@ export function parseFaults(spec: string): FaultRule[] {
     .map((part) => {
       const match = /^([a-z-]+)(?:@([^#]*))?(?:#(\d+))?$/.exec(part);
       const point = match?.[1] as FaultPoint | undefined;
-      if (!match || !point || !FAULT_POINTS.includes(point)) {
-        throw new Error(`bad CRAWLER_FAULTS entry "${part}"; points: ${FAULT_POINTS.join(', ')}`);
+      const points: readonly FaultPoint[] = [...FAULT_POINTS, ...WAIT_FAULT_POINTS];
+      if (!match || !point || !points.includes(point)) {
+        throw new Error(`bad CRAWLER_FAULTS entry "${part}"; points: ${points.join(', ')}`);
       }
       return { point, urlContains: match[2] ?? '', attempt: match[3] === undefined ? null : Number(match[3]) };
     });

@@ -219,6 +219,7 @@ async function sleepUntil(at: number, deps: WorkerDeps): Promise<void> {
 async function waitForHost(job: JobRecord, record: FrontierRecord, waitMs: number, deps: WorkerDeps): Promise<CrawlOutcome> {
   const delaySeconds = queueDelaySecondsFor(waitMs);
   await deps.queue.sendDelayed({ jobId: job.jobId, url: record.url, depth: record.depth }, delaySeconds);
+  deps.faults.hit('after-delay-send', { url: record.url, attempt: record.attempts });
   const until = deps.clock.now() + delaySeconds * 1000;
   // A URL already waiting (sent back before) is counted in `delayed` once.
   if (!(await deps.frontier.releaseForHost(job.jobId, record.urlKey, deps.workerId, until, record.waitingSince === undefined))) {

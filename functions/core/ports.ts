@@ -276,7 +276,12 @@ export const FAULT_POINTS = [
   'before-settle',
   'after-settle',
 ] as const;
-export type FaultPoint = (typeof FAULT_POINTS)[number];
+/**
+ * Points on the path of a URL sent back to wait for its host (politeness); apart from
+ * FAULT_POINTS, which every page passes, since a page passes these only when its host is busy.
+ */
+export const WAIT_FAULT_POINTS = ['after-delay-send'] as const;
+export type FaultPoint = (typeof FAULT_POINTS)[number] | (typeof WAIT_FAULT_POINTS)[number];
 
 export const noFaults: FaultInjector = { hit: () => {} };
 

@@ -84,9 +84,11 @@ afterAll(async () => {
   await Promise.all(sites.map((s) => s.stop()));
 });
 
-async function politeStack(ceiling: string, duplicateDelivery = false): Promise<LocalStack> {
+async function politeStack(ceiling: string, duplicateDelivery = false, workerEnv: Record<string, string> = {}, log?: (line: string) => void): Promise<LocalStack> {
   return startTestStack({
     duplicateDelivery,
+    workerEnv,
+    ...(log ? { log } : {}),
     workers: 2,
     batchSize: 3,
     visibilityTimeoutSeconds: timings.visibilityTimeoutSeconds,
@@ -190,4 +192,19 @@ describe('per-host rate, measured at the site', () => {
       await client.close();
     }
   }, 300_000);
+
+  it('a worker that dies between re-sending a waiting URL and releasing it: the job still completes, every page fetched once', async () => {
+    const site = await startSite('User-agent: *\nAllow: /\n', hub(5));
+    sites.push(site);
+    const lines: string[] = [];
+    // /p fires on the first page that is sent back to wait (the hub's five links arrive together at 2/s).
+    stack = await politeStack('2', false, { CRAWLER_FAULTS: 'after-delay-send@/p' }, (line) => lines.push(line));
+    const run = await crawl(stack, { url: `${site.origin}/`, depth: 1 }, jobWaitMs(timings, speed, { recoveries: 1, pages: 6 }) + 6 * 2000);
+    expect(lines.some((line) => line.includes('injected fault') && line.includes('after-delay-send'))).toBe(true);
+    expect(run.completed).toMatchObject({ status: 'succeeded', pages: 6, failed: 0 });
+    expect(site.arrivals.map((a) => a.path).sort()).toEqual(['/', '/p1', '/p2', '/p3', '/p4', '/p5']);
+    expect(shortestSpan(site.arrivals, 2)).toBeGreaterThanOrEqual(1000 - JITTER_MS);
+    expect(await settleAndCountCompletions(run)).toBe(1);
+    await run.client.close();
+  }, 600_000);
 });
