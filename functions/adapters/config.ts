@@ -53,6 +53,8 @@ const EnvSchema = z.object({
   AUTH_TOKEN_SECRET_ARN: z.string().min(1).optional(),
   /** the product token matched against robots.txt `User-agent` lines, and sent when fetching it */
   ROBOTS_USER_AGENT: z.string().min(1).max(64).default('fanout-crawler'),
+  /** how long a 5xx or no answer on robots.txt is kept before the host is asked again */
+  ROBOTS_TRANSIENT_CACHE_MS: intFrom(60_000, 0),
   /** page navigations per second to one host from the whole stack (CDK setting hostRateCeiling) */
   HOST_RATE_CEILING: z.coerce.number().positive().max(1000).optional().transform((v) => v ?? DEFAULT_HOST_RATE_CEILING),
   /** the User-Agent header of the browser and of robots.txt fetches; default names the product */
@@ -77,6 +79,7 @@ export interface Config {
   /** where injected faults record that they fired, shared by the local environments */
   faultsStateDir?: string;
   robotsUserAgent: string;
+  robotsTransientCacheMs: number;
   /** the full User-Agent header; always contains `robotsUserAgent`, the token robots.txt is matched against */
   userAgent: string;
   auth: { mode: 'none' | 'token'; token?: string; secretArn?: string };
@@ -126,6 +129,7 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): Config {
     faults: e.CRAWLER_FAULTS,
     faultsStateDir: e.CRAWLER_FAULTS_STATE,
     robotsUserAgent: e.ROBOTS_USER_AGENT,
+    robotsTransientCacheMs: e.ROBOTS_TRANSIENT_CACHE_MS,
     userAgent: userAgentOf(e.USER_AGENT, e.ROBOTS_USER_AGENT),
     auth: { mode: e.AUTH_MODE, token: e.AUTH_TOKEN, secretArn: e.AUTH_TOKEN_SECRET_ARN },
   };

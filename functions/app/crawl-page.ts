@@ -26,7 +26,7 @@
 // retried that way up to the last attempt instead of failing the page at once.
 // We chose transactions over an idempotency-token design because they make `admitted - settled`
 // exact at every instant, which is what lets a single condition decide the end of the job.
-import { isTransientFailure, UrlBusyError } from '../core/errors.js';
+import { isTransientFailure, PageFailedError, UrlBusyError } from '../core/errors.js';
 import {
   DEFAULT_HOST_RATE_CEILING,
   HOST_SLOT_MAX_SLEEP_MS,
@@ -110,9 +110,14 @@ async function crawlClaimed(job: JobRecord, record: FrontierRecord, deps: Worker
 
   let crawlDelaySeconds: number | undefined;
   if (!job.ignoreRobots) {
-    // Not retried: the site asked not to be crawled there, and asking again will not change that.
+    // A disallow is not retried: the site asked not to be crawled there, and asking again will not change that.
     const verdict = await deps.robots.check(record.url);
-    if (!verdict.allowed) return settleFailed(job, record, verdict.reason, deps, 'robots');
+    // A failing robots.txt (5xx) is asked again on a later attempt (the message comes back after
+    // the visibility timeout, the answer is cached only a minute); the last attempt records it.
+    if (!verdict.allowed && verdict.retryable && attempt < deps.limits.maxAttempts) {
+      throw new PageFailedError(`${verdict.reason}; will ask again`, true);
+    }
+    if (!verdict.allowed) return settleFailed(job, record, verdict.reason, deps, verdict.retryable ? undefined : 'robots');
     crawlDelaySeconds = verdict.crawlDelaySeconds;
   }
 

@@ -239,7 +239,8 @@ export interface JobMetrics {
 /** robots.txt of each origin: may the crawler fetch this URL? */
 export interface RobotsPolicy {
   /** `crawlDelaySeconds`: the origin's `Crawl-delay` for our user agent, when it gives one */
-  check(url: string): Promise<{ allowed: true; crawlDelaySeconds?: number } | { allowed: false; reason: string }>;
+  /** `retryable`: the host's robots.txt is failing now (5xx); the page may be asked about again later */
+  check(url: string): Promise<{ allowed: true; crawlDelaySeconds?: number } | { allowed: false; reason: string; retryable?: boolean }>;
 }
 
 /** A seed host's sitemaps (core/sitemap.ts): their page URLs, and why any could not be used. */

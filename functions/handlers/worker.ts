@@ -34,7 +34,13 @@ function getWorkerDeps(): WorkerDeps {
   // Outside the local runtime the browser, and the robots.txt fetch, may reach public addresses
   // only (SSRF protection).
   const guard = config.allowPrivateTargets ? undefined : publicOnlyGuard();
-  const robots = new HttpRobotsPolicy({ userAgent: config.robotsUserAgent, header: config.userAgent, log: logger, guard });
+  const robots = new HttpRobotsPolicy({
+    userAgent: config.robotsUserAgent,
+    header: config.userAgent,
+    transientCacheMs: config.robotsTransientCacheMs,
+    log: logger,
+    guard,
+  });
   const built: WorkerDeps = {
     ...deps,
     // One browser per execution environment, kept warm across invocations.

@@ -61,7 +61,7 @@ export class HttpRobotsPolicy implements RobotsPolicy {
     this.now = options.now ?? Date.now;
   }
 
-  async check(url: string): Promise<{ allowed: true; crawlDelaySeconds?: number } | { allowed: false; reason: string }> {
+  async check(url: string): Promise<{ allowed: true; crawlDelaySeconds?: number } | { allowed: false; reason: string; retryable?: boolean }> {
     // The spelling crawl URLs have (core/url.ts): no userinfo, `%7E` as `~`, uppercase escapes;
     // the rules are spelt the same way when the file is parsed.
     const normalised = normaliseLink(url, url, Number.MAX_SAFE_INTEGER);
@@ -69,7 +69,8 @@ export class HttpRobotsPolicy implements RobotsPolicy {
     const origin = new URL(normalised).origin;
     const rules = await this.rulesFor(origin, normalised);
     if (rules.outcome.kind === 'allow-all') return { allowed: true };
-    if (rules.outcome.kind === 'disallow-all') return { allowed: false, reason: `disallowed: ${rules.outcome.why}` };
+    // A 5xx is the server's passing trouble (kept a minute): the page waits, it is not refused for good.
+    if (rules.outcome.kind === 'disallow-all') return { allowed: false, reason: `disallowed: ${rules.outcome.why}`, retryable: true };
     // robots-parser answers undefined for a URL of another origin: not ours to judge.
     const allowed = rules.robots?.isAllowed(normalised, this.options.userAgent) ?? true;
     if (allowed) {
