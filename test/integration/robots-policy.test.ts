@@ -176,7 +176,7 @@ describe('how long an answer is kept', () => {
     const s = await serve((res) => (s.fetches() === 1 ? text('down', 503)(res) : text('User-agent: *\nDisallow: /no/')(res)));
     let now = 0;
     const policy = new HttpRobotsPolicy({ ...options, now: () => now });
-    expect(await policy.check(`${s.origin}/yes`)).toEqual({ allowed: false, reason: 'disallowed: robots.txt answered 503' });
+    expect(await policy.check(`${s.origin}/yes`)).toEqual({ allowed: false, reason: 'disallowed: robots.txt answered 503', retryable: true });
     now = 59_000;
     expect((await policy.check(`${s.origin}/yes`)).allowed).toBe(false);
     expect(s.fetches()).toBe(1);
