@@ -153,11 +153,9 @@ describe('per-host rate, measured at the site', () => {
     expect(slow.arrivals.length).toBe(5);
     // The slow host got its Crawl-delay …
     expect(shortestSpan(slow.arrivals, 1)).toBeGreaterThanOrEqual(2000 - JITTER_MS);
-    // … and the fast host was not held to it: all its pages were fetched before the slow host's last
-    // one (which needs at least 4 × 2 s after the slow hub, found together with the fast pages).
-    const lastFast = Math.max(...fast.arrivals.map((a) => a.at));
-    const lastSlow = Math.max(...slow.arrivals.map((a) => a.at));
-    expect(lastFast).toBeLessThan(lastSlow);
+    // … and the fast host was not held to it: pages found together there got slots at its own pace.
+    // (Comparing when each host's last page came is a race on a loaded machine: a batch waiting for
+    // a cold environment can start after the slow host's whole chain.)
     expect(shortestSpan(fast.arrivals, 1)).toBeLessThan(2000 - JITTER_MS);
     await run.client.close();
   }, 600_000);
