@@ -40,18 +40,7 @@ export async function submitCrawl(request: CrawlRequest, connectionId: string, j
     failed: 0,
     expiresAt: expiresAt(deps.clock, deps.limits),
   };
-  const seed: FrontierRecord = {
-    jobId,
-    urlKey: urlKeyOf(request.url),
-    url: request.url,
-    depth: 0,
-    parent: null,
-    discoveredBy: null,
-    state: 'queued',
-    attempts: 0,
-    expiresAt: job.expiresAt,
-  };
-  if ((await deps.jobs.createJob(job, seed, deps.limits.maxJobsPerConnection)) === 'too-many-jobs') {
+  if ((await deps.jobs.createJob(job, seedRecord(job, request.url), deps.limits.maxJobsPerConnection)) === 'too-many-jobs') {
     throw new ClientInputError(
       ErrorCode.tooManyJobs,
       `this connection already has ${deps.limits.maxJobsPerConnection} running jobs; wait for one to complete or cancel one`,
@@ -72,6 +61,11 @@ export async function submitCrawl(request: CrawlRequest, connectionId: string, j
   deps.log.info('crawl accepted', { jobId, url: request.url, depth: request.depth, maxPages: request.maxPages, connectionId });
 }
 
+/** A seed's frontier item: depth 0, found by no page, queued. */
+function seedRecord(job: JobRecord, url: string): FrontierRecord {
+  return { jobId: job.jobId, urlKey: urlKeyOf(url), url, depth: 0, parent: null, discoveredBy: null, state: 'queued', attempts: 0, expiresAt: job.expiresAt };
+}
+
 /**
  * The seeds after the first (`urls`), admitted before any seed is on the queue, so the job cannot
  * end (admitted = settled) between the first seed and the rest. Seeds count against maxPages: the
@@ -80,17 +74,7 @@ export async function submitCrawl(request: CrawlRequest, connectionId: string, j
 async function admitOtherSeeds(job: JobRecord, deps: AppDeps): Promise<string[]> {
   const others = (job.seeds ?? []).slice(1);
   if (others.length === 0) return [];
-  const records: FrontierRecord[] = others.map((url) => ({
-    jobId: job.jobId,
-    urlKey: urlKeyOf(url),
-    url,
-    depth: 0,
-    parent: null,
-    discoveredBy: null,
-    state: 'queued',
-    attempts: 0,
-    expiresAt: job.expiresAt,
-  }));
+  const records = others.map((url) => seedRecord(job, url));
   const outcomes = await deps.frontier.admitAll(records, job.maxPages);
   const capped = records.filter((_, i) => outcomes[i] === 'cap-reached');
   if (capped.length > 0) await deps.frontier.markCapped(capped);

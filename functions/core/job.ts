@@ -1,5 +1,5 @@
 // Job and frontier state: the shapes stored in DynamoDB and the rules that decide a job's outcome.
-import type { BlockableResource, Format } from './messages.js';
+import { CONTENT_FORMATS, type BlockableResource, type Format } from './messages.js';
 import type { ProductRequest } from './ports.js';
 
 export const JobStatus = {
@@ -224,7 +224,7 @@ export function formatsOf(job: Pick<JobRecord, 'formats'>): readonly Format[] {
 
 /** Whether the job writes pages.jsonl: it asked for content beyond the html record, or an extractor. */
 export function keepsContent(job: Pick<JobRecord, 'formats' | 'extract'>): boolean {
-  return job.extract !== undefined || formatsOf(job).some((f) => f === 'markdown' || f === 'text' || f === 'screenshot');
+  return job.extract !== undefined || formatsOf(job).some((f) => CONTENT_FORMATS.includes(f));
 }
 
 /**

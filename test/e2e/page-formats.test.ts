@@ -6,25 +6,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WaczReader } from '../../functions/adapters/archive/wacz-reader.js';
+import type { ContentLine } from '../../functions/app/content-export.js';
 import { startDemoSite, type DemoSite } from '../../local/demo-site.js';
 import type { LocalStack } from '../../local/stack.js';
 import { CrawlClient } from '../../local/ws-client.js';
 import { countItems, crawl, readObject, settleAndCountCompletions, startTestStack } from './harness.js';
 import { jobWaitMs, machineSpeed, replyWaitMs, stackTimings } from './support/machine.js';
 
-interface Line {
-  url: string;
-  finalUrl: string;
-  depth: number;
-  status: number | null;
-  title: string;
-  markdown?: string;
-  text?: string;
-  data?: Record<string, unknown>;
-  screenshot?: string;
-  screenshotUrl?: string;
-  skipped?: Record<string, string>;
-}
+type Line = ContentLine & { data?: Record<string, unknown> };
 
 async function jsonLines(url: string): Promise<Line[]> {
   const response = await fetch(url);
