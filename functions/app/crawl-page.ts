@@ -38,7 +38,7 @@ import {
   type SlotDecision,
 } from '../core/host-rate.js';
 import type { FrontierRecord, JobRecord, PageFailure, PageSummary } from '../core/job.js';
-import { outstanding, productRequestsOf, seedsOfJob } from '../core/job.js';
+import { outstanding, pageBehaviourOf, productRequestsOf, seedsOfJob } from '../core/job.js';
 import { pageObjectKey, sha256Hex, urlKeyOf } from '../core/keys.js';
 import type { CrawlMessage, PageRecord, RenderedPage } from '../core/ports.js';
 import { makeSeedsScope } from '../core/scope.js';
@@ -321,6 +321,8 @@ async function loadOrRender(
     ...(job.block?.length ? { block: job.block } : {}),
     ...(products.length > 0 ? { products } : {}),
     ...(beforeNavigation ? { beforeNavigation } : {}),
+    // auto-scroll, actions, and the seeds' headers and cookies (never logged: they may be secrets)
+    ...pageBehaviourOf(job),
   });
   deps.faults.hit('after-render', { url: record.url, attempt });
   const outputs = await timer.time('s3', () => storeOutputs(job, record.urlKey, rendered.products, deps.results));

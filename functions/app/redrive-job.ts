@@ -27,6 +27,15 @@ export async function redriveJob(request: JobRequest, connectionId: string, deps
     new ClientInputError(ErrorCode.jobRunning, `job "${job.jobId}" is running; redrive it once it has completed`, request.requestId, job.jobId);
   // A final job whose last ending is not complete yet (slot, completed) is still ending: running.
   if (!isFinal(job.status) || job.slotPending || job.notifiedAt === undefined) throw running();
+  // Its headers and cookies were deleted when it ended: crawled again without them, its pages would not be the same.
+  if (job.usedCredentials) {
+    throw new ClientInputError(
+      ErrorCode.invalidRequest,
+      `job "${job.jobId}" was crawled with headers or cookies, which were deleted when it ended; start a new crawl with them instead`,
+      request.requestId,
+      job.jobId,
+    );
+  }
 
   const records = await deps.frontier.list(job.jobId);
   const again = records.filter(isRedrivable);

@@ -27,6 +27,12 @@ export async function submitCrawl(request: CrawlRequest, connectionId: string, j
     ...(request.hostRate !== undefined ? { hostRate: request.hostRate } : {}),
     ...(request.sitemap ? { sitemap: true as const } : {}),
     ...(request.seeds !== undefined && request.seeds.length > 1 ? { seeds: request.seeds } : {}),
+    ...(request.actions?.length ? { actions: request.actions } : {}),
+    ...(request.autoscroll === false ? { autoscroll: false as const } : {}),
+    // Possibly secrets: kept on the job item only while it runs (jobs.beginFinish removes them).
+    ...(request.headers || request.cookies
+      ? { seedCredentials: { ...(request.headers ? { headers: request.headers } : {}), ...(request.cookies ? { cookies: request.cookies } : {}) }, usedCredentials: true as const }
+      : {}),
     connectionId,
     ...(owner !== undefined ? { owner } : {}),
     ...(request.requestId !== undefined ? { requestId: request.requestId } : {}),

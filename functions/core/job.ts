@@ -1,6 +1,8 @@
 // Job and frontier state: the shapes stored in DynamoDB and the rules that decide a job's outcome.
 import { CONTENT_FORMATS, type BlockableResource, type Format } from './messages.js';
 import type { ProductRequest } from './ports.js';
+import type { PageAction } from './page-actions.js';
+import { seedHostsOf, type SeedCredentials } from './seed-credentials.js';
 
 export const JobStatus = {
   running: 'running',
@@ -110,6 +112,17 @@ export interface JobRecord extends JobCounters {
   sitemap?: true;
   /** the seeds of a crawl started from `urls` (normalised, `url` is the first); absent: `url` alone */
   seeds?: string[];
+  /** steps run on every page after it loads (absent: none) */
+  actions?: PageAction[];
+  /** the client turned the default auto-scroll off */
+  autoscroll?: false;
+  /**
+   * the client's headers and cookies for the seeds' hosts: possibly secrets, so kept only while the
+   * job runs (removed when it begins finishing) and never copied into results, answers or logs
+   */
+  seedCredentials?: SeedCredentials;
+  /** the job was started with headers or cookies (kept after they are removed: a redrive cannot run without them) */
+  usedCredentials?: true;
   /** URLs now waiting in the queue for their host's next slot (politeness, not a stall) */
   delayed?: number;
   /** the latest instant a URL waiting for its host is due back: the job is not stalled before it */
@@ -239,4 +252,17 @@ export function productRequestsOf(job: Pick<JobRecord, 'jobId' | 'formats' | 'ex
   }
   if (job.extract !== undefined) requests.push({ name: 'extract', option: job.extract });
   return requests;
+}
+
+/** What the browser needs to do on each page of the job beyond loading it (RenderOptions' part). */
+export function pageBehaviourOf(
+  job: Pick<JobRecord, 'url' | 'seeds' | 'actions' | 'autoscroll' | 'seedCredentials'>,
+): { autoscroll: boolean; actions?: PageAction[]; credentials?: SeedCredentials & { hosts: string[] } } {
+  const credentials = job.seedCredentials;
+  const hasCredentials = Object.keys(credentials?.headers ?? {}).length > 0 || (credentials?.cookies?.length ?? 0) > 0;
+  return {
+    autoscroll: job.autoscroll !== false,
+    ...(job.actions?.length ? { actions: job.actions } : {}),
+    ...(hasCredentials ? { credentials: { ...credentials, hosts: seedHostsOf(seedsOfJob(job)) } } : {}),
+  };
 }

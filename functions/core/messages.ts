@@ -5,6 +5,8 @@ import type { FinalStatus, JobStatus, Scope } from './job.js';
 import { DEFAULT_DEPTH, type Limits } from './limits.js';
 import { DEFAULT_HOST_RATE_CEILING } from './host-rate.js';
 import { normaliseUrl } from './url.js';
+import { actionsSchema, type PageAction } from './page-actions.js';
+import { cookiesSchema, headersSchema, type RequestCookie } from './seed-credentials.js';
 
 const requestId = z.string().min(1).max(128);
 const jobId = z.string().min(1).max(64);
@@ -74,6 +76,14 @@ export function clientMessageSchemas(limits: Limits, catalog: Catalog = NO_CATAL
           `no extractor named ${JSON.stringify(String(issue.input).slice(0, 64))}; deployed: ${catalog.extractors.join(', ') || 'none'}`,
       })
       .optional(),
+    /** steps run on every page after it loads and before it is read (core/page-actions.ts) */
+    actions: actionsSchema.optional(),
+    /** scroll each page to its bottom, bounded, so lazy content loads (default true) */
+    autoscroll: z.boolean().optional(),
+    /** extra request headers, sent to the seeds' hosts only; never logged nor written to results */
+    headers: headersSchema.optional(),
+    /** cookies sent to the seeds' hosts only; never logged nor written to results */
+    cookies: cookiesSchema.optional(),
   });
   const status = z.strictObject({ action: z.literal('status'), jobId, requestId: requestId.optional() });
   const cancel = z.strictObject({ action: z.literal('cancel'), jobId, requestId: requestId.optional() });
@@ -103,6 +113,14 @@ export interface CrawlRequest {
   sitemap?: true;
   /** the normalised seeds when the request gave `urls` (without repeats, in the order given); `url` is the first */
   seeds?: string[];
+  /** steps run on every page (absent: none) */
+  actions?: PageAction[];
+  /** the client turned the default auto-scroll off */
+  autoscroll?: false;
+  /** extra headers for the seeds' hosts (absent: none); secrets: never logged nor stored beyond the job's run */
+  headers?: Record<string, string>;
+  /** cookies for the seeds' hosts (absent: none); secrets, as headers */
+  cookies?: RequestCookie[];
   requestId?: string;
 }
 
@@ -132,6 +150,8 @@ export type ServerMessage =
       archiveUrl?: string;
       /** distinct in-scope links left out because of maxPages, when any were */
       capped?: number;
+      /** pages taken from an earlier crawl of smaller depth (maxAge), not rendered again, when any were */
+      reused?: number;
     }
   | {
       type: 'status';
@@ -237,6 +257,10 @@ export function parseCrawlRequest(body: string | undefined | null, limits: Limit
   const parsed = clientMessageSchemas(limits, catalog).crawl.safeParse(message);
   if (!parsed.success) throw new ClientInputError(ErrorCode.invalidRequest, describeIssues(parsed.error), rid);
   const seeds = seedsOf(parsed.data, limits, rid);
+  // The archive keeps every request as it was sent: the headers and cookies would be written with it.
+  if ((parsed.data.headers !== undefined || parsed.data.cookies !== undefined) && parsed.data.formats?.includes('archive')) {
+    throw new ClientInputError(ErrorCode.invalidRequest, 'formats: "archive" records every request as sent, so it cannot be used with headers or cookies (they would be written into the archive)', rid);
+  }
   return {
     url: seeds[0]!,
     ...(parsed.data.urls !== undefined ? { seeds } : {}),
@@ -253,6 +277,10 @@ export function parseCrawlRequest(body: string | undefined | null, limits: Limit
     formats: [...new Set(parsed.data.formats ?? DEFAULT_FORMATS)].sort(),
     ...(parsed.data.extract !== undefined ? { extract: parsed.data.extract } : {}),
     ...(parsed.data.hostRate !== undefined ? { hostRate: parsed.data.hostRate } : {}),
+    ...(parsed.data.actions?.length ? { actions: parsed.data.actions } : {}),
+    ...(parsed.data.autoscroll === false ? { autoscroll: false as const } : {}),
+    ...(parsed.data.headers && Object.keys(parsed.data.headers).length > 0 ? { headers: parsed.data.headers } : {}),
+    ...(parsed.data.cookies?.length ? { cookies: parsed.data.cookies.map(({ name, value, path }) => ({ name, value, ...(path !== undefined ? { path } : {}) })) } : {}),
     requestId: parsed.data.requestId,
   };
 }

@@ -4,6 +4,8 @@
 import type { JobRecord, FrontierRecord, PageSummary, PageFailure, FinalStatus } from './job.js';
 import type { ServerMessage } from './messages.js';
 import type { SlotDecision } from './host-rate.js';
+import type { PageAction } from './page-actions.js';
+import type { SeedCredentials } from './seed-credentials.js';
 
 export interface Clock {
   now(): number;
@@ -35,6 +37,8 @@ export interface RenderedPage {
   timings: { navigationMs: number; settleMs: number; extractMs: number; totalMs: number };
   /** what each asked product made of the page, by product name */
   products?: Record<string, ProductOutput>;
+  /** what the job's actions could not do on this page (a selector not found, a step that navigated away), in order */
+  actionNotes?: string[];
 }
 
 export interface RenderOptions {
@@ -53,6 +57,12 @@ export interface RenderOptions {
    * throw HostSlotDeferredError (core/host-rate.ts), which render() passes on unchanged.
    */
   beforeNavigation?: () => Promise<void>;
+  /** scroll to the bottom, bounded, so lazy content loads (default true) */
+  autoscroll?: boolean;
+  /** steps run after the page settled, in order, before it is read */
+  actions?: readonly PageAction[];
+  /** headers and cookies for requests to these hosts (host:port) only */
+  credentials?: SeedCredentials & { hosts: readonly string[] };
 }
 
 /** A page product asked of the renderer: its name and, for some, one option (the extractor's name). */

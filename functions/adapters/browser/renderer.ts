@@ -22,6 +22,8 @@ import { EGRESS_ERROR_HEADER, EGRESS_REASON_HEADER, type EgressErrorCode, type E
 import { RenderError } from './errors.js';
 import { HostSlotDeferredError } from '../../core/host-rate.js';
 import type { RequestGuard } from './request-guard.js';
+import { actOnPage, behavioursBudgetMs } from './page-behaviours.js';
+import { credentialHeaders, type TabCredentials } from './seed-credentials.js';
 
 export const MAX_HTML_BYTES = 10 * 1024 * 1024;
 /** Beyond navigation and settle, what extraction and teardown may take before we call the page hung. */
@@ -114,7 +116,8 @@ export class PuppeteerRenderer implements PageRenderer {
   async render(url: string, options: RenderOptions): Promise<RenderedPage> {
     const attempt: Attempt = { phase: 'launch', crashed: false, hung: false };
     const productsMs = (options.products?.length ?? 0) * (this.options.productTimeoutMs ?? PRODUCT_TIMEOUT_MS);
-    const watchdogMs = options.navigationTimeoutMs + options.settleMaxMs + productsMs + (this.options.watchdogSlackMs ?? WATCHDOG_SLACK_MS);
+    const watchdogMs =
+      options.navigationTimeoutMs + options.settleMaxMs + behavioursBudgetMs(options) + productsMs + (this.options.watchdogSlackMs ?? WATCHDOG_SLACK_MS);
     let timer: NodeJS.Timeout | undefined;
     const watchdog = new Promise<never>((_, reject) => {
       timer = setTimeout(() => {
@@ -186,7 +189,7 @@ export class PuppeteerRenderer implements PageRenderer {
       if (!isolated && lease.exclusive) await this.forgetEarlierPages(tab, url);
       const blocked: string[] = [];
       const skipped = new Set(options.block ?? []);
-      if (this.options.guard || skipped.size > 0) await this.intercept(tab, this.options.guard, skipped, blocked);
+      if (this.options.guard || skipped.size > 0 || options.credentials) await this.intercept(tab, this.options.guard, skipped, blocked, options.credentials);
       const products = this.productsFor(options);
       for (const product of products) await product.beforeNavigate?.(tab, url);
 
@@ -267,6 +270,8 @@ export class PuppeteerRenderer implements PageRenderer {
       attempt.phase = 'settle';
       // Nothing settles while the document itself is still arriving; its partial DOM is read at once.
       if (!timedOut) await this.settle(tab, options);
+      // Scroll, then the job's actions, then settle again if they set anything going.
+      const behaviours = timedOut ? { notes: [] } : await actOnPage(tab, options, () => this.settle(tab, options));
       const settled = Date.now();
 
       attempt.phase = 'extract';
@@ -300,6 +305,7 @@ export class PuppeteerRenderer implements PageRenderer {
         redirectChain: shown.request().redirectChain().map((r) => r.url()),
         timings: { navigationMs: navigated - started, settleMs: settled - navigated, extractMs: read - settled, totalMs: done - started },
         ...(made ? { products: made } : {}),
+        ...(behaviours.notes.length > 0 ? { actionNotes: behaviours.notes } : {}),
       };
     } catch (error) {
       if (error instanceof RenderError || error instanceof HostSlotDeferredError) throw error;
@@ -439,7 +445,7 @@ export class PuppeteerRenderer implements PageRenderer {
    * Every request passes here: subresources of a skipped type are dropped without a network
    * round trip (the page sees them fail, as with an ad blocker); the rest go through the guard.
    */
-  private async intercept(page: Page, guard: RequestGuard | undefined, skipped: ReadonlySet<string>, blocked: string[]): Promise<void> {
+  private async intercept(page: Page, guard: RequestGuard | undefined, skipped: ReadonlySet<string>, blocked: string[], credentials?: TabCredentials): Promise<void> {
     await page.setRequestInterception(true);
     page.on('request', (request) => {
       if (request.isInterceptResolutionHandled()) return;
@@ -447,13 +453,14 @@ export class PuppeteerRenderer implements PageRenderer {
         request.abort('blockedbyclient').catch(() => {});
         return;
       }
+      // The job's headers and cookies, on requests to a seed's host only (seed-credentials.ts).
       if (!guard) {
-        request.continue().catch(() => {});
+        request.continue(credentialHeaders(request, credentials)).catch(() => {});
         return;
       }
       guard(request.url())
         .then((verdict) => {
-          if (verdict.allowed) return request.continue();
+          if (verdict.allowed) return request.continue(credentialHeaders(request, credentials));
           blocked.push(`${request.url()}: ${verdict.reason}`);
           this.log.warn('request blocked', { url: request.url(), reason: verdict.reason });
           return request.abort('blockedbyclient');

@@ -74,7 +74,8 @@ export class DynamoJobStore implements JobStore {
       new UpdateCommand({
         TableName: this.tables.jobs,
         Key: { jobId },
-        UpdateExpression: `SET #status = :finishing, finalStatus = :final, finishedAt = :at${force ? ', endReason = :reason' : ''}`,
+        // The client's headers and cookies (possibly secrets) are kept only while the job runs.
+        UpdateExpression: `SET #status = :finishing, finalStatus = :final, finishedAt = :at${force ? ', endReason = :reason' : ''} REMOVE seedCredentials`,
         ConditionExpression: force ? '#status = :running' : '#status = :running AND admitted = settled',
         ExpressionAttributeNames: { '#status': 'status' },
         ExpressionAttributeValues: {
