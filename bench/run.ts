@@ -1,10 +1,13 @@
 // `npm run bench -- [--pages 300] [--site DIR] [--depth 3] [--tabs 6] [--workers 2] [--rounds 1]
-//                   [--block image,font,media,stylesheet] [--formats archive|markdown|screenshot,…]`
+//                   [--block image,font,media,stylesheet] [--formats archive|markdown|screenshot,…]
+//                   [--no-autoscroll]`
 // With --formats, a fourth variant (`project-formats`) crawls with those formats, so the cost of the
 // formats is read against the plain project crawl of the same run (ratio and bytes per page).
 // Serves a site on 127.0.0.1 and crawls it, alternating, with (a) this project's local stack,
 // (b) Crawlee's PuppeteerCrawler and (c) a bare puppeteer-core loop: same Chromium, tabs, depth,
 // scope and settle rule. Each runs in its own process tree, which is sampled for memory and CPU.
+// With --rounds N the order rotates each round; each variant is reported by its median and spread
+// (min–max) over its rounds, and every ratio is of medians (bench/round-stats.ts).
 import { spawn } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -13,6 +16,7 @@ import { BLOCKABLE_RESOURCES } from '../functions/core/messages.js';
 import { costPerThousandPages } from './cost.js';
 import type { VariantResult } from './crawl-rule.js';
 import { sampleTree, type TreeUsage } from './process-tree.js';
+import { medianRatios, medianRound, roundOrder, statsByVariant } from './round-stats.js';
 import { serveDirectory, serveGenerated } from './site.js';
 
 const { values } = parseArgs({
@@ -30,6 +34,8 @@ const { values } = parseArgs({
     block: { type: 'string' },
     /** page formats for the project-formats variant (the crawl option `formats`) */
     formats: { type: 'string' },
+    /** the project's crawls turn auto-scroll off (crawl option `autoscroll: false`): run with and without to read its cost */
+    'no-autoscroll': { type: 'boolean' },
   },
 });
 
@@ -97,12 +103,22 @@ function svgChart(rows: { variant: string; pagesPerSecond: number; peakRssMb: nu
 
 async function main(): Promise<void> {
   const site = values.site ? await serveDirectory(values.site) : await serveGenerated(Number(values.pages));
-  const options = { url: `${site.origin}/`, depth: Number(values.depth), maxPages: Number(values['max-pages']), tabs, workers, block, formats };
+  const options = {
+    url: `${site.origin}/`,
+    depth: Number(values.depth),
+    maxPages: Number(values['max-pages']),
+    tabs,
+    workers,
+    block,
+    formats,
+    ...(values['no-autoscroll'] ? { autoscroll: false } : {}),
+  };
   console.log(`bench: ${values.site ?? `generated site of ${values.pages} pages`} at ${site.origin}, depth ${options.depth}, ${tabs} tabs${block.length ? `, blocking ${block.join(', ')}` : ''}`);
   const results: Measured[] = [];
   for (let round = 0; round < Number(values.rounds); round++) {
-    // Alternate the order each round so no variant always runs first on a cold machine.
-    const order = VARIANTS.map((_, i) => VARIANTS[(i + round) % VARIANTS.length]!);
+    // Rotate the order each round so no variant always runs first on a cold machine: over as many
+    // rounds as variants, each takes every place once.
+    const order = roundOrder(VARIANTS, round);
     for (const variant of order) {
       site.requests.clear();
       const measured = await runVariant(variant, options);
@@ -115,23 +131,19 @@ async function main(): Promise<void> {
   }
   await site.stop();
 
-  const best = (variant: string) => results.filter((r) => r.variant === variant).sort((a, b) => b.pagesPerSecond - a.pagesPerSecond)[0];
-  const summary = VARIANTS.map((v) => best(v)!).filter(Boolean);
+  // Every ratio is of medians over the rounds; where one round must stand for a variant (its page
+  // set, breakdown, cost model), it is the round of median pages/s.
+  const stats = statsByVariant(VARIANTS, results);
+  const ratios = medianRatios(stats, formats.length > 0);
+  const typical = (variant: string) => medianRound(results, variant);
+  const summary = VARIANTS.map((v) => typical(v)!).filter(Boolean);
   const sets = new Map(summary.map((r) => [r.variant, new Set(r.pages)]));
   const reference = sets.get('bare') ?? sets.get(VARIANTS[0]!)!;
   const differences = summary.map((r) => {
     const set = sets.get(r.variant)!;
     return { variant: r.variant, missing: [...reference].filter((p) => !set.has(p)).length, extra: [...set].filter((p) => !reference.has(p)).length };
   });
-  const ratio = (a?: number, b?: number) => (a && b ? Math.round((a / b) * 100) / 100 : null);
-  const project = best('project');
-  const ratios = {
-    projectVsCrawleePagesPerSecond: ratio(project?.pagesPerSecond, best('crawlee')?.pagesPerSecond),
-    projectVsBarePagesPerSecond: ratio(project?.pagesPerSecond, best('bare')?.pagesPerSecond),
-    projectVsCrawleePeakRss: ratio(project?.peakRssMb, best('crawlee')?.peakRssMb),
-    projectWithoutEmulatorsVsCrawleePeakRss: ratio(project?.peakRssWithoutEmulatorsMb, best('crawlee')?.peakRssMb),
-    ...(formats.length ? { projectFormatsVsProjectPagesPerSecond: ratio(best('project-formats')?.pagesPerSecond, project?.pagesPerSecond) } : {}),
-  };
+  const project = typical('project');
   const b = project?.breakdown ?? {};
   const renderMs = (b.navigationMs ?? 0) + (b.settleMs ?? 0) + (b.extractMs ?? 0);
   const machineryMs = (b.dynamodbMs ?? 0) + (b.sqsMs ?? 0) + (b.s3Ms ?? 0);
@@ -155,6 +167,10 @@ async function main(): Promise<void> {
       rssCurve: rssCurve.filter((_, i) => i % Math.max(1, Math.ceil(rssCurve.length / 300)) === 0),
     })),
     pageSetDifferences: differences,
+    /** per variant: median, min, max and relative spread over its rounds */
+    stats,
+    /** every ratio is of the variants' medians (before 2026-12, of their best rounds) */
+    ratioBasis: 'median',
     ratios,
     projectBreakdownMsPerPage: b,
     machineryShareOfRender: renderMs > 0 ? Math.round((machineryMs / renderMs) * 1000) / 1000 : null,
@@ -162,10 +178,17 @@ async function main(): Promise<void> {
   };
   mkdirSync(values.out!, { recursive: true });
   writeFileSync(join(values.out!, 'bench.json'), `${JSON.stringify(report, null, 2)}\n`);
-  writeFileSync(join(values.out!, 'bench.svg'), svgChart(summary));
+  writeFileSync(
+    join(values.out!, 'bench.svg'),
+    svgChart(stats.map((s) => ({ variant: s.variant, pagesPerSecond: s.pagesPerSecond.median, peakRssMb: s.peakRssMb.median, cpuSeconds: s.cpuSeconds.median }))),
+  );
+  for (const s of stats) {
+    const show = (label: string, x: typeof s.pagesPerSecond) => `${label} ${x.median} (${x.min}–${x.max}, spread ${Math.round(x.relativeSpread * 100)} %)`;
+    console.log(`median of ${s.pagesPerSecond.rounds} round(s) ${s.variant.padEnd(15)} ${show('pages/s', s.pagesPerSecond)}  ${show('CPU s', s.cpuSeconds)}  ${show('peak RSS MB', s.peakRssMb)}`);
+  }
   console.log('\npage sets (against the bare loop):', JSON.stringify(differences));
-  console.log('ratios:', JSON.stringify(ratios));
-  const withFormats = best('project-formats');
+  console.log('ratios (of medians):', JSON.stringify(ratios));
+  const withFormats = typical('project-formats');
   if (withFormats) console.log(`formats ${formats.join(',')}: bytes per page`, JSON.stringify(withFormats.formatBytesPerPage ?? {}));
   console.log('project per-page breakdown (ms):', JSON.stringify(b), `machinery/render = ${report.machineryShareOfRender}`);
   if (cost) console.log(`cost per 1,000 pages: $${cost.totalPerThousandPages}`, JSON.stringify(cost.items));
