@@ -45,25 +45,34 @@ export function contentLine(summary: PageSummary, record: PageRecord | null): Co
   return line;
 }
 
-async function* lines(pages: PageSummary[], results: ResultStore, urlTtlSeconds: number): AsyncGenerator<string> {
-  const reads: Promise<PageRecord | null>[] = [];
-  const read = (i: number) => {
-    const page = pages[i];
-    if (page) reads[i] = results.getPage(page.key);
-  };
-  for (let i = 0; i < Math.min(READ_AHEAD, pages.length); i++) read(i);
-  for (let i = 0; i < pages.length; i++) {
-    const record = await reads[i]!;
-    delete reads[i];
-    read(i + READ_AHEAD);
-    const line = contentLine(pages[i]!, record);
+async function* lines(pages: Iterable<PageSummary> | AsyncIterable<PageSummary>, results: ResultStore, urlTtlSeconds: number): AsyncGenerator<string> {
+  // Reads run READ_AHEAD pages ahead of the line written; the pages themselves may be a stream.
+  const ahead: { page: PageSummary; record: Promise<PageRecord | null> }[] = [];
+  const lineOf = async ({ page, record }: (typeof ahead)[number]) => {
+    const line = contentLine(page, await record);
     if (line.screenshot) line.screenshotUrl = await results.presignGet(line.screenshot, urlTtlSeconds);
-    yield JSON.stringify(line);
+    return JSON.stringify(line);
+  };
+  for await (const page of pages) {
+    const record = results.getPage(page.key);
+    // Awaited in its turn; until then a failure must not count as unhandled.
+    record.catch(() => undefined);
+    ahead.push({ page, record });
+    if (ahead.length > READ_AHEAD) yield await lineOf(ahead.shift()!);
   }
+  while (ahead.length > 0) yield await lineOf(ahead.shift()!);
 }
 
-/** Writes pages.jsonl for the job's recorded pages (in manifest order); idempotent: a resumed finisher rewrites it whole. */
-export async function writeContentExport(job: JobRecord, pages: PageSummary[], results: ResultStore, urlTtlSeconds: number): Promise<string> {
+/**
+ * Writes pages.jsonl for the job's recorded pages (in manifest order, an array or a stream);
+ * idempotent: a resumed finisher rewrites it whole.
+ */
+export async function writeContentExport(
+  job: JobRecord,
+  pages: Iterable<PageSummary> | AsyncIterable<PageSummary>,
+  results: ResultStore,
+  urlTtlSeconds: number,
+): Promise<string> {
   const key = resultsObjectKey(job.jobId);
   await results.putLines(key, lines(pages, results, urlTtlSeconds), 'application/x-ndjson');
   return key;

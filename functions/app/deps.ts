@@ -17,6 +17,7 @@ import type {
   ResultStore,
   RobotsPolicy,
 } from '../core/ports.js';
+import type { DisposableRunStore } from '../core/sorted-runs.js';
 
 export interface AppDeps {
   jobs: JobStore;
@@ -31,6 +32,11 @@ export interface AppDeps {
   metrics: JobMetrics;
   /** absent where no archive can be assembled; jobs asking for `archive` then end without a WACZ */
   archives?: ArchiveAssembler;
+  /**
+   * Where the finisher's sort of a job's frontier spills its runs (temporary files); absent: in
+   * memory, which holds the whole job (tests of small jobs).
+   */
+  sortRuns?: () => Promise<DisposableRunStore>;
 }
 
 export interface WorkerDeps extends AppDeps {

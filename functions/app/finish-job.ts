@@ -1,11 +1,11 @@
 // Ending a job: one conditional transition picks the worker that writes the manifest and tells the
 // client. Every step is idempotent, so a redelivered message can resume a finisher that died.
-import { finalStatusOf, formatsOf, isFinal, keepsContent, outstanding, type FinalStatus, type JobRecord } from '../core/job.js';
-import { buildManifest, type Manifest } from '../core/manifest.js';
+import { finalStatusOf, formatsOf, isFinal, keepsContent, outstanding, type FinalStatus, type JobRecord, type PageSummary } from '../core/job.js';
 import { archiveObjectKey, manifestObjectKey, resultsObjectKey } from '../core/keys.js';
 import type { ServerMessage } from '../core/messages.js';
 import { writeContentExport } from './content-export.js';
 import type { AppDeps } from './deps.js';
+import { writeManifest } from './manifest-writer.js';
 
 /** Finishes the job if every admitted URL is settled; resumes a finish that was interrupted. */
 export async function finishIfDone(jobId: string, deps: AppDeps): Promise<void> {
@@ -33,11 +33,10 @@ export async function completeJob(job: JobRecord, deps: AppDeps): Promise<void> 
   if (!status || job.finishedAt === undefined) return;
   const key = manifestObjectKey(job.jobId);
   if (job.status === 'finishing') {
-    const records = await deps.frontier.list(job.jobId);
-    const manifest = buildManifest(job, records, status, job.finishedAt);
-    // The exports first, the manifest last: a manifest in S3 means everything it points at is there.
-    await writeExports(job, manifest, deps);
-    await deps.results.putManifest(key, manifest);
+    // Streamed from the frontier in bounded memory (app/manifest-writer.ts), the exports first and
+    // the manifest last: a manifest in S3 means everything it points at is there. Rewritten whole
+    // by a finisher that resumes this one.
+    await writeManifest(job, status, job.finishedAt, key, deps, (pages) => writeExports(job, pages, deps));
     const first = await deps.jobs.completeFinish(job, status, key);
     // Finishers racing on the same job all get here; only the one that made it final counts it.
     if (first) {
@@ -51,15 +50,17 @@ export async function completeJob(job: JobRecord, deps: AppDeps): Promise<void> 
   await notifyCompleted(job, status, key, deps);
 }
 
-async function writeExports(job: JobRecord, manifest: Manifest, deps: AppDeps): Promise<void> {
-  if (keepsContent(job)) await writeContentExport(job, manifest.pages, deps.results, deps.limits.manifestUrlTtlSeconds);
+async function writeExports(job: JobRecord, pages: () => AsyncIterable<PageSummary>, deps: AppDeps): Promise<void> {
+  if (keepsContent(job)) await writeContentExport(job, pages(), deps.results, deps.limits.manifestUrlTtlSeconds);
   if (formatsOf(job).includes('archive')) {
     if (!deps.archives) {
       deps.log.warn('the job asked for an archive, but no assembler is configured', { jobId: job.jobId });
       return;
     }
-    const pages = manifest.pages.flatMap((p) => (p.outputs?.archive ? [{ url: p.url, title: p.title, warcKey: p.outputs.archive }] : []));
-    await deps.archives.assemble(job, pages);
+    // The archive's page list is held whole (a few short strings a page): the WACZ writer takes it so.
+    const archived: { url: string; title: string; warcKey: string }[] = [];
+    for await (const p of pages()) if (p.outputs?.archive) archived.push({ url: p.url, title: p.title, warcKey: p.outputs.archive });
+    await deps.archives.assemble(job, archived);
   }
 }
 

@@ -1,4 +1,7 @@
 // The manifest: the job's one-file summary, built from the frontier when the job finishes.
+// Two ways to the same bytes: buildManifest holds the whole job (small jobs, tests, the reference);
+// manifestJsonChunks/manifestLines stream it from passes over the entries in manifest order, so a
+// job of a million pages is written in bounded memory (app/manifest-writer.ts).
 import type { FinalStatus, FrontierRecord, JobRecord, PageSummary } from './job.js';
 
 export interface Manifest {
@@ -21,45 +24,138 @@ export interface Manifest {
   hostWaits?: number;
 }
 
-const byDepthThenUrl = (a: { depth: number; url: string }, b: { depth: number; url: string }) =>
-  a.depth - b.depth || (a.url < b.url ? -1 : a.url > b.url ? 1 : 0);
+/**
+ * What one frontier item contributes to the manifest: a page, or an error; `levelled` when its URL
+ * is listed in `levels` (every URL of the crawl, not a warning). `seq` is the item's place in the
+ * frontier read, the last tie-break, so a streamed sort orders ties as the in-memory one does.
+ */
+export interface ManifestEntry {
+  depth: number;
+  url: string;
+  seq: number;
+  page?: PageSummary;
+  error?: string;
+  levelled: boolean;
+}
+
+/** Manifest order: by depth, then URL, then frontier order. A total order over a job's entries. */
+export const manifestOrder = (a: ManifestEntry, b: ManifestEntry) =>
+  a.depth - b.depth || (a.url < b.url ? -1 : a.url > b.url ? 1 : 0) || a.seq - b.seq;
+
+/** The entry of one frontier item, or null for what the manifest does not list. */
+export function manifestEntryOf(job: Pick<JobRecord, 'endReason'>, record: FrontierRecord, seq: number): ManifestEntry | null {
+  // Aliases stand for a page listed under its own URL; capped URLs were never admitted (counted in `capped`).
+  if (record.state === 'alias' || record.state === 'capped') return null;
+  const at = { depth: record.depth, url: record.url, seq };
+  // A warning (a sitemap that could not be used) is no URL of the crawl: listed, not levelled.
+  if (record.state === 'warning') return { ...at, error: record.failure?.error ?? 'warning', levelled: false };
+  if (record.state === 'done' && record.summary) return { ...at, page: record.summary, levelled: true };
+  if (record.state === 'failed') return { ...at, error: record.failure?.error ?? 'failed', levelled: true };
+  // Only a cancelled or timed-out job finishes with URLs still open.
+  return { ...at, error: `not crawled: ${job.endReason ?? 'job ended'}`, levelled: true };
+}
+
+/** The manifest's fields other than pages, levels and errors, split where those three go. */
+function manifestEnds(job: JobRecord, status: FinalStatus, finishedAt: number) {
+  return {
+    head: {
+      jobId: job.jobId,
+      url: job.url,
+      ...(job.seeds ? { seeds: job.seeds } : {}),
+      depth: job.depth,
+      status,
+      startedAt: new Date(job.startedAt).toISOString(),
+      finishedAt: new Date(finishedAt).toISOString(),
+    },
+    tail: {
+      capped: job.capped ?? 0,
+      ...(job.delayed ? { delayed: job.delayed } : {}),
+      ...(job.hostWaits ? { hostWaits: job.hostWaits } : {}),
+    },
+  };
+}
 
 export function buildManifest(job: JobRecord, records: FrontierRecord[], status: FinalStatus, finishedAt: number): Manifest {
-  const sorted = [...records].sort(byDepthThenUrl);
+  const entries = records.flatMap((record, seq) => manifestEntryOf(job, record, seq) ?? []).sort(manifestOrder);
   const pages: PageSummary[] = [];
   const errors: { url: string; error: string }[] = [];
   const levels: string[][] = [];
-  for (const record of sorted) {
-    // Aliases stand for a page listed under its own URL; capped URLs were never admitted (counted in `capped`).
-    if (record.state === 'alias' || record.state === 'capped') continue;
-    // A warning (a sitemap that could not be used) is no URL of the crawl: listed, not levelled.
-    if (record.state === 'warning') {
-      errors.push({ url: record.url, error: record.failure?.error ?? 'warning' });
-      continue;
-    }
-    if (record.state === 'done' && record.summary) {
-      pages.push(record.summary);
-    } else if (record.state === 'failed') {
-      errors.push({ url: record.url, error: record.failure?.error ?? 'failed' });
-    } else {
-      // Only a cancelled or timed-out job finishes with URLs still open.
-      errors.push({ url: record.url, error: `not crawled: ${job.endReason ?? 'job ended'}` });
-    }
-    (levels[record.depth] ??= []).push(record.url);
+  for (const entry of entries) {
+    if (entry.page) pages.push(entry.page);
+    else errors.push({ url: entry.url, error: entry.error! });
+    if (entry.levelled) (levels[entry.depth] ??= []).push(entry.url);
   }
-  return {
-    jobId: job.jobId,
-    url: job.url,
-    ...(job.seeds ? { seeds: job.seeds } : {}),
-    depth: job.depth,
-    status,
-    startedAt: new Date(job.startedAt).toISOString(),
-    finishedAt: new Date(finishedAt).toISOString(),
-    pages,
-    levels: Array.from(levels, (level) => level ?? []),
-    errors,
-    capped: job.capped ?? 0,
-    ...(job.delayed ? { delayed: job.delayed } : {}),
-    ...(job.hostWaits ? { hostWaits: job.hostWaits } : {}),
-  };
+  const { head, tail } = manifestEnds(job, status, finishedAt);
+  return { ...head, pages, levels: Array.from(levels, (level) => level ?? []), errors, ...tail } as Manifest;
+}
+
+/**
+ * manifest.json as text chunks, byte for byte JSON.stringify(buildManifest(…)) of the same entries.
+ * `pass()` must yield every entry in manifestOrder; it is called three times (pages, levels,
+ * errors), so nothing but the current entry (and the passes' own buffers) is held.
+ */
+export async function* manifestJsonChunks(
+  job: JobRecord,
+  status: FinalStatus,
+  finishedAt: number,
+  pass: () => AsyncIterable<ManifestEntry>,
+): AsyncGenerator<string> {
+  const { head, tail } = manifestEnds(job, status, finishedAt);
+  yield `${JSON.stringify(head).slice(0, -1)},"pages":[`;
+  let first = true;
+  for await (const entry of pass()) {
+    if (!entry.page) continue;
+    yield `${first ? '' : ','}${JSON.stringify(entry.page)}`;
+    first = false;
+  }
+  yield '],"levels":[';
+  // Levels open and close as the depth moves on; a depth with no URL is an empty level, as in
+  // buildManifest (Array.from fills holes with []).
+  let depth = -1;
+  for await (const entry of pass()) {
+    if (!entry.levelled) continue;
+    if (entry.depth !== depth) {
+      let text = depth >= 0 ? '],' : '';
+      for (let gap = depth + 1; gap < entry.depth; gap++) text += '[],';
+      yield `${text}[${JSON.stringify(entry.url)}`;
+      depth = entry.depth;
+    } else {
+      yield `,${JSON.stringify(entry.url)}`;
+    }
+  }
+  yield `${depth >= 0 ? ']' : ''}],"errors":[`;
+  first = true;
+  for await (const entry of pass()) {
+    if (entry.page) continue;
+    yield `${first ? '' : ','}${JSON.stringify({ url: entry.url, error: entry.error })}`;
+    first = false;
+  }
+  yield `],${JSON.stringify(tail).slice(1)}`;
+}
+
+/**
+ * manifest.jsonl, the same manifest as JSON Lines, one pass: a first line
+ * `{"type":"job", jobId, url, seeds?, depth, status, startedAt, finishedAt, capped, delayed?, hostWaits?}`,
+ * then one line per URL in manifest order (depth, then URL): `{"type":"page", …PageSummary}` or
+ * `{"type":"error", url, depth, error}`, or `{"type":"warning", url, error}` (not a URL of the crawl,
+ * so in no level). A level of manifest.json is the page and error lines of one depth.
+ */
+export async function* manifestLines(
+  job: JobRecord,
+  status: FinalStatus,
+  finishedAt: number,
+  entries: AsyncIterable<ManifestEntry>,
+): AsyncGenerator<string> {
+  const { head, tail } = manifestEnds(job, status, finishedAt);
+  yield JSON.stringify({ type: 'job', ...head, ...tail });
+  for await (const entry of entries) {
+    if (entry.page) yield JSON.stringify({ type: 'page', ...entry.page });
+    else if (entry.levelled) yield JSON.stringify({ type: 'error', url: entry.url, depth: entry.depth, error: entry.error });
+    else yield JSON.stringify({ type: 'warning', url: entry.url, error: entry.error });
+  }
+}
+
+/** Where the JSON Lines variant of the manifest lies: beside manifest.json. */
+export function manifestLinesObjectKey(manifestKey: string): string {
+  return manifestKey.replace(/\.json$/, '.jsonl');
 }

@@ -124,6 +124,8 @@ export interface ResultStore {
   putObject(key: string, body: Uint8Array | string, contentType: string): Promise<void>;
   /** streams lines into one object (multipart), never holding them all */
   putLines(key: string, lines: AsyncIterable<string>, contentType: string): Promise<void>;
+  /** streams text chunks into one object as they are (multipart), never holding them all */
+  putText(key: string, chunks: AsyncIterable<string>, contentType: string): Promise<void>;
   /** an HTTP(S) URL a client can GET without credentials */
   presignGet(key: string, expiresInSeconds: number): Promise<string>;
 }
@@ -198,6 +200,8 @@ export interface FrontierStore {
   /** The URL no longer waits for its host: its mark is removed and the job's `delayed` lowered, once. */
   endWait(jobId: string, urlKey: string, owner: string): Promise<void>;
   list(jobId: string): Promise<FrontierRecord[]>;
+  /** The job's items a page at a time (at most `pageSize` each when given), in the order `list` gives them. */
+  listPages(jobId: string, pageSize?: number): AsyncIterable<FrontierRecord[]>;
 }
 
 export interface JobStore {

@@ -11,6 +11,7 @@ import { DynamoConnectionStore } from '../adapters/dynamodb/connection-store.js'
 import { DynamoFrontierStore } from '../adapters/dynamodb/frontier-store.js';
 import { DynamoJobStore } from '../adapters/dynamodb/job-store.js';
 import { S3ResultStore } from '../adapters/s3/result-store.js';
+import { TempFileRunStore } from '../adapters/spill/temp-file-runs.js';
 import { SqsCrawlQueue } from '../adapters/sqs/crawl-queue.js';
 import type { AppDeps } from '../app/deps.js';
 import { systemClock } from '../core/ports.js';
@@ -34,6 +35,8 @@ export function appRuntime(): { config: Config; deps: AppDeps; clients: AwsClien
     limits: config.limits,
     log: logger,
     metrics: new EmfJobMetrics(process.env.POWERTOOLS_SERVICE_NAME ?? 'crawler'),
+    // The finisher's sort of a big job's frontier spills to /tmp (app/manifest-writer.ts).
+    sortRuns: () => TempFileRunStore.create('manifest-runs-'),
     archives: {
       async assemble(job, pages) {
         const written = await new S3WaczWriter(clients.s3, config.bucket, systemClock).write({

@@ -135,11 +135,11 @@ describe('every job ends (issue 10, item 5)', () => {
     expect(await scene.activeJobs(connectionId)).toBe(4);
 
     class ManifestRefused extends S3ResultStore {
-      override async putManifest(key: string, manifest: unknown): Promise<void> {
+      override async putText(key: string, chunks: AsyncIterable<string>, contentType: string): Promise<void> {
         if (key === manifestObjectKey(unlucky)) {
           throw new S3ServiceException({ name: 'AccessDenied', $fault: 'client', $metadata: { httpStatusCode: 403 }, message: 'Access Denied' });
         }
-        return super.putManifest(key, manifest);
+        return super.putText(key, chunks, contentType);
       }
     }
     const first = await sweepJobs(scene.deps({ results: new ManifestRefused(scene.clients.s3, scene.resources.bucket) }));

@@ -358,12 +358,16 @@ export class DynamoFrontierStore implements FrontierStore {
 
   async list(jobId: string): Promise<FrontierRecord[]> {
     const records: FrontierRecord[] = [];
-    const pages = paginateQuery(
-      { client: this.db },
-      { TableName: this.tables.frontier, KeyConditionExpression: 'jobId = :jobId', ExpressionAttributeValues: { ':jobId': jobId }, ConsistentRead: true },
-    );
-    for await (const page of pages) records.push(...((page.Items ?? []) as FrontierRecord[]));
+    for await (const page of this.listPages(jobId)) records.push(...page);
     return records;
   }
 
+  /** One Query page at a time: at most `pageSize` items when given, never more than DynamoDB's 1 MB. */
+  async *listPages(jobId: string, pageSize?: number): AsyncGenerator<FrontierRecord[]> {
+    const pages = paginateQuery(
+      { client: this.db, ...(pageSize !== undefined ? { pageSize } : {}) },
+      { TableName: this.tables.frontier, KeyConditionExpression: 'jobId = :jobId', ExpressionAttributeValues: { ':jobId': jobId }, ConsistentRead: true },
+    );
+    for await (const page of pages) if (page.Items && page.Items.length > 0) yield page.Items as FrontierRecord[];
+  }
 }

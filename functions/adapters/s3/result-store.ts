@@ -29,14 +29,24 @@ export class S3ResultStore implements ResultStore {
     await this.s3.send(new PutObjectCommand({ Bucket: this.bucket, Key: key, Body: body, ContentType: contentType }));
   }
 
-  async putLines(key: string, lines: AsyncIterable<string>, contentType: string): Promise<void> {
+  putLines(key: string, lines: AsyncIterable<string>, contentType: string): Promise<void> {
+    return this.putText(
+      key,
+      (async function* () {
+        for await (const line of lines) yield `${line}\n`;
+      })(),
+      contentType,
+    );
+  }
+
+  async putText(key: string, chunks: AsyncIterable<string>, contentType: string): Promise<void> {
     const body = new PassThrough();
-    // Parts of 5 MiB, two at a time: memory stays bounded however many lines there are.
+    // Parts of 5 MiB, two at a time: memory stays bounded however long the object is.
     const upload = new Upload({ client: this.s3, params: { Bucket: this.bucket, Key: key, Body: body, ContentType: contentType }, queueSize: 2 });
     const uploaded = upload.done();
     try {
-      for await (const line of lines) {
-        if (!body.write(`${line}\n`)) await new Promise((resolve) => body.once('drain', resolve));
+      for await (const chunk of chunks) {
+        if (!body.write(chunk)) await new Promise((resolve) => body.once('drain', resolve));
       }
       body.end();
     } catch (error) {
