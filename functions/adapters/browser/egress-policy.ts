@@ -3,6 +3,7 @@
 // were checked, so the egress proxy connects to exactly those. No second lookup happens between
 // the check and the connection, which is what a DNS-rebinding name server relies on.
 import { lookup } from 'node:dns/promises';
+import type { LookupFunction } from 'node:net';
 import { checkAddress, hostToAddress, type AddressVerdict } from '../../core/network-policy.js';
 
 export type Resolver = (hostname: string) => Promise<string[]>;
@@ -62,3 +63,29 @@ export function hostCheck(resolve: Resolver = systemResolver, policy: AddressPol
 
 /** Local mode (ALLOW_PRIVATE_TARGETS): every address is allowed, names are still resolved here. */
 export const anyHost: HostCheck = hostCheck(systemResolver, () => ({ allowed: true }));
+
+/** A lookup that answers with the checked addresses only: net.connect never asks DNS again. */
+export function pinnedLookup(addresses: readonly string[]): LookupFunction {
+  const entries = addresses.map((address) => ({ address, family: address.includes(':') ? 6 : 4 }));
+  return (_hostname, options, callback) => {
+    if (options.all) (callback as (error: null, addresses: typeof entries) => void)(null, entries);
+    else callback(null, entries[0]!.address, entries[0]!.family);
+  };
+}
+
+/**
+ * A lookup that checks the name and answers with the addresses it checked, for connections made
+ * outside the browser (robots.txt, sitemaps): the address that was judged is the one connected to.
+ */
+export function checkedLookup(hosts: HostCheck): LookupFunction {
+  return (hostname, options, callback) => {
+    hosts(hostname).then(
+      (verdict) => {
+        if (verdict.allowed) return pinnedLookup(verdict.addresses)(hostname, options, callback);
+        const error = Object.assign(new Error(verdict.reason), { code: verdict.unresolved ? 'ENOTFOUND' : 'EHOSTBLOCKED' });
+        callback(error, '', 0);
+      },
+      (error: Error) => callback(error, '', 0),
+    );
+  };
+}

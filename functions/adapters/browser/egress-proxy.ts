@@ -15,10 +15,10 @@
 // retryable network error, not become a page with status 502); proxy-chain, the maintained one,
 // answers an unresolvable name with 404 and a refused one with status 594.
 import { Agent, createServer, request as httpRequest, STATUS_CODES, type ClientRequest, type IncomingMessage, type ServerResponse } from 'node:http';
-import { connect, type AddressInfo, type LookupFunction, type Socket } from 'node:net';
+import { connect, type AddressInfo, type Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { Logger } from '../../core/ports.js';
-import type { HostCheck } from './egress-policy.js';
+import { pinnedLookup, type HostCheck } from './egress-policy.js';
 
 /** Set on the proxy's own failure answers (and removed from every upstream answer). */
 export const EGRESS_ERROR_HEADER = 'x-crawler-egress-error';
@@ -97,15 +97,6 @@ function errorCodeOf(error: unknown): EgressErrorCode {
   if (codes.includes('ECONNRESET') || codes.includes('EPIPE')) return 'ERR_CONNECTION_RESET';
   if (codes.includes('EHOSTUNREACH') || codes.includes('ENETUNREACH')) return 'ERR_ADDRESS_UNREACHABLE';
   return 'ERR_CONNECTION_FAILED';
-}
-
-/** A lookup that answers with the checked addresses only: net.connect never asks DNS again. */
-function pinnedLookup(addresses: readonly string[]): LookupFunction {
-  const entries = addresses.map((address) => ({ address, family: address.includes(':') ? 6 : 4 }));
-  return (_hostname, options, callback) => {
-    if (options.all) (callback as (error: null, addresses: typeof entries) => void)(null, entries);
-    else callback(null, entries[0]!.address, entries[0]!.family);
-  };
 }
 
 /** Header values must be Latin-1 without control characters. */

@@ -1,6 +1,12 @@
 // A GET for the crawler's own fetches (robots.txt, sitemaps): redirects followed by hand, each hop
 // asked of the same address guard as the browser's requests (so neither file can be used to reach
 // private hosts), at most `maxBytes` of the body read, the crawler's User-Agent sent.
+//
+// The connection goes to the addresses the guard checked, never to a second DNS answer: the
+// guard's host check is the connection's lookup (a name that resolves to a public address for the
+// check and to 169.254.169.254 for the connection, DNS rebinding, gains nothing).
+import { Agent, fetch as undiciFetch } from 'undici';
+import { checkedLookup, type HostCheck } from '../browser/egress-policy.js';
 import type { RequestGuard } from '../browser/request-guard.js';
 
 export interface GuardedFetchOptions {
@@ -10,7 +16,30 @@ export interface GuardedFetchOptions {
   maxBytes: number;
   maxRedirects: number;
   timeoutMs: number;
+  /** for tests: replaces the pinned fetch (and with it the connection-time check) */
   fetch?: typeof fetch;
+}
+
+const dispatchers = new WeakMap<HostCheck, Agent>();
+
+/** One connection pool per host check, whose every connection is looked up through that check. */
+function pinnedDispatcher(hosts: HostCheck): Agent {
+  let agent = dispatchers.get(hosts);
+  if (!agent) {
+    agent = new Agent({ connect: { lookup: checkedLookup(hosts) }, keepAliveTimeout: 4_000 });
+    dispatchers.set(hosts, agent);
+  }
+  return agent;
+}
+
+type Fetch = (url: string, init: { redirect: 'manual'; headers: Record<string, string>; signal: AbortSignal }) => Promise<Response>;
+
+function fetchFor(options: GuardedFetchOptions): Fetch {
+  if (options.fetch) return options.fetch;
+  const hosts = options.guard?.hosts;
+  if (!hosts) return fetch;
+  const dispatcher = pinnedDispatcher(hosts);
+  return (url, init) => undiciFetch(url, { ...init, dispatcher }) as unknown as Promise<Response>;
 }
 
 /** status null: no answer (network, refused by the guard, too many redirects), with why in `error`. */
@@ -26,7 +55,7 @@ export interface GuardedResponse {
 }
 
 export async function guardedGet(start: string, options: GuardedFetchOptions): Promise<GuardedResponse> {
-  const doFetch = options.fetch ?? fetch;
+  const doFetch = fetchFor(options);
   let target = start;
   try {
     for (let hop = 0; hop <= options.maxRedirects; hop++) {
