@@ -14,6 +14,8 @@ export interface BenchOptions {
   block?: string[];
   /** page formats the project's crawl asks for (the `project-formats` variant only) */
   formats?: string[];
+  /** false: the project's crawls turn its default auto-scroll off (`--no-autoscroll`, to measure what it costs) */
+  autoscroll?: boolean;
 }
 
 export const SETTLE = { navigationTimeoutMs: 30_000, settleIdleMs: 300, settleMaxMs: 3_000 };

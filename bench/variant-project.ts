@@ -32,7 +32,8 @@ export async function runProject(options: BenchOptions & { workers: number }): P
     // Warm the execution environments (process start, browser launch) outside the timed crawl, as
     // the other variants launch their browser before their clock starts too.
     const warm = await CrawlClient.connect(stack.wsUrl);
-    warm.send({ action: 'crawl', url: options.url, depth: 0, ...(options.block?.length ? { block: options.block } : {}) });
+    const autoscroll = options.autoscroll === false ? { autoscroll: false } : {};
+    warm.send({ action: 'crawl', url: options.url, depth: 0, ...(options.block?.length ? { block: options.block } : {}), ...autoscroll });
     await warm.waitFor((m) => m.type === 'completed', 120_000);
     await warm.close();
 
@@ -40,7 +41,7 @@ export async function runProject(options: BenchOptions & { workers: number }): P
     const started = Date.now();
     const block = options.block?.length ? { block: options.block } : {};
     const formats = options.formats?.length ? { formats: options.formats } : {};
-    client.send({ action: 'crawl', url: options.url, depth: options.depth, maxPages: options.maxPages, ...block, ...formats });
+    client.send({ action: 'crawl', url: options.url, depth: options.depth, maxPages: options.maxPages, ...block, ...formats, ...autoscroll });
     const accepted = await client.waitFor((m) => m.type === 'accepted' || m.type === 'error', 60_000);
     if (accepted.type === 'error') throw new Error(`crawl refused: ${accepted.code}: ${accepted.message}`);
     const completed = await client.waitFor((m) => m.type === 'completed', 60 * 60_000);
