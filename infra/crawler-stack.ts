@@ -97,7 +97,13 @@ export class CrawlerStack extends Stack {
     });
     const crawler = new CrawlerFunction(this, 'CrawlerFunction', {
       handler: 'worker',
-      environment,
+      environment: {
+        ...environment,
+        // Byte caps of `formats: ["archive"]`; the per-job one is a counter in the frontier table,
+        // which the crawler reads and writes already (grantReadWriteData).
+        ARCHIVE_MAX_PAGE_BYTES: String(settings.archiveMaxPageMb * 1024 * 1024),
+        ARCHIVE_MAX_JOB_BYTES: String(settings.archiveMaxJobMb * 1024 * 1024),
+      },
       logRetention,
       memorySize: settings.crawlerMemoryMb,
       timeout: Duration.seconds(settings.crawlerTimeoutSeconds),

@@ -41,6 +41,10 @@ export interface CrawlerSettings {
   hostRateCeiling: number;
   /** the crawler's User-Agent header; '' = `Mozilla/5.0 (compatible; fanout-crawler/0.1)` */
   userAgent: string;
+  /** `formats: ["archive"]`: MiB of payload one page's records keep (bodies beyond are cut, marked WARC-Truncated) */
+  archiveMaxPageMb: number;
+  /** `formats: ["archive"]`: MiB of payload a whole job's archive keeps (a DynamoDB counter shared by every crawler) */
+  archiveMaxJobMb: number;
 }
 
 export const DEFAULT_SETTINGS: CrawlerSettings = {
@@ -65,6 +69,8 @@ export const DEFAULT_SETTINGS: CrawlerSettings = {
   apiGatewayLoggingRole: true,
   hostRateCeiling: 2,
   userAgent: '',
+  archiveMaxPageMb: 20,
+  archiveMaxJobMb: 1024,
 };
 
 type NumericKey = Exclude<{ [K in keyof CrawlerSettings]: CrawlerSettings[K] extends number ? K : never }[keyof CrawlerSettings], 'hostRateCeiling'>;
@@ -88,6 +94,10 @@ const RANGES: Record<NumericKey, [number, number]> = {
   // The handlers cap a job at MAX_JOB_TIME_LIMIT_SECONDS (6 h); the crawl queue keeps messages 4 days.
   jobTimeLimitSeconds: [60, 6 * 3600],
   maxJobsPerConnection: [1, 1000],
+  // A page's records are built in the crawler's memory (crawlerMemoryMb at most 10 GB).
+  archiveMaxPageMb: [1, 512],
+  // A WACZ is one S3 multipart upload: at most 10,000 parts, 5 TB.
+  archiveMaxJobMb: [1, 1_000_000],
 };
 
 /** The values CloudWatch Logs accepts for RetentionInDays. */

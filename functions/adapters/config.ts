@@ -59,6 +59,10 @@ const EnvSchema = z.object({
   HOST_RATE_CEILING: z.coerce.number().positive().max(1000).optional().transform((v) => v ?? DEFAULT_HOST_RATE_CEILING),
   /** the User-Agent header of the browser and of robots.txt fetches; default names the product */
   USER_AGENT: z.string().min(1).max(512).optional(),
+  /** payload bytes a page's archive records keep (`formats: ["archive"]`); bodies beyond are cut and marked */
+  ARCHIVE_MAX_PAGE_BYTES: intFrom(20 * 1024 * 1024, 1024),
+  /** payload bytes a job's whole archive keeps, counted across all crawler environments */
+  ARCHIVE_MAX_JOB_BYTES: intFrom(1024 * 1024 * 1024, 1024),
   /** local fault injection, e.g. "after-claim:1,before-settle:2"; never set on AWS */
   CRAWLER_FAULTS: z.string().optional(),
   CRAWLER_FAULTS_STATE: z.string().optional(),
@@ -83,6 +87,8 @@ export interface Config {
   /** the full User-Agent header; always contains `robotsUserAgent`, the token robots.txt is matched against */
   userAgent: string;
   auth: { mode: 'none' | 'token'; token?: string; secretArn?: string };
+  /** byte caps of `formats: ["archive"]`: per page and per job (payload bytes) */
+  archive: { maxPageBytes: number; maxJobBytes: number };
 }
 
 export class ConfigError extends Error {
@@ -132,6 +138,7 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): Config {
     robotsTransientCacheMs: e.ROBOTS_TRANSIENT_CACHE_MS,
     userAgent: userAgentOf(e.USER_AGENT, e.ROBOTS_USER_AGENT),
     auth: { mode: e.AUTH_MODE, token: e.AUTH_TOKEN, secretArn: e.AUTH_TOKEN_SECRET_ARN },
+    archive: { maxPageBytes: e.ARCHIVE_MAX_PAGE_BYTES, maxJobBytes: e.ARCHIVE_MAX_JOB_BYTES },
   };
 }
 

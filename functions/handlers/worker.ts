@@ -4,6 +4,7 @@ import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda'
 import { z } from 'zod';
 import { PuppeteerRenderer } from '../adapters/browser/renderer.js';
 import { publicOnlyGuard } from '../adapters/browser/request-guard.js';
+import { DynamoArchiveByteBudget } from '../adapters/archive/dynamo-archive-byte-budget.js';
 import { DynamoPayloadDigests } from '../adapters/archive/dynamo-payload-digests.js';
 import { faultInjector } from '../adapters/faults.js';
 import { createProductRegistry } from '../adapters/products/registry.js';
@@ -31,6 +32,11 @@ function getWorkerDeps(): WorkerDeps {
     claim: (jobId: string, digest: string, uri: string, date: string, owner: string) =>
       new DynamoPayloadDigests(clients.dynamo, config.tables.frontier, expiresAt(deps.clock, deps.limits)).claim(jobId, digest, uri, date, owner),
   };
+  // The job's archive byte cap, one counter per job shared by every environment.
+  const archiveBudget = {
+    reserve: (jobId: string, owner: string, wanted: number) =>
+      new DynamoArchiveByteBudget(clients.dynamo, config.tables.frontier, config.archive.maxJobBytes, expiresAt(deps.clock, deps.limits)).reserve(jobId, owner, wanted),
+  };
   // Outside the local runtime the browser, and the robots.txt fetch, may reach public addresses
   // only (SSRF protection).
   const guard = config.allowPrivateTargets ? undefined : publicOnlyGuard();
@@ -49,7 +55,7 @@ function getWorkerDeps(): WorkerDeps {
       chromiumBinDir: config.chromiumBinDir,
       log: logger,
       guard,
-      products: createProductRegistry({ archiveDigests, log: logger }),
+      products: createProductRegistry({ archiveDigests, archiveBudget, archiveMaxPageBytes: config.archive.maxPageBytes, log: logger }),
       userAgent: config.userAgent,
     }),
     robots,

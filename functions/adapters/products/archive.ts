@@ -2,9 +2,17 @@
 // each), for the job's WACZ and offline replay. A recorder attaches to the fresh tab before
 // navigation; after the page settled, its exchanges become records, and a payload the job archived
 // already (another page's stylesheet) becomes a revisit record pointing at the first copy.
+//
+// Two byte caps bound what is recorded. Per page, the recorder keeps at most `maxPageBytes` of
+// bodies as they arrive. Per job, the page then asks the job's budget (archive-byte-budget.ts) for
+// the payload bytes of its full records (revisits cost none): a partial grant cuts the bodies that
+// go beyond it, in the order they were requested (the document first), each cut body marked
+// `WARC-Truncated: length`; no grant leaves the page out of the archive (`skipped`, logged). The
+// page itself is crawled either way: the caps only bound the archive.
 import { createHash } from 'node:crypto';
 import type { Page } from 'puppeteer-core';
 import type { Logger, ProductOutput } from '../../core/ports.js';
+import type { ArchiveByteBudget } from '../archive/archive-byte-budget.js';
 import type { PayloadDigests } from '../archive/payload-digests.js';
 import type { PageProduct, ProductContext } from './page-product.js';
 import { ExchangeRecorder, type Exchange } from './archive/exchange-recorder.js';
@@ -23,6 +31,8 @@ export interface ArchiveProductOptions {
   /** the job-wide record of payloads already archived */
   digests: PayloadDigests;
   maxPageBytes?: number;
+  /** the job-wide byte cap; none: only the per-page cap applies */
+  budget?: ArchiveByteBudget;
   minDedupeBytes?: number;
   log?: Logger;
 }
@@ -32,8 +42,12 @@ export interface ArchiveFacts {
   records: number;
   /** bytes of the page's .warc.gz */
   bytes: number;
-  /** bodies cut by the page's byte budget */
+  /** payload bytes of the page's full (non-revisit) records */
+  payloadBytes: number;
+  /** bodies cut by the page's or the job's byte cap */
   truncated: number;
+  /** bodies cut (or emptied) because the job's archive reached its byte cap */
+  cutByJobCap: number;
   /** payloads written as revisits of an earlier record */
   revisits: number;
   /** requests still loading when the page was read, not recorded */
@@ -60,14 +74,19 @@ export class ArchiveProduct implements PageProduct {
     const { exchanges, pending } = await this.recorder.finish();
     this.recorder = undefined;
     if (exchanges.length === 0) return { skipped: 'no HTTP exchange recorded' };
-    const revisits = await this.revisitsOf(exchanges, this.owner || context.url);
+    const owner = this.owner || context.url;
+    const revisits = await this.revisitsOf(exchanges, owner);
+    const cut = await this.withinJobBudget(exchanges, revisits, owner);
+    if (cut === 'not-archived') return { skipped: "the job's archive reached its byte cap (ARCHIVE_MAX_JOB_BYTES): page not archived" };
     const members: Uint8Array[] = [];
     for (const [index, exchange] of exchanges.entries()) members.push(...(await exchangeRecords(exchange, revisits.get(index))));
     const body = Buffer.concat(members);
     const facts: ArchiveFacts = {
       records: members.length,
       bytes: body.length,
+      payloadBytes: exchanges.reduce((sum, e, index) => sum + (revisits.has(index) ? 0 : (e.body?.length ?? 0)), 0),
       truncated: exchanges.filter((e) => e.truncated).length,
+      cutByJobCap: cut,
       revisits: revisits.size,
       pending,
     };
@@ -75,6 +94,38 @@ export class ArchiveProduct implements PageProduct {
       fields: { archive: facts },
       files: [{ name: 'archive', extension: 'warc.gz', contentType: 'application/warc', body }],
     };
+  }
+
+  /**
+   * Asks the job's budget for the payload bytes of the page's full records and cuts the bodies
+   * beyond the grant. Returns how many bodies were cut, or 'not-archived' when the job's archive
+   * is full (the page had bytes to record and got none, or it has none and the cap was reached).
+   */
+  private async withinJobBudget(exchanges: Exchange[], revisits: Map<number, RevisitOf>, owner: string): Promise<number | 'not-archived'> {
+    const budget = this.options.budget;
+    if (!budget) return 0;
+    const full = exchanges.flatMap((exchange, index) => (revisits.has(index) ? [] : [exchange]));
+    const wanted = full.reduce((sum, e) => sum + (e.body?.length ?? 0), 0);
+    const grant = await budget.reserve(this.options.jobId, owner, wanted);
+    if ((wanted > 0 && grant.granted === 0) || (wanted === 0 && grant.exhausted)) {
+      this.options.log?.warn('archive byte cap of the job reached: page not archived', { jobId: this.options.jobId, url: owner, wantedBytes: wanted });
+      return 'not-archived';
+    }
+    if (grant.granted >= wanted) return 0;
+    let left = grant.granted;
+    let cut = 0;
+    for (const exchange of full) {
+      const body = exchange.body;
+      if (!body || body.length === 0) continue;
+      const kept = Math.min(body.length, left);
+      left -= kept;
+      if (kept === body.length) continue;
+      exchange.body = body.subarray(0, kept);
+      exchange.truncated = true;
+      cut++;
+    }
+    this.options.log?.warn('archive byte cap of the job reached: page archived with bodies cut', { jobId: this.options.jobId, url: owner, wantedBytes: wanted, grantedBytes: grant.granted, cut });
+    return cut;
   }
 
   /**

@@ -2,6 +2,7 @@
 // may name, and the registry the renderer uses to make a fresh product for each page.
 import { extractors as shippedExtractors, type Extractor } from '../../../extractors/index.js';
 import type { Logger, ProductRequest } from '../../core/ports.js';
+import type { ArchiveByteBudget } from '../archive/archive-byte-budget.js';
 import type { PayloadDigests } from '../archive/payload-digests.js';
 import { ArchiveProduct } from './archive.js';
 import { ExtractProduct } from './extract.js';
@@ -19,6 +20,10 @@ export const EXTRACTOR_NAMES: readonly string[] = Object.keys(shippedExtractors)
 export interface ProductRegistryOptions {
   /** the job-wide payload memory the archive product needs; without it `archive` is not available */
   archiveDigests?: PayloadDigests;
+  /** the job-wide archive byte cap; none: only the per-page cap */
+  archiveBudget?: ArchiveByteBudget;
+  /** payload bytes one page's archive keeps (default: the product's) */
+  archiveMaxPageBytes?: number;
   log?: Logger;
   /** the extractors jobs may name; default: the shipped ones (extractors/index.ts) */
   extractors?: Readonly<Record<string, Extractor>>;
@@ -44,7 +49,13 @@ export function createProductRegistry(options: ProductRegistryOptions = {}): Pro
       }
       case 'archive':
         return options.archiveDigests && request.option
-          ? new ArchiveProduct({ jobId: request.option, digests: options.archiveDigests, ...(options.log ? { log: options.log } : {}) })
+          ? new ArchiveProduct({
+              jobId: request.option,
+              digests: options.archiveDigests,
+              ...(options.archiveBudget ? { budget: options.archiveBudget } : {}),
+              ...(options.archiveMaxPageBytes ? { maxPageBytes: options.archiveMaxPageBytes } : {}),
+              ...(options.log ? { log: options.log } : {}),
+            })
           : undefined;
       default:
         return undefined;

@@ -2,6 +2,7 @@
 // redirect, a script that fetch()es JSON (with a cache-busting query) and inserts links from it, a
 // script the guard refuses, and a page with a large image for the byte cap.
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { crc32, deflateSync, gzipSync } from 'node:zlib';
 
@@ -18,6 +19,10 @@ export const STYLESHEET = `body { font-family: sans-serif; }\n${Array.from({ len
 export const IMAGE = pngWithPadding(4096);
 export const BIG_IMAGE = pngWithPadding(300_000);
 export const API_LINKS = ['/from-fetch-1', '/from-fetch-2'];
+/** A small valid-looking PDF, which headless Chromium downloads instead of showing. */
+export const PDF = Buffer.concat([Buffer.from('%PDF-1.4\n%\xe2\xe3\xcf\xd3\n1 0 obj<<>>endobj\n', 'latin1'), Buffer.alloc(20_000, 0x20), Buffer.from('\ntrailer<<>>\n%%EOF\n')]);
+/** Bytes served as application/octet-stream with Content-Disposition: attachment. */
+export const BLOB = Buffer.from(Array.from({ length: 50_000 }, (_, i) => (i * 7) % 256));
 
 function chunk(type: string, data: Buffer): Buffer {
   const length = Buffer.alloc(4);
@@ -92,6 +97,23 @@ const routes: Record<string, Handler> = {
     res.writeHead(200, { 'content-type': 'text/javascript' });
     res.end('document.title = "not blocked";');
   },
+  '/report.pdf': (_req, res) => {
+    res.writeHead(200, { 'content-type': 'application/pdf', 'content-length': String(PDF.length) });
+    res.end(PDF);
+  },
+  '/export': (_req, res) => {
+    res.writeHead(200, { 'content-type': 'application/octet-stream', 'content-disposition': 'attachment; filename="export.bin"' });
+    res.end(BLOB);
+  },
+  // an HTML body the server wants saved rather than shown
+  '/save-me.html': (_req, res) => {
+    res.writeHead(200, { 'content-type': 'text/html', 'content-disposition': 'attachment; filename="save-me.html"' });
+    res.end('<!DOCTYPE html><title>saved</title><p>kept as a file');
+  },
+  '/old-report': (_req, res) => {
+    res.writeHead(301, { location: '/report.pdf' });
+    res.end();
+  },
   '/api/links': (_req, res) => {
     // answered a little late: the renderer's settle must wait for it
     setTimeout(() => {
@@ -101,25 +123,27 @@ const routes: Record<string, Handler> = {
   },
 };
 
-export async function startArchiveSite(): Promise<ArchiveSite> {
+/** `tls`: serve https with this key and certificate (PEM) instead of http. */
+export async function startArchiveSite(options: { tls?: { key: string; cert: string } } = {}): Promise<ArchiveSite> {
   const hits: string[] = [];
   const sockets = new Set<import('node:net').Socket>();
-  const server = createServer((req, res) => {
+  const handler = (req: IncomingMessage, res: ServerResponse) => {
     hits.push(req.url ?? '');
     const path = new URL(req.url ?? '/', 'http://x').pathname;
     const route = routes[path];
     if (route) return route(req, res);
     res.writeHead(404, { 'content-type': 'text/plain' });
     res.end('not found');
-  });
-  server.on('connection', (socket) => {
+  };
+  const server = options.tls ? createHttpsServer({ key: options.tls.key, cert: options.tls.cert }, handler) : createServer(handler);
+  server.on('connection', (socket: import('node:net').Socket) => {
     sockets.add(socket);
     socket.on('close', () => sockets.delete(socket));
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
   return {
-    origin: `http://127.0.0.1:${port}`,
+    origin: `${options.tls ? 'https' : 'http'}://127.0.0.1:${port}`,
     hits,
     close: () =>
       new Promise<void>((resolve) => {

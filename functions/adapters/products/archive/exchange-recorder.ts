@@ -6,6 +6,16 @@
 // One exchange is one hop: a redirect ends a hop (its response comes with the next request of the
 // same requestId) and starts the next. Bodies are fetched as soon as a load finishes, because
 // Chromium evicts them from its buffer; what goes over the page's byte budget is cut.
+//
+// Documents Chromium downloads instead of rendering (a PDF, `Content-Disposition: attachment`,
+// application/octet-stream) never finish loading for the Network domain: the navigation is aborted
+// (ERR_ABORTED), the body goes to the download manager and Network.getResponseBody has nothing.
+// So the recorder also pauses document responses (Fetch domain, Response stage, in its own
+// session): one it can tell will be downloaded is read there (Fetch.getResponseBody) and let go,
+// and its exchange is completed with that body. Every other document is let go at once, unread,
+// and streams as before. The body is the one the browser received, on its own connection through
+// the egress proxy: no second request to the site, nothing the browser did not see. Fetch
+// interception in a second session composes with puppeteer's (request stage, its own session).
 import type { CDPSession, Page, Protocol } from 'puppeteer-core';
 
 export interface RecordedResponse {
@@ -41,6 +51,15 @@ export interface RecorderOptions {
   maxPageBytes: number;
 }
 
+/** A document response read while paused, for a download that never finishes for the Network domain. */
+interface Captured {
+  status: number;
+  statusText: string;
+  headers: [string, string][];
+  body: Uint8Array;
+  truncated: boolean;
+}
+
 interface Hop {
   exchange: Exchange;
   requestId: string;
@@ -62,6 +81,21 @@ export function headerPairs(headers: Protocol.Network.Headers | undefined): [str
 
 const isHttp = (url: string) => url.startsWith('http://') || url.startsWith('https://');
 
+/** Types a document of which Chromium shows (HTML, XML, text, JSON, images, media); anything else it downloads. */
+const RENDERED_TYPE = /^(text\/|image\/|audio\/|video\/|application\/(xhtml\+xml|xml|json|javascript|ecmascript)\b|[a-z-]+\/[\w.-]+\+(xml|json)\b)/i;
+
+/**
+ * Whether Chromium will turn this document response into a download: `Content-Disposition:
+ * attachment`, or a type it does not display (a PDF in headless Chromium, octet-stream, a zip).
+ * A response with no type is sniffed and shown.
+ */
+export function isDownload(headers: [string, string][]): boolean {
+  const header = (name: string) => headers.find(([n]) => n.toLowerCase() === name)?.[1]?.trim() ?? '';
+  if (/^attachment\b/i.test(header('content-disposition'))) return true;
+  const type = header('content-type');
+  return type !== '' && !RENDERED_TYPE.test(type);
+}
+
 export class ExchangeRecorder {
   private session: CDPSession | undefined;
   private readonly hops: Hop[] = [];
@@ -70,6 +104,8 @@ export class ExchangeRecorder {
   private readonly requestExtras = new Map<string, ExtraRequest[]>();
   private readonly responseExtras = new Map<string, ExtraResponse[]>();
   private readonly bodyReads: Promise<void>[] = [];
+  /** bodies of would-be downloads, by Network requestId */
+  private readonly captured = new Map<string, Captured>();
   private budget: number;
 
   constructor(private readonly options: RecorderOptions) {
@@ -87,6 +123,7 @@ export class ExchangeRecorder {
       if (hop) hop.exchange.response = this.responseOf(event.response);
     });
     session.on('Network.loadingFinished', (event: Protocol.Network.LoadingFinishedEvent) => this.onFinished(event.requestId));
+    session.on('Fetch.requestPaused', (event: Protocol.Fetch.RequestPausedEvent) => this.onPaused(event));
     session.on('Network.loadingFailed', (event: Protocol.Network.LoadingFailedEvent) => {
       // blocked, aborted or refused: no response to keep (a redirect hop before it was kept already)
       this.current.delete(event.requestId);
@@ -94,6 +131,7 @@ export class ExchangeRecorder {
     // Chromium's defaults (100 MB / 10 MB) would evict bodies of a large page before we read them.
     const bufferBytes = Math.max(1, Math.min(this.options.maxPageBytes * 2, 512 * 1024 * 1024));
     await session.send('Network.enable', { maxTotalBufferSize: bufferBytes, maxResourceBufferSize: Math.max(1, Math.min(bufferBytes, 256 * 1024 * 1024)) });
+    await session.send('Fetch.enable', { patterns: [{ urlPattern: '*', resourceType: 'Document', requestStage: 'Response' }] });
   }
 
   /**
@@ -102,7 +140,12 @@ export class ExchangeRecorder {
    */
   async finish(): Promise<{ exchanges: Exchange[]; pending: number }> {
     await Promise.all(this.bodyReads);
-    const pending = this.current.size;
+    // a download: its Network request failed (aborted), but its body was read while paused
+    for (const hop of this.hops) {
+      const captured = this.captured.get(hop.requestId);
+      if (!hop.exchange.done && captured) this.complete(hop, captured);
+    }
+    const pending = [...this.current.values()].filter((hop) => !hop.exchange.done).length;
     await this.session?.detach().catch(() => {});
     this.session = undefined;
     const exchanges: Exchange[] = [];
@@ -143,6 +186,90 @@ export class ExchangeRecorder {
     this.current.set(event.requestId, hop);
   }
 
+  /**
+   * A document response, paused before Chromium decides what to do with it: a would-be download is
+   * read (within the page's byte budget) before it is let go; anything else is let go at once.
+   */
+  private onPaused(event: Protocol.Fetch.RequestPausedEvent): void {
+    const session = this.session;
+    if (!session) return;
+    const release = () => session.send('Fetch.continueRequest', { requestId: event.requestId }).catch(() => {});
+    const headers: [string, string][] = (event.responseHeaders ?? []).map(({ name, value }) => [name, value]);
+    const status = event.responseStatusCode;
+    const redirect = status !== undefined && status >= 300 && status < 400 && headers.some(([name]) => name.toLowerCase() === 'location');
+    if (status === undefined || event.responseErrorReason || redirect || !event.networkId || !isDownload(headers)) {
+      void release();
+      return;
+    }
+    const requestId = event.networkId;
+    this.bodyReads.push(
+      this.readPaused(session, event.requestId)
+        .then(async ({ body, truncated }) => {
+          this.captured.set(requestId, { status, statusText: event.responseStatusText ?? '', headers, body, truncated });
+          // Chromium gets what was read: it only downloads it (and throws it away), the page record
+          // needs its response event. The body is decoded, so no encoding or length is announced.
+          const kept = headers.filter(([name]) => !/^(content-encoding|content-length|transfer-encoding)$/i.test(name));
+          await session.send('Fetch.fulfillRequest', {
+            requestId: event.requestId,
+            responseCode: status,
+            ...(event.responseStatusText ? { responsePhrase: event.responseStatusText } : {}),
+            responseHeaders: kept.map(([name, value]) => ({ name, value })),
+            body: Buffer.from(body).toString('base64'),
+          });
+        })
+        .catch(() => {
+          // the tab went away, or Chromium could not give the body: the download stays unrecorded
+          session.send('Fetch.failRequest', { requestId: event.requestId, errorReason: 'Aborted' }).catch(() => {});
+        }),
+    );
+  }
+
+  /**
+   * A paused response's body as a stream, read up to the page's byte budget: a download of any size
+   * costs at most the budget in memory.
+   */
+  private async readPaused(session: CDPSession, requestId: string): Promise<{ body: Uint8Array; truncated: boolean }> {
+    const { stream } = await session.send('Fetch.takeResponseBodyAsStream', { requestId });
+    const chunks: Buffer[] = [];
+    let truncated = false;
+    try {
+      for (;;) {
+        // the budget is shared with the page's other body reads: taken chunk by chunk
+        const room = Math.max(0, this.budget);
+        const { data, base64Encoded, eof } = await session.send('IO.read', { handle: stream, size: Math.max(1, Math.min(1024 * 1024, room + 1)) });
+        const chunk = Buffer.from(data, base64Encoded ? 'base64' : 'utf8');
+        const kept = Math.min(chunk.length, Math.max(0, this.budget));
+        this.budget -= kept;
+        chunks.push(kept < chunk.length ? chunk.subarray(0, kept) : chunk);
+        if (kept < chunk.length) {
+          truncated = true;
+          break;
+        }
+        if (eof) break;
+      }
+    } finally {
+      await session.send('IO.close', { handle: stream }).catch(() => {});
+    }
+    return { body: Buffer.concat(chunks), truncated };
+  }
+
+  /** Ends a download's hop with the body read while it was paused. */
+  private complete(hop: Hop, captured: Captured): void {
+    const { exchange } = hop;
+    // the headers as received, not as fulfilled (the recorder gave Chromium the body without its length)
+    const seen = exchange.response;
+    exchange.response = {
+      status: captured.status,
+      statusText: captured.statusText,
+      headers: captured.headers,
+      mimeType: seen?.mimeType ?? '',
+      ...(seen?.remoteIp ? { remoteIp: seen.remoteIp } : {}),
+    };
+    exchange.body = captured.body;
+    exchange.truncated = captured.truncated;
+    exchange.done = true;
+  }
+
   private responseOf(response: Protocol.Network.Response): RecordedResponse {
     return {
       status: response.status,
@@ -160,6 +287,9 @@ export class ExchangeRecorder {
     const { exchange } = hop;
     const session = this.session;
     if (!session || !exchange.response) return;
+    // read while paused already (a type Chromium showed after all): not twice, nor counted twice
+    const captured = this.captured.get(requestId);
+    if (captured) return this.complete(hop, captured);
     if (this.budget <= 0) {
       exchange.body = new Uint8Array(0);
       exchange.truncated = true;
