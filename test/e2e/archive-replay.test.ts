@@ -3,6 +3,7 @@
 // Chromium whose only route is that proxy. Every page shows what the crawl saw: its title and its
 // links, the ones a script and a fetch() add included.
 import chromium from '@sparticuz/chromium';
+import { request } from 'node:http';
 import puppeteer, { type Browser } from 'puppeteer-core';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { startDemoSite, type DemoSite } from '../../local/demo-site.js';
@@ -69,6 +70,20 @@ it('replays every HTML page of the crawl with its title and links, and misses no
   const linksOf = async (path: string) => (await readObject<{ page: { links: string[] } }>(stack!, htmlPages.find((p) => p.url === `${run.manifest.url}${path.slice(1)}`)!.key)).page.links;
   expect(await linksOf('/a.html')).toContain(`${run.manifest.url}delayed.html`);
   expect(await linksOf('/b.html')).toContain(`${run.manifest.url}from-fetch.html`);
+  // A document Chromium downloads instead of showing (the PDF) was archived too, and is served as recorded.
+  const pdf = await new Promise<{ status: number; type: string | undefined; body: Buffer }>((resolve, reject) => {
+    const url = `${run.manifest.url}report.pdf`;
+    const req = request({ host: '127.0.0.1', port: replay!.port, path: url, headers: { host: new URL(url).host } }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (chunk: Buffer) => chunks.push(chunk));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, type: res.headers['content-type'], body: Buffer.concat(chunks) }));
+    });
+    req.on('error', reject);
+    req.end();
+  });
+  expect(pdf.status).toBe(200);
+  expect(pdf.type).toBe('application/pdf');
+  expect(pdf.body.toString('utf8')).toBe('%PDF-1.4\n%\u00e2\u00e3\u00cf\u00d3\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n');
   // The only misses are requests the crawl never made (the browser's favicon).
   expect(replay!.misses.filter((m) => !m.endsWith('/favicon.ico'))).toEqual([]);
 });
