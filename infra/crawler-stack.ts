@@ -88,7 +88,11 @@ export class CrawlerStack extends Stack {
     const connect = fn('ConnectFunction', 'connect', 'WebSocket $connect: records the connection');
     const disconnect = fn('DisconnectFunction', 'disconnect', 'WebSocket $disconnect: forgets the connection');
     const fallback = fn('DefaultFunction', 'default', 'WebSocket $default: explains unroutable messages');
-    const submit = fn('CrawlFunction', 'crawl', 'Route crawl: validates and starts a job');
+    // Reuse by depth (maxAge) may walk and copy up to a thousand cached pages in this route: more
+    // time than the other routes, still under API Gateway's 29 s integration timeout.
+    const submit = new CrawlerFunction(this, 'CrawlFunction', {
+      handler: 'crawl', environment, logRetention, timeout: Duration.seconds(28), description: 'Route crawl: validates and starts a job',
+    });
     const status = fn('StatusFunction', 'status', 'Route status: reports a job');
     const cancel = fn('CancelFunction', 'cancel', 'Route cancel: ends a job as cancelled');
     const redrive = fn('RedriveFunction', 'redrive', 'Route redrive: crawls again the failed URLs of a finished job');
@@ -156,7 +160,9 @@ export class CrawlerStack extends Stack {
     //   URLs back in the queue (items, counters and a slot of its connection in one transaction).
     // - results: read to presign manifest URLs (submit's cache hits, status) and to reuse a stored
     //   page on a retry (crawler); written by whoever ends a job (manifest) and by the crawler
-    //   (pages). Objects live under jobs/; nothing deletes them but the lifecycle rule.
+    //   (pages), and by submit when it reuses a cached crawl (an answer's manifest and exports;
+    //   pages and their files copied into a job built upon it: CopyObject is a read of the source
+    //   and a put of the copy). Objects live under jobs/; nothing deletes them but the lifecycle rule.
     // - ManageConnections: every function that answers or notifies a client ($connect and
     //   $disconnect never do; the authorizer runs before a connection exists).
     for (const f of [connect, disconnect, submit, crawler, cancel, redrive, sweep]) storage.connections.grantReadWriteData(f);
@@ -165,7 +171,7 @@ export class CrawlerStack extends Stack {
     for (const f of [submit, crawler, redrive]) storage.frontier.grantReadWriteData(f);
     for (const f of [cancel, sweep]) storage.frontier.grantReadData(f);
     for (const f of [submit, crawler, redrive]) queues.queue.grantSendMessages(f);
-    const bucketWriters = [crawler, cancel, redrive, sweep];
+    const bucketWriters = [submit, crawler, cancel, redrive, sweep];
     const bucketReaders = [crawler, submit, status, cancel, redrive, sweep];
     for (const f of bucketWriters) storage.results.grantPut(f, 'jobs/*');
     for (const f of bucketReaders) storage.results.grantRead(f, 'jobs/*');

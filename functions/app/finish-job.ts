@@ -104,3 +104,4 @@ export function completedMessage(
     ...((job.capped ?? 0) > 0 ? { capped: job.capped } : {}),
   };
 }
+    ...((job.reused ?? 0) > 0 ? { reused: job.reused } : {}),

@@ -1,18 +1,19 @@
-// Accepting a crawl: validate, create the job with its seed, answer at once, enqueue the seed.
+// Accepting a crawl: validate, create the job with its seed, answer at once, enqueue the seed. With
+// maxAge, an earlier crawl may answer at once or be built upon (app/reuse-crawl.ts).
 import { ClientInputError, ErrorCode } from '../core/errors.js';
-import { isFinal, isVisibleTo, type FinalStatus, type FrontierRecord, type JobRecord } from '../core/job.js';
-import { cacheKeyOf, urlKeyOf } from '../core/keys.js';
+import type { FrontierRecord, JobRecord } from '../core/job.js';
+import { urlKeyOf } from '../core/keys.js';
 import type { CrawlRequest } from '../core/messages.js';
+import type { CrawlMessage } from '../core/ports.js';
 import { expiresAt, type AppDeps } from './deps.js';
-import { completedMessage, completeJob, exportUrls } from './finish-job.js';
+import { completeJob, finishIfDone } from './finish-job.js';
+import { requestCacheKeys, reuseEarlierCrawl, sendsCredentials } from './reuse-crawl.js';
 
 /** `owner`: the authorizer's principal of the connection (undefined when auth is off); only it may act on the job. */
 export async function submitCrawl(request: CrawlRequest, connectionId: string, jobId: string, deps: AppDeps, owner?: string): Promise<void> {
   const now = deps.clock.now();
-  // Each principal has its own result cache: one client's crawls are not answers for another.
-  const cacheKey = owner === undefined ? cacheKeyOf(request) : `${owner}#${cacheKeyOf(request)}`;
-  if (request.maxAgeSeconds > 0 && (await answerFromCache(request, cacheKey, connectionId, deps, owner))) return;
-  const job: JobRecord = {
+  const keys = requestCacheKeys(request, owner);
+  const template: JobRecord = {
     jobId,
     url: request.url,
     depth: request.depth,
@@ -37,7 +38,8 @@ export async function submitCrawl(request: CrawlRequest, connectionId: string, j
     ...(owner !== undefined ? { owner } : {}),
     ...(request.requestId !== undefined ? { requestId: request.requestId } : {}),
     status: 'running',
-    cacheKey,
+    // Its entry when it succeeds: the reuse key at its depth (app/reuse-crawl.ts).
+    cacheKey: keys.entry,
     startedAt: now,
     deadlineAt: now + request.timeLimitSeconds * 1000,
     admitted: 1,
@@ -46,7 +48,15 @@ export async function submitCrawl(request: CrawlRequest, connectionId: string, j
     failed: 0,
     expiresAt: expiresAt(deps.clock, deps.limits),
   };
-  if ((await deps.jobs.createJob(job, seedRecord(job, request.url), deps.limits.maxJobsPerConnection)) === 'too-many-jobs') {
+  const reuse = request.maxAgeSeconds > 0 && !sendsCredentials(request) ? await reuseEarlierCrawl(request, template, keys, connectionId, deps, owner) : { kind: 'none' as const };
+  if (reuse.kind === 'answered') return;
+  // Built upon a shallower cached crawl: the job starts with its pages, and its next URLs to queue.
+  const job = reuse.kind === 'built' ? reuse.built.job : template;
+  const created =
+    reuse.kind === 'built'
+      ? await deps.jobs.createReusingJob(job, reuse.built.seed, reuse.built.items, deps.limits.maxJobsPerConnection)
+      : await deps.jobs.createJob(job, seedRecord(job, request.url), deps.limits.maxJobsPerConnection);
+  if (created === 'too-many-jobs') {
     throw new ClientInputError(
       ErrorCode.tooManyJobs,
       `this connection already has ${deps.limits.maxJobsPerConnection} running jobs; wait for one to complete or cancel one`,
@@ -58,13 +68,17 @@ export async function submitCrawl(request: CrawlRequest, connectionId: string, j
   // `accepted` goes out before the seed is queued, so it always arrives before `progress` or `completed`.
   await sendAccepted(connectionId, jobId, request.requestId, deps);
   try {
-    const others = await admitOtherSeeds(job, deps);
-    await deps.queue.send([{ jobId, url: request.url, depth: 0 }, ...others.map((url) => ({ jobId, url, depth: 0 }))]);
+    if (reuse.kind === 'built') {
+      await startBuiltJob(job, reuse.built.messages, deps);
+    } else {
+      const others = await admitOtherSeeds(job, deps);
+      await deps.queue.send([{ jobId, url: request.url, depth: 0 }, ...others.map((url) => ({ jobId, url, depth: 0 }))]);
+    }
   } catch (error) {
     await failUnseededJob(jobId, error, deps);
     return;
   }
-  deps.log.info('crawl accepted', { jobId, url: request.url, depth: request.depth, maxPages: request.maxPages, connectionId });
+  deps.log.info('crawl accepted', { jobId, url: request.url, depth: request.depth, maxPages: request.maxPages, connectionId, ...(job.reused ? { reused: job.reused, from: job.reusedFrom } : {}) });
 }
 
 /** A seed's frontier item: depth 0, found by no page, queued. */
@@ -115,19 +129,11 @@ async function failUnseededJob(jobId: string, error: unknown, deps: AppDeps): Pr
   }
 }
 
-/** Answers from an equal crawl that succeeded recently enough; false when there is none. */
-async function answerFromCache(request: CrawlRequest, cacheKey: string, connectionId: string, deps: AppDeps, owner: string | undefined): Promise<boolean> {
-  const entry = await deps.jobs.getCacheEntry(cacheKey);
-  if (!entry || deps.clock.now() - entry.finishedAt > request.maxAgeSeconds * 1000) return false;
-  const job = await deps.jobs.getJob(entry.jobId);
-  // Another principal's crawl is not ours to hand out (nor could this client then ask its status).
-  if (!job || !isFinal(job.status) || !job.manifestKey || !isVisibleTo(job, owner)) return false;
-  // A capped crawl lists only some of the pages asked for (entries written before caps were counted).
-  if ((job.capped ?? 0) > 0) return false;
-  const requestId = request.requestId;
-  await deps.notifier.send(connectionId, { type: 'accepted', jobId: job.jobId, ...(requestId !== undefined ? { requestId } : {}), cached: true });
-  const manifestUrl = await deps.results.presignGet(job.manifestKey, deps.limits.manifestUrlTtlSeconds);
-  await deps.notifier.send(connectionId, completedMessage(job, job.status as FinalStatus, manifestUrl, { cached: true, requestId, ...(await exportUrls(job, deps)) }));
-  deps.log.info('answered from the result cache', { jobId: job.jobId, url: request.url });
-  return true;
+/**
+ * A job built upon a cached crawl: its next URLs on the queue; with none (the cached pages link
+ * nowhere new within the depth) every admitted URL is settled already, and it ends now.
+ */
+async function startBuiltJob(job: JobRecord, messages: CrawlMessage[], deps: AppDeps): Promise<void> {
+  if (messages.length > 0) await deps.queue.send(messages);
+  else await finishIfDone(job.jobId, deps);
 }

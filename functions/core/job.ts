@@ -101,6 +101,15 @@ export interface JobRecord extends JobCounters {
   notifiedAt?: number;
   /** how many times `redrive` restarted the job (absent: never) */
   redrives?: number;
+  /** pages taken from an earlier crawl of smaller depth (result reuse), not rendered again */
+  reused?: number;
+  /** the earlier crawl this job's pages were taken from: built upon, or an answer cut from it */
+  reusedFrom?: string;
+  /**
+   * when the oldest of its pages was crawled, for a job built upon an earlier crawl: the result
+   * cache counts the job's age from then, not from its own end
+   */
+  crawledSince?: number;
   /**
    * distinct in-scope URLs not admitted because maxPages was reached: incremented in the
    * transaction that writes each URL's `capped` frontier marker, so each counts once

@@ -33,7 +33,10 @@ export function manifestObjectKey(jobId: string): string {
   return `jobs/${jobId}/manifest.json`;
 }
 
-/** Equal requests share a key: the normalised seed and every option that changes the result. */
+/**
+ * Equal requests share a key: the normalised seed and every option that changes the result. The
+ * key of result-cache entries written before reuse by depth (see reuseKeyOf), still looked up.
+ */
 export function cacheKeyOf(request: {
   url: string;
   depth: number;
@@ -58,4 +61,44 @@ export function cacheKeyOf(request: {
   if (seeds !== undefined && seeds.length > 1) key.push({ seeds });
   if (request.sitemap === true) key.push('sitemap');
   return sha256Hex(JSON.stringify(key));
+}
+
+/**
+ * What a request does not change in the pages a crawl lists, given its depth: its bounds (depth and
+ * maxPages are checked against the cached crawl itself), freshness, time limit, pace and its id.
+ * Headers and cookies are secrets, never hashed into a stored key: a crawl that sends them neither
+ * uses the result cache nor writes to it (app/reuse-crawl.ts, jobs.completeFinish).
+ */
+const NOT_IN_REUSE_KEY = new Set(['depth', 'maxPages', 'maxAgeSeconds', 'timeLimitSeconds', 'hostRate', 'requestId', 'headers', 'cookies']);
+
+/**
+ * Requests that differ only in depth (or maxPages, freshness, pace) share a reuse key: a crawl of
+ * one depth answers any equal or smaller depth and is built upon for a larger one. Every other
+ * field of the parsed request is in it, those added later too (page actions, headers…), so an
+ * option that changes what is crawled can never be forgotten here; a one-seed `urls` is `url`.
+ */
+export function reuseKeyOf(request: object): string {
+  const fields = Object.entries(request).filter(([name, value]) => !NOT_IN_REUSE_KEY.has(name) && value !== undefined);
+  const kept = fields.filter(([name, value]) => !(name === 'seeds' && Array.isArray(value) && value.length <= 1));
+  return sha256Hex(stableJson(['reuse-v1', Object.fromEntries(kept)]));
+}
+
+/** The result-cache entry of a reuse key at one depth. */
+export function depthCacheKeyOf(reuseKey: string, depth: number): string {
+  return `${reuseKey}#d${depth}`;
+}
+
+/** JSON with object keys sorted, so equal values give equal text whatever order their fields were built in. */
+function stableJson(value: unknown): string {
+  return JSON.stringify(value, (_name, v: unknown) =>
+    v !== null && typeof v === 'object' && !Array.isArray(v)
+      ? Object.fromEntries(Object.entries(v as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)))
+      : v,
+  );
+}
+
+/** The key an object of one job has once copied under another (jobs/{from}/… → jobs/{to}/…). */
+export function rehomedKey(key: string, fromJobId: string, toJobId: string): string {
+  const prefix = `jobs/${fromJobId}/`;
+  return key.startsWith(prefix) ? `jobs/${toJobId}/${key.slice(prefix.length)}` : key;
 }

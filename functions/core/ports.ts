@@ -122,6 +122,8 @@ export interface ResultStore {
   getPage(key: string): Promise<PageRecord | null>;
   putManifest(key: string, manifest: unknown): Promise<void>;
   putObject(key: string, body: Uint8Array | string, contentType: string): Promise<void>;
+  /** a server-side copy of one object to another key (a page's files taken into a job built upon it) */
+  copyObject(fromKey: string, toKey: string): Promise<void>;
   /** streams lines into one object (multipart), never holding them all */
   putLines(key: string, lines: AsyncIterable<string>, contentType: string): Promise<void>;
   /** streams text chunks into one object as they are (multipart), never holding them all */
@@ -236,6 +238,19 @@ export interface JobStore {
   claimNotification(jobId: string, now: number): Promise<boolean>;
   /** the result cache: the latest successful job for a cache key (written by completeFinish) */
   getCacheEntry(cacheKey: string): Promise<CacheEntry | null>;
+  /** the result cache entries of these keys that exist and have not expired (one round trip per 100 keys) */
+  getCacheEntries(cacheKeys: readonly string[]): Promise<CacheEntry[]>;
+  /**
+   * A job that is final from the start: an answer cut from a cached crawl (its manifest written
+   * already, `completed` claimed). False if the id exists. Holds no slot, writes no cache entry.
+   */
+  createAnsweredJob(job: JobRecord): Promise<boolean>;
+  /**
+   * A job built upon an earlier crawl: its frontier `items` (reused pages, their aliases, the next
+   * URLs and capped markers) are written first, then the job, its seed and a slot of its connection
+   * in one transaction as createJob does, so the job never exists without its frontier.
+   */
+  createReusingJob(job: JobRecord, seed: FrontierRecord, items: readonly FrontierRecord[], maxJobsPerConnection: number): Promise<'created' | 'too-many-jobs'>;
   /**
    * After a settle, in one round trip: the job as it is now (strongly consistent, to decide whether
    * it is done) and whether a progress message is due: true at most once per interval, the slot

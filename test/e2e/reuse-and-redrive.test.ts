@@ -1,13 +1,14 @@
 // Never crawl twice (issue 14), through the whole local stack with duplicate delivery on:
 // `capped` counts each in-scope link left out at maxPages once, and a capped crawl answers no
 // later request from the cache; `redrive` crawls again only what failed, in the same job, from
-// another connection, once however many ask at the same time.
+// another connection, once however many ask at the same time, and keeps its guarantees when a
+// worker dies in the middle of it. Reuse by depth: reuse-by-depth.test.ts.
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { LocalStack } from '../../local/stack.js';
 import { CrawlClient, type Received } from '../../local/ws-client.js';
-import { crawl, paths, settleAndCountCompletions, startTestStack, type ManifestJson } from './harness.js';
+import { crawl, pageObjectKeys, paths, settleAndCountCompletions, startTestStack, type ManifestJson } from './harness.js';
 import { jobWaitMs, machineSpeed, replyWaitMs, stackTimings, type MachineSpeed, type StackTimings } from './support/machine.js';
 
 let stack: LocalStack;
@@ -32,6 +33,10 @@ const CAP_SITE: Record<string, string[]> = {
 
 /** /r/flaky resets the connection while this is true: the site hiccups, then heals. */
 let flakyBroken = true;
+/** /rc/flaky likewise, for the redrive whose worker crashes (CRAWLER_FAULTS below) */
+let crashFlakyBroken = true;
+/** the stack's log lines: an injected fault says it fired */
+const stackLog: string[] = [];
 /** /held/1 answers once this resolves, so a job stays running while the test needs it */
 let releaseHeld!: () => void;
 const held = new Promise<void>((resolve) => (releaseHeld = resolve));
@@ -45,6 +50,10 @@ const REDRIVE_SITE: Record<string, string[]> = {
   '/r/child': [],
   '/robots-only/': ['/robots-only/private', '/robots-only/fine'],
   '/held/': ['/held/1'],
+  '/rc/': ['/rc/ok', '/rc/flaky'],
+  '/rc/ok': ['/rc/'],
+  '/rc/flaky': ['/rc/child'],
+  '/rc/child': [],
 };
 
 function handle(path: string, res: import('node:http').ServerResponse): void {
@@ -53,7 +62,7 @@ function handle(path: string, res: import('node:http').ServerResponse): void {
     res.end('User-agent: *\nDisallow: /robots-only/private\n');
     return;
   }
-  if (path === '/r/flaky' && flakyBroken) {
+  if ((path === '/r/flaky' && flakyBroken) || (path === '/rc/flaky' && crashFlakyBroken)) {
     res.socket?.destroy(); // a connection reset: the browser sees no answer at all
     return;
   }
@@ -91,6 +100,13 @@ beforeAll(async () => {
     visibilityTimeoutSeconds: timings.visibilityTimeoutSeconds,
     workerTimeoutMs: timings.workerTimeoutMs,
     env: { NAV_TIMEOUT_MS: String(timings.navTimeoutMs), SETTLE_MAX_MS: String(timings.settleMaxMs), MAX_ATTEMPTS: '2', LEASE_MS: String(timings.leaseMs) },
+    // The worker that crawls /rc/flaky once it heals dies after admitting its child, before sending
+    // it: fires once, at the first attempt that gets there (the redrive's; the first crawl never does).
+    workerEnv: { CRAWLER_FAULTS: 'after-admit@/rc/flaky' },
+    log: (line) => {
+      stackLog.push(line);
+      if (process.env.E2E_VERBOSE) console.log(line);
+    },
   });
 }, 600_000);
 
@@ -208,3 +224,35 @@ it('refuses a redrive of an unknown, running or robots-only job, and a malformed
   expect(await answerTo(robots.client, 'robots')).toMatchObject({ type: 'error', code: 'nothing_to_redrive', jobId: robots.jobId });
   await Promise.all([client.close(), robots.client.close()]);
 }, 900_000);
+
+it('redrives through duplicate delivery and a worker crash mid-page: succeeded, the page once, nothing else re-rendered, one completed', async () => {
+  const waitMs = jobWaitMs(timings, speed, { recoveries: 2, pages: 4 });
+  const first = await crawl(stack, { url: `${origin}/rc/`, depth: 2 }, waitMs);
+  expect(first.completed).toMatchObject({ status: 'partial', pages: 2, failed: 1 });
+  await first.client.close();
+  crashFlakyBroken = false;
+  const before = new Map(hits);
+
+  const client = await CrawlClient.connect(stack.wsUrl);
+  client.send({ action: 'redrive', jobId: first.jobId, requestId: 'crash' });
+  expect(await answerTo(client, 'crash')).toMatchObject({ type: 'accepted', jobId: first.jobId, redrive: true });
+  // A crash costs the page a lease and a visibility timeout before another worker takes it over.
+  const completed = await client.waitFor((m) => m.type === 'completed' && m.jobId === first.jobId, waitMs + timings.visibilityTimeoutSeconds * 1000);
+  expect(completed).toMatchObject({ status: 'succeeded', pages: 4, failed: 0, requestId: 'crash' });
+  expect(stackLog.some((l) => l.includes('injected fault') && l.includes('"point":"after-admit"') && l.includes('/rc/flaky'))).toBe(true);
+
+  const manifest = await fetchManifest(completed.manifestUrl as string);
+  expect(manifest.errors).toEqual([]);
+  expect(paths(manifest.pages.map((p) => p.url), origin)).toEqual(['/rc/', '/rc/child', '/rc/flaky', '/rc/ok']);
+  const records = await pageObjectKeys(stack, first.jobId);
+  expect(new Set(records).size).toBe(records.length);
+  expect(records).toHaveLength(4);
+  // The crashed attempt had stored the page: the one that took over reused it, no second navigation.
+  expect((hits.get('/rc/flaky') ?? 0) - (before.get('/rc/flaky') ?? 0)).toBe(1);
+  expect(hits.get('/rc/child')).toBe(1);
+  for (const path of ['/rc/', '/rc/ok']) expect(hits.get(path), path).toBe(before.get(path));
+
+  await new Promise((resolve) => setTimeout(resolve, 1500));
+  expect(client.received.filter((m) => m.type === 'completed' && m.jobId === first.jobId)).toHaveLength(1);
+  await client.close();
+}, 1_800_000);

@@ -55,7 +55,8 @@ const EXPECTED: Record<string, Grants> = {
   ConnectFunction: { connections: rw },
   DisconnectFunction: { connections: rw },
   DefaultFunction: { api: ['manage'] },
-  CrawlFunction: { jobs: rw, frontier: rw, connections: rw, queue: ['send'], ...bucketRead, api: ['manage'] },
+  // reuse by depth: writes an answer's manifest and exports, copies cached pages into a new job
+  CrawlFunction: { jobs: rw, frontier: rw, connections: rw, queue: ['send'], ...bucketReadWrite, api: ['manage'] },
   StatusFunction: { jobs: ['read'], ...bucketRead, api: ['manage'] },
   CancelFunction: { jobs: rw, frontier: ['read'], connections: rw, ...bucketReadWrite, api: ['manage'] },
   // restarts a job (its items, counters and a slot), queues the URLs; ends the run if it cannot

@@ -1,6 +1,18 @@
 // The jobs table: a job's options, counters and life cycle. Every state change is conditional, so
 // a job ends exactly once however many workers race to end it.
-import { GetCommand, TransactWriteCommand, UpdateCommand, paginateScan, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import {
+  BatchGetCommand,
+  BatchWriteCommand,
+  GetCommand,
+  PutCommand,
+  TransactWriteCommand,
+  UpdateCommand,
+  paginateScan,
+  type BatchGetCommandOutput,
+  type BatchWriteCommandInput,
+  type BatchWriteCommandOutput,
+  type DynamoDBDocumentClient,
+} from '@aws-sdk/lib-dynamodb';
 import { isExpired, type FinalStatus, type FrontierRecord, type JobRecord } from '../../core/job.js';
 import { systemClock, type CacheEntry, type Clock, type JobStore, type RedriveRun } from '../../core/ports.js';
 import { CONNECTION_TTL_SECONDS } from './connection-store.js';
@@ -12,6 +24,9 @@ const FIRST_REDRIVE_BATCH = 98;
 /** items of its next ones: the job's counters take one */
 const NEXT_REDRIVE_BATCH = 99;
 import { cancellationReasons, failedItem, isConditionFailure, isTransactionCanceled, transactWrite } from './errors.js';
+
+/** Backs off before asking again for what a batch call left unprocessed (throttling). */
+const pause = (attempt: number) => new Promise((resolve) => setTimeout(resolve, Math.min(1000, 20 * 2 ** attempt)));
 
 export class DynamoJobStore implements JobStore {
   constructor(
@@ -113,9 +128,18 @@ export class DynamoJobStore implements JobStore {
     // The final state, the cache entry and a note that the slot is still to be freed move together:
     // a finisher that dies after this leaves nothing half done that a redelivery cannot finish.
     // A capped crawl left pages out: it answers no later request, however equal.
+    // A job run with the client's headers or cookies answers no one else's request (its pages may
+    // be what those credentials showed). A job built upon an earlier crawl is as old as its oldest page.
     const cacheEntry =
-      status === 'succeeded' && job.finishedAt !== undefined && !((job.capped ?? 0) > 0)
-        ? [{ Put: { TableName: this.tables.jobs, Item: { jobId: `${CACHE_PREFIX}${job.cacheKey}`, resultJobId: job.jobId, finishedAt: job.finishedAt, expiresAt: job.expiresAt } } }]
+      status === 'succeeded' && job.finishedAt !== undefined && !((job.capped ?? 0) > 0) && !job.usedCredentials
+        ? [
+            {
+              Put: {
+                TableName: this.tables.jobs,
+                Item: { jobId: `${CACHE_PREFIX}${job.cacheKey}`, resultJobId: job.jobId, finishedAt: Math.min(job.finishedAt, job.crawledSince ?? job.finishedAt), expiresAt: job.expiresAt },
+              },
+            },
+          ]
         : [];
     try {
       await transactWrite(this.db, [
@@ -279,6 +303,50 @@ export class DynamoJobStore implements JobStore {
     // DynamoDB deletes expired items days late, if at all soon: past expiresAt the job's results in
     // S3 are due for deletion (results retention), so the entry must not answer any more.
     return isExpired(entry, this.clock.now()) ? null : entry;
+  }
+
+  async getCacheEntries(cacheKeys: readonly string[]): Promise<CacheEntry[]> {
+    const entries: CacheEntry[] = [];
+    const wanted = [...new Set(cacheKeys)];
+    for (let start = 0; start < wanted.length; start += 100) {
+      let keys: Record<string, unknown>[] | undefined = wanted.slice(start, start + 100).map((key) => ({ jobId: `${CACHE_PREFIX}${key}` }));
+      for (let attempt = 0; keys && keys.length > 0; attempt++) {
+        const result: BatchGetCommandOutput = await this.db.send(new BatchGetCommand({ RequestItems: { [this.tables.jobs]: { Keys: keys } } }));
+        for (const item of result.Responses?.[this.tables.jobs] ?? []) {
+          const entry = { cacheKey: String(item.jobId).slice(CACHE_PREFIX.length), jobId: String(item.resultJobId), finishedAt: Number(item.finishedAt), expiresAt: Number(item.expiresAt) };
+          if (!isExpired(entry, this.clock.now())) entries.push(entry);
+        }
+        keys = result.UnprocessedKeys?.[this.tables.jobs]?.Keys;
+        if (keys && keys.length > 0) await pause(attempt);
+      }
+    }
+    return entries;
+  }
+
+  async createAnsweredJob(job: JobRecord): Promise<boolean> {
+    try {
+      await this.db.send(new PutCommand({ TableName: this.tables.jobs, Item: job, ConditionExpression: 'attribute_not_exists(jobId)' }));
+      return true;
+    } catch (error) {
+      if (isConditionFailure(error)) return false;
+      throw error;
+    }
+  }
+
+  async createReusingJob(job: JobRecord, seed: FrontierRecord, items: readonly FrontierRecord[], maxJobsPerConnection: number): Promise<'created' | 'too-many-jobs'> {
+    // Plain puts: the job id is new, so nothing else writes these keys before the job exists, and a
+    // retry writes the same items again. Left behind by a crash before the job, they expire.
+    for (let start = 0; start < items.length; start += 25) {
+      let requests: BatchWriteCommandInput['RequestItems'] | undefined = {
+        [this.tables.frontier]: items.slice(start, start + 25).map((item) => ({ PutRequest: { Item: item } })),
+      };
+      for (let attempt = 0; requests && Object.keys(requests).length > 0; attempt++) {
+        const result: BatchWriteCommandOutput = await this.db.send(new BatchWriteCommand({ RequestItems: requests }));
+        requests = result.UnprocessedItems;
+        if (requests && Object.keys(requests).length > 0) await pause(attempt);
+      }
+    }
+    return this.createJob(job, seed, maxJobsPerConnection);
   }
 
   async readAfterSettle(jobId: string, now: number, intervalMs: number): Promise<{ job: JobRecord | null; progressDue: boolean }> {

@@ -1,6 +1,6 @@
 // Page records and manifests in S3.
 import { PassThrough } from 'node:stream';
-import { GetObjectCommand, NoSuchKey, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { CopyObjectCommand, GetObjectCommand, NoSuchKey, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import type { PageRecord, ResultStore } from '../../core/ports.js';
@@ -66,6 +66,12 @@ export class S3ResultStore implements ResultStore {
       if (error instanceof NoSuchKey || (error as Error)?.name === 'NoSuchKey') return null;
       throw error;
     }
+  }
+
+  async copyObject(fromKey: string, toKey: string): Promise<void> {
+    // CopySource is bucket/key, URL-encoded except its slashes.
+    const source = `${this.bucket}/${fromKey.split('/').map(encodeURIComponent).join('/')}`;
+    await this.s3.send(new CopyObjectCommand({ Bucket: this.bucket, Key: toKey, CopySource: source }));
   }
 
   presignGet(key: string, expiresInSeconds: number): Promise<string> {
