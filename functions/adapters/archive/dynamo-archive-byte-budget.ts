@@ -21,8 +21,8 @@ export const archiveBytesPartition = (jobId: string) => `${jobId}#archive-bytes`
 export const TOTAL_KEY = 'total';
 export const grantKey = (owner: string) => `page#${createHash('sha256').update(owner).digest('hex')}`;
 
-/** Transactions on the one counter item conflict when pages finish at once; retried with backoff. */
-const MAX_ROUNDS = 25;
+/** Transactions on the one counter item conflict when pages finish at once; retried with jittered backoff (at most ~0.5 s a round). */
+const MAX_ROUNDS = 60;
 
 interface GrantItem {
   granted: number;
