@@ -75,7 +75,7 @@ export async function submitCrawl(request: CrawlRequest, connectionId: string, j
       await deps.queue.send([{ jobId, url: request.url, depth: 0 }, ...others.map((url) => ({ jobId, url, depth: 0 }))]);
     }
   } catch (error) {
-    await failUnseededJob(jobId, error, deps);
+    await failUnseededJob(jobId, error, deps, job.reused);
     return;
   }
   deps.log.info('crawl accepted', { jobId, url: request.url, depth: request.depth, maxPages: request.maxPages, connectionId, ...(job.reused ? { reused: job.reused, from: job.reusedFrom } : {}) });
@@ -116,10 +116,12 @@ async function sendAccepted(connectionId: string, jobId: string, requestId: stri
  * its errors, and the client gets `completed`. (If the send did reach the queue after all, the
  * worker finds the job no longer running and drops the message.)
  */
-async function failUnseededJob(jobId: string, error: unknown, deps: AppDeps): Promise<void> {
+async function failUnseededJob(jobId: string, error: unknown, deps: AppDeps, reused = 0): Promise<void> {
   deps.log.error('could not enqueue the seed; failing the job', { jobId, error: String(error) });
   try {
-    await deps.jobs.beginFinish(jobId, 'failed', deps.clock.now(), { reason: 'the seed could not be queued' });
+    // A job built upon a cached crawl has its reused pages: it ends partial, with them.
+    const [status, reason] = reused > 0 ? (['partial', 'the next URLs could not be queued'] as const) : (['failed', 'the seed could not be queued'] as const);
+    await deps.jobs.beginFinish(jobId, status, deps.clock.now(), { reason });
     // Finishing, or already ended some other way (a cancel): either way complete what is left.
     const job = await deps.jobs.getJob(jobId);
     if (job && job.status !== 'running') await completeJob(job, deps);

@@ -1,7 +1,8 @@
 // Reuse by depth, the storage part, against DynamoDB Local and the S3 emulator: cache entries per
 // depth read in one batch (expired ones and credentialed crawls left out, a built job as old as its
 // oldest page), an answer job created once, a job built upon a cached crawl created with its whole
-// frontier or not at all, and a server-side copy of a page's file.
+// frontier or not at all, a server-side copy of a page's file; and planning upon a cached crawl
+// with the real stores (shortest depths, the links it never followed, copies, maxPages).
 import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { CreateBucketCommand, GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
@@ -10,7 +11,13 @@ import { DynamoFrontierStore } from '../../functions/adapters/dynamodb/frontier-
 import { DynamoJobStore } from '../../functions/adapters/dynamodb/job-store.js';
 import { CONNECTIONS_KEY, FRONTIER_KEY, JOBS_KEY } from '../../functions/adapters/dynamodb/table-definitions.js';
 import { S3ResultStore } from '../../functions/adapters/s3/result-store.js';
+import type { AppDeps } from '../../functions/app/deps.js';
+import { answerFromDeeper } from '../../functions/app/reuse-answer.js';
+import { buildUpon } from '../../functions/app/reuse-build.js';
 import type { FrontierRecord, JobRecord } from '../../functions/core/job.js';
+import { pageObjectKey, urlKeyOf } from '../../functions/core/keys.js';
+import { DEFAULT_LIMITS } from '../../functions/core/limits.js';
+import type { CrawlRequest } from '../../functions/core/messages.js';
 import { startDynamoDb } from '../../local/emulators/dynamodb.js';
 import { startSqsS3 } from '../../local/emulators/sqs-s3.js';
 
@@ -124,5 +131,90 @@ describe('copying a page file', () => {
     const copy = await s3.send(new GetObjectCommand({ Bucket: 'results', Key: 'jobs/new/outputs/k.screenshot.png' }));
     expect(copy.ContentType).toBe('image/png');
     expect(new Uint8Array(await copy.Body!.transformToByteArray())).toEqual(png);
+  });
+});
+
+describe('planning upon a cached crawl (real stores)', () => {
+  // A crawl of depth 3 from two seeds, where m was first found at depth 3 (s1 → a → b → m) though
+  // s2 links to it: m's link to n was never followed. /old redirected to /new (an alias).
+  const o = 'http://s';
+  const SOURCE = 'src-two-seeds';
+  const LINKS: Record<string, string[]> = {
+    '/s1': ['/a', '/old'],
+    '/s2': ['/m'],
+    '/a': ['/b', '/new'],
+    '/old': [],
+    '/b': ['/m', '/c'],
+    '/m': ['/n'],
+    '/c': ['/e'],
+  };
+  const RECORDED: Record<string, [number, string | null]> = {
+    '/s1': [0, null], '/s2': [0, null], '/a': [1, '/s1'], '/old': [1, '/s1'], '/b': [2, '/a'], '/m': [3, '/b'], '/c': [3, '/b'],
+  };
+  const source = jobFor(SOURCE, { url: `${o}/s1`, seeds: [`${o}/s1`, `${o}/s2`], depth: 3, status: 'succeeded', formats: ['html', 'screenshot'] });
+  const log = { debug() {}, info() {}, warn() {}, error() {} };
+  const deps = () => ({ jobs, frontier, results, clock: { now: () => now }, limits: DEFAULT_LIMITS, log }) as unknown as AppDeps;
+  const template = (jobId: string, depth: number, maxPages: number): JobRecord => ({ ...source, jobId, depth, maxPages, status: 'running', seeds: source.seeds, expiresAt: 200 });
+
+  beforeAll(async () => {
+    for (const [path, [depth, parent]] of Object.entries(RECORDED)) {
+      const url = `${o}${path}`;
+      const urlKey = urlKeyOf(url);
+      const key = pageObjectKey(SOURCE, urlKey);
+      const shot = `jobs/${SOURCE}/outputs/${urlKey}.screenshot.png`;
+      await results.putObject(shot, new Uint8Array([0x89, 0x50, 0x4e, 0x47]), 'image/png');
+      const page = {
+        requestedUrl: url, finalUrl: path === '/old' ? `${o}/new` : url, ...(path === '/old' ? { documentUrl: `${o}/new` } : {}), status: 200, contentType: 'text/html',
+        title: path, html: '<p>x</p>', links: LINKS[path]!.map((l) => `${o}${l}`), redirectChain: path === '/old' ? [url] : [],
+        timings: { navigationMs: 1, settleMs: 1, extractMs: 1, totalMs: 3 },
+      };
+      await results.putPage(key, { jobId: SOURCE, url, depth, parent: parent && `${o}${parent}`, page, renderedAt: 'then', sha256: 'h', outputs: { screenshot: { files: { screenshot: shot } } } });
+      await frontier.putAlias({
+        jobId: SOURCE, urlKey, url, depth, parent: parent && `${o}${parent}`, discoveredBy: parent && urlKeyOf(`${o}${parent}`), state: 'done', attempts: 1, expiresAt: 100,
+        summary: { url, finalUrl: page.finalUrl, depth, parent: parent && `${o}${parent}`, status: 200, title: path, sha256: 'h', links: page.links.length, key, outputs: { screenshot: shot } },
+      });
+    }
+    await frontier.putAlias({ jobId: SOURCE, urlKey: urlKeyOf(`${o}/new`), url: `${o}/new`, depth: 1, parent: `${o}/s1`, discoveredBy: urlKeyOf(`${o}/old`), state: 'alias', aliasOf: `${o}/old`, attempts: 0, expiresAt: 100 });
+  });
+
+  it('builds upon it: every page at its shortest depth, copied; the frontier continues outside it, capped at maxPages', async () => {
+    const built = (await buildUpon(source, { jobId: SOURCE, depth: 3, finishedAt: 500 }, template('built-4', 4, 8), deps()))!;
+    expect(built.job).toMatchObject({ reused: 7, admitted: 8, settled: 7, done: 7, capped: 1, reusedFrom: SOURCE, crawledSince: 500 });
+    expect(built.seed).toMatchObject({ url: `${o}/s1`, state: 'done', jobId: 'built-4' });
+    const byPath = new Map([built.seed, ...built.items].map((i) => [i.url.replace(o, ''), i]));
+    expect(Object.fromEntries([...byPath].filter(([, i]) => i.state === 'done').map(([p, i]) => [p, i.depth]))).toEqual({
+      '/s1': 0, '/s2': 0, '/a': 1, '/old': 1, '/m': 1, '/b': 2, '/c': 3,
+    });
+    expect(byPath.get('/m')).toMatchObject({ parent: `${o}/s2`, summary: { depth: 1, parent: `${o}/s2` } });
+    // m's link was never followed by the cached crawl: n comes next, at depth 2; e, past maxPages, is counted.
+    expect(byPath.get('/n')).toMatchObject({ state: 'queued', depth: 2, parent: `${o}/m`, discoveredBy: urlKeyOf(`${o}/m`) });
+    expect(byPath.get('/e')).toMatchObject({ state: 'capped', depth: 4 });
+    expect(byPath.get('/new')).toMatchObject({ state: 'alias', jobId: 'built-4', aliasOf: `${o}/old` });
+    expect(built.messages).toEqual([{ jobId: 'built-4', url: `${o}/n`, depth: 2 }]);
+    // Records and files are the new job's.
+    const m = byPath.get('/m')!;
+    expect(m.summary?.key).toBe(pageObjectKey('built-4', m.urlKey));
+    expect(m.summary?.outputs?.screenshot).toBe(`jobs/built-4/outputs/${m.urlKey}.screenshot.png`);
+    expect(await results.getPage(m.summary!.key)).toMatchObject({ jobId: 'built-4', depth: 1, parent: `${o}/s2`, outputs: { screenshot: { files: { screenshot: m.summary?.outputs?.screenshot } } } });
+    const shot = await s3.send(new GetObjectCommand({ Bucket: 'results', Key: m.summary!.outputs!.screenshot }));
+    expect(shot.ContentType).toBe('image/png');
+  });
+
+  it('does not build upon more pages than the request may have', async () => {
+    expect(await buildUpon(source, { jobId: SOURCE, depth: 3, finishedAt: 500 }, template('small', 4, 6), deps())).toBeNull();
+  });
+
+  it('answers a smaller depth with the pages within it at their shortest depth, or not at all when the crawl missed one', async () => {
+    const request = (depth: number) => ({ url: `${o}/s1`, depth, maxPages: 100 }) as CrawlRequest;
+    const one = (await answerFromDeeper(source, { jobId: SOURCE, depth: 3, finishedAt: 500 }, template('answer-1', 1, 100), request(1), deps()))!;
+    expect(one).toMatchObject({ jobId: 'answer-1', status: 'succeeded', done: 5, reusedFrom: SOURCE, crawledSince: 500, expiresAt: 100 });
+    const manifest = (await s3.send(new GetObjectCommand({ Bucket: 'results', Key: one.manifestKey! })).then((r) => r.Body!.transformToString())) as string;
+    const pages = (JSON.parse(manifest) as { pages: { url: string; depth: number; key: string }[] }).pages;
+    expect(pages.map((p) => `${p.url.replace(o, '')}@${p.depth}`).sort()).toEqual(['/a@1', '/m@1', '/old@1', '/s1@0', '/s2@0']);
+    expect(pages.every((p) => p.key.startsWith(`jobs/${SOURCE}/`))).toBe(true);
+    expect(await jobs.getJob('answer-1')).toMatchObject({ status: 'succeeded', notifiedAt: now });
+    // Depth 2 would need n (m's link), which the cached crawl never admitted.
+    expect(await answerFromDeeper(source, { jobId: SOURCE, depth: 3, finishedAt: 500 }, template('answer-2', 2, 100), request(2), deps())).toBeNull();
+    expect(await jobs.getJob('answer-2')).toBeNull();
   });
 });
