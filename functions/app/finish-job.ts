@@ -22,9 +22,13 @@ export async function finishIfDone(jobId: string, deps: AppDeps): Promise<void> 
 }
 
 async function finishIfDoneAfterRace(jobId: string, deps: AppDeps): Promise<void> {
-  // Someone else began finishing; completeJob is safe to run alongside them.
+  // Someone else began finishing: it writes the manifest. Writing it alongside would be safe but
+  // repeats the whole job's work (the bookkeeping bench saw five finishers at the end of one job);
+  // a winner that dies is resumed as before, by its message coming back or by the sweeper after
+  // the finishing grace. A job already final may still owe its slot or `completed`: cheap, and
+  // idempotent.
   const job = await deps.jobs.getJob(jobId);
-  if (job && job.status !== 'running') await completeJob(job, deps);
+  if (job && isFinal(job.status)) await completeJob(job, deps);
 }
 
 /** For a job in `finishing` or final: writes the manifest, marks it final, and notifies once. */
@@ -102,6 +106,6 @@ export function completedMessage(
     ...(answer.resultsUrl !== undefined ? { resultsUrl: answer.resultsUrl } : {}),
     ...(answer.archiveUrl !== undefined ? { archiveUrl: answer.archiveUrl } : {}),
     ...((job.capped ?? 0) > 0 ? { capped: job.capped } : {}),
+    ...((job.reused ?? 0) > 0 ? { reused: job.reused } : {}),
   };
 }
-    ...((job.reused ?? 0) > 0 ? { reused: job.reused } : {}),
