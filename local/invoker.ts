@@ -36,6 +36,8 @@ const tsxLoader = import.meta.resolve('tsx');
 // Each environment leads its own process group, so its Chromium dies with it: an environment
 // killed mid-invocation must not leave a browser behind.
 const liveGroups = new Set<number>();
+/** Lambda bounds its init at 10 s; a busy 2-core machine importing the code through tsx needs more. */
+const INIT_TIMEOUT_MS = 180_000;
 function killGroup(pid: number | undefined, signal: NodeJS.Signals): void {
   if (pid === undefined) return;
   try {
@@ -55,6 +57,8 @@ process.once('exit', () => {
 
 interface Pending {
   id: number;
+  /** the handler began (its module is imported): the function's timeout starts now */
+  started: () => void;
   resolve: (value: unknown) => void;
   reject: (error: Error) => void;
 }
@@ -89,6 +93,7 @@ export function childProcessInvoker(options: ChildInvokerOptions): Invoker {
         liveGroups.add(message.pid);
       }
       if (message.type === 'ready') options.log(`[${options.name}] execution environment started in ${Date.now() - started} ms (pid ${proc.pid})`);
+      if (message.type === 'started' && pending && message.id === pending.id) pending.started();
       if (message.type !== 'result' || !pending || message.id !== pending.id) return;
       const done = pending;
       pending = undefined;
@@ -121,12 +126,23 @@ export function childProcessInvoker(options: ChildInvokerOptions): Invoker {
       child ??= start();
       const proc = child;
       const id = nextId++;
-      const timer = setTimeout(() => {
-        options.log(`[${options.name}] invocation timed out after ${options.timeoutMs} ms; killing the environment`);
+      // As on Lambda, the timeout counts from the handler's start: a cold environment first imports
+      // its code (the init phase), which on a busy machine can take longer than a short timeout.
+      // The init has its own, generous bound, so an import that hangs is still ended.
+      const initTimeoutMs = Math.max(INIT_TIMEOUT_MS, options.timeoutMs);
+      let timer = setTimeout(() => {
+        options.log(`[${options.name}] handler not started within ${initTimeoutMs} ms (init); killing the environment`);
         killGroup(proc.pid, 'SIGKILL');
-      }, options.timeoutMs);
+      }, initTimeoutMs);
       pending = {
         id,
+        started: () => {
+          clearTimeout(timer);
+          timer = setTimeout(() => {
+            options.log(`[${options.name}] invocation timed out after ${options.timeoutMs} ms; killing the environment`);
+            killGroup(proc.pid, 'SIGKILL');
+          }, options.timeoutMs);
+        },
         resolve: (value) => {
           clearTimeout(timer);
           stats.push({ cold, ms: Date.now() - began, ok: true });
@@ -138,7 +154,7 @@ export function childProcessInvoker(options: ChildInvokerOptions): Invoker {
           reject(error);
         },
       };
-      proc.send({ type: 'invoke', id, handlerPath: options.handlerPath, functionName: options.name, event, deadline: Date.now() + options.timeoutMs });
+      proc.send({ type: 'invoke', id, handlerPath: options.handlerPath, functionName: options.name, event, timeoutMs: options.timeoutMs });
     });
 
   return {

@@ -22,7 +22,8 @@ interface InvokeRequest {
   handlerPath: string;
   functionName: string;
   event: unknown;
-  deadline: number;
+  /** the function's timeout: as on Lambda, it counts from the handler's start, not the module's import */
+  timeoutMs: number;
 }
 
 type Handler = (event: unknown, context: unknown) => Promise<unknown>;
@@ -39,7 +40,7 @@ async function loadHandler(path: string): Promise<Handler> {
   return handler;
 }
 
-function contextFor(request: InvokeRequest) {
+function contextFor(request: InvokeRequest, deadline: number) {
   return {
     functionName: request.functionName,
     functionVersion: '$LATEST',
@@ -49,7 +50,7 @@ function contextFor(request: InvokeRequest) {
     logGroupName: `/aws/lambda/${request.functionName}`,
     logStreamName: `local/${process.pid}`,
     callbackWaitsForEmptyEventLoop: false,
-    getRemainingTimeInMillis: () => Math.max(0, request.deadline - Date.now()),
+    getRemainingTimeInMillis: () => Math.max(0, deadline - Date.now()),
     done: () => {},
     fail: () => {},
     succeed: () => {},
@@ -62,7 +63,8 @@ process.on('message', (raw) => {
   void (async () => {
     try {
       const handler = await loadHandler(request.handlerPath);
-      const value = await handler(request.event, contextFor(request));
+      process.send?.({ type: 'started', id: request.id });
+      const value = await handler(request.event, contextFor(request, Date.now() + request.timeoutMs));
       process.send?.({ type: 'result', id: request.id, ok: true, value: value ?? null });
     } catch (error) {
       const e = error instanceof Error ? error : new Error(String(error));

@@ -43,7 +43,8 @@ export async function startDynamoDb(options: { port?: number; dataDir?: string }
         const response = await fetch(endpoint, { method: 'GET' });
         return response.status > 0;
       },
-      30_000,
+      // a backstop, not a speed assumption: a JVM starting on a busy 2-core machine can take a minute
+      180_000,
       'DynamoDB Local',
     );
   } catch (error) {
