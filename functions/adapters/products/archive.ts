@@ -9,14 +9,13 @@
 // go beyond it, in the order they were requested (the document first), each cut body marked
 // `WARC-Truncated: length`; no grant leaves the page out of the archive (`skipped`, logged). The
 // page itself is crawled either way: the caps only bound the archive.
-import { createHash } from 'node:crypto';
 import type { Page } from 'puppeteer-core';
 import type { Logger, ProductOutput } from '../../core/ports.js';
 import type { ArchiveByteBudget } from '../archive/archive-byte-budget.js';
 import type { PayloadDigests } from '../archive/payload-digests.js';
 import type { PageProduct, ProductContext } from './page-product.js';
 import { ExchangeRecorder, type Exchange } from './archive/exchange-recorder.js';
-import { exchangeRecords, type RevisitOf } from './archive/warc-records.js';
+import { exchangeRecords, sha256Digest, type RevisitOf } from './archive/warc-records.js';
 
 /** Payload bytes recorded per page unless the job says otherwise; bodies beyond are cut and marked. */
 export const DEFAULT_MAX_PAGE_BYTES = 20 * 1024 * 1024;
@@ -54,12 +53,15 @@ export interface ArchiveFacts {
   pending: number;
 }
 
-const sha256 = (bytes: Uint8Array) => `sha256:${createHash('sha256').update(bytes).digest('hex')}`;
-
 export class ArchiveProduct implements PageProduct {
   readonly name = 'archive';
   private recorder: ExchangeRecorder | undefined;
   private owner = '';
+  /**
+   * Payload digests computed for dedupe, by body: the record reuses them. Keyed by the body itself,
+   * so a body cut afterwards (a new array) is hashed again, never given its uncut digest.
+   */
+  private readonly payloadDigests = new WeakMap<Uint8Array, string>();
 
   constructor(private readonly options: ArchiveProductOptions) {}
 
@@ -79,7 +81,10 @@ export class ArchiveProduct implements PageProduct {
     const cut = await this.withinJobBudget(exchanges, revisits, owner);
     if (cut === 'not-archived') return { skipped: "the job's archive reached its byte cap (ARCHIVE_MAX_JOB_BYTES): page not archived" };
     const members: Uint8Array[] = [];
-    for (const [index, exchange] of exchanges.entries()) members.push(...(await exchangeRecords(exchange, revisits.get(index))));
+    for (const [index, exchange] of exchanges.entries()) {
+      const known = exchange.body && this.payloadDigests.get(exchange.body);
+      members.push(...(await exchangeRecords(exchange, revisits.get(index), known || undefined)));
+    }
     const body = Buffer.concat(members);
     const facts: ArchiveFacts = {
       records: members.length,
@@ -143,7 +148,8 @@ export class ArchiveProduct implements PageProduct {
       const body = exchange.body;
       // a cut body's digest is not the resource's: never shared
       if (!body || exchange.truncated || body.length === 0 || body.length < minBytes) return;
-      const digest = sha256(body);
+      const digest = sha256Digest(body);
+      this.payloadDigests.set(body, digest);
       const first = firstOnPage.get(digest);
       if (first === undefined) {
         firstOnPage.set(digest, index);
