@@ -14,6 +14,7 @@
 import { spawn } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
+import v8 from 'node:v8';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
@@ -50,6 +51,8 @@ const { values } = parseArgs({
     'store-pages': { type: 'boolean', default: false },
     /** no crawl: a settled frontier of --urls pages written directly, then the finisher alone */
     'finisher-only': { type: 'boolean', default: false },
+    /** skip the in-memory builder of before (e.g. under a heap limit it would not fit in) */
+    'no-comparison': { type: 'boolean', default: false },
     out: { type: 'string', default: 'bench/results' },
   },
 });
@@ -58,18 +61,28 @@ const MB = 1024 * 1024;
 const mb = (bytes: number) => Math.round((bytes / MB) * 10) / 10;
 const heapNow = () => {
   const m = process.memoryUsage();
-  return { heap: m.heapUsed + m.external, rss: m.rss };
+  return { heap: m.heapUsed + m.external, used: m.heapUsed, rss: m.rss };
 };
+
+/**
+ * A collected heap to measure from: Buffers' memory (`external`) is given back only after their
+ * objects are collected and swept, so collect, let the sweep run, collect again.
+ */
+async function collected(): Promise<void> {
+  global.gc?.();
+  await new Promise((resolve) => setTimeout(resolve, 500));
+  global.gc?.();
+}
 
 /** Samples memory every 20 ms; `window` gives the peak and the value at its start. */
 function memorySampler() {
-  let peak = { heap: 0, rss: 0 };
-  let start = { heap: 0, rss: 0 };
+  let peak = { heap: 0, used: 0, rss: 0 };
+  let start = { heap: 0, used: 0, rss: 0 };
   let on = false;
   const timer = setInterval(() => {
     if (!on) return;
     const now = heapNow();
-    peak = { heap: Math.max(peak.heap, now.heap), rss: Math.max(peak.rss, now.rss) };
+    peak = { heap: Math.max(peak.heap, now.heap), used: Math.max(peak.used, now.used), rss: Math.max(peak.rss, now.rss) };
   }, 20);
   return {
     begin() {
@@ -81,8 +94,17 @@ function memorySampler() {
     end() {
       on = false;
       const now = heapNow();
-      peak = { heap: Math.max(peak.heap, now.heap), rss: Math.max(peak.rss, now.rss) };
-      return { startHeapMb: mb(start.heap), peakHeapMb: mb(peak.heap), heapGrowthMb: mb(peak.heap - start.heap), startRssMb: mb(start.rss), peakRssMb: mb(peak.rss) };
+      peak = { heap: Math.max(peak.heap, now.heap), used: Math.max(peak.used, now.used), rss: Math.max(peak.rss, now.rss) };
+      return {
+        startHeapMb: mb(start.heap),
+        peakHeapMb: mb(peak.heap),
+        /** peak − start of the JS heap plus Buffers (external) */
+        heapGrowthMb: mb(peak.heap - start.heap),
+        /** peak − start of the JS heap alone */
+        jsHeapGrowthMb: mb(peak.used - start.used),
+        startRssMb: mb(start.rss),
+        peakRssMb: mb(peak.rss),
+      };
     },
     stop: () => clearInterval(timer),
   };
@@ -104,6 +126,7 @@ async function startS3Process(): Promise<{ endpoint: string; stop(): void }> {
 
 /** writeManifest alone, from a collected heap: one finisher's time, memory and sort figures. */
 async function measureFinisher(job: JobRecord, status: FinalStatus, key: string, deps: WorkerDeps) {
+  await collected();
   const sampler = memorySampler();
   sampler.begin();
   const started = performance.now();
@@ -115,16 +138,29 @@ async function measureFinisher(job: JobRecord, status: FinalStatus, key: string,
 
 /** For comparison: what the in-memory builder of before held to build the same manifest. */
 async function measureInMemoryBuilder(job: JobRecord, status: FinalStatus, deps: WorkerDeps) {
-  global.gc?.();
+  await collected();
   const before = heapNow();
   let peak = before.heap;
-  const timer = setInterval(() => (peak = Math.max(peak, heapNow().heap)), 20);
+  let peakUsed = before.used;
+  const timer = setInterval(() => {
+    const now = heapNow();
+    peak = Math.max(peak, now.heap);
+    peakUsed = Math.max(peakUsed, now.used);
+  }, 20);
   const started = performance.now();
   const records = await deps.frontier.list(job.jobId);
   const text = JSON.stringify(buildManifest(job, records, status, job.finishedAt!));
-  peak = Math.max(peak, heapNow().heap);
+  const end = heapNow();
+  peak = Math.max(peak, end.heap);
+  peakUsed = Math.max(peakUsed, end.used);
   clearInterval(timer);
-  return { seconds: Math.round((performance.now() - started) / 10) / 100, heapGrowthMb: mb(peak - before.heap), manifestMb: mb(text.length) };
+  return {
+    seconds: Math.round((performance.now() - started) / 10) / 100,
+    heapGrowthMb: mb(peak - before.heap),
+    jsHeapGrowthMb: mb(peakUsed - before.used),
+    manifestMb: mb(text.length),
+    items: records.length,
+  };
 }
 
 async function main(): Promise<void> {
@@ -237,7 +273,8 @@ async function main(): Promise<void> {
         options: { urls: graph.pages, finisherOnly: true },
         settledFrontierWrittenInSeconds: loadSeconds,
         finisherAlone,
-        inMemoryBuilderForComparison: await measureInMemoryBuilder(settled, 'succeeded', deps),
+        heapLimitMb: Math.round(v8.getHeapStatistics().heap_size_limit / MB),
+        ...(values['no-comparison'] ? {} : { inMemoryBuilderForComparison: await measureInMemoryBuilder(settled, 'succeeded', deps) }),
       };
       mkdirSync(values.out!, { recursive: true });
       const file = join(values.out!, `bookkeeping-finisher-${graph.pages}.json`);
@@ -295,6 +332,7 @@ async function main(): Promise<void> {
     // The finisher's manifest writing alone (in the run, finishers that raced share this heap).
     const finished = (await jobs.getJob(job.jobId))!;
     const status = completed.status as FinalStatus;
+    const finishersInRun = finishers.started;
     const finisherAlone = await measureFinisher(finished, status, `jobs/${job.jobId}/measured/manifest.json`, deps);
     const oldBuilder = await measureInMemoryBuilder(finished, status, deps);
 
@@ -318,7 +356,7 @@ async function main(): Promise<void> {
         readCapacityUnitsPerUrl: perUrl(counts.readCapacityUnits),
       },
       /** in the run: from the winning `running → finishing` to the job made final, with the finishers that raced */
-      finish: { seconds: finishSeconds, finishersThatWroteTheManifest: finishers.started, atOnce: finishers.maxAtOnce, ...finish.memory },
+      finish: { seconds: finishSeconds, finishersThatWroteTheManifest: finishersInRun, atOnce: finishers.maxAtOnce, ...finish.memory },
       /** writeManifest run again alone after the job: one finisher's time and memory */
       finisherAlone,
       inMemoryBuilderForComparison: oldBuilder,
