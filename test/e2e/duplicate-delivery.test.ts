@@ -4,6 +4,7 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { startDemoSite, type DemoSite } from '../../local/demo-site.js';
 import type { LocalStack } from '../../local/stack.js';
 import { crawl, pageObjectKeys, paths, settleAndCountCompletions, startTestStack } from './harness.js';
+import { jobWaitAtLeast } from './support/machine.js';
 
 let stack: LocalStack;
 let site: DemoSite;
@@ -17,7 +18,7 @@ afterAll(async () => {
 });
 
 it('crawls each URL once and completes once when every message arrives twice', async () => {
-  const run = await crawl(stack, { url: `${site.origin}/`, depth: 2 }, 150_000);
+  const run = await crawl(stack, { url: `${site.origin}/`, depth: 2 }, await jobWaitAtLeast(150_000));
   const expected = site.documentsByDepth.slice(0, 3).flat().sort();
   expect(run.completed).toMatchObject({ status: 'succeeded', pages: expected.length, failed: 0 });
   expect(paths(run.manifest.pages.map((p) => p.url), site.origin)).toEqual(expected);

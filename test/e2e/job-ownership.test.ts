@@ -89,7 +89,7 @@ it("hides a job from another principal and lets its creator reach it from a new 
   expect(await ask(aliceAgain, { action: 'cancel', jobId })).toMatchObject({ type: 'status', jobId, status: 'cancelled' });
   expect(await ask(bob, { action: 'status', jobId })).toMatchObject({ type: 'error', code: 'job_not_found' });
   site.release();
-}, 300_000);
+});
 
 it("answers from the result cache only with the asking principal's own crawls", async () => {
   const request = { action: 'crawl', url: `${site.origin}/`, depth: 0, maxAge: 3600 };
@@ -108,4 +108,4 @@ it("answers from the result cache only with the asking principal's own crawls", 
   // alice, asking again, is answered from her own crawl.
   expect(await ask(alice, request)).toMatchObject({ type: 'accepted', cached: true, jobId: first.jobId });
   expect(await ask(bob, { action: 'status', jobId: first.jobId })).toMatchObject({ type: 'error', code: 'job_not_found' });
-}, 300_000);
+});

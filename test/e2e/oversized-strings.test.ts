@@ -8,6 +8,7 @@ import { STORED_TEXT_BYTES, TRUNCATION_MARKER } from '../../functions/core/limit
 import type { PageRecord } from '../../functions/core/ports.js';
 import type { LocalStack } from '../../local/stack.js';
 import { crawl, readObject, startTestStack } from './harness.js';
+import { jobWaitAtLeast } from './support/machine.js';
 
 const BIG_TITLE = 'Ü'.repeat(150_000) + 'T'.repeat(100_000); // 400,000 UTF-8 bytes
 const LONG_QUERY = 'q'.repeat(1_500_000);
@@ -56,7 +57,7 @@ afterAll(async () => {
 const bytes = (text: string) => Buffer.byteLength(text, 'utf8');
 
 it('settles pages with a 400 KB title and a 1.5 MB URL, storing both cut with a marker', async () => {
-  const run = await crawl(stack, { url: `${site.origin}/`, depth: 2 }, 180_000);
+  const run = await crawl(stack, { url: `${site.origin}/`, depth: 2 }, await jobWaitAtLeast(180_000));
   expect(run.completed).toMatchObject({ status: 'succeeded', pages: 4, failed: 0 });
   const pages = new Map(run.manifest.pages.map((p) => [p.url.replace(site.origin, ''), p]));
   expect([...pages.keys()].sort()).toEqual(['/', '/after-long-url', '/big-title', '/long-url']);
@@ -77,4 +78,4 @@ it('settles pages with a 400 KB title and a 1.5 MB URL, storing both cut with a 
   expect((await readObject<PageRecord>(stack, bigTitle.key)).page.title).toBe(BIG_TITLE);
   expect((await readObject<PageRecord>(stack, longUrl.key)).page.finalUrl).toBe(`${site.origin}/long-url?${LONG_QUERY}`);
   await run.client.close();
-}, 300_000);
+});

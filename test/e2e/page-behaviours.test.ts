@@ -26,7 +26,7 @@ beforeAll(async () => {
     log: (line) => logs.push(line),
     env: { LEASE_MS: String(timings.leaseMs), POWERTOOLS_LOG_LEVEL: 'DEBUG' },
   });
-}, 300_000);
+});
 
 afterAll(async () => {
   await stack?.stop();
@@ -58,7 +58,7 @@ describe('auto-scroll and actions reach every page of the job', () => {
     const still = await crawl(stack, { url: `${site.origin}/tall-lazy`, depth: 1, autoscroll: false }, await waitMs(1));
     expect(still.manifest.pages.map((p) => p.url)).toEqual([`${site.origin}/tall-lazy`]);
     await still.client.close();
-  }, 600_000);
+  });
 
   it('a link a button reveals is crawled with a click action; a missing selector is noted in the page records', async () => {
     const run = await crawl(stack, { url: `${site.origin}/reveal`, depth: 1, actions: [{ click: '#more' }, { click: '#not-here' }] }, await waitMs(3));
@@ -70,7 +70,7 @@ describe('auto-scroll and actions reach every page of the job', () => {
     expect(records).toHaveLength(3);
     for (const record of records) expect(record.page.actionNotes).toContain('actions[1] click "#not-here": skipped: not found on this page');
     await run.client.close();
-  }, 600_000);
+  });
 });
 
 describe("the seeds' headers and cookies", () => {
@@ -121,7 +121,7 @@ describe("the seeds' headers and cookies", () => {
     expect(refused).toMatchObject({ type: 'error', code: 'invalid_request' });
     expect(String(refused.message)).toMatch(/headers or cookies/);
     await run.client.close();
-  }, 600_000);
+  });
 
   it('refuses a forbidden header and a cookie without a name before anything starts, naming them', async () => {
     const run = await crawl(stack, { url: `${site.origin}/`, depth: 0 }, await waitMs(1));
@@ -133,5 +133,5 @@ describe("the seeds' headers and cookies", () => {
     expect(await run.client.waitFor((m) => m.requestId === 'c', wait)).toMatchObject({ type: 'error', code: 'invalid_request', message: expect.stringContaining('cookies.0.name') });
     expect(await run.client.waitFor((m) => m.requestId === 'a', wait)).toMatchObject({ type: 'error', code: 'invalid_request', message: expect.stringContaining('unknown action "hover"') });
     await run.client.close();
-  }, 600_000);
+  });
 });

@@ -7,6 +7,7 @@ import { ScanCommand } from '@aws-sdk/client-dynamodb';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { LocalStack } from '../../local/stack.js';
 import { clientsFor, crawl, paths, startTestStack } from './harness.js';
+import { jobWaitAtLeast } from './support/machine.js';
 
 const GATE_LIMIT_MS = 120_000;
 
@@ -92,7 +93,7 @@ afterAll(async () => {
 });
 
 it('records a replaceState page under its own URL and still crawls the URL it rewrote itself to', async () => {
-  const run = await crawl(stack, { url: `${site.origin}/`, depth: 2 }, 240_000);
+  const run = await crawl(stack, { url: `${site.origin}/`, depth: 2 }, await jobWaitAtLeast(240_000));
   const pages = new Map(run.manifest.pages.map((p) => [p.url.replace(site.origin, ''), p]));
   expect([...pages.keys()].sort()).toEqual(['/', '/gate', '/old', '/p2-only', '/products', '/products?page=2'].sort());
   expect(run.completed).toMatchObject({ status: 'succeeded', pages: 6, failed: 0 });
@@ -107,4 +108,4 @@ it('records a replaceState page under its own URL and still crawls the URL it re
   expect(paths(run.manifest.levels.flat(), site.origin)).toEqual([...pages.keys()].sort());
   expect(run.manifest.errors).toEqual([]);
   await run.client.close();
-}, 300_000);
+});

@@ -108,7 +108,7 @@ beforeAll(async () => {
       if (process.env.E2E_VERBOSE) console.log(line);
     },
   });
-}, 600_000);
+});
 
 afterAll(async () => {
   releaseHeld?.();
@@ -136,7 +136,7 @@ it('counts each in-scope link left out at maxPages once, and never answers from 
   expect(again.completed).toMatchObject({ cached: false, capped: 4 });
   expect(again.jobId).not.toBe(run.jobId);
   await again.client.close();
-}, 900_000);
+});
 
 async function fetchManifest(url: string): Promise<ManifestJson> {
   const response = await fetch(url);
@@ -193,7 +193,7 @@ it('redrives only the failed page, in the same job, from another connection, onc
   winner.send({ action: 'redrive', jobId: first.jobId, requestId: 'again' });
   expect(await answerTo(winner, 'again')).toMatchObject({ type: 'error', code: 'nothing_to_redrive', jobId: first.jobId });
   await Promise.all([a.close(), b.close()]);
-}, 1_800_000);
+});
 
 it('refuses a redrive of an unknown, running or robots-only job, and a malformed one', async () => {
   const client = await CrawlClient.connect(stack.wsUrl);
@@ -223,7 +223,7 @@ it('refuses a redrive of an unknown, running or robots-only job, and a malformed
   robots.client.send({ action: 'redrive', jobId: robots.jobId, requestId: 'robots' });
   expect(await answerTo(robots.client, 'robots')).toMatchObject({ type: 'error', code: 'nothing_to_redrive', jobId: robots.jobId });
   await Promise.all([client.close(), robots.client.close()]);
-}, 900_000);
+});
 
 it('redrives through duplicate delivery and a worker crash mid-page: succeeded, the page once, nothing else re-rendered, one completed', async () => {
   const waitMs = jobWaitMs(timings, speed, { recoveries: 2, pages: 4 });
@@ -255,4 +255,4 @@ it('redrives through duplicate delivery and a worker crash mid-page: succeeded, 
   await new Promise((resolve) => setTimeout(resolve, 1500));
   expect(client.received.filter((m) => m.type === 'completed' && m.jobId === first.jobId)).toHaveLength(1);
   await client.close();
-}, 1_800_000);
+});

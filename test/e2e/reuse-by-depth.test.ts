@@ -81,7 +81,7 @@ beforeAll(async () => {
     workerTimeoutMs: timings.workerTimeoutMs,
     env: { NAV_TIMEOUT_MS: String(timings.navTimeoutMs), SETTLE_MAX_MS: String(timings.settleMaxMs), MAX_ATTEMPTS: '3', LEASE_MS: String(timings.leaseMs) },
   });
-}, 600_000);
+});
 
 afterAll(async () => {
   releaseSlow();
@@ -160,7 +160,7 @@ it('builds depth 3 upon depth 2 (only depth-3 pages navigated, the manifest of a
   expect(fresh.completed.reused).toBeUndefined();
   expect(urlAtDepth(deep.manifest)).toEqual(urlAtDepth(fresh.manifest));
   await fresh.client.close();
-}, 1_800_000);
+});
 
 it('lists a page at its shortest depth when the deeper crawl found it first by a longer path', async () => {
   const deep = await crawl(stack, { url: `${origin}/two/`, depth: 3 }, jobWaitMs(timings, speed, { pages: 5, recoveries: 1 }));
@@ -182,4 +182,4 @@ it('lists a page at its shortest depth when the deeper crawl found it first by a
   expect(urlAtDepth(two.manifest)).toEqual(urlAtDepth(fresh.manifest));
   expect(urlAtDepth(fresh.manifest)).toEqual(new Set(['/two/@0', '/two/a@1', '/two/slow@1', '/two/b@2', '/two/x@2']));
   await fresh.client.close();
-}, 1_800_000);
+});

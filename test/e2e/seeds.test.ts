@@ -40,7 +40,7 @@ beforeAll(async () => {
   const first = await startSite(() => [`${outside.origin}/`]);
   sites = [first, await startSite(), await startSite()];
   stack = await startTestStack({ workers: 2, batchSize: 3 });
-}, 300_000);
+});
 afterAll(async () => {
   await stack?.stop();
   await Promise.all([...sites, outside].map((s) => s?.stop()));
@@ -59,7 +59,7 @@ it('urls with three seeds: each seed and its in-scope pages, nothing of a host n
   expect(outside.requested).toEqual([]);
   expect(await settleAndCountCompletions(run)).toBe(1);
   await run.client.close();
-}, 600_000);
+});
 
 it('sitemap: true — a page reachable only from the sitemap is crawled at depth 0, off-scope entries are not, a bad sitemap is a warning and the crawl goes on', async () => {
   const requested: string[] = [];
@@ -100,4 +100,4 @@ it('sitemap: true — a page reachable only from the sitemap is crawled at depth
     server.closeAllConnections();
     await new Promise((resolve) => server.close(resolve));
   }
-}, 600_000);
+});

@@ -105,3 +105,12 @@ export function replyWaitMs(speed: MachineSpeed): number {
 export function jobWaitMs(timings: StackTimings, speed: MachineSpeed, { recoveries = 0, pages = 10 }: { recoveries?: number; pages?: number } = {}): number {
   return 60_000 + timings.workerTimeoutMs + (recoveries + 1) * timings.visibilityTimeoutSeconds * 1000 + pages * HEADROOM * speed.heavyMs;
 }
+
+/**
+ * For a test on the stack's default timings: wait for its job at least `floorMs`, longer on a
+ * machine the calibration finds slow or busy (a job of up to `pages` pages, batches of 3).
+ */
+export async function jobWaitAtLeast(floorMs: number, pages = 20): Promise<number> {
+  const speed = await machineSpeed();
+  return Math.max(floorMs, jobWaitMs(stackTimings(speed, 3), speed, { pages }));
+}
