@@ -25,7 +25,8 @@ export interface ProvisionOptions {
   maxReceiveCount: number;
 }
 
-async function createTable(client: DynamoDBClient, name: string, definition: TableDefinition): Promise<void> {
+/** A table with the stack's key schema and TTL attribute, as provisioned locally (tests use it too). */
+export async function createTable(client: DynamoDBClient, name: string, definition: TableDefinition): Promise<void> {
   const keys: KeySchemaElement[] = [{ AttributeName: definition.partitionKey, KeyType: 'HASH' }];
   const attributes: AttributeDefinition[] = [{ AttributeName: definition.partitionKey, AttributeType: 'S' }];
   if (definition.sortKey) {

@@ -5,14 +5,15 @@
 // cap: a page within it is archived whole, the page that crosses it has the body beyond the grant
 // cut and marked WARC-Truncated, the pages after it are still crawled (title, links) but not
 // archived (`skipped`), and a retry of the crossing page cuts at the same place.
-import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { createTable } from '../../local/provision.js';
 import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { archiveBytesPartition, DynamoArchiveByteBudget, TOTAL_KEY } from '../../functions/adapters/archive/dynamo-archive-byte-budget.js';
 import { InMemoryPayloadDigests } from '../../functions/adapters/archive/payload-digests.js';
 import { PuppeteerRenderer } from '../../functions/adapters/browser/renderer.js';
-import { FRONTIER_KEY } from '../../functions/adapters/dynamodb/table-definitions.js';
+import { FRONTIER_KEY, TABLES } from '../../functions/adapters/dynamodb/table-definitions.js';
 import { ArchiveProduct, type ArchiveFacts } from '../../functions/adapters/products/archive.js';
 import type { ProductRegistry } from '../../functions/adapters/products/page-product.js';
 import type { Logger } from '../../functions/core/ports.js';
@@ -38,20 +39,7 @@ async function used(jobId: string): Promise<number> {
 beforeAll(async () => {
   dynamo = await startDynamoDb({ port: 0 });
   const raw = new DynamoDBClient({ region: 'us-east-1', endpoint: dynamo.endpoint, credentials });
-  await raw.send(
-    new CreateTableCommand({
-      TableName: 'frontier',
-      BillingMode: 'PAY_PER_REQUEST',
-      AttributeDefinitions: [
-        { AttributeName: FRONTIER_KEY.partitionKey, AttributeType: 'S' },
-        { AttributeName: FRONTIER_KEY.sortKey, AttributeType: 'S' },
-      ],
-      KeySchema: [
-        { AttributeName: FRONTIER_KEY.partitionKey, KeyType: 'HASH' },
-        { AttributeName: FRONTIER_KEY.sortKey, KeyType: 'RANGE' },
-      ],
-    }),
-  );
+  await createTable(raw, 'frontier', TABLES.frontier);
   db = DynamoDBDocumentClient.from(raw);
 });
 

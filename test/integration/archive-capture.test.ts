@@ -3,7 +3,8 @@
 // payload digests on DynamoDB Local: every exchange becomes a response + request pair, a redirect
 // hop is its own exchange, a stylesheet already archived by another page is a revisit, a retried
 // page writes the same full records again, and the page's byte cap cuts and marks bodies.
-import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { createTable } from '../../local/provision.js';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -12,7 +13,7 @@ import type { RequestGuard } from '../../functions/adapters/browser/request-guar
 import { PuppeteerRenderer } from '../../functions/adapters/browser/renderer.js';
 import { ArchiveProduct, type ArchiveFacts } from '../../functions/adapters/products/archive.js';
 import type { ProductRegistry } from '../../functions/adapters/products/page-product.js';
-import { FRONTIER_KEY } from '../../functions/adapters/dynamodb/table-definitions.js';
+import { TABLES } from '../../functions/adapters/dynamodb/table-definitions.js';
 import type { Logger, ProductFile, RenderedPage } from '../../functions/core/ports.js';
 import { startDynamoDb, type RunningEmulator } from '../../local/emulators/dynamodb.js';
 import { API_LINKS, BIG_IMAGE, IMAGE, STYLESHEET, startArchiveSite, type ArchiveSite } from './fixtures-archive/site.js';
@@ -48,20 +49,7 @@ beforeAll(async () => {
   site = await startArchiveSite();
   dynamo = await startDynamoDb({ port: 0 });
   const raw = new DynamoDBClient({ region: 'us-east-1', endpoint: dynamo.endpoint, credentials });
-  await raw.send(
-    new CreateTableCommand({
-      TableName: 'frontier',
-      BillingMode: 'PAY_PER_REQUEST',
-      AttributeDefinitions: [
-        { AttributeName: FRONTIER_KEY.partitionKey, AttributeType: 'S' },
-        { AttributeName: FRONTIER_KEY.sortKey, AttributeType: 'S' },
-      ],
-      KeySchema: [
-        { AttributeName: FRONTIER_KEY.partitionKey, KeyType: 'HASH' },
-        { AttributeName: FRONTIER_KEY.sortKey, KeyType: 'RANGE' },
-      ],
-    }),
-  );
+  await createTable(raw, 'frontier', TABLES.frontier);
   db = DynamoDBDocumentClient.from(raw);
   const digests = new DynamoPayloadDigests(db, 'frontier', Math.floor(Date.now() / 1000) + 3600);
   const products: ProductRegistry = (request) =>

@@ -1,12 +1,13 @@
 // The DynamoDB stores against DynamoDB Local: the conditional writes and transactions that make
 // dedupe, leases, counters and the single ending work.
-import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { createTable } from '../../local/provision.js';
 import { DeleteCommand, DynamoDBDocumentClient, GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { DynamoFrontierStore } from '../../functions/adapters/dynamodb/frontier-store.js';
 import { DynamoConnectionStore } from '../../functions/adapters/dynamodb/connection-store.js';
 import { DynamoJobStore } from '../../functions/adapters/dynamodb/job-store.js';
-import { CONNECTIONS_KEY, FRONTIER_KEY, JOBS_KEY } from '../../functions/adapters/dynamodb/table-definitions.js';
+import { TABLES } from '../../functions/adapters/dynamodb/table-definitions.js';
 import type { FrontierRecord, JobRecord } from '../../functions/core/job.js';
 import { startDynamoDb } from '../../local/emulators/dynamodb.js';
 
@@ -22,36 +23,7 @@ let db: DynamoDBDocumentClient;
 beforeAll(async () => {
   emulator = await startDynamoDb({ port: 0 });
   const raw = new DynamoDBClient({ region: 'us-east-1', endpoint: emulator.endpoint, credentials: { accessKeyId: 'test', secretAccessKey: 'test' } });
-  await raw.send(
-    new CreateTableCommand({
-      TableName: 'jobs',
-      BillingMode: 'PAY_PER_REQUEST',
-      AttributeDefinitions: [{ AttributeName: JOBS_KEY.partitionKey, AttributeType: 'S' }],
-      KeySchema: [{ AttributeName: JOBS_KEY.partitionKey, KeyType: 'HASH' }],
-    }),
-  );
-  await raw.send(
-    new CreateTableCommand({
-      TableName: 'frontier',
-      BillingMode: 'PAY_PER_REQUEST',
-      AttributeDefinitions: [
-        { AttributeName: FRONTIER_KEY.partitionKey, AttributeType: 'S' },
-        { AttributeName: FRONTIER_KEY.sortKey, AttributeType: 'S' },
-      ],
-      KeySchema: [
-        { AttributeName: FRONTIER_KEY.partitionKey, KeyType: 'HASH' },
-        { AttributeName: FRONTIER_KEY.sortKey, KeyType: 'RANGE' },
-      ],
-    }),
-  );
-  await raw.send(
-    new CreateTableCommand({
-      TableName: 'connections',
-      BillingMode: 'PAY_PER_REQUEST',
-      AttributeDefinitions: [{ AttributeName: CONNECTIONS_KEY.partitionKey, AttributeType: 'S' }],
-      KeySchema: [{ AttributeName: CONNECTIONS_KEY.partitionKey, KeyType: 'HASH' }],
-    }),
-  );
+  await Promise.all([createTable(raw, 'jobs', TABLES.jobs), createTable(raw, 'frontier', TABLES.frontier), createTable(raw, 'connections', TABLES.connections)]);
   db = DynamoDBDocumentClient.from(raw, { marshallOptions: { removeUndefinedValues: true } });
   const tables = { jobs: 'jobs', frontier: 'frontier', connections: 'connections' };
   jobs = new DynamoJobStore(db, tables, { now: () => now });

@@ -1,11 +1,12 @@
 // The per-host gate against DynamoDB Local: concurrent reservers (as many crawler environments)
 // never share a slot, granted slots are spaced by the interval, a job's slower rate holds for that
 // job only, and a slot too far ahead is not reserved.
-import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { createTable } from '../../local/provision.js';
 import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DynamoHostRateGate, HOST_RATE_PREFIX } from '../../functions/adapters/dynamodb/host-rate-gate.js';
-import { JOBS_KEY } from '../../functions/adapters/dynamodb/table-definitions.js';
+import { TABLES } from '../../functions/adapters/dynamodb/table-definitions.js';
 import { SLOT_LEAD_MS, type SlotDecision } from '../../functions/core/host-rate.js';
 import { startDynamoDb } from '../../local/emulators/dynamodb.js';
 
@@ -18,14 +19,7 @@ const clock = { now: () => now };
 beforeAll(async () => {
   emulator = await startDynamoDb({ port: 0 });
   const raw = new DynamoDBClient({ region: 'us-east-1', endpoint: emulator.endpoint, credentials: { accessKeyId: 'test', secretAccessKey: 'test' } });
-  await raw.send(
-    new CreateTableCommand({
-      TableName: 'jobs',
-      BillingMode: 'PAY_PER_REQUEST',
-      AttributeDefinitions: [{ AttributeName: JOBS_KEY.partitionKey, AttributeType: 'S' }],
-      KeySchema: [{ AttributeName: JOBS_KEY.partitionKey, KeyType: 'HASH' }],
-    }),
-  );
+  await createTable(raw, 'jobs', TABLES.jobs);
   db = DynamoDBDocumentClient.from(raw);
 }, 120_000);
 

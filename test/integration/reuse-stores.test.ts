@@ -3,13 +3,14 @@
 // oldest page), an answer job created once, a job built upon a cached crawl created with its whole
 // frontier or not at all, a server-side copy of a page's file; and planning upon a cached crawl
 // with the real stores (shortest depths, the links it never followed, copies, maxPages).
-import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { createTable } from '../../local/provision.js';
 import { CreateBucketCommand, GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DynamoFrontierStore } from '../../functions/adapters/dynamodb/frontier-store.js';
 import { DynamoJobStore } from '../../functions/adapters/dynamodb/job-store.js';
-import { CONNECTIONS_KEY, FRONTIER_KEY, JOBS_KEY } from '../../functions/adapters/dynamodb/table-definitions.js';
+import { TABLES } from '../../functions/adapters/dynamodb/table-definitions.js';
 import { S3ResultStore } from '../../functions/adapters/s3/result-store.js';
 import type { AppDeps } from '../../functions/app/deps.js';
 import { answerFromDeeper } from '../../functions/app/reuse-answer.js';
@@ -33,16 +34,7 @@ let now = 1_000;
 beforeAll(async () => {
   [dynamo, s3Emulator] = await Promise.all([startDynamoDb({ port: 0 }), startSqsS3()]);
   const raw = new DynamoDBClient({ region: 'us-east-1', endpoint: dynamo.endpoint, credentials });
-  const table = (name: string, keys: { partitionKey: string; sortKey?: string }) =>
-    raw.send(
-      new CreateTableCommand({
-        TableName: name,
-        BillingMode: 'PAY_PER_REQUEST',
-        AttributeDefinitions: [keys.partitionKey, ...(keys.sortKey ? [keys.sortKey] : [])].map((n) => ({ AttributeName: n, AttributeType: 'S' as const })),
-        KeySchema: [{ AttributeName: keys.partitionKey, KeyType: 'HASH' as const }, ...(keys.sortKey ? [{ AttributeName: keys.sortKey, KeyType: 'RANGE' as const }] : [])],
-      }),
-    );
-  await Promise.all([table('jobs', JOBS_KEY), table('frontier', FRONTIER_KEY), table('connections', CONNECTIONS_KEY)]);
+  await Promise.all([createTable(raw, 'jobs', TABLES.jobs), createTable(raw, 'frontier', TABLES.frontier), createTable(raw, 'connections', TABLES.connections)]);
   const db = DynamoDBDocumentClient.from(raw, { marshallOptions: { removeUndefinedValues: true } });
   const tables = { jobs: 'jobs', frontier: 'frontier', connections: 'connections' };
   jobs = new DynamoJobStore(db, tables, { now: () => now });
