@@ -85,6 +85,8 @@ export function medianRatios(stats: readonly VariantStats[], withFormats: boolea
     projectVsCrawleeCpuSeconds: ratio(project?.cpuSeconds.median, crawlee?.cpuSeconds.median),
     projectVsBareCpuSeconds: ratio(project?.cpuSeconds.median, bare?.cpuSeconds.median),
     ...(withFormats ? { projectFormatsVsProjectPagesPerSecond: ratio(of('project-formats')?.pagesPerSecond.median, project?.pagesPerSecond.median) } : {}),
+    // What auto-scroll (on by default) costs: the project against itself with it off.
+    ...(of('project-noscroll') ? { projectVsNoAutoscrollPagesPerSecond: ratio(project?.pagesPerSecond.median, of('project-noscroll')?.pagesPerSecond.median) } : {}),
   };
 }
 

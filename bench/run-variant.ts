@@ -5,6 +5,7 @@ const [variant, json] = process.argv.slice(2);
 const options = JSON.parse(json ?? '{}') as BenchOptions & { workers: number };
 let result: VariantResult;
 if (variant === 'project') result = await (await import('./variant-project.js')).runProject({ ...options, formats: undefined });
+else if (variant === 'project-noscroll') result = await (await import('./variant-project.js')).runProject({ ...options, formats: undefined, autoscroll: false });
 else if (variant === 'project-formats') result = await (await import('./variant-project.js')).runProject(options);
 else if (variant === 'crawlee') result = await (await import('./variant-crawlee.js')).runCrawlee(options);
 else if (variant === 'bare') result = await (await import('./variant-bare.js')).runBare(options);

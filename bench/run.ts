@@ -1,8 +1,10 @@
 // `npm run bench -- [--pages 300] [--site DIR] [--depth 3] [--tabs 6] [--workers 2] [--rounds 1]
 //                   [--block image,font,media,stylesheet] [--formats archive|markdown|screenshot,…]
-//                   [--no-autoscroll]`
+//                   [--no-autoscroll] [--only project,project-noscroll,…]`
 // With --formats, a fourth variant (`project-formats`) crawls with those formats, so the cost of the
 // formats is read against the plain project crawl of the same run (ratio and bytes per page).
+// `project-noscroll` (only when named in --only) is the project with auto-scroll off, alternating
+// with `project` in the same run, so the cost of auto-scroll is read from medians of one machine state.
 // Serves a site on 127.0.0.1 and crawls it, alternating, with (a) this project's local stack,
 // (b) Crawlee's PuppeteerCrawler and (c) a bare puppeteer-core loop: same Chromium, tabs, depth,
 // scope and settle rule. Each runs in its own process tree, which is sampled for memory and CPU.
@@ -43,6 +45,7 @@ const formats = values.formats ? values.formats.split(',').map((f) => f.trim()).
 const VARIANTS = (values.only?.split(',') ?? ['project', ...(formats.length ? ['project-formats'] : []), 'crawlee', 'bare']) as (
   | 'project'
   | 'project-formats'
+  | 'project-noscroll'
   | 'crawlee'
   | 'bare'
 )[];

@@ -55,6 +55,12 @@ describe('bench round statistics', () => {
     expect(ratio(1, 0)).toBeNull();
   });
 
+  it('gives the auto-scroll ratio (project over project-noscroll) only when that variant ran', () => {
+    const stats = statsByVariant(['project', 'project-noscroll'], [round('project', 3.6), round('project-noscroll', 4), round('project', 3.4), round('project-noscroll', 4.2), round('project', 3.5), round('project-noscroll', 3.8)]);
+    expect(medianRatios(stats, false).projectVsNoAutoscrollPagesPerSecond).toBe(0.88);
+    expect(medianRatios(statsByVariant(['project'], [round('project', 3)]), false)).not.toHaveProperty('projectVsNoAutoscrollPagesPerSecond');
+  });
+
   it('picks the round of median pages/s to stand for a variant', () => {
     const rounds = [round('bare', 3, 1), round('bare', 1, 2), round('bare', 2, 3), round('crawlee', 9)];
     expect(medianRound(rounds, 'bare')?.cpuSeconds).toBe(3);
