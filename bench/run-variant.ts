@@ -10,5 +10,6 @@ else if (variant === 'project-formats') result = await (await import('./variant-
 else if (variant === 'crawlee') result = await (await import('./variant-crawlee.js')).runCrawlee(options);
 else if (variant === 'bare') result = await (await import('./variant-bare.js')).runBare(options);
 else throw new Error(`unknown variant ${variant}`);
-process.stdout.write(`\nRESULT ${JSON.stringify(result)}\n`);
+// Named by the variant that ran (runProject cannot tell project from project-noscroll).
+process.stdout.write(`\nRESULT ${JSON.stringify({ ...result, variant })}\n`);
 process.exit(0);
