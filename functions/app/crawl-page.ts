@@ -126,9 +126,11 @@ async function crawlClaimed(job: JobRecord, record: FrontierRecord, deps: Worker
   const beforeNavigation = async (): Promise<void> => {
     const slot = await timer.time('dynamodb', () => reserveHostSlot(job, record, crawlDelaySeconds, deps));
     if (slot.kind === 'wait') throw new HostSlotDeferredError(slot.retryInMs);
-    await sleepUntil(slot.at, deps);
+    // A URL that waited for its host stops counting as waiting while its tab sleeps for the slot:
+    // after the sleep, that write would start the navigation late, closer to the next slot.
+    const endWait = record.waitingSince !== undefined ? timer.time('dynamodb', () => deps.frontier.endWait(job.jobId, urlKey, deps.workerId)) : undefined;
+    await Promise.all([sleepUntil(slot.at, deps), endWait]);
     deps.log.debug('navigation slot', { url: record.url, slotAt: slot.at, lateMs: deps.clock.now() - slot.at });
-    if (record.waitingSince !== undefined) await timer.time('dynamodb', () => deps.frontier.endWait(job.jobId, urlKey, deps.workerId));
   };
 
   let page: PageRecord;
