@@ -40,6 +40,7 @@ import {
 import type { FrontierRecord, JobRecord, PageFailure, PageSummary } from '../core/job.js';
 import { outstanding, pageBehaviourOf, productRequestsOf, seedsOfJob } from '../core/job.js';
 import { pageObjectKey, sha256Hex, urlKeyOf } from '../core/keys.js';
+import { documentUrlOf, followedLinks } from '../core/page-links.js';
 import type { CrawlMessage, PageRecord, RenderedPage } from '../core/ports.js';
 import { makeSeedsScope } from '../core/scope.js';
 import { normaliseLink } from '../core/url.js';
@@ -348,25 +349,10 @@ interface Child {
   depth: number;
 }
 
+/** The page's links the job follows (core/page-links.ts), one level deeper; none at the job's depth. */
 function childrenOf(job: JobRecord, record: FrontierRecord, page: RenderedPage, deps: WorkerDeps): Child[] {
   if (record.depth >= job.depth) return [];
-  if (page.status !== null && page.status >= 400) return [];
-  const inScope = makeSeedsScope({ seeds: seedsOfJob(job), scope: job.scope, include: job.include, exclude: job.exclude });
-  // The document the browser loaded, not the address bar: a pushState URL (maybe megabytes long,
-  // maybe another path) says nothing about where the page's links lead.
-  const documentUrl = normaliseLink(documentUrlOf(page), documentUrlOf(page), deps.limits.maxUrlLength);
-  // A redirect that left the scope: the page is recorded, but its links are not ours to follow.
-  if (documentUrl === null || !inScope(documentUrl)) return [];
-  const seen = new Set<string>([record.url, documentUrl]);
-  const children: Child[] = [];
-  for (const href of page.links) {
-    // hrefs are absolute already (the browser resolved them against the document's base URL)
-    const url = normaliseLink(href, documentUrl, deps.limits.maxUrlLength);
-    if (url === null || seen.has(url) || !inScope(url)) continue;
-    seen.add(url);
-    children.push({ url, depth: record.depth + 1 });
-  }
-  return children;
+  return followedLinks(job, record.url, page, deps.limits.maxUrlLength).map((url) => ({ url, depth: record.depth + 1 }));
 }
 
 async function admitChildren(job: JobRecord, parent: FrontierRecord, allChildren: Child[], deps: WorkerDeps): Promise<Child[]> {
@@ -447,15 +433,6 @@ function withSitemapUrls(links: Child[], fromSitemaps: Child[]): Child[] {
   const byUrl = new Map<string, Child>();
   for (const child of [...fromSitemaps, ...links]) if (!byUrl.has(child.url)) byUrl.set(child.url, child);
   return [...byUrl.values()];
-}
-
-/**
- * Where the page's document came from: the end of its HTTP redirects (or of a navigation the page
- * made to another document). Records stored before documentUrl existed have only the tab's URL,
- * trusted only when a redirect happened.
- */
-function documentUrlOf(page: RenderedPage): string {
-  return page.documentUrl ?? (page.redirectChain.length > 0 ? page.finalUrl : page.requestedUrl);
 }
 
 /**

@@ -1,6 +1,6 @@
-// The links of a stored page that a crawl follows: in scope, normalised, each once. The same rule
-// as the worker's (app/crawl-page.ts, childrenOf), applied to a record stored earlier, so a crawl
-// built upon an earlier one continues from exactly the links a fresh crawl would follow.
+// The links of a page that a crawl follows: in scope, normalised, each once. One rule for the
+// worker's fresh render (app/crawl-page.ts) and for a record stored earlier, so a crawl built upon
+// an earlier one continues from exactly the links a fresh crawl would follow.
 import { seedsOfJob, type JobRecord } from './job.js';
 import type { RenderedPage } from './ports.js';
 import { makeSeedsScope } from './scope.js';
@@ -15,11 +15,15 @@ export type ScopedJob = Pick<JobRecord, 'url' | 'seeds' | 'scope' | 'include' | 
 export function followedLinks(job: ScopedJob, pageUrl: string, page: RenderedPage, maxUrlLength: number): string[] {
   if (page.status !== null && page.status >= 400) return [];
   const inScope = makeSeedsScope({ seeds: seedsOfJob(job), scope: job.scope, include: job.include, exclude: job.exclude });
+  // The document the browser loaded, not the address bar: a pushState URL (maybe megabytes long,
+  // maybe another path) says nothing about where the page's links lead.
   const documentUrl = normaliseLink(documentUrlOf(page), documentUrlOf(page), maxUrlLength);
+  // A redirect that left the scope: the page is recorded, but its links are not ours to follow.
   if (documentUrl === null || !inScope(documentUrl)) return [];
   const seen = new Set<string>([pageUrl, documentUrl]);
   const links: string[] = [];
   for (const href of page.links) {
+    // hrefs are absolute already (the browser resolved them against the document's base URL)
     const url = normaliseLink(href, documentUrl, maxUrlLength);
     if (url === null || seen.has(url) || !inScope(url)) continue;
     seen.add(url);
@@ -28,7 +32,11 @@ export function followedLinks(job: ScopedJob, pageUrl: string, page: RenderedPag
   return links;
 }
 
-/** Where the page's document came from (see crawl-page.ts): records before documentUrl trust the tab's URL only after a redirect. */
-function documentUrlOf(page: RenderedPage): string {
+/**
+ * Where the page's document came from: the end of its HTTP redirects (or of a navigation the page
+ * made to another document). Records stored before documentUrl existed have only the tab's URL,
+ * trusted only when a redirect happened.
+ */
+export function documentUrlOf(page: RenderedPage): string {
   return page.documentUrl ?? (page.redirectChain.length > 0 ? page.finalUrl : page.requestedUrl);
 }
