@@ -1,5 +1,6 @@
 // The one place that reads the environment. AWS and the local runtime differ only by these values.
 import { z } from 'zod';
+import { DEFAULT_COUNTER_SHARDS, MAX_COUNTER_SHARDS } from '../core/counter-shards.js';
 import { DEFAULT_HOST_RATE_CEILING } from '../core/host-rate.js';
 import { DEFAULT_LIMITS, type Limits } from '../core/limits.js';
 
@@ -41,6 +42,8 @@ const EnvSchema = z.object({
   MAX_JOB_TIME_LIMIT_SECONDS: intFrom(DEFAULT_LIMITS.maxJobTimeLimitSeconds, 1),
   STALL_TIMEOUT_MS: intFrom(DEFAULT_LIMITS.stallTimeoutMs, 1000),
   MAX_JOBS_PER_CONNECTION: intFrom(DEFAULT_LIMITS.maxJobsPerConnection, 1),
+  /** counter shard items per new job (core/counter-shards.ts) */
+  COUNTER_SHARDS: z.coerce.number().int().min(1).max(MAX_COUNTER_SHARDS).optional().transform((v) => v ?? DEFAULT_COUNTER_SHARDS),
   /** path of a Chrome/Chromium binary; default: @sparticuz/chromium's */
   CHROME_PATH: z.string().optional(),
   /** folder with @sparticuz/chromium's .br files when its JavaScript is bundled (the Lambda layer) */
@@ -128,6 +131,7 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): Config {
       stallTimeoutMs: e.STALL_TIMEOUT_MS,
       maxJobsPerConnection: e.MAX_JOBS_PER_CONNECTION,
       hostRateCeiling: e.HOST_RATE_CEILING,
+      counterShards: e.COUNTER_SHARDS,
     },
     chromePath: e.CHROME_PATH,
     chromiumBinDir: e.CHROMIUM_BIN_DIR,

@@ -9,11 +9,13 @@
 //                          uncounted; a retry of the same parent recognises its own still-queued
 //                          children and sends them again.
 //   send children        → duplicates are harmless: the claim dedupes.
-//   settle               → a transaction (frontier state + job.settled): counted exactly once.
+//   settle               → a transaction (frontier state + settled on the URL's counter shard,
+//                          core/counter-shards.ts; not the job item): counted exactly once.
 //                          A page settled as failed (robots, giving up, a render that cannot
 //                          succeed) first sends again the children an earlier attempt admitted,
 //                          as the success path does: no admitted child is left off the queue.
-//   finish               → `admitted = settled` checked by one conditional update: one winner.
+//   finish               → `admitted = Σ settled` checked by one transaction over the job item
+//                          and its shards, conditional on the job running: one winner.
 // Waiting for the host (politeness, core/host-rate.ts): after the claim and the robots check, the
 // host-rate gate grants a navigation slot or says when to ask again. A URL with no slot soon is
 // sent again, delayed, as the same message (same URL, same depth), and only then released with its
@@ -60,7 +62,8 @@ export interface Delivery {
 export async function crawlPage(message: CrawlMessage, deps: WorkerDeps, delivery: Delivery = {}): Promise<CrawlOutcome> {
   const urlKey = urlKeyOf(message.url);
   const timer = new PhaseTimer(deps.clock);
-  const job = await timer.time('dynamodb', () => deps.jobs.getJob(message.jobId));
+  // Options and status only: this worker's counts are read after its settle (afterSettle).
+  const job = await timer.time('dynamodb', () => deps.jobs.getJobSettings(message.jobId));
   if (!job) {
     deps.log.warn('message for an unknown job dropped', { ...message });
     return 'dropped';
@@ -129,7 +132,7 @@ async function crawlClaimed(job: JobRecord, record: FrontierRecord, deps: Worker
     if (slot.kind === 'wait') throw new HostSlotDeferredError(slot.retryInMs);
     // A URL that waited for its host stops counting as waiting while its tab sleeps for the slot:
     // after the sleep, that write would start the navigation late, closer to the next slot.
-    const endWait = record.waitingSince !== undefined ? timer.time('dynamodb', () => deps.frontier.endWait(job.jobId, urlKey, deps.workerId)) : undefined;
+    const endWait = record.waitingSince !== undefined ? timer.time('dynamodb', () => deps.frontier.endWait(job.jobId, urlKey, deps.workerId, job.counterShards)) : undefined;
     await Promise.all([sleepUntil(slot.at, deps), endWait]);
     deps.log.debug('navigation slot', { url: record.url, slotAt: slot.at, lateMs: deps.clock.now() - slot.at });
   };
@@ -181,7 +184,7 @@ async function crawlClaimed(job: JobRecord, record: FrontierRecord, deps: Worker
     },
   };
   deps.faults.hit('before-settle', { url: record.url, attempt });
-  if (!(await deps.frontier.settle(job.jobId, urlKey, deps.workerId, { kind: 'done', summary }))) {
+  if (!(await deps.frontier.settle(job.jobId, urlKey, deps.workerId, { kind: 'done', summary }, job.counterShards))) {
     deps.log.warn('lease lost before settling; the new holder will settle', { url: record.url });
     return 'lease-lost';
   }
@@ -230,7 +233,7 @@ async function waitForHost(job: JobRecord, record: FrontierRecord, waitMs: numbe
   deps.faults.hit('after-delay-send', { url: record.url, attempt: record.attempts });
   const until = deps.clock.now() + delaySeconds * 1000;
   // A URL already waiting (sent back before) is counted in `delayed` once.
-  if (!(await deps.frontier.releaseForHost(job.jobId, record.urlKey, deps.workerId, until, record.waitingSince === undefined))) {
+  if (!(await deps.frontier.releaseForHost(job.jobId, record.urlKey, deps.workerId, until, record.waitingSince === undefined, job.counterShards))) {
     deps.log.warn('lease lost before waiting for the host; the new holder goes on', { url: record.url });
     return 'lease-lost';
   }
@@ -241,15 +244,18 @@ async function waitForHost(job: JobRecord, record: FrontierRecord, waitMs: numbe
 async function settleFailed(job: JobRecord, record: FrontierRecord, error: string, deps: WorkerDeps, kind?: PageFailure['kind']): Promise<CrawlOutcome> {
   deps.log.warn('page failed', { jobId: job.jobId, url: record.url, attempt: record.attempts, error });
   // It no longer waits for its host, whatever it waited for before.
-  if (record.waitingSince !== undefined) await deps.frontier.endWait(job.jobId, record.urlKey, deps.workerId);
+  if (record.waitingSince !== undefined) await deps.frontier.endWait(job.jobId, record.urlKey, deps.workerId, job.counterShards);
   // However the page ends, children an earlier attempt admitted are counted in the job: they must
   // be on the queue before the page settles, or the job waits for them until the sweeper.
   await resendOwnChildren(job, record, deps);
-  const settled = await deps.frontier.settle(job.jobId, record.urlKey, deps.workerId, {
-    kind: 'failed',
+  const settled = await deps.frontier.settle(
+    job.jobId,
+    record.urlKey,
+    deps.workerId,
     // robots.txt refusals are marked: a redrive leaves them alone.
-    failure: { url: record.url, error, ...(kind ? { kind } : {}) },
-  });
+    { kind: 'failed', failure: { url: record.url, error, ...(kind ? { kind } : {}) } },
+    job.counterShards,
+  );
   if (!settled) return 'lease-lost';
   await afterSettle(job.jobId, deps);
   return 'failed';

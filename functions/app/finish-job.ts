@@ -13,7 +13,8 @@ export async function finishIfDone(jobId: string, deps: AppDeps): Promise<void> 
   if (!job) return;
   if (job.status === 'running') {
     if (outstanding(job) > 0) return;
-    const won = await deps.jobs.beginFinish(jobId, finalStatusOf(job), deps.clock.now());
+    // Decided on the counts the store checks in the same transaction, not on this read.
+    const won = await deps.jobs.beginFinishIfSettled(jobId, finalStatusOf, deps.clock.now());
     if (!won) return finishIfDoneAfterRace(jobId, deps);
     job = await deps.jobs.getJob(jobId);
     if (!job) return;

@@ -1,5 +1,6 @@
 // Accepting a crawl: validate, create the job with its seed, answer at once, enqueue the seed. With
 // maxAge, an earlier crawl may answer at once or be built upon (app/reuse-crawl.ts).
+import { DEFAULT_COUNTER_SHARDS } from '../core/counter-shards.js';
 import { ClientInputError, ErrorCode } from '../core/errors.js';
 import type { FrontierRecord, JobRecord } from '../core/job.js';
 import { urlKeyOf } from '../core/keys.js';
@@ -46,6 +47,8 @@ export async function submitCrawl(request: CrawlRequest, connectionId: string, j
     settled: 0,
     done: 0,
     failed: 0,
+    // Settles count on shard items, not on this one (core/counter-shards.ts).
+    counterShards: deps.limits.counterShards ?? DEFAULT_COUNTER_SHARDS,
     expiresAt: expiresAt(deps.clock, deps.limits),
   };
   const reuse = request.maxAgeSeconds > 0 && !sendsCredentials(request) ? await reuseEarlierCrawl(request, template, keys, connectionId, deps, owner) : { kind: 'none' as const };

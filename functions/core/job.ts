@@ -52,6 +52,10 @@ export type Scope = (typeof Scope)[keyof typeof Scope];
 export interface JobCounters {
   /** URLs admitted to the frontier (the seed included); each is settled exactly once */
   admitted: number;
+  /**
+   * settled, done, failed: the job item holds a base (what a redrive took back), its counter shards
+   * the settles (core/counter-shards.ts); a job read through the store has them summed
+   */
   settled: number;
   done: number;
   failed: number;
@@ -93,6 +97,11 @@ export interface JobRecord extends JobCounters {
   deadlineAt: number;
   /** last settle of any URL; a running job quiet for too long is stalled */
   lastActivityAt?: number;
+  /**
+   * how many counter shard items count this job's settles and host waits (core/counter-shards.ts),
+   * fixed when the job is created; absent: the job item counts them itself (jobs made before)
+   */
+  counterShards?: number;
   /** why a job ended early: 'cancelled', 'time limit reached', 'stalled' */
   endReason?: string;
   /** final, but the connection's job slot is not freed yet (set and cleared by the store) */

@@ -32,6 +32,11 @@ export interface Limits {
    * DEFAULT_HOST_RATE_CEILING in core/host-rate.ts); a job's `hostRate` may only be lower
    */
   hostRateCeiling?: number;
+  /**
+   * counter shard items a new job counts its settles on (absent: DEFAULT_COUNTER_SHARDS in
+   * core/counter-shards.ts, at most MAX_COUNTER_SHARDS): more spread a big job's writes wider
+   */
+  counterShards?: number;
 }
 
 export const DEFAULT_DEPTH = 1;

@@ -1,7 +1,7 @@
 // Interfaces the use cases need from the outside world. Adapters implement them; tests may too.
 // Nothing here imports an SDK, so core and app code stay runnable and testable without AWS.
 
-import type { JobRecord, FrontierRecord, PageSummary, PageFailure, FinalStatus } from './job.js';
+import type { JobRecord, JobCounters, FrontierRecord, PageSummary, PageFailure, FinalStatus } from './job.js';
 import type { ServerMessage } from './messages.js';
 import type { SlotDecision } from './host-rate.js';
 import type { PageAction } from './page-actions.js';
@@ -183,12 +183,16 @@ export interface FrontierStore {
   /** Records a redirect target so later links to it are not crawled again; false if it exists. */
   putAlias(record: FrontierRecord): Promise<boolean>;
   get(jobId: string, urlKey: string): Promise<FrontierRecord | null>;
-  /** Marks the URL done/failed and bumps the job counters in one transaction; false if we lost the lease. */
+  /**
+   * Marks the URL done/failed and bumps the job's counters in one transaction, on the URL's counter
+   * shard (`counterShards`: the job's; absent, the job item); false if we lost the lease.
+   */
   settle(
     jobId: string,
     urlKey: string,
     owner: string,
     outcome: { kind: 'done'; summary: PageSummary } | { kind: 'failed'; failure: PageFailure },
+    counterShards?: number,
   ): Promise<boolean>;
   /** Releases a claim without settling, so a retry can take it at once. */
   release(jobId: string, urlKey: string, owner: string): Promise<void>;
@@ -198,9 +202,9 @@ export interface FrontierStore {
    * job's `delayed` (a URL already marked is not counted again), with `delayedUntil` on the job
    * moved to `until` if later. False if the lease was lost.
    */
-  releaseForHost(jobId: string, urlKey: string, owner: string, until: number, countWait: boolean): Promise<boolean>;
+  releaseForHost(jobId: string, urlKey: string, owner: string, until: number, countWait: boolean, counterShards?: number): Promise<boolean>;
   /** The URL no longer waits for its host: its mark is removed and the job's `delayed` lowered, once. */
-  endWait(jobId: string, urlKey: string, owner: string): Promise<void>;
+  endWait(jobId: string, urlKey: string, owner: string, counterShards?: number): Promise<void>;
   list(jobId: string): Promise<FrontierRecord[]>;
   /** The job's items a page at a time (at most `pageSize` each when given), in the order `list` gives them. */
   listPages(jobId: string, pageSize?: number): AsyncIterable<FrontierRecord[]>;
@@ -209,9 +213,26 @@ export interface FrontierStore {
 export interface JobStore {
   /** Creates the job, its seed, and takes one of the connection's job slots, all or nothing. */
   createJob(job: JobRecord, seed: FrontierRecord, maxJobsPerConnection: number): Promise<'created' | 'too-many-jobs'>;
+  /** The job with its counters summed over its counter shards (strongly consistent reads). */
   getJob(jobId: string): Promise<JobRecord | null>;
-  /** running → finishing, only when every admitted URL is settled, or forced with a reason (cancel, deadline). */
+  /**
+   * The job item alone (strongly consistent): its options and status, for a worker about to crawl
+   * one of its URLs. One item read per page instead of the job and all its shards: its settled,
+   * done and failed are only the item's base, not the job's counts (getJob sums those).
+   */
+  getJobSettings(jobId: string): Promise<JobRecord | null>;
+  /**
+   * running → finishing, forced with a reason (cancel, deadline); without one, only when every
+   * admitted URL is settled (see beginFinishIfSettled), with `status`.
+   */
   beginFinish(jobId: string, status: FinalStatus, finishedAt: number, force?: { reason: string }): Promise<boolean>;
+  /**
+   * running → finishing when every admitted URL is settled, with the status `statusOf` gives for the
+   * counts that showed it: one transaction checks `admitted` on the job item and `settled` on every
+   * counter shard against one read of them, so the job ends once and on exact counts. False when it
+   * is not done, or another caller began finishing first.
+   */
+  beginFinishIfSettled(jobId: string, statusOf: (counts: JobCounters) => FinalStatus, finishedAt: number): Promise<boolean>;
   /**
    * For the sweeper: every job running or finishing, and every final job whose slot is still held
    * or whose `completed` was never claimed.
@@ -229,7 +250,7 @@ export interface JobStore {
    * (queued, attempts 0) and taking back their count (`settled − n`, `failed − n`, so `admitted −
    * settled` stays exact), with a job slot taken on the asking connection, which gets the new
    * `completed`: the ending claims of the last run (`finishedAt`, `finalStatus`, `notifiedAt`) are
-   * removed so the run ends once again. Only from the job as read (same status and `settled`) and
+   * removed so the run ends once again. Only from the job as read (same status and `notifiedAt`) and
    * only once its last ending is complete (`notifiedAt` set, no slot pending): of two redrives at
    * once, one starts. Beyond one transaction's room, the rest of the items follow while it runs.
    */
@@ -252,9 +273,9 @@ export interface JobStore {
    */
   createReusingJob(job: JobRecord, seed: FrontierRecord, items: readonly FrontierRecord[], maxJobsPerConnection: number): Promise<'created' | 'too-many-jobs'>;
   /**
-   * After a settle, in one round trip: the job as it is now (strongly consistent, to decide whether
+   * After a settle: the job as it is now (strongly consistent, counters summed, to decide whether
    * it is done) and whether a progress message is due: true at most once per interval, the slot
-   * claimed when it is.
+   * claimed when it is. Writes the job item only to claim that slot.
    */
   readAfterSettle(jobId: string, now: number, intervalMs: number): Promise<{ job: JobRecord | null; progressDue: boolean }>;
 }

@@ -7,6 +7,8 @@ import { GetObjectCommand, HeadObjectCommand, S3Client } from '@aws-sdk/client-s
 import { GetQueueAttributesCommand, SQSClient, type QueueAttributeName } from '@aws-sdk/client-sqs';
 import { DynamoDBDocumentClient, GetCommand, paginateQuery, paginateScan } from '@aws-sdk/lib-dynamodb';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
+import { batchGetAll } from '../../functions/adapters/dynamodb/batch-get.js';
+import { jobIdOfShardKey, shardKeysOf, withShardCounters, type ShardCounters } from '../../functions/core/counter-shards.js';
 import { archiveObjectKey, resultsObjectKey } from '../../functions/core/keys.js';
 
 export interface ConsoleResources {
@@ -104,6 +106,8 @@ interface StoredJob {
   finishedAt?: number;
   endReason?: string;
   manifestKey?: string;
+  /** settles are counted on this many shard items beside the job (functions/core/counter-shards.ts) */
+  counterShards?: number;
 }
 
 interface StoredUrl {
@@ -139,17 +143,26 @@ export class ConsoleState {
   }
 
   async jobs(): Promise<JobRow[]> {
-    const rows: JobRow[] = [];
+    const jobs: StoredJob[] = [];
+    // A job's counts are its item's plus its counter shards': the scan reads them all anyway.
+    const shards = new Map<string, ShardCounters[]>();
     const pages = paginateScan(
       { client: this.documents },
       {
         TableName: this.resources.jobsTable,
-        FilterExpression: 'attribute_exists(#status) AND NOT begins_with(jobId, :cache)',
+        FilterExpression: '(attribute_exists(#status) AND NOT begins_with(jobId, :cache)) OR contains(jobId, :shard)',
         ExpressionAttributeNames: { '#status': 'status' },
-        ExpressionAttributeValues: { ':cache': CACHE_PREFIX },
+        ExpressionAttributeValues: { ':cache': CACHE_PREFIX, ':shard': '#shard#' },
       },
     );
-    for await (const page of pages) rows.push(...((page.Items ?? []) as StoredJob[]).map((job) => this.jobRow(job)));
+    for await (const page of pages) {
+      for (const item of (page.Items ?? []) as StoredJob[]) {
+        const owner = jobIdOfShardKey(item.jobId);
+        if (owner === null) jobs.push(item);
+        else shards.set(owner, [...(shards.get(owner) ?? []), item as ShardCounters]);
+      }
+    }
+    const rows = jobs.map((job) => this.jobRow(withShardCounters(job, shards.get(job.jobId) ?? [])));
     return rows.sort((a, b) => b.startedAt - a.startedAt).slice(0, MAX_JOBS);
   }
 
@@ -162,8 +175,10 @@ export class ConsoleState {
 
   async job(jobId: string): Promise<JobDetail | null> {
     const stored = await this.documents.send(new GetCommand({ TableName: this.resources.jobsTable, Key: { jobId }, ConsistentRead: true }));
-    const job = stored.Item as StoredJob | undefined;
-    if (!job || job.jobId.startsWith(CACHE_PREFIX) || job.status === undefined) return null;
+    const item = stored.Item as StoredJob | undefined;
+    if (!item || item.jobId.startsWith(CACHE_PREFIX) || item.status === undefined) return null;
+    const shardKeys = shardKeysOf(jobId, item.counterShards).map((key) => ({ jobId: key }));
+    const job = withShardCounters(item, (await batchGetAll(this.documents, this.resources.jobsTable, shardKeys, { consistent: true })) as ShardCounters[]);
     const urls: StoredUrl[] = [];
     const pages = paginateQuery(
       { client: this.documents },

@@ -364,7 +364,8 @@ describe('redrive restarts a finished job once', () => {
   it('refuses a job whose last ending is not complete, or read before it changed', async () => {
     const job = await finishedWithFailures(['a']);
     const failed = (await frontier.list(jobId)).filter((r) => r.state === 'failed');
-    expect(await jobs.beginRedrive({ ...job, settled: job.settled + 1 }, failed, run('c1'), 5)).toBe('refused');
+    // read at an earlier ending: each ending claims a new notifiedAt
+    expect(await jobs.beginRedrive({ ...job, notifiedAt: job.notifiedAt! - 1 }, failed, run('c1'), 5)).toBe('refused');
     await db.send(new UpdateCommand({ TableName: 'jobs', Key: { jobId }, UpdateExpression: 'REMOVE notifiedAt' }));
     expect(await jobs.beginRedrive(job, failed, run('c1'), 5)).toBe('refused');
     expect(await jobs.getJob(jobId)).toMatchObject({ status: 'partial', failed: 1 });

@@ -1,6 +1,7 @@
 // The frontier table: one item per (job, URL). The conditional put is the dedupe, the lease is the
 // lock, and the transactions keep the job's counters in step with the items they count.
 import { BatchGetCommand, GetCommand, UpdateCommand, PutCommand, paginateQuery, type BatchGetCommandOutput, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { counterKeyOf } from '../../core/counter-shards.js';
 import type { FrontierRecord, PageFailure, PageSummary } from '../../core/job.js';
 import type { AdmitOutcome, ClaimOutcome, Clock, FrontierStore } from '../../core/ports.js';
 import { boundFailure, boundSummary } from '../../core/stored-text.js';
@@ -224,6 +225,7 @@ export class DynamoFrontierStore implements FrontierStore {
     urlKey: string,
     owner: string,
     outcome: { kind: 'done'; summary: PageSummary } | { kind: 'failed'; failure: PageFailure },
+    counterShards?: number,
   ): Promise<boolean> {
     // A page picks its own title and URL: bounded here, the one place every summary and failure is
     // stored, so no page can make its item too large to write.
@@ -245,7 +247,8 @@ export class DynamoFrontierStore implements FrontierStore {
         {
           Update: {
             TableName: this.tables.jobs,
-            Key: { jobId },
+            // The URL's counter shard, not the job item: a job's settles spread over its shards.
+            Key: { jobId: counterKeyOf(jobId, urlKey, counterShards) },
             UpdateExpression: `SET lastActivityAt = :now ADD settled :one, ${outcome.kind === 'done' ? 'done' : 'failed'} :one`,
             ExpressionAttributeValues: { ':one': 1, ':now': this.clock.now() },
           },
@@ -275,7 +278,9 @@ export class DynamoFrontierStore implements FrontierStore {
     }
   }
 
-  async releaseForHost(jobId: string, urlKey: string, owner: string, until: number, countWait: boolean): Promise<boolean> {
+  async releaseForHost(jobId: string, urlKey: string, owner: string, until: number, countWait: boolean, counterShards?: number): Promise<boolean> {
+    // A URL's waits count on its counter shard, as its settle does (so its endWait finds its count there).
+    const counterKey = counterKeyOf(jobId, urlKey, counterShards);
     // Waiting for the host's slot is not an attempt: the claim's increment is given back, so a
     // polite URL can wait any number of times without being given up.
     const now = this.clock.now();
@@ -294,7 +299,7 @@ export class DynamoFrontierStore implements FrontierStore {
         {
           Update: {
             TableName: this.tables.jobs,
-            Key: { jobId },
+            Key: { jobId: counterKey },
             // A delay is activity: the sweeper must not take a polite job for a stalled one.
             UpdateExpression: `SET lastDelayedAt = :now ADD hostWaits :one${countWait ? ', delayed :one' : ''}`,
             ExpressionAttributeValues: { ':now': now, ':one': 1 },
@@ -311,7 +316,7 @@ export class DynamoFrontierStore implements FrontierStore {
       await this.db.send(
         new UpdateCommand({
           TableName: this.tables.jobs,
-          Key: { jobId },
+          Key: { jobId: counterKey },
           UpdateExpression: 'SET delayedUntil = :until',
           ConditionExpression: 'attribute_exists(jobId) AND (attribute_not_exists(delayedUntil) OR delayedUntil < :until)',
           ExpressionAttributeValues: { ':until': until },
@@ -323,7 +328,7 @@ export class DynamoFrontierStore implements FrontierStore {
     return true;
   }
 
-  async endWait(jobId: string, urlKey: string, owner: string): Promise<void> {
+  async endWait(jobId: string, urlKey: string, owner: string, counterShards?: number): Promise<void> {
     try {
       await transactWrite(this.db, [
         {
@@ -339,7 +344,7 @@ export class DynamoFrontierStore implements FrontierStore {
         {
           Update: {
             TableName: this.tables.jobs,
-            Key: { jobId },
+            Key: { jobId: counterKeyOf(jobId, urlKey, counterShards) },
             UpdateExpression: 'ADD delayed :minusOne',
             ExpressionAttributeValues: { ':minusOne': -1 },
           },

@@ -1,5 +1,6 @@
 // The jobs table: a job's options, counters and life cycle. Every state change is conditional, so
-// a job ends exactly once however many workers race to end it.
+// a job ends exactly once however many workers race to end it. A job's settles are counted on its
+// counter shard items (core/counter-shards.ts); every job this store returns has them summed.
 import {
   BatchGetCommand,
   BatchWriteCommand,
@@ -13,8 +14,10 @@ import {
   type BatchWriteCommandOutput,
   type DynamoDBDocumentClient,
 } from '@aws-sdk/lib-dynamodb';
-import { isExpired, type FinalStatus, type FrontierRecord, type JobRecord } from '../../core/job.js';
+import { jobIdOfShardKey, shardKeysOf, withShardCounters, type ShardCounters } from '../../core/counter-shards.js';
+import { isExpired, outstanding, type FinalStatus, type FrontierRecord, type JobCounters, type JobRecord } from '../../core/job.js';
 import { systemClock, type CacheEntry, type Clock, type JobStore, type RedriveRun } from '../../core/ports.js';
+import { batchGetAll } from './batch-get.js';
 import { CONNECTION_TTL_SECONDS } from './connection-store.js';
 
 // Cache entries share the jobs table under a prefix that no job id (a UUID) can have.
@@ -23,7 +26,7 @@ const CACHE_PREFIX = 'cache#';
 const FIRST_REDRIVE_BATCH = 98;
 /** items of its next ones: the job's counters take one */
 const NEXT_REDRIVE_BATCH = 99;
-import { cancellationReasons, failedItem, isConditionFailure, isTransactionCanceled, transactWrite } from './errors.js';
+import { cancellationReasons, isConditionFailure, isTransactionCanceled, transactWrite } from './errors.js';
 
 /** Backs off before asking again for what a batch call left unprocessed (throttling). */
 const pause = (attempt: number) => new Promise((resolve) => setTimeout(resolve, Math.min(1000, 20 * 2 ** attempt)));
@@ -59,6 +62,15 @@ export class DynamoJobStore implements JobStore {
                 },
               },
             },
+            // The counter shards exist from the start: the end-of-job check reads and checks each,
+            // and they expire with the job.
+            ...shardKeysOf(job.jobId, job.counterShards).map((key) => ({
+              Put: {
+                TableName: this.tables.jobs,
+                Item: { jobId: key, settled: 0, done: 0, failed: 0, expiresAt: job.expiresAt },
+                ConditionExpression: 'attribute_not_exists(jobId)',
+              },
+            })),
           ],
         }),
       );
@@ -70,8 +82,44 @@ export class DynamoJobStore implements JobStore {
   }
 
   async getJob(jobId: string): Promise<JobRecord | null> {
+    const read = await this.readCounted(jobId);
+    return read ? read.job : null;
+  }
+
+  /** The job item alone: its counters are a base, without what the shards counted. */
+  async getJobSettings(jobId: string): Promise<JobRecord | null> {
     const result = await this.db.send(new GetCommand({ TableName: this.tables.jobs, Key: { jobId }, ConsistentRead: true }));
     return (result.Item as JobRecord | undefined) ?? null;
+  }
+
+  /**
+   * The job item, then its shards, each read strongly consistent: what a reader that comes after a
+   * settle is sure to see counted. Not one snapshot (a settle may land between the two reads), so a
+   * decision on it is confirmed by a transaction (beginFinishIfSettled).
+   */
+  private async readCounted(jobId: string): Promise<{ item: JobRecord; shards: Map<string, ShardCounters>; job: JobRecord } | null> {
+    const item = await this.getJobSettings(jobId);
+    if (!item) return null;
+    const keys = shardKeysOf(jobId, item.counterShards);
+    const shards = new Map<string, ShardCounters>();
+    if (keys.length > 0) {
+      for (const shard of await batchGetAll(this.db, this.tables.jobs, keys.map((key) => ({ jobId: key })), { consistent: true })) {
+        shards.set(String(shard.jobId), shard as ShardCounters);
+      }
+    }
+    return { item, shards, job: withShardCounters(item, [...shards.values()]) };
+  }
+
+  /** Jobs read by a scan, each with its shards summed: one batched read for all of them. */
+  private async withCounters(items: JobRecord[]): Promise<JobRecord[]> {
+    const keys = items.flatMap((item) => shardKeysOf(item.jobId, item.counterShards));
+    if (keys.length === 0) return items;
+    const byJob = new Map<string, ShardCounters[]>();
+    for (const shard of await batchGetAll(this.db, this.tables.jobs, keys.map((key) => ({ jobId: key })), { consistent: true })) {
+      const jobId = jobIdOfShardKey(String(shard.jobId));
+      if (jobId !== null) byJob.set(jobId, [...(byJob.get(jobId) ?? []), shard as ShardCounters]);
+    }
+    return items.map((item) => withShardCounters(item, byJob.get(item.jobId) ?? []));
   }
 
   private async conditional(command: UpdateCommand): Promise<boolean> {
@@ -85,23 +133,56 @@ export class DynamoJobStore implements JobStore {
   }
 
   beginFinish(jobId: string, status: FinalStatus, finishedAt: number, force?: { reason: string }): Promise<boolean> {
+    if (!force) return this.beginFinishIfSettled(jobId, () => status, finishedAt);
+    const finish = finishUpdate(status, finishedAt, force.reason);
     return this.conditional(
       new UpdateCommand({
         TableName: this.tables.jobs,
         Key: { jobId },
-        // The client's headers and cookies (possibly secrets) are kept only while the job runs.
-        UpdateExpression: `SET #status = :finishing, finalStatus = :final, finishedAt = :at${force ? ', endReason = :reason' : ''} REMOVE seedCredentials`,
-        ConditionExpression: force ? '#status = :running' : '#status = :running AND admitted = settled',
-        ExpressionAttributeNames: { '#status': 'status' },
-        ExpressionAttributeValues: {
-          ':finishing': 'finishing',
-          ':final': status,
-          ':at': finishedAt,
-          ':running': 'running',
-          ...(force ? { ':reason': force.reason } : {}),
-        },
+        ...finish,
+        ConditionExpression: '#status = :running',
       }),
     );
+  }
+
+  async beginFinishIfSettled(jobId: string, statusOf: (counts: JobCounters) => FinalStatus, finishedAt: number): Promise<boolean> {
+    const read = await this.readCounted(jobId);
+    if (!read || read.job.status !== 'running' || outstanding(read.job) !== 0) return false;
+    const finish = finishUpdate(statusOf(read.job), finishedAt);
+    // The read was not one snapshot; this transaction is: it passes only if, at one instant, the job
+    // runs, its `admitted` and base `settled` are as read, and every shard's `settled` is as read.
+    // Then admitted = Σ settled held at that instant: no URL was in flight, and the status was
+    // chosen on the counts of that instant. A settler that read an older state fails here; the
+    // settle that made the job done is followed by a read that sees it, and passes.
+    try {
+      await transactWrite(this.db, [
+        {
+          Update: {
+            TableName: this.tables.jobs,
+            Key: { jobId },
+            ...finish,
+            ConditionExpression: '#status = :running AND admitted = :admitted AND settled = :baseSettled',
+            ExpressionAttributeValues: { ...finish.ExpressionAttributeValues, ':admitted': read.item.admitted, ':baseSettled': read.item.settled },
+          },
+        },
+        ...shardKeysOf(jobId, read.item.counterShards).map((key) => {
+          const settled = read.shards.get(key)?.settled;
+          return {
+            ConditionCheck: {
+              TableName: this.tables.jobs,
+              Key: { jobId: key },
+              ...(settled === undefined
+                ? { ConditionExpression: 'attribute_not_exists(settled)' }
+                : { ConditionExpression: 'settled = :settled', ExpressionAttributeValues: { ':settled': settled } }),
+            },
+          };
+        }),
+      ]);
+      return true;
+    } catch (error) {
+      if (isTransactionCanceled(error) && cancellationReasons(error).some((r) => r.code === 'ConditionalCheckFailed')) return false;
+      throw error;
+    }
   }
 
   async listUnfinished(): Promise<JobRecord[]> {
@@ -120,7 +201,7 @@ export class DynamoJobStore implements JobStore {
       },
     );
     for await (const page of pages) jobs.push(...((page.Items ?? []) as JobRecord[]));
-    return jobs;
+    return this.withCounters(jobs);
   }
 
 
@@ -207,9 +288,11 @@ export class DynamoJobStore implements JobStore {
               `SET #status = :running, connectionId = :conn, deadlineAt = :deadline, lastActivityAt = :now, redrives = :run${run.requestId !== undefined ? ', requestId = :rid' : ''} ` +
               `REMOVE finalStatus, finishedAt, notifiedAt, endReason, lastProgressAt${run.requestId !== undefined ? '' : ', requestId'} ` +
               'ADD settled :minus, failed :minus',
-            // The job as the caller read it, and its last run ended completely (slot freed,
-            // completed claimed): of two redrives at once only one passes this.
-            ConditionExpression: '#status = :seen AND settled = :settled AND attribute_not_exists(slotPending) AND attribute_exists(notifiedAt)',
+            // The job as the caller read it (each run's end claims a new notifiedAt), and its last
+            // run ended completely (slot freed, completed claimed): of two redrives at once only
+            // one passes this. The counters taken back are the job item's base: the sum over the
+            // shards stays exact.
+            ConditionExpression: '#status = :seen AND notifiedAt = :notified AND attribute_not_exists(slotPending)',
             ExpressionAttributeNames: { '#status': 'status' },
             ExpressionAttributeValues: {
               ':running': 'running',
@@ -219,7 +302,7 @@ export class DynamoJobStore implements JobStore {
               ':run': runNumber,
               ':minus': -first.length,
               ':seen': job.status,
-              ':settled': job.settled,
+              ':notified': job.notifiedAt ?? -1,
               ...(run.requestId !== undefined ? { ':rid': run.requestId } : {}),
             },
           },
@@ -350,8 +433,13 @@ export class DynamoJobStore implements JobStore {
   }
 
   async readAfterSettle(jobId: string, now: number, intervalMs: number): Promise<{ job: JobRecord | null; progressDue: boolean }> {
+    // Reads, not a write: a conditional update refused still costs a write on the job item, which
+    // every settle would then pay. The item is written only when a progress slot looks free.
+    const job = await this.getJob(jobId);
+    const lastProgressAt = (job as { lastProgressAt?: number } | null)?.lastProgressAt;
+    if (!job || job.status !== 'running' || (lastProgressAt !== undefined && lastProgressAt > now - intervalMs)) return { job, progressDue: false };
     try {
-      const result = await this.db.send(
+      await this.db.send(
         new UpdateCommand({
           TableName: this.tables.jobs,
           Key: { jobId },
@@ -359,22 +447,30 @@ export class DynamoJobStore implements JobStore {
           ConditionExpression: '#status = :running AND (attribute_not_exists(lastProgressAt) OR lastProgressAt <= :threshold)',
           ExpressionAttributeNames: { '#status': 'status' },
           ExpressionAttributeValues: { ':now': now, ':threshold': now - intervalMs, ':running': 'running' },
-          ReturnValues: 'ALL_NEW',
-          // A refused update still returns the item as it is: the read costs no second request.
-          ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
         }),
       );
-      return { job: (result.Attributes as JobRecord | undefined) ?? null, progressDue: true };
+      return { job: { ...job, lastProgressAt: now } as JobRecord, progressDue: true };
     } catch (error) {
-      if (isConditionFailure(error)) {
-        const job = failedItem<JobRecord>(error);
-        // no item: the condition failed on a job that does not exist (the update would have created it)
-        return { job: job ?? null, progressDue: false };
-      }
-      // Racing a counter transaction on the job item: read it the plain way, skip this progress.
-      if ((error as Error)?.name === 'TransactionConflictException') return { job: await this.getJob(jobId), progressDue: false };
+      // Another settler took this interval's slot, or an admission transaction held the item.
+      if (isConditionFailure(error) || (error as Error)?.name === 'TransactionConflictException') return { job, progressDue: false };
       throw error;
     }
   }
 
+}
+
+/** running → finishing: the final status chosen, the instant, and why when forced. */
+function finishUpdate(status: FinalStatus, finishedAt: number, reason?: string) {
+  return {
+    // The client's headers and cookies (possibly secrets) are kept only while the job runs.
+    UpdateExpression: `SET #status = :finishing, finalStatus = :final, finishedAt = :at${reason !== undefined ? ', endReason = :reason' : ''} REMOVE seedCredentials`,
+    ExpressionAttributeNames: { '#status': 'status' },
+    ExpressionAttributeValues: {
+      ':finishing': 'finishing',
+      ':final': status,
+      ':at': finishedAt,
+      ':running': 'running',
+      ...(reason !== undefined ? { ':reason': reason } : {}),
+    } as Record<string, unknown>,
+  };
 }

@@ -1,0 +1,45 @@
+// Sharded job counters (functions/core/counter-shards.ts) read a job as its item plus its shard
+// items in one BatchGetItem, and end it with one TransactWriteItems that updates the job item and
+// checks each shard (ConditionCheckItem). Each function that reads or ends jobs may make those calls
+// on the jobs table, and on nothing else through them.
+import { beforeAll, describe, expect, it } from 'vitest';
+import { flatten, synth, type Synthesized } from './synth.js';
+
+let s: Synthesized;
+beforeAll(() => {
+  s = synth();
+});
+
+/** The DynamoDB actions a function's role allows on the jobs table. */
+function jobsTableActions(fnName: string): Set<string> {
+  const roleId = s.resource(s.id(fnName)).Properties.Role['Fn::GetAtt'][0] as string;
+  const jobsArn = `<${s.id('Storage/Jobs')}.Arn>`;
+  const actions = new Set<string>();
+  for (const [, policy] of s.ofType('AWS::IAM::Policy')) {
+    if (!(policy.Properties.Roles as { Ref: string }[]).some((r) => r.Ref === roleId)) continue;
+    for (const statement of policy.Properties.PolicyDocument.Statement as { Action: string | string[]; Resource: unknown }[]) {
+      if (![statement.Resource].flat().map(flatten).includes(jobsArn)) continue;
+      for (const action of [statement.Action].flat()) actions.add(action);
+    }
+  }
+  return actions;
+}
+
+describe('the calls of sharded counters are allowed on the jobs table', () => {
+  it.each(['CrawlerFunction', 'CrawlFunction', 'CancelFunction', 'RedriveFunction', 'SweepFunction'])(
+    '%s reads a job with its shards, settles on a shard and ends a job by one transaction',
+    (fnName) => {
+      const actions = jobsTableActions(fnName);
+      for (const action of ['dynamodb:GetItem', 'dynamodb:BatchGetItem', 'dynamodb:UpdateItem', 'dynamodb:PutItem', 'dynamodb:ConditionCheckItem']) {
+        expect(actions, `${fnName}: ${action}`).toContain(action);
+      }
+    },
+  );
+
+  it('StatusFunction reads a job with its shards, and writes nothing', () => {
+    const actions = jobsTableActions('StatusFunction');
+    expect(actions).toContain('dynamodb:BatchGetItem');
+    expect(actions).toContain('dynamodb:GetItem');
+    expect([...actions].filter((a) => /Put|Update|Delete|Write/.test(a))).toEqual([]);
+  });
+});
