@@ -289,7 +289,9 @@ function isStillQueuedChildOf(existing: Pick<FrontierRecord, 'discoveredBy' | 's
 async function afterSettle(jobId: string, deps: WorkerDeps): Promise<void> {
   const { job, progressDue } = await deps.jobs.readAfterSettle(jobId, deps.clock.now(), deps.limits.progressIntervalMs);
   if (!job) return;
-  if (job.status === 'running' && outstanding(job) === 0) {
+  // Read after this settle, the counts include it and every settle before it; <= 0 because the job
+  // item and its shards are two reads (a later admission's child may be seen settled).
+  if (job.status === 'running' && outstanding(job) <= 0) {
     await finishIfDone(jobId, deps);
     return;
   }
@@ -298,7 +300,7 @@ async function afterSettle(jobId: string, deps: WorkerDeps): Promise<void> {
       type: 'progress',
       jobId,
       done: job.done,
-      queued: outstanding(job),
+      queued: Math.max(0, outstanding(job)),
       failed: job.failed,
       // Waiting for their host: a slow job that is polite, not stalled.
       ...(job.delayed ? { delayed: job.delayed } : {}),

@@ -15,7 +15,8 @@ export async function jobStatus(request: JobRequest, deps: AppDeps, principal?: 
     ...(request.requestId !== undefined ? { requestId: request.requestId } : {}),
     status: job.status,
     done: job.done,
-    queued: outstanding(job),
+    // the job item and its counter shards are read one after the other: never below zero
+    queued: Math.max(0, outstanding(job)),
     failed: job.failed,
     ...(manifestUrl !== undefined ? { manifestUrl } : {}),
   };

@@ -230,7 +230,7 @@ export class ConsoleState {
       done: job.done ?? 0,
       failed: job.failed ?? 0,
       queued: Math.max(0, admitted - settled),
-      progress: admitted > 0 ? settled / admitted : 0,
+      progress: admitted > 0 ? Math.min(1, settled / admitted) : 0,
       startedAt: job.startedAt,
       finishedAt: job.finishedAt ?? null,
       durationMs: Math.max(0, (job.finishedAt ?? this.now()) - job.startedAt),
