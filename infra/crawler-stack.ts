@@ -78,6 +78,8 @@ export class CrawlerStack extends Stack {
       MAX_JOBS_PER_CONNECTION: String(settings.maxJobsPerConnection),
       // Every function: the crawler's gate spaces navigations by it, the crawl route checks hostRate against it.
       HOST_RATE_CEILING: String(settings.hostRateCeiling),
+      // Fixed per job when it is created: a change applies to the jobs started after it.
+      COUNTER_SHARDS: String(settings.counterShards),
       ...(settings.userAgent ? { USER_AGENT: settings.userAgent } : {}),
       CHROMIUM_BIN_DIR: CHROMIUM_LAYER_DIR,
       POWERTOOLS_LOG_LEVEL: settings.logLevel,

@@ -45,6 +45,8 @@ export interface CrawlerSettings {
   archiveMaxPageMb: number;
   /** `formats: ["archive"]`: MiB of payload a whole job's archive keeps (a DynamoDB counter shared by every crawler) */
   archiveMaxJobMb: number;
+  /** counter shard items a new job counts its settles on (functions/core/counter-shards.ts) */
+  counterShards: number;
 }
 
 export const DEFAULT_SETTINGS: CrawlerSettings = {
@@ -71,6 +73,7 @@ export const DEFAULT_SETTINGS: CrawlerSettings = {
   userAgent: '',
   archiveMaxPageMb: 20,
   archiveMaxJobMb: 1024,
+  counterShards: 8,
 };
 
 type NumericKey = Exclude<{ [K in keyof CrawlerSettings]: CrawlerSettings[K] extends number ? K : never }[keyof CrawlerSettings], 'hostRateCeiling'>;
@@ -98,6 +101,8 @@ const RANGES: Record<NumericKey, [number, number]> = {
   archiveMaxPageMb: [1, 512],
   // A WACZ is one S3 multipart upload: at most 10,000 parts, 5 TB.
   archiveMaxJobMb: [1, 1_000_000],
+  // The end-of-job transaction holds the job item and one check per shard (MAX_COUNTER_SHARDS).
+  counterShards: [1, 64],
 };
 
 /** The values CloudWatch Logs accepts for RetentionInDays. */

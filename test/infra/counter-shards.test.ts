@@ -1,7 +1,7 @@
 // Sharded job counters (functions/core/counter-shards.ts) read a job as its item plus its shard
 // items in one BatchGetItem, and end it with one TransactWriteItems that updates the job item and
 // checks each shard (ConditionCheckItem). Each function that reads or ends jobs may make those calls
-// on the jobs table, and on nothing else through them.
+// on the jobs table. The number of shards is a deployment setting (counterShards).
 import { beforeAll, describe, expect, it } from 'vitest';
 import { flatten, synth, type Synthesized } from './synth.js';
 
@@ -41,5 +41,19 @@ describe('the calls of sharded counters are allowed on the jobs table', () => {
     expect(actions).toContain('dynamodb:BatchGetItem');
     expect(actions).toContain('dynamodb:GetItem');
     expect([...actions].filter((a) => /Put|Update|Delete|Write/.test(a))).toEqual([]);
+  });
+});
+
+describe('the counterShards setting', () => {
+  it('reaches every function as COUNTER_SHARDS (default 8)', () => {
+    expect(s.resource(s.id('CrawlerFunction')).Properties.Environment.Variables.COUNTER_SHARDS).toBe('8');
+    const custom = synth({ counterShards: '16' });
+    for (const fnName of ['CrawlerFunction', 'CrawlFunction']) {
+      expect(custom.resource(custom.id(fnName)).Properties.Environment.Variables.COUNTER_SHARDS).toBe('16');
+    }
+  });
+
+  it.each([0, 65, 'many'])('refuses %s (one transaction checks the job item and every shard)', (value) => {
+    expect(() => synth({ counterShards: value })).toThrow(/counterShards must be/);
   });
 });
