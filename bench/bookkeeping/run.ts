@@ -29,7 +29,7 @@ import { writeManifest } from '../../functions/app/manifest-writer.js';
 import { crawlPage } from '../../functions/app/crawl-page.js';
 import type { WorkerDeps } from '../../functions/app/deps.js';
 import { UrlBusyError } from '../../functions/core/errors.js';
-import type { FinalStatus, JobRecord } from '../../functions/core/job.js';
+import type { FinalStatus, JobCounters, JobRecord } from '../../functions/core/job.js';
 import { urlKeyOf } from '../../functions/core/keys.js';
 import { DEFAULT_LIMITS } from '../../functions/core/limits.js';
 import { buildManifest } from '../../functions/core/manifest.js';
@@ -186,8 +186,10 @@ async function main(): Promise<void> {
     // When the finish begins and ends, seen from the job store the finisher calls.
     const finish = { startedAt: 0, endedAt: 0, memory: null as ReturnType<ReturnType<typeof memorySampler>['end']> | null, requestsBefore: 0 };
     class TimedJobStore extends DynamoJobStore {
-      override async beginFinish(jobId: string, status: FinalStatus, finishedAt: number, force?: { reason: string }): Promise<boolean> {
-        const won = await super.beginFinish(jobId, status, finishedAt, force);
+      // The finisher begins through beginFinishIfSettled (the end checked over the counter shards);
+      // beginFinish without force goes through it too.
+      override async beginFinishIfSettled(jobId: string, statusOf: (counts: JobCounters) => FinalStatus, finishedAt: number): Promise<boolean> {
+        const won = await super.beginFinishIfSettled(jobId, statusOf, finishedAt);
         if (won) {
           finish.startedAt = performance.now();
           sampler.begin();

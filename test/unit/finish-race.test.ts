@@ -14,7 +14,8 @@ function depsWith(jobAfterRace: Partial<JobRecord>) {
   const deps = {
     jobs: {
       getJob: async () => (reads++ === 0 ? running : { ...running, ...jobAfterRace }),
-      beginFinish: async () => {
+      // the finisher begins through the check over the job item and its counter shards
+      beginFinishIfSettled: async () => {
         calls.push('beginFinish');
         return false;
       },
