@@ -1,5 +1,6 @@
 // Dollars per 1,000 pages on AWS, itemised, from measured per-page figures. Prices are named,
 // dated parameters (us-east-1 public list prices as of the date below; check them before budgeting).
+import { DEFAULT_COUNTER_SHARDS } from '../functions/core/counter-shards.js';
 export const PRICES = {
   asOf: '2026-11',
   region: 'us-east-1',
@@ -24,16 +25,22 @@ export interface PageProfile {
   recordBytes: number;
   /** average in-scope links admitted per page (each admission is a two-item transaction) */
   admittedPerPage: number;
+  /** counter shard items of the job (core/counter-shards.ts); 0: a job counted on its job item, as before shards */
+  counterShards?: number;
 }
 
 /** Requests per page the design makes; see functions/app/crawl-page.ts for where each comes from. */
 export function unitsPerPage(profile: PageProfile) {
+  const shards = profile.counterShards ?? DEFAULT_COUNTER_SHARDS;
   return {
     // claim (1) + admissions (2 items x 2 for a transaction, per admitted child) + settle
-    // (2 items x 2, the frontier item with its summary ~2 units) + progress (1)
-    dynamoWrites: 1 + profile.admittedPerPage * 4 + 6 + 1,
-    // job read before and after (strongly consistent, 1 unit each)
-    dynamoReads: 2,
+    // (2 items x 2, the frontier item with its summary ~2 units, and the job item or the URL's
+    // shard) + without shards, the progress update on the job item after every settle (1, a write
+    // even when refused); with shards a progress slot is written once a second per job, not per page
+    dynamoWrites: 1 + profile.admittedPerPage * 4 + 6 + (shards > 0 ? 0 : 1),
+    // the job item before the page; after the settle, the job item and every shard (strongly
+    // consistent, 1 unit each; without shards the progress update returned the job)
+    dynamoReads: shards > 0 ? 2 + shards : 1,
     // send (batched by 10) + receive and delete (batched by the batch size)
     sqsRequests: 0.1 + 2 / profile.pagesPerInvocation,
     s3Puts: 1,
@@ -59,15 +66,16 @@ export function costPerThousandPages(profile: PageProfile) {
   return { prices: PRICES, profile, items, totalPerThousandPages: total };
 }
 
-// `npm run cost -- [lambdaSecondsPerPage] [memoryGb] [pagesPerInvocation] [recordKb] [admittedPerPage]`
+// `npm run cost -- [lambdaSecondsPerPage] [memoryGb] [pagesPerInvocation] [recordKb] [admittedPerPage] [counterShards]`
 if (process.argv[1]?.endsWith('cost.ts')) {
-  const [seconds = '0.6', memory = '2', batch = '5', recordKb = '60', admitted = '1'] = process.argv.slice(2);
+  const [seconds = '0.6', memory = '2', batch = '5', recordKb = '60', admitted = '1', shards = String(DEFAULT_COUNTER_SHARDS)] = process.argv.slice(2);
   const result = costPerThousandPages({
     lambdaSecondsPerPage: Number(seconds),
     lambdaMemoryGb: Number(memory),
     pagesPerInvocation: Number(batch),
     recordBytes: Number(recordKb) * 1024,
     admittedPerPage: Number(admitted),
+    counterShards: Number(shards),
   });
   console.log(`cost per 1,000 pages (prices ${PRICES.region}, ${PRICES.asOf}):`);
   for (const [item, dollars] of Object.entries(result.items)) console.log(`  ${item.padEnd(16)} $${dollars.toFixed(5)}`);

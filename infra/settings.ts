@@ -73,7 +73,7 @@ export const DEFAULT_SETTINGS: CrawlerSettings = {
   userAgent: '',
   archiveMaxPageMb: 20,
   archiveMaxJobMb: 1024,
-  counterShards: 8,
+  counterShards: 4,
 };
 
 type NumericKey = Exclude<{ [K in keyof CrawlerSettings]: CrawlerSettings[K] extends number ? K : never }[keyof CrawlerSettings], 'hostRateCeiling'>;

@@ -10,7 +10,14 @@
 // `admitted` on the job item and `settled` on every shard against one read of them all.
 import type { JobCounters } from './job.js';
 
-export const DEFAULT_COUNTER_SHARDS = 8;
+/**
+ * Four: a shard takes about 500 settle transactions a second (1,000 write units, two a settle), so
+ * four take ~2,000 — four times what the job item itself allows the admissions that stay on it
+ * (one transaction per page that finds new links). More shards cost reads: after each settle the
+ * worker reads every shard (one read unit each, strongly consistent), and at four the reads added
+ * equal the progress write a settle no longer makes, so a page costs what it did before the shards.
+ */
+export const DEFAULT_COUNTER_SHARDS = 4;
 /** the end-of-job transaction holds the job item and one check per shard (a transaction takes 100) */
 export const MAX_COUNTER_SHARDS = 64;
 

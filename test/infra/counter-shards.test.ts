@@ -45,8 +45,8 @@ describe('the calls of sharded counters are allowed on the jobs table', () => {
 });
 
 describe('the counterShards setting', () => {
-  it('reaches every function as COUNTER_SHARDS (default 8)', () => {
-    expect(s.resource(s.id('CrawlerFunction')).Properties.Environment.Variables.COUNTER_SHARDS).toBe('8');
+  it('reaches every function as COUNTER_SHARDS (default 4)', () => {
+    expect(s.resource(s.id('CrawlerFunction')).Properties.Environment.Variables.COUNTER_SHARDS).toBe('4');
     const custom = synth({ counterShards: '16' });
     for (const fnName of ['CrawlerFunction', 'CrawlFunction']) {
       expect(custom.resource(custom.id(fnName)).Properties.Environment.Variables.COUNTER_SHARDS).toBe('16');

@@ -1,0 +1,20 @@
+import { describe, expect, it } from 'vitest';
+import { costPerThousandPages, unitsPerPage } from '../../bench/cost.js';
+
+const page = { lambdaSecondsPerPage: 0.6, lambdaMemoryGb: 2, pagesPerInvocation: 5, recordBytes: 60 * 1024, admittedPerPage: 1 };
+
+describe('the cost model of the job counters', () => {
+  it('counts a progress write per page without shards, and a read of every shard after each settle with them', () => {
+    expect(unitsPerPage({ ...page, counterShards: 0 })).toMatchObject({ dynamoWrites: 12, dynamoReads: 1 });
+    expect(unitsPerPage({ ...page, counterShards: 4 })).toMatchObject({ dynamoWrites: 11, dynamoReads: 6 });
+    expect(unitsPerPage({ ...page, counterShards: 8 })).toMatchObject({ dynamoWrites: 11, dynamoReads: 10 });
+  });
+
+  it('prices four shards (the default) like the job item alone, more shards higher', () => {
+    const dynamo = (counterShards: number) => costPerThousandPages({ ...page, counterShards }).items.dynamoDb;
+    expect(dynamo(4)).toBe(dynamo(0));
+    expect(costPerThousandPages(page).items.dynamoDb).toBe(dynamo(4));
+    expect(dynamo(8)).toBeGreaterThan(dynamo(4));
+    expect(dynamo(2)).toBeLessThan(dynamo(4));
+  });
+});
