@@ -1,5 +1,5 @@
 // `npm run bench:bookkeeping -- [--urls 100000] [--fan-out 4] [--back-links 2] [--workers 16]
-//                                [--store-pages] [--finisher-only] [--out bench/results]`
+//                                [--store-pages] [--finisher-only] [--counter-shards 4] [--out bench/results]`
 // The bookkeeping load test: one job of N URLs admitted, claimed, settled and finished by the
 // crawler's real code (functions/app/crawl-page.ts, finish-job.ts and the DynamoDB adapters) on
 // DynamoDB Local, with no browser: pages are "rendered" by LoadTestStandInRenderer, a load-test
@@ -31,6 +31,7 @@ import type { WorkerDeps } from '../../functions/app/deps.js';
 import { UrlBusyError } from '../../functions/core/errors.js';
 import type { FinalStatus, JobCounters, JobRecord } from '../../functions/core/job.js';
 import { urlKeyOf } from '../../functions/core/keys.js';
+import { DEFAULT_COUNTER_SHARDS } from '../../functions/core/counter-shards.js';
 import { DEFAULT_LIMITS } from '../../functions/core/limits.js';
 import { buildManifest } from '../../functions/core/manifest.js';
 import { noFaults, systemClock } from '../../functions/core/ports.js';
@@ -53,6 +54,8 @@ const { values } = parseArgs({
     'finisher-only': { type: 'boolean', default: false },
     /** skip the in-memory builder of before (e.g. under a heap limit it would not fit in) */
     'no-comparison': { type: 'boolean', default: false },
+    /** counter shard items of the job, as a new job of the stack gets them (0: counted on the job item, as jobs made before shards) */
+    'counter-shards': { type: 'string', default: String(DEFAULT_COUNTER_SHARDS) },
     out: { type: 'string', default: 'bench/results' },
   },
 });
@@ -262,6 +265,7 @@ async function main(): Promise<void> {
       settled: 0,
       done: 0,
       failed: 0,
+      ...(Number(values['counter-shards']) > 0 ? { counterShards: Number(values['counter-shards']) } : {}),
       expiresAt: Math.floor(now / 1000) + 86_400,
     };
     if (values['finisher-only']) {
@@ -345,7 +349,7 @@ async function main(): Promise<void> {
     const report = {
       at: new Date().toISOString(),
       machine: { cores: cpus().length, node: process.version },
-      options: { urls: graph.pages, fanOut: graph.fanOut, backLinks: graph.backLinks, depth: depthOf(graph), workers, storePages: values['store-pages'] },
+      options: { urls: graph.pages, fanOut: graph.fanOut, backLinks: graph.backLinks, depth: depthOf(graph), workers, storePages: values['store-pages'], counterShards: Number(values['counter-shards']) },
       job: { status: completed.status, pages: completed.pages, failed: completed.failed, rendered: renderer.rendered, outcomes, busyRetries: busy, progressMessages: notifier.progress },
       wallSeconds: Math.round(wallSeconds * 10) / 10,
       urlsPerSecond: Math.round((urls / wallSeconds) * 10) / 10,
