@@ -77,6 +77,21 @@ describe('host-rate gate on DynamoDB', () => {
     expect(fast).toMatchObject({ kind: 'grant', at: now + SLOT_LEAD_MS + 100 });
   });
 
+  it("a job's next slot counts from its navigation's host slot when the host's came later (a fresh-clone politeness run saw slots 843 ms apart at 1/s)", async () => {
+    const gate = new DynamoHostRateGate(db, 'jobs', clock);
+    // Another job keeps the host busy: its slot is 300 ms after the slow job's own slot would be.
+    const busy = await gate.reserve({ host: 'busy.test', jobId: 'busy', hostIntervalMs: 300, maxSleepMs: 2000 });
+    expect(busy).toMatchObject({ kind: 'grant', at: now + SLOT_LEAD_MS });
+    const slow = { host: 'busy.test', jobId: 'slow', hostIntervalMs: 300, jobIntervalMs: 1000, maxSleepMs: 2000 };
+    const first = await gate.reserve(slow);
+    expect(first).toMatchObject({ kind: 'grant', at: now + SLOT_LEAD_MS + 300 });
+    const second = await gate.reserve(slow);
+    expect(second.kind).toBe('grant');
+    // Before the fix the job's next slot counted from its own slot (now + 150), so this came 700 ms
+    // after the first navigation.
+    expect((second as { at: number }).at - (first as { at: number }).at).toBeGreaterThanOrEqual(1000);
+  });
+
   it('hosts are independent', async () => {
     const gate = new DynamoHostRateGate(db, 'jobs', clock);
     const bound = { hostIntervalMs: 5000, maxSleepMs: SLOT_LEAD_MS };

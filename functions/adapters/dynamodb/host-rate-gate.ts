@@ -25,14 +25,38 @@ export class DynamoHostRateGate implements HostRateGate {
   async reserve(request: { host: string; jobId: string; hostIntervalMs: number; jobIntervalMs?: number; maxSleepMs: number }): Promise<SlotDecision> {
     // The job's own pace first: a slot it then cannot use on the host is lost to this job only,
     // never to the other jobs sharing the host.
-    let notBefore = this.clock.now();
-    if (request.jobIntervalMs !== undefined) {
-      const mine = await this.reserveOn(`${HOST_RATE_PREFIX}${request.jobId}#${request.host}`, request.jobIntervalMs, request.maxSleepMs, notBefore);
-      if (mine.kind === 'wait') return mine;
-      notBefore = mine.at;
-    }
+    const hostKey = `${HOST_RATE_PREFIX}${request.host}`;
+    if (request.jobIntervalMs === undefined) return this.reserveOn(hostKey, request.hostIntervalMs, request.maxSleepMs, this.clock.now());
+    const jobKey = `${HOST_RATE_PREFIX}${request.jobId}#${request.host}`;
+    const mine = await this.reserveOn(jobKey, request.jobIntervalMs, request.maxSleepMs, this.clock.now());
+    if (mine.kind === 'wait') return mine;
     // The host's slot is taken no earlier than the job's: the navigation starts at the host's slot.
-    return this.reserveOn(`${HOST_RATE_PREFIX}${request.host}`, request.hostIntervalMs, request.maxSleepMs, notBefore);
+    const host = await this.reserveOn(hostKey, request.hostIntervalMs, request.maxSleepMs, mine.at);
+    if (host.kind === 'wait' || host.at <= mine.at) return host;
+    // The host's slot came later than the job's (the host was busy, or the first write took long):
+    // the job's next slot counts from when this navigation really starts, or the job's next one
+    // could come less than its interval after it. Only if no one of this job reserved since; else
+    // that slot may fall within the interval, and this one is given up.
+    const pushed = await this.conditionalNext(jobKey, mine.next, host.at + request.jobIntervalMs);
+    return pushed ? host : { kind: 'wait', retryInMs: request.jobIntervalMs };
+  }
+
+  private async conditionalNext(key: string, expected: number, next: number): Promise<boolean> {
+    try {
+      await this.db.send(
+        new UpdateCommand({
+          TableName: this.table,
+          Key: { jobId: key },
+          UpdateExpression: 'SET nextSlotAt = :next, expiresAt = :ttl',
+          ConditionExpression: 'nextSlotAt = :expected',
+          ExpressionAttributeValues: { ':next': next, ':expected': expected, ':ttl': Math.floor(next / 1000) + ITEM_TTL_SECONDS },
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (isConditionFailure(error)) return false;
+      throw error;
+    }
   }
 
   private async reserveOn(key: string, intervalMs: number, maxSleepMs: number, notBefore: number): Promise<SlotDecision> {
