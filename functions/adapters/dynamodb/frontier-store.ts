@@ -1,10 +1,11 @@
 // The frontier table: one item per (job, URL). The conditional put is the dedupe, the lease is the
 // lock, and the transactions keep the job's counters in step with the items they count.
-import { BatchGetCommand, GetCommand, UpdateCommand, PutCommand, paginateQuery, type BatchGetCommandOutput, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, UpdateCommand, PutCommand, paginateQuery, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { counterKeyOf } from '../../core/counter-shards.js';
 import type { FrontierRecord, PageFailure, PageSummary } from '../../core/job.js';
 import type { AdmitOutcome, ClaimOutcome, Clock, FrontierStore } from '../../core/ports.js';
 import { boundFailure, boundSummary } from '../../core/stored-text.js';
+import { batchGetAll } from './batch-get.js';
 import { cancellationReasons, failedItem, isConditionFailure, isTransactionCanceled, transactWrite } from './errors.js';
 
 /** children per admission transaction (TransactWriteItems takes 100 items; one is the job) */
@@ -187,25 +188,11 @@ export class DynamoFrontierStore implements FrontierStore {
   }
 
   async existing(jobId: string, urlKeys: string[]): Promise<Map<string, FrontierRecord>> {
-    const found = new Map<string, FrontierRecord>();
-    const chunks: string[][] = [];
-    for (let i = 0; i < urlKeys.length; i += 100) chunks.push(urlKeys.slice(i, i + 100));
-    await Promise.all(
-      chunks.map(async (chunk) => {
-        let keys: Record<string, unknown>[] | undefined = chunk.map((urlKey) => ({ jobId, urlKey }));
-        for (let attempt = 0; keys && keys.length > 0; attempt++) {
-          const result: BatchGetCommandOutput = await this.db.send(
-            new BatchGetCommand({
-              RequestItems: { [this.tables.frontier]: { Keys: keys, ConsistentRead: true, ProjectionExpression: 'urlKey, discoveredBy, #state', ExpressionAttributeNames: { '#state': 'state' } } },
-            }),
-          );
-          for (const item of result.Responses?.[this.tables.frontier] ?? []) found.set(String(item.urlKey), item as FrontierRecord);
-          keys = result.UnprocessedKeys?.[this.tables.frontier]?.Keys;
-          if (keys && keys.length > 0) await new Promise((resolve) => setTimeout(resolve, Math.min(1000, 20 * 2 ** attempt)));
-        }
-      }),
-    );
-    return found;
+    const items = await batchGetAll(this.db, this.tables.frontier, urlKeys.map((urlKey) => ({ jobId, urlKey })), {
+      consistent: true,
+      projection: { expression: 'urlKey, discoveredBy, #state', names: { '#state': 'state' } },
+    });
+    return new Map(items.map((item) => [String(item.urlKey), item as unknown as FrontierRecord]));
   }
 
   async putAlias(record: FrontierRecord): Promise<boolean> {

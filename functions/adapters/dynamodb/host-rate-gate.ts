@@ -15,6 +15,8 @@ const MAX_ROUNDS = 8;
 /** gate items outlive their last use by a day; a host not crawled since starts afresh */
 const ITEM_TTL_SECONDS = 24 * 3600;
 
+type NextWritten = { set: true } | { set: false; stored: number | undefined };
+
 export class DynamoHostRateGate implements HostRateGate {
   constructor(
     private readonly db: DynamoDBDocumentClient,
@@ -37,25 +39,31 @@ export class DynamoHostRateGate implements HostRateGate {
     // the job's next slot counts from when this navigation really starts, or the job's next one
     // could come less than its interval after it. Only if no one of this job reserved since; else
     // that slot may fall within the interval, and this one is given up.
-    const pushed = await this.conditionalNext(jobKey, mine.next, host.at + request.jobIntervalMs);
-    return pushed ? host : { kind: 'wait', retryInMs: request.jobIntervalMs };
+    const pushed = await this.setNext(jobKey, host.at + request.jobIntervalMs, 'nextSlotAt = :known', { ':known': mine.next });
+    return pushed.set ? host : { kind: 'wait', retryInMs: request.jobIntervalMs };
   }
 
-  private async conditionalNext(key: string, expected: number, next: number): Promise<boolean> {
+  /**
+   * Moves the key's next free slot to `next` if `condition` holds; when it does not, what is stored
+   * now (undefined: no slot yet), for the caller to decide again from.
+   */
+  private async setNext(key: string, next: number, condition: string, values: Record<string, number>): Promise<NextWritten> {
     try {
       await this.db.send(
         new UpdateCommand({
           TableName: this.table,
           Key: { jobId: key },
           UpdateExpression: 'SET nextSlotAt = :next, expiresAt = :ttl',
-          ConditionExpression: 'nextSlotAt = :expected',
-          ExpressionAttributeValues: { ':next': next, ':expected': expected, ':ttl': Math.floor(next / 1000) + ITEM_TTL_SECONDS },
+          ConditionExpression: condition,
+          ExpressionAttributeValues: { ':next': next, ':ttl': Math.floor(next / 1000) + ITEM_TTL_SECONDS, ...values },
+          ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
         }),
       );
-      return true;
+      return { set: true };
     } catch (error) {
-      if (isConditionFailure(error)) return false;
-      throw error;
+      if (!isConditionFailure(error)) throw error;
+      const stored = failedItem<{ nextSlotAt?: number }>(error);
+      return { set: false, stored: typeof stored?.nextSlotAt === 'number' ? stored.nextSlotAt : undefined };
     }
   }
 
@@ -67,34 +75,15 @@ export class DynamoHostRateGate implements HostRateGate {
       const now = this.clock.now();
       const decision = decideSlot(known === 'unread' ? undefined : known, now, intervalMs, maxSleepMs, notBefore);
       if (decision.kind === 'wait') return decision;
-      try {
-        await this.db.send(
-          new UpdateCommand({
-            TableName: this.table,
-            Key: { jobId: key },
-            UpdateExpression: 'SET nextSlotAt = :next, expiresAt = :ttl',
-            ConditionExpression:
-              known === 'unread'
-                ? 'attribute_not_exists(nextSlotAt) OR nextSlotAt <= :at'
-                : known === undefined
-                  ? 'attribute_not_exists(nextSlotAt)'
-                  : 'nextSlotAt = :known',
-            ExpressionAttributeValues: {
-              ':next': decision.next,
-              ':ttl': Math.floor(decision.next / 1000) + ITEM_TTL_SECONDS,
-              ...(known === 'unread' ? { ':at': decision.at } : {}),
-              ...(typeof known === 'number' ? { ':known': known } : {}),
-            },
-            ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
-          }),
-        );
-        return decision;
-      } catch (error) {
-        if (!isConditionFailure(error)) throw error;
-        // Someone reserved in between: decide again from what is stored now.
-        const stored = failedItem<{ nextSlotAt?: number }>(error);
-        known = typeof stored?.nextSlotAt === 'number' ? stored.nextSlotAt : undefined;
-      }
+      const written: NextWritten =
+        known === 'unread'
+          ? await this.setNext(key, decision.next, 'attribute_not_exists(nextSlotAt) OR nextSlotAt <= :at', { ':at': decision.at })
+          : known === undefined
+            ? await this.setNext(key, decision.next, 'attribute_not_exists(nextSlotAt)', {})
+            : await this.setNext(key, decision.next, 'nextSlotAt = :known', { ':known': known });
+      if (written.set) return decision;
+      // Someone reserved in between: decide again from what is stored now.
+      known = written.stored;
     }
     // Heavy contention: behave as a URL whose slot is taken, and come back after an interval.
     return { kind: 'wait', retryInMs: intervalMs };

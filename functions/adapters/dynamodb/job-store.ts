@@ -2,14 +2,12 @@
 // a job ends exactly once however many workers race to end it. A job's settles are counted on its
 // counter shard items (core/counter-shards.ts); every job this store returns has them summed.
 import {
-  BatchGetCommand,
   BatchWriteCommand,
   GetCommand,
   PutCommand,
   TransactWriteCommand,
   UpdateCommand,
   paginateScan,
-  type BatchGetCommandOutput,
   type BatchWriteCommandInput,
   type BatchWriteCommandOutput,
   type DynamoDBDocumentClient,
@@ -389,21 +387,14 @@ export class DynamoJobStore implements JobStore {
   }
 
   async getCacheEntries(cacheKeys: readonly string[]): Promise<CacheEntry[]> {
-    const entries: CacheEntry[] = [];
-    const wanted = [...new Set(cacheKeys)];
-    for (let start = 0; start < wanted.length; start += 100) {
-      let keys: Record<string, unknown>[] | undefined = wanted.slice(start, start + 100).map((key) => ({ jobId: `${CACHE_PREFIX}${key}` }));
-      for (let attempt = 0; keys && keys.length > 0; attempt++) {
-        const result: BatchGetCommandOutput = await this.db.send(new BatchGetCommand({ RequestItems: { [this.tables.jobs]: { Keys: keys } } }));
-        for (const item of result.Responses?.[this.tables.jobs] ?? []) {
-          const entry = { cacheKey: String(item.jobId).slice(CACHE_PREFIX.length), jobId: String(item.resultJobId), finishedAt: Number(item.finishedAt), expiresAt: Number(item.expiresAt) };
-          if (!isExpired(entry, this.clock.now())) entries.push(entry);
-        }
-        keys = result.UnprocessedKeys?.[this.tables.jobs]?.Keys;
-        if (keys && keys.length > 0) await pause(attempt);
-      }
-    }
-    return entries;
+    const keys = [...new Set(cacheKeys)].map((key) => ({ jobId: `${CACHE_PREFIX}${key}` }));
+    const entries = (await batchGetAll(this.db, this.tables.jobs, keys)).map((item) => ({
+      cacheKey: String(item.jobId).slice(CACHE_PREFIX.length),
+      jobId: String(item.resultJobId),
+      finishedAt: Number(item.finishedAt),
+      expiresAt: Number(item.expiresAt),
+    }));
+    return entries.filter((entry) => !isExpired(entry, this.clock.now()));
   }
 
   async createAnsweredJob(job: JobRecord): Promise<boolean> {
