@@ -1,5 +1,8 @@
 // Samples a process and all its descendants from /proc: peak resident memory of the whole tree
 // (and of the part that is not an emulator JVM) and CPU seconds used by every process seen.
+// RSS summed over processes counts a shared page once per process that maps it (the node binary
+// in every function environment, Chromium's shared memory between its processes); PSS divides each
+// shared page among its sharers, so the tree's PSS is the memory it really holds. Both are reported.
 import { readdirSync, readFileSync } from 'node:fs';
 import { execSync } from 'node:child_process';
 
@@ -29,6 +32,8 @@ function readProc(pid: number): Proc | null {
 
 export interface TreeUsage {
   peakRssMb: number;
+  /** peak of the tree's summed proportional set size (smaps_rollup), sampled every PSS_EVERY samples */
+  peakPssMb: number;
   peakRssWithoutEmulatorsMb: number;
   cpuSeconds: number;
   /** CPU seconds by process name (node, chromium, java …) */
@@ -37,7 +42,22 @@ export interface TreeUsage {
   rssCurve: [number, number][];
   /** at the peak: MB and number of processes by kind (a Node process that is a function environment is `node:function`) */
   peakRssByKind: Record<string, { mb: number; processes: number }>;
+  /** the same at the PSS peak */
+  peakPssByKind: Record<string, { mb: number; processes: number }>;
 }
+
+/** Proportional set size in bytes, or 0 when the process is gone or unreadable. */
+function pssBytes(pid: number): number {
+  try {
+    const match = /^Pss:\s+(\d+) kB/m.exec(readFileSync(`/proc/${pid}/smaps_rollup`, 'utf8'));
+    return match ? Number(match[1]) * 1024 : 0;
+  } catch {
+    return 0;
+  }
+}
+
+/** Reading smaps_rollup walks the page tables of every process: too costly for each RSS sample. */
+const PSS_EVERY = 5;
 
 function kindOf(p: Proc): string {
   if (p.command !== 'node') return p.command;
@@ -53,6 +73,9 @@ export function sampleTree(rootPid: number, everyMs = 200): { stop(): TreeUsage 
   const commandByPid = new Map<number, string>();
   let peak = 0;
   let peakWithout = 0;
+  let peakPss = 0;
+  let peakPssByKind: TreeUsage['peakRssByKind'] = {};
+  let samples = 0;
   let peakByKind: TreeUsage['peakRssByKind'] = {};
   const curve: [number, number][] = [];
   const started = Date.now();
@@ -85,6 +108,19 @@ export function sampleTree(rootPid: number, everyMs = 200): { stop(): TreeUsage 
         entry.processes++;
       }
     }
+    if (samples++ % PSS_EVERY === 0) {
+      const byProcess = tree.map((p) => ({ p, pss: pssBytes(p.pid) }));
+      const pss = byProcess.reduce((sum, { pss }) => sum + pss, 0);
+      if (pss > peakPss) {
+        peakPss = pss;
+        peakPssByKind = {};
+        for (const { p, pss } of byProcess) {
+          const entry = (peakPssByKind[kindOf(p)] ??= { mb: 0, processes: 0 });
+          entry.mb += Math.round(pss / 1e6);
+          entry.processes++;
+        }
+      }
+    }
     peak = Math.max(peak, rss);
     peakWithout = Math.max(peakWithout, rssWithout);
     curve.push([Math.round((Date.now() - started) / 100) / 10, Math.round(rss / 1e6)]);
@@ -100,7 +136,7 @@ export function sampleTree(rootPid: number, everyMs = 200): { stop(): TreeUsage 
         const command = commandByPid.get(pid) ?? '?';
         cpuByCommand[command] = Math.round(((cpuByCommand[command] ?? 0) + t / TICKS) * 10) / 10;
       }
-      return { cpuByCommand, peakRssByKind: peakByKind, peakRssMb: Math.round(peak / 1e6), peakRssWithoutEmulatorsMb: Math.round(peakWithout / 1e6), cpuSeconds: Math.round((ticks / TICKS) * 10) / 10, rssCurve: curve };
+      return { cpuByCommand, peakRssByKind: peakByKind, peakRssMb: Math.round(peak / 1e6), peakPssMb: Math.round(peakPss / 1e6), peakPssByKind, peakRssWithoutEmulatorsMb: Math.round(peakWithout / 1e6), cpuSeconds: Math.round((ticks / TICKS) * 10) / 10, rssCurve: curve };
     },
   };
 }

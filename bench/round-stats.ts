@@ -43,6 +43,8 @@ export interface RoundFigures {
   cpuSeconds: number;
   peakRssMb: number;
   peakRssWithoutEmulatorsMb: number;
+  /** absent in results from before PSS was sampled */
+  peakPssMb?: number;
 }
 
 export interface VariantStats {
@@ -51,6 +53,8 @@ export interface VariantStats {
   cpuSeconds: Spread;
   peakRssMb: Spread;
   peakRssWithoutEmulatorsMb: Spread;
+  /** null for results from before PSS was sampled */
+  peakPssMb: Spread | null;
 }
 
 /** Per variant (in the order given), the spread of each figure over its rounds. */
@@ -66,6 +70,7 @@ export function statsByVariant(variants: readonly string[], rounds: readonly Rou
         cpuSeconds: of((r) => r.cpuSeconds),
         peakRssMb: of((r) => r.peakRssMb),
         peakRssWithoutEmulatorsMb: of((r) => r.peakRssWithoutEmulatorsMb),
+        peakPssMb: spreadOf(mine.map((r) => r.peakPssMb)),
       },
     ];
   });
@@ -81,6 +86,7 @@ export function medianRatios(stats: readonly VariantStats[], withFormats: boolea
     projectVsCrawleePagesPerSecond: ratio(project?.pagesPerSecond.median, crawlee?.pagesPerSecond.median),
     projectVsBarePagesPerSecond: ratio(project?.pagesPerSecond.median, bare?.pagesPerSecond.median),
     projectVsCrawleePeakRss: ratio(project?.peakRssMb.median, crawlee?.peakRssMb.median),
+    projectVsCrawleePeakPss: ratio(project?.peakPssMb?.median, crawlee?.peakPssMb?.median),
     projectWithoutEmulatorsVsCrawleePeakRss: ratio(project?.peakRssWithoutEmulatorsMb.median, crawlee?.peakRssMb.median),
     projectVsCrawleeCpuSeconds: ratio(project?.cpuSeconds.median, crawlee?.cpuSeconds.median),
     projectVsBareCpuSeconds: ratio(project?.cpuSeconds.median, bare?.cpuSeconds.median),

@@ -2,7 +2,7 @@
 import type { BenchOptions, VariantResult } from './crawl-rule.js';
 
 const [variant, json] = process.argv.slice(2);
-const options = JSON.parse(json ?? '{}') as BenchOptions & { workers: number };
+const options = JSON.parse(json ?? '{}') as BenchOptions & { workers: number; apiEnvironments?: 'per-function' | 'shared' };
 let result: VariantResult;
 if (variant === 'project') result = await (await import('./variant-project.js')).runProject({ ...options, formats: undefined });
 else if (variant === 'project-noscroll') result = await (await import('./variant-project.js')).runProject({ ...options, formats: undefined, autoscroll: false });

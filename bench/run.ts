@@ -1,6 +1,6 @@
 // `npm run bench -- [--pages 300] [--site DIR] [--depth 3] [--tabs 6] [--workers 2] [--rounds 1]
 //                   [--block image,font,media,stylesheet] [--formats archive|markdown|screenshot,…]
-//                   [--no-autoscroll] [--only project,project-noscroll,…]`
+//                   [--no-autoscroll] [--only project,project-noscroll,…] [--api-environments shared|per-function]`
 // With --formats, a fourth variant (`project-formats`) crawls with those formats, so the cost of the
 // formats is read against the plain project crawl of the same run (ratio and bytes per page).
 // `project-noscroll` (only when named in --only) is the project with auto-scroll off, alternating
@@ -38,6 +38,8 @@ const { values } = parseArgs({
     formats: { type: 'string' },
     /** the project's crawls turn auto-scroll off (crawl option `autoscroll: false`): run with and without to read its cost */
     'no-autoscroll': { type: 'boolean' },
+    /** the project's local stack: its API functions in one environment (shared, default) or one each */
+    'api-environments': { type: 'string', default: 'shared' },
   },
 });
 
@@ -49,6 +51,11 @@ const VARIANTS = (values.only?.split(',') ?? ['project', ...(formats.length ? ['
   | 'crawlee'
   | 'bare'
 )[];
+const apiEnvironments = values['api-environments'];
+if (apiEnvironments !== 'shared' && apiEnvironments !== 'per-function') {
+  console.error(`--api-environments: expected shared or per-function, got ${apiEnvironments}`);
+  process.exit(2);
+}
 const tabs = Number(values.tabs);
 const workers = Number(values.workers);
 const block = values.block ? values.block.split(',').map((type) => type.trim()).filter(Boolean) : [];
@@ -112,6 +119,7 @@ async function main(): Promise<void> {
     maxPages: Number(values['max-pages']),
     tabs,
     workers,
+    apiEnvironments,
     block,
     formats,
     ...(values['no-autoscroll'] ? { autoscroll: false } : {}),
@@ -128,7 +136,7 @@ async function main(): Promise<void> {
       measured.round = round;
       results.push(measured);
       console.log(
-        `  round ${round} ${variant.padEnd(8)} ${String(measured.pages.length).padStart(5)} pages  ${measured.wallSeconds.toFixed(1)} s  ${measured.pagesPerSecond} pages/s  peak RSS ${measured.peakRssMb} MB (without emulators ${measured.peakRssWithoutEmulatorsMb} MB)  CPU ${measured.cpuSeconds} s ${JSON.stringify(measured.cpuByCommand)}\n      RSS at peak by kind: ${JSON.stringify(measured.peakRssByKind)}`,
+        `  round ${round} ${variant.padEnd(8)} ${String(measured.pages.length).padStart(5)} pages  ${measured.wallSeconds.toFixed(1)} s  ${measured.pagesPerSecond} pages/s  peak RSS ${measured.peakRssMb} MB (without emulators ${measured.peakRssWithoutEmulatorsMb} MB)  peak PSS ${measured.peakPssMb} MB  CPU ${measured.cpuSeconds} s ${JSON.stringify(measured.cpuByCommand)}\n      RSS at peak by kind: ${JSON.stringify(measured.peakRssByKind)}\n      PSS at peak by kind: ${JSON.stringify(measured.peakPssByKind)}`,
       );
     }
   }
@@ -187,7 +195,7 @@ async function main(): Promise<void> {
   );
   for (const s of stats) {
     const show = (label: string, x: typeof s.pagesPerSecond) => `${label} ${x.median} (${x.min}–${x.max}, spread ${Math.round(x.relativeSpread * 100)} %)`;
-    console.log(`median of ${s.pagesPerSecond.rounds} round(s) ${s.variant.padEnd(15)} ${show('pages/s', s.pagesPerSecond)}  ${show('CPU s', s.cpuSeconds)}  ${show('peak RSS MB', s.peakRssMb)}`);
+    console.log(`median of ${s.pagesPerSecond.rounds} round(s) ${s.variant.padEnd(15)} ${show('pages/s', s.pagesPerSecond)}  ${show('CPU s', s.cpuSeconds)}  ${show('peak RSS MB', s.peakRssMb)}${s.peakPssMb ? `  ${show('peak PSS MB', s.peakPssMb)}` : ''}`);
   }
   console.log('\npage sets (against the bare loop):', JSON.stringify(differences));
   console.log('ratios (of medians):', JSON.stringify(ratios));

@@ -1,6 +1,8 @@
-// (b) The anchor: Crawlee's PuppeteerCrawler, with the same Chromium, tabs, settle rule and scope.
+// (b) The anchor: Crawlee's PuppeteerCrawler, with the same Chromium, window size, tabs, settle rule
+// and scope.
 import { Configuration, PuppeteerCrawler } from '@crawlee/puppeteer';
 import puppeteer, { type HTTPRequest } from 'puppeteer-core';
+import { VIEWPORT } from '../functions/adapters/browser/chromium.js';
 import { normaliseUrl } from '../functions/core/url.js';
 import { SETTLE, childrenOf, chromiumLaunch, type BenchOptions, type VariantResult } from './crawl-rule.js';
 
@@ -20,7 +22,7 @@ export async function runCrawlee(options: BenchOptions): Promise<VariantResult> 
       navigationTimeoutSecs: SETTLE.navigationTimeoutMs / 1000,
       // One browser, like the other two; fingerprints off so every variant renders the same way.
       browserPoolOptions: { useFingerprints: false, maxOpenPagesPerBrowser: options.tabs, retireBrowserAfterPageCount: 1_000_000 },
-      launchContext: { launcher: puppeteer, launchOptions: { executablePath: launch.executablePath, args: launch.args, headless: 'shell' } },
+      launchContext: { launcher: puppeteer, launchOptions: { executablePath: launch.executablePath, args: launch.args, headless: 'shell', defaultViewport: VIEWPORT } },
       preNavigationHooks: [
         async ({ page }, gotoOptions) => {
           await page.setCacheEnabled(false);

@@ -10,12 +10,16 @@ interface ManifestPage {
   timings?: Record<string, number | null>;
 }
 
-export async function runProject(options: BenchOptions & { workers: number }): Promise<VariantResult> {
+export async function runProject(options: BenchOptions & { workers: number; apiEnvironments?: 'per-function' | 'shared' }): Promise<VariantResult> {
   const batchSize = Math.max(1, Math.round(options.tabs / options.workers));
   const stack = await startLocalStack({
     port: 0,
     workers: options.workers,
     batchSize,
+    // The API functions and the sweeper in one environment (a Node process instead of up to nine);
+    // the crawler keeps its own environments and browsers. `--api-environments per-function` for the
+    // stack as the tests run it.
+    apiEnvironments: options.apiEnvironments ?? 'shared',
     log: () => {},
     env: {
       NAV_TIMEOUT_MS: String(SETTLE.navigationTimeoutMs),

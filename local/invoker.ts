@@ -63,7 +63,39 @@ interface Pending {
   reject: (error: Error) => void;
 }
 
+/** A function served by an environment: what an invocation tells the runtime to run. */
+interface FunctionTarget {
+  name: string;
+  handlerPath: string;
+  timeoutMs: number;
+}
+
 export function childProcessInvoker(options: ChildInvokerOptions): Invoker {
+  const environment = executionEnvironment(options);
+  return { stats: environment.stats, invoke: (event) => environment.invoke(options, event), close: environment.close };
+}
+
+export interface SharedEnvironment {
+  /** an Invoker for one function whose invocations run in this environment, one at a time with the others' */
+  invokerFor(name: string, handlerPath: string, timeoutMs: number): Invoker;
+  close(): Promise<void>;
+}
+
+/**
+ * One execution environment serving several functions, for a local stack that must be light (the
+ * bench): the API routes are small functions that each cost a Node process (~120 MB) of their own.
+ * On Lambda every function has its own environments; here they share one process, its module
+ * cache and its queue, so a slow route delays the others. The crawler keeps its own environments.
+ */
+export function sharedEnvironment(options: Omit<ChildInvokerOptions, 'handlerPath' | 'timeoutMs'>): SharedEnvironment {
+  const environment = executionEnvironment(options);
+  return {
+    invokerFor: (name, handlerPath, timeoutMs) => ({ stats: environment.stats, invoke: (event) => environment.invoke({ name, handlerPath, timeoutMs }, event), close: async () => {} }),
+    close: environment.close,
+  };
+}
+
+function executionEnvironment(options: Omit<ChildInvokerOptions, 'handlerPath' | 'timeoutMs'>) {
   let child: ChildProcess | undefined;
   let pending: Pending | undefined;
   let nextId = 1;
@@ -118,7 +150,7 @@ export function childProcessInvoker(options: ChildInvokerOptions): Invoker {
   };
 
   const stats: InvocationStat[] = [];
-  const run = (event: unknown): Promise<unknown> =>
+  const run = (target: FunctionTarget, event: unknown): Promise<unknown> =>
     new Promise((resolve, reject) => {
       if (closed) return reject(new InvocationError('invoker closed'));
       const cold = child === undefined;
@@ -129,7 +161,7 @@ export function childProcessInvoker(options: ChildInvokerOptions): Invoker {
       // As on Lambda, the timeout counts from the handler's start: a cold environment first imports
       // its code (the init phase), which on a busy machine can take longer than a short timeout.
       // The init has its own, generous bound, so an import that hangs is still ended.
-      const initTimeoutMs = Math.max(INIT_TIMEOUT_MS, options.timeoutMs);
+      const initTimeoutMs = Math.max(INIT_TIMEOUT_MS, target.timeoutMs);
       let timer = setTimeout(() => {
         options.log(`[${options.name}] handler not started within ${initTimeoutMs} ms (init); killing the environment`);
         killGroup(proc.pid, 'SIGKILL');
@@ -139,9 +171,9 @@ export function childProcessInvoker(options: ChildInvokerOptions): Invoker {
         started: () => {
           clearTimeout(timer);
           timer = setTimeout(() => {
-            options.log(`[${options.name}] invocation timed out after ${options.timeoutMs} ms; killing the environment`);
+            options.log(`[${target.name}] invocation timed out after ${target.timeoutMs} ms; killing the environment`);
             killGroup(proc.pid, 'SIGKILL');
-          }, options.timeoutMs);
+          }, target.timeoutMs);
         },
         resolve: (value) => {
           clearTimeout(timer);
@@ -154,18 +186,18 @@ export function childProcessInvoker(options: ChildInvokerOptions): Invoker {
           reject(error);
         },
       };
-      proc.send({ type: 'invoke', id, handlerPath: options.handlerPath, functionName: options.name, event, timeoutMs: options.timeoutMs });
+      proc.send({ type: 'invoke', id, handlerPath: target.handlerPath, functionName: target.name, event, timeoutMs: target.timeoutMs });
     });
 
   return {
     stats,
-    invoke(event) {
+    invoke(target: FunctionTarget, event: unknown): Promise<unknown> {
       // One invocation at a time per environment, as on Lambda.
-      const result = queue.then(() => run(event));
+      const result = queue.then(() => run(target, event));
       queue = result.catch(() => undefined);
       return result;
     },
-    async close() {
+    async close(): Promise<void> {
       closed = true;
       const proc = child;
       child = undefined;

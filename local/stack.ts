@@ -11,7 +11,7 @@ import { startSqsS3 } from './emulators/sqs-s3.js';
 import { startEventSource } from './event-source.js';
 import { localConsole } from './console/local-console.js';
 import { startGateway } from './gateway.js';
-import { childProcessInvoker, type Invoker } from './invoker.js';
+import { childProcessInvoker, sharedEnvironment, type Invoker } from './invoker.js';
 import { LOCAL_CREDENTIALS, LOCAL_REGION, provision, type Resources } from './provision.js';
 
 export interface LocalStackOptions {
@@ -24,6 +24,12 @@ export interface LocalStackOptions {
   maxReceiveCount?: number;
   /** crawler invocation timeout; must stay below the visibility timeout, as on AWS */
   workerTimeoutMs?: number;
+  /**
+   * `per-function` (default): every API function has its own execution environment, as on AWS.
+   * `shared`: the API functions and the sweeper share one environment (one Node process instead of
+   * up to nine), for a light stack (the bench's memory); the crawler keeps its own environments.
+   */
+  apiEnvironments?: 'per-function' | 'shared';
   /** how often the sweeper runs; 0 = never */
   sweepIntervalMs?: number;
   /** require this token on connect (query `token` or `Authorization: Bearer`); default: open */
@@ -126,17 +132,16 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       ...options.env,
     };
     const apiInvokers: Invoker[] = [];
-    for (const [routeKey, file] of Object.entries(API_ROUTES)) {
-      const invoker = childProcessInvoker({ name: file, handlerPath: handler(file), env, timeoutMs: 29_000, log });
-      routes[routeKey] = invoker;
+    const shared = options.apiEnvironments === 'shared' ? sharedEnvironment({ name: 'api', env, log }) : undefined;
+    const functionInvoker = (name: string, timeoutMs: number): Invoker => {
+      const invoker = shared?.invokerFor(name, handler(name), timeoutMs) ?? childProcessInvoker({ name, handlerPath: handler(name), env, timeoutMs, log });
       apiInvokers.push(invoker);
-    }
-    if (options.authToken) {
-      authorizer.current = childProcessInvoker({ name: 'authorize', handlerPath: handler('authorize'), env, timeoutMs: 10_000, log });
-      apiInvokers.push(authorizer.current);
-    }
+      return invoker;
+    };
+    for (const [routeKey, file] of Object.entries(API_ROUTES)) routes[routeKey] = functionInvoker(file, 29_000);
+    if (options.authToken) authorizer.current = functionInvoker('authorize', 10_000);
     stoppers.push(async () => {
-      await Promise.all(apiInvokers.map((i) => i.close()));
+      await Promise.all([...apiInvokers.map((i) => i.close()), shared?.close()]);
     });
 
     // Injected faults fire once across all crawler environments (see functions/adapters/faults.ts).
@@ -163,7 +168,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
 
     const sweepIntervalMs = options.sweepIntervalMs ?? 60_000;
     if (sweepIntervalMs > 0) {
-      const sweeper = childProcessInvoker({ name: 'sweep', handlerPath: handler('sweep'), env, timeoutMs: 60_000, log });
+      const sweeper = functionInvoker('sweep', 60_000);
       let sweeping = Promise.resolve();
       const timer = setInterval(() => {
         sweeping = sweeper
@@ -173,8 +178,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       }, sweepIntervalMs);
       stoppers.push(async () => {
         clearInterval(timer);
-        await sweeping;
-        await sweeper.close();
+        await sweeping; // the environment closes with the API functions' (the stop step after this one)
       });
     }
 

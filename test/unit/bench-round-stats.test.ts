@@ -61,6 +61,16 @@ describe('bench round statistics', () => {
     expect(medianRatios(statsByVariant(['project'], [round('project', 3)]), false)).not.toHaveProperty('projectVsNoAutoscrollPagesPerSecond');
   });
 
+  it('gives the PSS ratio from medians when both variants sampled PSS, null for results without it', () => {
+    const withPss = (variant: string, pss: number): RoundFigures => ({ ...round(variant, 3), peakPssMb: pss });
+    const stats = statsByVariant(['project', 'crawlee'], [withPss('project', 1500), withPss('project', 1800), withPss('project', 1600), withPss('crawlee', 1000), withPss('crawlee', 900), withPss('crawlee', 1100)]);
+    expect(stats[0]!.peakPssMb).toMatchObject({ median: 1600, min: 1500, max: 1800 });
+    expect(medianRatios(stats, false).projectVsCrawleePeakPss).toBe(1.6);
+    const old = statsByVariant(['project', 'crawlee'], [round('project', 3), round('crawlee', 3)]);
+    expect(old[0]!.peakPssMb).toBeNull();
+    expect(medianRatios(old, false).projectVsCrawleePeakPss).toBeNull();
+  });
+
   it('picks the round of median pages/s to stand for a variant', () => {
     const rounds = [round('bare', 3, 1), round('bare', 1, 2), round('bare', 2, 3), round('crawlee', 9)];
     expect(medianRound(rounds, 'bare')?.cpuSeconds).toBe(3);

@@ -54,6 +54,9 @@ export const consoleLogger: Logger = {
   error: (message, ...extra) => console.error(JSON.stringify({ level: 'error', message, ...Object.assign({}, ...extra) })),
 };
 
+/** The window every page is rendered in (the bench gives the browsers it compares with the same). */
+export const VIEWPORT = { width: 1280, height: 900 };
+
 let browser: Browser | undefined;
 let launching: Promise<Browser> | undefined;
 const singleProcess = new WeakSet<Browser>();
@@ -93,7 +96,7 @@ async function launch(options: BrowserOptions): Promise<Browser> {
     args,
     env,
     headless,
-    defaultViewport: { width: 1280, height: 900 },
+    defaultViewport: VIEWPORT,
     // Downloads (PDF, zip…) are recorded from their response; nothing is written to disk.
     downloadBehavior: { policy: 'deny' },
     // This process owns the browser's life; signals are handled by the runtime around it.
