@@ -38,6 +38,10 @@ export interface TreeUsage {
   cpuSeconds: number;
   /** CPU seconds by process name (node, chromium, java …) */
   cpuByCommand: Record<string, number>;
+  /** CPU seconds by kind (as peakRssByKind: `node:function:worker` is the crawler's environments) */
+  cpuByKind: Record<string, number>;
+  /** the same counted from mark() (the timed crawl; start-up and warm-up left out); = cpuByKind without a mark */
+  crawlCpuByKind: Record<string, number>;
   /** RSS of the tree over time: [seconds since start, MB] */
   rssCurve: [number, number][];
   /** at the peak: MB and number of processes by kind (a Node process that is a function environment is `node:function`) */
@@ -59,18 +63,28 @@ function pssBytes(pid: number): number {
 /** Reading smaps_rollup walks the page tables of every process: too costly for each RSS sample. */
 const PSS_EVERY = 5;
 
+/**
+ * `node:function:<name>` for a function environment (its name on the command line, numbering dropped:
+ * `worker-1` → `worker`), `node` for any other Node process, else the command.
+ */
 function kindOf(p: Proc): string {
   if (p.command !== 'node') return p.command;
   try {
-    return readFileSync(`/proc/${p.pid}/cmdline`, 'utf8').includes('lambda-runtime') ? 'node:function' : 'node';
+    const argv = readFileSync(`/proc/${p.pid}/cmdline`, 'utf8').split('\0');
+    const runtime = argv.findIndex((a) => a.endsWith('lambda-runtime.ts'));
+    if (runtime < 0) return 'node';
+    const name = argv[runtime + 1]?.replace(/-\d+$/, '');
+    return name ? `node:function:${name}` : 'node:function';
   } catch {
     return 'node';
   }
 }
 
-export function sampleTree(rootPid: number, everyMs = 200): { stop(): TreeUsage } {
+export function sampleTree(rootPid: number, everyMs = 200): { mark(): void; stop(): TreeUsage } {
   const cpuByPid = new Map<number, number>();
+  let cpuAtMark: Map<number, number> | undefined;
   const commandByPid = new Map<number, string>();
+  const kindByPid = new Map<number, string>();
   let peak = 0;
   let peakWithout = 0;
   let peakPss = 0;
@@ -99,11 +113,12 @@ export function sampleTree(rootPid: number, everyMs = 200): { stop(): TreeUsage 
       if (p.command !== 'java') rssWithout += p.rssBytes;
       cpuByPid.set(p.pid, Math.max(cpuByPid.get(p.pid) ?? 0, p.cpuTicks));
       commandByPid.set(p.pid, p.command);
+      if (!kindByPid.has(p.pid)) kindByPid.set(p.pid, kindOf(p));
     }
     if (rss > peak) {
       peakByKind = {};
       for (const p of tree) {
-        const entry = (peakByKind[kindOf(p)] ??= { mb: 0, processes: 0 });
+        const entry = (peakByKind[kindByPid.get(p.pid) ?? kindOf(p)] ??= { mb: 0, processes: 0 });
         entry.mb += Math.round(p.rssBytes / 1e6);
         entry.processes++;
       }
@@ -115,7 +130,7 @@ export function sampleTree(rootPid: number, everyMs = 200): { stop(): TreeUsage 
         peakPss = pss;
         peakPssByKind = {};
         for (const { p, pss } of byProcess) {
-          const entry = (peakPssByKind[kindOf(p)] ??= { mb: 0, processes: 0 });
+          const entry = (peakPssByKind[kindByPid.get(p.pid) ?? kindOf(p)] ??= { mb: 0, processes: 0 });
           entry.mb += Math.round(pss / 1e6);
           entry.processes++;
         }
@@ -128,15 +143,24 @@ export function sampleTree(rootPid: number, everyMs = 200): { stop(): TreeUsage 
   const timer = setInterval(sample, everyMs);
   sample();
   return {
+    mark() {
+      sample();
+      cpuAtMark = new Map(cpuByPid);
+    },
     stop() {
       clearInterval(timer);
       const ticks = [...cpuByPid.values()].reduce((a, b) => a + b, 0);
       const cpuByCommand: Record<string, number> = {};
+      const cpuByKind: Record<string, number> = {};
+      const crawlCpuByKind: Record<string, number> = {};
       for (const [pid, t] of cpuByPid) {
         const command = commandByPid.get(pid) ?? '?';
         cpuByCommand[command] = Math.round(((cpuByCommand[command] ?? 0) + t / TICKS) * 10) / 10;
+        const kind = kindByPid.get(pid) ?? '?';
+        cpuByKind[kind] = Math.round(((cpuByKind[kind] ?? 0) + t / TICKS) * 10) / 10;
+        crawlCpuByKind[kind] = Math.round(((crawlCpuByKind[kind] ?? 0) + (t - (cpuAtMark?.get(pid) ?? 0)) / TICKS) * 10) / 10;
       }
-      return { cpuByCommand, peakRssByKind: peakByKind, peakRssMb: Math.round(peak / 1e6), peakPssMb: Math.round(peakPss / 1e6), peakPssByKind, peakRssWithoutEmulatorsMb: Math.round(peakWithout / 1e6), cpuSeconds: Math.round((ticks / TICKS) * 10) / 10, rssCurve: curve };
+      return { cpuByCommand, cpuByKind, crawlCpuByKind, peakRssByKind: peakByKind, peakRssMb: Math.round(peak / 1e6), peakPssMb: Math.round(peakPss / 1e6), peakPssByKind, peakRssWithoutEmulatorsMb: Math.round(peakWithout / 1e6), cpuSeconds: Math.round((ticks / TICKS) * 10) / 10, rssCurve: curve };
     },
   };
 }

@@ -18,7 +18,7 @@ import { BLOCKABLE_RESOURCES } from '../functions/core/messages.js';
 import { costPerThousandPages } from './cost.js';
 import type { VariantResult } from './crawl-rule.js';
 import { sampleTree, type TreeUsage } from './process-tree.js';
-import { medianRatios, medianRound, roundOrder, statsByVariant } from './round-stats.js';
+import { medianRatios, medianRound, ratio, roundOrder, statsByVariant } from './round-stats.js';
 import { serveDirectory, serveGenerated } from './site.js';
 
 const { values } = parseArgs({
@@ -78,7 +78,15 @@ function runVariant(variant: string, options: object): Promise<Measured & { roun
     });
     const sampler = sampleTree(child.pid!);
     let out = '';
-    child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
+    let marked = false;
+    child.stdout.on('data', (chunk: Buffer) => {
+      out += chunk.toString();
+      // the variant's timed crawl begins (its start-up and warm-up are done): CPU counts from here
+      if (!marked && /^MARK$/m.test(out)) {
+        marked = true;
+        sampler.mark();
+      }
+    });
     child.on('exit', (code) => {
       const usage = sampler.stop();
       const line = out.split('\n').find((l) => l.startsWith('RESULT '));
@@ -136,7 +144,7 @@ async function main(): Promise<void> {
       measured.round = round;
       results.push(measured);
       console.log(
-        `  round ${round} ${variant.padEnd(8)} ${String(measured.pages.length).padStart(5)} pages  ${measured.wallSeconds.toFixed(1)} s  ${measured.pagesPerSecond} pages/s  peak RSS ${measured.peakRssMb} MB (without emulators ${measured.peakRssWithoutEmulatorsMb} MB)  peak PSS ${measured.peakPssMb} MB  CPU ${measured.cpuSeconds} s ${JSON.stringify(measured.cpuByCommand)}\n      RSS at peak by kind: ${JSON.stringify(measured.peakRssByKind)}\n      PSS at peak by kind: ${JSON.stringify(measured.peakPssByKind)}`,
+        `  round ${round} ${variant.padEnd(8)} ${String(measured.pages.length).padStart(5)} pages  ${measured.wallSeconds.toFixed(1)} s  ${measured.pagesPerSecond} pages/s  peak RSS ${measured.peakRssMb} MB (without emulators ${measured.peakRssWithoutEmulatorsMb} MB)  peak PSS ${measured.peakPssMb} MB  CPU ${measured.cpuSeconds} s ${JSON.stringify(measured.cpuByKind)}\n      RSS at peak by kind: ${JSON.stringify(measured.peakRssByKind)}\n      PSS at peak by kind: ${JSON.stringify(measured.peakPssByKind)}`,
       );
     }
   }
@@ -167,6 +175,24 @@ async function main(): Promise<void> {
         admittedPerPage: 1,
       })
     : null;
+  // CPU per page by kind during the timed crawl, of the median rounds. The crawler's machinery is what its environments
+  // spend beyond the bare loop, which drives the same renderer from one Node process with no queue,
+  // table or bucket: crawler Node CPU − bare Node CPU, per page.
+  const perPageMs = (r: Measured | undefined, pick: (kind: string) => boolean) =>
+    r ? Math.round((Object.entries(r.crawlCpuByKind).filter(([kind]) => pick(kind)).reduce((sum, [, s]) => sum + s, 0) * 1000) / Math.max(1, r.pages.length)) : null;
+  const bareRound = typical('bare');
+  const crawleeRound = typical('crawlee');
+  const cpuMsPerPage = {
+    projectCrawlerNode: perPageMs(project, (k) => k.startsWith('node:function:worker')),
+    projectOtherNode: perPageMs(project, (k) => k.startsWith('node') && !k.startsWith('node:function:worker')),
+    projectEmulators: perPageMs(project, (k) => k === 'java'),
+    projectChromium: perPageMs(project, (k) => k === 'chromium'),
+    bareNode: perPageMs(bareRound, (k) => k === 'node'),
+    bareChromium: perPageMs(bareRound, (k) => k === 'chromium'),
+    crawleeNode: perPageMs(crawleeRound, (k) => k === 'node'),
+    crawleeChromium: perPageMs(crawleeRound, (k) => k === 'chromium'),
+  };
+  const machineryCpuMsPerPage = cpuMsPerPage.projectCrawlerNode !== null && cpuMsPerPage.bareNode !== null ? cpuMsPerPage.projectCrawlerNode - cpuMsPerPage.bareNode : null;
   const report = {
     at: new Date().toISOString(),
     machine: { cores: (await import('node:os')).cpus().length, node: process.version },
@@ -184,6 +210,12 @@ async function main(): Promise<void> {
     ratioBasis: 'median',
     ratios,
     projectBreakdownMsPerPage: b,
+    /** CPU ms per page by kind, of the median rounds */
+    cpuMsPerPage,
+    /** the crawler's CPU per page beyond the bare loop's (goal ≤ 15) */
+    machineryCpuMsPerPage,
+    /** the project's Chromium CPU per page over the bare loop's (goal ≤ 1.05) */
+    chromiumCpuVsBare: ratio(cpuMsPerPage.projectChromium, cpuMsPerPage.bareChromium),
     machineryShareOfRender: renderMs > 0 ? Math.round((machineryMs / renderMs) * 1000) / 1000 : null,
     costPerThousandPages: cost,
   };
@@ -202,6 +234,7 @@ async function main(): Promise<void> {
   const withFormats = typical('project-formats');
   if (withFormats) console.log(`formats ${formats.join(',')}: bytes per page`, JSON.stringify(withFormats.formatBytesPerPage ?? {}));
   console.log('project per-page breakdown (ms):', JSON.stringify(b), `machinery/render = ${report.machineryShareOfRender}`);
+  console.log('CPU ms per page:', JSON.stringify(cpuMsPerPage), `machinery (crawler − bare Node) = ${machineryCpuMsPerPage} ms, Chromium project/bare = ${report.chromiumCpuVsBare}`);
   if (cost) console.log(`cost per 1,000 pages: $${cost.totalPerThousandPages}`, JSON.stringify(cost.items));
   console.log(`written: ${join(values.out!, 'bench.json')}, ${join(values.out!, 'bench.svg')}`);
 }

@@ -13,6 +13,10 @@ export async function runBare(options: BenchOptions): Promise<VariantResult> {
   const seen = new Set([seed.url]);
   const queue: { url: string; depth: number }[] = [{ url: seed.url, depth: 0 }];
   const pages: string[] = [];
+  // Launch the browser and render the seed once before the clock starts, as the project's warm-up
+  // crawl does (Crawlee launches its browser inside run(), so its figures include the launch).
+  await renderer.render(seed.url, { ...SETTLE, block: options.block ?? [] });
+  process.stdout.write('\nMARK\n');
   const started = Date.now();
   let active = 0;
   await new Promise<void>((resolve, reject) => {

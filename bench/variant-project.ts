@@ -40,8 +40,12 @@ export async function runProject(options: BenchOptions & { workers: number; apiE
     warm.send({ action: 'crawl', url: options.url, depth: 0, ...(options.block?.length ? { block: options.block } : {}), ...autoscroll });
     await warm.waitFor((m) => m.type === 'completed', 120_000);
     await warm.close();
+    // The warm-up crawl (one page) started one crawler environment; start the others too, or their
+    // start (code import, ~seconds of CPU) lands in the timed crawl.
+    await stack.warmCrawlers();
 
     const client = await CrawlClient.connect(stack.wsUrl);
+    process.stdout.write('\nMARK\n');
     const started = Date.now();
     const block = options.block?.length ? { block: options.block } : {};
     const formats = options.formats?.length ? { formats: options.formats } : {};

@@ -33,6 +33,8 @@ export interface EventSource {
   invocations(): { cold: boolean; ms: number; ok: boolean }[];
   /** invocations in progress right now */
   inFlight(): number;
+  /** invokes every execution environment with an empty batch, so each has imported its code (the bench's warm-up) */
+  warm(): Promise<void>;
 }
 
 const COPY_ATTRIBUTE = 'localDuplicateOf';
@@ -150,6 +152,9 @@ export function startEventSource(options: EventSourceOptions): EventSource {
   const loops = invokers.map((invoker, index) => poll(invoker, index));
   return {
     invocations: () => invokers.flatMap((invoker) => invoker.stats ?? []),
+    async warm() {
+      await Promise.all(invokers.map((invoker) => invoker.invoke({ Records: [] }).catch((e) => options.log(`[event-source] warm-up invocation failed: ${(e as Error).message}`))));
+    },
     inFlight: () => inFlight,
     async stop() {
       stopped = true;

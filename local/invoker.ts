@@ -104,7 +104,8 @@ function executionEnvironment(options: Omit<ChildInvokerOptions, 'handlerPath' |
 
   const start = (): ChildProcess => {
     const started = Date.now();
-    const proc = fork(runtimePath, [], {
+    // The environment's name on its command line says which function a process serves (ps, the bench).
+    const proc = fork(runtimePath, [options.name], {
       execArgv: ['--import', tsxLoader],
       env: { ...process.env, ...options.env },
       stdio: ['ignore', 'pipe', 'pipe', 'ipc'],

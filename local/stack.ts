@@ -57,6 +57,8 @@ export interface LocalStack {
   inFlight(): number;
   /** every crawler invocation so far: cold (new environment) or warm, and its duration */
   crawlerInvocations(): { cold: boolean; ms: number; ok: boolean }[];
+  /** starts every crawler environment (an empty batch each), as provisioned concurrency would: the bench's warm-up */
+  warmCrawlers(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -191,6 +193,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       endpoints,
       inFlight: () => events.inFlight(),
       crawlerInvocations: () => events.invocations(),
+      warmCrawlers: () => events.warm(),
       stop,
     };
   } catch (error) {

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Sets up a fresh Debian 12 machine (as root, or a user with password-less sudo) for local crawls
 # and the test suite:
-#   1. npm packages (npm ci; skipped when node_modules already satisfies the lockfile)
+#   1. npm packages (npm ci; skipped when node_modules already satisfies the lockfile), patches/ applied
 #   2. @sparticuz/chromium's binary extracted into $TMPDIR (re-extracted if it is another version)
 #   3. the shared libraries that binary (or $CHROME_PATH) lacks, found with ldd, from apt
 #   4. Java for DynamoDB Local, when missing
@@ -64,6 +64,10 @@ else
 fi
 [ -d node_modules/@sparticuz/chromium ] && [ -d node_modules/puppeteer-core ] \
   || die "node_modules lacks @sparticuz/chromium or puppeteer-core; run npm ci"
+# npm ci applies patches/ (postinstall); a node_modules installed before a patch was added has not.
+if [ -z "$DRY_RUN" ] && ls patches/*.patch >/dev/null 2>&1; then
+  npx --no-install patch-package >/dev/null || die "patch-package could not apply patches/ (see npx patch-package)"
+fi
 
 # --- 2. the browser binary ---------------------------------------------------------------------
 # @sparticuz/chromium extracts once into $TMPDIR/chromium and reuses whatever is there without a
