@@ -1,7 +1,8 @@
 // The SDK clients retry transient failures themselves before our code sees them: how hard each
 // tries, and that a silent connection is given up rather than holding an invocation.
 import { describe, expect, it } from 'vitest';
-import { createAwsClients, RETRY_ATTEMPTS } from '../../functions/adapters/aws-clients.js';
+import { loggerMiddleware } from '@aws-sdk/core/client';
+import { createAwsClients, RETRY_ATTEMPTS, SDK_LOGGER } from '../../functions/adapters/aws-clients.js';
 import { readConfig } from '../../functions/adapters/config.js';
 
 const config = readConfig({
@@ -34,5 +35,25 @@ describe('SDK clients', () => {
       const settings = handler.config ?? (await handler.configProvider) ?? {};
       expect(settings).toMatchObject({ connectionTimeout: 5_000, socketTimeout: 30_000 });
     }
+  });
+
+  it('give the SDK a logger without info/error, so it does not copy every request and response to mask them', async () => {
+    const clients = createAwsClients(config);
+    for (const client of [clients.dynamo, clients.s3, clients.sqs, clients.connections]) expect(client.config.logger).toBe(SDK_LOGGER);
+    // the SDK's own logger middleware, given that logger: the masking filters are never called
+    let filtered = 0;
+    const filter = (value: unknown) => {
+      filtered++;
+      return value;
+    };
+    const context = { clientName: 'c', commandName: 'op', logger: SDK_LOGGER, inputFilterSensitiveLog: filter, outputFilterSensitiveLog: filter };
+    const ok = loggerMiddleware()(async () => ({ output: { $metadata: {} }, response: {} }), context as never);
+    await ok({ input: { Key: 'k' } } as never);
+    const failing = loggerMiddleware()(async () => Promise.reject(new Error('boom')), context as never);
+    await expect(failing({ input: { Key: 'k' } } as never)).rejects.toThrow('boom');
+    expect(filtered).toBe(0);
+    // with a logger that has info (the SDK's default NoOpLogger does), both filters run
+    await loggerMiddleware()(async () => ({ output: { $metadata: {} }, response: {} }), { ...context, logger: { ...SDK_LOGGER, info() {} } } as never)({ input: {} } as never);
+    expect(filtered).toBe(2);
   });
 });
