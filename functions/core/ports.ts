@@ -218,7 +218,8 @@ export interface JobStore {
   /**
    * The job item alone (strongly consistent): its options and status, for a worker about to crawl
    * one of its URLs. One item read per page instead of the job and all its shards: its settled,
-   * done and failed are only the item's base, not the job's counts (getJob sums those).
+   * done and failed are only the item's base, not the job's counts (getJob sums those). Reads of
+   * one job that overlap in time may share one answer.
    */
   getJobSettings(jobId: string): Promise<JobRecord | null>;
   /**

@@ -242,6 +242,41 @@ describe('a job ends once', () => {
   });
 });
 
+describe("a batch's reads of its job", () => {
+  /** GetItem requests this client sends while `run` runs */
+  async function getItemsDuring(run: () => Promise<unknown>): Promise<number> {
+    let count = 0;
+    const name = `count-get-items-${Math.random()}`;
+    db.middlewareStack.add((next, context) => async (args) => {
+      if (context.commandName === 'GetItemCommand' || context.commandName === 'GetCommand') count++;
+      return next(args);
+    }, { step: 'initialize', name });
+    try {
+      await run();
+    } finally {
+      db.middlewareStack.remove(name);
+    }
+    return count;
+  }
+
+  it('share one read when they overlap, each caller with its own copy', async () => {
+    let answers: (JobRecord | null)[] = [];
+    expect(await getItemsDuring(async () => (answers = await Promise.all(Array.from({ length: 6 }, () => jobs.getJobSettings(jobId)))))).toBe(1);
+    expect(answers.every((a) => a?.jobId === jobId && a.status === 'running')).toBe(true);
+    expect(new Set(answers).size).toBe(6);
+    // one after another: each reads, and sees what changed in between
+    await jobs.beginFinish(jobId, 'cancelled', 200, { reason: 'job cancelled' });
+    expect(await getItemsDuring(async () => expect(await jobs.getJobSettings(jobId)).toMatchObject({ status: 'finishing' }))).toBe(1);
+    expect(await getItemsDuring(() => jobs.getJobSettings(jobId))).toBe(1);
+    expect(await jobs.getJobSettings('no-such-job')).toBeNull();
+  });
+
+  it('never share a read that decides the end of a job', async () => {
+    // getJob reads for itself even while a settings read of the job is in flight
+    expect(await getItemsDuring(() => Promise.all([jobs.getJobSettings(jobId), jobs.getJob(jobId), jobs.getJob(jobId)]))).toBe(3);
+  });
+});
+
 describe('a job created after its connection left', () => {
   it('recreates the connection item with an expiry, and keeps the expiry of a live one', async () => {
     const get = async (connectionId: string) => (await db.send(new GetCommand({ TableName: 'connections', Key: { connectionId } }))).Item;

@@ -84,8 +84,27 @@ export class DynamoJobStore implements JobStore {
     return read ? read.job : null;
   }
 
-  /** The job item alone: its counters are a base, without what the shards counted. */
+  /** Settings reads in flight, by job: a read that starts meanwhile shares the answer. */
+  private readonly settingsInFlight = new Map<string, Promise<JobRecord | null>>();
+
+  /**
+   * The job item alone: its counters are a base, without what the shards counted. The messages of
+   * one batch are crawled at once and each first reads its job: reads of one job that overlap share
+   * one GetItem. Its options never change, and a status a round trip older is as good: nothing waits
+   * on it (a cancel stops a crawl at its next page either way). Reads that decide the end of a job
+   * never share (readCounted).
+   */
   async getJobSettings(jobId: string): Promise<JobRecord | null> {
+    let read = this.settingsInFlight.get(jobId);
+    if (!read) {
+      read = this.readJobItem(jobId).finally(() => this.settingsInFlight.delete(jobId));
+      this.settingsInFlight.set(jobId, read);
+    }
+    const item = await read;
+    return item ? { ...item } : null;
+  }
+
+  private async readJobItem(jobId: string): Promise<JobRecord | null> {
     const result = await this.db.send(new GetCommand({ TableName: this.tables.jobs, Key: { jobId }, ConsistentRead: true }));
     return (result.Item as JobRecord | undefined) ?? null;
   }
@@ -96,7 +115,7 @@ export class DynamoJobStore implements JobStore {
    * decision on it is confirmed by a transaction (beginFinishIfSettled).
    */
   private async readCounted(jobId: string): Promise<{ item: JobRecord; shards: Map<string, ShardCounters>; job: JobRecord } | null> {
-    const item = await this.getJobSettings(jobId);
+    const item = await this.readJobItem(jobId);
     if (!item) return null;
     const keys = shardKeysOf(jobId, item.counterShards);
     const shards = new Map<string, ShardCounters>();
