@@ -38,9 +38,10 @@ export function unitsPerPage(profile: PageProfile) {
     // shard) + without shards, the progress update on the job item after every settle (1, a write
     // even when refused); with shards a progress slot is written once a second per job, not per page
     dynamoWrites: 1 + profile.admittedPerPage * 4 + 6 + (shards > 0 ? 0 : 1),
-    // the job item before the page; after the settle, the job item and every shard (strongly
-    // consistent, 1 unit each; without shards the progress update returned the job)
-    dynamoReads: shards > 0 ? 2 + shards : 1,
+    // the job item before the page, one read shared by the pages of an invocation (they start
+    // together); after the settle, the job item and every shard (strongly consistent, 1 unit each;
+    // without shards the progress update returned the job)
+    dynamoReads: 1 / profile.pagesPerInvocation + (shards > 0 ? 1 + shards : 0),
     // send (batched by 10) + receive and delete (batched by the batch size)
     sqsRequests: 0.1 + 2 / profile.pagesPerInvocation,
     s3Puts: 1,

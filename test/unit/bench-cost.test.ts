@@ -4,10 +4,11 @@ import { costPerThousandPages, unitsPerPage } from '../../bench/cost.js';
 const page = { lambdaSecondsPerPage: 0.6, lambdaMemoryGb: 2, pagesPerInvocation: 5, recordBytes: 60 * 1024, admittedPerPage: 1 };
 
 describe('the cost model of the job counters', () => {
-  it('counts a progress write per page without shards, and a read of every shard after each settle with them', () => {
-    expect(unitsPerPage({ ...page, counterShards: 0 })).toMatchObject({ dynamoWrites: 12, dynamoReads: 1 });
-    expect(unitsPerPage({ ...page, counterShards: 4 })).toMatchObject({ dynamoWrites: 11, dynamoReads: 6 });
-    expect(unitsPerPage({ ...page, counterShards: 8 })).toMatchObject({ dynamoWrites: 11, dynamoReads: 10 });
+  it('counts a progress write per page without shards, a read of every shard after each settle with them, and one job read per invocation', () => {
+    expect(unitsPerPage({ ...page, counterShards: 0 })).toMatchObject({ dynamoWrites: 12, dynamoReads: 0.2 });
+    expect(unitsPerPage({ ...page, counterShards: 4 })).toMatchObject({ dynamoWrites: 11, dynamoReads: 5.2 });
+    expect(unitsPerPage({ ...page, counterShards: 8 })).toMatchObject({ dynamoWrites: 11, dynamoReads: 9.2 });
+    expect(unitsPerPage({ ...page, pagesPerInvocation: 1, counterShards: 4 })).toMatchObject({ dynamoReads: 6 });
   });
 
   it('prices four shards (the default) like the job item alone, more shards higher', () => {
