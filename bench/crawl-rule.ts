@@ -20,6 +20,16 @@ export interface BenchOptions {
 
 export const SETTLE = { navigationTimeoutMs: 30_000, settleIdleMs: 300, settleMaxMs: 3_000 };
 
+/** The environment of the project's local stack in the bench (variant-project, bench:profile). */
+export const BENCH_STACK_ENV: Record<string, string> = {
+  NAV_TIMEOUT_MS: String(SETTLE.navigationTimeoutMs),
+  SETTLE_IDLE_MS: String(SETTLE.settleIdleMs),
+  SETTLE_MAX_MS: String(SETTLE.settleMaxMs),
+  POWERTOOLS_LOG_LEVEL: 'WARN',
+  // The bench measures throughput against its own site on 127.0.0.1, not politeness.
+  HOST_RATE_CEILING: '1000',
+};
+
 export async function chromiumLaunch(): Promise<{ executablePath: string; args: string[] }> {
   chromium.setGraphicsMode = false;
   const executablePath = process.env.CHROME_PATH ?? (await chromium.executablePath());

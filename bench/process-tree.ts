@@ -115,25 +115,23 @@ export function sampleTree(rootPid: number, everyMs = 200): { mark(): void; stop
       commandByPid.set(p.pid, p.command);
       if (!kindByPid.has(p.pid)) kindByPid.set(p.pid, kindOf(p));
     }
-    if (rss > peak) {
-      peakByKind = {};
+    /** MB and processes by kind, of the bytes each process holds */
+    const byKind = (bytesOf: (p: Proc) => number): TreeUsage['peakRssByKind'] => {
+      const kinds: TreeUsage['peakRssByKind'] = {};
       for (const p of tree) {
-        const entry = (peakByKind[kindByPid.get(p.pid) ?? kindOf(p)] ??= { mb: 0, processes: 0 });
-        entry.mb += Math.round(p.rssBytes / 1e6);
+        const entry = (kinds[kindByPid.get(p.pid) ?? kindOf(p)] ??= { mb: 0, processes: 0 });
+        entry.mb += Math.round(bytesOf(p) / 1e6);
         entry.processes++;
       }
-    }
+      return kinds;
+    };
+    if (rss > peak) peakByKind = byKind((p) => p.rssBytes);
     if (samples++ % PSS_EVERY === 0) {
-      const byProcess = tree.map((p) => ({ p, pss: pssBytes(p.pid) }));
-      const pss = byProcess.reduce((sum, { pss }) => sum + pss, 0);
+      const pssByPid = new Map(tree.map((p) => [p.pid, pssBytes(p.pid)]));
+      const pss = [...pssByPid.values()].reduce((sum, bytes) => sum + bytes, 0);
       if (pss > peakPss) {
         peakPss = pss;
-        peakPssByKind = {};
-        for (const { p, pss } of byProcess) {
-          const entry = (peakPssByKind[kindByPid.get(p.pid) ?? kindOf(p)] ??= { mb: 0, processes: 0 });
-          entry.mb += Math.round(pss / 1e6);
-          entry.processes++;
-        }
+        peakPssByKind = byKind((p) => pssByPid.get(p.pid) ?? 0);
       }
     }
     peak = Math.max(peak, rss);

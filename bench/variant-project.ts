@@ -3,7 +3,7 @@
 import { startLocalStack } from '../local/stack.js';
 import { CrawlClient } from '../local/ws-client.js';
 import type { BenchOptions, VariantResult } from './crawl-rule.js';
-import { SETTLE } from './crawl-rule.js';
+import { BENCH_STACK_ENV } from './crawl-rule.js';
 
 interface ManifestPage {
   url: string;
@@ -22,14 +22,9 @@ export async function runProject(options: BenchOptions & { workers: number; apiE
     apiEnvironments: options.apiEnvironments ?? 'shared',
     log: () => {},
     env: {
-      NAV_TIMEOUT_MS: String(SETTLE.navigationTimeoutMs),
-      SETTLE_IDLE_MS: String(SETTLE.settleIdleMs),
-      SETTLE_MAX_MS: String(SETTLE.settleMaxMs),
+      ...BENCH_STACK_ENV,
       MAX_PAGES: String(Math.max(options.maxPages, 10)),
       MAX_DEPTH: String(Math.max(options.depth, 5)),
-      POWERTOOLS_LOG_LEVEL: 'WARN',
-      // The bench measures throughput against its own site on 127.0.0.1, not politeness.
-      HOST_RATE_CEILING: '1000',
     },
   });
   try {

@@ -9,7 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { startLocalStack } from '../../local/stack.js';
 import { CrawlClient } from '../../local/ws-client.js';
-import { SETTLE } from '../crawl-rule.js';
+import { BENCH_STACK_ENV } from '../crawl-rule.js';
 import { serveGenerated } from '../site.js';
 import { summarise, type CpuProfile } from './summary.js';
 
@@ -33,13 +33,7 @@ const stack = await startLocalStack({
   batchSize: Number(values.tabs),
   apiEnvironments: 'shared',
   log: () => {},
-  env: {
-    NAV_TIMEOUT_MS: String(SETTLE.navigationTimeoutMs),
-    SETTLE_IDLE_MS: String(SETTLE.settleIdleMs),
-    SETTLE_MAX_MS: String(SETTLE.settleMaxMs),
-    POWERTOOLS_LOG_LEVEL: 'WARN',
-    HOST_RATE_CEILING: '1000',
-  },
+  env: BENCH_STACK_ENV,
   workerEnv: { NODE_OPTIONS: `--import ${hook}`, CPU_PROFILE_DIR: profiles },
 });
 let pages = 0;

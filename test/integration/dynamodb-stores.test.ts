@@ -10,6 +10,7 @@ import { DynamoJobStore } from '../../functions/adapters/dynamodb/job-store.js';
 import { TABLES } from '../../functions/adapters/dynamodb/table-definitions.js';
 import type { FrontierRecord, JobRecord } from '../../functions/core/job.js';
 import { startDynamoDb } from '../../local/emulators/dynamodb.js';
+import { recordDynamoCalls, type RecordedCall } from './fixtures-counter-shards/dynamo-calls.js';
 
 let emulator: { endpoint: string; stop(): Promise<void> };
 let jobs: DynamoJobStore;
@@ -243,20 +244,16 @@ describe('a job ends once', () => {
 });
 
 describe("a batch's reads of its job", () => {
-  /** GetItem requests this client sends while `run` runs */
+  let calls: RecordedCall[] = [];
+  beforeAll(() => {
+    calls = recordDynamoCalls(db);
+  });
+
+  /** GetItem requests the stores send while `run` runs */
   async function getItemsDuring(run: () => Promise<unknown>): Promise<number> {
-    let count = 0;
-    const name = `count-get-items-${Math.random()}`;
-    db.middlewareStack.add((next, context) => async (args) => {
-      if (context.commandName === 'GetItemCommand' || context.commandName === 'GetCommand') count++;
-      return next(args);
-    }, { step: 'initialize', name });
-    try {
-      await run();
-    } finally {
-      db.middlewareStack.remove(name);
-    }
-    return count;
+    const before = calls.length;
+    await run();
+    return calls.slice(before).filter((call) => call.kind === 'GetItem').length;
   }
 
   it('share one read when they overlap, each caller with its own copy', async () => {

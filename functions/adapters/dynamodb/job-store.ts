@@ -15,7 +15,7 @@ import {
 import { jobIdOfShardKey, shardKeysOf, withShardCounters, type ShardCounters } from '../../core/counter-shards.js';
 import { isExpired, outstanding, type FinalStatus, type FrontierRecord, type JobCounters, type JobRecord } from '../../core/job.js';
 import { systemClock, type CacheEntry, type Clock, type JobStore, type RedriveRun } from '../../core/ports.js';
-import { batchGetAll } from './batch-get.js';
+import { batchGetAll, unprocessedBackoff } from './batch-get.js';
 import { CONNECTION_TTL_SECONDS } from './connection-store.js';
 
 // Cache entries share the jobs table under a prefix that no job id (a UUID) can have.
@@ -25,9 +25,6 @@ const FIRST_REDRIVE_BATCH = 98;
 /** items of its next ones: the job's counters take one */
 const NEXT_REDRIVE_BATCH = 99;
 import { cancellationReasons, isConditionFailure, isTransactionCanceled, transactWrite } from './errors.js';
-
-/** Backs off before asking again for what a batch call left unprocessed (throttling). */
-const pause = (attempt: number) => new Promise((resolve) => setTimeout(resolve, Math.min(1000, 20 * 2 ** attempt)));
 
 export class DynamoJobStore implements JobStore {
   constructor(
@@ -436,7 +433,7 @@ export class DynamoJobStore implements JobStore {
       for (let attempt = 0; requests && Object.keys(requests).length > 0; attempt++) {
         const result: BatchWriteCommandOutput = await this.db.send(new BatchWriteCommand({ RequestItems: requests }));
         requests = result.UnprocessedItems;
-        if (requests && Object.keys(requests).length > 0) await pause(attempt);
+        if (requests && Object.keys(requests).length > 0) await unprocessedBackoff(attempt);
       }
     }
     return this.createJob(job, seed, maxJobsPerConnection);
