@@ -192,6 +192,17 @@ async function main(): Promise<void> {
     crawleeNode: perPageMs(crawleeRound, (k) => k === 'node'),
     crawleeChromium: perPageMs(crawleeRound, (k) => k === 'chromium'),
   };
+  // How long a page held its tab (navigation, settle, reading), and Chromium's CPU per second of it.
+  // Equal figures per tab-second would say the project's Chromium spends more a page because its
+  // tabs stay open longer (on a machine shared with the crawler's other processes), not because it
+  // does more in them.
+  const tabOpenMs = (r: Measured | undefined) => (r?.breakdown ? (r.breakdown.navigationMs ?? 0) + (r.breakdown.settleMs ?? 0) + (r.breakdown.extractMs ?? 0) : null);
+  const tabOpenMsPerPage = { project: tabOpenMs(project), bare: tabOpenMs(bareRound) };
+  const perTabSecond = (cpuMs: number | null, openMs: number | null) => (cpuMs !== null && openMs ? Math.round((cpuMs / openMs) * 1000) : null);
+  const chromiumCpuMsPerTabSecond = {
+    project: perTabSecond(cpuMsPerPage.projectChromium, tabOpenMsPerPage.project),
+    bare: perTabSecond(cpuMsPerPage.bareChromium, tabOpenMsPerPage.bare),
+  };
   const machineryCpuMsPerPage = cpuMsPerPage.projectCrawlerNode !== null && cpuMsPerPage.bareNode !== null ? cpuMsPerPage.projectCrawlerNode - cpuMsPerPage.bareNode : null;
   const report = {
     at: new Date().toISOString(),
@@ -216,6 +227,10 @@ async function main(): Promise<void> {
     machineryCpuMsPerPage,
     /** the project's Chromium CPU per page over the bare loop's (goal ≤ 1.05) */
     chromiumCpuVsBare: ratio(cpuMsPerPage.projectChromium, cpuMsPerPage.bareChromium),
+    /** ms a page held its tab (navigation + settle + reading), project and bare loop, of the median rounds */
+    tabOpenMsPerPage,
+    /** Chromium CPU ms per second a tab was open: equal figures say the gap in CPU a page is time open, not work */
+    chromiumCpuMsPerTabSecond,
     machineryShareOfRender: renderMs > 0 ? Math.round((machineryMs / renderMs) * 1000) / 1000 : null,
     costPerThousandPages: cost,
   };
@@ -235,6 +250,7 @@ async function main(): Promise<void> {
   if (withFormats) console.log(`formats ${formats.join(',')}: bytes per page`, JSON.stringify(withFormats.formatBytesPerPage ?? {}));
   console.log('project per-page breakdown (ms):', JSON.stringify(b), `machinery/render = ${report.machineryShareOfRender}`);
   console.log('CPU ms per page:', JSON.stringify(cpuMsPerPage), `machinery (crawler − bare Node) = ${machineryCpuMsPerPage} ms, Chromium project/bare = ${report.chromiumCpuVsBare}`);
+  console.log('tab open ms a page:', JSON.stringify(tabOpenMsPerPage), 'Chromium CPU ms per tab-second:', JSON.stringify(chromiumCpuMsPerTabSecond));
   if (cost) console.log(`cost per 1,000 pages: $${cost.totalPerThousandPages}`, JSON.stringify(cost.items));
   console.log(`written: ${join(values.out!, 'bench.json')}, ${join(values.out!, 'bench.svg')}`);
 }

@@ -13,6 +13,9 @@ export async function runBare(options: BenchOptions): Promise<VariantResult> {
   const seen = new Set([seed.url]);
   const queue: { url: string; depth: number }[] = [{ url: seed.url, depth: 0 }];
   const pages: string[] = [];
+  // The renderer's own timings summed, as the project's pages report them: how long a tab was open
+  // a page is what Chromium's CPU a page is compared by (bench/run.ts).
+  const timings: Record<string, number> = {};
   // Launch the browser and render the seed once before the clock starts, as the project's warm-up
   // crawl does (Crawlee launches its browser inside run(), so its figures include the launch).
   await renderer.render(seed.url, { ...SETTLE, block: options.block ?? [] });
@@ -29,6 +32,7 @@ export async function runBare(options: BenchOptions): Promise<VariantResult> {
           .render(next.url, { ...SETTLE, block: options.block ?? [] })
           .then((page) => {
             pages.push(next.url);
+            for (const [name, value] of Object.entries(page.timings)) timings[name] = (timings[name] ?? 0) + value;
             if (next.depth < options.depth && (page.status ?? 200) < 400) {
               for (const child of childrenOf(seed.url, page.finalUrl, page.links)) {
                 if (seen.has(child) || seen.size >= options.maxPages) continue;
@@ -52,5 +56,6 @@ export async function runBare(options: BenchOptions): Promise<VariantResult> {
   });
   const wallSeconds = (Date.now() - started) / 1000;
   await renderer.close();
-  return { variant: 'bare', pages, wallSeconds };
+  const breakdown = Object.fromEntries(Object.entries(timings).map(([name, total]) => [name, Math.round(total / Math.max(1, pages.length))]));
+  return { variant: 'bare', pages, wallSeconds, breakdown };
 }

@@ -198,7 +198,7 @@ async function crawlClaimed(job: JobRecord, record: FrontierRecord, deps: Worker
     admitted: toSend.length,
     ms: page.page.timings.totalMs,
   });
-  await afterSettle(job.jobId, deps);
+  await afterSettle(job, deps);
   return 'done';
 }
 
@@ -257,7 +257,7 @@ async function settleFailed(job: JobRecord, record: FrontierRecord, error: strin
     job.counterShards,
   );
   if (!settled) return 'lease-lost';
-  await afterSettle(job.jobId, deps);
+  await afterSettle(job, deps);
   return 'failed';
 }
 
@@ -286,11 +286,13 @@ function isStillQueuedChildOf(existing: Pick<FrontierRecord, 'discoveredBy' | 's
   return existing.discoveredBy === parent.urlKey && existing.state === 'queued';
 }
 
-async function afterSettle(jobId: string, deps: WorkerDeps): Promise<void> {
-  const { job, progressDue } = await deps.jobs.readAfterSettle(jobId, deps.clock.now(), deps.limits.progressIntervalMs);
+async function afterSettle(settings: JobRecord, deps: WorkerDeps): Promise<void> {
+  const jobId = settings.jobId;
+  const { job, progressDue } = await deps.jobs.readAfterSettle(jobId, deps.clock.now(), deps.limits.progressIntervalMs, settings.counterShards);
   if (!job) return;
   // Read after this settle, the counts include it and every settle before it; <= 0 because the job
-  // item and its shards are two reads (a later admission's child may be seen settled).
+  // item and its shards are separate item reads (a child admitted after the item was read may be
+  // seen settled). After a job's last settle nothing admits any more, so that read is exact.
   if (job.status === 'running' && outstanding(job) <= 0) {
     await finishIfDone(jobId, deps);
     return;

@@ -276,9 +276,10 @@ export interface JobStore {
   /**
    * After a settle: the job as it is now (strongly consistent, counters summed, to decide whether
    * it is done) and whether a progress message is due: true at most once per interval, the slot
-   * claimed when it is. Writes the job item only to claim that slot.
+   * claimed when it is. Writes the job item only to claim that slot. `counterShards`, the job's as
+   * the caller read it, lets the job item and its shards be read in one request.
    */
-  readAfterSettle(jobId: string, now: number, intervalMs: number): Promise<{ job: JobRecord | null; progressDue: boolean }>;
+  readAfterSettle(jobId: string, now: number, intervalMs: number, counterShards?: number): Promise<{ job: JobRecord | null; progressDue: boolean }>;
 }
 
 /** Operational metrics (CloudWatch on AWS). */

@@ -153,6 +153,23 @@ describe('settles spread over the shards', () => {
     expect(jobItemWrites(calls, 'jobs').filter((w) => w.key === jobId)).toHaveLength(1);
   });
 
+  it('after a settle, a worker that knows the shard count reads the job and its shards in one request', async () => {
+    await newJob();
+    await frontier.admitAll(['a', 'b', 'c'].map((key) => child(key, 'seed')), 1000);
+    await crawl('seed');
+    await crawl('a', true);
+    calls.length = 0;
+    const read = await jobs.readAfterSettle(jobId, 7_000, 1_000, SHARDS);
+    expect(calls.map((call) => call.kind)).toEqual(['BatchGetItem', 'UpdateItem']);
+    expect(read.job).toEqual({ ...(await jobs.getJob(jobId)), lastProgressAt: 7_000 });
+    expect(read.job).toMatchObject({ admitted: 4, settled: 2, done: 1, failed: 1 });
+    // A count that is not the job's (never so for a worker; it reads the job's own) is read again, not summed short.
+    calls.length = 0;
+    expect((await jobs.readAfterSettle(jobId, 7_100, 1_000, 2)).job).toMatchObject({ admitted: 4, settled: 2, done: 1, failed: 1 });
+    expect(calls.map((call) => call.kind)).toEqual(['BatchGetItem', 'GetItem', 'BatchGetItem']);
+    expect(await jobs.readAfterSettle('no-such-job', 7_200, 1_000, SHARDS)).toEqual({ job: null, progressDue: false });
+  });
+
   it('host waits count on the URL’s shard, and are summed', async () => {
     await newJob();
     await frontier.admitAll(['a', 'b'].map((key) => child(key, 'seed')), 1000);

@@ -124,6 +124,23 @@ export class DynamoJobStore implements JobStore {
     return { item, shards, job: withShardCounters(item, [...shards.values()]) };
   }
 
+  /**
+   * The job item and its shards in one request, when the caller already knows how many shards the
+   * job has (a worker, from the job's settings): what readCounted does in two. The reads are not
+   * ordered, which does not matter where this is used: after the last settle of a job nothing can
+   * admit or settle any more, so any order reads the final counts; any other decision on them is
+   * confirmed by beginFinishIfSettled. A shard count that does not match the item's is read again.
+   */
+  private async readCountedAtOnce(jobId: string, counterShards: number): Promise<JobRecord | null> {
+    const keys = [jobId, ...shardKeysOf(jobId, counterShards)];
+    const items = await batchGetAll(this.db, this.tables.jobs, keys.map((key) => ({ jobId: key })), { consistent: true });
+    const item = items.find((found) => found.jobId === jobId);
+    if (!item) return null;
+    const job = item as unknown as JobRecord;
+    if ((job.counterShards ?? 0) !== counterShards) return this.getJob(jobId);
+    return withShardCounters(job, items.filter((found) => found !== item) as ShardCounters[]);
+  }
+
   /** Jobs read by a scan, each with its shards summed: one batched read for all of them. */
   private async withCounters(items: JobRecord[]): Promise<JobRecord[]> {
     const keys = items.flatMap((item) => shardKeysOf(item.jobId, item.counterShards));
@@ -439,10 +456,10 @@ export class DynamoJobStore implements JobStore {
     return this.createJob(job, seed, maxJobsPerConnection);
   }
 
-  async readAfterSettle(jobId: string, now: number, intervalMs: number): Promise<{ job: JobRecord | null; progressDue: boolean }> {
+  async readAfterSettle(jobId: string, now: number, intervalMs: number, counterShards?: number): Promise<{ job: JobRecord | null; progressDue: boolean }> {
     // Reads, not a write: a conditional update refused still costs a write on the job item, which
     // every settle would then pay. The item is written only when a progress slot looks free.
-    const job = await this.getJob(jobId);
+    const job = counterShards ? await this.readCountedAtOnce(jobId, counterShards) : await this.getJob(jobId);
     const lastProgressAt = (job as { lastProgressAt?: number } | null)?.lastProgressAt;
     if (!job || job.status !== 'running' || (lastProgressAt !== undefined && lastProgressAt > now - intervalMs)) return { job, progressDue: false };
     try {
