@@ -112,8 +112,10 @@ export function sampleTree(rootPid: number, everyMs = 200): { mark(): void; stop
       rss += p.rssBytes;
       if (p.command !== 'java') rssWithout += p.rssBytes;
       cpuByPid.set(p.pid, Math.max(cpuByPid.get(p.pid) ?? 0, p.cpuTicks));
+      // A child seen between fork and exec still shows its parent's command (`node` for a browser
+      // being launched): its kind is decided again once its command changes.
+      if (!kindByPid.has(p.pid) || commandByPid.get(p.pid) !== p.command) kindByPid.set(p.pid, kindOf(p));
       commandByPid.set(p.pid, p.command);
-      if (!kindByPid.has(p.pid)) kindByPid.set(p.pid, kindOf(p));
     }
     /** MB and processes by kind, of the bytes each process holds */
     const byKind = (bytesOf: (p: Proc) => number): TreeUsage['peakRssByKind'] => {
