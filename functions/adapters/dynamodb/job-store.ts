@@ -17,6 +17,7 @@ import { isExpired, outstanding, type FinalStatus, type FrontierRecord, type Job
 import { systemClock, type CacheEntry, type Clock, type JobStore, type RedriveRun } from '../../core/ports.js';
 import { batchGetAll, unprocessedBackoff } from './batch-get.js';
 import { CONNECTION_TTL_SECONDS } from './connection-store.js';
+import { cancellationReasons, isConditionFailure, isTransactionCanceled, transactWrite } from './errors.js';
 
 // Cache entries share the jobs table under a prefix that no job id (a UUID) can have.
 const CACHE_PREFIX = 'cache#';
@@ -24,7 +25,6 @@ const CACHE_PREFIX = 'cache#';
 const FIRST_REDRIVE_BATCH = 98;
 /** items of its next ones: the job's counters take one */
 const NEXT_REDRIVE_BATCH = 99;
-import { cancellationReasons, isConditionFailure, isTransactionCanceled, transactWrite } from './errors.js';
 
 export class DynamoJobStore implements JobStore {
   constructor(
