@@ -14,7 +14,7 @@ export interface BenchOptions {
   block?: string[];
   /** page formats the project's crawl asks for (the `project-formats` variant only) */
   formats?: string[];
-  /** false: the project's crawls turn its default auto-scroll off (`--no-autoscroll`, to measure what it costs) */
+  /** false: the project's crawls and the bare loop turn their default auto-scroll off (`--no-autoscroll`; Crawlee never scrolls) */
   autoscroll?: boolean;
 }
 

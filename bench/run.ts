@@ -36,7 +36,7 @@ const { values } = parseArgs({
     block: { type: 'string' },
     /** page formats for the project-formats variant (the crawl option `formats`) */
     formats: { type: 'string' },
-    /** the project's crawls turn auto-scroll off (crawl option `autoscroll: false`): run with and without to read its cost */
+    /** the project's crawls (crawl option `autoscroll: false`) and the bare loop turn auto-scroll off: run with and without to read its cost */
     'no-autoscroll': { type: 'boolean' },
     /** the project's local stack: its API functions in one environment (shared, default) or one each */
     'api-environments': { type: 'string', default: 'shared' },
