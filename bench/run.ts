@@ -164,7 +164,10 @@ async function main(): Promise<void> {
   });
   const project = typical('project');
   const b = project?.breakdown ?? {};
-  const renderMs = (b.navigationMs ?? 0) + (b.settleMs ?? 0) + (b.extractMs ?? 0);
+  /** ms a page held its tab (navigation, settle, reading), from a variant's per-page breakdown */
+  const renderMsOf = (breakdown: Record<string, number> | undefined) =>
+    breakdown ? (breakdown.navigationMs ?? 0) + (breakdown.settleMs ?? 0) + (breakdown.extractMs ?? 0) : null;
+  const renderMs = renderMsOf(project?.breakdown) ?? 0;
   const machineryMs = (b.dynamodbMs ?? 0) + (b.sqsMs ?? 0) + (b.s3Ms ?? 0);
   const cost = project
     ? costPerThousandPages({
@@ -196,8 +199,7 @@ async function main(): Promise<void> {
   // Equal figures per tab-second would say the project's Chromium spends more a page because its
   // tabs stay open longer (on a machine shared with the crawler's other processes), not because it
   // does more in them.
-  const tabOpenMs = (r: Measured | undefined) => (r?.breakdown ? (r.breakdown.navigationMs ?? 0) + (r.breakdown.settleMs ?? 0) + (r.breakdown.extractMs ?? 0) : null);
-  const tabOpenMsPerPage = { project: tabOpenMs(project), bare: tabOpenMs(bareRound) };
+  const tabOpenMsPerPage = { project: renderMsOf(project?.breakdown), bare: renderMsOf(bareRound?.breakdown) };
   const perTabSecond = (cpuMs: number | null, openMs: number | null) => (cpuMs !== null && openMs ? Math.round((cpuMs / openMs) * 1000) : null);
   const chromiumCpuMsPerTabSecond = {
     project: perTabSecond(cpuMsPerPage.projectChromium, tabOpenMsPerPage.project),

@@ -10,7 +10,7 @@ export async function runBare(options: BenchOptions): Promise<VariantResult> {
   const renderer = new PuppeteerRenderer({ log: quiet });
   // `--no-autoscroll` turns it off here too, so the renderer's cost can be read against Crawlee's,
   // which never scrolls.
-  const render = { ...SETTLE, block: options.block ?? [], ...(options.autoscroll === false ? { autoscroll: false } : {}) };
+  const renderOptions = { ...SETTLE, block: options.block ?? [], ...(options.autoscroll === false ? { autoscroll: false } : {}) };
   const seed = normaliseUrl(options.url);
   if (!seed.ok) throw new Error(seed.reason);
   const seen = new Set([seed.url]);
@@ -21,7 +21,7 @@ export async function runBare(options: BenchOptions): Promise<VariantResult> {
   const timings: Record<string, number> = {};
   // Launch the browser and render the seed once before the clock starts, as the project's warm-up
   // crawl does (Crawlee launches its browser inside run(), so its figures include the launch).
-  await renderer.render(seed.url, render);
+  await renderer.render(seed.url, renderOptions);
   process.stdout.write('\nMARK\n');
   const started = Date.now();
   let active = 0;
@@ -32,7 +32,7 @@ export async function runBare(options: BenchOptions): Promise<VariantResult> {
         const next = queue.shift()!;
         active++;
         renderer
-          .render(next.url, render)
+          .render(next.url, renderOptions)
           .then((page) => {
             pages.push(next.url);
             for (const [name, value] of Object.entries(page.timings)) timings[name] = (timings[name] ?? 0) + value;

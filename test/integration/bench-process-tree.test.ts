@@ -25,9 +25,9 @@ afterEach(() => {
   child = undefined;
 });
 
-async function lineFrom(process: ChildProcessWithoutNullStreams, line: string): Promise<void> {
+async function lineFrom(from: ChildProcessWithoutNullStreams, line: string): Promise<void> {
   let seen = '';
-  while (!seen.split('\n').includes(line)) seen += String((await once(process.stdout, 'data'))[0]);
+  while (!seen.split('\n').includes(line)) seen += String((await once(from.stdout, 'data'))[0]);
 }
 
 describe('the bench sampler', () => {
