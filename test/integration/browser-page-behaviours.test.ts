@@ -1,5 +1,5 @@
 // The renderer in a real headless Chromium against pages that need more than a load: auto-scroll
-// (on by default, bounded, off on request), the job's actions (in order, a missing selector noted,
+// (on by default, bounded, off on request, skipped where nothing on the page reacts to a scroll), the job's actions (in order, a missing selector noted,
 // a navigation reported and the new document read), and the seeds' headers and cookies (sent to the
 // seed's host only: not to another port of its address, a third-party host, or a redirect there).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -39,6 +39,26 @@ describe('auto-scroll', () => {
   it('lets the network settle after scrolling: a link fetched when the bottom shows is found', async () => {
     expect((await render('/tall-lazy-fetch')).links).toContain(at('/fetched-lazy-link'));
     expect((await render('/tall-lazy-fetch', { autoscroll: false })).links).not.toContain(at('/fetched-lazy-link'));
+  });
+
+  it('scrolls a page that listens for scrolling (a listener or an onscroll handler), not with autoscroll: false', async () => {
+    expect((await render('/tall-listener')).links).toContain(at('/listener-link'));
+    expect((await render('/tall-onscroll')).links).toContain(at('/onscroll-link'));
+    expect((await render('/tall-listener', { autoscroll: false })).links).not.toContain(at('/listener-link'));
+    expect((await render('/tall-onscroll', { autoscroll: false })).links).not.toContain(at('/onscroll-link'));
+  });
+
+  it('scrolls a page with a natively lazy image far below the fold, so the image is fetched', async () => {
+    const fetched = () => site.hits.filter((hit) => hit.path === '/lazy-image.png').length;
+    await render('/tall-lazy-image', { autoscroll: false });
+    expect(fetched()).toBe(0);
+    await render('/tall-lazy-image');
+    expect(fetched()).toBe(1);
+  });
+
+  it('leaves a tall page on which nothing reacts to a scroll unscrolled; an observer on it is enough to scroll it', async () => {
+    expect((await render('/tall-inert')).links).not.toContain(at('/was-scrolled'));
+    expect((await render('/tall-inert?observed')).links).toContain(at('/was-scrolled'));
   });
 
   it('stops on an endless feed (bounded) and keeps what it loaded', async () => {

@@ -3,7 +3,7 @@
 // set anything going. The page products run after the read, so they see the page as left here.
 import type { Page } from 'puppeteer-core';
 import type { RenderOptions } from '../../core/ports.js';
-import { AUTOSCROLL_LIMITS, autoscroll } from './autoscroll.js';
+import { AUTOSCROLL_LIMITS, SCROLL_REACTIVITY_HOOK, autoscroll } from './autoscroll.js';
 import { actionsBudgetMs, runActions } from './page-actions.js';
 
 export interface Behaviours {
@@ -15,6 +15,11 @@ export interface Behaviours {
 export function behavioursBudgetMs(options: RenderOptions): number {
   const scrolling = options.autoscroll === false ? 0 : AUTOSCROLL_LIMITS.maxMs + AUTOSCROLL_LIMITS.bottomWaitMs;
   return scrolling + actionsBudgetMs(options.actions ?? []) + options.settleMaxMs;
+}
+
+/** Before navigation: auto-scroll learns from the document's own scripts whether a scroll can matter. */
+export async function prepareBehaviours(page: Page, options: RenderOptions): Promise<void> {
+  if (options.autoscroll !== false) await page.evaluateOnNewDocument(SCROLL_REACTIVITY_HOOK);
 }
 
 /**

@@ -22,7 +22,7 @@ import { EGRESS_ERROR_HEADER, EGRESS_REASON_HEADER, type EgressErrorCode, type E
 import { RenderError } from './errors.js';
 import { HostSlotDeferredError } from '../../core/host-rate.js';
 import type { RequestGuard } from './request-guard.js';
-import { actOnPage, behavioursBudgetMs } from './page-behaviours.js';
+import { actOnPage, behavioursBudgetMs, prepareBehaviours } from './page-behaviours.js';
 import { credentialHeaders, type TabCredentials } from './seed-credentials.js';
 
 export const MAX_HTML_BYTES = 10 * 1024 * 1024;
@@ -183,6 +183,7 @@ export class PuppeteerRenderer implements PageRenderer {
         tab.setCacheEnabled(false),
         tab.setBypassServiceWorker(true),
         tab.evaluateOnNewDocument(DENY_DETACHED_CONTEXTS),
+        prepareBehaviours(tab, options),
         // The crawler names itself (the token robots.txt rules are matched against), not HeadlessChrome.
         ...(this.options.userAgent ? [tab.setUserAgent({ userAgent: this.options.userAgent })] : []),
       ]);

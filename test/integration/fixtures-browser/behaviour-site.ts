@@ -43,6 +43,15 @@ const onVisible = (id: string, then: string) =>
    }).observe(document.getElementById('${id}'));
    function addLink(href) { const a = document.createElement('a'); a.href = href; a.textContent = href; document.body.append(a); }</script>`;
 
+/** Adds a link once the bottom of the page shows; `listen` wires `check` to the scroll. */
+const nearBottom = (listen: string, href: string) =>
+  `<script>let added = false;
+   function check() {
+     if (added || window.scrollY + window.innerHeight < document.documentElement.scrollHeight - 10) return;
+     added = true; const a = document.createElement('a'); a.href = '${href}'; a.textContent = 'more'; document.body.append(a);
+   }
+   ${listen}</script>`;
+
 function sitePages(other: () => string, third: () => string): Record<string, (req: IncomingMessage, res: ServerResponse) => void> {
   return {
     '/': (_req, res) => html(res, page('behaviours', '<a href="/tall-lazy">tall</a>')),
@@ -72,6 +81,27 @@ function sitePages(other: () => string, third: () => string): Record<string, (re
            function grow() { const d = document.createElement('div'); d.style.height = '2000px'; d.innerHTML = '<a href="/item-' + (++n) + '">item ' + n + '</a>'; feed.append(d); }
            grow();
            new IntersectionObserver((entries) => { if (entries.some((e) => e.isIntersecting)) grow(); }).observe(document.getElementById('more'));</script>`,
+        ),
+      ),
+    // tall pages whose content reacts to a scroll by other means than an observer: a scroll
+    // listener, an onscroll handler, a natively lazy image (its request shows in the hits)
+    '/tall-listener': (_req, res) =>
+      html(res, page('tall listener', `<div style="height:5000px">top</div>${nearBottom("window.addEventListener('scroll', check);", '/listener-link')}`)),
+    '/tall-onscroll': (_req, res) => html(res, page('tall onscroll', `<div style="height:5000px">top</div>${nearBottom('window.onscroll = check;', '/onscroll-link')}`)),
+    '/tall-lazy-image': (_req, res) => html(res, page('tall lazy image', '<div style="height:12000px">top</div><img loading="lazy" src="/lazy-image.png" width="10" height="10">')),
+    // a tall page on which nothing listens for a scroll; an animation-frame loop (which auto-scroll
+    // cannot see) and a timer note whether it was ever scrolled; with ?observed an unrelated observer is added
+    '/tall-inert': (req, res) =>
+      html(
+        res,
+        page(
+          'tall inert',
+          `<div id="top" style="height:5000px">top</div>
+           <script>let noted = false;
+           function note() { if (!noted && window.scrollY > 0) { noted = true; const a = document.createElement('a'); a.href = '/was-scrolled'; document.body.append(a); } }
+           (function watch() { note(); requestAnimationFrame(watch); })();
+           setInterval(note, 5);
+           ${req.url?.includes('observed') ? "new IntersectionObserver(() => {}).observe(document.getElementById('top'));" : ''}</script>`,
         ),
       ),
     // a link that a button reveals; a search form whose result link carries what was typed
