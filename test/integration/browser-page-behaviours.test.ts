@@ -1,7 +1,8 @@
 // The renderer in a real headless Chromium against pages that need more than a load: auto-scroll
-// (on by default, bounded, off on request, skipped where nothing on the page reacts to a scroll), the job's actions (in order, a missing selector noted,
-// a navigation reported and the new document read), and the seeds' headers and cookies (sent to the
-// seed's host only: not to another port of its address, a third-party host, or a redirect there).
+// (on by default, bounded, off on request, skipped where nothing on the page reacts to a scroll),
+// the job's actions (in order, a missing selector noted, a navigation reported and the new document
+// read), and the seeds' headers and cookies (sent to the seed's host only: not to another port of
+// its address, a third-party host, or a redirect there).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PuppeteerRenderer } from '../../functions/adapters/browser/renderer.js';
 import type { RenderOptions } from '../../functions/core/ports.js';

@@ -34,6 +34,9 @@ function html(res: ServerResponse, body: string, status = 200, headers: Record<s
   res.end(body);
 }
 
+/** In a page's script: appends a link to the body (what the crawler is to find, or not). */
+const ADD_LINK = `function addLink(href) { const a = document.createElement('a'); a.href = href; a.textContent = href; document.body.append(a); }`;
+
 /** Adds a link when the element scrolls into view (the observer is the only way it appears). */
 const onVisible = (id: string, then: string) =>
   `<script>new IntersectionObserver((entries, observer) => {
@@ -41,16 +44,17 @@ const onVisible = (id: string, then: string) =>
      observer.disconnect();
      ${then}
    }).observe(document.getElementById('${id}'));
-   function addLink(href) { const a = document.createElement('a'); a.href = href; a.textContent = href; document.body.append(a); }</script>`;
+   ${ADD_LINK}</script>`;
 
 /** Adds a link once the bottom of the page shows; `listen` wires `check` to the scroll. */
 const nearBottom = (listen: string, href: string) =>
   `<script>let added = false;
    function check() {
      if (added || window.scrollY + window.innerHeight < document.documentElement.scrollHeight - 10) return;
-     added = true; const a = document.createElement('a'); a.href = '${href}'; a.textContent = 'more'; document.body.append(a);
+     added = true; addLink('${href}');
    }
-   ${listen}</script>`;
+   ${listen}
+   ${ADD_LINK}</script>`;
 
 function sitePages(other: () => string, third: () => string): Record<string, (req: IncomingMessage, res: ServerResponse) => void> {
   return {
@@ -89,8 +93,8 @@ function sitePages(other: () => string, third: () => string): Record<string, (re
       html(res, page('tall listener', `<div style="height:5000px">top</div>${nearBottom("window.addEventListener('scroll', check);", '/listener-link')}`)),
     '/tall-onscroll': (_req, res) => html(res, page('tall onscroll', `<div style="height:5000px">top</div>${nearBottom('window.onscroll = check;', '/onscroll-link')}`)),
     '/tall-lazy-image': (_req, res) => html(res, page('tall lazy image', '<div style="height:12000px">top</div><img loading="lazy" src="/lazy-image.png" width="10" height="10">')),
-    // a tall page on which nothing listens for a scroll; an animation-frame loop (which auto-scroll
-    // cannot see) and a timer note whether it was ever scrolled; with ?observed an unrelated observer is added
+    // a tall page on which nothing listens for a scroll; an animation-frame loop and a timer (which
+    // auto-scroll cannot see) note whether it was ever scrolled; ?observed adds an unrelated observer
     '/tall-inert': (req, res) =>
       html(
         res,
@@ -98,10 +102,11 @@ function sitePages(other: () => string, third: () => string): Record<string, (re
           'tall inert',
           `<div id="top" style="height:5000px">top</div>
            <script>let noted = false;
-           function note() { if (!noted && window.scrollY > 0) { noted = true; const a = document.createElement('a'); a.href = '/was-scrolled'; document.body.append(a); } }
+           function note() { if (!noted && window.scrollY > 0) { noted = true; addLink('/was-scrolled'); } }
            (function watch() { note(); requestAnimationFrame(watch); })();
            setInterval(note, 5);
-           ${req.url?.includes('observed') ? "new IntersectionObserver(() => {}).observe(document.getElementById('top'));" : ''}</script>`,
+           ${req.url?.includes('observed') ? "new IntersectionObserver(() => {}).observe(document.getElementById('top'));" : ''}
+           ${ADD_LINK}</script>`,
         ),
       ),
     // a link that a button reveals; a search form whose result link carries what was typed
