@@ -15,7 +15,7 @@ import type { LocalStack } from './stack.js';
 const USAGE = `usage: npm run crawl -- <url> [<url>…] [options]
        npm run demo            crawl the bundled demo site served on 127.0.0.1
 
-crawl options (see the README's protocol table):
+crawl options (see docs/protocol.md):
   --depth N                 hops from the seeds (0 = the seeds alone)
   --max-pages N             stop admitting pages after N
   --scope host|domain|prefix

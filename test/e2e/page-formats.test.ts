@@ -87,7 +87,7 @@ describe.each([false, true])('formats, duplicate delivery %s', (duplicateDeliver
     const reader = await WaczReader.open(join(dir, 'archive.wacz'));
     const index = (await reader.read('indexes/index.cdxj')).toString('utf8').split('\n').filter(Boolean);
     reader.close();
-    // (A document Chromium turns into a download, the PDF, is not captured yet: see the README's known limits.)
+    // (The PDF is a download, archived by its own path: test/integration/archive-downloads.test.ts, docs/results.md.)
     for (const page of run.manifest.pages.filter((p) => !p.url.endsWith('.pdf'))) {
       expect(index.some((line) => line.includes(`"url":"${page.finalUrl}"`) || line.includes(`"url":"${page.url}"`)), page.url).toBe(true);
     }

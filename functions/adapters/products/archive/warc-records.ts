@@ -4,7 +4,7 @@
 //
 // warcio lays out the records; the digests and the gzip are done here with node's crypto and zlib.
 // Left to warcio they cost the crawler most of its archive CPU (profile of scripts/archive-cpu.ts
-// on the bench site, README "What the page formats cost"): it instantiates a hash-wasm module for
+// on the bench site, docs/performance.md, "What the page formats cost"): it instantiates a hash-wasm module for
 // every digest (two per record) and gzips each record through a web CompressionStream, ~1-2 ms of
 // main-thread stream machinery and zlib set-up for a 500-byte request record. Here a record is
 // hashed natively (the payload digest the dedupe computed already is reused) and gzipped in one
