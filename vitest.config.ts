@@ -1,9 +1,35 @@
 import { defineConfig } from 'vitest/config';
+import { LongestFirstSequencer } from './test/support/sequencer.js';
+
+/**
+ * Files outside test/e2e that start Chromium. Everything else (unit, infra, the emulator-backed
+ * integration files) is `npm run test:quick`; `npm test` runs both projects.
+ */
+const BROWSER_FILES = [
+  'test/integration/archive-caps.test.ts',
+  'test/integration/archive-capture.test.ts',
+  'test/integration/archive-downloads.test.ts',
+  'test/integration/archive-https-replay.test.ts',
+  'test/integration/archive-replay.test.ts',
+  'test/integration/browser-contexts.test.ts',
+  'test/integration/browser-egress-renderer.test.ts',
+  'test/integration/browser-page-behaviours.test.ts',
+  'test/integration/browser-poison.test.ts',
+  'test/integration/browser-renderer.test.ts',
+  'test/integration/browser-settle.test.ts',
+  'test/integration/browser-ssrf.test.ts',
+  'test/integration/content-products.test.ts',
+  'test/integration/extractors.test.ts',
+  'test/integration/job-item-writes.test.ts',
+  'test/integration/lost-work.test.ts',
+  'test/infra/stack-synth.test.ts',
+];
 
 export default defineConfig({
   test: {
-    include: ['test/**/*.test.ts'],
-    // End-to-end files each start their own emulators and Chromium; two cores cannot run many at once.
+    globalSetup: ['test/support/global-setup.ts'],
+    sequence: { sequencer: LongestFirstSequencer },
+    // End-to-end files each start their own local stack and Chromium; two cores cannot run many at once.
     fileParallelism: true,
     maxWorkers: 2,
     // Backstops only: end-to-end tests wait for what they expect within timeouts derived from a
@@ -12,5 +38,12 @@ export default defineConfig({
     hookTimeout: 900_000,
     reporters: ['default'],
     env: { AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' },
+    projects: [
+      {
+        extends: true,
+        test: { name: 'quick', include: ['test/unit/**/*.test.ts', 'test/infra/**/*.test.ts', 'test/integration/**/*.test.ts'], exclude: BROWSER_FILES },
+      },
+      { extends: true, test: { name: 'browser', include: ['test/e2e/**/*.test.ts', ...BROWSER_FILES] } },
+    ],
   },
 });

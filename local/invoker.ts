@@ -28,6 +28,12 @@ export interface ChildInvokerOptions {
   env: Record<string, string>;
   timeoutMs: number;
   log: (line: string) => void;
+  /**
+   * The runtime as JavaScript (a build of lambda-runtime.ts), run by plain node: for handlers that
+   * are bundles. Unset: the TypeScript runtime through tsx, which also transforms every module the
+   * handler loads — a 9 MB bundle took 3 s of CPU that way, against 0.4 s in plain node.
+   */
+  runtimeFile?: string;
 }
 
 const runtimePath = fileURLToPath(new URL('./lambda-runtime.ts', import.meta.url));
@@ -105,8 +111,8 @@ function executionEnvironment(options: Omit<ChildInvokerOptions, 'handlerPath' |
   const start = (): ChildProcess => {
     const started = Date.now();
     // The environment's name on its command line says which function a process serves (ps, the bench).
-    const proc = fork(runtimePath, [options.name], {
-      execArgv: ['--import', tsxLoader],
+    const proc = fork(options.runtimeFile ?? runtimePath, [options.name], {
+      execArgv: options.runtimeFile ? [] : ['--import', tsxLoader],
       env: { ...process.env, ...options.env },
       stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
       serialization: 'advanced',

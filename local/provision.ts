@@ -1,6 +1,6 @@
 // Creates the stack's resources in the emulators through the real SDK clients, as CloudFormation
 // would on AWS: three tables with TTL, the crawl queue with its DLQ, the results bucket.
-import { CreateTableCommand, DynamoDBClient, UpdateTimeToLiveCommand, type AttributeDefinition, type KeySchemaElement } from '@aws-sdk/client-dynamodb';
+import { CreateTableCommand, DeleteTableCommand, DynamoDBClient, UpdateTimeToLiveCommand, type AttributeDefinition, type KeySchemaElement } from '@aws-sdk/client-dynamodb';
 import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
 import { CreateQueueCommand, GetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { TABLES, TTL_ATTRIBUTE, type TableDefinition } from '../functions/adapters/dynamodb/table-definitions.js';
@@ -72,4 +72,20 @@ export async function provision(options: ProvisionOptions): Promise<Resources> {
   sqs.destroy();
   s3.destroy();
   return { ...resources, queueUrl, queueArn: queueAttributes.Attributes?.QueueArn ?? '', dlqUrl };
+}
+
+/** Deletes the stack's tables from a DynamoDB that outlives the stack (the test suite's shared one). */
+export async function deprovisionTables(endpoints: { dynamodb: string }, resources: Resources): Promise<void> {
+  const dynamo = new DynamoDBClient({ region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS, endpoint: endpoints.dynamodb });
+  try {
+    await Promise.all(
+      [resources.jobsTable, resources.frontierTable, resources.connectionsTable].map((TableName) =>
+        dynamo.send(new DeleteTableCommand({ TableName })).catch((error: Error) => {
+          if (error.name !== 'ResourceNotFoundException') throw error;
+        }),
+      ),
+    );
+  } finally {
+    dynamo.destroy();
+  }
 }

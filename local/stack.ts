@@ -12,7 +12,7 @@ import { startEventSource } from './event-source.js';
 import { localConsole } from './console/local-console.js';
 import { startGateway } from './gateway.js';
 import { childProcessInvoker, sharedEnvironment, type Invoker } from './invoker.js';
-import { LOCAL_CREDENTIALS, LOCAL_REGION, provision, type Resources } from './provision.js';
+import { deprovisionTables, LOCAL_CREDENTIALS, LOCAL_REGION, provision, type Resources } from './provision.js';
 
 export interface LocalStackOptions {
   /** gateway port; 0 = any free port */
@@ -42,6 +42,10 @@ export interface LocalStackOptions {
   /** run these handler files instead of functions/handlers/*.ts (e.g. the bundles cdk synth made) */
   handlerFiles?: Partial<Record<string, string>>;
   dataDir?: string;
+  /** with `handlerFiles` that are bundles: the runtime built as JavaScript, run without tsx (local/invoker.ts) */
+  runtimeFile?: string;
+  /** use this running DynamoDB (the test suite's shared one) instead of starting one; the stack's tables are deleted when it stops */
+  dynamodbEndpoint?: string;
   log?: (line: string) => void;
 }
 
@@ -88,15 +92,21 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     for (const s of stoppers.reverse()) await s().catch((e) => log(`[stack] stop step failed: ${(e as Error).message}`));
   };
   try {
-    const [dynamo, sqsS3] = await Promise.all([startDynamoDb({ dataDir: options.dataDir }), startSqsS3()]);
+    const [dynamo, sqsS3] = await Promise.all([
+      options.dynamodbEndpoint ? { endpoint: options.dynamodbEndpoint, stop: async () => {} } : startDynamoDb({ dataDir: options.dataDir }),
+      startSqsS3(),
+    ]);
     stoppers.push(() => dynamo.stop(), () => sqsS3.stop());
     const endpoints = { dynamodb: dynamo.endpoint, sqs: sqsS3.endpoint, s3: sqsS3.endpoint };
     const resources = await provision({
       endpoints,
-      prefix: `local-${randomBytes(3).toString('hex')}`,
+      prefix: `local-${randomBytes(4).toString('hex')}`,
       visibilityTimeoutSeconds,
       maxReceiveCount: options.maxReceiveCount ?? 5,
     });
+    // A shared DynamoDB outlives the stack: its tables go with it (stop steps run last-in first-out,
+    // so after every function that could still write).
+    if (options.dynamodbEndpoint) stoppers.splice(1, 0, () => deprovisionTables(endpoints, resources));
     log(`[stack] DynamoDB Local ${dynamo.endpoint}, SQS+S3 ${sqsS3.endpoint}`);
 
     // The gateway's URL is part of the functions' environment, so routes are bound after it listens.
@@ -134,9 +144,10 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       ...options.env,
     };
     const apiInvokers: Invoker[] = [];
-    const shared = options.apiEnvironments === 'shared' ? sharedEnvironment({ name: 'api', env, log }) : undefined;
+    const runtimeFile = options.runtimeFile;
+    const shared = options.apiEnvironments === 'shared' ? sharedEnvironment({ name: 'api', env, log, runtimeFile }) : undefined;
     const functionInvoker = (name: string, timeoutMs: number): Invoker => {
-      const invoker = shared?.invokerFor(name, handler(name), timeoutMs) ?? childProcessInvoker({ name, handlerPath: handler(name), env, timeoutMs, log });
+      const invoker = shared?.invokerFor(name, handler(name), timeoutMs) ?? childProcessInvoker({ name, handlerPath: handler(name), env, timeoutMs, log, runtimeFile });
       apiInvokers.push(invoker);
       return invoker;
     };
@@ -164,6 +175,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
           env: { ...env, CRAWLER_FAULTS_STATE: faultsState, ...options.workerEnv },
           timeoutMs: workerTimeoutMs,
           log,
+          runtimeFile,
         }),
     });
     stoppers.push(() => events.stop());

@@ -2,19 +2,30 @@
 import { GetObjectCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
 import { GetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { DynamoDBClient, ScanCommand } from '@aws-sdk/client-dynamodb';
-import { expect } from 'vitest';
+import { expect, inject } from 'vitest';
 import { startLocalStack, type LocalStack, type LocalStackOptions } from '../../local/stack.js';
 import { CrawlClient, type Received } from '../../local/ws-client.js';
+import { CHROMIUM_BIN_DIR } from '../support/handler-bundles.js';
 
 const credentials = { accessKeyId: 'test', secretAccessKey: 'test' };
 
+/**
+ * A local stack as the suite runs it: the handlers bundled as for Lambda and one DynamoDB Local
+ * shared by the run (test/support/global-setup.ts), unless the test brings its own.
+ */
 export async function startTestStack(options: LocalStackOptions = {}): Promise<LocalStack> {
+  const bundles = inject('handlerBundles');
   return startLocalStack({
     port: 0,
     workers: 2,
     batchSize: 3,
     log: process.env.E2E_VERBOSE ? (line: string) => console.log(line) : () => {},
+    ...(options.dataDir ? {} : { dynamodbEndpoint: inject('sharedDynamoDbEndpoint') || undefined }),
     ...options,
+    handlerFiles: { ...bundles?.handlers, ...options.handlerFiles },
+    runtimeFile: bundles?.runtime,
+    // A bundle no longer sits beside @sparticuz/chromium's binaries: told where they are, as on Lambda.
+    workerEnv: { ...(bundles ? { CHROMIUM_BIN_DIR } : {}), ...options.workerEnv },
     env: {
       NAV_TIMEOUT_MS: '15000',
       SETTLE_IDLE_MS: '400',
