@@ -1,20 +1,12 @@
 // Job and frontier state: the shapes stored in DynamoDB and the rules that decide a job's outcome.
-import { CONTENT_FORMATS, type BlockableResource, type Format } from './messages.js';
-import type { ProductRequest } from './ports.js';
 import type { PageAction } from './page-actions.js';
+import type { ProductRequest } from './render-ports.js';
 import { seedHostsOf, type SeedCredentials } from './seed-credentials.js';
+import { CONTENT_FORMATS, type BlockableResource, type FinalStatus, type Format, type JobStatus, type Scope } from './vocabulary.js';
 
-export const JobStatus = {
-  running: 'running',
-  /** one worker won the transition and is writing the manifest */
-  finishing: 'finishing',
-  succeeded: 'succeeded',
-  partial: 'partial',
-  cancelled: 'cancelled',
-  failed: 'failed',
-} as const;
-export type JobStatus = (typeof JobStatus)[keyof typeof JobStatus];
-export type FinalStatus = 'succeeded' | 'partial' | 'cancelled' | 'failed';
+// A job's statuses and scopes are words the wire protocol shares (vocabulary.ts); the code that
+// reads a job knows them from here.
+export { JobStatus, Scope, type FinalStatus } from './vocabulary.js';
 
 export const FINAL_STATUSES: readonly FinalStatus[] = ['succeeded', 'partial', 'cancelled', 'failed'];
 
@@ -38,16 +30,6 @@ export const UrlState = {
   capped: 'capped',
 } as const;
 export type UrlState = (typeof UrlState)[keyof typeof UrlState];
-
-export const Scope = {
-  /** same host as the seed (default) */
-  host: 'host',
-  /** the seed's host and its subdomains */
-  domain: 'domain',
-  /** same host and path starting with the seed's directory */
-  prefix: 'prefix',
-} as const;
-export type Scope = (typeof Scope)[keyof typeof Scope];
 
 export interface JobCounters {
   /** URLs admitted to the frontier (the seed included); each is settled exactly once */

@@ -1,33 +1,20 @@
 // The wire protocol: what clients may send (validated here, nowhere else) and what we answer.
 import { z } from 'zod';
 import { ClientInputError, ErrorCode } from './errors.js';
-import type { FinalStatus, JobStatus, Scope } from './job.js';
 import { DEFAULT_DEPTH, type Limits } from './limits.js';
 import { DEFAULT_HOST_RATE_CEILING } from './host-rate.js';
 import { normaliseUrl } from './url.js';
 import { actionsSchema, type PageAction } from './page-actions.js';
 import { cookiesSchema, headersSchema, type RequestCookie } from './seed-credentials.js';
+import { BLOCKABLE_RESOURCES, DEFAULT_FORMATS, FORMATS, type BlockableResource, type FinalStatus, type Format, type JobStatus, type Scope } from './vocabulary.js';
+
+// What a request may ask to keep or skip is the protocol's to state; the words live in
+// vocabulary.ts, where the job record shares them without importing the protocol.
+export { BLOCKABLE_RESOURCES, CONTENT_FORMATS, DEFAULT_FORMATS, FORMATS, type BlockableResource, type Format } from './vocabulary.js';
 
 const requestId = z.string().min(1).max(128);
 const jobId = z.string().min(1).max(64);
 const globList = z.array(z.string().min(1).max(256)).max(20);
-
-/**
- * Kinds of subresource a link-only crawl can skip (puppeteer's resource types). Scripts and
- * fetch/XHR are never skippable: they are what inserts links.
- */
-export const BLOCKABLE_RESOURCES = ['image', 'font', 'media', 'stylesheet'] as const;
-export type BlockableResource = (typeof BLOCKABLE_RESOURCES)[number];
-
-/**
- * What a crawl may keep of each page (the contract's `formats`). `html` is the page record as it
- * always was; the others are page products made from the same rendered tab.
- */
-export const FORMATS = ['html', 'markdown', 'text', 'screenshot', 'archive'] as const;
-export type Format = (typeof FORMATS)[number];
-export const DEFAULT_FORMATS: readonly Format[] = ['html'];
-/** Formats whose content goes into the job's pages.jsonl (with an extractor's output). */
-export const CONTENT_FORMATS: readonly Format[] = ['markdown', 'text', 'screenshot'];
 
 /** What the deployed code offers beyond the schema's fixed values: the extractors bundled with it. */
 export interface Catalog {

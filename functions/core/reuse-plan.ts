@@ -1,12 +1,13 @@
-// Reusing an earlier crawl (result cache by depth): which cached crawls may serve a request, and
-// each page's depth as a fresh crawl gives it.
+// Reusing an earlier crawl (result cache by depth): which finished crawls the cache keeps, which
+// cached crawls may serve a request, and each page's depth as a fresh crawl gives it.
 //
 // Why depths are recomputed: a page's recorded depth is the depth at which the crawl first found
 // it, and under concurrency a longer path can be first (a slow page at depth 1 links to X, a fast
 // chain seed → a → b reaches X at depth 3 before it). A fresh crawl of depth 2 lists X (through the
 // slow page), so filtering the earlier crawl by recorded depth would lose it. The walk below gives
 // every page its shortest distance from the depth-0 pages over the links the pages' records hold.
-import type { FrontierRecord } from './job.js';
+import type { FinalStatus, FrontierRecord, JobRecord } from './job.js';
+import type { CacheEntry } from './store-ports.js';
 
 export interface CachedCrawlRef {
   jobId: string;
@@ -27,6 +28,18 @@ export function reuseCandidates<T extends CachedCrawlRef>(entries: readonly T[],
     answer: fresh.filter((e) => e.depth >= depth).sort((a, b) => a.depth - b.depth || newest(a, b)),
     build: fresh.filter((e) => e.depth < depth).sort((a, b) => b.depth - a.depth || newest(a, b)),
   };
+}
+
+/**
+ * The result-cache entry a job leaves when it ends with `status`, or null when it must answer no
+ * later request: the store writes it with the job's final state (JobStore.completeFinish).
+ * A capped crawl left pages out: it answers no later request, however equal.
+ * A job run with the client's headers or cookies answers no one else's request (its pages may
+ * be what those credentials showed). A job built upon an earlier crawl is as old as its oldest page.
+ */
+export function cacheEntryOf(job: JobRecord, status: FinalStatus): CacheEntry | null {
+  if (status !== 'succeeded' || job.finishedAt === undefined || (job.capped ?? 0) > 0 || job.usedCredentials) return null;
+  return { cacheKey: job.cacheKey, jobId: job.jobId, finishedAt: Math.min(job.finishedAt, job.crawledSince ?? job.finishedAt), expiresAt: job.expiresAt };
 }
 
 /** A finished crawl's frontier, seen as pages and the links between them. */

@@ -1,68 +1,13 @@
-// The DynamoDB stores against DynamoDB Local: the conditional writes and transactions that make
-// dedupe, leases, counters and the single ending work.
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { createTable } from '../../local/provision.js';
-import { DeleteCommand, DynamoDBDocumentClient, GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { DynamoFrontierStore } from '../../functions/adapters/dynamodb/frontier-store.js';
-import { DynamoConnectionStore } from '../../functions/adapters/dynamodb/connection-store.js';
-import { DynamoJobStore } from '../../functions/adapters/dynamodb/job-store.js';
-import { TABLES } from '../../functions/adapters/dynamodb/table-definitions.js';
-import type { FrontierRecord, JobRecord } from '../../functions/core/job.js';
-import { startDynamoDb } from '../../local/emulators/dynamodb.js';
+// The job store against DynamoDB Local: the conditional writes and transactions that make a job's
+// connection slot, its single ending, its reads, the result cache and redrive work. The frontier's
+// (leases, dedupe, links refused at the cap) are in frontier-admission.test.ts.
+import { DeleteCommand, GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { beforeAll, describe, expect, it } from 'vitest';
+import type { JobRecord } from '../../functions/core/job.js';
 import { recordDynamoCalls, type RecordedCall } from './fixtures-counter-shards/dynamo-calls.js';
+import { admit, child, connections, db, frontier, jobFor, jobId, jobs, seed, setNow, useDynamoStores } from './fixtures-dynamodb-stores/stores.js';
 
-let emulator: { endpoint: string; stop(): Promise<void> };
-let jobs: DynamoJobStore;
-let frontier: DynamoFrontierStore;
-let connections: DynamoConnectionStore;
-let now = 1_000;
-let jobId = '';
-let jobCount = 0;
-let db: DynamoDBDocumentClient;
-
-beforeAll(async () => {
-  emulator = await startDynamoDb({ port: 0 });
-  const raw = new DynamoDBClient({ region: 'us-east-1', endpoint: emulator.endpoint, credentials: { accessKeyId: 'test', secretAccessKey: 'test' } });
-  await Promise.all([createTable(raw, 'jobs', TABLES.jobs), createTable(raw, 'frontier', TABLES.frontier), createTable(raw, 'connections', TABLES.connections)]);
-  db = DynamoDBDocumentClient.from(raw, { marshallOptions: { removeUndefinedValues: true } });
-  const tables = { jobs: 'jobs', frontier: 'frontier', connections: 'connections' };
-  jobs = new DynamoJobStore(db, tables, { now: () => now });
-  frontier = new DynamoFrontierStore(db, tables, { now: () => now });
-  connections = new DynamoConnectionStore(db, 'connections');
-});
-
-afterAll(async () => {
-  await emulator?.stop();
-});
-
-/** One child admitted on its own. */
-async function admit(one: FrontierRecord, maxPages: number) {
-  const [outcome] = await frontier.admitAll([one], maxPages);
-  return outcome;
-}
-
-function child(key: string, discoveredBy: string): FrontierRecord {
-  return { jobId, urlKey: key, url: `http://s/${key}`, depth: 1, parent: 'http://s/', discoveredBy, state: 'queued', attempts: 0, expiresAt: 9 };
-}
-
-beforeEach(async () => {
-  jobId = `job-${++jobCount}`;
-  now = 1_000;
-  const job: JobRecord = { ...jobFor(jobId, `c-${jobId}`), depth: 2 };
-  await jobs.createJob(job, seed(), 100);
-});
-
-function seed(): FrontierRecord {
-  return { ...child('seed', ''), url: 'http://s/', depth: 0, parent: null, discoveredBy: null };
-}
-
-function jobFor(id: string, connectionId: string): JobRecord {
-  return {
-    jobId: id, url: 'http://s/', depth: 1, maxPages: 4, scope: 'host', include: [], exclude: [], connectionId, status: 'running',
-    cacheKey: 'k', startedAt: 0, deadlineAt: 1e12, admitted: 1, settled: 0, done: 0, failed: 0, expiresAt: 9,
-  };
-}
+useDynamoStores();
 
 describe('jobs per connection', () => {
   it('refuses a job over the limit without writing anything, and frees a slot when a job ends', async () => {
@@ -118,101 +63,6 @@ describe('making a job final', () => {
     await db.send(new DeleteCommand({ TableName: 'connections', Key: { connectionId: 'conn-gone' } }));
     await jobs.releaseSlot((await jobs.getJob('gone-1'))!);
     expect((await jobs.getJob('gone-1'))?.slotPending).toBeUndefined();
-  });
-});
-
-describe('claims are leases', () => {
-  it('lets one worker hold a URL until the lease expires, then another takes over', async () => {
-    expect((await frontier.claim(jobId, 'seed', 'w1', 100)).kind).toBe('claimed');
-    expect((await frontier.claim(jobId, 'seed', 'w2', 100)).kind).toBe('busy');
-    now += 101;
-    const takeover = await frontier.claim(jobId, 'seed', 'w2', 100);
-    expect(takeover).toMatchObject({ kind: 'claimed', record: { leaseOwner: 'w2', attempts: 2 } });
-    // The worker that lost its lease cannot settle; the new holder settles once.
-    expect(await frontier.settle(jobId, 'seed', 'w1', { kind: 'failed', failure: { url: 'x', error: 'e' } })).toBe(false);
-    expect(await frontier.settle(jobId, 'seed', 'w2', { kind: 'failed', failure: { url: 'x', error: 'e' } })).toBe(true);
-    expect(await frontier.settle(jobId, 'seed', 'w2', { kind: 'failed', failure: { url: 'x', error: 'e' } })).toBe(false);
-    expect((await frontier.claim(jobId, 'seed', 'w3', 100)).kind).toBe('settled');
-    expect((await frontier.claim(jobId, 'never-admitted', 'w3', 100)).kind).toBe('missing');
-    expect(await jobs.getJob(jobId)).toMatchObject({ admitted: 1, settled: 1, failed: 1, done: 0 });
-  });
-
-  it('gives a released URL to the next claimant at once', async () => {
-    await frontier.claim(jobId, 'seed', 'w1', 60_000);
-    await frontier.release(jobId, 'seed', 'w1');
-    expect((await frontier.claim(jobId, 'seed', 'w2', 60_000)).kind).toBe('claimed');
-  });
-});
-
-describe('admission is the dedupe', () => {
-  it('has exactly one winner among 30 concurrent discoverers, and counts it once', async () => {
-    const outcomes = await Promise.all(Array.from({ length: 30 }, (_, i) => admit(child('x', `parent-${i}`), 100)));
-    expect(outcomes.filter((o) => o === 'admitted')).toHaveLength(1);
-    expect(outcomes.filter((o) => o === 'exists-other')).toHaveLength(29);
-    expect(await jobs.getJob(jobId)).toMatchObject({ admitted: 2 });
-  });
-
-  it('tells a retried parent which still-queued children are its own', async () => {
-    expect(await admit(child('x', 'p'), 100)).toBe('admitted');
-    expect(await admit(child('x', 'p'), 100)).toBe('exists-mine');
-    expect(await admit(child('x', 'q'), 100)).toBe('exists-other');
-    await frontier.claim(jobId, 'x', 'w', 100);
-    expect(await admit(child('x', 'p'), 100)).toBe('exists-other');
-    expect(await jobs.getJob(jobId)).toMatchObject({ admitted: 2 });
-  });
-
-  it('stops at maxPages and after the job closes', async () => {
-    const outcomes = [];
-    for (const key of ['a', 'b', 'c', 'd', 'e']) outcomes.push(await admit(child(key, 'p'), 4));
-    expect(outcomes).toEqual(['admitted', 'admitted', 'admitted', 'cap-reached', 'cap-reached']);
-    expect(await jobs.beginFinish(jobId, 'cancelled', 5, { reason: 'job cancelled' })).toBe(true);
-    expect(await admit(child('f', 'p'), 100)).toBe('job-closed');
-  });
-});
-
-describe('admitting the children of a page together', () => {
-  const children = (keys: string[], parent: string) => keys.map((key) => child(key, parent));
-
-  it('admits new children in one go and answers for each', async () => {
-    expect(await admit(child('b', 'other'), 100)).toBe('admitted');
-    expect(await admit(child('c', 'p'), 100)).toBe('admitted');
-    expect(await frontier.admitAll(children(['a', 'b', 'c', 'd'], 'p'), 100)).toEqual(['admitted', 'exists-other', 'exists-mine', 'admitted']);
-    expect(await jobs.getJob(jobId)).toMatchObject({ admitted: 5 });
-    expect((await frontier.list(jobId)).map((r) => r.urlKey).sort()).toEqual(['a', 'b', 'c', 'd', 'seed']);
-  });
-
-  it('goes past 99 children in several transactions', async () => {
-    const keys = Array.from({ length: 250 }, (_, i) => `k${i}`);
-    const outcomes = await frontier.admitAll(children(keys, 'p'), 1000);
-    expect(outcomes.filter((o) => o === 'admitted')).toHaveLength(250);
-    expect(await jobs.getJob(jobId)).toMatchObject({ admitted: 251 });
-  });
-
-  it('admits the first children up to maxPages and cuts the rest, as one by one would', async () => {
-    expect(await admit(child('x', 'other'), 100)).toBe('admitted');
-    const outcomes = await frontier.admitAll(children(['a', 'x', 'b', 'c', 'd'], 'p'), 4);
-    expect(outcomes).toEqual(['admitted', 'exists-other', 'admitted', 'cap-reached', 'cap-reached']);
-    expect(await jobs.getJob(jobId)).toMatchObject({ admitted: 4 });
-    expect(await frontier.admitAll(children(['e'], 'p'), 4)).toEqual(['cap-reached']);
-  });
-
-  it('admits nothing once the job has closed', async () => {
-    expect(await jobs.beginFinish(jobId, 'cancelled', 5, { reason: 'job cancelled' })).toBe(true);
-    expect(await frontier.admitAll(children(['a', 'b'], 'p'), 100)).toEqual(['job-closed', 'job-closed']);
-    expect(await jobs.getJob(jobId)).toMatchObject({ admitted: 1 });
-  });
-
-  it('counts each URL once when overlapping pages admit at the same time', async () => {
-    const keys = Array.from({ length: 40 }, (_, i) => `u${i}`);
-    // 8 parents, each with an overlapping window of 20 of the 40 URLs, all at once
-    const results = await Promise.all(
-      Array.from({ length: 8 }, (_, p) => frontier.admitAll(children(keys.slice(p * 3, p * 3 + 20), `parent-${p}`), 1000)),
-    );
-    const admitted = results.flat().filter((o) => o === 'admitted').length;
-    const distinct = new Set(Array.from({ length: 8 }, (_, p) => keys.slice(p * 3, p * 3 + 20)).flat()).size;
-    expect(admitted).toBe(distinct);
-    expect(await jobs.getJob(jobId)).toMatchObject({ admitted: distinct + 1 });
-    expect(await frontier.list(jobId)).toHaveLength(distinct + 1);
   });
 });
 
@@ -278,12 +128,12 @@ describe('a job created after its connection left', () => {
   it('recreates the connection item with an expiry, and keeps the expiry of a live one', async () => {
     const get = async (connectionId: string) => (await db.send(new GetCommand({ TableName: 'connections', Key: { connectionId } }))).Item;
     // $disconnect deleted the item before the crawl route ran: the slot it takes must not live forever.
-    now = 5_000_000;
+    setNow(5_000_000);
     expect(await jobs.createJob(jobFor('after-disconnect', 'conn-left'), { ...seed(), jobId: 'after-disconnect' }, 5)).toBe('created');
     expect(await get('conn-left')).toEqual({ connectionId: 'conn-left', activeJobs: 1, expiresAt: 5_000 + 24 * 3600 });
 
     await connections.open('conn-live', 1_000_000);
-    now = 9_000_000;
+    setNow(9_000_000);
     expect(await jobs.createJob(jobFor('on-live', 'conn-live'), { ...seed(), jobId: 'on-live' }, 5)).toBe('created');
     expect(await get('conn-live')).toMatchObject({ activeJobs: 1, expiresAt: 1_000 + 24 * 3600 });
   });
@@ -295,59 +145,14 @@ describe('the result cache and record expiry', () => {
     await jobs.createJob(job, { ...seed(), jobId: 'cache-expiry' }, 5);
     await jobs.beginFinish('cache-expiry', 'succeeded', 50, { reason: 'test' });
     expect(await jobs.completeFinish(job, 'succeeded', 'jobs/cache-expiry/manifest.json')).toBe(true);
-    now = 99_999;
+    setNow(99_999);
     expect(await jobs.getCacheEntry('key-expiry')).toMatchObject({ jobId: 'cache-expiry', expiresAt: 100 });
     // Still in the table (DynamoDB's TTL deletes late), but past expiresAt: no answer.
-    now = 100_000;
+    setNow(100_000);
     expect(await jobs.getCacheEntry('key-expiry')).toBeNull();
   });
 });
 
-
-describe('links refused at the cap are counted once each', () => {
-  const children = (keys: string[], parent: string) => keys.map((key) => child(key, parent));
-  const cappedOf = async () => (await jobs.getJob(jobId))?.capped ?? 0;
-
-  it('counts a URL once whoever finds it, and never a URL that is a page', async () => {
-    // maxPages 3: the seed and two children fit.
-    const outcomes = await frontier.admitAll(children(['a', 'b', 'c', 'd'], 'p1'), 3);
-    expect(outcomes).toEqual(['admitted', 'admitted', 'cap-reached', 'cap-reached']);
-    expect(await frontier.markCapped(children(['c', 'd'], 'p1'))).toBe(2);
-    // Another parent links to c and e, and to a (a page): only e is new.
-    expect(await frontier.markCapped(children(['c', 'e', 'a'], 'p2'))).toBe(1);
-    // A retried parent (duplicate delivery) counts nothing again.
-    expect(await frontier.markCapped(children(['c', 'd'], 'p1'))).toBe(0);
-    expect(await cappedOf()).toBe(3);
-    // A capped URL is never admitted later: its marker holds the key.
-    expect(await frontier.admitAll(children(['c'], 'p3'), 100)).toEqual(['exists-other']);
-    const states = (await frontier.list(jobId)).map((r) => `${r.urlKey}:${r.state}`).sort();
-    expect(states).toEqual(['a:queued', 'b:queued', 'c:capped', 'd:capped', 'e:capped', 'seed:queued']);
-  });
-
-  it('counts each URL exactly once when many parents cap overlapping links at the same time', async () => {
-    const keys = Array.from({ length: 150 }, (_, i) => `z${i}`);
-    // 10 parents with overlapping windows of 60 URLs each (two transactions each), all at once.
-    const windows = Array.from({ length: 10 }, (_, p) => keys.slice(p * 9, p * 9 + 60));
-    const counted = await Promise.all(windows.map((w, p) => frontier.markCapped(children(w, `parent-${p}`))));
-    const distinct = new Set(windows.flat()).size;
-    expect(counted.reduce((a, b) => a + b, 0)).toBe(distinct);
-    expect(await cappedOf()).toBe(distinct);
-  });
-
-  it('counts nothing once the job no longer runs', async () => {
-    expect(await jobs.beginFinish(jobId, 'cancelled', 5, { reason: 'job cancelled' })).toBe(true);
-    expect(await frontier.markCapped(children(['a'], 'p'))).toBe(0);
-    expect(await cappedOf()).toBe(0);
-  });
-
-  it('writes no result-cache entry for a capped success', async () => {
-    const capped = { ...jobFor('final-capped', 'conn-capped'), cacheKey: 'key-capped', finishedAt: 50, capped: 2 };
-    await jobs.createJob(capped, { ...seed(), jobId: 'final-capped' }, 5);
-    await jobs.beginFinish('final-capped', 'succeeded', 50, { reason: 'test' });
-    expect(await jobs.completeFinish(capped, 'succeeded', 'jobs/final-capped/manifest.json')).toBe(true);
-    expect(await jobs.getCacheEntry('key-capped')).toBeNull();
-  });
-});
 
 describe('redrive restarts a finished job once', () => {
   /** a job whose seed is done and whose `failedKeys` children failed, ended and notified */

@@ -1,14 +1,15 @@
-// Reuse by depth, the pure part: which cached crawls may serve a request, the reuse key (every
-// option but depth and its bounds), and each page's shortest depth over the links its record holds,
-// where a page was recorded deeper than its shortest path.
+// Reuse by depth, the pure part: which finished crawls the result cache keeps, which cached crawls
+// may serve a request, the reuse key (every option but depth and its bounds), and each page's
+// shortest depth over the links its record holds, where a page was recorded deeper than its
+// shortest path.
 import { describe, expect, it } from 'vitest';
-import type { FrontierRecord } from '../../functions/core/job.js';
+import type { FrontierRecord, JobRecord } from '../../functions/core/job.js';
 import { cacheKeyOf, depthCacheKeyOf, rehomedKey, reuseKeyOf } from '../../functions/core/keys.js';
 import { DEFAULT_LIMITS } from '../../functions/core/limits.js';
 import { parseCrawlRequest } from '../../functions/core/messages.js';
 import { followedLinks } from '../../functions/core/page-links.js';
 import type { RenderedPage } from '../../functions/core/ports.js';
-import { crawlGraphOf, firstLevel, nextLevel, reuseCandidates, type CrawlGraph, type Placed } from '../../functions/core/reuse-plan.js';
+import { cacheEntryOf, crawlGraphOf, firstLevel, nextLevel, reuseCandidates, type CrawlGraph, type Placed } from '../../functions/core/reuse-plan.js';
 
 const parse = (message: Record<string, unknown>) =>
   parseCrawlRequest(JSON.stringify({ action: 'crawl', ...('urls' in message ? {} : { url: 'http://a.test/' }), ...message }), DEFAULT_LIMITS);
@@ -69,6 +70,25 @@ describe('reuseCandidates', () => {
     const { answer, build } = reuseCandidates([entry('old', 3, 61_000), entry('new', 1, 60_000)], 2, now, 60);
     expect(answer).toEqual([]);
     expect(build.map((e) => e.jobId)).toEqual(['new']);
+  });
+});
+
+describe('cacheEntryOf', () => {
+  const job = (extra: Partial<JobRecord> = {}): JobRecord => ({
+    jobId: 'j', url: 'http://a.test/', depth: 1, maxPages: 10, scope: 'host', include: [], exclude: [], connectionId: 'c', status: 'finishing',
+    cacheKey: 'key', startedAt: 0, finishedAt: 500, deadlineAt: 1e12, admitted: 1, settled: 1, done: 1, failed: 0, expiresAt: 9, ...extra,
+  });
+
+  it('keeps a success, as old as its oldest page', () => {
+    expect(cacheEntryOf(job(), 'succeeded')).toEqual({ cacheKey: 'key', jobId: 'j', finishedAt: 500, expiresAt: 9 });
+    expect(cacheEntryOf(job({ crawledSince: 200 }), 'succeeded')).toMatchObject({ finishedAt: 200 });
+  });
+
+  it('keeps no other outcome, no capped crawl and no crawl run with the client\'s credentials', () => {
+    for (const status of ['partial', 'cancelled', 'failed'] as const) expect(cacheEntryOf(job(), status)).toBeNull();
+    expect(cacheEntryOf(job({ capped: 1 }), 'succeeded')).toBeNull();
+    expect(cacheEntryOf(job({ usedCredentials: true }), 'succeeded')).toBeNull();
+    expect(cacheEntryOf(job({ finishedAt: undefined }), 'succeeded')).toBeNull();
   });
 });
 

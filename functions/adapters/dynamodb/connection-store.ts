@@ -4,7 +4,8 @@ import type { ConnectionStore } from '../../core/ports.js';
 
 /**
  * API Gateway closes a connection after 2 hours at most; a day of TTL cleans up the items of
- * missed $disconnects (and of a connection a job recreated after its $disconnect, see job-store).
+ * missed $disconnects (and of a connection a job recreated after its $disconnect, see
+ * connection-slots.ts).
  */
 export const CONNECTION_TTL_SECONDS = 24 * 3600;
 

@@ -7,6 +7,17 @@ export function isConditionFailure(error: unknown): error is ConditionalCheckFai
   return error instanceof ConditionalCheckFailedException || (error as Error)?.name === 'ConditionalCheckFailedException';
 }
 
+/** A conditional put or update as sent: true when written, false when its condition refused it. */
+export async function conditionalWrite(write: Promise<unknown>): Promise<boolean> {
+  try {
+    await write;
+    return true;
+  } catch (error) {
+    if (isConditionFailure(error)) return false;
+    throw error;
+  }
+}
+
 export function isTransactionCanceled(error: unknown): error is TransactionCanceledException {
   return error instanceof TransactionCanceledException || (error as Error)?.name === 'TransactionCanceledException';
 }

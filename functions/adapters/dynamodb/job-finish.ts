@@ -1,0 +1,146 @@
+// A job's ending: running → finishing (forced, or only once every admitted URL is settled), then
+// finishing → final with its manifest and cache entry; the once-only claim of the `completed`
+// message, and the sweeper's list of jobs not yet wholly ended. Every change is conditional, so a
+// job ends exactly once however many workers race to end it.
+import { UpdateCommand, paginateScan } from '@aws-sdk/lib-dynamodb';
+import { shardKeysOf } from '../../core/counter-shards.js';
+import { outstanding, type FinalStatus, type JobCounters, type JobRecord } from '../../core/job.js';
+import { cacheEntryOf } from '../../core/reuse-plan.js';
+import { cancellationReasons, conditionalWrite, isTransactionCanceled, transactWrite } from './errors.js';
+import { readCounted, withCounters } from './job-counters.js';
+import { cacheEntryPut } from './job-reuse.js';
+import type { JobTables } from './job-tables.js';
+
+/** running → finishing at once, with the reason it was forced (cancel, deadline). */
+export async function beginForcedFinish(tables: JobTables, jobId: string, status: FinalStatus, finishedAt: number, reason: string): Promise<boolean> {
+  const finish = finishUpdate(status, finishedAt, reason);
+  return conditionalWrite(
+    tables.db.send(
+      new UpdateCommand({
+        TableName: tables.names.jobs,
+        Key: { jobId },
+        ...finish,
+        ConditionExpression: '#status = :running',
+      }),
+    ),
+  );
+}
+
+export async function beginFinishIfSettled(tables: JobTables, jobId: string, statusOf: (counts: JobCounters) => FinalStatus, finishedAt: number): Promise<boolean> {
+  const read = await readCounted(tables, jobId);
+  if (!read || read.job.status !== 'running' || outstanding(read.job) !== 0) return false;
+  const finish = finishUpdate(statusOf(read.job), finishedAt);
+  // The read was not one snapshot; this transaction is: it passes only if, at one instant, the job
+  // runs, its `admitted` and base `settled` are as read, and every shard's `settled` is as read.
+  // Then admitted = Σ settled held at that instant: no URL was in flight, and the status was
+  // chosen on the counts of that instant. A settler that read an older state fails here; the
+  // settle that made the job done is followed by a read that sees it, and passes.
+  try {
+    await transactWrite(tables.db, [
+      {
+        Update: {
+          TableName: tables.names.jobs,
+          Key: { jobId },
+          ...finish,
+          ConditionExpression: '#status = :running AND admitted = :admitted AND settled = :baseSettled',
+          ExpressionAttributeValues: { ...finish.ExpressionAttributeValues, ':admitted': read.item.admitted, ':baseSettled': read.item.settled },
+        },
+      },
+      ...shardKeysOf(jobId, read.item.counterShards).map((key) => {
+        const settled = read.shards.get(key)?.settled;
+        return {
+          ConditionCheck: {
+            TableName: tables.names.jobs,
+            Key: { jobId: key },
+            ...(settled === undefined
+              ? { ConditionExpression: 'attribute_not_exists(settled)' }
+              : { ConditionExpression: 'settled = :settled', ExpressionAttributeValues: { ':settled': settled } }),
+          },
+        };
+      }),
+    ]);
+    return true;
+  } catch (error) {
+    if (isTransactionCanceled(error) && cancellationReasons(error).some((r) => r.code === 'ConditionalCheckFailed')) return false;
+    throw error;
+  }
+}
+
+/** running → finishing: the final status chosen, the instant, and why when forced. */
+function finishUpdate(status: FinalStatus, finishedAt: number, reason?: string) {
+  return {
+    // The client's headers and cookies (possibly secrets) are kept only while the job runs.
+    UpdateExpression: `SET #status = :finishing, finalStatus = :final, finishedAt = :at${reason !== undefined ? ', endReason = :reason' : ''} REMOVE seedCredentials`,
+    ExpressionAttributeNames: { '#status': 'status' },
+    ExpressionAttributeValues: {
+      ':finishing': 'finishing',
+      ':final': status,
+      ':at': finishedAt,
+      ':running': 'running',
+      ...(reason !== undefined ? { ':reason': reason } : {}),
+    } as Record<string, unknown>,
+  };
+}
+
+export async function listUnfinished(tables: JobTables): Promise<JobRecord[]> {
+  // A scan is fine while the table holds jobs of the last RECORD_TTL_DAYS; a sparse index on
+  // unfinished jobs is the next step for very large deployments. Cache entries have no status.
+  const jobs: JobRecord[] = [];
+  const pages = paginateScan(
+    { client: tables.db },
+    {
+      TableName: tables.names.jobs,
+      FilterExpression:
+        'attribute_exists(#status) AND (#status IN (:running, :finishing) OR attribute_exists(slotPending) OR attribute_not_exists(notifiedAt))',
+      ExpressionAttributeNames: { '#status': 'status' },
+      ExpressionAttributeValues: { ':running': 'running', ':finishing': 'finishing' },
+      ConsistentRead: true,
+    },
+  );
+  for await (const page of pages) jobs.push(...((page.Items ?? []) as JobRecord[]));
+  return withCounters(tables, jobs);
+}
+
+/**
+ * finishing → final with the manifest key, and the result-cache entry of a success, noting that
+ * the connection's slot is still to be freed (releaseSlot, connection-slots.ts). False when the
+ * job was not finishing (another finisher made it final first).
+ */
+export async function makeFinal(tables: JobTables, job: JobRecord, status: FinalStatus, manifestKey: string): Promise<boolean> {
+  // The final state, the cache entry and a note that the slot is still to be freed move together:
+  // a finisher that dies after this leaves nothing half done that a redelivery cannot finish.
+  const entry = cacheEntryOf(job, status);
+  try {
+    await transactWrite(tables.db, [
+      {
+        Update: {
+          TableName: tables.names.jobs,
+          Key: { jobId: job.jobId },
+          UpdateExpression: 'SET #status = :final, manifestKey = :key, slotPending = :true',
+          ConditionExpression: '#status = :finishing',
+          ExpressionAttributeNames: { '#status': 'status' },
+          ExpressionAttributeValues: { ':final': status, ':key': manifestKey, ':finishing': 'finishing', ':true': true },
+        },
+      },
+      ...(entry ? [cacheEntryPut(tables, entry)] : []),
+    ]);
+    return true;
+  } catch (error) {
+    if (isTransactionCanceled(error) && cancellationReasons(error)[0]?.code === 'ConditionalCheckFailed') return false;
+    throw error;
+  }
+}
+
+export async function claimNotification(tables: JobTables, jobId: string, now: number): Promise<boolean> {
+  return conditionalWrite(
+    tables.db.send(
+      new UpdateCommand({
+        TableName: tables.names.jobs,
+        Key: { jobId },
+        UpdateExpression: 'SET notifiedAt = :now',
+        ConditionExpression: 'attribute_not_exists(notifiedAt)',
+        ExpressionAttributeValues: { ':now': now },
+      }),
+    ),
+  );
+}

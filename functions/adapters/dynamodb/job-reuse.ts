@@ -1,0 +1,72 @@
+// What a request may reuse, in the jobs table: the result-cache entries finished jobs leave (which
+// ones, core/reuse-plan.ts), and the jobs made from an earlier crawl, answered from it or built
+// upon it.
+import {
+  BatchWriteCommand,
+  GetCommand,
+  PutCommand,
+  type BatchWriteCommandInput,
+  type BatchWriteCommandOutput,
+} from '@aws-sdk/lib-dynamodb';
+import { isExpired, type FrontierRecord, type JobRecord } from '../../core/job.js';
+import type { CacheEntry } from '../../core/ports.js';
+import { batchGetAll, unprocessedBackoff } from './batch-get.js';
+import { conditionalWrite } from './errors.js';
+import type { JobTables } from './job-tables.js';
+
+// Cache entries share the jobs table under a prefix that no job id (a UUID) can have.
+const CACHE_PREFIX = 'cache#';
+
+/** The put of a cache entry, for the transaction that makes its job final. */
+export function cacheEntryPut(tables: JobTables, entry: CacheEntry) {
+  return {
+    Put: {
+      TableName: tables.names.jobs,
+      Item: { jobId: `${CACHE_PREFIX}${entry.cacheKey}`, resultJobId: entry.jobId, finishedAt: entry.finishedAt, expiresAt: entry.expiresAt },
+    },
+  };
+}
+
+function entryOfItem(item: Record<string, unknown>): CacheEntry {
+  return {
+    cacheKey: String(item.jobId).slice(CACHE_PREFIX.length),
+    jobId: String(item.resultJobId),
+    finishedAt: Number(item.finishedAt),
+    expiresAt: Number(item.expiresAt),
+  };
+}
+
+export async function getCacheEntry(tables: JobTables, cacheKey: string): Promise<CacheEntry | null> {
+  const result = await tables.db.send(new GetCommand({ TableName: tables.names.jobs, Key: { jobId: `${CACHE_PREFIX}${cacheKey}` } }));
+  if (!result.Item) return null;
+  const entry = entryOfItem(result.Item);
+  // DynamoDB deletes expired items days late, if at all soon: past expiresAt the job's results in
+  // S3 are due for deletion (results retention), so the entry must not answer any more.
+  return isExpired(entry, tables.clock.now()) ? null : entry;
+}
+
+export async function getCacheEntries(tables: JobTables, cacheKeys: readonly string[]): Promise<CacheEntry[]> {
+  const keys = [...new Set(cacheKeys)].map((key) => ({ jobId: `${CACHE_PREFIX}${key}` }));
+  const entries = (await batchGetAll(tables.db, tables.names.jobs, keys)).map(entryOfItem);
+  return entries.filter((entry) => !isExpired(entry, tables.clock.now()));
+}
+
+export async function createAnsweredJob(tables: JobTables, job: JobRecord): Promise<boolean> {
+  return conditionalWrite(tables.db.send(new PutCommand({ TableName: tables.names.jobs, Item: job, ConditionExpression: 'attribute_not_exists(jobId)' })));
+}
+
+/** The frontier of a job built upon an earlier crawl, written before the job (createReusingJob). */
+export async function putReusedFrontier(tables: JobTables, items: readonly FrontierRecord[]): Promise<void> {
+  // Plain puts: the job id is new, so nothing else writes these keys before the job exists, and a
+  // retry writes the same items again. Left behind by a crash before the job, they expire.
+  for (let start = 0; start < items.length; start += 25) {
+    let requests: BatchWriteCommandInput['RequestItems'] | undefined = {
+      [tables.names.frontier]: items.slice(start, start + 25).map((item) => ({ PutRequest: { Item: item } })),
+    };
+    for (let attempt = 0; requests && Object.keys(requests).length > 0; attempt++) {
+      const result: BatchWriteCommandOutput = await tables.db.send(new BatchWriteCommand({ RequestItems: requests }));
+      requests = result.UnprocessedItems;
+      if (requests && Object.keys(requests).length > 0) await unprocessedBackoff(attempt);
+    }
+  }
+}

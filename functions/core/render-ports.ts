@@ -1,0 +1,89 @@
+// The renderer's ports: what the browser is asked to do with a URL, what it saw there, and what the
+// page products (markdown, screenshot, archive, an extractor) made of it. One family, kept apart
+// from the stores' ports; ports.ts re-exports them all, and like it this file imports no SDK.
+
+import type { PageAction } from './page-actions.js';
+import type { SeedCredentials } from './seed-credentials.js';
+
+/** What the browser saw when it loaded a URL. */
+export interface RenderedPage {
+  requestedUrl: string;
+  /** page.url() after redirects and client-side navigations settled (history.pushState/replaceState included) */
+  finalUrl: string;
+  /**
+   * URL of the response whose document is shown: where HTTP redirects (and a navigation the page
+   * made itself to another document) ended. Unlike finalUrl, never changed by the History API, so
+   * only it may alias another URL. Absent in records stored before it existed.
+   */
+  documentUrl?: string;
+  /** HTTP status of the main document response; null if no response was seen */
+  status: number | null;
+  contentType: string | null;
+  title: string;
+  /** serialised DOM after settling (empty for non-HTML documents) */
+  html: string;
+  /** absolute hrefs as the browser resolved them (document base URL applied), not yet normalised */
+  links: string[];
+  /** URLs of the redirect hops before finalUrl, in order */
+  redirectChain: string[];
+  timings: { navigationMs: number; settleMs: number; extractMs: number; totalMs: number };
+  /** what each asked product made of the page, by product name */
+  products?: Record<string, ProductOutput>;
+  /** what the job's actions could not do on this page (a selector not found, a step that navigated away), in order */
+  actionNotes?: string[];
+}
+
+export interface RenderOptions {
+  navigationTimeoutMs: number;
+  /** network considered settled after this long without requests */
+  settleIdleMs: number;
+  /** upper bound on the settle wait after the load event */
+  settleMaxMs: number;
+  /** subresource types (puppeteer's resourceType) not to load */
+  block?: readonly string[];
+  /** page products (markdown, screenshot, archive…) this job wants of the page, in order */
+  products?: readonly ProductRequest[];
+  /**
+   * Awaited when the tab is ready, right before the navigation: the host-rate gate's slot, taken
+   * as late as possible so a slow tab or browser start does not bunch navigations together. May
+   * throw HostSlotDeferredError (core/host-rate.ts), which render() passes on unchanged.
+   */
+  beforeNavigation?: () => Promise<void>;
+  /** scroll to the bottom, bounded, so lazy content loads (default true) */
+  autoscroll?: boolean;
+  /** steps run after the page settled, in order, before it is read */
+  actions?: readonly PageAction[];
+  /** headers and cookies for requests to these hosts (host:port) only */
+  credentials?: SeedCredentials & { hosts: readonly string[] };
+}
+
+/** A page product asked of the renderer: its name and, for some, one option (the extractor's name). */
+export interface ProductRequest {
+  name: string;
+  option?: string;
+}
+
+/** A file a product made for a page; stored beside the page record (jobs/{jobId}/…). */
+export interface ProductFile {
+  /** what the file is, e.g. "screenshot"; part of its S3 key */
+  name: string;
+  extension: string;
+  contentType: string;
+  body: Uint8Array | string;
+}
+
+export interface ProductOutput {
+  /** JSON-safe fields for the page record and its pages.jsonl line (e.g. {markdown: "…"}) */
+  fields?: Record<string, unknown>;
+  files?: ProductFile[];
+  /** why this product has nothing for the page (e.g. "no screenshot of a PDF"); not a page error */
+  skipped?: string;
+  /** the product failed on this page (an extractor threw); the page itself is fine */
+  error?: string;
+}
+
+export interface PageRenderer {
+  /** throws RenderError for navigation failures (timeout, DNS, refused, crash) */
+  render(url: string, options: RenderOptions): Promise<RenderedPage>;
+  close(): Promise<void>;
+}

@@ -1,0 +1,196 @@
+// The stores' ports: where a crawl's state and results are kept, the frontier and the jobs (DynamoDB
+// on AWS), the connections' job slots, and the page records (S3). Kept apart from the renderer's
+// ports; ports.ts re-exports them all, and like it this file imports no SDK.
+
+import type { FrontierRecord, JobCounters, JobRecord, PageFailure, PageSummary } from './job.js';
+import type { RenderedPage } from './render-ports.js';
+import type { FinalStatus } from './vocabulary.js';
+
+/** The full per-page object stored in S3. */
+export interface PageRecord {
+  jobId: string;
+  url: string;
+  depth: number;
+  parent: string | null;
+  page: RenderedPage;
+  renderedAt: string;
+  sha256: string;
+  /** what the job's page products made of the page; their files are in S3 under these keys */
+  outputs?: Record<string, StoredOutput>;
+}
+
+/** A product's output as kept in the page record: its fields, and its files by name → S3 key. */
+export interface StoredOutput {
+  fields?: Record<string, unknown>;
+  files?: Record<string, string>;
+  skipped?: string;
+  error?: string;
+}
+
+export interface ResultStore {
+  putPage(key: string, record: PageRecord): Promise<void>;
+  getPage(key: string): Promise<PageRecord | null>;
+  putManifest(key: string, manifest: unknown): Promise<void>;
+  putObject(key: string, body: Uint8Array | string, contentType: string): Promise<void>;
+  /** a server-side copy of one object to another key (a page's files taken into a job built upon it) */
+  copyObject(fromKey: string, toKey: string): Promise<void>;
+  /** streams lines into one object (multipart), never holding them all */
+  putLines(key: string, lines: AsyncIterable<string>, contentType: string): Promise<void>;
+  /** streams text chunks into one object as they are (multipart), never holding them all */
+  putText(key: string, chunks: AsyncIterable<string>, contentType: string): Promise<void>;
+  /** an HTTP(S) URL a client can GET without credentials */
+  presignGet(key: string, expiresInSeconds: number): Promise<string>;
+}
+
+export type ClaimOutcome =
+  | { kind: 'claimed'; record: FrontierRecord }
+  /** someone else holds a live lease: try again later */
+  | { kind: 'busy'; record: FrontierRecord }
+  /** already settled (done or failed) */
+  | { kind: 'settled'; record: FrontierRecord }
+  | { kind: 'missing' };
+
+export type AdmitOutcome = 'admitted' | 'exists-mine' | 'exists-other' | 'cap-reached' | 'job-closed';
+
+export interface FrontierStore {
+  /** The seed is admitted together with the job (jobs.createJob). */
+  claim(jobId: string, urlKey: string, owner: string, leaseMs: number): Promise<ClaimOutcome>;
+  /**
+   * Conditional puts of the children of one parent plus the job's `admitted` counter, atomically,
+   * in as few transactions as possible (up to 99 children and one counter update each): outcomes
+   * in the children's order. At the cap, the first children are admitted and the rest are
+   * 'cap-reached', as if admitted one by one. Only 'admitted' and 'exists-mine' (admitted by an
+   * earlier attempt of this same parent and still queued) mean the caller must make sure the child
+   * is on the queue.
+   */
+  admitAll(children: FrontierRecord[], maxPages: number): Promise<AdmitOutcome[]>;
+  /**
+   * Records URLs refused at the cap ('cap-reached'), each with a `capped` marker item written only
+   * if no item exists at its key, and adds the number written to the job's `capped` in the same
+   * transaction: a URL counts once, whoever finds it and however often. Nothing is counted once
+   * the job no longer runs. Returns how many were newly counted.
+   */
+  markCapped(children: FrontierRecord[]): Promise<number>;
+  /** The frontier items that already exist among these keys (one round trip per 100 keys). */
+  existing(jobId: string, urlKeys: string[]): Promise<Map<string, FrontierRecord>>;
+  /** Records a redirect target so later links to it are not crawled again; false if it exists. */
+  putAlias(record: FrontierRecord): Promise<boolean>;
+  get(jobId: string, urlKey: string): Promise<FrontierRecord | null>;
+  /**
+   * Marks the URL done/failed and bumps the job's counters in one transaction, on the URL's counter
+   * shard (`counterShards`: the job's; absent, the job item); false if we lost the lease.
+   */
+  settle(
+    jobId: string,
+    urlKey: string,
+    owner: string,
+    outcome: { kind: 'done'; summary: PageSummary } | { kind: 'failed'; failure: PageFailure },
+    counterShards?: number,
+  ): Promise<boolean>;
+  /** Releases a claim without settling, so a retry can take it at once. */
+  release(jobId: string, urlKey: string, owner: string): Promise<void>;
+  /**
+   * Releases a claim that was not an attempt (the URL waits for its host's slot): the claim's
+   * attempt is given back, and the URL is marked waiting (`waitingSince`), counted once in the
+   * job's `delayed` (a URL already marked is not counted again), with `delayedUntil` on the job
+   * moved to `until` if later. False if the lease was lost.
+   */
+  releaseForHost(jobId: string, urlKey: string, owner: string, until: number, countWait: boolean, counterShards?: number): Promise<boolean>;
+  /** The URL no longer waits for its host: its mark is removed and the job's `delayed` lowered, once. */
+  endWait(jobId: string, urlKey: string, owner: string, counterShards?: number): Promise<void>;
+  list(jobId: string): Promise<FrontierRecord[]>;
+  /** The job's items a page at a time (at most `pageSize` each when given), in the order `list` gives them. */
+  listPages(jobId: string, pageSize?: number): AsyncIterable<FrontierRecord[]>;
+}
+
+export interface JobStore {
+  /** Creates the job, its seed, and takes one of the connection's job slots, all or nothing. */
+  createJob(job: JobRecord, seed: FrontierRecord, maxJobsPerConnection: number): Promise<'created' | 'too-many-jobs'>;
+  /** The job with its counters summed over its counter shards (strongly consistent reads). */
+  getJob(jobId: string): Promise<JobRecord | null>;
+  /**
+   * The job item alone (strongly consistent): its options and status, for a worker about to crawl
+   * one of its URLs. One item read per page instead of the job and all its shards: its settled,
+   * done and failed are only the item's base, not the job's counts (getJob sums those). Reads of
+   * one job that overlap in time may share one answer.
+   */
+  getJobSettings(jobId: string): Promise<JobRecord | null>;
+  /**
+   * running → finishing, forced with a reason (cancel, deadline); without one, only when every
+   * admitted URL is settled (see beginFinishIfSettled), with `status`.
+   */
+  beginFinish(jobId: string, status: FinalStatus, finishedAt: number, force?: { reason: string }): Promise<boolean>;
+  /**
+   * running → finishing when every admitted URL is settled, with the status `statusOf` gives for the
+   * counts that showed it: one transaction checks `admitted` on the job item and `settled` on every
+   * counter shard against one read of them, so the job ends once and on exact counts. False when it
+   * is not done, or another caller began finishing first.
+   */
+  beginFinishIfSettled(jobId: string, statusOf: (counts: JobCounters) => FinalStatus, finishedAt: number): Promise<boolean>;
+  /**
+   * For the sweeper: every job running or finishing, and every final job whose slot is still held
+   * or whose `completed` was never claimed.
+   */
+  listUnfinished(): Promise<JobRecord[]>;
+  /**
+   * finishing → final with the manifest key and, for a success, the result-cache entry, in one
+   * transaction; then frees the connection's job slot. True once.
+   */
+  completeFinish(job: JobRecord, status: FinalStatus, manifestKey: string): Promise<boolean>;
+  /** frees the job slot of a final job whose finisher died before it could (idempotent) */
+  releaseSlot(job: JobRecord): Promise<void>;
+  /**
+   * `redrive`: final → running again, in one transaction with resetting the failed items to retry
+   * (queued, attempts 0) and taking back their count (`settled − n`, `failed − n`, so `admitted −
+   * settled` stays exact), with a job slot taken on the asking connection, which gets the new
+   * `completed`: the ending claims of the last run (`finishedAt`, `finalStatus`, `notifiedAt`) are
+   * removed so the run ends once again. Only from the job as read (same status and `notifiedAt`) and
+   * only once its last ending is complete (`notifiedAt` set, no slot pending): of two redrives at
+   * once, one starts. Beyond one transaction's room, the rest of the items follow while it runs.
+   */
+  beginRedrive(job: JobRecord, failed: FrontierRecord[], run: RedriveRun, maxJobsPerConnection: number): Promise<'started' | 'refused' | 'too-many-jobs'>;
+  /** claims the right to send `completed`; true once per job */
+  claimNotification(jobId: string, now: number): Promise<boolean>;
+  /** the result cache: the latest successful job for a cache key (written by completeFinish) */
+  getCacheEntry(cacheKey: string): Promise<CacheEntry | null>;
+  /** the result cache entries of these keys that exist and have not expired (one round trip per 100 keys) */
+  getCacheEntries(cacheKeys: readonly string[]): Promise<CacheEntry[]>;
+  /**
+   * A job that is final from the start: an answer cut from a cached crawl (its manifest written
+   * already, `completed` claimed). False if the id exists. Holds no slot, writes no cache entry.
+   */
+  createAnsweredJob(job: JobRecord): Promise<boolean>;
+  /**
+   * A job built upon an earlier crawl: its frontier `items` (reused pages, their aliases, the next
+   * URLs and capped markers) are written first, then the job, its seed and a slot of its connection
+   * in one transaction as createJob does, so the job never exists without its frontier.
+   */
+  createReusingJob(job: JobRecord, seed: FrontierRecord, items: readonly FrontierRecord[], maxJobsPerConnection: number): Promise<'created' | 'too-many-jobs'>;
+  /**
+   * After a settle: the job as it is now (strongly consistent, counters summed, to decide whether
+   * it is done) and whether a progress message is due: true at most once per interval, the slot
+   * claimed when it is. Writes the job item only to claim that slot. `counterShards`, the job's as
+   * the caller read it, lets the job item and its shards be read in one request.
+   */
+  readAfterSettle(jobId: string, now: number, intervalMs: number, counterShards?: number): Promise<{ job: JobRecord | null; progressDue: boolean }>;
+}
+
+export interface RedriveRun {
+  connectionId: string;
+  requestId?: string;
+  now: number;
+  /** the time limit of the new run */
+  deadlineAt: number;
+}
+
+export interface CacheEntry {
+  cacheKey: string;
+  jobId: string;
+  finishedAt: number;
+  expiresAt: number;
+}
+
+export interface ConnectionStore {
+  open(connectionId: string, connectedAt: number): Promise<void>;
+  close(connectionId: string): Promise<void>;
+}
