@@ -1,0 +1,126 @@
+// Reading the settled page: its links as the browser resolved them, its title and its serialised
+// DOM in one in-page call (read again when the page navigates meanwhile), then the page products
+// the job asked for, each on the live tab, bounded, its failure its own.
+import type { Page } from 'puppeteer-core';
+import type { Logger, ProductOutput, RenderOptions } from '../../core/ports.js';
+import type { PageProduct, ProductContext, ProductRegistry } from '../products/page-product.js';
+import { RenderError } from './errors.js';
+import { settle } from './page-settle.js';
+
+export const MAX_HTML_BYTES = 10 * 1024 * 1024;
+/** A page that navigates itself while we read it is read again, this many times at most. */
+const EXTRACT_ATTEMPTS = 3;
+
+/** A product's collect may take this long on one page (an extractor, a full-page screenshot). */
+export const PRODUCT_TIMEOUT_MS = 10_000;
+
+/** The renderer's options the read uses (RendererOptions, renderer.ts). */
+export interface ReadOptions {
+  maxHtmlBytes?: number;
+  products?: ProductRegistry;
+  productTimeoutMs?: number;
+}
+
+interface Extracted {
+  title: string;
+  links: string[];
+  html: string;
+}
+
+/** Cuts a string to at most `maxBytes` UTF-8 bytes without splitting a character. */
+export function capUtf8(text: string, maxBytes: number): string {
+  if (text.length * 3 <= maxBytes || Buffer.byteLength(text, 'utf8') <= maxBytes) return text;
+  const cut = Buffer.from(text, 'utf8').subarray(0, maxBytes).toString('utf8');
+  return cut.endsWith('\uFFFD') ? cut.slice(0, -1) : cut;
+}
+
+/** Reads settled pages, and makes the products a job asks for of them. */
+export class PageReader {
+  constructor(
+    private readonly options: ReadOptions,
+    private readonly log: Logger,
+  ) {}
+
+  /** Title, links and the DOM cut to maxHtmlBytes. */
+  async read(page: Page, url: string, options: RenderOptions): Promise<Extracted> {
+    const maxBytes = this.options.maxHtmlBytes ?? MAX_HTML_BYTES;
+    const extracted = await this.extract(page, options);
+    const html = capUtf8(extracted.html, maxBytes);
+    if (html.length < extracted.html.length) this.log.warn('serialised DOM truncated', { url, maxBytes });
+    return { ...extracted, html };
+  }
+
+  /** The products a job asks for, fresh for this page; none without a registry or a request. */
+  productsFor(options: RenderOptions): PageProduct[] {
+    const registry = this.options.products;
+    if (!registry || !options.products?.length) return [];
+    return options.products.map((request) => {
+      const product = registry(request);
+      if (!product) throw new RenderError('browser', `no page product named "${request.name}"`, false);
+      return product;
+    });
+  }
+
+  /** Each product on the settled tab, one at a time, bounded; a product's failure is its own, not the page's. */
+  async collectProducts(tab: Page, products: PageProduct[], context: ProductContext): Promise<Record<string, ProductOutput> | undefined> {
+    if (products.length === 0) return undefined;
+    const budgetMs = this.options.productTimeoutMs ?? PRODUCT_TIMEOUT_MS;
+    const made: Record<string, ProductOutput> = {};
+    for (const product of products) {
+      let timer: NodeJS.Timeout | undefined;
+      const timeout = new Promise<ProductOutput>((resolve) => {
+        timer = setTimeout(() => resolve({ error: `${product.name} did not finish within ${budgetMs} ms` }), budgetMs);
+      });
+      try {
+        made[product.name] = await Promise.race([product.collect(tab, context), timeout]);
+      } catch (error) {
+        made[product.name] = { error: error instanceof Error ? error.message : String(error) };
+      } finally {
+        clearTimeout(timer);
+      }
+      if (made[product.name]?.error) this.log.warn('page product failed', { url: context.url, product: product.name, error: made[product.name]?.error });
+    }
+    return made;
+  }
+
+  /** Links as the browser resolved them (base URL applied), title and DOM, in one call. */
+  private async extract(page: Page, options: RenderOptions): Promise<Extracted> {
+    const maxChars = this.options.maxHtmlBytes ?? MAX_HTML_BYTES;
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await page.evaluate((max: number) => {
+          const seen = new Set<string>();
+          const links: string[] = [];
+          const nodes = document.querySelectorAll('a[href], area[href]');
+          for (let i = 0; i < nodes.length; i++) {
+            const node = nodes[i] as Element & { href?: unknown };
+            let href = node.href;
+            // SVG <a href> resolves through an SVGAnimatedString
+            if (href && typeof href === 'object' && 'baseVal' in href) {
+              try {
+                href = new URL(String((href as SVGAnimatedString).baseVal), document.baseURI).href;
+              } catch {
+                href = '';
+              }
+            }
+            if (typeof href === 'string' && href !== '' && !seen.has(href)) {
+              seen.add(href);
+              links.push(href);
+            }
+          }
+          const doctype = document.doctype ? new XMLSerializer().serializeToString(document.doctype) : '';
+          const root = document.documentElement ? document.documentElement.outerHTML : '';
+          const html = doctype + root;
+          return { title: document.title, links, html: html.length > max ? html.slice(0, max) : html };
+        }, maxChars);
+      } catch (error) {
+        const message = (error as Error).message;
+        // The page navigated while we read it: read the new document once it has settled.
+        if (attempt >= EXTRACT_ATTEMPTS || !/Execution context was destroyed|Cannot find context|context was detached|frame was detached/i.test(message)) {
+          throw error;
+        }
+        await settle(page, options);
+      }
+    }
+  }
+}

@@ -1,0 +1,54 @@
+// A claimed page rendered and its record stored in S3 under a deterministic key, once: a retry
+// reuses the record an earlier attempt stored, so the set of links (and so of children) stays the
+// one first seen.
+import type { FrontierRecord, JobRecord } from '../core/job.js';
+import { pageBehaviourOf, productRequestsOf } from '../core/job.js';
+import { pageObjectKey, sha256Hex } from '../core/keys.js';
+import type { PageRecord } from '../core/ports.js';
+import type { WorkerDeps } from './deps.js';
+import { recordedPage, storeOutputs } from './page-outputs.js';
+import type { PhaseTimer } from './phase-timer.js';
+
+/** A record stored by an earlier attempt is reused: the page is rendered and recorded once. */
+export async function loadOrRender(
+  job: JobRecord,
+  record: FrontierRecord,
+  attempt: number,
+  deps: WorkerDeps,
+  timer: PhaseTimer,
+  beforeNavigation?: () => Promise<void>,
+): Promise<PageRecord> {
+  const key = pageObjectKey(job.jobId, record.urlKey);
+  // Only an earlier attempt can have stored a record; the first attempt skips the lookup.
+  const stored = attempt > 1 ? await timer.time('s3', () => deps.results.getPage(key)) : null;
+  if (stored) {
+    deps.log.info('reusing the page record of an earlier attempt', { url: record.url });
+    return stored;
+  }
+  const products = productRequestsOf(job);
+  const rendered = await deps.renderer.render(record.url, {
+    navigationTimeoutMs: deps.limits.navigationTimeoutMs,
+    settleIdleMs: deps.limits.settleIdleMs,
+    settleMaxMs: deps.limits.settleMaxMs,
+    ...(job.block?.length ? { block: job.block } : {}),
+    ...(products.length > 0 ? { products } : {}),
+    ...(beforeNavigation ? { beforeNavigation } : {}),
+    // auto-scroll, actions, and the seeds' headers and cookies (never logged: they may be secrets)
+    ...pageBehaviourOf(job),
+  });
+  deps.faults.hit('after-render', { url: record.url, attempt });
+  const outputs = await timer.time('s3', () => storeOutputs(job, record.urlKey, rendered.products, deps.results));
+  const page: PageRecord = {
+    jobId: job.jobId,
+    url: record.url,
+    depth: record.depth,
+    parent: record.parent,
+    page: recordedPage(job, rendered),
+    renderedAt: new Date(deps.clock.now()).toISOString(),
+    sha256: sha256Hex(rendered.html),
+    ...(outputs ? { outputs } : {}),
+  };
+  await timer.time('s3', () => deps.results.putPage(key, page));
+  deps.faults.hit('after-store', { url: record.url, attempt });
+  return page;
+}

@@ -1,0 +1,88 @@
+// The end of a page's journey: it is settled in the frontier (a transaction on the URL's item and
+// its counter shard, core/counter-shards.ts; not the job item), counted exactly once, as done with
+// its summary or as failed; then the job is finished if that was its last URL, or its client is
+// told of the progress.
+import type { FrontierRecord, JobRecord, PageFailure, PageSummary } from '../core/job.js';
+import { outstanding } from '../core/job.js';
+import { pageObjectKey } from '../core/keys.js';
+import type { PageRecord } from '../core/ports.js';
+import { resendOwnChildren } from './admit-children.js';
+import type { WorkerDeps } from './deps.js';
+import { finishIfDone } from './finish-job.js';
+import { outputKeys } from './page-outputs.js';
+import type { PhaseTimer } from './phase-timer.js';
+
+/** What the frontier keeps of a crawled page (the manifest's entry), with where its time went. */
+export function pageSummaryOf(job: JobRecord, record: FrontierRecord, page: PageRecord, queueWaitMs: number | undefined, timer: PhaseTimer): PageSummary {
+  return {
+    url: record.url,
+    finalUrl: page.page.finalUrl,
+    depth: record.depth,
+    parent: record.parent,
+    status: page.page.status,
+    title: page.page.title,
+    sha256: page.sha256,
+    links: page.page.links.length,
+    key: pageObjectKey(job.jobId, record.urlKey),
+    ...(outputKeys(page.outputs) ? { outputs: outputKeys(page.outputs) } : {}),
+    timings: {
+      queueWaitMs: queueWaitMs ?? null,
+      navigationMs: page.page.timings.navigationMs,
+      settleMs: page.page.timings.settleMs,
+      extractMs: page.page.timings.extractMs,
+      dynamodbMs: timer.totals.dynamodb,
+      sqsMs: timer.totals.sqs,
+      s3Ms: timer.totals.s3,
+      totalMs: timer.elapsed(),
+    },
+  };
+}
+
+/**
+ * The page ends as failed (robots, giving up, a render that cannot succeed); children an earlier
+ * attempt admitted are sent again first.
+ */
+export async function settleFailed(job: JobRecord, record: FrontierRecord, error: string, deps: WorkerDeps, kind?: PageFailure['kind']): Promise<'failed' | 'lease-lost'> {
+  deps.log.warn('page failed', { jobId: job.jobId, url: record.url, attempt: record.attempts, error });
+  // It no longer waits for its host, whatever it waited for before.
+  if (record.waitingSince !== undefined) await deps.frontier.endWait(job.jobId, record.urlKey, deps.workerId, job.counterShards);
+  // However the page ends, children an earlier attempt admitted are counted in the job: they must
+  // be on the queue before the page settles, or the job waits for them until the sweeper.
+  await resendOwnChildren(job, record, deps);
+  const settled = await deps.frontier.settle(
+    job.jobId,
+    record.urlKey,
+    deps.workerId,
+    // robots.txt refusals are marked: a redrive leaves them alone.
+    { kind: 'failed', failure: { url: record.url, error, ...(kind ? { kind } : {}) } },
+    job.counterShards,
+  );
+  if (!settled) return 'lease-lost';
+  await afterSettle(job, deps);
+  return 'failed';
+}
+
+/** After a settle: the job's end when this was its last URL, else a progress message when one is due. */
+export async function afterSettle(settings: JobRecord, deps: WorkerDeps): Promise<void> {
+  const jobId = settings.jobId;
+  const { job, progressDue } = await deps.jobs.readAfterSettle(jobId, deps.clock.now(), deps.limits.progressIntervalMs, settings.counterShards);
+  if (!job) return;
+  // Read after this settle, the counts include it and every settle before it; <= 0 because the job
+  // item and its shards are separate item reads (a child admitted after the item was read may be
+  // seen settled). After a job's last settle nothing admits any more, so that read is exact.
+  if (job.status === 'running' && outstanding(job) <= 0) {
+    await finishIfDone(jobId, deps);
+    return;
+  }
+  if (progressDue) {
+    await deps.notifier.send(job.connectionId, {
+      type: 'progress',
+      jobId,
+      done: job.done,
+      queued: Math.max(0, outstanding(job)),
+      failed: job.failed,
+      // Waiting for their host: a slow job that is polite, not stalled.
+      ...(job.delayed ? { delayed: job.delayed } : {}),
+    });
+  }
+}
