@@ -1,5 +1,5 @@
 // The links of a page that a crawl follows: in scope, normalised, each once. One rule for the
-// worker's fresh render (app/crawl-page.ts) and for a record stored earlier, so a crawl built upon
+// worker's fresh render (app/admit-children.ts) and for a record stored earlier, so a crawl built upon
 // an earlier one continues from exactly the links a fresh crawl would follow.
 import { seedsOfJob, type JobRecord } from './job.js';
 import type { RenderedPage } from './ports.js';
