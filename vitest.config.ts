@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import { defineConfig } from 'vitest/config';
 import { LongestFirstSequencer } from './test/support/sequencer.js';
 
@@ -29,9 +30,12 @@ export default defineConfig({
   test: {
     globalSetup: ['test/support/global-setup.ts'],
     sequence: { sequencer: LongestFirstSequencer },
-    // End-to-end files each start their own local stack and Chromium; two cores cannot run many at once.
+    // Two files a core. An end-to-end file spends most of its time waiting (visibility timeouts,
+    // leases, host slots, a site that answers slowly): with one file a core the machine was 46% busy
+    // over a whole run (2 cores, 10.4 min); with two, 70% (7.1 min). Its timeouts come from a
+    // calibration run in its own process at its start, under whatever else is running then.
     fileParallelism: true,
-    maxWorkers: 2,
+    maxWorkers: 2 * availableParallelism(),
     // Backstops only: end-to-end tests wait for what they expect within timeouts derived from a
     // calibration of this machine (test/e2e/support/machine.ts), and fail there with a message.
     testTimeout: 1_800_000,

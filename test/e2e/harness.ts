@@ -21,6 +21,11 @@ export async function startTestStack(options: LocalStackOptions = {}): Promise<L
     batchSize: 3,
     log: process.env.E2E_VERBOSE ? (line: string) => console.log(line) : () => {},
     ...(options.dataDir ? {} : { dynamodbEndpoint: inject('sharedDynamoDbEndpoint') || undefined }),
+    // The timings a test does not set are pinned here, not taken from the stack's defaults: those
+    // follow the deployed stack's (minutes of visibility timeout), which a test must never wait out.
+    // Tests that depend on them derive their own from the machine (support/machine.ts).
+    maxReceiveCount: 5,
+    ...(options.visibilityTimeoutSeconds === undefined ? { visibilityTimeoutSeconds: 60, workerTimeoutMs: 50_000 } : {}),
     ...options,
     handlerFiles: { ...bundles?.handlers, ...options.handlerFiles },
     runtimeFile: bundles?.runtime,
