@@ -37,7 +37,10 @@ export interface ChildInvokerOptions {
 }
 
 const runtimePath = fileURLToPath(new URL('./lambda-runtime.ts', import.meta.url));
-const tsxLoader = import.meta.resolve('tsx');
+// Resolved when first needed: vitest's global setup runs this module where import.meta.resolve is
+// missing (it forks only JavaScript runtimes there).
+let tsxLoaderUrl: string | undefined;
+const tsxLoader = () => (tsxLoaderUrl ??= import.meta.resolve('tsx'));
 
 // Each environment leads its own process group, so its Chromium dies with it: an environment
 // killed mid-invocation must not leave a browser behind.
@@ -112,7 +115,7 @@ function executionEnvironment(options: Omit<ChildInvokerOptions, 'handlerPath' |
     const started = Date.now();
     // The environment's name on its command line says which function a process serves (ps, the bench).
     const proc = fork(options.runtimeFile ?? runtimePath, [options.name], {
-      execArgv: options.runtimeFile ? [] : ['--import', tsxLoader],
+      execArgv: options.runtimeFile ? [] : ['--import', tsxLoader()],
       env: { ...process.env, ...options.env },
       stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
       serialization: 'advanced',

@@ -16,11 +16,15 @@ const root = fileURLToPath(new URL('../../', import.meta.url));
 export interface HandlerBundles {
   handlers: Record<string, string>;
   runtime: string;
+  /** test/e2e/support/calibration-handler.ts, run as the stacks' handlers are */
+  calibration: string;
 }
 
 const handlersDir = join(root, 'functions', 'handlers');
 const RUNTIME_SOURCE = join(root, 'local', 'lambda-runtime.ts');
 const RUNTIME = 'lambda-runtime.mjs';
+const CALIBRATION_SOURCE = join(root, 'test', 'e2e', 'support', 'calibration-handler.ts');
+const CALIBRATION = 'calibration-handler.cjs';
 // per checkout: another clone's or worktree's bundles are never touched
 const PREFIX = `crawler-test-handlers-${createHash('sha256').update(root).digest('hex').slice(0, 8)}-`;
 
@@ -34,7 +38,7 @@ export async function handlerBundles(): Promise<HandlerBundles> {
     .filter((f) => f.endsWith('.ts'))
     .map((f) => f.slice(0, -'.ts'.length));
   const dir = join(tmpdir(), `${PREFIX}${sourceHash()}`);
-  const bundles = { handlers: Object.fromEntries(names.map((n) => [n, join(dir, `${n}.cjs`)])), runtime: join(dir, RUNTIME) };
+  const bundles = { handlers: Object.fromEntries(names.map((n) => [n, join(dir, `${n}.cjs`)])), runtime: join(dir, RUNTIME), calibration: join(dir, CALIBRATION) };
   if (existsSync(join(dir, 'complete'))) return bundles;
   // Another run of this checkout may be building right now: its partial folder is left alone.
   for (const old of readdirSync(tmpdir()).filter((f) => f.startsWith(PREFIX) && !f.endsWith('.partial'))) rmSync(join(tmpdir(), old), { recursive: true, force: true });
@@ -61,13 +65,13 @@ function sourceHash(): string {
     }
   };
   walk(join(root, 'functions'));
-  hash.update(readFileSync(join(root, 'package-lock.json'))).update(readFileSync(fileURLToPath(import.meta.url))).update(readFileSync(RUNTIME_SOURCE));
+  hash.update(readFileSync(join(root, 'package-lock.json'))).update(readFileSync(fileURLToPath(import.meta.url))).update(readFileSync(RUNTIME_SOURCE)).update(readFileSync(CALIBRATION_SOURCE));
   return hash.digest('hex').slice(0, 16);
 }
 
 async function buildInto(outDir: string, names: string[]): Promise<void> {
   await build({
-    entryPoints: Object.fromEntries(names.map((n) => [n, join(handlersDir, `${n}.ts`)])),
+    entryPoints: { ...Object.fromEntries(names.map((n) => [n, join(handlersDir, `${n}.ts`)])), [CALIBRATION.slice(0, -'.cjs'.length)]: CALIBRATION_SOURCE },
     outdir: outDir,
     outExtension: { '.js': '.cjs' },
     bundle: true,

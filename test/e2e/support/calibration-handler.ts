@@ -6,13 +6,16 @@ import { PuppeteerRenderer } from '../../../functions/adapters/browser/renderer.
 interface CalibrationEvent {
   lightUrl: string;
   heavyUrl: string;
+  /** the crawler's code as this run's stacks load it (a file: URL): its bundle, or its source */
+  workerModule: string;
 }
 
 export const handler = async (event: CalibrationEvent) => {
   const began = Date.now();
-  await import('../../../functions/handlers/worker.js');
+  // A computed specifier: a bundle of this file does not take the worker in.
+  await import(event.workerModule);
   const importMs = Date.now() - began;
-  const renderer = new PuppeteerRenderer({ chromePath: process.env.CHROME_PATH || undefined });
+  const renderer = new PuppeteerRenderer({ chromePath: process.env.CHROME_PATH || undefined, chromiumBinDir: process.env.CHROMIUM_BIN_DIR || undefined });
   const options = { navigationTimeoutMs: 120_000, settleIdleMs: 400, settleMaxMs: 4_000 };
   const time = async (url: string) => {
     const start = Date.now();
