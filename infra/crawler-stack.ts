@@ -14,23 +14,13 @@ import { Monitoring } from './constructs/monitoring.js';
 import { Storage } from './constructs/storage.js';
 import { CrawlerApi } from './constructs/websocket-api.js';
 import type { AcknowledgedResources } from './nag-acknowledgements.js';
-import { DEFAULT_SETTINGS, navigationTimeoutOf, type CrawlerSettings } from './settings.js';
+import { crawlerEnvironment, deployedLimits, RESULTS_GRACE_DAYS } from './deployed-limits.js';
+import { DEFAULT_SETTINGS, type CrawlerSettings } from './settings.js';
 
 export interface CrawlerStackProps extends StackProps {
   settings?: CrawlerSettings;
   stageName?: string;
 }
-
-/** Slack between the crawler's timeout and its lease, so a slow but live worker keeps its URL. */
-const LEASE_MARGIN_SECONDS = 30;
-const SWEEP_EVERY = Duration.minutes(5);
-/**
- * S3 keeps results this long past resultsRetentionDays, which is when the records pointing at them
- * (job, frontier and result-cache items) expire: a manifest URL handed out just before its record
- * expires lives this long, and must not point at an object the lifecycle rule already deleted.
- */
-const RESULTS_GRACE_DAYS = 1;
-const MANIFEST_URL_TTL_SECONDS = RESULTS_GRACE_DAYS * 24 * 3600;
 
 export class CrawlerStack extends Stack {
   /** the constructs on which accepted cdk-nag findings are acknowledged (see nag-acknowledgements.ts) */
@@ -43,15 +33,12 @@ export class CrawlerStack extends Stack {
 
     const storage = new Storage(this, 'Storage', { resultsExpirationDays: settings.resultsRetentionDays + RESULTS_GRACE_DAYS });
     this.retainLogsOfBucketEmptier(logRetention);
-    const queues = new CrawlQueue(this, 'Crawl', { crawlerTimeoutSeconds: settings.crawlerTimeoutSeconds, maxReceiveCount: settings.maxReceiveCount });
+    // The same limits the local stack runs by default (infra/deployed-limits.ts).
+    const limits = deployedLimits(settings);
+    const queues = new CrawlQueue(this, 'Crawl', { visibilityTimeoutSeconds: limits.visibilityTimeoutSeconds, maxReceiveCount: limits.maxReceiveCount });
     const stageName = props.stageName ?? 'prod';
     const api = new CrawlerApi(this, 'WebSocket', { stageName, logRetention, accountLoggingRole: settings.apiGatewayLoggingRole });
 
-    const visibilitySeconds = queues.visibilityTimeoutSeconds;
-    const leaseSeconds = settings.crawlerTimeoutSeconds + LEASE_MARGIN_SECONDS;
-    if (leaseSeconds > visibilitySeconds) {
-      throw new Error(`the lease (${leaseSeconds} s) must end before a message becomes visible again (${visibilitySeconds} s)`);
-    }
     const environment: Record<string, string> = {
       JOBS_TABLE: storage.jobs.tableName,
       FRONTIER_TABLE: storage.frontier.tableName,
@@ -59,33 +46,11 @@ export class CrawlerStack extends Stack {
       CRAWL_QUEUE_URL: queues.queue.queueUrl,
       RESULTS_BUCKET: storage.results.bucketName,
       CONNECTIONS_ENDPOINT: api.stage.callbackUrl,
-      MAX_DEPTH: String(settings.maxDepth),
-      MAX_PAGES: String(settings.maxPages),
-      DEFAULT_MAX_PAGES: String(settings.defaultMaxPages),
-      MAX_ATTEMPTS: String(settings.maxAttempts),
-      // A claim outlives the invocation that made it (so a live worker keeps it) and expires before
-      // the message is visible again (so the redelivery can take over a dead worker's URL).
-      LEASE_MS: String(leaseSeconds * 1000),
-      NAV_TIMEOUT_MS: String(navigationTimeoutOf(settings) * 1000),
-      // Job, frontier and cache items expire RESULTS_GRACE_DAYS before the S3 objects they point
-      // at (counted from the job's creation, before any of its objects), so a live record and the
-      // manifest URL it hands out never point at an object the lifecycle rule has deleted.
-      RECORD_TTL_DAYS: String(settings.resultsRetentionDays),
-      MANIFEST_URL_TTL_SECONDS: String(MANIFEST_URL_TTL_SECONDS),
-      JOB_TIME_LIMIT_SECONDS: String(settings.jobTimeLimitSeconds),
-      // Quiet for longer than every retry of a message could take: its messages were lost.
-      STALL_TIMEOUT_MS: String(visibilitySeconds * (settings.maxReceiveCount + 1) * 1000),
-      MAX_JOBS_PER_CONNECTION: String(settings.maxJobsPerConnection),
-      // Every function: the crawler's gate spaces navigations by it, the crawl route checks hostRate against it.
-      HOST_RATE_CEILING: String(settings.hostRateCeiling),
-      // Fixed per job when it is created: a change applies to the jobs started after it.
-      COUNTER_SHARDS: String(settings.counterShards),
-      ...(settings.userAgent ? { USER_AGENT: settings.userAgent } : {}),
+      ...limits.environment,
       CHROMIUM_BIN_DIR: CHROMIUM_LAYER_DIR,
-      POWERTOOLS_LOG_LEVEL: settings.logLevel,
     };
     const fn = (id: string, handler: ConstructorParameters<typeof CrawlerFunction>[2]['handler'], description: string) =>
-      new CrawlerFunction(this, id, { handler, environment, logRetention, description });
+      new CrawlerFunction(this, id, { handler, environment, logRetention, description, timeout: Duration.seconds(limits.routeTimeoutSeconds), memorySize: limits.routeMemoryMb });
 
     const connect = fn('ConnectFunction', 'connect', 'WebSocket $connect: records the connection');
     const disconnect = fn('DisconnectFunction', 'disconnect', 'WebSocket $disconnect: forgets the connection');
@@ -93,26 +58,23 @@ export class CrawlerStack extends Stack {
     // Reuse by depth (maxAge) may walk and copy up to a thousand cached pages in this route: more
     // time than the other routes, still under API Gateway's 29 s integration timeout.
     const submit = new CrawlerFunction(this, 'CrawlFunction', {
-      handler: 'crawl', environment, logRetention, timeout: Duration.seconds(28), description: 'Route crawl: validates and starts a job',
+      handler: 'crawl', environment, logRetention, timeout: Duration.seconds(limits.crawlRouteTimeoutSeconds), memorySize: limits.routeMemoryMb,
+      description: 'Route crawl: validates and starts a job',
     });
     const status = fn('StatusFunction', 'status', 'Route status: reports a job');
     const cancel = fn('CancelFunction', 'cancel', 'Route cancel: ends a job as cancelled');
     const redrive = fn('RedriveFunction', 'redrive', 'Route redrive: crawls again the failed URLs of a finished job');
     const sweep = new CrawlerFunction(this, 'SweepFunction', {
-      handler: 'sweep', environment, logRetention, timeout: Duration.minutes(2), description: 'Ends jobs past their time limit or stalled',
+      handler: 'sweep', environment, logRetention, timeout: Duration.seconds(limits.sweep.timeoutSeconds), description: 'Ends jobs past their time limit or stalled',
     });
     const crawler = new CrawlerFunction(this, 'CrawlerFunction', {
       handler: 'worker',
-      environment: {
-        ...environment,
-        // Byte caps of `formats: ["archive"]`; the per-job one is a counter in the frontier table,
-        // which the crawler reads and writes already (grantReadWriteData).
-        ARCHIVE_MAX_PAGE_BYTES: String(settings.archiveMaxPageMb * 1024 * 1024),
-        ARCHIVE_MAX_JOB_BYTES: String(settings.archiveMaxJobMb * 1024 * 1024),
-      },
+      // Byte caps of `formats: ["archive"]`; the per-job one is a counter in the frontier table,
+      // which the crawler reads and writes already (grantReadWriteData).
+      environment: { ...environment, ...crawlerEnvironment(settings) },
       logRetention,
-      memorySize: settings.crawlerMemoryMb,
-      timeout: Duration.seconds(settings.crawlerTimeoutSeconds),
+      memorySize: limits.crawler.memoryMb,
+      timeout: Duration.seconds(limits.crawler.timeoutSeconds),
       layers: [chromiumLayer(this)],
       // The crawler feeds its own queue by design (each level of links is one more SQS → crawler →
       // SQS hop, and the SDK forwards the trace header Lambda counts them with): left at Terminate,
@@ -123,12 +85,12 @@ export class CrawlerStack extends Stack {
     });
     crawler.addEventSource(
       new SqsEventSource(queues.queue, {
-        batchSize: settings.crawlerBatchSize,
-        maxConcurrency: settings.crawlerMaxConcurrency,
+        batchSize: limits.crawler.batchSize,
+        maxConcurrency: limits.crawler.maxConcurrency,
         reportBatchItemFailures: true,
       }),
     );
-    new Rule(this, 'SweepSchedule', { schedule: Schedule.rate(SWEEP_EVERY), targets: [new LambdaFunction(sweep)] });
+    new Rule(this, 'SweepSchedule', { schedule: Schedule.rate(Duration.seconds(limits.sweep.everySeconds)), targets: [new LambdaFunction(sweep)] });
 
     let authorizer: WebSocketLambdaAuthorizer | undefined;
     let tokenSecret: Secret | undefined;

@@ -6,20 +6,30 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type { CrawlerSettings } from '../infra/settings.js';
 import { startDynamoDb } from './emulators/dynamodb.js';
 import { startSqsS3 } from './emulators/sqs-s3.js';
 import { startEventSource } from './event-source.js';
 import { localConsole } from './console/local-console.js';
 import { startGateway } from './gateway.js';
 import { childProcessInvoker, sharedEnvironment, type Invoker } from './invoker.js';
+import { localLimits } from './stack-limits.js';
 import { deprovisionTables, LOCAL_CREDENTIALS, LOCAL_REGION, provision, type Resources } from './provision.js';
 
+// Every limit defaults to the deployed stack's (infra/deployed-limits.ts, from infra/settings.ts):
+// visibility timeout, function timeouts, lease, receive count, host ceiling, time limit, the
+// sweeper's schedule. The options below shorten them for a test; nothing shortens them by default.
+// What the local stack cannot be is the deployed concurrency: each crawler environment here is a
+// process with its own Chromium, so `workers` follows the machine (2 by default, not 10).
 export interface LocalStackOptions {
   /** gateway port; 0 = any free port */
   port?: number;
   /** crawler execution environments (each a process with its own Chromium) */
   workers?: number;
+  /** the deployment's settings (infra/settings.ts); default: DEFAULT_SETTINGS, as `cdk deploy` with no context */
+  settings?: CrawlerSettings;
   batchSize?: number;
+  /** a test's shorter visibility timeout; default: the deployed one (six times the crawler's timeout) */
   visibilityTimeoutSeconds?: number;
   maxReceiveCount?: number;
   /** crawler invocation timeout; must stay below the visibility timeout, as on AWS */
@@ -85,8 +95,8 @@ function timestamped(line: string): void {
 export async function startLocalStack(options: LocalStackOptions = {}): Promise<LocalStack> {
   const log = options.log ?? timestamped;
   const handler = (name: string) => options.handlerFiles?.[name] ?? sourceHandler(name);
-  const visibilityTimeoutSeconds = options.visibilityTimeoutSeconds ?? 60;
-  const workerTimeoutMs = options.workerTimeoutMs ?? Math.min(50_000, visibilityTimeoutSeconds * 1000 - 1000);
+  const limits = localLimits(options);
+  const { deployed, visibilityTimeoutSeconds, workerTimeoutMs, maxReceiveCount } = limits;
   const stoppers: (() => Promise<void>)[] = [];
   const stop = async () => {
     for (const s of stoppers.reverse()) await s().catch((e) => log(`[stack] stop step failed: ${(e as Error).message}`));
@@ -102,7 +112,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       endpoints,
       prefix: `local-${randomBytes(4).toString('hex')}`,
       visibilityTimeoutSeconds,
-      maxReceiveCount: options.maxReceiveCount ?? 5,
+      maxReceiveCount,
     });
     // A shared DynamoDB outlives the stack: its tables go with it (stop steps run last-in first-out,
     // so after every function that could still write).
@@ -136,23 +146,27 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       RESULTS_BUCKET: resources.bucket,
       CONNECTIONS_ENDPOINT: gateway.connectionsEndpoint,
       ALLOW_PRIVATE_TARGETS: 'true',
-      LEASE_MS: String(Math.max(1000, workerTimeoutMs)),
-      POWERTOOLS_LOG_LEVEL: process.env.POWERTOOLS_LOG_LEVEL ?? 'INFO',
+      ...limits.environment,
+      POWERTOOLS_LOG_LEVEL: process.env.POWERTOOLS_LOG_LEVEL ?? limits.environment.POWERTOOLS_LOG_LEVEL ?? 'INFO',
       // Local runs may use Node 20 (see README); Lambda runs a current runtime.
       AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
       ...(options.authToken ? { AUTH_MODE: 'token', AUTH_TOKEN: options.authToken } : {}),
       ...options.env,
     };
     const apiInvokers: Invoker[] = [];
-    const runtimeFile = options.runtimeFile;
+    const { runtimeFile } = options;
     const shared = options.apiEnvironments === 'shared' ? sharedEnvironment({ name: 'api', env, log, runtimeFile }) : undefined;
+    // Lambda tells a function its memory size; the usage accounting prices a function's time by it.
+    const apiEnv = { ...env, AWS_LAMBDA_FUNCTION_MEMORY_SIZE: String(deployed.routeMemoryMb) };
     const functionInvoker = (name: string, timeoutMs: number): Invoker => {
-      const invoker = shared?.invokerFor(name, handler(name), timeoutMs) ?? childProcessInvoker({ name, handlerPath: handler(name), env, timeoutMs, log, runtimeFile });
+      const invoker = shared?.invokerFor(name, handler(name), timeoutMs) ?? childProcessInvoker({ name, handlerPath: handler(name), env: apiEnv, timeoutMs, log, runtimeFile });
       apiInvokers.push(invoker);
       return invoker;
     };
-    for (const [routeKey, file] of Object.entries(API_ROUTES)) routes[routeKey] = functionInvoker(file, 29_000);
-    if (options.authToken) authorizer.current = functionInvoker('authorize', 10_000);
+    for (const [routeKey, file] of Object.entries(API_ROUTES)) {
+      routes[routeKey] = functionInvoker(file, limits.routeTimeoutMs(file));
+    }
+    if (options.authToken) authorizer.current = functionInvoker('authorize', limits.routeTimeoutMs('authorize'));
     stoppers.push(async () => {
       await Promise.all([...apiInvokers.map((i) => i.close()), shared?.close()]);
     });
@@ -164,7 +178,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       sqsEndpoint: endpoints.sqs,
       queueUrl: resources.queueUrl,
       queueArn: resources.queueArn,
-      batchSize: options.batchSize ?? 5,
+      batchSize: limits.batchSize,
       concurrency: options.workers ?? 2,
       duplicateDelivery: options.duplicateDelivery,
       log,
@@ -172,7 +186,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
         childProcessInvoker({
           name: `worker-${index}`,
           handlerPath: handler('worker'),
-          env: { ...env, CRAWLER_FAULTS_STATE: faultsState, ...options.workerEnv },
+          env: { ...env, AWS_LAMBDA_FUNCTION_MEMORY_SIZE: String(deployed.crawler.memoryMb), CRAWLER_FAULTS_STATE: faultsState, ...options.workerEnv },
           timeoutMs: workerTimeoutMs,
           log,
           runtimeFile,
@@ -180,9 +194,9 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     });
     stoppers.push(() => events.stop());
 
-    const sweepIntervalMs = options.sweepIntervalMs ?? 60_000;
+    const { sweepIntervalMs } = limits;
     if (sweepIntervalMs > 0) {
-      const sweeper = functionInvoker('sweep', 60_000);
+      const sweeper = functionInvoker('sweep', limits.sweepTimeoutMs);
       let sweeping = Promise.resolve();
       const timer = setInterval(() => {
         sweeping = sweeper

@@ -4,7 +4,8 @@ import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 
 export interface CrawlQueueProps {
-  crawlerTimeoutSeconds: number;
+  /** six times the crawler's timeout (infra/deployed-limits.ts) */
+  visibilityTimeoutSeconds: number;
   maxReceiveCount: number;
 }
 
@@ -16,7 +17,7 @@ export class CrawlQueue extends Construct {
 
   constructor(scope: Construct, id: string, props: CrawlQueueProps) {
     super(scope, id);
-    this.visibilityTimeoutSeconds = props.crawlerTimeoutSeconds * 6;
+    this.visibilityTimeoutSeconds = props.visibilityTimeoutSeconds;
     this.deadLetters = new Queue(this, 'DeadLetters', {
       encryption: QueueEncryption.SQS_MANAGED,
       enforceSSL: true,

@@ -1,0 +1,91 @@
+// The limits the deployed stack runs under, derived once from the settings (infra/settings.ts):
+// the CDK stack builds its functions and queues from them, and the local stack (local/stack.ts)
+// runs the same ones by default, so what holds locally holds on AWS. A test may shorten a timing
+// through the local stack's options; nothing shortens them by default.
+// Pure: no CDK import, so the local runtime can read it.
+import { DEFAULT_SETTINGS, navigationTimeoutOf, type CrawlerSettings } from './settings.js';
+
+/** Slack between the crawler's timeout and its lease, so a slow but live worker keeps its URL. */
+export const LEASE_MARGIN_SECONDS = 30;
+/**
+ * S3 keeps results this long past resultsRetentionDays, which is when the records pointing at them
+ * (job, frontier and result-cache items) expire: a manifest URL handed out just before its record
+ * expires lives this long, and must not point at an object the lifecycle rule already deleted.
+ */
+export const RESULTS_GRACE_DAYS = 1;
+
+export interface DeployedLimits {
+  /** AWS advises six times the function timeout for an SQS event source's queue */
+  visibilityTimeoutSeconds: number;
+  maxReceiveCount: number;
+  crawler: { timeoutSeconds: number; memoryMb: number; batchSize: number; maxConcurrency: number };
+  /** the WebSocket routes (API Gateway's integration timeout is 29 s) */
+  routeTimeoutSeconds: number;
+  /** the crawl route: reuse by depth may walk and copy up to a thousand cached pages */
+  crawlRouteTimeoutSeconds: number;
+  /** the API functions' memory (MB) */
+  routeMemoryMb: number;
+  sweep: { everySeconds: number; timeoutSeconds: number };
+  /** a claim outlives the invocation that made it and expires before the message is visible again */
+  leaseSeconds: number;
+  /** the functions' environment that follows from the settings (resource names are added by the stack) */
+  environment: Record<string, string>;
+}
+
+export function deployedLimits(settings: CrawlerSettings = DEFAULT_SETTINGS): DeployedLimits {
+  const visibilityTimeoutSeconds = settings.crawlerTimeoutSeconds * 6;
+  const leaseSeconds = settings.crawlerTimeoutSeconds + LEASE_MARGIN_SECONDS;
+  if (leaseSeconds > visibilityTimeoutSeconds) {
+    throw new Error(`the lease (${leaseSeconds} s) must end before a message becomes visible again (${visibilityTimeoutSeconds} s)`);
+  }
+  return {
+    visibilityTimeoutSeconds,
+    maxReceiveCount: settings.maxReceiveCount,
+    crawler: {
+      timeoutSeconds: settings.crawlerTimeoutSeconds,
+      memoryMb: settings.crawlerMemoryMb,
+      batchSize: settings.crawlerBatchSize,
+      maxConcurrency: settings.crawlerMaxConcurrency,
+    },
+    routeTimeoutSeconds: 15,
+    crawlRouteTimeoutSeconds: 28,
+    routeMemoryMb: 256,
+    sweep: { everySeconds: 300, timeoutSeconds: 120 },
+    leaseSeconds,
+    environment: {
+      MAX_DEPTH: String(settings.maxDepth),
+      MAX_PAGES: String(settings.maxPages),
+      DEFAULT_MAX_PAGES: String(settings.defaultMaxPages),
+      MAX_ATTEMPTS: String(settings.maxAttempts),
+      LEASE_MS: String(leaseSeconds * 1000),
+      NAV_TIMEOUT_MS: String(navigationTimeoutOf(settings) * 1000),
+      // Job, frontier and cache items expire RESULTS_GRACE_DAYS before the S3 objects they point
+      // at (counted from the job's creation, before any of its objects), so a live record and the
+      // manifest URL it hands out never point at an object the lifecycle rule has deleted.
+      RECORD_TTL_DAYS: String(settings.resultsRetentionDays),
+      MANIFEST_URL_TTL_SECONDS: String(RESULTS_GRACE_DAYS * 24 * 3600),
+      JOB_TIME_LIMIT_SECONDS: String(settings.jobTimeLimitSeconds),
+      STALL_TIMEOUT_MS: String(stallTimeoutMs(visibilityTimeoutSeconds, settings.maxReceiveCount)),
+      MAX_JOBS_PER_CONNECTION: String(settings.maxJobsPerConnection),
+      // Every function: the crawler's gate spaces navigations by it, the crawl route checks hostRate against it.
+      HOST_RATE_CEILING: String(settings.hostRateCeiling),
+      // Fixed per job when it is created: a change applies to the jobs started after it.
+      COUNTER_SHARDS: String(settings.counterShards),
+      ...(settings.userAgent ? { USER_AGENT: settings.userAgent } : {}),
+      POWERTOOLS_LOG_LEVEL: settings.logLevel,
+    },
+  };
+}
+
+/** Quiet for longer than every retry of a message could take: its messages were lost. */
+export function stallTimeoutMs(visibilityTimeoutSeconds: number, maxReceiveCount: number): number {
+  return visibilityTimeoutSeconds * (maxReceiveCount + 1) * 1000;
+}
+
+/** The crawler's environment beyond the shared one: the archive's byte caps. */
+export function crawlerEnvironment(settings: CrawlerSettings = DEFAULT_SETTINGS): Record<string, string> {
+  return {
+    ARCHIVE_MAX_PAGE_BYTES: String(settings.archiveMaxPageMb * 1024 * 1024),
+    ARCHIVE_MAX_JOB_BYTES: String(settings.archiveMaxJobMb * 1024 * 1024),
+  };
+}
