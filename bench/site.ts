@@ -58,11 +58,12 @@ export function generatedSite(pages: number): Map<string, { type: string; body: 
   return files;
 }
 
-function listen(server: Server): Promise<string> {
-  return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve(`http://127.0.0.1:${(server.address() as AddressInfo).port}`)));
+function listen(server: Server, address = '127.0.0.1'): Promise<string> {
+  return new Promise((resolve) => server.listen(0, address, () => resolve(`http://${address}:${(server.address() as AddressInfo).port}`)));
 }
 
-export async function serveGenerated(pages: number): Promise<BenchSite> {
+/** `address`: another loopback address (127.0.0.2, …) is another host to the crawler's per-host gate. */
+export async function serveGenerated(pages: number, address = '127.0.0.1'): Promise<BenchSite> {
   const files = generatedSite(pages);
   const requests = new Map<string, number>();
   const server = createServer((req, res) => {
@@ -76,7 +77,7 @@ export async function serveGenerated(pages: number): Promise<BenchSite> {
     res.writeHead(200, { 'content-type': file.type, 'content-length': Buffer.byteLength(file.body) });
     res.end(file.body);
   });
-  const origin = await listen(server);
+  const origin = await listen(server, address);
   return { origin, requests, stop: () => new Promise((r) => { server.closeAllConnections(); server.close(() => r()); }) };
 }
 
