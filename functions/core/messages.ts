@@ -139,6 +139,8 @@ export type ServerMessage =
       capped?: number;
       /** pages taken from an earlier crawl of smaller depth (maxAge), not rendered again, when any were */
       reused?: number;
+      /** the manifest's usage.estimatedCostUsd (core/usage.ts) */
+      estimatedCostUsd?: number;
     }
   | {
       type: 'status';
