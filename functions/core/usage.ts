@@ -73,11 +73,19 @@ export function roundUsd(usd: number): number {
   return Math.round(usd * 1e8) / 1e8;
 }
 
+/**
+ * The cost of a manifest's usage, from its published figures alone (gbSeconds for the compute), so
+ * that anyone can check it against the price table.
+ */
+export function costOfPublishedUsage(usage: Omit<Usage, 'estimatedCostUsd'>, prices: PriceTable = PRICES): number {
+  return roundUsd(costOfUsage({ ...usage, mbMs: usage.gbSeconds * 1024 * 1000 }, prices));
+}
+
 /** The manifest's usage of a job read with its counters summed. */
 export function usageOf(item: object, prices: PriceTable = PRICES): Usage {
   const c = usageCountsOf(item);
   const n = (counter: UsageCounter) => Math.round((c[counter] ?? 0) * 100) / 100;
-  return {
+  const counts = {
     invocations: n('invocations'),
     messagesReceived: n('messagesReceived'),
     deferrals: n('deferrals'),
@@ -89,6 +97,6 @@ export function usageOf(item: object, prices: PriceTable = PRICES): Usage {
     s3Puts: n('s3Puts'),
     s3Gets: n('s3Gets'),
     gbSeconds: Math.round(((c.mbMs ?? 0) / 1024 / 1000) * 1e6) / 1e6,
-    estimatedCostUsd: roundUsd(costOfUsage(c, prices)),
   };
+  return { ...counts, estimatedCostUsd: costOfPublishedUsage(counts, prices) };
 }

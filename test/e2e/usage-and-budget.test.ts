@@ -1,0 +1,84 @@
+// What a job used, and what it may spend: the manifest's `usage` counted across the real SDK
+// clients, the browser and the invocations (adapters/usage/), its cost from the dated price table
+// (core/prices.ts); `estimate: true` answering without a job; `budgetUsd` ending a job `partial`.
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import type { LocalStack } from '../../local/stack.js';
+import { CrawlClient } from '../../local/ws-client.js';
+import { PRICES, SQS_REQUESTS_PER_MESSAGE } from '../../functions/core/prices.js';
+import { costOfPublishedUsage, type Usage } from '../../functions/core/usage.js';
+import { countItems, crawl, settleAndCountCompletions, startTestStack } from './harness.js';
+import { jobWaitMs, machineSpeed, replyWaitMs, stackTimings } from './support/machine.js';
+
+interface Site {
+  origin: string;
+  requested: string[];
+  stop(): Promise<void>;
+}
+
+/** A hub `/` linking to `/p1` … `/pN`, each linking back. */
+async function startSite(pages: number): Promise<Site> {
+  const requested: string[] = [];
+  const server: Server = createServer((req, res) => {
+    const path = req.url ?? '/';
+    if (path === '/robots.txt') return res.writeHead(404).end();
+    requested.push(path);
+    const links = path === '/' ? Array.from({ length: pages }, (_, i) => `/p${i + 1}`) : ['/'];
+    res.writeHead(200, { 'content-type': 'text/html' });
+    res.end(`<!doctype html><title>${path}</title>${links.map((l) => `<a href="${l}">${l}</a>`).join(' ')}`);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    origin: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    requested,
+    stop: () => new Promise<void>((resolve) => { server.closeAllConnections(); server.close(() => resolve()); }),
+  };
+}
+
+let stack: LocalStack;
+const sites: Site[] = [];
+
+beforeAll(async () => {
+  stack = await startTestStack({ workers: 2, batchSize: 3 });
+});
+afterAll(async () => {
+  await stack?.stop();
+  await Promise.all(sites.map((s) => s.stop()));
+});
+
+it('a crawl of 6 pages: its manifest says what it used, and costs it by the price table', async () => {
+  const site = await startSite(5);
+  sites.push(site);
+  const speed = await machineSpeed();
+  const run = await crawl(stack, { url: `${site.origin}/`, depth: 1 }, jobWaitMs(stackTimings(speed, 3), speed, { pages: 6 }));
+  expect(run.completed).toMatchObject({ status: 'succeeded', pages: 6, failed: 0 });
+  const usage = (run.manifest as unknown as { usage: Usage }).usage;
+  if (process.env.E2E_VERBOSE) console.log('usage', JSON.stringify(usage));
+  // Every page was a message, a tab and one navigation, and its record went to S3.
+  expect(usage.messagesReceived).toBeGreaterThanOrEqual(6);
+  expect(usage.navigations).toBe(6);
+  expect(usage.tabsOpened).toBeGreaterThanOrEqual(usage.navigations);
+  expect(usage.s3Puts).toBeGreaterThanOrEqual(6);
+  expect(usage.invocations).toBeGreaterThanOrEqual(1);
+  expect(usage.invocations).toBeLessThanOrEqual(usage.messagesReceived);
+  // Each page's claim and settle wrote, and each settle was followed by a read of the counters.
+  expect(usage.dynamoWriteUnits).toBeGreaterThanOrEqual(12);
+  expect(usage.dynamoReadUnits).toBeGreaterThan(0);
+  expect(usage.billedMs).toBeGreaterThan(0);
+  expect(usage.gbSeconds).toBeGreaterThan(0);
+  // The cost is the price table applied to the published counts (written out here, not re-used).
+  const byHand =
+    usage.invocations * PRICES.lambdaRequest +
+    usage.gbSeconds * PRICES.lambdaGbSecond +
+    usage.messagesReceived * SQS_REQUESTS_PER_MESSAGE * PRICES.sqsRequest +
+    usage.dynamoWriteUnits * PRICES.dynamoWriteUnit +
+    usage.dynamoReadUnits * PRICES.dynamoReadUnit +
+    usage.s3Puts * PRICES.s3Put +
+    usage.s3Gets * PRICES.s3Get;
+  expect(usage.estimatedCostUsd).toBeGreaterThan(0);
+  expect(usage.estimatedCostUsd).toBeCloseTo(byHand, 7);
+  expect(usage.estimatedCostUsd).toBe(costOfPublishedUsage(usage));
+  expect(run.completed.estimatedCostUsd).toBe(usage.estimatedCostUsd);
+  expect(await settleAndCountCompletions(run)).toBe(1);
+});
