@@ -111,5 +111,6 @@ export function completedMessage(
     ...((job.reused ?? 0) > 0 ? { reused: job.reused } : {}),
     // The manifest's figure: both are made from the same read of the job's counters.
     estimatedCostUsd: usageOf(job).estimatedCostUsd,
+    ...(job.endReason !== undefined ? { endReason: job.endReason } : {}),
   };
 }

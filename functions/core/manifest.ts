@@ -28,6 +28,8 @@ export interface Manifest {
    * began finishing: the work after its last settle (the finish itself) is not in it
    */
   usage: Usage;
+  /** why the job ended early ('budget', 'time limit reached', 'job cancelled'…), when it did */
+  endReason?: string;
 }
 
 /**
@@ -78,6 +80,7 @@ function manifestEnds(job: JobRecord, status: FinalStatus, finishedAt: number) {
       ...(job.delayed ? { delayed: job.delayed } : {}),
       ...(job.hostWaits ? { hostWaits: job.hostWaits } : {}),
       usage: usageOf(job),
+      ...(job.endReason !== undefined ? { endReason: job.endReason } : {}),
     },
   };
 }
@@ -142,7 +145,7 @@ export async function* manifestJsonChunks(
 
 /**
  * manifest.jsonl, the same manifest as JSON Lines, one pass: a first line
- * `{"type":"job", jobId, url, seeds?, depth, status, startedAt, finishedAt, capped, delayed?, hostWaits?, usage}`,
+ * `{"type":"job", jobId, url, seeds?, depth, status, startedAt, finishedAt, capped, delayed?, hostWaits?, usage, endReason?}`,
  * then one line per URL in manifest order (depth, then URL): `{"type":"page", …PageSummary}` or
  * `{"type":"error", url, depth, error}`, or `{"type":"warning", url, error}` (not a URL of the crawl,
  * so in no level). A level of manifest.json is the page and error lines of one depth.

@@ -82,3 +82,47 @@ it('a crawl of 6 pages: its manifest says what it used, and costs it by the pric
   expect(run.completed.estimatedCostUsd).toBe(usage.estimatedCostUsd);
   expect(await settleAndCountCompletions(run)).toBe(1);
 });
+
+it('estimate: true answers pages, duration and cost, and creates no job and requests nothing', async () => {
+  const site = await startSite(3);
+  sites.push(site);
+  const speed = await machineSpeed();
+  const jobsBefore = await countItems(stack, stack.resources.jobsTable);
+  const client = await CrawlClient.connect(stack.wsUrl);
+  try {
+    client.send({ action: 'crawl', url: `${site.origin}/`, maxPages: 40, estimate: true, requestId: 'est-1' });
+    const answer = await client.waitFor((m) => m.type === 'estimate' || m.type === 'error' || m.type === 'accepted', replyWaitMs(speed));
+    expect(answer).toMatchObject({ type: 'estimate', requestId: 'est-1', pages: 40 });
+    expect(answer.durationS as number).toBeGreaterThan(0);
+    expect(answer.costUsd as number).toBeGreaterThan(0);
+    // A bad option is named, as any other.
+    client.send({ action: 'crawl', url: `${site.origin}/`, budgetUsd: -1, requestId: 'bad-budget' });
+    const refused = await client.waitFor((m) => m.requestId === 'bad-budget', replyWaitMs(speed));
+    expect(refused).toMatchObject({ type: 'error', code: 'invalid_request' });
+    expect(refused.message as string).toMatch(/budgetUsd/);
+  } finally {
+    client.close();
+  }
+  // Both answers came after the route's work: had either created a job, its item would be there now.
+  expect(await countItems(stack, stack.resources.jobsTable)).toBe(jobsBefore);
+  expect(client.received.filter((m) => m.type === 'accepted')).toEqual([]);
+  expect(site.requested).toEqual([]);
+});
+
+it('budgetUsd: a job whose estimated cost reaches its budget ends partial, endReason budget', async () => {
+  const site = await startSite(8);
+  sites.push(site);
+  const speed = await machineSpeed();
+  // Any settled page costs more than this (a write unit alone is $0.000000625).
+  const run = await crawl(stack, { url: `${site.origin}/`, depth: 1, budgetUsd: 0.0000001 }, jobWaitMs(stackTimings(speed, 3), speed, { pages: 9 }));
+  expect(run.completed).toMatchObject({ status: 'partial', endReason: 'budget' });
+  const manifest = run.manifest as unknown as { endReason?: string; usage: Usage; pages: unknown[]; errors: { url: string; error: string }[] };
+  expect(manifest.endReason).toBe('budget');
+  // The seed's settle found the budget spent while its 8 children were admitted and open.
+  expect(manifest.pages.length).toBeGreaterThanOrEqual(1);
+  expect(manifest.pages.length).toBeLessThan(9);
+  expect(manifest.errors.some((e) => e.error === 'not crawled: budget')).toBe(true);
+  expect(manifest.usage.estimatedCostUsd).toBeGreaterThanOrEqual(0.0000001);
+  expect(run.completed.estimatedCostUsd).toBe(manifest.usage.estimatedCostUsd);
+  expect(await settleAndCountCompletions(run)).toBe(1);
+});
