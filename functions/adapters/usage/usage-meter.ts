@@ -49,8 +49,10 @@ export class InvocationTally {
 
   /** Counts a write that failed did not store: written later, by the end-of-invocation flush. */
   putBack(jobId: string, counts: UsageCounts): void {
-    this.billedByJob.set(jobId, (this.billedByJob.get(jobId) ?? 0) - (counts.billedMs ?? 0));
-    this.add(jobId, counts);
+    // The billed share is owed again (the next take or the drain works it out); the rest as it was.
+    const { billedMs = 0, mbMs: _given, ...rest } = counts;
+    this.billedByJob.set(jobId, (this.billedByJob.get(jobId) ?? 0) - billedMs);
+    this.add(jobId, rest);
   }
 
   /** At the invocation's end: every job's counts not yet written, with the rest of its billed share. */
