@@ -6,7 +6,7 @@ import type { FrontierRecord, PageFailure, PageSummary } from '../../core/job.js
 import type { AdmitOutcome, ClaimOutcome, Clock, FrontierStore } from '../../core/ports.js';
 import { boundFailure, boundSummary } from '../../core/stored-text.js';
 import { batchGetAll } from './batch-get.js';
-import { countUsage, takeUsage } from '../usage/usage-meter.js';
+import { countUsage, rememberCounterShards, takeUsage } from '../usage/usage-meter.js';
 import { cancellationReasons, failedItem, isConditionFailure, isTransactionCanceled, transactWrite } from './errors.js';
 import { usageAddTerms } from './job-usage.js';
 
@@ -221,6 +221,7 @@ export class DynamoFrontierStore implements FrontierStore {
     const detail =
       outcome.kind === 'done' ? { name: 'summary', value: boundSummary(outcome.summary) } : { name: 'failure', value: boundFailure(outcome.failure) };
     // What this invocation used for the job so far rides on the settle's counter update (usage-meter.ts).
+    rememberCounterShards(jobId, counterShards);
     const usage = takeUsage(jobId);
     const used = usageAddTerms(usage?.counts);
     try {
@@ -279,6 +280,7 @@ export class DynamoFrontierStore implements FrontierStore {
     const now = this.clock.now();
     // The deferral and what the invocation used for the job so far ride on the counter update.
     countUsage({ deferrals: 1 });
+    rememberCounterShards(jobId, counterShards);
     const usage = takeUsage(jobId);
     const used = usageAddTerms(usage?.counts);
     try {

@@ -1,6 +1,8 @@
 // A job's usage counts as stored: ADD clauses on one of its counter items (the job item or a
 // counter shard, core/counter-shards.ts), summed with its other counters when the job is read.
+import { randomUUID } from 'node:crypto';
 import { UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { counterShardOf, shardKey } from '../../core/counter-shards.js';
 import { USAGE_COUNTERS, usageAttribute, type UsageCounts } from '../../core/usage.js';
 import { isConditionFailure } from './errors.js';
 
@@ -19,17 +21,19 @@ export function usageAddTerms(counts: UsageCounts | undefined): { terms: string[
 }
 
 /**
- * One update adding the counts to the job item, if it still exists (an ended job keeps its item
- * until it expires; one that expired is not made again).
+ * One update adding the counts to one of the job's counter shards, any (spread at random), when
+ * their number is known, else to the job item; if the item still exists (an ended job keeps its
+ * items until they expire; one that expired is not made again).
  */
-export async function addJobUsage(db: DynamoDBDocumentClient, table: string, jobId: string, counts: UsageCounts): Promise<void> {
+export async function addJobUsage(db: DynamoDBDocumentClient, table: string, jobId: string, counts: UsageCounts, counterShards?: number): Promise<void> {
   const { terms, values } = usageAddTerms(counts);
   if (terms.length === 0) return;
+  const key = counterShards && counterShards > 0 ? shardKey(jobId, counterShardOf(randomUUID(), counterShards)) : jobId;
   try {
     await db.send(
       new UpdateCommand({
         TableName: table,
-        Key: { jobId },
+        Key: { jobId: key },
         UpdateExpression: `ADD ${terms.join(', ')}`,
         ConditionExpression: 'attribute_exists(jobId)',
         ExpressionAttributeValues: values,

@@ -30,6 +30,13 @@ export class InvocationTally {
     this.add(jobId, { messagesReceived: 1, ...(first ? { invocations: 1 } : {}) });
   }
 
+  /** A route's invocation for `jobId` (no queue message): the invocation and its time are the job's. */
+  invokedFor(jobId: string): void {
+    this.totalRecords += 1;
+    this.recordsByJob.set(jobId, (this.recordsByJob.get(jobId) ?? 0) + 1);
+    this.add(jobId, { invocations: 1 });
+  }
+
   add(jobId: string, counts: UsageCounts): void {
     let into = this.pending.get(jobId);
     if (!into) this.pending.set(jobId, (into = {}));
@@ -115,4 +122,22 @@ export function takeUsage(jobId: string, now = Date.now()): { counts: UsageCount
   const counts = scope.tally.take(jobId, now);
   if (!counts) return undefined;
   return { counts, putBack: () => scope.tally.putBack(jobId, counts) };
+}
+
+/**
+ * How many counter shards each job seen lately has (learned from its settles and releases): the
+ * end-of-invocation flush writes to one of them rather than to the job item, which takes every
+ * admission. Bounded: forgotten past 1,000 jobs (the flush then writes to the job item).
+ */
+const counterShardsByJob = new Map<string, number>();
+const REMEMBERED_JOBS = 1_000;
+
+export function rememberCounterShards(jobId: string, counterShards: number | undefined): void {
+  if (!counterShards || counterShardsByJob.get(jobId) === counterShards) return;
+  if (counterShardsByJob.size >= REMEMBERED_JOBS) counterShardsByJob.clear();
+  counterShardsByJob.set(jobId, counterShards);
+}
+
+export function knownCounterShards(jobId: string): number | undefined {
+  return counterShardsByJob.get(jobId);
 }
