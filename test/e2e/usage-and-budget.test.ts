@@ -126,3 +126,16 @@ it('budgetUsd: a job whose estimated cost reaches its budget ends partial, endRe
   expect(run.completed.estimatedCostUsd).toBe(manifest.usage.estimatedCostUsd);
   expect(await settleAndCountCompletions(run)).toBe(1);
 });
+
+it('a time limit shorter than maxPages needs at the host pace is warned of on accepted; the job runs', async () => {
+  const site = await startSite(2);
+  sites.push(site);
+  const speed = await machineSpeed();
+  // The test stacks' ceiling is 1,000 navigations a second: 5,000 pages need 5 s, more than 1 s.
+  const run = await crawl(stack, { url: `${site.origin}/`, depth: 1, maxPages: 5000, timeLimit: 1 }, jobWaitMs(stackTimings(speed, 3), speed, { pages: 3 }));
+  const accepted = run.client.received.find((m) => m.type === 'accepted' && m.jobId === run.jobId);
+  expect(accepted?.warning as string).toMatch(/^timeLimit: 5000 pages at 1000 navigations per second per host need about 5 s/);
+  // Its 3 pages take less than the sweeper's first round: it ran to its end.
+  expect(run.completed.status).toMatch(/succeeded|partial/);
+  expect(await settleAndCountCompletions(run)).toBe(1);
+});
