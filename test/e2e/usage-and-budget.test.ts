@@ -57,6 +57,8 @@ it('a crawl of 6 pages: its manifest says what it used, and costs it by the pric
   if (process.env.E2E_VERBOSE) console.log('usage', JSON.stringify(usage));
   // Every page was a message, a tab and one navigation, and its record went to S3.
   expect(usage.messagesReceived).toBeGreaterThanOrEqual(6);
+  // A message either navigates or goes back to wait for its host (or is a duplicate, or fails).
+  expect(usage.messagesReceived).toBeGreaterThanOrEqual(usage.navigations + usage.deferrals);
   expect(usage.navigations).toBe(6);
   expect(usage.tabsOpened).toBeGreaterThanOrEqual(usage.navigations);
   expect(usage.s3Puts).toBeGreaterThanOrEqual(6);
