@@ -11,9 +11,10 @@ import { roundUsd, type UsageCounts } from './usage.js';
  * - invocations 0.3: batches of up to 10, often 3 or 4 records a busy queue;
  * - billedMs 1,500 at the crawler's memory: a real page renders in 2–5 s, several pages of a batch
  *   render at once in one invocation (a local 6-page crawl measured ~600 ms a page);
- * - dynamoWriteUnits 10: claim, admissions, settle (a transaction: two units an item on DynamoDB),
- *   host-rate slot; the local measurement is 5.5 (DynamoDB Local does not double transactions);
- * - dynamoReadUnits 4: job settings, the counters after the settle, robots and slot reads (3 locally);
+ * - dynamoWriteUnits 13: claim, admissions, settle (transactions: two units an item, an item of
+ *   over 1 KB more), host-rate slot; a local 6-page crawl measured 13.3 a page;
+ * - dynamoReadUnits 5: job settings, the counters after the settle (the job item and each shard),
+ *   slot reads; measured 3 to 4.7 a page locally;
  * - s3Puts 1 per stored product (the html record, plus each other format asked);
  * - s3Gets 1 a page when pages.jsonl is written (the finisher reads each page's products).
  */
@@ -21,8 +22,8 @@ export const PER_PAGE_USAGE = {
   messagesReceived: 1.2,
   invocations: 0.3,
   billedMs: 1_500,
-  dynamoWriteUnits: 10,
-  dynamoReadUnits: 4,
+  dynamoWriteUnits: 13,
+  dynamoReadUnits: 5,
 } as const;
 
 /** The job's own fixed share: the route's invocation, the job's items, the finish (manifest and exports). */

@@ -26,7 +26,7 @@ export function appRuntime(): { config: Config; deps: AppDeps; clients: AwsClien
   const config = readConfig();
   const clients = createAwsClients(config);
   // Requests made for a job (inside a usage scope) are counted to it; others go out unchanged.
-  meterDynamo(clients.dynamo);
+  meterDynamo(clients.dynamo, { emulated: config.endpoints.dynamodb !== undefined });
   meterS3(clients.s3);
   const deps: AppDeps = {
     jobs: new DynamoJobStore(clients.dynamo, config.tables),

@@ -52,13 +52,16 @@ function writeItemsOf(input: Record<string, unknown>): number {
 let meteredDynamo = new WeakSet<object>();
 let meteredS3 = new WeakSet<object>();
 
+const TRANSACTIONS = new Set(['TransactWriteItemsCommand', 'TransactGetItemsCommand', 'TransactWriteCommand', 'TransactGetCommand']);
+
 /**
  * Counts each request's consumed capacity, as DynamoDB returns it (ReturnConsumedCapacity TOTAL
  * is added to requests made in a usage scope). A write refused by its condition returns no
  * capacity but is charged (a unit per item at least), so it is counted so. DynamoDB Local returns
- * capacity too, but does not double the units of transactions as DynamoDB does.
+ * capacity too, but does not double the units of transactions as DynamoDB does: `emulated`
+ * doubles them, so that a local crawl reports what the same requests are billed on AWS.
  */
-export function meterDynamo(db: DynamoDBDocumentClient): void {
+export function meterDynamo(db: DynamoDBDocumentClient, options: { emulated?: boolean } = {}): void {
   if (meteredDynamo.has(db)) return;
   meteredDynamo.add(db);
   db.middlewareStack.add(
@@ -70,7 +73,8 @@ export function meterDynamo(db: DynamoDBDocumentClient): void {
       input.ReturnConsumedCapacity ??= 'TOTAL';
       try {
         const result = await next(args);
-        const units = unitsOf((result.output as { ConsumedCapacity?: Capacity | Capacity[] }).ConsumedCapacity);
+        const returned = unitsOf((result.output as { ConsumedCapacity?: Capacity | Capacity[] }).ConsumedCapacity);
+        const units = options.emulated && TRANSACTIONS.has(command) ? 2 * returned : returned;
         if (units > 0) countUsage(kind === 'read' ? { dynamoReadUnits: units } : { dynamoWriteUnits: units });
         return result;
       } catch (error) {
