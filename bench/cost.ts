@@ -1,16 +1,22 @@
-// Dollars per 1,000 pages on AWS, itemised, from measured per-page figures. Prices are named,
-// dated parameters (us-east-1 public list prices as of the date below; check them before budgeting).
+// Dollars per 1,000 pages on AWS, itemised, from measured per-page figures (a paper model; a job's
+// manifest `usage` is what it really used, and `npm run bench:usage` measures it at the defaults).
 import { DEFAULT_COUNTER_SHARDS } from '../functions/core/counter-shards.js';
+import { PRICES as REQUEST_PRICES } from '../functions/core/prices.js';
+
+/**
+ * The request prices are the stack's own table (functions/core/prices.ts, which `usage` is costed
+ * with); storage, API Gateway messages and log ingestion, which `usage` does not count, are added here.
+ */
 export const PRICES = {
-  asOf: '2026-11',
-  region: 'us-east-1',
-  lambdaGbSecondX86: 0.0000166667,
-  lambdaPerMillionRequests: 0.2,
-  sqsPerMillionRequests: 0.4,
-  dynamoPerMillionWriteUnits: 0.625,
-  dynamoPerMillionReadUnits: 0.125,
-  s3PerThousandPuts: 0.005,
-  s3PerThousandGets: 0.0004,
+  asOf: REQUEST_PRICES.asOf,
+  region: REQUEST_PRICES.region,
+  lambdaGbSecondX86: REQUEST_PRICES.lambdaGbSecond,
+  lambdaPerMillionRequests: REQUEST_PRICES.lambdaRequest * 1e6,
+  sqsPerMillionRequests: REQUEST_PRICES.sqsRequest * 1e6,
+  dynamoPerMillionWriteUnits: REQUEST_PRICES.dynamoWriteUnit * 1e6,
+  dynamoPerMillionReadUnits: REQUEST_PRICES.dynamoReadUnit * 1e6,
+  s3PerThousandPuts: REQUEST_PRICES.s3Put * 1e3,
+  s3PerThousandGets: REQUEST_PRICES.s3Get * 1e3,
   s3GbMonth: 0.023,
   apiGatewayPerMillionMessages: 1.0,
   logsIngestionPerGb: 0.5,

@@ -71,6 +71,9 @@ export function deployedLimits(settings: CrawlerSettings = DEFAULT_SETTINGS): De
       HOST_RATE_CEILING: String(settings.hostRateCeiling),
       // Fixed per job when it is created: a change applies to the jobs started after it.
       COUNTER_SHARDS: String(settings.counterShards),
+      // What usage figures and estimates cost the crawler's billed time at (Lambda also sets
+      // AWS_LAMBDA_FUNCTION_MEMORY_SIZE in each function: its own memory, used for its own time).
+      CRAWLER_MEMORY_MB: String(settings.crawlerMemoryMb),
       ...(settings.userAgent ? { USER_AGENT: settings.userAgent } : {}),
       POWERTOOLS_LOG_LEVEL: settings.logLevel,
     },

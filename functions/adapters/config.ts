@@ -2,7 +2,7 @@
 import { z } from 'zod';
 import { DEFAULT_COUNTER_SHARDS, MAX_COUNTER_SHARDS } from '../core/counter-shards.js';
 import { DEFAULT_HOST_RATE_CEILING } from '../core/host-rate.js';
-import { DEFAULT_LIMITS, type Limits } from '../core/limits.js';
+import { DEFAULT_CRAWLER_MEMORY_MB, DEFAULT_LIMITS, type Limits } from '../core/limits.js';
 
 const intFrom = (fallback: number, min = 0) =>
   z.coerce.number().int().min(min).optional().transform((v) => v ?? fallback);
@@ -42,6 +42,8 @@ const EnvSchema = z.object({
   MAX_JOB_TIME_LIMIT_SECONDS: intFrom(DEFAULT_LIMITS.maxJobTimeLimitSeconds, 1),
   STALL_TIMEOUT_MS: intFrom(DEFAULT_LIMITS.stallTimeoutMs, 1000),
   MAX_JOBS_PER_CONNECTION: intFrom(DEFAULT_LIMITS.maxJobsPerConnection, 1),
+  /** the crawler function's memory (MB), for usage costs and estimates (CDK setting crawlerMemoryMb) */
+  CRAWLER_MEMORY_MB: intFrom(DEFAULT_CRAWLER_MEMORY_MB, 128),
   /** counter shard items per new job (core/counter-shards.ts) */
   COUNTER_SHARDS: z.coerce.number().int().min(1).max(MAX_COUNTER_SHARDS).optional().transform((v) => v ?? DEFAULT_COUNTER_SHARDS),
   /** path of a Chrome/Chromium binary; default: @sparticuz/chromium's */
@@ -132,6 +134,7 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): Config {
       maxJobsPerConnection: e.MAX_JOBS_PER_CONNECTION,
       hostRateCeiling: e.HOST_RATE_CEILING,
       counterShards: e.COUNTER_SHARDS,
+      crawlerMemoryMb: e.CRAWLER_MEMORY_MB,
     },
     chromePath: e.CHROME_PATH,
     chromiumBinDir: e.CHROMIUM_BIN_DIR,

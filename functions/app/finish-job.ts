@@ -3,6 +3,7 @@
 import { finalStatusOf, formatsOf, isFinal, keepsContent, outstanding, type FinalStatus, type JobRecord, type PageSummary } from '../core/job.js';
 import { archiveObjectKey, manifestObjectKey, resultsObjectKey } from '../core/keys.js';
 import type { ServerMessage } from '../core/messages.js';
+import { usageOf } from '../core/usage.js';
 import { writeContentExport } from './content-export.js';
 import type { AppDeps } from './deps.js';
 import { writeManifest } from './manifest-writer.js';
@@ -108,5 +109,8 @@ export function completedMessage(
     ...(answer.archiveUrl !== undefined ? { archiveUrl: answer.archiveUrl } : {}),
     ...((job.capped ?? 0) > 0 ? { capped: job.capped } : {}),
     ...((job.reused ?? 0) > 0 ? { reused: job.reused } : {}),
+    // The manifest's figure: both are made from the same read of the job's counters.
+    estimatedCostUsd: usageOf(job).estimatedCostUsd,
+    ...(job.endReason !== undefined ? { endReason: job.endReason } : {}),
   };
 }

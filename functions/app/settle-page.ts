@@ -5,10 +5,11 @@
 import type { FrontierRecord, JobRecord, PageFailure, PageSummary } from '../core/job.js';
 import { outstanding } from '../core/job.js';
 import { pageObjectKey } from '../core/keys.js';
+import { usageOf } from '../core/usage.js';
 import type { PageRecord } from '../core/ports.js';
 import { resendOwnChildren } from './admit-children.js';
 import type { WorkerDeps } from './deps.js';
-import { finishIfDone } from './finish-job.js';
+import { completeJob, finishIfDone } from './finish-job.js';
 import { outputKeys } from './page-outputs.js';
 import type { PhaseTimer } from './phase-timer.js';
 
@@ -74,6 +75,11 @@ export async function afterSettle(settings: JobRecord, deps: WorkerDeps): Promis
     await finishIfDone(jobId, deps);
     return;
   }
+  // The same read has what the job used so far (core/usage.ts): a job at its budget ends here.
+  if (job.status === 'running' && job.budgetUsd !== undefined && usageOf(job).estimatedCostUsd >= job.budgetUsd) {
+    await endAtBudget(job, deps);
+    return;
+  }
   if (progressDue) {
     await deps.notifier.send(job.connectionId, {
       type: 'progress',
@@ -85,4 +91,17 @@ export async function afterSettle(settings: JobRecord, deps: WorkerDeps): Promis
       ...(job.delayed ? { delayed: job.delayed } : {}),
     });
   }
+}
+
+/**
+ * A job whose estimated cost reached its budget ends as the sweeper ends one at its time limit:
+ * what is crawled is kept, the open URLs are listed as not crawled (endReason 'budget'). Workers
+ * that hold its URLs find it no longer running and drop them.
+ */
+async function endAtBudget(job: JobRecord, deps: WorkerDeps): Promise<void> {
+  const status = job.done > 0 ? 'partial' : 'failed';
+  if (!(await deps.jobs.beginFinish(job.jobId, status, deps.clock.now(), { reason: 'budget' }))) return;
+  deps.log.info('job reached its budget', { jobId: job.jobId, budgetUsd: job.budgetUsd, estimatedCostUsd: usageOf(job).estimatedCostUsd, done: job.done });
+  const finishing = await deps.jobs.getJob(job.jobId);
+  if (finishing) await completeJob(finishing, deps);
 }

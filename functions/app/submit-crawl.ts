@@ -2,16 +2,23 @@
 // maxAge, an earlier crawl may answer at once or be built upon (app/reuse-crawl.ts).
 import { DEFAULT_COUNTER_SHARDS } from '../core/counter-shards.js';
 import { ClientInputError, ErrorCode } from '../core/errors.js';
+import { timeLimitWarning } from '../core/estimate.js';
 import type { FrontierRecord, JobRecord } from '../core/job.js';
 import { urlKeyOf } from '../core/keys.js';
 import type { CrawlRequest } from '../core/messages.js';
 import type { CrawlMessage } from '../core/ports.js';
 import { expiresAt, type AppDeps } from './deps.js';
+import { estimateAnswer } from './estimate-crawl.js';
 import { completeJob, finishIfDone } from './finish-job.js';
 import { requestCacheKeys, reuseEarlierCrawl, sendsCredentials } from './reuse-crawl.js';
 
 /** `owner`: the authorizer's principal of the connection (undefined when auth is off); only it may act on the job. */
 export async function submitCrawl(request: CrawlRequest, connectionId: string, jobId: string, deps: AppDeps, owner?: string): Promise<void> {
+  // An estimate only: answered, nothing created nor crawled.
+  if (request.estimate) {
+    await deps.notifier.send(connectionId, estimateAnswer(request, deps.limits));
+    return;
+  }
   const now = deps.clock.now();
   const keys = requestCacheKeys(request, owner);
   const template: JobRecord = {
@@ -31,6 +38,7 @@ export async function submitCrawl(request: CrawlRequest, connectionId: string, j
     ...(request.seeds !== undefined && request.seeds.length > 1 ? { seeds: request.seeds } : {}),
     ...(request.actions?.length ? { actions: request.actions } : {}),
     ...(request.autoscroll === false ? { autoscroll: false as const } : {}),
+    ...(request.budgetUsd !== undefined ? { budgetUsd: request.budgetUsd } : {}),
     // Possibly secrets: kept on the job item only while it runs (jobs.beginFinish removes them).
     ...(request.headers || request.cookies
       ? { seedCredentials: { ...(request.headers ? { headers: request.headers } : {}), ...(request.cookies ? { cookies: request.cookies } : {}) }, usedCredentials: true as const }
@@ -69,7 +77,9 @@ export async function submitCrawl(request: CrawlRequest, connectionId: string, j
   // The job exists from here on: nothing below may answer as if nothing had started. Every failure
   // leaves the job on a path to its end: `completed` now, or the sweeper later.
   // `accepted` goes out before the seed is queued, so it always arrives before `progress` or `completed`.
-  await sendAccepted(connectionId, jobId, request.requestId, deps);
+  // A time limit the client chose that its hosts' pace cannot meet for maxPages: it is told so.
+  const warning = request.timeLimitAsked ? timeLimitWarning(request.maxPages, request.seeds ?? [request.url], request.hostRate, request.timeLimitSeconds, deps.limits) : undefined;
+  await sendAccepted(connectionId, jobId, request.requestId, deps, warning);
   try {
     if (reuse.kind === 'built') {
       await startBuiltJob(job, reuse.built.messages, deps);
@@ -106,9 +116,9 @@ async function admitOtherSeeds(job: JobRecord, deps: AppDeps): Promise<string[]>
 }
 
 /** A lost `accepted` does not stop the job: it runs, and `completed` (or `status`) tells the client. */
-async function sendAccepted(connectionId: string, jobId: string, requestId: string | undefined, deps: AppDeps): Promise<void> {
+async function sendAccepted(connectionId: string, jobId: string, requestId: string | undefined, deps: AppDeps, warning?: string): Promise<void> {
   try {
-    await deps.notifier.send(connectionId, { type: 'accepted', jobId, ...(requestId !== undefined ? { requestId } : {}), cached: false });
+    await deps.notifier.send(connectionId, { type: 'accepted', jobId, ...(requestId !== undefined ? { requestId } : {}), cached: false, ...(warning ? { warning } : {}) });
   } catch (error) {
     deps.log.error('could not send accepted; the job runs anyway', { jobId, connectionId, error: String(error) });
   }

@@ -9,6 +9,7 @@
 // job item's plus the sum of its shards; the end is decided by one transaction that checks
 // `admitted` on the job item and `settled` on every shard against one read of them all.
 import type { JobCounters } from './job.js';
+import { USAGE_ATTRIBUTES } from './usage.js';
 
 /**
  * Four: a shard takes about 500 settle transactions a second (1,000 write units, two a settle), so
@@ -77,6 +78,8 @@ export function jobIdOfShardKey(key: string): string | null {
 }
 
 const SUMMED = ['settled', 'done', 'failed', 'delayed', 'hostWaits'] as const;
+/** what the job used (core/usage.ts): counted on the job item and on its shards, summed like settles */
+const SUMMED_USAGE = USAGE_ATTRIBUTES;
 const LATEST = ['lastActivityAt', 'lastDelayedAt', 'delayedUntil'] as const;
 
 /** The job as its readers see it: the job item's counters plus every shard's, instants the latest. */
@@ -86,6 +89,10 @@ export function withShardCounters<J extends Partial<ShardedFields>>(job: J, shar
     const sum = shards.reduce((acc, shard) => acc + (shard[field] ?? 0), job[field] ?? 0);
     // A field the job item never had and no shard counted stays absent (delayed, hostWaits).
     total[field] = job[field] === undefined && shards.every((shard) => shard[field] === undefined) ? undefined : sum;
+  }
+  for (const field of SUMMED_USAGE) {
+    const values = [job as Record<string, unknown>, ...(shards as Record<string, unknown>[])].map((item) => item[field]).filter((v): v is number => typeof v === 'number');
+    if (values.length > 0) total[field] = values.reduce((a, b) => a + b, 0);
   }
   for (const field of LATEST) {
     const values = [job[field], ...shards.map((shard) => shard[field])].filter((v): v is number => v !== undefined);

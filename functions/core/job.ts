@@ -131,6 +131,8 @@ export interface JobRecord extends JobCounters {
   lastDelayedAt?: number;
   /** times any URL of the job went back to wait for its host (one URL may wait several times) */
   hostWaits?: number;
+  /** the job ends `partial` (endReason 'budget') once its estimated cost reaches this (USD) */
+  budgetUsd?: number;
   expiresAt: number;
 }
 

@@ -37,7 +37,15 @@ export interface Limits {
    * core/counter-shards.ts, at most MAX_COUNTER_SHARDS): more spread a big job's writes wider
    */
   counterShards?: number;
+  /**
+   * the crawler function's memory (MB): what its billed time is costed at in usage figures and
+   * estimates (absent: DEFAULT_CRAWLER_MEMORY_MB; on Lambda a function's own memory comes first)
+   */
+  crawlerMemoryMb?: number;
 }
+
+/** infra/settings.ts's default crawlerMemoryMb */
+export const DEFAULT_CRAWLER_MEMORY_MB = 2048;
 
 export const DEFAULT_DEPTH = 1;
 

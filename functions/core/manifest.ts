@@ -3,6 +3,7 @@
 // manifestJsonChunks/manifestLines stream it from passes over the entries in manifest order, so a
 // job of a million pages is written in bounded memory (app/manifest-writer.ts).
 import type { FinalStatus, FrontierRecord, JobRecord, PageSummary } from './job.js';
+import { usageOf, type Usage } from './usage.js';
 
 export interface Manifest {
   jobId: string;
@@ -22,6 +23,13 @@ export interface Manifest {
   delayed?: number;
   /** times URLs went back to the queue to wait for their host's slot, when any */
   hostWaits?: number;
+  /**
+   * what the job used and its estimated cost (core/usage.ts, core/prices.ts), as counted when it
+   * began finishing: the work after its last settle (the finish itself) is not in it
+   */
+  usage: Usage;
+  /** why the job ended early ('budget', 'time limit reached', 'job cancelled'…), when it did */
+  endReason?: string;
 }
 
 /**
@@ -71,6 +79,8 @@ function manifestEnds(job: JobRecord, status: FinalStatus, finishedAt: number) {
       capped: job.capped ?? 0,
       ...(job.delayed ? { delayed: job.delayed } : {}),
       ...(job.hostWaits ? { hostWaits: job.hostWaits } : {}),
+      usage: usageOf(job),
+      ...(job.endReason !== undefined ? { endReason: job.endReason } : {}),
     },
   };
 }
@@ -135,7 +145,7 @@ export async function* manifestJsonChunks(
 
 /**
  * manifest.jsonl, the same manifest as JSON Lines, one pass: a first line
- * `{"type":"job", jobId, url, seeds?, depth, status, startedAt, finishedAt, capped, delayed?, hostWaits?}`,
+ * `{"type":"job", jobId, url, seeds?, depth, status, startedAt, finishedAt, capped, delayed?, hostWaits?, usage, endReason?}`,
  * then one line per URL in manifest order (depth, then URL): `{"type":"page", …PageSummary}` or
  * `{"type":"error", url, depth, error}`, or `{"type":"warning", url, error}` (not a URL of the crawl,
  * so in no level). A level of manifest.json is the page and error lines of one depth.

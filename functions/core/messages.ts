@@ -4,6 +4,7 @@ import { ClientInputError, ErrorCode } from './errors.js';
 import { DEFAULT_DEPTH, type Limits } from './limits.js';
 import { DEFAULT_HOST_RATE_CEILING } from './host-rate.js';
 import { normaliseUrl } from './url.js';
+import { defaultTimeLimitSeconds } from './estimate.js';
 import { actionsSchema, type PageAction } from './page-actions.js';
 import { cookiesSchema, headersSchema, type RequestCookie } from './seed-credentials.js';
 import { BLOCKABLE_RESOURCES, DEFAULT_FORMATS, FORMATS, type BlockableResource, type FinalStatus, type Format, type JobStatus, type Scope } from './vocabulary.js';
@@ -71,6 +72,10 @@ export function clientMessageSchemas(limits: Limits, catalog: Catalog = NO_CATAL
     headers: headersSchema.optional(),
     /** cookies sent to the seeds' hosts only; never logged nor written to results */
     cookies: cookiesSchema.optional(),
+    /** answer `{type:"estimate", pages, durationS, costUsd}` and crawl nothing */
+    estimate: z.boolean().optional(),
+    /** end the job `partial` (endReason "budget") once its estimated cost reaches this many USD */
+    budgetUsd: z.number().positive().max(MAX_BUDGET_USD).optional(),
   });
   const status = z.strictObject({ action: z.literal('status'), jobId, requestId: requestId.optional() });
   const cancel = z.strictObject({ action: z.literal('cancel'), jobId, requestId: requestId.optional() });
@@ -108,6 +113,12 @@ export interface CrawlRequest {
   headers?: Record<string, string>;
   /** cookies for the seeds' hosts (absent: none); secrets, as headers */
   cookies?: RequestCookie[];
+  /** only estimate the crawl (core/estimate.ts): no job is created */
+  estimate?: true;
+  /** the job ends `partial` when its estimated cost reaches this (USD) */
+  budgetUsd?: number;
+  /** the client gave `timeLimit` (absent: the default, which follows maxPages and the hosts' pace) */
+  timeLimitAsked?: true;
   requestId?: string;
 }
 
@@ -118,7 +129,10 @@ export interface JobRequest {
 
 export type ServerMessage =
   /** `redrive`: true when the job was restarted by `redrive` (same jobId) */
-  | { type: 'accepted'; jobId: string; requestId?: string; cached: boolean; redrive?: true }
+  /** `warning`: the job runs, but may not do all it was asked (a time limit too short for maxPages at its hosts' pace) */
+  | { type: 'accepted'; jobId: string; requestId?: string; cached: boolean; redrive?: true; warning?: string }
+  /** the answer to `estimate: true` (core/estimate.ts): nothing was crawled */
+  | { type: 'estimate'; requestId?: string; pages: number; durationS: number; costUsd: number }
   /** `delayed`: of the queued URLs, those waiting for their host's next slot (politeness), when any */
   | { type: 'progress'; jobId: string; done: number; queued: number; failed: number; delayed?: number }
   | {
@@ -139,6 +153,10 @@ export type ServerMessage =
       capped?: number;
       /** pages taken from an earlier crawl of smaller depth (maxAge), not rendered again, when any were */
       reused?: number;
+      /** the manifest's usage.estimatedCostUsd (core/usage.ts) */
+      estimatedCostUsd?: number;
+      /** why the job ended early: 'budget', 'time limit reached', 'job cancelled'… (absent: it ran to its end) */
+      endReason?: string;
     }
   | {
       type: 'status';
@@ -213,6 +231,9 @@ export function explainUnroutable(body: string | undefined | null, limits: Limit
 /** Seeds one crawl may start from (`urls`). */
 export const MAX_SEEDS = 100;
 
+/** The largest `budgetUsd` a request may set: beyond it, a typo rather than a budget. */
+export const MAX_BUDGET_USD = 100_000;
+
 /**
  * The normalised seeds of a crawl: `url`, or each of `urls` (exactly one of the two), repeats
  * dropped. A bad seed among `urls` is named by its index.
@@ -258,7 +279,11 @@ export function parseCrawlRequest(body: string | undefined | null, limits: Limit
     include: parsed.data.include ?? [],
     exclude: parsed.data.exclude ?? [],
     maxAgeSeconds: parsed.data.maxAge ?? 0,
-    timeLimitSeconds: parsed.data.timeLimit ?? limits.jobTimeLimitSeconds,
+    // By default a job has the time its hosts' pace needs for maxPages (core/estimate.ts).
+    timeLimitSeconds: parsed.data.timeLimit ?? defaultTimeLimitSeconds(parsed.data.maxPages ?? limits.defaultMaxPages, seeds, parsed.data.hostRate, limits),
+    ...(parsed.data.timeLimit !== undefined ? { timeLimitAsked: true as const } : {}),
+    ...(parsed.data.estimate === true ? { estimate: true as const } : {}),
+    ...(parsed.data.budgetUsd !== undefined ? { budgetUsd: parsed.data.budgetUsd } : {}),
     block: [...new Set(parsed.data.block ?? [])].sort(),
     obeyRobots: parsed.data.robots ?? true,
     formats: [...new Set(parsed.data.formats ?? DEFAULT_FORMATS)].sort(),

@@ -13,6 +13,7 @@ import { DynamoJobStore } from '../adapters/dynamodb/job-store.js';
 import { S3ResultStore } from '../adapters/s3/result-store.js';
 import { TempFileRunStore } from '../adapters/spill/temp-file-runs.js';
 import { SqsCrawlQueue } from '../adapters/sqs/crawl-queue.js';
+import { meterDynamo, meterS3 } from '../adapters/usage/sdk-meters.js';
 import type { AppDeps } from '../app/deps.js';
 import { systemClock } from '../core/ports.js';
 
@@ -24,6 +25,9 @@ export function appRuntime(): { config: Config; deps: AppDeps; clients: AwsClien
   if (cached) return cached;
   const config = readConfig();
   const clients = createAwsClients(config);
+  // Requests made for a job (inside a usage scope) are counted to it; others go out unchanged.
+  meterDynamo(clients.dynamo, { emulated: config.endpoints.dynamodb !== undefined });
+  meterS3(clients.s3);
   const deps: AppDeps = {
     jobs: new DynamoJobStore(clients.dynamo, config.tables),
     frontier: new DynamoFrontierStore(clients.dynamo, config.tables, systemClock),

@@ -14,6 +14,8 @@ import { HttpSitemapSource } from '../adapters/http/sitemap-source.js';
 import { crawlPage } from '../app/crawl-page.js';
 import { expiresAt, type WorkerDeps } from '../app/deps.js';
 import { UrlBusyError } from '../core/errors.js';
+import { functionMemoryMb, flushInvocationUsage } from '../adapters/usage/usage-flush.js';
+import { InvocationTally, withUsageScope } from '../adapters/usage/usage-meter.js';
 import { appRuntime, environmentId, logger } from './runtime.js';
 
 const CrawlMessageSchema = z.object({
@@ -71,7 +73,7 @@ function getWorkerDeps(): WorkerDeps {
 
 const processor = new BatchProcessor(EventType.SQS);
 
-async function handleRecord(record: SQSRecord): Promise<void> {
+async function handleRecord(record: SQSRecord, tally: InvocationTally): Promise<void> {
   const deps = getWorkerDeps();
   let body: unknown;
   try {
@@ -85,9 +87,12 @@ async function handleRecord(record: SQSRecord): Promise<void> {
     logger.error('malformed crawl message dropped', { messageId: record.messageId, body: record.body.slice(0, 500) });
     return;
   }
+  // What this record uses is the job's (adapters/usage/usage-meter.ts).
+  tally.received(message.data.jobId);
   try {
     const sentAt = Number(record.attributes.SentTimestamp);
-    const outcome = await crawlPage(message.data, deps, { queueWaitMs: Number.isFinite(sentAt) ? Math.max(0, Date.now() - sentAt) : undefined });
+    const delivery = { queueWaitMs: Number.isFinite(sentAt) ? Math.max(0, Date.now() - sentAt) : undefined };
+    const outcome = await withUsageScope(message.data.jobId, tally, () => crawlPage(message.data, deps, delivery));
     logger.debug('message handled', { messageId: record.messageId, outcome });
   } catch (error) {
     if (error instanceof UrlBusyError) logger.info('URL busy; message will come back', { url: message.data.url });
@@ -96,5 +101,13 @@ async function handleRecord(record: SQSRecord): Promise<void> {
   }
 }
 
-export const handler = async (event: SQSEvent, context: Context): Promise<SQSBatchResponse> =>
-  processPartialResponse(event, handleRecord, processor, { context, throwOnFullBatchFailure: false });
+export const handler = async (event: SQSEvent, context: Context): Promise<SQSBatchResponse> => {
+  const { config, clients } = appRuntime();
+  const tally = new InvocationTally(Date.now(), functionMemoryMb(config.limits.crawlerMemoryMb));
+  try {
+    return await processPartialResponse(event, (record: SQSRecord) => handleRecord(record, tally), processor, { context, throwOnFullBatchFailure: false });
+  } finally {
+    // What the settles and releases did not carry: one update per job of the batch.
+    await flushInvocationUsage(tally, clients.dynamo, config.tables.jobs, logger);
+  }
+};

@@ -39,7 +39,7 @@ describe('crawl request', () => {
       formats: ['screenshot', 'markdown', 'html', 'markdown'], extract: 'metadata',
     });
     expect(parseCrawlRequest(body, limits, { extractors: ['article', 'metadata'] })).toEqual({
-      url: 'http://127.0.0.1:9/', depth: 3, maxPages: 50, requestId: 'r1', scope: 'prefix', include: ['*a*'], exclude: ['*.pdf'], maxAgeSeconds: 60, timeLimitSeconds: 30, block: ['image', 'media'], obeyRobots: false,
+      url: 'http://127.0.0.1:9/', depth: 3, maxPages: 50, requestId: 'r1', scope: 'prefix', include: ['*a*'], exclude: ['*.pdf'], maxAgeSeconds: 60, timeLimitSeconds: 30, timeLimitAsked: true, block: ['image', 'media'], obeyRobots: false,
       formats: ['html', 'markdown', 'screenshot'], extract: 'metadata',
     });
   });

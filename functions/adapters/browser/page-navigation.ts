@@ -13,6 +13,7 @@ import { RenderError } from './errors.js';
 import type { RequestGuard } from './request-guard.js';
 import { credentialHeaders, type TabCredentials } from './seed-credentials.js';
 import type { Attempt } from './tab-lifecycle.js';
+import { countUsage } from '../usage/usage-meter.js';
 
 /** A download aborts the navigation, sometimes before its response event is delivered. */
 const ABORTED_RESPONSE_WAIT_MS = 1_000;
@@ -116,6 +117,7 @@ export async function navigate(page: Page, url: string, options: RenderOptions, 
   // The host's navigation slot (politeness), as close to the request as the tab allows.
   await options.beforeNavigation?.();
   attempt.phase = 'navigate';
+  countUsage({ navigations: 1 });
   let navigationError: Error | undefined;
   const response = await page.goto(url, { waitUntil: 'domcontentloaded', timeout: options.navigationTimeoutMs }).catch((error: Error) => {
     navigationError = error;

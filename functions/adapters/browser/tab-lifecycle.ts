@@ -16,6 +16,7 @@ import { discardBrowser, egressProxyOf, leaseBrowser, supportsBrowserContexts, t
 import type { EgressProxy } from './egress-proxy.js';
 import { RenderError } from './errors.js';
 import type { RequestGuard } from './request-guard.js';
+import { countUsage } from '../usage/usage-meter.js';
 
 const RECYCLE_AFTER_PAGES = 100;
 
@@ -82,6 +83,7 @@ export class BrowserTab {
     const isolated = supportsBrowserContexts(lease.browser);
     if (isolated) this.context = await lease.browser.createBrowserContext({ downloadBehavior: { policy: 'deny' } });
     const page = await (this.context ?? lease.browser).newPage();
+    countUsage({ tabsOpened: 1 });
     this.page = page;
     page.on('error', () => {
       // the page's renderer crashed (with --single-process: the whole browser)

@@ -6,7 +6,9 @@ import type { FrontierRecord, PageFailure, PageSummary } from '../../core/job.js
 import type { AdmitOutcome, ClaimOutcome, Clock, FrontierStore } from '../../core/ports.js';
 import { boundFailure, boundSummary } from '../../core/stored-text.js';
 import { batchGetAll } from './batch-get.js';
+import { countUsage, rememberCounterShards, takeUsage } from '../usage/usage-meter.js';
 import { cancellationReasons, failedItem, isConditionFailure, isTransactionCanceled, transactWrite } from './errors.js';
+import { usageAddTerms } from './job-usage.js';
 
 /** children per admission transaction (TransactWriteItems takes 100 items; one is the job) */
 const ADMIT_BATCH = 99;
@@ -218,6 +220,10 @@ export class DynamoFrontierStore implements FrontierStore {
     // stored, so no page can make its item too large to write.
     const detail =
       outcome.kind === 'done' ? { name: 'summary', value: boundSummary(outcome.summary) } : { name: 'failure', value: boundFailure(outcome.failure) };
+    // What this invocation used for the job so far rides on the settle's counter update (usage-meter.ts).
+    rememberCounterShards(jobId, counterShards);
+    const usage = takeUsage(jobId);
+    const used = usageAddTerms(usage?.counts);
     try {
       await transactWrite(this.db, [
         {
@@ -236,13 +242,14 @@ export class DynamoFrontierStore implements FrontierStore {
             TableName: this.tables.jobs,
             // The URL's counter shard, not the job item: a job's settles spread over its shards.
             Key: { jobId: counterKeyOf(jobId, urlKey, counterShards) },
-            UpdateExpression: `SET lastActivityAt = :now ADD settled :one, ${outcome.kind === 'done' ? 'done' : 'failed'} :one`,
-            ExpressionAttributeValues: { ':one': 1, ':now': this.clock.now() },
+            UpdateExpression: `SET lastActivityAt = :now ADD settled :one, ${outcome.kind === 'done' ? 'done' : 'failed'} :one${used.terms.map((t) => `, ${t}`).join('')}`,
+            ExpressionAttributeValues: { ':one': 1, ':now': this.clock.now(), ...used.values },
           },
         },
       ]);
       return true;
     } catch (error) {
+      usage?.putBack();
       if (isTransactionCanceled(error) && cancellationReasons(error)[0]?.code === 'ConditionalCheckFailed') return false;
       throw error;
     }
@@ -271,6 +278,11 @@ export class DynamoFrontierStore implements FrontierStore {
     // Waiting for the host's slot is not an attempt: the claim's increment is given back, so a
     // polite URL can wait any number of times without being given up.
     const now = this.clock.now();
+    // The deferral and what the invocation used for the job so far ride on the counter update.
+    countUsage({ deferrals: 1 });
+    rememberCounterShards(jobId, counterShards);
+    const usage = takeUsage(jobId);
+    const used = usageAddTerms(usage?.counts);
     try {
       await transactWrite(this.db, [
         {
@@ -288,12 +300,13 @@ export class DynamoFrontierStore implements FrontierStore {
             TableName: this.tables.jobs,
             Key: { jobId: counterKey },
             // A delay is activity: the sweeper must not take a polite job for a stalled one.
-            UpdateExpression: `SET lastDelayedAt = :now ADD hostWaits :one${countWait ? ', delayed :one' : ''}`,
-            ExpressionAttributeValues: { ':now': now, ':one': 1 },
+            UpdateExpression: `SET lastDelayedAt = :now ADD hostWaits :one${countWait ? ', delayed :one' : ''}${used.terms.map((t) => `, ${t}`).join('')}`,
+            ExpressionAttributeValues: { ':now': now, ':one': 1, ...used.values },
           },
         },
       ]);
     } catch (error) {
+      usage?.putBack();
       if (isTransactionCanceled(error) && cancellationReasons(error)[0]?.code === 'ConditionalCheckFailed') return false;
       throw error;
     }
