@@ -14,6 +14,8 @@ import { HttpSitemapSource } from '../adapters/http/sitemap-source.js';
 import { crawlPage } from '../app/crawl-page.js';
 import { expiresAt, type WorkerDeps } from '../app/deps.js';
 import { UrlBusyError } from '../core/errors.js';
+import { retryAfterSeconds } from '../core/retry-backoff.js';
+import { SqsCrawlQueue } from '../adapters/sqs/crawl-queue.js';
 import { appRuntime, environmentId, logger } from './runtime.js';
 
 const CrawlMessageSchema = z.object({
@@ -90,10 +92,33 @@ async function handleRecord(record: SQSRecord): Promise<void> {
     const outcome = await crawlPage(message.data, deps, { queueWaitMs: Number.isFinite(sentAt) ? Math.max(0, Date.now() - sentAt) : undefined });
     logger.debug('message handled', { messageId: record.messageId, outcome });
   } catch (error) {
-    if (error instanceof UrlBusyError) logger.info('URL busy; message will come back', { url: message.data.url });
-    else logger.warn('message failed; it will be retried', { url: message.data.url, error: error instanceof Error ? error.message : String(error) });
+    // The message comes back after a backoff (core/retry-backoff.ts), not after the queue's whole
+    // visibility timeout: its visibility is changed now, then it is reported as a batch item failure.
+    const receiveCount = Number(record.attributes.ApproximateReceiveCount);
+    const delaySeconds = retryAfterSeconds(error, Number.isFinite(receiveCount) ? receiveCount : 1, Date.now(), Math.random);
+    const retryLater = await retryQueue()
+      .changeVisibility(record.receiptHandle, delaySeconds)
+      .then(
+        () => true,
+        // Not fatal: the message still comes back, after the visibility timeout.
+        (visibilityError: unknown) => {
+          logger.warn('could not set the retry delay; the message comes back after the visibility timeout', { url: message.data.url, error: String(visibilityError) });
+          return false;
+        },
+      );
+    const retry = { url: message.data.url, ...(retryLater ? { retryInSeconds: delaySeconds } : {}) };
+    if (error instanceof UrlBusyError) logger.info('URL busy; message will come back', retry);
+    else logger.warn('message failed; it will be retried', { ...retry, receiveCount, error: error instanceof Error ? error.message : String(error) });
     throw error;
   }
+}
+
+let queueForRetries: SqsCrawlQueue | undefined;
+
+/** The crawl queue, for the visibility of the messages this environment received. */
+function retryQueue(): SqsCrawlQueue {
+  const { config, clients } = appRuntime();
+  return (queueForRetries ??= new SqsCrawlQueue(clients.sqs, config.queueUrl));
 }
 
 export const handler = async (event: SQSEvent, context: Context): Promise<SQSBatchResponse> =>
