@@ -96,6 +96,12 @@ export function decideSlot(next: number | undefined, now: number, intervalMs: nu
 export const HostTicket = {
   /** a URL that comes back later than this past its turn has lost it, and queues again like any other */
   graceMs: 30_000,
+  /**
+   * A URL on its turn may sleep this much longer for a slot than others (HOST_SLOT_MAX_SLEEP_MS)
+   * before it is sent back to the end of the line: the URL before it may have come back late (SQS
+   * delays are whole seconds, the poller adds its own), and pushed the next free slot on by as much.
+   */
+  extraSleepMs: 2_000,
   /** whether a turn given at `ticketAt` is due at `now`: near enough to be slept for, and not long gone */
   isDue(ticketAt: number | undefined, now: number, maxSleepMs: number): boolean {
     return ticketAt !== undefined && ticketAt <= now + maxSleepMs && ticketAt >= now - HostTicket.graceMs;

@@ -28,15 +28,16 @@ export class DynamoHostRateGate implements HostRateGate {
     // A URL that comes back on its turn in the backlog (HostTicket) is served against the next free
     // slot alone; any other also waits for the turns given out before it.
     const due = HostTicket.isDue(request.ticketAt, this.clock.now(), request.maxSleepMs);
+    const maxSleepMs = due ? request.maxSleepMs + HostTicket.extraSleepMs : request.maxSleepMs;
     // The job's own pace first: a slot it then cannot use on the host is lost to this job only,
     // never to the other jobs sharing the host.
     const hostKey = `${HOST_RATE_PREFIX}${request.host}`;
-    if (request.jobIntervalMs === undefined) return this.reserveOn(hostKey, request.hostIntervalMs, request.maxSleepMs, this.clock.now(), due);
+    if (request.jobIntervalMs === undefined) return this.reserveOn(hostKey, request.hostIntervalMs, maxSleepMs, this.clock.now(), due);
     const jobKey = `${HOST_RATE_PREFIX}${request.jobId}#${request.host}`;
-    const mine = await this.reserveOn(jobKey, request.jobIntervalMs, request.maxSleepMs, this.clock.now(), due);
+    const mine = await this.reserveOn(jobKey, request.jobIntervalMs, maxSleepMs, this.clock.now(), due);
     if (mine.kind === 'wait') return mine;
     // The host's slot is taken no earlier than the job's: the navigation starts at the host's slot.
-    const host = await this.reserveOn(hostKey, request.hostIntervalMs, request.maxSleepMs, mine.at, due);
+    const host = await this.reserveOn(hostKey, request.hostIntervalMs, maxSleepMs, mine.at, due);
     if (host.kind === 'wait' || host.at <= mine.at) return host;
     // The host's slot came later than the job's (the host was busy, or the first write took long):
     // the job's next slot counts from when this navigation really starts, or the job's next one
