@@ -7,7 +7,8 @@
 //
 // The host ceiling is low (one navigation every 4 s), so the hub's children, claimed together,
 // wait for their host in the queue, each on its turn; with MAX_ATTEMPTS 2 a page whose waits
-// counted as attempts would be given up. Only the page's own failure (a dropped connection) counts.
+// counted as attempts would be given up. Only the page's own failure (a dropped connection) counts;
+// a throttled DynamoDB (injected: CRAWLER_FAULTS throttle:) is the stack's and gives its attempt back.
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { DynamoDBClient, QueryCommand } from '@aws-sdk/client-dynamodb';
@@ -119,7 +120,8 @@ beforeAll(async () => {
     visibilityTimeoutSeconds: Math.max(300, Math.ceil((2 * jobWait) / 1000)),
     workerTimeoutMs: timings.workerTimeoutMs,
     env: { LEASE_MS: String(timings.leaseMs), HOST_RATE_CEILING: String(CEILING), MAX_ATTEMPTS: '2' },
-    workerEnv: { POWERTOOLS_LOG_LEVEL: 'DEBUG' },
+    // /p1 meets throttled DynamoDB once, right after its record was stored: the stack's fault.
+    workerEnv: { POWERTOOLS_LOG_LEVEL: 'DEBUG', CRAWLER_FAULTS: 'throttle:after-store@/p1' },
     log: (line) => lines.push(line),
   });
 });
@@ -151,13 +153,21 @@ describe('a page that fails, and pages that wait for a busy host', () => {
     // (b) Pages waited for their host (CHILDREN + 1 children claimed together, one slot every 4 s)…
     const hostWaits = (run.manifest as { hostWaits?: number }).hostWaits ?? 0;
     expect(hostWaits).toBeGreaterThan(0);
-    // … and their attempts count only their own failures: one for each page, two for the flaky one.
+    // … and their attempts count only their own failures: one for each page, two for the flaky
+    // one. /p1's throttled try was the stack's fault: its attempt was given back.
     const frontier = await frontierOf(stack, run.jobId, site.origin);
     for (const path of expected) {
       expect(frontier.get(path), path).toMatchObject({ state: 'done', attempts: path === '/flaky' ? 2 : 1 });
     }
-    // Every page was fetched once (the flaky one twice): a wait requested nothing of the host.
+    expect(frontier.get('/p1')?.stackFaults).toBe(1);
+    expect(frontier.get('/flaky')?.stackFaults).toBeUndefined();
+    const throttled = logged<{ url: string; retryInSeconds?: number }>(lines, 'message failed; it will be retried').filter((r) => r.url.endsWith('/p1'));
+    expect(throttled).toHaveLength(1);
+    expect(throttled[0]!.retryInSeconds).toBeGreaterThanOrEqual(RETRY_FLOOR_SECONDS);
+    // Every page was fetched once (the flaky one twice): a wait requested nothing of the host, and
+    // /p1's retry reused the record its throttled try had stored.
     expect(site.arrivals.length).toBe(expected.length + 1);
+    expect(site.arrivals.filter((a) => a.path === '/p1')).toHaveLength(1);
 
     // A waiting URL comes back on its own turn in the host's backlog: turns are one interval apart,
     // so the URLs do not all come back at once to find the slot taken again. Each of the children
