@@ -72,7 +72,12 @@ export function navigateAtSlot(
   const ended: Promise<unknown> =
     record.waitingSince !== undefined
       ? timer.time('dynamodb', () => deps.frontier.endWait(job.jobId, record.urlKey, deps.workerId, job.counterShards)).then(
-          () => undefined,
+          () => {
+            // No longer waiting: should the slot be lost after all (below), waitForHost counts the
+            // URL in the job's `delayed` again.
+            delete record.waitingSince;
+            return undefined;
+          },
           (error: unknown) => error ?? new Error('endWait failed'),
         )
       : Promise.resolve(undefined);
