@@ -44,7 +44,7 @@ import type { CrawlMessage, PageRecord } from '../core/ports.js';
 import { admitPageChildren, sendChildren } from './admit-children.js';
 import type { WorkerDeps } from './deps.js';
 import { finishIfDone } from './finish-job.js';
-import { askRobots, navigateAtSlot, takeHostSlot, waitForHost } from './host-gate.js';
+import { askRobots, navigateAtSlot, takeHostSlot, untilTabTime, waitForHost } from './host-gate.js';
 import { PhaseTimer } from './phase-timer.js';
 import { renderAndStore, storedPage } from './render-and-store.js';
 import { afterSettle, pageSummaryOf, settleFailed } from './settle-page.js';
@@ -124,7 +124,9 @@ async function crawlClaimed(job: JobRecord, record: FrontierRecord, deps: Worker
       const slot = await takeHostSlot(job, record, robots.crawlDelaySeconds, deps, timer);
       // No slot soon: nothing was requested of the host, no tab opened; the URL waits in the queue.
       if (slot.kind === 'wait') return await waitForHost(job, record, slot.retryInMs, deps, slot.ticketAt);
-      page = await renderAndStore(job, record, attempt, deps, timer, navigateAtSlot(job, record, slot, robots.crawlDelaySeconds, deps, timer));
+      const beforeNavigation = navigateAtSlot(job, record, slot, robots.crawlDelaySeconds, deps, timer);
+      await untilTabTime(slot, deps);
+      page = await renderAndStore(job, record, attempt, deps, timer, beforeNavigation);
     }
   } catch (error) {
     // The slot was lost while the tab opened, and none is near: not an attempt, the URL waits.

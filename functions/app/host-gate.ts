@@ -11,6 +11,7 @@ import {
   queueDelaySecondsFor,
   HostSlotDeferredError,
   SLOT_LATE_TOLERANCE_MS,
+  TAB_OPEN_AHEAD_MS,
   type SlotDecision,
 } from '../core/host-rate.js';
 import type { FrontierRecord, JobRecord, PageFailure } from '../core/job.js';
@@ -53,7 +54,8 @@ export async function takeHostSlot(job: JobRecord, record: FrontierRecord, crawl
 /**
  * Politeness, step two: what the renderer awaits right before it navigates (RenderOptions
  * .beforeNavigation), once the tab is open: sleep until the granted slot. The tab is opened while
- * the slot is still ahead (it is at least SLOT_LEAD_MS away), so it is usually ready in time. A tab
+ * the slot is still ahead (at most TAB_OPEN_AHEAD_MS before it: untilTabTime), so it is usually
+ * ready in time. A tab
  * that was not (a cold browser, a busy CPU) would navigate late, and the next slot's holder could
  * follow it closer than the interval: bunched navigations. So a navigation later than
  * SLOT_LATE_TOLERANCE_MS past its slot asks the gate again (as the holder of a due turn, the one it
@@ -94,6 +96,11 @@ export function navigateAtSlot(
     await sleepUntil(slot.at, deps);
     deps.log.debug('navigation slot', { url: record.url, slotAt: slot.at, lateMs: deps.clock.now() - slot.at });
   };
+}
+
+/** Before the tab is opened: sleeps until TAB_OPEN_AHEAD_MS before a granted slot, if it is further ahead. */
+export async function untilTabTime(slot: Extract<SlotDecision, { kind: 'grant' }>, deps: WorkerDeps): Promise<void> {
+  await sleepUntil(slot.at - TAB_OPEN_AHEAD_MS, deps);
 }
 
 /** Asks the host-rate gate for a navigation slot on the URL's host (granted now when there is no gate). */

@@ -113,6 +113,14 @@ export const HostTicket = {
 };
 
 /**
+ * A granted slot further ahead than this is slept for before the tab is opened, until this long
+ * before it: time enough for a warm browser to open and prepare a tab (tens to a few hundred ms
+ * on a loaded 2-core machine), so the tab is ready at the slot without being held open idle for
+ * seconds. A tab that is not ready in time asks again (SLOT_LATE_TOLERANCE_MS).
+ */
+export const TAB_OPEN_AHEAD_MS = 500;
+
+/**
  * A navigation that starts this much after its slot (its tab opened slowly: a cold browser, a busy
  * CPU) has lost the slot: the next holder's navigation could follow it closer than the interval.
  * It asks the gate again (one more write, the tab stays open). Within it, the interval's allowance

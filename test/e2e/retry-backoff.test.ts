@@ -178,6 +178,7 @@ describe('a page that fails, and pages that wait for a busy host', () => {
     expect(turns.length).toBeGreaterThan(0);
     for (let i = 1; i < turns.length; i++) expect(turns[i]! - turns[i - 1]!).toBeGreaterThanOrEqual(1000 / CEILING);
     const children = CHILDREN + 1;
+    if (process.env.E2E_VERBOSE) console.log(`host waits: ${hostWaits} for ${children} children; turns ${JSON.stringify(turns)}`);
     expect(hostWaits).toBeLessThanOrEqual(2 * children);
     // And no tab was opened for a wait: one navigation slot was logged per fetch.
     expect(logged(lines, 'navigation slot').length).toBe(site.arrivals.length);
