@@ -1,7 +1,9 @@
 // An SQS → Lambda event source mapping, faithful where correctness depends on it: batches of up
 // to `batchSize`, messages invisible while in flight, only the successes deleted
-// (`batchItemFailures` come back after the visibility timeout), a failed invocation deletes
-// nothing, and the queue's redrive policy moves a message to the DLQ after maxReceiveCount.
+// (`batchItemFailures` come back when their visibility ends: after the visibility timeout, or
+// sooner when the function changed it, as the crawler does for its backoff; like Lambda, this
+// never touches a failed message's visibility), a failed invocation deletes nothing, and the
+// queue's redrive policy moves a message to the DLQ after maxReceiveCount.
 import { randomUUID } from 'node:crypto';
 import {
   DeleteMessageBatchCommand,
@@ -132,7 +134,7 @@ export function startEventSource(options: EventSourceOptions): EventSource {
           continue;
         }
         const done = messages.filter((m) => !failed.has(m.MessageId ?? ''));
-        if (failed.size > 0) options.log(`[event-source] poller ${index}: ${failed.size} of ${messages.length} message(s) failed; they come back after the visibility timeout`);
+        if (failed.size > 0) options.log(`[event-source] poller ${index}: ${failed.size} of ${messages.length} message(s) failed; they come back when their visibility ends`);
         if (done.length > 0) {
           await sqs.send(
             new DeleteMessageBatchCommand({

@@ -8,12 +8,18 @@
 // silently never happen. That needs a record shared by the environments: CRAWLER_FAULTS_STATE names
 // a directory where a rule that fired leaves a marker, created exclusively so only one environment
 // fires it. With `#N` the rule fires on that attempt only (still once).
+//
+// `throttle:<point>@…` does not kill the process: the worker throws there what DynamoDB throws when
+// it throttles (ProvisionedThroughputExceededException, HTTP 400, after the SDK's own retries), a
+// failure of the stack's, not the page's (core/errors.ts isStackFault).
 import { createHash } from 'node:crypto';
 import { closeSync, openSync } from 'node:fs';
 import { join } from 'node:path';
 import { FAULT_POINTS, WAIT_FAULT_POINTS, noFaults, type FaultInjector, type FaultPoint, type Logger } from '../core/ports.js';
 
 export interface FaultRule {
+  /** `die`: the process is killed; `throttle`: an AWS throttling error is thrown */
+  mode: 'die' | 'throttle';
   point: FaultPoint;
   urlContains: string;
   /** null: the first attempt that reaches the point */
@@ -26,13 +32,13 @@ export function parseFaults(spec: string): FaultRule[] {
     .map((part) => part.trim())
     .filter(Boolean)
     .map((part) => {
-      const match = /^([a-z-]+)(?:@([^#]*))?(?:#(\d+))?$/.exec(part);
-      const point = match?.[1] as FaultPoint | undefined;
+      const match = /^(?:(throttle):)?([a-z-]+)(?:@([^#]*))?(?:#(\d+))?$/.exec(part);
+      const point = match?.[2] as FaultPoint | undefined;
       const points: readonly FaultPoint[] = [...FAULT_POINTS, ...WAIT_FAULT_POINTS];
       if (!match || !point || !points.includes(point)) {
         throw new Error(`bad CRAWLER_FAULTS entry "${part}"; points: ${points.join(', ')}`);
       }
-      return { point, urlContains: match[2] ?? '', attempt: match[3] === undefined ? null : Number(match[3]) };
+      return { mode: match[1] === 'throttle' ? 'throttle' : 'die', point, urlContains: match[3] ?? '', attempt: match[4] === undefined ? null : Number(match[4]) };
     });
 }
 
@@ -66,8 +72,19 @@ export function faultInjector(spec: string | undefined, log: Logger, stateDir?: 
       if (!rule) return;
       fired.add(index);
       if (!claimFiring(stateDir, rule, index)) return;
+      if (rule.mode === 'throttle') {
+        log.warn('injected fault: throttled', { point, url, attempt });
+        throw throttlingError();
+      }
       log.warn('injected fault: worker process dies', { point, url, attempt });
       die();
     },
   };
+}
+
+/** What the SDK throws once DynamoDB has throttled a request past its own retries. */
+function throttlingError(): Error {
+  const error = new Error('The level of configured provisioned throughput for the table was exceeded (injected)');
+  error.name = 'ProvisionedThroughputExceededException';
+  return Object.assign(error, { $fault: 'client', $metadata: { httpStatusCode: 400, attempts: 3 } });
 }

@@ -16,22 +16,27 @@
 //                          as the success path does: no admitted child is left off the queue.
 //   finish               → `admitted = Σ settled` checked by one transaction over the job item
 //                          and its shards, conditional on the job running: one winner.
-// Waiting for the host (politeness, core/host-rate.ts): after the claim and the robots check, the
-// host-rate gate grants a navigation slot or says when to ask again. A URL with no slot soon is
+// Waiting for the host (politeness, core/host-rate.ts): after the claim and the robots check, and
+// before any tab is opened, the host-rate gate grants a navigation slot or gives the URL its turn in
+// the host's backlog. A URL with no slot soon is
 // sent again, delayed, as the same message (same URL, same depth), and only then released with its
 // attempt given back, in one transaction that counts it in the job's `delayed`: it stays admitted
 // and unsettled, so `admitted - settled` is still exact and the job cannot end under it. A crash
 // between the send and the release leaves the lease to expire and two messages for one URL: the
 // claim dedupes them, as any duplicate delivery.
-// A failure this worker sees (not a crash) releases the claim and throws: the message comes back,
-// as another attempt. Transient failures of a render or of S3 (throttling, 5xx, network) are
-// retried that way up to the last attempt instead of failing the page at once.
+// A failure this worker sees (not a crash) releases the claim and throws: the message comes back
+// after a backoff (handlers/worker.ts, core/retry-backoff.ts). A transient failure of the page's
+// own (a render, its host's robots.txt) is retried that way as another attempt, up to the last;
+// one of the stack's (AWS throttling or 5xx, a browser that did not start: core/errors.ts
+// isStackFault) gives its attempt back in the release, so it never uses up the page's attempts
+// (the queue's maxReceiveCount still bounds how often a message comes back). A crash (the
+// function timed out or died) gives nothing back: it may be the page's doing.
 // We chose transactions over an idempotency-token design because they make `admitted - settled`
 // exact at every instant, which is what lets a single condition decide the end of the job.
 // Where each step's detail is: host-gate.ts (robots.txt, the host's slot, waiting for it),
 // render-and-store.ts, admit-children.ts (children, sitemap URLs, redirect aliases, resending),
 // settle-page.ts (the page's summary, a failed page, what follows a settle).
-import { isTransientFailure, UrlBusyError } from '../core/errors.js';
+import { isStackFault, isTransientFailure, UrlBusyError } from '../core/errors.js';
 import { HostSlotDeferredError } from '../core/host-rate.js';
 import type { FrontierRecord, JobRecord } from '../core/job.js';
 import { urlKeyOf } from '../core/keys.js';
@@ -39,9 +44,9 @@ import type { CrawlMessage, PageRecord } from '../core/ports.js';
 import { admitPageChildren, sendChildren } from './admit-children.js';
 import type { WorkerDeps } from './deps.js';
 import { finishIfDone } from './finish-job.js';
-import { askRobots, awaitHostSlot, waitForHost } from './host-gate.js';
+import { askRobots, navigateAtSlot, takeHostSlot, untilTabTime, waitForHost } from './host-gate.js';
 import { PhaseTimer } from './phase-timer.js';
-import { loadOrRender } from './render-and-store.js';
+import { renderAndStore, storedPage } from './render-and-store.js';
 import { afterSettle, pageSummaryOf, settleFailed } from './settle-page.js';
 
 export type CrawlOutcome = 'done' | 'failed' | 'duplicate' | 'dropped' | 'lease-lost' | 'delayed';
@@ -77,7 +82,7 @@ export async function crawlPage(message: CrawlMessage, deps: WorkerDeps, deliver
       await finishIfDone(job.jobId, deps);
       return 'duplicate';
     case 'busy':
-      throw new UrlBusyError(`${message.url} is being crawled by ${claim.record.leaseOwner}`);
+      throw new UrlBusyError(`${message.url} is being crawled by ${claim.record.leaseOwner}`, claim.record.leaseUntil);
     case 'claimed':
       break;
   }
@@ -87,7 +92,9 @@ export async function crawlPage(message: CrawlMessage, deps: WorkerDeps, deliver
   } catch (error) {
     // This worker is alive and gives the URL up: free it now, so the redelivered message (each
     // delivery an attempt) claims it at once instead of finding our lease and waiting it out.
-    await deps.frontier.release(job.jobId, urlKey, deps.workerId).catch((releaseError: unknown) =>
+    // A failure that was the stack's, not the page's, gives the claim's attempt back in the same
+    // write (core/errors.ts isStackFault): only the page's own failures use up its attempts.
+    await deps.frontier.release(job.jobId, urlKey, deps.workerId, isStackFault(error)).catch((releaseError: unknown) =>
       deps.log.warn('could not release the lease; it will expire', { url: record.url, error: String(releaseError) }),
     );
     throw error;
@@ -104,20 +111,31 @@ async function crawlClaimed(job: JobRecord, record: FrontierRecord, deps: Worker
     return settleFailed(job, record, `gave up after ${attempt - 1} attempts`, deps);
   }
 
-  // The host's gate: robots.txt now, the navigation slot once the tab is ready (host-gate.ts).
+  // The host's gate: robots.txt, then the navigation slot, before any tab is opened (host-gate.ts).
   const robots = await askRobots(job, record, deps);
   if (!robots.allowed) return settleFailed(job, record, robots.reason, deps, robots.kind);
-  const beforeNavigation = awaitHostSlot(job, record, robots.crawlDelaySeconds, deps, timer);
 
-  // Render and store (or reuse what an earlier attempt stored).
+  // Render and store (or reuse what an earlier try stored: no navigation, so no slot).
   let page: PageRecord;
   try {
-    page = await loadOrRender(job, record, attempt, deps, timer, beforeNavigation);
+    const stored = await storedPage(job, record, attempt, deps, timer);
+    if (stored) page = stored;
+    else {
+      const slot = await takeHostSlot(job, record, robots.crawlDelaySeconds, deps, timer);
+      // No slot soon: nothing was requested of the host, no tab opened; the URL waits in the queue.
+      if (slot.kind === 'wait') return await waitForHost(job, record, slot.retryInMs, deps, slot.ticketAt);
+      const beforeNavigation = navigateAtSlot(job, record, slot, robots.crawlDelaySeconds, deps, timer);
+      await untilTabTime(slot, deps);
+      page = await renderAndStore(job, record, attempt, deps, timer, beforeNavigation);
+    }
   } catch (error) {
-    // Nothing was requested of the host: not an attempt, the URL waits in the queue.
-    if (error instanceof HostSlotDeferredError) return waitForHost(job, record, error.retryInMs, deps);
-    // A render that may succeed next time, or S3 throttling, a 5xx, a dropped connection: the
-    // message comes back (crawlPage releases the URL), up to the last attempt.
+    // The slot was lost while the tab opened, and none is near: not an attempt, the URL waits.
+    if (error instanceof HostSlotDeferredError) return waitForHost(job, record, error.retryInMs, deps, error.ticketAt);
+    // The stack's own failure (AWS throttling or 5xx, a browser that did not start): the message
+    // comes back (crawlPage releases the URL and gives its attempt back), whatever the attempt.
+    if (isStackFault(error)) throw error;
+    // A render that may succeed next time, a failing robots.txt: the message comes back, as
+    // another attempt, up to the last one.
     if (isTransientFailure(error) && attempt < deps.limits.maxAttempts) throw error;
     const reason = error instanceof Error ? error.message : String(error);
     return settleFailed(job, record, reason, deps);

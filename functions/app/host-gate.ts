@@ -10,6 +10,8 @@ import {
   jobIntervalMs,
   queueDelaySecondsFor,
   HostSlotDeferredError,
+  SLOT_LATE_TOLERANCE_MS,
+  TAB_OPEN_AHEAD_MS,
   type SlotDecision,
 } from '../core/host-rate.js';
 import type { FrontierRecord, JobRecord, PageFailure } from '../core/job.js';
@@ -36,25 +38,73 @@ export async function askRobots(job: JobRecord, record: FrontierRecord, deps: Wo
 }
 
 /**
- * Politeness: no navigation before the host's slot, asked for once the tab is ready (a browser
- * that starts slowly must not bunch navigations together); a far slot is waited for in the queue.
- * Returns what the renderer awaits right before it navigates (RenderOptions.beforeNavigation).
+ * Politeness, step one: the host's slot is reserved before a tab is opened or any other per-page
+ * work is done, so a URL whose host is busy goes back to the queue having cost one claim and one
+ * gate write, no tab (and no count toward the browser's recycling). A URL that comes back before
+ * its turn in the host's backlog (a wait longer than SQS's 900 s) is sent back again without
+ * asking the gate.
  */
-export function awaitHostSlot(job: JobRecord, record: FrontierRecord, crawlDelaySeconds: number | undefined, deps: WorkerDeps, timer: PhaseTimer): () => Promise<void> {
+export async function takeHostSlot(job: JobRecord, record: FrontierRecord, crawlDelaySeconds: number | undefined, deps: WorkerDeps, timer: PhaseTimer): Promise<SlotDecision> {
+  const ticketAt = record.hostTicketAt;
+  const now = deps.clock.now();
+  if (ticketAt !== undefined && ticketAt > now + HOST_SLOT_MAX_SLEEP_MS) return { kind: 'wait', retryInMs: ticketAt - now, ticketAt };
+  return timer.time('dynamodb', () => reserveHostSlot(job, record, crawlDelaySeconds, deps, ticketAt));
+}
+
+/**
+ * Politeness, step two: what the renderer awaits right before it navigates (RenderOptions
+ * .beforeNavigation), once the tab is open: sleep until the granted slot. The tab is opened while
+ * the slot is still ahead (at most TAB_OPEN_AHEAD_MS before it: untilTabTime), so it is usually
+ * ready in time. A tab
+ * that was not (a cold browser, a busy CPU) would navigate late, and the next slot's holder could
+ * follow it closer than the interval: bunched navigations. So a navigation later than
+ * SLOT_LATE_TOLERANCE_MS past its slot asks the gate again (as the holder of a due turn, the one it
+ * lost) and sleeps until the new slot; with none soon, the URL waits in the queue after all.
+ */
+export function navigateAtSlot(
+  job: JobRecord,
+  record: FrontierRecord,
+  granted: Extract<SlotDecision, { kind: 'grant' }>,
+  crawlDelaySeconds: number | undefined,
+  deps: WorkerDeps,
+  timer: PhaseTimer,
+): () => Promise<void> {
+  // A URL that waited for its host stops counting as waiting now, while its tab opens: after the
+  // sleep, that write would start the navigation late. Its failure surfaces before the navigation.
+  const ended: Promise<unknown> =
+    record.waitingSince !== undefined
+      ? timer.time('dynamodb', () => deps.frontier.endWait(job.jobId, record.urlKey, deps.workerId, job.counterShards)).then(
+          () => {
+            // No longer waiting: should the slot be lost after all (below), waitForHost counts the
+            // URL in the job's `delayed` again.
+            delete record.waitingSince;
+            return undefined;
+          },
+          (error: unknown) => error ?? new Error('endWait failed'),
+        )
+      : Promise.resolve(undefined);
   return async () => {
-    const slot = await timer.time('dynamodb', () => reserveHostSlot(job, record, crawlDelaySeconds, deps));
-    if (slot.kind === 'wait') throw new HostSlotDeferredError(slot.retryInMs);
-    // A URL that waited for its host stops counting as waiting while its tab sleeps for the slot:
-    // after the sleep, that write would start the navigation late, closer to the next slot.
-    const endWait =
-      record.waitingSince !== undefined ? timer.time('dynamodb', () => deps.frontier.endWait(job.jobId, record.urlKey, deps.workerId, job.counterShards)) : undefined;
-    await Promise.all([sleepUntil(slot.at, deps), endWait]);
+    const failed = await ended;
+    if (failed) throw failed;
+    let slot = granted;
+    if (deps.clock.now() > slot.at + SLOT_LATE_TOLERANCE_MS) {
+      const again = await timer.time('dynamodb', () => reserveHostSlot(job, record, crawlDelaySeconds, deps, slot.at));
+      deps.log.debug('navigation slot missed; asked again', { url: record.url, slotAt: slot.at, lateMs: deps.clock.now() - slot.at, again: again.kind });
+      if (again.kind === 'wait') throw new HostSlotDeferredError(again.retryInMs, again.ticketAt);
+      slot = again;
+    }
+    await sleepUntil(slot.at, deps);
     deps.log.debug('navigation slot', { url: record.url, slotAt: slot.at, lateMs: deps.clock.now() - slot.at });
   };
 }
 
+/** Before the tab is opened: sleeps until TAB_OPEN_AHEAD_MS before a granted slot, if it is further ahead. */
+export async function untilTabTime(slot: Extract<SlotDecision, { kind: 'grant' }>, deps: WorkerDeps): Promise<void> {
+  await sleepUntil(slot.at - TAB_OPEN_AHEAD_MS, deps);
+}
+
 /** Asks the host-rate gate for a navigation slot on the URL's host (granted now when there is no gate). */
-async function reserveHostSlot(job: JobRecord, record: FrontierRecord, crawlDelaySeconds: number | undefined, deps: WorkerDeps): Promise<SlotDecision> {
+async function reserveHostSlot(job: JobRecord, record: FrontierRecord, crawlDelaySeconds: number | undefined, deps: WorkerDeps, ticketAt?: number): Promise<SlotDecision> {
   const now = deps.clock.now();
   if (!deps.hostRate) return { kind: 'grant', at: now, next: now };
   const hostInterval = hostIntervalMs(deps.limits.hostRateCeiling ?? DEFAULT_HOST_RATE_CEILING, crawlDelaySeconds);
@@ -65,6 +115,7 @@ async function reserveHostSlot(job: JobRecord, record: FrontierRecord, crawlDela
     hostIntervalMs: hostInterval,
     ...(jobInterval !== undefined ? { jobIntervalMs: jobInterval } : {}),
     maxSleepMs: HOST_SLOT_MAX_SLEEP_MS,
+    ...(ticketAt !== undefined ? { ticketAt } : {}),
   });
 }
 
@@ -75,19 +126,21 @@ async function sleepUntil(at: number, deps: WorkerDeps): Promise<void> {
 }
 
 /**
- * No slot soon: the same message goes back to the queue, visible when the host's slot may be free,
- * then the claim is released without counting an attempt. The original message is acknowledged.
+ * No slot soon: the same message goes back to the queue, visible at the URL's turn in the host's
+ * backlog (`ticketAt`, kept on the URL; core/host-rate.ts HostTicket) or when the host's slot may
+ * be free, at most SQS's 900 s ahead; then the claim is released without counting an attempt. The
+ * original message is acknowledged.
  */
-export async function waitForHost(job: JobRecord, record: FrontierRecord, waitMs: number, deps: WorkerDeps): Promise<'delayed' | 'lease-lost'> {
+export async function waitForHost(job: JobRecord, record: FrontierRecord, waitMs: number, deps: WorkerDeps, ticketAt?: number): Promise<'delayed' | 'lease-lost'> {
   const delaySeconds = queueDelaySecondsFor(waitMs);
   await deps.queue.sendDelayed({ jobId: job.jobId, url: record.url, depth: record.depth }, delaySeconds);
   deps.faults.hit('after-delay-send', { url: record.url, attempt: record.attempts });
   const until = deps.clock.now() + delaySeconds * 1000;
   // A URL already waiting (sent back before) is counted in `delayed` once.
-  if (!(await deps.frontier.releaseForHost(job.jobId, record.urlKey, deps.workerId, until, record.waitingSince === undefined, job.counterShards))) {
+  if (!(await deps.frontier.releaseForHost(job.jobId, record.urlKey, deps.workerId, until, record.waitingSince === undefined, job.counterShards, ticketAt))) {
     deps.log.warn('lease lost before waiting for the host; the new holder goes on', { url: record.url });
     return 'lease-lost';
   }
-  deps.log.debug('URL waits for its host', { jobId: job.jobId, url: record.url, delaySeconds });
+  deps.log.debug('URL waits for its host', { jobId: job.jobId, url: record.url, delaySeconds, ...(ticketAt !== undefined ? { ticketAt } : {}) });
   return 'delayed';
 }

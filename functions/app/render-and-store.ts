@@ -18,13 +18,29 @@ export async function loadOrRender(
   timer: PhaseTimer,
   beforeNavigation?: () => Promise<void>,
 ): Promise<PageRecord> {
+  return (await storedPage(job, record, attempt, deps, timer)) ?? renderAndStore(job, record, attempt, deps, timer, beforeNavigation);
+}
+
+/** The record an earlier try of this URL stored, if any (then it needs no navigation, nor a host slot). */
+export async function storedPage(job: JobRecord, record: FrontierRecord, attempt: number, deps: WorkerDeps, timer: PhaseTimer): Promise<PageRecord | null> {
+  // Only an earlier try can have stored a record: an earlier attempt, or one whose attempt was
+  // given back (a stack fault after the store). The first try skips the lookup.
+  if (attempt <= 1 && !(record.stackFaults ?? 0)) return null;
+  const stored = await timer.time('s3', () => deps.results.getPage(pageObjectKey(job.jobId, record.urlKey)));
+  if (stored) deps.log.info('reusing the page record of an earlier attempt', { url: record.url });
+  return stored;
+}
+
+/** Renders the page (navigating after `beforeNavigation`, the host's slot) and stores its record. */
+export async function renderAndStore(
+  job: JobRecord,
+  record: FrontierRecord,
+  attempt: number,
+  deps: WorkerDeps,
+  timer: PhaseTimer,
+  beforeNavigation?: () => Promise<void>,
+): Promise<PageRecord> {
   const key = pageObjectKey(job.jobId, record.urlKey);
-  // Only an earlier attempt can have stored a record; the first attempt skips the lookup.
-  const stored = attempt > 1 ? await timer.time('s3', () => deps.results.getPage(key)) : null;
-  if (stored) {
-    deps.log.info('reusing the page record of an earlier attempt', { url: record.url });
-    return stored;
-  }
   const products = productRequestsOf(job);
   const rendered = await deps.renderer.render(record.url, {
     navigationTimeoutMs: deps.limits.navigationTimeoutMs,

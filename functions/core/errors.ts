@@ -38,12 +38,21 @@ export class ClientInputError extends CrawlerError {
   }
 }
 
+/**
+ * Whose failure it was. `page`: the page's or its host's own (a navigation error or timeout, a
+ * render that failed, the host's robots.txt answering 5xx): it counts toward the page's attempts.
+ * `stack`: the crawler's own (its browser did not start or a tab could not be opened, AWS throttled
+ * or answered 5xx): the attempt is given back, so a page is never given up for what it did not do.
+ */
+export type FailureOrigin = 'page' | 'stack';
+
 /** A page could not be rendered; `retryable` says whether another attempt may succeed. */
 export class PageFailedError extends CrawlerError {
   override name = 'PageFailedError';
   constructor(
     message: string,
     readonly retryable: boolean,
+    readonly origin: FailureOrigin = 'page',
   ) {
     super(message);
   }
@@ -52,6 +61,13 @@ export class PageFailedError extends CrawlerError {
 /** Another worker holds a live claim on the URL: the message must come back later. */
 export class UrlBusyError extends CrawlerError {
   override name = 'UrlBusyError';
+  constructor(
+    message: string,
+    /** when the other worker's lease ends, if known: the message need not come back before */
+    readonly leaseUntil?: number,
+  ) {
+    super(message);
+  }
 }
 
 /**
@@ -68,4 +84,17 @@ export function isTransientFailure(error: unknown): boolean {
   // The classifiers read optional fields of any error shape ($metadata, $retryable, name, code).
   const shaped = error as Parameters<typeof isTransientError>[0];
   return isThrottlingError(shaped) || isTransientError(shaped) || isServerError(shaped);
+}
+
+/**
+ * Whether a failure is the stack's own, not the page's (FailureOrigin): a page's attempt is given
+ * back for it. Transient failures of AWS services and the network between them (throttling, 5xx,
+ * dropped connections: isTransientFailure) are; so is a PageFailedError whose origin is `stack`.
+ * A failure that is neither transient nor the page's (a bug, a refused request) still counts, so
+ * a page that keeps meeting it is given up after its attempts instead of cycling to the DLQ.
+ */
+export function isStackFault(error: unknown): boolean {
+  if (error instanceof PageFailedError) return error.origin === 'stack';
+  if (error instanceof UrlBusyError) return true;
+  return isTransientFailure(error);
 }

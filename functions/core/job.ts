@@ -198,6 +198,16 @@ export interface FrontierRecord {
   failure?: PageFailure;
   /** when the URL was sent back to wait for its host's slot (removed when it is crawled) */
   waitingSince?: number;
+  /**
+   * failures that were the stack's, not the page's (core/errors.ts isStackFault): their attempts
+   * were given back. Nonzero also tells a retry that an earlier try may have stored the page.
+   */
+  stackFaults?: number;
+  /**
+   * the host's turn this URL was given when it was sent back to wait (core/host-rate.ts,
+   * HostTicket): when it comes back near it, it is served before URLs that did not wait
+   */
+  hostTicketAt?: number;
   /** for aliases: the URL whose redirect ended here */
   aliasOf?: string;
   expiresAt: number;

@@ -72,9 +72,11 @@ export interface SitemapSource {
 export interface HostRateGate {
   /**
    * Asks for a navigation slot on `host`: granted (at most `maxSleepMs` ahead), or a wait after
-   * which to ask again (nothing reserved). `jobIntervalMs`: the job's own, slower spacing on that host.
+   * which to ask again (nothing reserved; a turn in the host's backlog given, core/host-rate.ts
+   * HostTicket). `jobIntervalMs`: the job's own, slower spacing on that host. `ticketAt`: the turn
+   * the URL was given when it last waited, if any.
    */
-  reserve(request: { host: string; jobId: string; hostIntervalMs: number; jobIntervalMs?: number; maxSleepMs: number }): Promise<SlotDecision>;
+  reserve(request: { host: string; jobId: string; hostIntervalMs: number; jobIntervalMs?: number; maxSleepMs: number; ticketAt?: number }): Promise<SlotDecision>;
 }
 
 /** Local fault injection: crashes the worker at a named point. A no-op on AWS. */

@@ -87,15 +87,20 @@ export interface FrontierStore {
     outcome: { kind: 'done'; summary: PageSummary } | { kind: 'failed'; failure: PageFailure },
     counterShards?: number,
   ): Promise<boolean>;
-  /** Releases a claim without settling, so a retry can take it at once. */
-  release(jobId: string, urlKey: string, owner: string): Promise<void>;
+  /**
+   * Releases a claim without settling, so a retry can take it at once. `stackFault`: the failure
+   * was the stack's, not the page's (core/errors.ts): the claim's attempt is given back in the
+   * same conditional write, and `stackFaults` counts it.
+   */
+  release(jobId: string, urlKey: string, owner: string, stackFault?: boolean): Promise<void>;
   /**
    * Releases a claim that was not an attempt (the URL waits for its host's slot): the claim's
    * attempt is given back, and the URL is marked waiting (`waitingSince`), counted once in the
    * job's `delayed` (a URL already marked is not counted again), with `delayedUntil` on the job
-   * moved to `until` if later. False if the lease was lost.
+   * moved to `until` if later; `ticketAt`, the host's turn it was given, is kept on the URL
+   * (`hostTicketAt`). False if the lease was lost.
    */
-  releaseForHost(jobId: string, urlKey: string, owner: string, until: number, countWait: boolean, counterShards?: number): Promise<boolean>;
+  releaseForHost(jobId: string, urlKey: string, owner: string, until: number, countWait: boolean, counterShards?: number, ticketAt?: number): Promise<boolean>;
   /** The URL no longer waits for its host: its mark is removed and the job's `delayed` lowered, once. */
   endWait(jobId: string, urlKey: string, owner: string, counterShards?: number): Promise<void>;
   list(jobId: string): Promise<FrontierRecord[]>;

@@ -16,6 +16,8 @@ import { expiresAt, type WorkerDeps } from '../app/deps.js';
 import { UrlBusyError } from '../core/errors.js';
 import { functionMemoryMb, flushInvocationUsage } from '../adapters/usage/usage-flush.js';
 import { InvocationTally, withUsageScope } from '../adapters/usage/usage-meter.js';
+import { retryAfterSeconds } from '../core/retry-backoff.js';
+import { SqsCrawlQueue } from '../adapters/sqs/crawl-queue.js';
 import { appRuntime, environmentId, logger } from './runtime.js';
 
 const CrawlMessageSchema = z.object({
@@ -95,10 +97,33 @@ async function handleRecord(record: SQSRecord, tally: InvocationTally): Promise<
     const outcome = await withUsageScope(message.data.jobId, tally, () => crawlPage(message.data, deps, delivery));
     logger.debug('message handled', { messageId: record.messageId, outcome });
   } catch (error) {
-    if (error instanceof UrlBusyError) logger.info('URL busy; message will come back', { url: message.data.url });
-    else logger.warn('message failed; it will be retried', { url: message.data.url, error: error instanceof Error ? error.message : String(error) });
+    // The message comes back after a backoff (core/retry-backoff.ts), not after the queue's whole
+    // visibility timeout: its visibility is changed now, then it is reported as a batch item failure.
+    const receiveCount = Number(record.attributes.ApproximateReceiveCount);
+    const delaySeconds = retryAfterSeconds(error, Number.isFinite(receiveCount) ? receiveCount : 1, Date.now(), Math.random);
+    const retryLater = await retryQueue()
+      .changeVisibility(record.receiptHandle, delaySeconds)
+      .then(
+        () => true,
+        // Not fatal: the message still comes back, after the visibility timeout.
+        (visibilityError: unknown) => {
+          logger.warn('could not set the retry delay; the message comes back after the visibility timeout', { url: message.data.url, error: String(visibilityError) });
+          return false;
+        },
+      );
+    const retry = { url: message.data.url, ...(retryLater ? { retryInSeconds: delaySeconds } : {}) };
+    if (error instanceof UrlBusyError) logger.info('URL busy; message will come back', retry);
+    else logger.warn('message failed; it will be retried', { ...retry, receiveCount, error: error instanceof Error ? error.message : String(error) });
     throw error;
   }
+}
+
+let queueForRetries: SqsCrawlQueue | undefined;
+
+/** The crawl queue, for the visibility of the messages this environment received. */
+function retryQueue(): SqsCrawlQueue {
+  const { config, clients } = appRuntime();
+  return (queueForRetries ??= new SqsCrawlQueue(clients.sqs, config.queueUrl));
 }
 
 export const handler = async (event: SQSEvent, context: Context): Promise<SQSBatchResponse> => {

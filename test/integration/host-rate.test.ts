@@ -1,6 +1,7 @@
 // The per-host gate against DynamoDB Local: concurrent reservers (as many crawler environments)
 // never share a slot, granted slots are spaced by the interval, a job's slower rate holds for that
-// job only, and a slot too far ahead is not reserved.
+// job only, a slot too far ahead is not reserved, and a URL that must wait is given a turn in the
+// host's backlog that it is served on when it comes back.
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { createTable } from '../../local/provision.js';
 import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
@@ -51,28 +52,63 @@ describe('host-rate gate on DynamoDB', () => {
     expect(item.Item?.status).toBeUndefined();
   }, 60_000);
 
-  it('a slot beyond the sleep bound is not reserved; once time passes it is granted', async () => {
+  it('a slot beyond the sleep bound is not reserved, the URL takes a turn; on its turn it is granted', async () => {
     const gate = new DynamoHostRateGate(db, 'jobs', clock);
     const first = await gate.reserve({ host: 'b.test', jobId: 'j', hostIntervalMs: 2000, maxSleepMs: 500 });
     const start = now;
     expect(first).toMatchObject({ kind: 'grant', at: start + SLOT_LEAD_MS });
     const second = await gate.reserve({ host: 'b.test', jobId: 'j', hostIntervalMs: 2000, maxSleepMs: 500 });
-    expect(second).toEqual({ kind: 'wait', retryInMs: 2000 + SLOT_LEAD_MS });
+    expect(second).toEqual({ kind: 'wait', retryInMs: 2000 + SLOT_LEAD_MS, ticketAt: start + SLOT_LEAD_MS + 2000 });
     const stored = await db.send(new GetCommand({ TableName: 'jobs', Key: { jobId: `${HOST_RATE_PREFIX}b.test` }, ConsistentRead: true }));
     expect(stored.Item?.nextSlotAt).toBe(start + SLOT_LEAD_MS + 2000);
+    expect(stored.Item?.backlogUntil).toBe(start + SLOT_LEAD_MS + 4000);
     now += 1800;
+    // A URL that did not wait finds the turn given out: it waits for the next one.
     expect(await gate.reserve({ host: 'b.test', jobId: 'j', hostIntervalMs: 2000, maxSleepMs: 500 })).toEqual({
+      kind: 'wait',
+      retryInMs: start + SLOT_LEAD_MS + 4000 - now,
+      ticketAt: start + SLOT_LEAD_MS + 4000,
+    });
+    // The one that waited comes back on its turn and is granted it.
+    expect(await gate.reserve({ host: 'b.test', jobId: 'j', hostIntervalMs: 2000, maxSleepMs: 500, ticketAt: start + SLOT_LEAD_MS + 2000 })).toEqual({
       kind: 'grant',
       at: start + SLOT_LEAD_MS + 2000,
       next: start + SLOT_LEAD_MS + 4000,
     });
   });
 
+  it('URLs that find the host busy take turns one interval apart, and come back in that order without waiting again', async () => {
+    const gate = new DynamoHostRateGate(db, 'jobs', clock);
+    const ask = (ticketAt?: number) => gate.reserve({ host: 'turns.test', jobId: 'j', hostIntervalMs: 1000, maxSleepMs: 500, ...(ticketAt !== undefined ? { ticketAt } : {}) });
+    const start = now;
+    const decisions = await Promise.all(Array.from({ length: 6 }, () => ask()));
+    const granted = grants(decisions);
+    expect(granted).toEqual([start + SLOT_LEAD_MS]);
+    const turns = decisions.flatMap((d) => (d.kind === 'wait' && d.ticketAt !== undefined ? [d.ticketAt] : [])).sort((a, b) => a - b);
+    // Five distinct turns, one interval apart, right after the granted slot (contention may leave
+    // a reserver without a turn, never two on one).
+    expect(new Set(turns).size).toBe(turns.length);
+    expect(turns.length).toBeGreaterThanOrEqual(3);
+    turns.forEach((turn, i) => expect(turn).toBe(start + SLOT_LEAD_MS + 1000 * (i + 1)));
+    // Each comes back on its turn (a little late, as SQS delivers), in turn order: each is granted.
+    for (const turn of turns) {
+      now = turn + 300;
+      const back = await ask(turn);
+      expect(back.kind).toBe('grant');
+      expect((back as { at: number }).at - now).toBeLessThanOrEqual(500 + 2000);
+    }
+    // A turn long past (the URL came back very late) is lost: that URL queues like any other.
+    now += 120_000;
+    expect((await ask(start)).kind).toBe('grant');
+    const late = await ask(start);
+    expect(late).toMatchObject({ kind: 'wait' });
+  });
+
   it("a job's slower rate spaces that job only; another job keeps the host's pace", async () => {
     const gate = new DynamoHostRateGate(db, 'jobs', clock);
     const slow = { host: 'c.test', jobId: 'slow', hostIntervalMs: 100, jobIntervalMs: 1000, maxSleepMs: 500 };
     expect(await gate.reserve(slow)).toMatchObject({ kind: 'grant', at: now + SLOT_LEAD_MS });
-    expect(await gate.reserve(slow)).toEqual({ kind: 'wait', retryInMs: 1000 + SLOT_LEAD_MS });
+    expect(await gate.reserve(slow)).toEqual({ kind: 'wait', retryInMs: 1000 + SLOT_LEAD_MS, ticketAt: now + SLOT_LEAD_MS + 1000 });
     const fast = await gate.reserve({ host: 'c.test', jobId: 'fast', hostIntervalMs: 100, maxSleepMs: 500 });
     expect(fast).toMatchObject({ kind: 'grant', at: now + SLOT_LEAD_MS + 100 });
   });

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { finalStatusOf, outstanding, type FrontierRecord, type JobRecord } from '../../functions/core/job.js';
 import { buildManifest } from '../../functions/core/manifest.js';
-import { parseFaults } from '../../functions/adapters/faults.js';
+import { faultInjector, parseFaults } from '../../functions/adapters/faults.js';
+import { isStackFault } from '../../functions/core/errors.js';
 import { sweepVerdict } from '../../functions/app/sweep-jobs.js';
 
 describe('final status', () => {
@@ -37,9 +38,24 @@ describe('manifest', () => {
 describe('fault specs', () => {
   it('parses points, URL filters and attempts', () => {
     expect(parseFaults('after-claim@/a.html, before-settle#2')).toEqual([
-      { point: 'after-claim', urlContains: '/a.html', attempt: null },
-      { point: 'before-settle', urlContains: '', attempt: 2 },
+      { mode: 'die', point: 'after-claim', urlContains: '/a.html', attempt: null },
+      { mode: 'die', point: 'before-settle', urlContains: '', attempt: 2 },
     ]);
+  });
+  it('a throttle: rule throws what throttled DynamoDB throws, a fault of the stack, once', () => {
+    expect(parseFaults('throttle:after-store@/p1')).toEqual([{ mode: 'throttle', point: 'after-store', urlContains: '/p1', attempt: null }]);
+    const injector = faultInjector('throttle:after-store@/p1', { debug() {}, info() {}, warn() {}, error() {} }, undefined, () => {
+      throw new Error('must not die');
+    });
+    let thrown: unknown;
+    try {
+      injector.hit('after-store', { url: 'http://x/p1', attempt: 1 });
+    } catch (error) {
+      thrown = error;
+    }
+    expect(thrown).toMatchObject({ name: 'ProvisionedThroughputExceededException' });
+    expect(isStackFault(thrown)).toBe(true);
+    expect(() => injector.hit('after-store', { url: 'http://x/p1', attempt: 1 })).not.toThrow();
   });
   it('refuses unknown points', () => {
     expect(() => parseFaults('during-lunch')).toThrow(/bad CRAWLER_FAULTS entry/);

@@ -1,5 +1,5 @@
 // Why a page could not be rendered, and whether trying again may help.
-import { PageFailedError } from '../../core/errors.js';
+import { PageFailedError, type FailureOrigin } from '../../core/errors.js';
 
 export type RenderErrorKind = 'timeout' | 'network' | 'blocked' | 'browser';
 
@@ -9,7 +9,8 @@ export class RenderError extends PageFailedError {
     readonly kind: RenderErrorKind,
     message: string,
     retryable: boolean,
+    origin: FailureOrigin = 'page',
   ) {
-    super(message, retryable);
+    super(message, retryable, origin);
   }
 }

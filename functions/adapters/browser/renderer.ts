@@ -79,6 +79,12 @@ export class PuppeteerRenderer implements PageRenderer {
       if (error instanceof HostSlotDeferredError) throw error;
       const failure = error instanceof RenderError ? error : classify(error as Error, url, []);
       await discardIfCondemned(attempt, failure, url, this.log);
+      // Before the tab was ready the page had no part in it (the browser did not start, or could
+      // not open a tab): the stack's failure, which costs the page no attempt (core/errors.ts).
+      // A crash or a hang once the page is loading may be the page's doing (a poison page): it counts.
+      if (failure.kind === 'browser' && (attempt.phase === 'launch' || attempt.phase === 'open') && !attempt.hung) {
+        throw new RenderError(failure.kind, failure.message, failure.retryable, 'stack');
+      }
       throw failure;
     } finally {
       clearTimeout(timer);

@@ -255,16 +255,23 @@ export class DynamoFrontierStore implements FrontierStore {
     }
   }
 
-  async release(jobId: string, urlKey: string, owner: string): Promise<void> {
+  async release(jobId: string, urlKey: string, owner: string, stackFault = false): Promise<void> {
     try {
       await this.db.send(
         new UpdateCommand({
           TableName: this.tables.frontier,
           Key: { jobId, urlKey },
-          UpdateExpression: 'SET #state = :queued REMOVE leaseOwner, leaseUntil',
+          // The stack's failure is not the page's attempt: the claim's increment is given back,
+          // in the same conditional write, so only the lease holder can give it back, once.
+          UpdateExpression: `SET #state = :queued REMOVE leaseOwner, leaseUntil${stackFault ? ' ADD attempts :minusOne, stackFaults :one' : ''}`,
           ConditionExpression: '#state = :claimed AND leaseOwner = :owner',
           ExpressionAttributeNames: { '#state': 'state' },
-          ExpressionAttributeValues: { ':queued': 'queued', ':claimed': 'claimed', ':owner': owner },
+          ExpressionAttributeValues: {
+            ':queued': 'queued',
+            ':claimed': 'claimed',
+            ':owner': owner,
+            ...(stackFault ? { ':minusOne': -1, ':one': 1 } : {}),
+          },
         }),
       );
     } catch (error) {
@@ -272,7 +279,15 @@ export class DynamoFrontierStore implements FrontierStore {
     }
   }
 
-  async releaseForHost(jobId: string, urlKey: string, owner: string, until: number, countWait: boolean, counterShards?: number): Promise<boolean> {
+  async releaseForHost(
+    jobId: string,
+    urlKey: string,
+    owner: string,
+    until: number,
+    countWait: boolean,
+    counterShards?: number,
+    ticketAt?: number,
+  ): Promise<boolean> {
     // A URL's waits count on its counter shard, as its settle does (so its endWait finds its count there).
     const counterKey = counterKeyOf(jobId, urlKey, counterShards);
     // Waiting for the host's slot is not an attempt: the claim's increment is given back, so a
@@ -289,10 +304,17 @@ export class DynamoFrontierStore implements FrontierStore {
           Update: {
             TableName: this.tables.frontier,
             Key: { jobId, urlKey },
-            UpdateExpression: `SET #state = :queued${countWait ? ', waitingSince = :now' : ''} REMOVE leaseOwner, leaseUntil ADD attempts :minusOne`,
+            UpdateExpression: `SET #state = :queued${countWait ? ', waitingSince = :now' : ''}${ticketAt !== undefined ? ', hostTicketAt = :ticket' : ''} REMOVE leaseOwner, leaseUntil ADD attempts :minusOne`,
             ConditionExpression: '#state = :claimed AND leaseOwner = :owner',
             ExpressionAttributeNames: { '#state': 'state' },
-            ExpressionAttributeValues: { ':queued': 'queued', ':claimed': 'claimed', ':owner': owner, ':minusOne': -1, ...(countWait ? { ':now': now } : {}) },
+            ExpressionAttributeValues: {
+              ':queued': 'queued',
+              ':claimed': 'claimed',
+              ':owner': owner,
+              ':minusOne': -1,
+              ...(countWait ? { ':now': now } : {}),
+              ...(ticketAt !== undefined ? { ':ticket': ticketAt } : {}),
+            },
           },
         },
         {

@@ -4,7 +4,7 @@
 // Slots are reserved by compare-and-set: the write succeeds only if the stored instant is still the
 // one the decision was made from, so two environments can never be granted the same slot.
 import { UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { decideSlot, type SlotDecision } from '../../core/host-rate.js';
+import { decideSlot, HostTicket, type SlotDecision } from '../../core/host-rate.js';
 import type { Clock, HostRateGate } from '../../core/ports.js';
 import { failedItem, isConditionFailure } from './errors.js';
 
@@ -15,7 +15,7 @@ const MAX_ROUNDS = 8;
 /** gate items outlive their last use by a day; a host not crawled since starts afresh */
 const ITEM_TTL_SECONDS = 24 * 3600;
 
-type NextWritten = { set: true } | { set: false; stored: number | undefined };
+type NextWritten = { set: true } | { set: false; stored: { next?: number; backlog?: number } };
 
 export class DynamoHostRateGate implements HostRateGate {
   constructor(
@@ -24,16 +24,20 @@ export class DynamoHostRateGate implements HostRateGate {
     private readonly clock: Clock,
   ) {}
 
-  async reserve(request: { host: string; jobId: string; hostIntervalMs: number; jobIntervalMs?: number; maxSleepMs: number }): Promise<SlotDecision> {
+  async reserve(request: { host: string; jobId: string; hostIntervalMs: number; jobIntervalMs?: number; maxSleepMs: number; ticketAt?: number }): Promise<SlotDecision> {
+    // A URL that comes back on its turn in the backlog (HostTicket) is served against the next free
+    // slot alone; any other also waits for the turns given out before it.
+    const due = HostTicket.isDue(request.ticketAt, this.clock.now(), request.maxSleepMs);
+    const maxSleepMs = due ? request.maxSleepMs + HostTicket.extraSleepMs : request.maxSleepMs;
     // The job's own pace first: a slot it then cannot use on the host is lost to this job only,
     // never to the other jobs sharing the host.
     const hostKey = `${HOST_RATE_PREFIX}${request.host}`;
-    if (request.jobIntervalMs === undefined) return this.reserveOn(hostKey, request.hostIntervalMs, request.maxSleepMs, this.clock.now());
+    if (request.jobIntervalMs === undefined) return this.reserveOn(hostKey, request.hostIntervalMs, maxSleepMs, this.clock.now(), due);
     const jobKey = `${HOST_RATE_PREFIX}${request.jobId}#${request.host}`;
-    const mine = await this.reserveOn(jobKey, request.jobIntervalMs, request.maxSleepMs, this.clock.now());
+    const mine = await this.reserveOn(jobKey, request.jobIntervalMs, maxSleepMs, this.clock.now(), due);
     if (mine.kind === 'wait') return mine;
     // The host's slot is taken no earlier than the job's: the navigation starts at the host's slot.
-    const host = await this.reserveOn(hostKey, request.hostIntervalMs, request.maxSleepMs, mine.at);
+    const host = await this.reserveOn(hostKey, request.hostIntervalMs, maxSleepMs, mine.at, due);
     if (host.kind === 'wait' || host.at <= mine.at) return host;
     // The host's slot came later than the job's (the host was busy, or the first write took long):
     // the job's next slot counts from when this navigation really starts, or the job's next one
@@ -48,12 +52,17 @@ export class DynamoHostRateGate implements HostRateGate {
    * now (undefined: no slot yet), for the caller to decide again from.
    */
   private async setNext(key: string, next: number, condition: string, values: Record<string, number>): Promise<NextWritten> {
+    return this.setIf(key, 'nextSlotAt = :next', next, condition, values);
+  }
+
+  /** Sets `assignment` (`nextSlotAt` or `backlogUntil` = :next) if `condition` holds; else what is stored. */
+  private async setIf(key: string, assignment: string, next: number, condition: string, values: Record<string, number>): Promise<NextWritten> {
     try {
       await this.db.send(
         new UpdateCommand({
           TableName: this.table,
           Key: { jobId: key },
-          UpdateExpression: 'SET nextSlotAt = :next, expiresAt = :ttl',
+          UpdateExpression: `SET ${assignment}, expiresAt = :ttl`,
           ConditionExpression: condition,
           ExpressionAttributeValues: { ':next': next, ':ttl': Math.floor(next / 1000) + ITEM_TTL_SECONDS, ...values },
           ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
@@ -62,25 +71,28 @@ export class DynamoHostRateGate implements HostRateGate {
       return { set: true };
     } catch (error) {
       if (!isConditionFailure(error)) throw error;
-      const stored = failedItem<{ nextSlotAt?: number }>(error);
-      return { set: false, stored: typeof stored?.nextSlotAt === 'number' ? stored.nextSlotAt : undefined };
+      const stored = failedItem<{ nextSlotAt?: number; backlogUntil?: number }>(error);
+      return { set: false, stored: { next: numberOrUndefined(stored?.nextSlotAt), backlog: numberOrUndefined(stored?.backlogUntil) } };
     }
   }
 
-  private async reserveOn(key: string, intervalMs: number, maxSleepMs: number, notBefore: number): Promise<SlotDecision> {
+  private async reserveOn(key: string, intervalMs: number, maxSleepMs: number, notBefore: number, due: boolean): Promise<SlotDecision> {
     // First round assumes the slot is free now (one write, the common case on a quiet host); a
-    // refusal returns the stored instant, from which the next round decides.
-    let known: number | undefined | 'unread' = 'unread';
+    // refusal returns the stored instants, from which the next round decides.
+    let known: Stored | 'unread' = 'unread';
     for (let round = 0; round < MAX_ROUNDS; round++) {
       const now = this.clock.now();
-      const decision = decideSlot(known === 'unread' ? undefined : known, now, intervalMs, maxSleepMs, notBefore);
-      if (decision.kind === 'wait') return decision;
+      const stored: Stored = known === 'unread' ? {} : known;
+      const decision = decideSlot(stored.next, now, intervalMs, maxSleepMs, notBefore, due ? undefined : stored.backlog);
+      if (decision.kind === 'wait') return known === 'unread' ? decision : this.takeTicket(key, intervalMs, known);
+      // A URL without a due turn is granted only if no turn given out is later than its slot.
+      const backlogFree = due ? '' : ' AND (attribute_not_exists(backlogUntil) OR backlogUntil <= :at)';
       const written: NextWritten =
         known === 'unread'
-          ? await this.setNext(key, decision.next, 'attribute_not_exists(nextSlotAt) OR nextSlotAt <= :at', { ':at': decision.at })
-          : known === undefined
+          ? await this.setNext(key, decision.next, `(attribute_not_exists(nextSlotAt) OR nextSlotAt <= :at)${backlogFree}`, { ':at': decision.at })
+          : known.next === undefined
             ? await this.setNext(key, decision.next, 'attribute_not_exists(nextSlotAt)', {})
-            : await this.setNext(key, decision.next, 'nextSlotAt = :known', { ':known': known });
+            : await this.setNext(key, decision.next, 'nextSlotAt = :known', { ':known': known.next });
       if (written.set) return decision;
       // Someone reserved in between: decide again from what is stored now.
       known = written.stored;
@@ -88,4 +100,31 @@ export class DynamoHostRateGate implements HostRateGate {
     // Heavy contention: behave as a URL whose slot is taken, and come back after an interval.
     return { kind: 'wait', retryInMs: intervalMs };
   }
+
+  /**
+   * The URL must wait: it takes the next turn in the key's backlog (core/host-rate.ts HostTicket),
+   * moving `backlogUntil` one interval past it by compare-and-set, and waits until its turn.
+   */
+  private async takeTicket(key: string, intervalMs: number, stored: Stored): Promise<SlotDecision> {
+    let known = stored;
+    for (let round = 0; round < MAX_ROUNDS; round++) {
+      const now = this.clock.now();
+      const ticketAt = HostTicket.next(now, known.next, known.backlog);
+      const written =
+        known.backlog === undefined
+          ? await this.setIf(key, 'backlogUntil = :next', ticketAt + intervalMs, 'attribute_not_exists(backlogUntil)', {})
+          : await this.setIf(key, 'backlogUntil = :next', ticketAt + intervalMs, 'backlogUntil = :known', { ':known': known.backlog });
+      if (written.set) return { kind: 'wait', retryInMs: ticketAt - now, ticketAt };
+      known = written.stored;
+    }
+    // Heavy contention: wait without a turn, as before turns existed.
+    const now = this.clock.now();
+    return { kind: 'wait', retryInMs: HostTicket.next(now, known.next, known.backlog) - now };
+  }
+}
+
+type Stored = { next?: number; backlog?: number };
+
+function numberOrUndefined(value: unknown): number | undefined {
+  return typeof value === 'number' ? value : undefined;
 }

@@ -1,5 +1,5 @@
 // The crawl queue: one message per URL to render.
-import { SendMessageBatchCommand, SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
+import { ChangeMessageVisibilityCommand, SendMessageBatchCommand, SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import { MAX_QUEUE_DELAY_SECONDS } from '../../core/host-rate.js';
 import type { CrawlMessage, CrawlQueue } from '../../core/ports.js';
 
@@ -21,6 +21,14 @@ export class SqsCrawlQueue implements CrawlQueue {
   async sendDelayed(message: CrawlMessage, delaySeconds: number): Promise<void> {
     const DelaySeconds = Math.min(MAX_QUEUE_DELAY_SECONDS, Math.max(0, Math.ceil(delaySeconds)));
     await this.sqs.send(new SendMessageCommand({ QueueUrl: this.queueUrl, MessageBody: JSON.stringify(message), DelaySeconds }));
+  }
+
+  /**
+   * A received message, not yet acknowledged, is delivered again after `seconds` (0–43,200) instead
+   * of after the queue's visibility timeout: the backoff of a failed page (handlers/worker.ts).
+   */
+  async changeVisibility(receiptHandle: string, seconds: number): Promise<void> {
+    await this.sqs.send(new ChangeMessageVisibilityCommand({ QueueUrl: this.queueUrl, ReceiptHandle: receiptHandle, VisibilityTimeout: Math.max(0, Math.ceil(seconds)) }));
   }
 
   private async sendBatch(batch: CrawlMessage[], attempt = 1): Promise<void> {
