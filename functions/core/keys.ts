@@ -69,7 +69,8 @@ export function cacheKeyOf(request: {
  * Headers and cookies are secrets, never hashed into a stored key: a crawl that sends them neither
  * uses the result cache nor writes to it (app/reuse-crawl.ts, jobs.completeFinish).
  */
-const NOT_IN_REUSE_KEY = new Set(['depth', 'maxPages', 'maxAgeSeconds', 'timeLimitSeconds', 'hostRate', 'requestId', 'headers', 'cookies']);
+// A budget or a time limit changes when a job may end, not what a succeeded crawl holds.
+const NOT_IN_REUSE_KEY = new Set(['depth', 'maxPages', 'maxAgeSeconds', 'timeLimitSeconds', 'timeLimitAsked', 'budgetUsd', 'estimate', 'hostRate', 'requestId', 'headers', 'cookies']);
 
 /**
  * Requests that differ only in depth (or maxPages, freshness, pace) share a reuse key: a crawl of

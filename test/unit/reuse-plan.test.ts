@@ -17,7 +17,7 @@ const parse = (message: Record<string, unknown>) =>
 describe('reuse key', () => {
   it('leaves out depth, maxPages, maxAge, timeLimit, hostRate and the request id', () => {
     const base = reuseKeyOf(parse({ depth: 2 }));
-    expect(reuseKeyOf(parse({ depth: 3, maxPages: 7, maxAge: 60, timeLimit: 100, hostRate: 1, requestId: 'r' }))).toBe(base);
+    expect(reuseKeyOf(parse({ depth: 3, maxPages: 7, maxAge: 60, timeLimit: 100, hostRate: 1, requestId: 'r', budgetUsd: 2 }))).toBe(base);
     expect(reuseKeyOf(parse({ urls: ['http://a.test/'] }))).toBe(base);
     // The exact key of older entries still tells depths apart.
     expect(cacheKeyOf(parse({ depth: 3 }))).not.toBe(cacheKeyOf(parse({ depth: 2 })));
