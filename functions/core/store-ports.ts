@@ -73,12 +73,22 @@ export interface FrontierStore {
   markCapped(children: FrontierRecord[]): Promise<number>;
   /** The frontier items that already exist among these keys (one round trip per 100 keys). */
   existing(jobId: string, urlKeys: string[]): Promise<Map<string, FrontierRecord>>;
+  /**
+   * The URL was found at `to.depth`, smaller than its record's (core/depth.ts): depth, parent and
+   * discoverer become the finder's, by conditional updates that only ever lower the depth; a done
+   * page with links is reopened (queued again, its settle taken back on its counter shard, only
+   * while the job runs). 'send': the URL must be on the queue (lowered while queued, reopened, or
+   * so lowered by an earlier attempt of the same finder); 'lowered': changed in place; 'unchanged'.
+   */
+  lowerDepth(jobId: string, urlKey: string, to: { depth: number; parent: string; discoveredBy: string }, counterShards?: number): Promise<'send' | 'lowered' | 'unchanged'>;
   /** Records a redirect target so later links to it are not crawled again; false if it exists. */
   putAlias(record: FrontierRecord): Promise<boolean>;
   get(jobId: string, urlKey: string): Promise<FrontierRecord | null>;
   /**
    * Marks the URL done/failed and bumps the job's counters in one transaction, on the URL's counter
-   * shard (`counterShards`: the job's; absent, the job item); false if we lost the lease.
+   * shard (`counterShards`: the job's; absent, the job item); false if we lost the lease, or if a
+   * done page's record no longer has the summary's depth (a shorter path lowered it meanwhile:
+   * its links must be admitted at the new depth first).
    */
   settle(
     jobId: string,
