@@ -103,9 +103,10 @@ export interface FrontierStore {
    * Releases a claim that was not an attempt (the URL waits for its host's slot): the claim's
    * attempt is given back, and the URL is marked waiting (`waitingSince`), counted once in the
    * job's `delayed` (a URL already marked is not counted again), with `delayedUntil` on the job
-   * moved to `until` if later. False if the lease was lost.
+   * moved to `until` if later, with `host` (what the job waits on, for its progress). False if
+   * the lease was lost.
    */
-  releaseForHost(jobId: string, urlKey: string, owner: string, until: number, countWait: boolean, counterShards?: number): Promise<boolean>;
+  releaseForHost(jobId: string, urlKey: string, owner: string, until: number, countWait: boolean, counterShards?: number, host?: string): Promise<boolean>;
   /** The URL no longer waits for its host: its mark is removed and the job's `delayed` lowered, once. */
   endWait(jobId: string, urlKey: string, owner: string, counterShards?: number): Promise<void>;
   list(jobId: string): Promise<FrontierRecord[]>;

@@ -374,7 +374,7 @@ export class DynamoFrontierStore implements FrontierStore {
     }
   }
 
-  async releaseForHost(jobId: string, urlKey: string, owner: string, until: number, countWait: boolean, counterShards?: number): Promise<boolean> {
+  async releaseForHost(jobId: string, urlKey: string, owner: string, until: number, countWait: boolean, counterShards?: number, host?: string): Promise<boolean> {
     // A URL's waits count on its counter shard, as its settle does (so its endWait finds its count there).
     const counterKey = counterKeyOf(jobId, urlKey, counterShards);
     // Waiting for the host's slot is not an attempt: the claim's increment is given back, so a
@@ -413,9 +413,10 @@ export class DynamoFrontierStore implements FrontierStore {
         new UpdateCommand({
           TableName: this.tables.jobs,
           Key: { jobId: counterKey },
-          UpdateExpression: 'SET delayedUntil = :until',
+          // With the host it waits on: what the job's progress names (core/progress.ts).
+          UpdateExpression: `SET delayedUntil = :until${host !== undefined ? ', delayedHost = :host' : ''}`,
           ConditionExpression: 'attribute_exists(jobId) AND (attribute_not_exists(delayedUntil) OR delayedUntil < :until)',
-          ExpressionAttributeValues: { ':until': until },
+          ExpressionAttributeValues: { ':until': until, ...(host !== undefined ? { ':host': host } : {}) },
         }),
       );
     } catch (error) {
