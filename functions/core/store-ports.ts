@@ -151,6 +151,12 @@ export interface JobStore {
   /** frees the job slot of a final job whose finisher died before it could (idempotent) */
   releaseSlot(job: JobRecord): Promise<void>;
   /**
+   * A running job's notifications (progress, `completed`) go to `connectionId` from now on, its
+   * connection slot moved there with them, in one transaction; false when the job no longer runs
+   * or no longer notifies `job.connectionId`.
+   */
+  moveNotifications(job: JobRecord, connectionId: string): Promise<boolean>;
+  /**
    * `redrive`: final → running again, in one transaction with resetting the failed items to retry
    * (queued, attempts 0) and taking back their count (`settled − n`, `failed − n`, so `admitted −
    * settled` stays exact), with a job slot taken on the asking connection, which gets the new
