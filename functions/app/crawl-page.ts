@@ -23,6 +23,13 @@
 // and unsettled, so `admitted - settled` is still exact and the job cannot end under it. A crash
 // between the send and the release leaves the lease to expire and two messages for one URL: the
 // claim dedupes them, as any duplicate delivery.
+// Exact depth (core/depth.ts): the record's depth wins over the message's. A shorter path that
+// finds the URL lowers its record by conditional updates; a page settles as done only at the depth
+// its links were admitted from (a condition of the settle), so a holder whose record was lowered
+// meanwhile admits them again, one level up. A done page whose links a shorter path needs is
+// reopened: queued again with its settle taken back on its counter shard (`admitted - settled`
+// stays exact, the job cannot end under it), and the worker that claims it admits the stored
+// record's links at the new depth without asking its host again.
 // A failure this worker sees (not a crash) releases the claim and throws: the message comes back,
 // as another attempt. Transient failures of a render or of S3 (throttling, 5xx, network) are
 // retried that way up to the last attempt instead of failing the page at once.
