@@ -5,12 +5,13 @@
 // wait in the queue for it; the heartbeat interval is 2 s, so several heartbeats fall in each wait.
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
+import { GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { LocalStack } from '../../local/stack.js';
 import { CrawlClient, type Received } from '../../local/ws-client.js';
-import { queueDepth, startTestStack } from './harness.js';
+import { clientsFor, startTestStack } from './harness.js';
 import { jobWaitMs, machineSpeed, replyWaitMs, stackTimings, type MachineSpeed, type StackTimings } from './support/machine.js';
 
 const HEARTBEAT_SECONDS = 2;
@@ -69,11 +70,19 @@ async function start(client: CrawlClient): Promise<string> {
 const progressOf = (client: CrawlClient, jobId: string) => client.received.filter((m) => m.type === 'progress' && m.jobId === jobId);
 const settledIn = (m: Received) => Number(m.done) + Number(m.failed);
 
+/** The heartbeat queue's messages: visible, in flight, and delayed (a heartbeat waits its interval there). */
+async function heartbeatsQueued(): Promise<number> {
+  const { sqs } = clientsFor(stack);
+  const names = ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible', 'ApproximateNumberOfMessagesDelayed'] as const;
+  const result = await sqs.send(new GetQueueAttributesCommand({ QueueUrl: stack.resources.heartbeatQueueUrl, AttributeNames: [...names] }));
+  return names.reduce((sum, name) => sum + Number(result.Attributes?.[name] ?? 0), 0);
+}
+
 /** Resolves once the heartbeat queue is empty: the job's chain of heartbeats has ended. */
 async function heartbeatsEnd(timeoutMs: number): Promise<void> {
   const until = Date.now() + timeoutMs;
   while (Date.now() < until) {
-    if ((await queueDepth(stack, stack.resources.heartbeatQueueUrl)) === 0) return;
+    if ((await heartbeatsQueued()) === 0) return;
     await new Promise((r) => setTimeout(r, 500));
   }
   throw new Error('heartbeats went on after the job ended');
@@ -82,6 +91,11 @@ async function heartbeatsEnd(timeoutMs: number): Promise<void> {
 it('tells the client of a job whose URLs wait for their host what it waits on, while nothing settles; the heartbeat ends with the job', async () => {
   const client = await CrawlClient.connect(stack.wsUrl);
   const jobId = await start(client);
+  // While it runs, its heartbeat is on the queue (delayed by its interval, or being handled); the
+  // crawl route schedules it just after `accepted`.
+  const until = Date.now() + replyWaitMs(speed);
+  while ((await heartbeatsQueued()) === 0 && Date.now() < until) await new Promise((r) => setTimeout(r, 200));
+  expect(await heartbeatsQueued()).toBeGreaterThan(0);
   const completed = await client.waitFor((m) => m.type === 'completed' && m.jobId === jobId, jobWait());
   expect(completed).toMatchObject({ status: 'succeeded', pages: 3, failed: 0 });
 
