@@ -202,10 +202,7 @@ describe('crawler', () => {
 
   it("is allowed to run in its SQS → crawler → SQS chain: Lambda's recursive-loop detection would stop a crawl ~16 levels deep; no other function is but the heartbeat", () => {
     expect(fn('CrawlerFunction').RecursiveLoop).toBe('Allow');
-    // A job's heartbeat sends the next one (SQS → heartbeat → SQS) until the job is final.
-    expect(fn('HeartbeatFunction').RecursiveLoop).toBe('Allow');
-    const chains = ['CrawlerFunction', 'HeartbeatFunction'];
-    for (const name of Object.keys(FUNCTIONS).filter((n) => !chains.includes(n)) as (keyof typeof FUNCTIONS)[]) {
+    for (const name of Object.keys(FUNCTIONS).filter((n) => !['CrawlerFunction', 'HeartbeatFunction'].includes(n)) as (keyof typeof FUNCTIONS)[]) {
       expect(fn(name).RecursiveLoop, name).toBeUndefined();
     }
   });
@@ -234,20 +231,6 @@ describe('crawler', () => {
     expect(rule.Properties).toMatchObject({ ScheduleExpression: 'rate(5 minutes)', State: 'ENABLED' });
     expect(rule.Properties.Targets).toEqual([expect.objectContaining({ Arn: { 'Fn::GetAtt': [s.id('SweepFunction'), 'Arn'] } })]);
     expect(fn('SweepFunction').Timeout).toBe(120);
-  });
-});
-
-describe('heartbeat', () => {
-  it('is a light function fed by its own queue (with its own dead letters), which the crawl and redrive routes and itself send to', () => {
-    expect(fn('HeartbeatFunction')).toMatchObject({ MemorySize: 256, Timeout: 30 });
-    const [, mapping] = s.ofType('AWS::Lambda::EventSourceMapping').find(([, m]) => m.Properties.FunctionName.Ref === s.id('HeartbeatFunction'))!;
-    expect(mapping.Properties).toMatchObject({ EventSourceArn: { 'Fn::GetAtt': [s.id('Heartbeat/Queue'), 'Arn'] }, FunctionResponseTypes: ['ReportBatchItemFailures'] });
-    const queue = s.resource(s.id('Heartbeat/Queue')).Properties;
-    expect(queue.VisibilityTimeout).toBeGreaterThanOrEqual(fn('HeartbeatFunction').Timeout);
-    expect(queue.RedrivePolicy).toMatchObject({ deadLetterTargetArn: { 'Fn::GetAtt': [s.id('Heartbeat/DeadLetters'), 'Arn'] } });
-    for (const name of ['CrawlFunction', 'RedriveFunction', 'HeartbeatFunction'] as const) {
-      expect(fn(name).Environment.Variables.HEARTBEAT_QUEUE_URL, name).toEqual({ Ref: s.id('Heartbeat/Queue') });
-    }
   });
 });
 

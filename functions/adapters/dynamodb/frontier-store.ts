@@ -2,17 +2,15 @@
 // lock, and the transactions keep the job's counters in step with the items they count.
 import { GetCommand, UpdateCommand, PutCommand, paginateQuery, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { counterKeyOf } from '../../core/counter-shards.js';
-import { depthRepairOf } from '../../core/depth.js';
 import type { FrontierRecord, PageFailure, PageSummary } from '../../core/job.js';
 import type { AdmitOutcome, ClaimOutcome, Clock, FrontierStore } from '../../core/ports.js';
 import { boundFailure, boundSummary } from '../../core/stored-text.js';
 import { batchGetAll } from './batch-get.js';
+import { lowerDepth, type DepthTarget } from './frontier-depth.js';
 import { cancellationReasons, failedItem, isConditionFailure, isTransactionCanceled, transactWrite } from './errors.js';
 
 /** children per admission transaction (TransactWriteItems takes 100 items; one is the job) */
 const ADMIT_BATCH = 99;
-/** races lowerDepth may lose before it gives up (a depth falls at most once per level) */
-const MAX_LOWER_ROUNDS = 16;
 
 export class DynamoFrontierStore implements FrontierStore {
   constructor(
@@ -198,101 +196,8 @@ export class DynamoFrontierStore implements FrontierStore {
     return new Map(items.map((item) => [String(item.urlKey), item as unknown as FrontierRecord]));
   }
 
-  async lowerDepth(
-    jobId: string,
-    urlKey: string,
-    to: { depth: number; parent: string; discoveredBy: string },
-    counterShards?: number,
-  ): Promise<'send' | 'lowered' | 'unchanged'> {
-    // Each write is conditional on the state and depth it was decided from; one that lost a race
-    // (another finder, a claim, a settle) reads the record again and decides anew. The depth only
-    // falls, at most once per level, so this ends.
-    for (let round = 0; round < MAX_LOWER_ROUNDS; round++) {
-      const current = await this.get(jobId, urlKey);
-      if (!current) return 'unchanged';
-      const repair = depthRepairOf(current, to.depth);
-      if (repair.kind === 'none') {
-        // An earlier attempt of this finder lowered it and may have died before sending it.
-        const mine = current.state === 'queued' && current.depth === to.depth && current.discoveredBy === to.discoveredBy;
-        return mine ? 'send' : 'unchanged';
-      }
-      try {
-        if (repair.kind === 'lower') {
-          await this.lowerInPlace(current, to);
-          return repair.send ? 'send' : 'lowered';
-        }
-        if (!(await this.reopen(current, to, counterShards))) return 'unchanged';
-        return 'send';
-      } catch (error) {
-        if (!isConditionFailure(error) && !(isTransactionCanceled(error) && cancellationReasons(error)[0]?.code === 'ConditionalCheckFailed')) throw error;
-      }
-    }
-    throw new Error(`the depth of ${urlKey} kept changing under ${MAX_LOWER_ROUNDS} attempts to lower it`);
-  }
-
-  /** Depth, parent and discoverer, if the record is still in the state and at the depth decided from. */
-  private async lowerInPlace(current: FrontierRecord, to: { depth: number; parent: string; discoveredBy: string }): Promise<void> {
-    // A done page without links keeps its summary in step: the manifest lists the summary.
-    const summary = current.state === 'done' && current.summary ? ', summary.#depth = :depth, summary.#parent = :parent' : '';
-    await this.db.send(
-      new UpdateCommand({
-        TableName: this.tables.frontier,
-        Key: { jobId: current.jobId, urlKey: current.urlKey },
-        UpdateExpression: `SET #depth = :depth, #parent = :parent, discoveredBy = :by${summary}`,
-        ConditionExpression: '#state = :state AND #depth = :was',
-        ExpressionAttributeNames: { '#state': 'state', '#depth': 'depth', '#parent': 'parent' },
-        ExpressionAttributeValues: { ':depth': to.depth, ':parent': to.parent, ':by': to.discoveredBy, ':state': current.state, ':was': current.depth },
-      }),
-    );
-  }
-
-  /**
-   * A done page queued again at the smaller depth, its settle taken back on its counter shard (so
-   * `admitted - settled` counts it open again), in one transaction, only while the job runs. Its
-   * summary stays: the worker that claims it admits the stored page's links (app/crawl-page.ts).
-   * False when the job no longer runs.
-   */
-  private async reopen(current: FrontierRecord, to: { depth: number; parent: string; discoveredBy: string }, counterShards?: number): Promise<boolean> {
-    const { jobId, urlKey } = current;
-    const counterKey = counterKeyOf(jobId, urlKey, counterShards);
-    const running = { ConditionExpression: '#status = :running', ExpressionAttributeNames: { '#status': 'status' } };
-    const jobCheck =
-      counterKey === jobId
-        ? []
-        : [{ ConditionCheck: { TableName: this.tables.jobs, Key: { jobId }, ...running, ExpressionAttributeValues: { ':running': 'running' } } }];
-    try {
-      await transactWrite(this.db, [
-        {
-          Update: {
-            TableName: this.tables.frontier,
-            Key: { jobId, urlKey },
-            // One attempt: the claim makes it the second, which reuses the stored page record.
-            UpdateExpression: 'SET #state = :queued, #depth = :depth, #parent = :parent, discoveredBy = :by, attempts = :one',
-            ConditionExpression: '#state = :done AND #depth = :was',
-            ExpressionAttributeNames: { '#state': 'state', '#depth': 'depth', '#parent': 'parent' },
-            ExpressionAttributeValues: { ':queued': 'queued', ':done': 'done', ':depth': to.depth, ':parent': to.parent, ':by': to.discoveredBy, ':was': current.depth, ':one': 1 },
-          },
-        },
-        {
-          Update: {
-            TableName: this.tables.jobs,
-            Key: { jobId: counterKey },
-            UpdateExpression: 'ADD settled :minusOne, done :minusOne',
-            ...(counterKey === jobId ? running : {}),
-            ExpressionAttributeValues: { ':minusOne': -1, ...(counterKey === jobId ? { ':running': 'running' } : {}) },
-          },
-        },
-        ...jobCheck,
-      ]);
-      return true;
-    } catch (error) {
-      if (!isTransactionCanceled(error)) throw error;
-      const reasons = cancellationReasons(error);
-      // The job no longer runs (cancelled, past its time): its pages stay as they are.
-      const jobReason = counterKey === jobId ? reasons[1] : reasons[2];
-      if (jobReason?.code === 'ConditionalCheckFailed') return false;
-      throw error;
-    }
+  lowerDepth(jobId: string, urlKey: string, to: DepthTarget, counterShards?: number): Promise<'send' | 'lowered' | 'unchanged'> {
+    return lowerDepth(this.db, this.tables, jobId, urlKey, to, counterShards);
   }
 
   async putAlias(record: FrontierRecord): Promise<boolean> {
