@@ -32,11 +32,16 @@ export async function heartbeat(jobId: string, deps: AppDeps): Promise<'again' |
   // Claims the interval's progress slot (a conditional write) only when none went out within it.
   const { job, progressDue } = await deps.jobs.readAfterSettle(jobId, now, intervalSeconds * 1000, settings.counterShards);
   if (!job || isFinal(job.status)) return 'stop';
-  if (progressDue) {
+  // Finishing (the manifest and archive of a big job may take minutes): still a running job to its
+  // client, which hears of it as before; the progress slot is claimed only while running, so this
+  // one goes by the last progress's time alone.
+  const lastProgressAt = (job as { lastProgressAt?: number }).lastProgressAt ?? 0;
+  const finishingDue = job.status === 'finishing' && lastProgressAt <= now - intervalSeconds * 1000;
+  if (progressDue || finishingDue) {
     const delivered = await deps.notifier.send(job.connectionId, progressOf(job, now));
     if (!delivered) deps.log.info('heartbeat: the client is gone; the job goes on', { jobId });
   }
-  // Finishing: the finisher sends `completed`; the heartbeat goes on until the job is final.
+  // The heartbeat goes on until the job is final (the finisher sends `completed`).
   return 'again';
 }
 
