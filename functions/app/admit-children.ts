@@ -51,8 +51,9 @@ async function admitChildren(job: JobRecord, parent: FrontierRecord, allChildren
   for (const child of allChildren) {
     const existing = known.get(urlKeyOf(child.url));
     if (!existing) children.push(child);
-    else if (isStillQueuedChildOf(existing, parent)) toSend.push(child);
+    // First: the parent's own queued children too, when the parent itself was lowered since it admitted them.
     else if (existing.depth > child.depth && (existing.state !== 'alias' || existing.aliasOf)) shallower.push({ child, existing });
+    else if (isStillQueuedChildOf(existing, parent)) toSend.push(child);
   }
   // Found first through a longer path (waits reorder the work): each takes this shorter one.
   for (const { child, existing } of shallower) {
