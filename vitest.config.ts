@@ -20,6 +20,7 @@ const BROWSER_FILES = [
   'test/integration/browser-settle.test.ts',
   'test/integration/browser-ssrf.test.ts',
   'test/integration/content-products.test.ts',
+  'test/integration/depth-relink.test.ts',
   'test/integration/extractors.test.ts',
   'test/integration/job-item-writes.test.ts',
   'test/integration/lost-work.test.ts',

@@ -9,6 +9,7 @@ import { Secret } from 'aws-cdk-lib/aws-secretsmanager';
 import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
 import { CrawlQueue } from './constructs/crawl-queue.js';
+import { HeartbeatQueue } from './constructs/heartbeat-queue.js';
 import { CHROMIUM_LAYER_DIR, chromiumLayer, CrawlerFunction } from './constructs/functions.js';
 import { Monitoring } from './constructs/monitoring.js';
 import { Storage } from './constructs/storage.js';
@@ -36,6 +37,7 @@ export class CrawlerStack extends Stack {
     // The same limits the local stack runs by default (infra/deployed-limits.ts).
     const limits = deployedLimits(settings);
     const queues = new CrawlQueue(this, 'Crawl', { visibilityTimeoutSeconds: limits.visibilityTimeoutSeconds, maxReceiveCount: limits.maxReceiveCount });
+    const heartbeats = new HeartbeatQueue(this, 'Heartbeat', { functionTimeoutSeconds: limits.heartbeat.timeoutSeconds });
     const stageName = props.stageName ?? 'prod';
     const api = new CrawlerApi(this, 'WebSocket', { stageName, logRetention, accountLoggingRole: settings.apiGatewayLoggingRole });
 
@@ -44,6 +46,7 @@ export class CrawlerStack extends Stack {
       FRONTIER_TABLE: storage.frontier.tableName,
       CONNECTIONS_TABLE: storage.connections.tableName,
       CRAWL_QUEUE_URL: queues.queue.queueUrl,
+      HEARTBEAT_QUEUE_URL: heartbeats.queue.queueUrl,
       RESULTS_BUCKET: storage.results.bucketName,
       CONNECTIONS_ENDPOINT: api.stage.callbackUrl,
       ...limits.environment,
@@ -90,6 +93,19 @@ export class CrawlerStack extends Stack {
         reportBatchItemFailures: true,
       }),
     );
+    // While a job runs its client hears from it at least every minute (functions/app/heartbeat.ts).
+    const heartbeat = new CrawlerFunction(this, 'HeartbeatFunction', {
+      handler: 'heartbeat',
+      environment,
+      logRetention,
+      memorySize: limits.heartbeat.memoryMb,
+      timeout: Duration.seconds(limits.heartbeat.timeoutSeconds),
+      // Each heartbeat sends the next one (SQS → function → SQS): left at Terminate, Lambda would
+      // stop a job's heartbeat after ~16. The loop ends when the job is final.
+      recursiveLoop: RecursiveLoop.ALLOW,
+      description: 'Heartbeat of running jobs: progress at least every minute',
+    });
+    heartbeat.addEventSource(new SqsEventSource(heartbeats.queue, { batchSize: limits.heartbeat.batchSize, reportBatchItemFailures: true }));
     new Rule(this, 'SweepSchedule', { schedule: Schedule.rate(Duration.seconds(limits.sweep.everySeconds)), targets: [new LambdaFunction(sweep)] });
 
     let authorizer: WebSocketLambdaAuthorizer | undefined;
@@ -129,21 +145,23 @@ export class CrawlerStack extends Stack {
     //   and a put of the copy). Objects live under jobs/; nothing deletes them but the lifecycle rule.
     // - ManageConnections: every function that answers or notifies a client ($connect and
     //   $disconnect never do; the authorizer runs before a connection exists).
-    for (const f of [connect, disconnect, submit, crawler, cancel, redrive, sweep]) storage.connections.grantReadWriteData(f);
-    for (const f of [submit, crawler, cancel, redrive, sweep]) storage.jobs.grantReadWriteData(f);
-    storage.jobs.grantReadData(status);
+    // - status re-points a running job's notifications to the asking connection, moving its slot.
+    // - heartbeat reads a running job and claims its progress slot (a conditional write).
+    for (const f of [connect, disconnect, submit, crawler, cancel, redrive, sweep, status]) storage.connections.grantReadWriteData(f);
+    for (const f of [submit, crawler, cancel, redrive, sweep, status, heartbeat]) storage.jobs.grantReadWriteData(f);
     for (const f of [submit, crawler, redrive]) storage.frontier.grantReadWriteData(f);
     for (const f of [cancel, sweep]) storage.frontier.grantReadData(f);
     for (const f of [submit, crawler, redrive]) queues.queue.grantSendMessages(f);
+    for (const f of [submit, redrive, heartbeat]) heartbeats.queue.grantSendMessages(f);
     const bucketWriters = [submit, crawler, cancel, redrive, sweep];
     const bucketReaders = [crawler, submit, status, cancel, redrive, sweep];
     for (const f of bucketWriters) storage.results.grantPut(f, 'jobs/*');
     for (const f of bucketReaders) storage.results.grantRead(f, 'jobs/*');
-    const notifiers = [fallback, submit, status, cancel, redrive, crawler, sweep];
+    const notifiers = [fallback, submit, status, cancel, redrive, crawler, sweep, heartbeat];
     for (const f of notifiers) api.stage.grantManagementApiAccess(f);
 
     this.nagResources = {
-      functions: [connect, disconnect, fallback, submit, status, cancel, redrive, crawler, sweep, ...(authorize ? [authorize] : [])],
+      functions: [connect, disconnect, fallback, submit, status, cancel, redrive, crawler, sweep, heartbeat, ...(authorize ? [authorize] : [])],
       notifiers,
       bucketReaders,
       bucketWriters,

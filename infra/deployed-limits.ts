@@ -26,6 +26,8 @@ export interface DeployedLimits {
   /** the API functions' memory (MB) */
   routeMemoryMb: number;
   sweep: { everySeconds: number; timeoutSeconds: number };
+  /** the heartbeat function: one job read and at most one progress message per running job */
+  heartbeat: { timeoutSeconds: number; memoryMb: number; batchSize: number };
   /** a claim outlives the invocation that made it and expires before the message is visible again */
   leaseSeconds: number;
   /** the functions' environment that follows from the settings (resource names are added by the stack) */
@@ -51,6 +53,7 @@ export function deployedLimits(settings: CrawlerSettings = DEFAULT_SETTINGS): De
     crawlRouteTimeoutSeconds: 28,
     routeMemoryMb: 256,
     sweep: { everySeconds: 300, timeoutSeconds: 120 },
+    heartbeat: { timeoutSeconds: 30, memoryMb: 256, batchSize: 10 },
     leaseSeconds,
     environment: {
       MAX_DEPTH: String(settings.maxDepth),

@@ -16,6 +16,9 @@ export interface Resources {
   queueArn: string;
   dlqUrl: string;
   bucket: string;
+  /** running jobs' heartbeats (functions/app/heartbeat.ts) */
+  heartbeatQueueUrl: string;
+  heartbeatQueueArn: string;
 }
 
 export interface ProvisionOptions {
@@ -68,10 +71,19 @@ export async function provision(options: ProvisionOptions): Promise<Resources> {
   );
   const queueUrl = queue.QueueUrl ?? '';
   const queueAttributes = await sqs.send(new GetQueueAttributesCommand({ QueueUrl: queueUrl, AttributeNames: ['QueueArn'] }));
+  const heartbeats = await provisionHeartbeatQueue(sqs, prefix);
   dynamo.destroy();
   sqs.destroy();
   s3.destroy();
-  return { ...resources, queueUrl, queueArn: queueAttributes.Attributes?.QueueArn ?? '', dlqUrl };
+  return { ...resources, queueUrl, queueArn: queueAttributes.Attributes?.QueueArn ?? '', dlqUrl, ...heartbeats };
+}
+
+/** The heartbeat queue, as the CDK stack makes it: a message's delay is the interval; 60 s of visibility. */
+async function provisionHeartbeatQueue(sqs: SQSClient, prefix: string): Promise<{ heartbeatQueueUrl: string; heartbeatQueueArn: string }> {
+  const queue = await sqs.send(new CreateQueueCommand({ QueueName: `${prefix}-heartbeat`, Attributes: { VisibilityTimeout: '60' } }));
+  const heartbeatQueueUrl = queue.QueueUrl ?? '';
+  const attributes = await sqs.send(new GetQueueAttributesCommand({ QueueUrl: heartbeatQueueUrl, AttributeNames: ['QueueArn'] }));
+  return { heartbeatQueueUrl, heartbeatQueueArn: attributes.Attributes?.QueueArn ?? '' };
 }
 
 /** Deletes the stack's tables from a DynamoDB that outlives the stack (the test suite's shared one). */

@@ -143,6 +143,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       FRONTIER_TABLE: resources.frontierTable,
       CONNECTIONS_TABLE: resources.connectionsTable,
       CRAWL_QUEUE_URL: resources.queueUrl,
+      HEARTBEAT_QUEUE_URL: resources.heartbeatQueueUrl,
       RESULTS_BUCKET: resources.bucket,
       CONNECTIONS_ENDPOINT: gateway.connectionsEndpoint,
       ALLOW_PRIVATE_TARGETS: 'true',
@@ -193,6 +194,20 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
         }),
     });
     stoppers.push(() => events.stop());
+
+    // Running jobs' heartbeats: their queue feeds one light function, as on AWS (app/heartbeat.ts).
+    const heartbeatInvoker = functionInvoker('heartbeat', deployed.heartbeat.timeoutSeconds * 1000);
+    const heartbeats = startEventSource({
+      sqsEndpoint: endpoints.sqs,
+      queueUrl: resources.heartbeatQueueUrl,
+      queueArn: resources.heartbeatQueueArn,
+      batchSize: deployed.heartbeat.batchSize,
+      concurrency: 1,
+      log,
+      // Closed with the API functions (its environment may be their shared one), not by the poller.
+      createInvoker: () => ({ ...heartbeatInvoker, invoke: (e) => heartbeatInvoker.invoke(e), close: async () => {} }),
+    });
+    stoppers.push(() => heartbeats.stop());
 
     const { sweepIntervalMs } = limits;
     if (sweepIntervalMs > 0) {

@@ -71,11 +71,17 @@ const EnvSchema = z.object({
   /** local fault injection, e.g. "after-claim:1,before-settle:2"; never set on AWS */
   CRAWLER_FAULTS: z.string().optional(),
   CRAWLER_FAULTS_STATE: z.string().optional(),
+  /** the heartbeat queue (app/heartbeat.ts); unset: no heartbeats */
+  HEARTBEAT_QUEUE_URL: z.string().min(1).optional(),
+  /** seconds between a running job's heartbeats (core/progress.ts caps it) */
+  HEARTBEAT_INTERVAL_SECONDS: z.coerce.number().int().min(1).optional(),
 });
 
 export interface Config {
   tables: { jobs: string; frontier: string; connections: string };
   queueUrl: string;
+  /** the heartbeat queue, when the stack has one */
+  heartbeatQueueUrl?: string;
   bucket: string;
   connectionsEndpoint: string;
   region: string;
@@ -110,6 +116,7 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): Config {
   return {
     tables: { jobs: e.JOBS_TABLE, frontier: e.FRONTIER_TABLE, connections: e.CONNECTIONS_TABLE },
     queueUrl: e.CRAWL_QUEUE_URL,
+    ...(e.HEARTBEAT_QUEUE_URL ? { heartbeatQueueUrl: e.HEARTBEAT_QUEUE_URL } : {}),
     bucket: e.RESULTS_BUCKET,
     connectionsEndpoint: e.CONNECTIONS_ENDPOINT,
     region: e.AWS_REGION,
@@ -135,6 +142,7 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): Config {
       hostRateCeiling: e.HOST_RATE_CEILING,
       counterShards: e.COUNTER_SHARDS,
       crawlerMemoryMb: e.CRAWLER_MEMORY_MB,
+      ...(e.HEARTBEAT_INTERVAL_SECONDS !== undefined ? { heartbeatIntervalSeconds: e.HEARTBEAT_INTERVAL_SECONDS } : {}),
     },
     chromePath: e.CHROME_PATH,
     chromiumBinDir: e.CHROMIUM_BIN_DIR,

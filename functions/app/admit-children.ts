@@ -47,10 +47,18 @@ async function admitChildren(job: JobRecord, parent: FrontierRecord, allChildren
   // condition still decides races; this read only saves work.
   const known = await deps.frontier.existing(job.jobId, allChildren.map((c) => urlKeyOf(c.url)));
   const children: Child[] = [];
+  const shallower: { child: Child; existing: FrontierRecord }[] = [];
   for (const child of allChildren) {
     const existing = known.get(urlKeyOf(child.url));
     if (!existing) children.push(child);
+    // First: the parent's own queued children too, when the parent itself was lowered since it admitted them.
+    else if (existing.depth > child.depth && (existing.state !== 'alias' || existing.aliasOf)) shallower.push({ child, existing });
     else if (isStillQueuedChildOf(existing, parent)) toSend.push(child);
+  }
+  // Found first through a longer path (waits reorder the work): each takes this shorter one.
+  for (const { child, existing } of shallower) {
+    const lowered = await lowerToDepth(job, parent, child, existing, deps);
+    if (lowered) toSend.push(lowered);
   }
   // One transaction for all new children of the page (and one counter update on the job item,
   // which is what a big job contends on), instead of one per child.
@@ -67,18 +75,39 @@ async function admitChildren(job: JobRecord, parent: FrontierRecord, allChildren
   }));
   const outcomes = await deps.frontier.admitAll(records, job.maxPages);
   const capped: FrontierRecord[] = [];
+  const racedIn: Child[] = [];
   outcomes.forEach((outcome, index) => {
     const child = children[index];
     if (!child) return;
     if (outcome === 'admitted' || outcome === 'exists-mine') toSend.push(child);
     if (outcome === 'cap-reached') capped.push(records[index]!);
+    // Admitted by another page since the read above, maybe through a longer path.
+    if (outcome === 'exists-other') racedIn.push(child);
   });
+  for (const child of racedIn) {
+    const existing = await deps.frontier.get(job.jobId, urlKeyOf(child.url));
+    if (!existing || existing.depth <= child.depth) continue;
+    const lowered = await lowerToDepth(job, parent, child, existing, deps);
+    if (lowered) toSend.push(lowered);
+  }
   if (capped.length > 0) {
     // Counted by a marker per URL: a URL several pages link to, or a retried parent, counts once.
     const counted = await deps.frontier.markCapped(capped);
     deps.log.info('maxPages reached; links not admitted', { jobId: job.jobId, url: parent.url, capped: capped.length, newlyCounted: counted });
   }
   return toSend;
+}
+
+/**
+ * A known URL found at a smaller depth than its record's (core/depth.ts): the record is lowered, or
+ * reopened when it was crawled with its links cut; a redirect target's alias lowers the page it
+ * stands for. Returns the URL to send when it must be on the queue.
+ */
+async function lowerToDepth(job: JobRecord, parent: FrontierRecord, child: Child, existing: FrontierRecord, deps: WorkerDeps): Promise<Child | null> {
+  const url = existing.state === 'alias' && existing.aliasOf ? existing.aliasOf : child.url;
+  const outcome = await deps.frontier.lowerDepth(job.jobId, urlKeyOf(url), { depth: child.depth, parent: parent.url, discoveredBy: parent.urlKey }, job.counterShards);
+  if (outcome !== 'unchanged') deps.log.info('URL found by a shorter path', { jobId: job.jobId, url, depth: child.depth, was: existing.depth, outcome });
+  return outcome === 'send' ? { url, depth: child.depth } : null;
 }
 
 /**

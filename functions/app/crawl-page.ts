@@ -24,6 +24,13 @@
 // and unsettled, so `admitted - settled` is still exact and the job cannot end under it. A crash
 // between the send and the release leaves the lease to expire and two messages for one URL: the
 // claim dedupes them, as any duplicate delivery.
+// Exact depth (core/depth.ts): the record's depth wins over the message's. A shorter path that
+// finds the URL lowers its record by conditional updates; a page settles as done only at the depth
+// its links were admitted from (a condition of the settle), so a holder whose record was lowered
+// meanwhile admits them again, one level up. A done page whose links a shorter path needs is
+// reopened: queued again with its settle taken back on its counter shard (`admitted - settled`
+// stays exact, the job cannot end under it), and the worker that claims it admits the stored
+// record's links at the new depth without asking its host again.
 // A failure this worker sees (not a crash) releases the claim and throws: the message comes back
 // after a backoff (handlers/worker.ts, core/retry-backoff.ts). A transient failure of the page's
 // own (a render, its host's robots.txt) is retried that way as another attempt, up to the last;
@@ -36,12 +43,13 @@
 // Where each step's detail is: host-gate.ts (robots.txt, the host's slot, waiting for it),
 // render-and-store.ts, admit-children.ts (children, sitemap URLs, redirect aliases, resending),
 // settle-page.ts (the page's summary, a failed page, what follows a settle).
+import { isReopenedPage } from '../core/depth.js';
 import { isStackFault, isTransientFailure, UrlBusyError } from '../core/errors.js';
 import { HostSlotDeferredError } from '../core/host-rate.js';
 import type { FrontierRecord, JobRecord } from '../core/job.js';
-import { urlKeyOf } from '../core/keys.js';
+import { pageObjectKey, urlKeyOf } from '../core/keys.js';
 import type { CrawlMessage, PageRecord } from '../core/ports.js';
-import { admitPageChildren, sendChildren } from './admit-children.js';
+import { admitPageChildren, sendChildren, type Child } from './admit-children.js';
 import type { WorkerDeps } from './deps.js';
 import { finishIfDone } from './finish-job.js';
 import { askRobots, navigateAtSlot, takeHostSlot, untilTabTime, waitForHost } from './host-gate.js';
@@ -111,6 +119,11 @@ async function crawlClaimed(job: JobRecord, record: FrontierRecord, deps: Worker
     return settleFailed(job, record, `gave up after ${attempt - 1} attempts`, deps);
   }
 
+  // A page reopened because a shorter path found it (core/depth.ts): its stored record's links
+  // are admitted at its new depth; nothing is asked of its host again.
+  const stored = isReopenedPage(record) ? await timer.time('s3', () => deps.results.getPage(pageObjectKey(job.jobId, record.urlKey))) : null;
+  if (stored) return admitAndSettle(job, record, stored, deps, delivery, timer);
+
   // The host's gate: robots.txt, then the navigation slot, before any tab is opened (host-gate.ts).
   const robots = await askRobots(job, record, deps);
   if (!robots.allowed) return settleFailed(job, record, robots.reason, deps, robots.kind);
@@ -141,16 +154,35 @@ async function crawlClaimed(job: JobRecord, record: FrontierRecord, deps: Worker
     return settleFailed(job, record, reason, deps);
   }
 
-  // Admit the page's children, then send them.
-  const toSend = await admitPageChildren(job, record, page.page, deps, timer);
-  deps.faults.hit('after-admit', { url: record.url, attempt });
-  if (toSend.length > 0) await timer.time('sqs', () => sendChildren(job, toSend, deps));
-  deps.faults.hit('after-enqueue', { url: record.url, attempt });
+  return admitAndSettle(job, record, page, deps, delivery, timer);
+}
 
-  // Settle: the page is done, counted once; a lease another worker took over is theirs to settle.
-  const summary = pageSummaryOf(job, record, page, delivery.queueWaitMs, timer);
-  deps.faults.hit('before-settle', { url: record.url, attempt });
-  if (!(await deps.frontier.settle(job.jobId, record.urlKey, deps.workerId, { kind: 'done', summary }, job.counterShards))) {
+/** The page is stored: its children admitted and sent, then the page settled as done. */
+async function admitAndSettle(job: JobRecord, claimed: FrontierRecord, page: PageRecord, deps: WorkerDeps, delivery: Delivery, timer: PhaseTimer): Promise<CrawlOutcome> {
+  const attempt = claimed.attempts;
+  let record = claimed;
+  let toSend: Child[];
+  for (;;) {
+    // Admit the page's children, then send them.
+    toSend = await admitPageChildren(job, record, page.page, deps, timer);
+    deps.faults.hit('after-admit', { url: record.url, attempt });
+    if (toSend.length > 0) await timer.time('sqs', () => sendChildren(job, toSend, deps));
+    deps.faults.hit('after-enqueue', { url: record.url, attempt });
+
+    // Settle: the page is done, counted once; a lease another worker took over is theirs to settle.
+    // A page reopened for its links keeps the summary of its crawl, at its new depth.
+    const summary = isReopenedPage(record)
+      ? { ...record.summary!, depth: record.depth, parent: record.parent }
+      : pageSummaryOf(job, record, page, delivery.queueWaitMs, timer);
+    deps.faults.hit('before-settle', { url: record.url, attempt });
+    if (await deps.frontier.settle(job.jobId, record.urlKey, deps.workerId, { kind: 'done', summary }, job.counterShards)) break;
+    // Still ours, but a shorter path lowered its depth meanwhile: its links again, one level up.
+    const now = await deps.frontier.get(job.jobId, record.urlKey);
+    if (now?.state === 'claimed' && now.leaseOwner === deps.workerId && now.depth < record.depth) {
+      deps.log.info('depth lowered while crawling; admitting the links again', { url: record.url, depth: now.depth, was: record.depth });
+      record = now;
+      continue;
+    }
     deps.log.warn('lease lost before settling; the new holder will settle', { url: record.url });
     return 'lease-lost';
   }

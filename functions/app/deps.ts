@@ -8,6 +8,7 @@ import type {
   CrawlQueue,
   FaultInjector,
   FrontierStore,
+  HeartbeatQueue,
   HostRateGate,
   JobStore,
   SitemapSource,
@@ -37,6 +38,8 @@ export interface AppDeps {
    * memory, which holds the whole job (tests of small jobs).
    */
   sortRuns?: () => Promise<DisposableRunStore>;
+  /** a running job's heartbeat (app/heartbeat.ts); absent: its client hears only of settles */
+  heartbeats?: HeartbeatQueue;
 }
 
 export interface WorkerDeps extends AppDeps {

@@ -137,7 +137,7 @@ export async function waitForHost(job: JobRecord, record: FrontierRecord, waitMs
   deps.faults.hit('after-delay-send', { url: record.url, attempt: record.attempts });
   const until = deps.clock.now() + delaySeconds * 1000;
   // A URL already waiting (sent back before) is counted in `delayed` once.
-  if (!(await deps.frontier.releaseForHost(job.jobId, record.urlKey, deps.workerId, until, record.waitingSince === undefined, job.counterShards, ticketAt))) {
+  if (!(await deps.frontier.releaseForHost(job.jobId, record.urlKey, deps.workerId, until, record.waitingSince === undefined, job.counterShards, ticketAt, hostKeyOf(record.url)))) {
     deps.log.warn('lease lost before waiting for the host; the new holder goes on', { url: record.url });
     return 'lease-lost';
   }

@@ -4,9 +4,19 @@ import type { JobRequest, ServerMessage } from '../core/messages.js';
 import type { AppDeps } from './deps.js';
 import { findOwnJob } from './own-job.js';
 
-/** `principal`: the authorizer's principal of the asking connection (undefined when auth is off). */
-export async function jobStatus(request: JobRequest, deps: AppDeps, principal?: string): Promise<ServerMessage> {
+/**
+ * `principal`: the authorizer's principal of the asking connection (undefined when auth is off).
+ * `connectionId`: the asking connection. A running job's notifications follow its owner there, so a
+ * client that reconnects (API Gateway closes any connection after 2 hours) and asks `status` gets
+ * the job's progress and `completed` on its new connection: the answer says where the job stands,
+ * and every message after it comes to the connection that asked.
+ */
+export async function jobStatus(request: JobRequest, deps: AppDeps, principal?: string, connectionId?: string): Promise<ServerMessage> {
   const job = await findOwnJob(request, principal, deps);
+  if (connectionId !== undefined && job.status === 'running' && job.connectionId !== connectionId) {
+    const moved = await deps.jobs.moveNotifications(job, connectionId);
+    deps.log.info('job notifications follow its owner to a new connection', { jobId: job.jobId, from: job.connectionId, moved });
+  }
   const manifestUrl =
     isFinal(job.status) && job.manifestKey ? await deps.results.presignGet(job.manifestKey, deps.limits.manifestUrlTtlSeconds) : undefined;
   return {

@@ -17,6 +17,7 @@ import { isFinal, isRedrivable, type JobRecord } from '../core/job.js';
 import type { CrawlMessage } from '../core/ports.js';
 import type { JobRequest } from '../core/messages.js';
 import type { AppDeps } from './deps.js';
+import { startHeartbeat } from './heartbeat.js';
 import { completeJob } from './finish-job.js';
 import { findOwnJob } from './own-job.js';
 
@@ -85,6 +86,8 @@ export async function redriveJob(request: JobRequest, connectionId: string, deps
     await endUnsentRun(job.jobId, error, deps);
     return;
   }
+  // The reopened job's heartbeat: its earlier chain ended when the job was final (app/heartbeat.ts).
+  await startHeartbeat(job.jobId, deps);
   deps.log.info('job redriven', { jobId: job.jobId, urls: messages.length, failed: failed.length, connectionId });
 }
 

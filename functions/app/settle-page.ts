@@ -7,6 +7,7 @@ import { outstanding } from '../core/job.js';
 import { pageObjectKey } from '../core/keys.js';
 import { usageOf } from '../core/usage.js';
 import type { PageRecord } from '../core/ports.js';
+import { progressOf } from '../core/progress.js';
 import { resendOwnChildren } from './admit-children.js';
 import type { WorkerDeps } from './deps.js';
 import { completeJob, finishIfDone } from './finish-job.js';
@@ -80,17 +81,7 @@ export async function afterSettle(settings: JobRecord, deps: WorkerDeps): Promis
     await endAtBudget(job, deps);
     return;
   }
-  if (progressDue) {
-    await deps.notifier.send(job.connectionId, {
-      type: 'progress',
-      jobId,
-      done: job.done,
-      queued: Math.max(0, outstanding(job)),
-      failed: job.failed,
-      // Waiting for their host: a slow job that is polite, not stalled.
-      ...(job.delayed ? { delayed: job.delayed } : {}),
-    });
-  }
+  if (progressDue) await deps.notifier.send(job.connectionId, progressOf(job, deps.clock.now()));
 }
 
 /**

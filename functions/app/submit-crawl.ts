@@ -9,6 +9,7 @@ import type { CrawlRequest } from '../core/messages.js';
 import type { CrawlMessage } from '../core/ports.js';
 import { expiresAt, type AppDeps } from './deps.js';
 import { estimateAnswer } from './estimate-crawl.js';
+import { startHeartbeat } from './heartbeat.js';
 import { completeJob, finishIfDone } from './finish-job.js';
 import { requestCacheKeys, reuseEarlierCrawl, sendsCredentials } from './reuse-crawl.js';
 
@@ -91,6 +92,8 @@ export async function submitCrawl(request: CrawlRequest, connectionId: string, j
     await failUnseededJob(jobId, error, deps, job.reused);
     return;
   }
+  // Its client hears from it at least every heartbeat interval while it runs (app/heartbeat.ts).
+  await startHeartbeat(jobId, deps);
   deps.log.info('crawl accepted', { jobId, url: request.url, depth: request.depth, maxPages: request.maxPages, connectionId, ...(job.reused ? { reused: job.reused, from: job.reusedFrom } : {}) });
 }
 

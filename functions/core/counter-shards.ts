@@ -35,6 +35,8 @@ export interface ShardCounters {
   lastActivityAt?: number;
   lastDelayedAt?: number;
   delayedUntil?: number;
+  /** the host whose wait set `delayedUntil` */
+  delayedHost?: string;
 }
 
 /** The fields of a job that are the job item's value plus its shards' (sums, or the latest instant). */
@@ -83,7 +85,7 @@ const SUMMED_USAGE = USAGE_ATTRIBUTES;
 const LATEST = ['lastActivityAt', 'lastDelayedAt', 'delayedUntil'] as const;
 
 /** The job as its readers see it: the job item's counters plus every shard's, instants the latest. */
-export function withShardCounters<J extends Partial<ShardedFields>>(job: J, shards: readonly ShardCounters[]): J {
+export function withShardCounters<J extends Partial<ShardedFields> & { delayedHost?: string }>(job: J, shards: readonly ShardCounters[]): J {
   const total: Record<string, number | undefined> = {};
   for (const field of SUMMED) {
     const sum = shards.reduce((acc, shard) => acc + (shard[field] ?? 0), job[field] ?? 0);
@@ -103,5 +105,8 @@ export function withShardCounters<J extends Partial<ShardedFields>>(job: J, shar
     if (value === undefined) delete summed[field];
     else summed[field] = value;
   }
+  // The host the job waits on is the one of the latest wait, wherever it was counted.
+  const latestWait = [job, ...shards].filter((item) => item.delayedHost !== undefined).sort((a, b) => (b.delayedUntil ?? 0) - (a.delayedUntil ?? 0))[0];
+  if (latestWait) summed['delayedHost'] = latestWait.delayedHost;
   return summed as J;
 }

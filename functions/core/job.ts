@@ -127,6 +127,8 @@ export interface JobRecord extends JobCounters {
   delayed?: number;
   /** the latest instant a URL waiting for its host is due back: the job is not stalled before it */
   delayedUntil?: number;
+  /** the host of that URL: what the job waits on (progress `waiting`) */
+  delayedHost?: string;
   /** when a URL last went back to wait for its host */
   lastDelayedAt?: number;
   /** times any URL of the job went back to wait for its host (one URL may wait several times) */

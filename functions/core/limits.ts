@@ -18,6 +18,8 @@ export interface Limits {
   settleIdleMs: number;
   settleMaxMs: number;
   progressIntervalMs: number;
+  /** while a job runs, its client hears from it at least this often (absent: core/progress.ts's default) */
+  heartbeatIntervalSeconds?: number;
   manifestUrlTtlSeconds: number;
   recordTtlDays: number;
   /** default and maximum of a job's time limit */

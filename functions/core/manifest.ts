@@ -2,6 +2,7 @@
 // Two ways to the same bytes: buildManifest holds the whole job (small jobs, tests, the reference);
 // manifestJsonChunks/manifestLines stream it from passes over the entries in manifest order, so a
 // job of a million pages is written in bounded memory (app/manifest-writer.ts).
+import { isReopenedPage } from './depth.js';
 import type { FinalStatus, FrontierRecord, JobRecord, PageSummary } from './job.js';
 import { usageOf, type Usage } from './usage.js';
 
@@ -59,6 +60,8 @@ export function manifestEntryOf(job: Pick<JobRecord, 'endReason'>, record: Front
   if (record.state === 'warning') return { ...at, error: record.failure?.error ?? 'warning', levelled: false };
   if (record.state === 'done' && record.summary) return { ...at, page: record.summary, levelled: true };
   if (record.state === 'failed') return { ...at, error: record.failure?.error ?? 'failed', levelled: true };
+  // A page reopened to admit its links at a smaller depth (core/depth.ts) when the job ended: it was crawled.
+  if (isReopenedPage(record)) return { ...at, page: { ...record.summary!, depth: record.depth, parent: record.parent }, levelled: true };
   // Only a cancelled or timed-out job finishes with URLs still open.
   return { ...at, error: `not crawled: ${job.endReason ?? 'job ended'}`, levelled: true };
 }

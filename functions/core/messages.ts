@@ -133,8 +133,12 @@ export type ServerMessage =
   | { type: 'accepted'; jobId: string; requestId?: string; cached: boolean; redrive?: true; warning?: string }
   /** the answer to `estimate: true` (core/estimate.ts): nothing was crawled */
   | { type: 'estimate'; requestId?: string; pages: number; durationS: number; costUsd: number }
-  /** `delayed`: of the queued URLs, those waiting for their host's next slot (politeness), when any */
-  | { type: 'progress'; jobId: string; done: number; queued: number; failed: number; delayed?: number }
+  /**
+   * `delayed`: of the queued URLs, those waiting for their host's next slot (politeness), when any;
+   * `waiting`: the host the job waits on and when its URLs are due back (epoch ms), while it waits.
+   * Sent after settles (throttled) and, while the job runs, at least every heartbeat interval.
+   */
+  | { type: 'progress'; jobId: string; done: number; queued: number; failed: number; delayed?: number; waiting?: { host: string; untilMs: number } }
   | {
       type: 'completed';
       jobId: string;

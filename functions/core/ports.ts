@@ -39,6 +39,11 @@ export interface CrawlQueue {
   sendDelayed(message: CrawlMessage, delaySeconds: number): Promise<void>;
 }
 
+/** The heartbeat queue: one delayed message per running job, which the heartbeat sends itself again (app/heartbeat.ts). */
+export interface HeartbeatQueue {
+  schedule(jobId: string, delaySeconds: number): Promise<void>;
+}
+
 export interface ClientNotifier {
   /** false when the connection is gone (GoneException); other failures throw */
   send(connectionId: string, message: ServerMessage): Promise<boolean>;

@@ -73,12 +73,22 @@ export interface FrontierStore {
   markCapped(children: FrontierRecord[]): Promise<number>;
   /** The frontier items that already exist among these keys (one round trip per 100 keys). */
   existing(jobId: string, urlKeys: string[]): Promise<Map<string, FrontierRecord>>;
+  /**
+   * The URL was found at `to.depth`, smaller than its record's (core/depth.ts): depth, parent and
+   * discoverer become the finder's, by conditional updates that only ever lower the depth; a done
+   * page with links is reopened (queued again, its settle taken back on its counter shard, only
+   * while the job runs). 'send': the URL must be on the queue (lowered while queued, reopened, or
+   * so lowered by an earlier attempt of the same finder); 'lowered': changed in place; 'unchanged'.
+   */
+  lowerDepth(jobId: string, urlKey: string, to: { depth: number; parent: string; discoveredBy: string }, counterShards?: number): Promise<'send' | 'lowered' | 'unchanged'>;
   /** Records a redirect target so later links to it are not crawled again; false if it exists. */
   putAlias(record: FrontierRecord): Promise<boolean>;
   get(jobId: string, urlKey: string): Promise<FrontierRecord | null>;
   /**
    * Marks the URL done/failed and bumps the job's counters in one transaction, on the URL's counter
-   * shard (`counterShards`: the job's; absent, the job item); false if we lost the lease.
+   * shard (`counterShards`: the job's; absent, the job item); false if we lost the lease, or if a
+   * done page's record no longer has the summary's depth (a shorter path lowered it meanwhile:
+   * its links must be admitted at the new depth first).
    */
   settle(
     jobId: string,
@@ -97,10 +107,10 @@ export interface FrontierStore {
    * Releases a claim that was not an attempt (the URL waits for its host's slot): the claim's
    * attempt is given back, and the URL is marked waiting (`waitingSince`), counted once in the
    * job's `delayed` (a URL already marked is not counted again), with `delayedUntil` on the job
-   * moved to `until` if later; `ticketAt`, the host's turn it was given, is kept on the URL
-   * (`hostTicketAt`). False if the lease was lost.
+   * moved to `until` if later, with `host` (what the job waits on, for its progress); `ticketAt`,
+   * the host's turn it was given, is kept on the URL (`hostTicketAt`). False if the lease was lost.
    */
-  releaseForHost(jobId: string, urlKey: string, owner: string, until: number, countWait: boolean, counterShards?: number, ticketAt?: number): Promise<boolean>;
+  releaseForHost(jobId: string, urlKey: string, owner: string, until: number, countWait: boolean, counterShards?: number, ticketAt?: number, host?: string): Promise<boolean>;
   /** The URL no longer waits for its host: its mark is removed and the job's `delayed` lowered, once. */
   endWait(jobId: string, urlKey: string, owner: string, counterShards?: number): Promise<void>;
   list(jobId: string): Promise<FrontierRecord[]>;
@@ -144,6 +154,12 @@ export interface JobStore {
   completeFinish(job: JobRecord, status: FinalStatus, manifestKey: string): Promise<boolean>;
   /** frees the job slot of a final job whose finisher died before it could (idempotent) */
   releaseSlot(job: JobRecord): Promise<void>;
+  /**
+   * A running job's notifications (progress, `completed`) go to `connectionId` from now on, its
+   * connection slot moved there with them, in one transaction; false when the job no longer runs
+   * or no longer notifies `job.connectionId`.
+   */
+  moveNotifications(job: JobRecord, connectionId: string): Promise<boolean>;
   /**
    * `redrive`: final → running again, in one transaction with resetting the failed items to retry
    * (queued, attempts 0) and taking back their count (`settled − n`, `failed − n`, so `admitted −

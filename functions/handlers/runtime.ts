@@ -14,6 +14,7 @@ import { S3ResultStore } from '../adapters/s3/result-store.js';
 import { TempFileRunStore } from '../adapters/spill/temp-file-runs.js';
 import { SqsCrawlQueue } from '../adapters/sqs/crawl-queue.js';
 import { meterDynamo, meterS3 } from '../adapters/usage/sdk-meters.js';
+import { SqsHeartbeatQueue } from '../adapters/sqs/heartbeat-queue.js';
 import type { AppDeps } from '../app/deps.js';
 import { systemClock } from '../core/ports.js';
 
@@ -33,6 +34,7 @@ export function appRuntime(): { config: Config; deps: AppDeps; clients: AwsClien
     frontier: new DynamoFrontierStore(clients.dynamo, config.tables, systemClock),
     connections: new DynamoConnectionStore(clients.dynamo, config.tables.connections),
     queue: new SqsCrawlQueue(clients.sqs, config.queueUrl),
+    ...(config.heartbeatQueueUrl ? { heartbeats: new SqsHeartbeatQueue(clients.sqs, config.heartbeatQueueUrl) } : {}),
     results: new S3ResultStore(clients.s3, config.bucket),
     notifier: new ApiGatewayNotifier(clients.connections),
     clock: systemClock,

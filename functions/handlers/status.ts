@@ -4,4 +4,7 @@ import { parseJobRequest } from '../core/messages.js';
 import { principalOf } from './caller.js';
 import { websocketRoute } from './websocket-route.js';
 
-export const handler = websocketRoute(async (event, deps) => jobStatus(parseJobRequest(event.body, 'status', deps.limits), deps, principalOf(event)));
+// The asking connection becomes the one a running job notifies (a client resuming after a reconnect).
+export const handler = websocketRoute(async (event, deps) =>
+  jobStatus(parseJobRequest(event.body, 'status', deps.limits), deps, principalOf(event), event.requestContext.connectionId),
+);

@@ -10,7 +10,7 @@ beforeAll(() => {
 });
 
 type Access = 'read' | 'write' | 'send' | 'consume' | 'manage' | 'list';
-type Target = 'jobs' | 'frontier' | 'connections' | 'queue' | 'deadLetters' | 'results' | 'resultsObjects' | 'api' | 'token';
+type Target = 'jobs' | 'frontier' | 'connections' | 'queue' | 'heartbeats' | 'deadLetters' | 'results' | 'resultsObjects' | 'api' | 'token';
 type Grants = Partial<Record<Target, Access[]>>;
 
 const ACCESS: Record<string, Access | 'metadata'> = {
@@ -56,14 +56,17 @@ const EXPECTED: Record<string, Grants> = {
   DisconnectFunction: { connections: rw },
   DefaultFunction: { api: ['manage'] },
   // reuse by depth: writes an answer's manifest and exports, copies cached pages into a new job
-  CrawlFunction: { jobs: rw, frontier: rw, connections: rw, queue: ['send'], ...bucketReadWrite, api: ['manage'] },
-  StatusFunction: { jobs: ['read'], ...bucketRead, api: ['manage'] },
+  CrawlFunction: { jobs: rw, frontier: rw, connections: rw, queue: ['send'], heartbeats: ['send'], ...bucketReadWrite, api: ['manage'] },
+  // status moves a running job's notifications (and its connection slot) to the asking connection
+  StatusFunction: { jobs: rw, connections: rw, ...bucketRead, api: ['manage'] },
   CancelFunction: { jobs: rw, frontier: ['read'], connections: rw, ...bucketReadWrite, api: ['manage'] },
   // restarts a job (its items, counters and a slot), queues the URLs; ends the run if it cannot
-  RedriveFunction: { jobs: rw, frontier: rw, connections: rw, queue: ['send'], ...bucketReadWrite, api: ['manage'] },
+  RedriveFunction: { jobs: rw, frontier: rw, connections: rw, queue: ['send'], heartbeats: ['send'], ...bucketReadWrite, api: ['manage'] },
   CrawlerFunction: { jobs: rw, frontier: rw, connections: rw, queue: ['consume', 'send'], ...bucketReadWrite, api: ['manage'] },
   SweepFunction: { jobs: rw, frontier: ['read'], connections: rw, ...bucketReadWrite, api: ['manage'] },
   AuthorizeFunction: { token: ['read'] },
+  // reads a running job, claims its progress slot, sends the next heartbeat
+  HeartbeatFunction: { jobs: rw, heartbeats: ['consume', 'send'], api: ['manage'] },
 };
 
 function statementsOf(fnName: string): { Effect: string; Action: string | string[]; Resource: unknown }[] {
@@ -81,6 +84,7 @@ function targetOf(resource: string): Target {
     ['connections', `<${s.id('Storage/Connections')}.Arn>`],
     ['queue', `<${s.id('Crawl/Queue')}.Arn>`],
     ['deadLetters', `<${s.id('Crawl/DeadLetters')}.Arn>`],
+    ['heartbeats', `<${s.id('Heartbeat/Queue')}.Arn>`],
     ['results', `<${s.id('Storage/Results')}.Arn>`],
     ['resultsObjects', `<${s.id('Storage/Results')}.Arn>/jobs/*`],
     ['api', `arn:<AWS::Partition>:execute-api:<AWS::Region>:<AWS::AccountId>:<${s.id('WebSocket/Api')}>/prod/*/@connections/*`],

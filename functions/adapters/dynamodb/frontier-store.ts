@@ -7,6 +7,7 @@ import type { AdmitOutcome, ClaimOutcome, Clock, FrontierStore } from '../../cor
 import { boundFailure, boundSummary } from '../../core/stored-text.js';
 import { batchGetAll } from './batch-get.js';
 import { countUsage, rememberCounterShards, takeUsage } from '../usage/usage-meter.js';
+import { lowerDepth, type DepthTarget } from './frontier-depth.js';
 import { cancellationReasons, failedItem, isConditionFailure, isTransactionCanceled, transactWrite } from './errors.js';
 import { usageAddTerms } from './job-usage.js';
 
@@ -192,9 +193,13 @@ export class DynamoFrontierStore implements FrontierStore {
   async existing(jobId: string, urlKeys: string[]): Promise<Map<string, FrontierRecord>> {
     const items = await batchGetAll(this.db, this.tables.frontier, urlKeys.map((urlKey) => ({ jobId, urlKey })), {
       consistent: true,
-      projection: { expression: 'urlKey, discoveredBy, #state', names: { '#state': 'state' } },
+      projection: { expression: 'urlKey, discoveredBy, #state, #depth, aliasOf', names: { '#state': 'state', '#depth': 'depth' } },
     });
     return new Map(items.map((item) => [String(item.urlKey), item as unknown as FrontierRecord]));
+  }
+
+  lowerDepth(jobId: string, urlKey: string, to: DepthTarget, counterShards?: number): Promise<'send' | 'lowered' | 'unchanged'> {
+    return lowerDepth(this.db, this.tables, jobId, urlKey, to, counterShards);
   }
 
   async putAlias(record: FrontierRecord): Promise<boolean> {
@@ -224,6 +229,9 @@ export class DynamoFrontierStore implements FrontierStore {
     rememberCounterShards(jobId, counterShards);
     const usage = takeUsage(jobId);
     const used = usageAddTerms(usage?.counts);
+    // A page is done at the depth its links were admitted from; a shorter path that lowered the
+    // record meanwhile (lowerDepth) makes the settle fail, so its holder admits them again first.
+    const atDepth = outcome.kind === 'done' && typeof outcome.summary.depth === 'number' ? outcome.summary.depth : undefined;
     try {
       await transactWrite(this.db, [
         {
@@ -232,9 +240,15 @@ export class DynamoFrontierStore implements FrontierStore {
             Key: { jobId, urlKey },
             UpdateExpression: `SET #state = :state, ${detail.name} = :detail REMOVE leaseOwner, leaseUntil`,
             // Only the lease holder settles, once: a worker whose lease was taken over stops here.
-            ConditionExpression: '#state = :claimed AND leaseOwner = :owner',
-            ExpressionAttributeNames: { '#state': 'state' },
-            ExpressionAttributeValues: { ':state': outcome.kind, ':detail': detail.value, ':claimed': 'claimed', ':owner': owner },
+            ConditionExpression: `#state = :claimed AND leaseOwner = :owner${atDepth !== undefined ? ' AND #depth = :depth' : ''}`,
+            ExpressionAttributeNames: { '#state': 'state', ...(atDepth !== undefined ? { '#depth': 'depth' } : {}) },
+            ExpressionAttributeValues: {
+              ':state': outcome.kind,
+              ':detail': detail.value,
+              ':claimed': 'claimed',
+              ':owner': owner,
+              ...(atDepth !== undefined ? { ':depth': atDepth } : {}),
+            },
           },
         },
         {
@@ -287,6 +301,7 @@ export class DynamoFrontierStore implements FrontierStore {
     countWait: boolean,
     counterShards?: number,
     ticketAt?: number,
+    host?: string,
   ): Promise<boolean> {
     // A URL's waits count on its counter shard, as its settle does (so its endWait finds its count there).
     const counterKey = counterKeyOf(jobId, urlKey, counterShards);
@@ -339,9 +354,10 @@ export class DynamoFrontierStore implements FrontierStore {
         new UpdateCommand({
           TableName: this.tables.jobs,
           Key: { jobId: counterKey },
-          UpdateExpression: 'SET delayedUntil = :until',
+          // With the host it waits on: what the job's progress names (core/progress.ts).
+          UpdateExpression: `SET delayedUntil = :until${host !== undefined ? ', delayedHost = :host' : ''}`,
           ConditionExpression: 'attribute_exists(jobId) AND (attribute_not_exists(delayedUntil) OR delayedUntil < :until)',
-          ExpressionAttributeValues: { ':until': until },
+          ExpressionAttributeValues: { ':until': until, ...(host !== undefined ? { ':host': host } : {}) },
         }),
       );
     } catch (error) {

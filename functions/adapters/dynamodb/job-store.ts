@@ -13,6 +13,7 @@ import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { FinalStatus, FrontierRecord, JobCounters, JobRecord } from '../../core/job.js';
 import { systemClock, type CacheEntry, type Clock, type JobStore, type RedriveRun } from '../../core/ports.js';
 import * as slots from './connection-slots.js';
+import * as connection from './job-connection.js';
 import * as counters from './job-counters.js';
 import * as finish from './job-finish.js';
 import * as record from './job-record.js';
@@ -62,6 +63,10 @@ export class DynamoJobStore implements JobStore {
     if (!(await finish.makeFinal(this.tables, job, status, manifestKey))) return false;
     await this.releaseSlot(job);
     return true;
+  }
+
+  moveNotifications(job: JobRecord, connectionId: string): Promise<boolean> {
+    return connection.moveNotifications(this.tables, job, connectionId);
   }
 
   releaseSlot(job: JobRecord): Promise<void> {

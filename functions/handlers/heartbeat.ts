@@ -1,0 +1,33 @@
+// The heartbeat queue's consumer (app/heartbeat.ts): a light function, one read and at most one
+// progress message per running job and interval. A failed message comes back, alone.
+import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
+import type { SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
+import { z } from 'zod';
+import { heartbeat, scheduleNext } from '../app/heartbeat.js';
+import { appRuntime, logger } from './runtime.js';
+
+const HeartbeatMessage = z.object({ jobId: z.string().min(1).max(64) });
+
+export const handler = async (event: SQSEvent): Promise<SQSBatchResponse> => {
+  const { deps } = appRuntime();
+  const processor = new BatchProcessor(EventType.SQS);
+  return processPartialResponse(
+    event,
+    async (record: SQSRecord) => {
+      let body: unknown;
+      try {
+        body = JSON.parse(record.body);
+      } catch {
+        body = undefined;
+      }
+      const parsed = HeartbeatMessage.safeParse(body);
+      if (!parsed.success) {
+        logger.warn('malformed heartbeat dropped', { body: record.body.slice(0, 200) });
+        return;
+      }
+      const { jobId } = parsed.data;
+      if ((await heartbeat(jobId, deps)) === 'again') await scheduleNext(jobId, deps);
+    },
+    processor,
+  );
+};
