@@ -145,10 +145,13 @@ export class CrawlerStack extends Stack {
     //   and a put of the copy). Objects live under jobs/; nothing deletes them but the lifecycle rule.
     // - ManageConnections: every function that answers or notifies a client ($connect and
     //   $disconnect never do; the authorizer runs before a connection exists).
-    // - status re-points a running job's notifications to the asking connection, moving its slot.
+    // - status re-points a running job's notifications to the asking connection, moving its slot:
+    //   one transaction of updates (the job item, the new and the old connection), nothing else written.
     // - heartbeat reads a running job and claims its progress slot (a conditional write).
-    for (const f of [connect, disconnect, submit, crawler, cancel, redrive, sweep, status]) storage.connections.grantReadWriteData(f);
-    for (const f of [submit, crawler, cancel, redrive, sweep, status, heartbeat]) storage.jobs.grantReadWriteData(f);
+    for (const f of [connect, disconnect, submit, crawler, cancel, redrive, sweep]) storage.connections.grantReadWriteData(f);
+    for (const f of [submit, crawler, cancel, redrive, sweep, heartbeat]) storage.jobs.grantReadWriteData(f);
+    storage.jobs.grantReadData(status);
+    for (const table of [storage.jobs, storage.connections]) table.grant(status, 'dynamodb:UpdateItem');
     for (const f of [submit, crawler, redrive]) storage.frontier.grantReadWriteData(f);
     for (const f of [cancel, sweep]) storage.frontier.grantReadData(f);
     for (const f of [submit, crawler, redrive]) queues.queue.grantSendMessages(f);

@@ -58,7 +58,8 @@ const EXPECTED: Record<string, Grants> = {
   // reuse by depth: writes an answer's manifest and exports, copies cached pages into a new job
   CrawlFunction: { jobs: rw, frontier: rw, connections: rw, queue: ['send'], heartbeats: ['send'], ...bucketReadWrite, api: ['manage'] },
   // status moves a running job's notifications (and its connection slot) to the asking connection
-  StatusFunction: { jobs: rw, connections: rw, ...bucketRead, api: ['manage'] },
+  // reads a job; moves a running job to the asking connection (updates only: the job, the new and the old connection)
+  StatusFunction: { jobs: rw, connections: ['write'], ...bucketRead, api: ['manage'] },
   CancelFunction: { jobs: rw, frontier: ['read'], connections: rw, ...bucketReadWrite, api: ['manage'] },
   // restarts a job (its items, counters and a slot), queues the URLs; ends the run if it cannot
   RedriveFunction: { jobs: rw, frontier: rw, connections: rw, queue: ['send'], heartbeats: ['send'], ...bucketReadWrite, api: ['manage'] },

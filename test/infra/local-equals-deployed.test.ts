@@ -21,8 +21,12 @@ describe('local = deployed', () => {
     });
     expect(crawler.Timeout * 1000).toBe(local.workerTimeoutMs);
     expect(crawler.MemorySize).toBe(local.deployed.crawler.memoryMb);
-    const [, mapping] = s.single('AWS::Lambda::EventSourceMapping');
-    expect(mapping.Properties.BatchSize).toBe(local.batchSize);
+    const mappingOf = (fnId: string) =>
+      s.ofType('AWS::Lambda::EventSourceMapping').find(([, m]) => JSON.stringify(m.Properties.FunctionName).includes(s.id(fnId)))![1].Properties;
+    expect(mappingOf('CrawlerFunction').BatchSize).toBe(local.batchSize);
+    expect(mappingOf('HeartbeatFunction').BatchSize).toBe(local.deployed.heartbeat.batchSize);
+    expect(fn('HeartbeatFunction').Timeout).toBe(local.deployed.heartbeat.timeoutSeconds);
+    expect(fn('HeartbeatFunction').MemorySize).toBe(local.deployed.heartbeat.memoryMb);
     // Every limit the functions read from their environment has the same value in both.
     for (const [name, value] of Object.entries(local.environment)) {
       expect({ [name]: crawler.Environment.Variables[name] }).toEqual({ [name]: value });

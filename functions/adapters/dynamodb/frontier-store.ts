@@ -6,8 +6,9 @@ import type { FrontierRecord, PageFailure, PageSummary } from '../../core/job.js
 import type { AdmitOutcome, ClaimOutcome, Clock, FrontierStore } from '../../core/ports.js';
 import { boundFailure, boundSummary } from '../../core/stored-text.js';
 import { batchGetAll } from './batch-get.js';
-import { countUsage, rememberCounterShards, takeUsage } from '../usage/usage-meter.js';
+import { rememberCounterShards, takeUsage } from '../usage/usage-meter.js';
 import { lowerDepth, type DepthTarget } from './frontier-depth.js';
+import { endWait, releaseForHost } from './frontier-waits.js';
 import { cancellationReasons, failedItem, isConditionFailure, isTransactionCanceled, transactWrite } from './errors.js';
 import { usageAddTerms } from './job-usage.js';
 
@@ -293,105 +294,12 @@ export class DynamoFrontierStore implements FrontierStore {
     }
   }
 
-  async releaseForHost(
-    jobId: string,
-    urlKey: string,
-    owner: string,
-    until: number,
-    countWait: boolean,
-    counterShards?: number,
-    ticketAt?: number,
-    host?: string,
-  ): Promise<boolean> {
-    // A URL's waits count on its counter shard, as its settle does (so its endWait finds its count there).
-    const counterKey = counterKeyOf(jobId, urlKey, counterShards);
-    // Waiting for the host's slot is not an attempt: the claim's increment is given back, so a
-    // polite URL can wait any number of times without being given up.
-    const now = this.clock.now();
-    // The deferral and what the invocation used for the job so far ride on the counter update.
-    countUsage({ deferrals: 1 });
-    rememberCounterShards(jobId, counterShards);
-    const usage = takeUsage(jobId);
-    const used = usageAddTerms(usage?.counts);
-    try {
-      await transactWrite(this.db, [
-        {
-          Update: {
-            TableName: this.tables.frontier,
-            Key: { jobId, urlKey },
-            UpdateExpression: `SET #state = :queued${countWait ? ', waitingSince = :now' : ''}${ticketAt !== undefined ? ', hostTicketAt = :ticket' : ''} REMOVE leaseOwner, leaseUntil ADD attempts :minusOne`,
-            ConditionExpression: '#state = :claimed AND leaseOwner = :owner',
-            ExpressionAttributeNames: { '#state': 'state' },
-            ExpressionAttributeValues: {
-              ':queued': 'queued',
-              ':claimed': 'claimed',
-              ':owner': owner,
-              ':minusOne': -1,
-              ...(countWait ? { ':now': now } : {}),
-              ...(ticketAt !== undefined ? { ':ticket': ticketAt } : {}),
-            },
-          },
-        },
-        {
-          Update: {
-            TableName: this.tables.jobs,
-            Key: { jobId: counterKey },
-            // A delay is activity: the sweeper must not take a polite job for a stalled one.
-            UpdateExpression: `SET lastDelayedAt = :now ADD hostWaits :one${countWait ? ', delayed :one' : ''}${used.terms.map((t) => `, ${t}`).join('')}`,
-            ExpressionAttributeValues: { ':now': now, ':one': 1, ...used.values },
-          },
-        },
-      ]);
-    } catch (error) {
-      usage?.putBack();
-      if (isTransactionCanceled(error) && cancellationReasons(error)[0]?.code === 'ConditionalCheckFailed') return false;
-      throw error;
-    }
-    // The latest instant a waiting URL is due back, only ever moved later (waits on two hosts may
-    // end out of order); a separate write, since a transaction cannot express "the larger of".
-    try {
-      await this.db.send(
-        new UpdateCommand({
-          TableName: this.tables.jobs,
-          Key: { jobId: counterKey },
-          // With the host it waits on: what the job's progress names (core/progress.ts).
-          UpdateExpression: `SET delayedUntil = :until${host !== undefined ? ', delayedHost = :host' : ''}`,
-          ConditionExpression: 'attribute_exists(jobId) AND (attribute_not_exists(delayedUntil) OR delayedUntil < :until)',
-          ExpressionAttributeValues: { ':until': until, ...(host !== undefined ? { ':host': host } : {}) },
-        }),
-      );
-    } catch (error) {
-      if (!isConditionFailure(error)) throw error;
-    }
-    return true;
+  releaseForHost(jobId: string, urlKey: string, owner: string, until: number, countWait: boolean, counterShards?: number, ticketAt?: number, host?: string): Promise<boolean> {
+    return releaseForHost(this.db, this.tables, this.clock, { jobId, urlKey, owner, until, countWait, counterShards, ticketAt, host });
   }
 
-  async endWait(jobId: string, urlKey: string, owner: string, counterShards?: number): Promise<void> {
-    try {
-      await transactWrite(this.db, [
-        {
-          Update: {
-            TableName: this.tables.frontier,
-            Key: { jobId, urlKey },
-            UpdateExpression: 'REMOVE waitingSince',
-            // Only the mark's removal lowers the count: a second call (a retry after a crash) finds no mark.
-            ConditionExpression: 'attribute_exists(waitingSince) AND leaseOwner = :owner',
-            ExpressionAttributeValues: { ':owner': owner },
-          },
-        },
-        {
-          Update: {
-            TableName: this.tables.jobs,
-            Key: { jobId: counterKeyOf(jobId, urlKey, counterShards) },
-            UpdateExpression: 'ADD delayed :minusOne',
-            ExpressionAttributeValues: { ':minusOne': -1 },
-          },
-        },
-      ]);
-    } catch (error) {
-      if (isTransactionCanceled(error) && cancellationReasons(error)[0]?.code === 'ConditionalCheckFailed') return;
-      throw error;
-    }
+  endWait(jobId: string, urlKey: string, owner: string, counterShards?: number): Promise<void> {
+    return endWait(this.db, this.tables, jobId, urlKey, owner, counterShards);
   }
 
   async get(jobId: string, urlKey: string): Promise<FrontierRecord | null> {
