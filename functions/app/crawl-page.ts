@@ -42,6 +42,7 @@ import type { FrontierRecord, JobRecord } from '../core/job.js';
 import { urlKeyOf } from '../core/keys.js';
 import type { CrawlMessage, PageRecord } from '../core/ports.js';
 import { admitPageChildren, sendChildren } from './admit-children.js';
+import { withMessageTurn } from './pace-children.js';
 import type { WorkerDeps } from './deps.js';
 import { finishIfDone } from './finish-job.js';
 import { askRobots, navigateAtSlot, takeHostSlot, untilTabTime, waitForHost } from './host-gate.js';
@@ -86,7 +87,8 @@ export async function crawlPage(message: CrawlMessage, deps: WorkerDeps, deliver
     case 'claimed':
       break;
   }
-  const record = claim.record;
+  // A paced child's message carries its turn in the host's backlog (pace-children.ts).
+  const record = withMessageTurn(claim.record, message);
   try {
     return await crawlClaimed(job, record, deps, delivery, timer);
   } catch (error) {
@@ -144,7 +146,7 @@ async function crawlClaimed(job: JobRecord, record: FrontierRecord, deps: Worker
   // Admit the page's children, then send them.
   const toSend = await admitPageChildren(job, record, page.page, deps, timer);
   deps.faults.hit('after-admit', { url: record.url, attempt });
-  if (toSend.length > 0) await timer.time('sqs', () => sendChildren(job, toSend, deps));
+  if (toSend.length > 0) await timer.time('sqs', () => sendChildren(job, toSend, deps, { parentUrl: record.url, crawlDelaySeconds: robots.crawlDelaySeconds }));
   deps.faults.hit('after-enqueue', { url: record.url, attempt });
 
   // Settle: the page is done, counted once; a lease another worker took over is theirs to settle.
