@@ -46,12 +46,15 @@ export async function paceChildren(job: JobRecord, messages: CrawlMessage[], pac
   }
   if (turns.length !== onHost.length) return unpaced;
   const now = deps.clock.now();
+  // A paced message is not a sign of life to the sweeper (a wait is: frontier releaseForHost), so
+  // none is delayed past half the stall timeout; a turn further ahead is waited for on arrival.
+  const maxSeconds = Math.floor(deps.limits.stallTimeoutMs / 2000);
   const paced = [...messages];
   const delaysSeconds = messages.map(() => 0);
   onHost.forEach((index, k) => {
     const turn = turns[k]!;
     paced[index] = { ...messages[index]!, hostTicketAt: turn };
-    delaysSeconds[index] = turnDelaySeconds(turn, now);
+    delaysSeconds[index] = turnDelaySeconds(turn, now, maxSeconds);
   });
   deps.log.debug('children sent paced', { jobId: job.jobId, url: pacing.parentUrl, paced: onHost.length, firstTurn: turns[0], lastTurn: turns[turns.length - 1] });
   return { messages: paced, delaysSeconds };

@@ -29,9 +29,9 @@ export function assignTurns(now: number, nextSlot: number | undefined, backlog: 
  * The DelaySeconds that brings a message to its turn: whole seconds rounded down, so it arrives up
  * to a second before the turn (then it is due: HostTicket.isDue holds a turn within the sleep bound
  * as due, and the tab sleeps until the slot) rather than after it, plus the poller's own lag. At
- * most SQS's 900 s: a turn further ahead is reached by waiting again (host-gate.ts takeHostSlot
- * sends it back without asking the gate).
+ * most SQS's 900 s, or `maxSeconds`: a turn further ahead is reached by waiting again (host-gate.ts
+ * takeHostSlot sends it back without asking the gate, and that wait counts as the job's activity).
  */
-export function turnDelaySeconds(turnAt: number, now: number): number {
-  return Math.min(MAX_QUEUE_DELAY_SECONDS, Math.max(0, Math.floor((turnAt - now) / 1000)));
+export function turnDelaySeconds(turnAt: number, now: number, maxSeconds = MAX_QUEUE_DELAY_SECONDS): number {
+  return Math.min(MAX_QUEUE_DELAY_SECONDS, maxSeconds, Math.max(0, Math.floor((turnAt - now) / 1000)));
 }

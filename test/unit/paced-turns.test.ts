@@ -47,4 +47,8 @@ describe('turnDelaySeconds', () => {
     expect(turnDelaySeconds(now - 5_000, now)).toBe(0);
     expect(turnDelaySeconds(now + 2_000_000, now)).toBe(MAX_QUEUE_DELAY_SECONDS);
   });
+  it('a lower bound (half the stall timeout) caps it too', () => {
+    expect(turnDelaySeconds(now + 500_000, now, 120)).toBe(120);
+    expect(turnDelaySeconds(now + 5_000, now, 120)).toBe(5);
+  });
 });
