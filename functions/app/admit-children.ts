@@ -10,6 +10,7 @@ import type { RenderedPage } from '../core/ports.js';
 import { makeSeedsScope } from '../core/scope.js';
 import { normaliseLink } from '../core/url.js';
 import { expiresAt, type WorkerDeps } from './deps.js';
+import { paceChildren, type ChildPacing } from './pace-children.js';
 import type { PhaseTimer } from './phase-timer.js';
 
 export interface Child {
@@ -29,9 +30,15 @@ export async function admitPageChildren(job: JobRecord, record: FrontierRecord, 
   });
 }
 
-/** Children on the crawl queue; sent twice is harmless: the claim dedupes. */
-export async function sendChildren(job: JobRecord, children: Child[], deps: WorkerDeps): Promise<void> {
-  await deps.queue.send(children.map((child) => ({ jobId: job.jobId, url: child.url, depth: child.depth })));
+/**
+ * Children on the crawl queue; sent twice is harmless: the claim dedupes. With `pacing`, those on
+ * the parent's host are sent delayed to their turns in its backlog (pace-children.ts).
+ */
+export async function sendChildren(job: JobRecord, children: Child[], deps: WorkerDeps, pacing?: ChildPacing): Promise<void> {
+  const messages = children.map((child) => ({ jobId: job.jobId, url: child.url, depth: child.depth }));
+  if (!pacing) return deps.queue.send(messages);
+  const paced = await paceChildren(job, messages, pacing, deps);
+  await deps.queue.send(paced.messages, paced.delaysSeconds);
 }
 
 /** The page's links the job follows (core/page-links.ts), one level deeper; none at the job's depth. */

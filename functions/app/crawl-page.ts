@@ -50,6 +50,7 @@ import type { FrontierRecord, JobRecord } from '../core/job.js';
 import { pageObjectKey, urlKeyOf } from '../core/keys.js';
 import type { CrawlMessage, PageRecord } from '../core/ports.js';
 import { admitPageChildren, sendChildren, type Child } from './admit-children.js';
+import { withMessageTurn } from './pace-children.js';
 import type { WorkerDeps } from './deps.js';
 import { finishIfDone } from './finish-job.js';
 import { askRobots, navigateAtSlot, takeHostSlot, untilTabTime, waitForHost } from './host-gate.js';
@@ -94,7 +95,8 @@ export async function crawlPage(message: CrawlMessage, deps: WorkerDeps, deliver
     case 'claimed':
       break;
   }
-  const record = claim.record;
+  // A paced child's message carries its turn in the host's backlog (pace-children.ts).
+  const record = withMessageTurn(claim.record, message);
   try {
     return await crawlClaimed(job, record, deps, delivery, timer);
   } catch (error) {
@@ -154,11 +156,19 @@ async function crawlClaimed(job: JobRecord, record: FrontierRecord, deps: Worker
     return settleFailed(job, record, reason, deps);
   }
 
-  return admitAndSettle(job, record, page, deps, delivery, timer);
+  return admitAndSettle(job, record, page, deps, delivery, timer, robots.crawlDelaySeconds);
 }
 
 /** The page is stored: its children admitted and sent, then the page settled as done. */
-async function admitAndSettle(job: JobRecord, claimed: FrontierRecord, page: PageRecord, deps: WorkerDeps, delivery: Delivery, timer: PhaseTimer): Promise<CrawlOutcome> {
+async function admitAndSettle(
+  job: JobRecord,
+  claimed: FrontierRecord,
+  page: PageRecord,
+  deps: WorkerDeps,
+  delivery: Delivery,
+  timer: PhaseTimer,
+  crawlDelaySeconds?: number,
+): Promise<CrawlOutcome> {
   const attempt = claimed.attempts;
   let record = claimed;
   let toSend: Child[];
@@ -166,7 +176,8 @@ async function admitAndSettle(job: JobRecord, claimed: FrontierRecord, page: Pag
     // Admit the page's children, then send them.
     toSend = await admitPageChildren(job, record, page.page, deps, timer);
     deps.faults.hit('after-admit', { url: record.url, attempt });
-    if (toSend.length > 0) await timer.time('sqs', () => sendChildren(job, toSend, deps));
+    // Children on the page's own host go out paced, each due at its turn in the host's backlog (pace-children.ts).
+    if (toSend.length > 0) await timer.time('sqs', () => sendChildren(job, toSend, deps, { parentUrl: record.url, crawlDelaySeconds }));
     deps.faults.hit('after-enqueue', { url: record.url, attempt });
 
     // Settle: the page is done, counted once; a lease another worker took over is theirs to settle.

@@ -31,10 +31,16 @@ export interface CrawlMessage {
   jobId: string;
   url: string;
   depth: number;
+  /**
+   * the URL's turn in its host's backlog, reserved by the parent that sent it paced
+   * (core/paced-turns.ts): it arrives as a URL on its turn, like a frontier item's `hostTicketAt`
+   */
+  hostTicketAt?: number;
 }
 
 export interface CrawlQueue {
-  send(messages: CrawlMessage[]): Promise<void>;
+  /** `delaysSeconds[i]` (0–900), when given: message i becomes visible that much later (a paced child) */
+  send(messages: CrawlMessage[], delaysSeconds?: readonly number[]): Promise<void>;
   /** one message that becomes visible after `delaySeconds` (1–900): a URL waiting for its host's slot */
   sendDelayed(message: CrawlMessage, delaySeconds: number): Promise<void>;
 }
@@ -82,6 +88,11 @@ export interface HostRateGate {
    * the URL was given when it last waited, if any.
    */
   reserve(request: { host: string; jobId: string; hostIntervalMs: number; jobIntervalMs?: number; maxSleepMs: number; ticketAt?: number }): Promise<SlotDecision>;
+  /**
+   * Takes `count` consecutive turns in the host's backlog at once (core/paced-turns.ts), for a
+   * page's children sent already paced; empty when none could be taken (they go unpaced).
+   */
+  reserveTurns(request: { host: string; jobId: string; hostIntervalMs: number; jobIntervalMs?: number; count: number }): Promise<number[]>;
 }
 
 /** Local fault injection: crashes the worker at a named point. A no-op on AWS. */

@@ -24,6 +24,8 @@ const CrawlMessageSchema = z.object({
   jobId: z.string().min(1),
   url: z.string().url(),
   depth: z.number().int().min(0),
+  /** a paced child's turn in its host's backlog (app/pace-children.ts) */
+  hostTicketAt: z.number().optional(),
 });
 
 let workerDeps: WorkerDeps | undefined;

@@ -219,7 +219,10 @@ describe('per-host rate, measured at the site', () => {
     sites.push(site);
     const lines: string[] = [];
     stack = await slotLoggingStack('2', lines, true);
-    const run = await crawl(stack, { url: `${site.origin}/`, depth: 1, hostRate: 1 }, jobWaitMs(timings, speed, { pages: 6 }) + 6 * 2000);
+    // All six pages as seeds: sent at once, they must wait for the host (a page's children would be
+    // sent paced to their turns instead, and need not wait: app/pace-children.ts).
+    const seeds = ['/', '/p1', '/p2', '/p3', '/p4', '/p5'].map((path) => `${site.origin}${path}`);
+    const run = await crawl(stack, { urls: seeds, depth: 1, hostRate: 1 }, jobWaitMs(timings, speed, { pages: 6 }) + 6 * 2000);
     expect(run.completed).toMatchObject({ status: 'succeeded', pages: 6, failed: 0 });
     expect(site.arrivals.map((a) => a.path).sort()).toEqual(['/', '/p1', '/p2', '/p3', '/p4', '/p5']);
     expectSpacing(lines, site, 1, 1000);
@@ -251,10 +254,12 @@ describe('per-host rate, measured at the site', () => {
     sites.push(site);
     const lines: string[] = [];
     // /p fires on the first page that is sent back to wait. At 0.1/s (slots 10 s apart) that is
-    // certain however slow the machine: of the hub's five links, any two claimed within 9 s of each
-    // other leave the second a wait of more than a second, which is sent back, not slept.
+    // certain however slow the machine: the six pages are seeds, sent at once (a page's children
+    // would be sent paced to their turns: app/pace-children.ts), and of any two claimed within 9 s
+    // of each other the second has a wait of more than a second, which is sent back, not slept.
     stack = await politeStack('0.1', false, { CRAWLER_FAULTS: 'after-delay-send@/p', POWERTOOLS_LOG_LEVEL: 'DEBUG' }, (line) => lines.push(line));
-    const run = await crawl(stack, { url: `${site.origin}/`, depth: 1 }, jobWaitMs(timings, speed, { recoveries: 1, pages: 6 }) + 6 * 10_000);
+    const seeds = ['/', '/p1', '/p2', '/p3', '/p4', '/p5'].map((path) => `${site.origin}${path}`);
+    const run = await crawl(stack, { urls: seeds, depth: 1 }, jobWaitMs(timings, speed, { recoveries: 1, pages: 6 }) + 6 * 10_000);
     expect(lines.some((line) => line.includes('injected fault') && line.includes('after-delay-send'))).toBe(true);
     expect(run.completed).toMatchObject({ status: 'succeeded', pages: 6, failed: 0 });
     expect(site.arrivals.map((a) => a.path).sort()).toEqual(['/', '/p1', '/p2', '/p3', '/p4', '/p5']);

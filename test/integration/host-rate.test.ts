@@ -128,6 +128,37 @@ describe('host-rate gate on DynamoDB', () => {
     expect((second as { at: number }).at - (first as { at: number }).at).toBeGreaterThanOrEqual(1000);
   });
 
+  it("a page's children take consecutive turns at once, in one write; concurrent parents never share a turn", async () => {
+    const gates = Array.from({ length: 6 }, () => new DynamoHostRateGate(db, 'jobs', clock));
+    const interval = 500;
+    // The parent's own slot: the host's next free slot is one interval past it.
+    expect(await gates[0]!.reserve({ host: 'p.test', jobId: 'j', hostIntervalMs: interval, maxSleepMs: 1000 })).toMatchObject({ kind: 'grant', at: now + SLOT_LEAD_MS });
+    const reserved = await Promise.all(gates.map((gate) => gate.reserveTurns({ host: 'p.test', jobId: 'j', hostIntervalMs: interval, count: 4 })));
+    const all = reserved.flat().sort((a, b) => a - b);
+    expect(all).toHaveLength(24);
+    // 24 distinct turns, one interval apart, from the host's next free slot on: no gaps, no overlap.
+    all.forEach((turn, i) => expect(turn).toBe(now + SLOT_LEAD_MS + interval * (i + 1)));
+    for (const turns of reserved) turns.slice(1).forEach((turn, i) => expect(turn - turns[i]!).toBe(interval));
+    const item = await db.send(new GetCommand({ TableName: 'jobs', Key: { jobId: `${HOST_RATE_PREFIX}p.test` } }));
+    expect(item.Item?.backlogUntil).toBe(now + SLOT_LEAD_MS + interval * 25);
+    // A URL that did not wait queues behind them; each child, coming back on its turn, is served then.
+    expect(await gates[0]!.reserve({ host: 'p.test', jobId: 'j', hostIntervalMs: interval, maxSleepMs: 1000 })).toMatchObject({ kind: 'wait', ticketAt: now + SLOT_LEAD_MS + interval * 25 });
+    const first = all[0]!;
+    now = first - 400;
+    expect(await gates[1]!.reserve({ host: 'p.test', jobId: 'j', hostIntervalMs: interval, maxSleepMs: 1000, ticketAt: first })).toEqual({ kind: 'grant', at: first, next: first + interval });
+  });
+
+  it("a job with its own slower rate takes its children's turns at its own interval, on its own item", async () => {
+    const gate = new DynamoHostRateGate(db, 'jobs', clock);
+    const turns = await gate.reserveTurns({ host: 'q.test', jobId: 'slow', hostIntervalMs: 100, jobIntervalMs: 2000, count: 3 });
+    expect(turns).toEqual([now + SLOT_LEAD_MS, now + SLOT_LEAD_MS + 2000, now + SLOT_LEAD_MS + 4000]);
+    const own = await db.send(new GetCommand({ TableName: 'jobs', Key: { jobId: `${HOST_RATE_PREFIX}slow#q.test` } }));
+    expect(own.Item?.backlogUntil).toBe(now + SLOT_LEAD_MS + 6000);
+    // The host's own backlog is left to the other jobs.
+    const host = await db.send(new GetCommand({ TableName: 'jobs', Key: { jobId: `${HOST_RATE_PREFIX}q.test` } }));
+    expect(host.Item?.backlogUntil).toBeUndefined();
+  });
+
   it('hosts are independent', async () => {
     const gate = new DynamoHostRateGate(db, 'jobs', clock);
     const bound = { hostIntervalMs: 5000, maxSleepMs: SLOT_LEAD_MS };

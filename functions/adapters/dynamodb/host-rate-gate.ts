@@ -3,8 +3,9 @@
 // host's next free navigation slot, and one per (job, host) when a job's `hostRate` is slower.
 // Slots are reserved by compare-and-set: the write succeeds only if the stored instant is still the
 // one the decision was made from, so two environments can never be granted the same slot.
-import { UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { decideSlot, HostTicket, type SlotDecision } from '../../core/host-rate.js';
+import { assignTurns } from '../../core/paced-turns.js';
 import type { Clock, HostRateGate } from '../../core/ports.js';
 import { failedItem, isConditionFailure } from './errors.js';
 
@@ -45,6 +46,31 @@ export class DynamoHostRateGate implements HostRateGate {
     // that slot may fall within the interval, and this one is given up.
     const pushed = await this.setNext(jobKey, host.at + request.jobIntervalMs, 'nextSlotAt = :known', { ':known': mine.next });
     return pushed.set ? host : { kind: 'wait', retryInMs: request.jobIntervalMs };
+  }
+
+  /**
+   * Reserves `count` consecutive turns in the backlog (core/paced-turns.ts) for a page's children on
+   * `host`, in one conditional write after one read (a retry only if another reserver wrote in
+   * between). A job with its own slower rate takes them on its own (job, host) item, at its
+   * interval, as its waiting URLs do. Empty after heavy contention: the children go unpaced, as before.
+   */
+  async reserveTurns(request: { host: string; jobId: string; hostIntervalMs: number; jobIntervalMs?: number; count: number }): Promise<number[]> {
+    if (request.count <= 0) return [];
+    const own = request.jobIntervalMs !== undefined;
+    const key = own ? `${HOST_RATE_PREFIX}${request.jobId}#${request.host}` : `${HOST_RATE_PREFIX}${request.host}`;
+    const intervalMs = request.jobIntervalMs ?? request.hostIntervalMs;
+    const read = await this.db.send(new GetCommand({ TableName: this.table, Key: { jobId: key }, ConsistentRead: true, ProjectionExpression: 'nextSlotAt, backlogUntil' }));
+    let known: Stored = { next: numberOrUndefined(read.Item?.nextSlotAt), backlog: numberOrUndefined(read.Item?.backlogUntil) };
+    for (let round = 0; round < MAX_ROUNDS; round++) {
+      const { turns, backlogUntil } = assignTurns(this.clock.now(), known.next, known.backlog, intervalMs, request.count);
+      const written =
+        known.backlog === undefined
+          ? await this.setIf(key, 'backlogUntil = :next', backlogUntil, 'attribute_not_exists(backlogUntil)', {})
+          : await this.setIf(key, 'backlogUntil = :next', backlogUntil, 'backlogUntil = :known', { ':known': known.backlog });
+      if (written.set) return turns;
+      known = written.stored;
+    }
+    return [];
   }
 
   /**
