@@ -69,6 +69,14 @@ const EnvSchema = z.object({
   /** local fault injection, e.g. "after-claim:1,before-settle:2"; never set on AWS */
   CRAWLER_FAULTS: z.string().optional(),
   CRAWLER_FAULTS_STATE: z.string().optional(),
+  /** the finisher's queue (functions/handlers/finish.ts); unset: whoever wins a job's end finishes it inline */
+  FINISH_QUEUE_URL: z.string().min(1).optional(),
+  /** bytes of each WACZ multipart part (each a checkpoint); S3 wants ≥ 5 MiB, tests set less against the emulator */
+  FINISHER_PART_BYTES: intFrom(8 * 1024 * 1024, 1024),
+  /** S3 reads the finisher keeps in flight */
+  FINISHER_READS_IN_FLIGHT: intFrom(16, 1),
+  /** local fault injection in the finisher, e.g. "finisher-mid-archive#2"; never set on AWS */
+  FINISHER_FAULTS: z.string().optional(),
 });
 
 export interface Config {
@@ -92,6 +100,7 @@ export interface Config {
   auth: { mode: 'none' | 'token'; token?: string; secretArn?: string };
   /** byte caps of `formats: ["archive"]`: per page and per job (payload bytes) */
   archive: { maxPageBytes: number; maxJobBytes: number };
+  finisher: { queueUrl?: string; partBytes: number; readsInFlight: number; faults?: string };
 }
 
 export class ConfigError extends Error {
@@ -143,6 +152,7 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): Config {
     userAgent: userAgentOf(e.USER_AGENT, e.ROBOTS_USER_AGENT),
     auth: { mode: e.AUTH_MODE, token: e.AUTH_TOKEN, secretArn: e.AUTH_TOKEN_SECRET_ARN },
     archive: { maxPageBytes: e.ARCHIVE_MAX_PAGE_BYTES, maxJobBytes: e.ARCHIVE_MAX_JOB_BYTES },
+    finisher: { queueUrl: e.FINISH_QUEUE_URL, partBytes: e.FINISHER_PART_BYTES, readsInFlight: e.FINISHER_READS_IN_FLIGHT, faults: e.FINISHER_FAULTS },
   };
 }
 

@@ -3,7 +3,7 @@
 import { ClientInputError, ErrorCode } from '../core/errors.js';
 import type { JobRequest, ServerMessage } from '../core/messages.js';
 import type { AppDeps } from './deps.js';
-import { completeJob } from './finish-job.js';
+import { askToFinish } from './finish-job.js';
 import { jobStatus } from './job-status.js';
 import { findOwnJob } from './own-job.js';
 
@@ -14,8 +14,8 @@ export async function cancelJob(request: JobRequest, deps: AppDeps, principal?: 
   if (!won && job.status !== 'finishing') {
     throw new ClientInputError(ErrorCode.jobFinished, `job "${job.jobId}" has already ended (${job.status})`, request.requestId, job.jobId);
   }
-  const finishing = await deps.jobs.getJob(job.jobId);
-  if (finishing) await completeJob(finishing, deps);
+  // The winner asks the finisher; a cancel that found the job already finishing asks again (harmless).
+  await askToFinish(job.jobId, deps);
   deps.log.info('job cancelled', { jobId: job.jobId });
   return jobStatus(request, deps, principal);
 }

@@ -11,7 +11,7 @@
 import { isFinal, type JobRecord } from '../core/job.js';
 import type { Limits } from '../core/limits.js';
 import type { AppDeps } from './deps.js';
-import { completeJob } from './finish-job.js';
+import { askToFinish, completeJob } from './finish-job.js';
 
 export type SweepVerdict = 'time limit reached' | 'stalled: no page settled recently' | null;
 
@@ -83,12 +83,14 @@ async function sweepJob(job: JobRecord, deps: AppDeps): Promise<'ended' | 'resum
     const status = job.done > 0 ? 'partial' : 'failed';
     if (!(await deps.jobs.beginFinish(job.jobId, status, now, { reason }))) return null;
     deps.log.warn('sweeper ended a job', { jobId: job.jobId, reason, done: job.done, open: job.admitted - job.settled });
-    const finishing = await deps.jobs.getJob(job.jobId);
-    if (finishing) await completeJob(finishing, deps);
+    await askToFinish(job.jobId, deps);
     return 'ended';
   }
   if (!needsResuming(job, now, finishingGraceMs(deps.limits))) return null;
   deps.log.warn('sweeper resumes an interrupted finish', { jobId: job.jobId, status: job.status, finishedAt: job.finishedAt });
-  await completeJob(job, deps);
+  // A final job owes only its slot or `completed`: cheap, done here. A finishing one is asked of
+  // the finisher again; if its finisher is in fact alive, the request finds its lease and is dropped.
+  if (job.status === 'finishing') await askToFinish(job.jobId, deps);
+  else await completeJob(job, deps);
   return 'resumed';
 }
