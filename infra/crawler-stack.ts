@@ -9,6 +9,8 @@ import { Secret } from 'aws-cdk-lib/aws-secretsmanager';
 import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
 import { CrawlQueue } from './constructs/crawl-queue.js';
+import { FinishQueue } from './constructs/finish-queue.js';
+import { FINISHER_MEMORY_MB, FINISHER_TIMEOUT_SECONDS } from './finisher-settings.js';
 import { CHROMIUM_LAYER_DIR, chromiumLayer, CrawlerFunction } from './constructs/functions.js';
 import { Monitoring } from './constructs/monitoring.js';
 import { Storage } from './constructs/storage.js';
@@ -44,6 +46,7 @@ export class CrawlerStack extends Stack {
     const storage = new Storage(this, 'Storage', { resultsExpirationDays: settings.resultsRetentionDays + RESULTS_GRACE_DAYS });
     this.retainLogsOfBucketEmptier(logRetention);
     const queues = new CrawlQueue(this, 'Crawl', { crawlerTimeoutSeconds: settings.crawlerTimeoutSeconds, maxReceiveCount: settings.maxReceiveCount });
+    const finishQueues = new FinishQueue(this, 'Finish', { maxReceiveCount: settings.maxReceiveCount });
     const stageName = props.stageName ?? 'prod';
     const api = new CrawlerApi(this, 'WebSocket', { stageName, logRetention, accountLoggingRole: settings.apiGatewayLoggingRole });
 
@@ -57,6 +60,8 @@ export class CrawlerStack extends Stack {
       FRONTIER_TABLE: storage.frontier.tableName,
       CONNECTIONS_TABLE: storage.connections.tableName,
       CRAWL_QUEUE_URL: queues.queue.queueUrl,
+      // Whoever wins a job's end asks the finisher through this queue (functions/handlers/finish.ts).
+      FINISH_QUEUE_URL: finishQueues.queue.queueUrl,
       RESULTS_BUCKET: storage.results.bucketName,
       CONNECTIONS_ENDPOINT: api.stage.callbackUrl,
       MAX_DEPTH: String(settings.maxDepth),
@@ -128,7 +133,22 @@ export class CrawlerStack extends Stack {
         reportBatchItemFailures: true,
       }),
     );
-    new Rule(this, 'SweepSchedule', { schedule: Schedule.rate(SWEEP_EVERY), targets: [new LambdaFunction(sweep)] });
+    // The schedule runs the sweeper again in SWEEP_EVERY: an async retry of a failed run would only
+    // overlap the next one.
+    new Rule(this, 'SweepSchedule', { schedule: Schedule.rate(SWEEP_EVERY), targets: [new LambdaFunction(sweep, { retryAttempts: 0 })] });
+    sweep.configureAsyncInvoke({ retryAttempts: 0 });
+
+    // A job's end (manifest, pages.jsonl, WACZ) in a function of its own: the longest timeout,
+    // checkpointed so a finisher that dies is resumed, one request at a time.
+    const finisher = new CrawlerFunction(this, 'FinisherFunction', {
+      handler: 'finish',
+      environment,
+      logRetention,
+      memorySize: FINISHER_MEMORY_MB,
+      timeout: Duration.seconds(FINISHER_TIMEOUT_SECONDS),
+      description: 'Ends jobs: manifest, exports and web archive, resumable',
+    });
+    finisher.addEventSource(new SqsEventSource(finishQueues.queue, { batchSize: 1, reportBatchItemFailures: true }));
 
     let authorizer: WebSocketLambdaAuthorizer | undefined;
     let tokenSecret: Secret | undefined;
@@ -167,21 +187,26 @@ export class CrawlerStack extends Stack {
     //   and a put of the copy). Objects live under jobs/; nothing deletes them but the lifecycle rule.
     // - ManageConnections: every function that answers or notifies a client ($connect and
     //   $disconnect never do; the authorizer runs before a connection exists).
-    for (const f of [connect, disconnect, submit, crawler, cancel, redrive, sweep]) storage.connections.grantReadWriteData(f);
-    for (const f of [submit, crawler, cancel, redrive, sweep]) storage.jobs.grantReadWriteData(f);
+    // - finisher: its checkpoint and lease are items of the jobs table; its archive's index parts
+    //   live under finisher/ until the archive is complete (it deletes them).
+    for (const f of [connect, disconnect, submit, crawler, cancel, redrive, sweep, finisher]) storage.connections.grantReadWriteData(f);
+    for (const f of [submit, crawler, cancel, redrive, sweep, finisher]) storage.jobs.grantReadWriteData(f);
     storage.jobs.grantReadData(status);
     for (const f of [submit, crawler, redrive]) storage.frontier.grantReadWriteData(f);
-    for (const f of [cancel, sweep]) storage.frontier.grantReadData(f);
+    for (const f of [cancel, sweep, finisher]) storage.frontier.grantReadData(f);
     for (const f of [submit, crawler, redrive]) queues.queue.grantSendMessages(f);
-    const bucketWriters = [submit, crawler, cancel, redrive, sweep];
-    const bucketReaders = [crawler, submit, status, cancel, redrive, sweep];
+    for (const f of [submit, crawler, cancel, redrive, sweep]) finishQueues.queue.grantSendMessages(f);
+    const bucketWriters = [submit, crawler, cancel, redrive, sweep, finisher];
+    const bucketReaders = [crawler, submit, status, cancel, redrive, sweep, finisher];
     for (const f of bucketWriters) storage.results.grantPut(f, 'jobs/*');
     for (const f of bucketReaders) storage.results.grantRead(f, 'jobs/*');
-    const notifiers = [fallback, submit, status, cancel, redrive, crawler, sweep];
+    storage.results.grantReadWrite(finisher, 'finisher/*');
+    storage.results.grantDelete(finisher, 'finisher/*');
+    const notifiers = [fallback, submit, status, cancel, redrive, crawler, sweep, finisher];
     for (const f of notifiers) api.stage.grantManagementApiAccess(f);
 
     this.nagResources = {
-      functions: [connect, disconnect, fallback, submit, status, cancel, redrive, crawler, sweep, ...(authorize ? [authorize] : [])],
+      functions: [connect, disconnect, fallback, submit, status, cancel, redrive, crawler, sweep, finisher, ...(authorize ? [authorize] : [])],
       notifiers,
       bucketReaders,
       bucketWriters,
@@ -197,6 +222,9 @@ export class CrawlerStack extends Stack {
       queue: queues.queue,
       deadLetters: queues.deadLetters,
       crawler,
+      finisher,
+      finishDeadLetters: finishQueues.deadLetters,
+      finisherTimeoutSeconds: FINISHER_TIMEOUT_SECONDS,
       alarmTopicArn: settings.alarmTopicArn || undefined,
     });
 
@@ -206,6 +234,8 @@ export class CrawlerStack extends Stack {
     new CfnOutput(this, 'CrawlQueueUrl', { value: queues.queue.queueUrl });
     new CfnOutput(this, 'DeadLetterQueueName', { value: queues.deadLetters.queueName });
     new CfnOutput(this, 'DeadLetterQueueUrl', { value: queues.deadLetters.queueUrl });
+    new CfnOutput(this, 'FinishQueueUrl', { value: finishQueues.queue.queueUrl });
+    new CfnOutput(this, 'FinishDeadLetterQueueUrl', { value: finishQueues.deadLetters.queueUrl });
     new CfnOutput(this, 'JobsTable', { value: storage.jobs.tableName });
     new CfnOutput(this, 'FrontierTable', { value: storage.frontier.tableName });
     new CfnOutput(this, 'ConnectionsTable', { value: storage.connections.tableName });

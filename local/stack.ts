@@ -1,5 +1,6 @@
 // The whole product on one machine: emulators, resources, the WebSocket gateway with one execution
-// environment per API function, and the crawl queue's event source feeding crawler environments.
+// environment per API function, the crawl queue's event source feeding crawler environments, and
+// the finish queue's feeding finisher environments.
 // Handlers are the same files that run on Lambda; only their environment differs.
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -11,6 +12,7 @@ import { startSqsS3 } from './emulators/sqs-s3.js';
 import { startEventSource } from './event-source.js';
 import { localConsole } from './console/local-console.js';
 import { startGateway } from './gateway.js';
+import { FINISHER_TIMEOUT_SECONDS, FINISH_VISIBILITY_TIMEOUT_SECONDS } from '../infra/finisher-settings.js';
 import { childProcessInvoker, sharedEnvironment, type Invoker } from './invoker.js';
 import { deprovisionTables, LOCAL_CREDENTIALS, LOCAL_REGION, provision, type Resources } from './provision.js';
 
@@ -38,6 +40,14 @@ export interface LocalStackOptions {
   env?: Record<string, string>;
   /** extra environment for the crawler only (e.g. CRAWLER_FAULTS) */
   workerEnv?: Record<string, string>;
+  /** finisher execution environments (functions/handlers/finish.ts), each fed one message at a time; default 2 */
+  finishers?: number;
+  /** the finisher's invocation timeout; default the deployed one (infra/finisher-settings.ts) */
+  finisherTimeoutMs?: number;
+  /** the finish queue's visibility timeout; must stay above finisherTimeoutMs; default the deployed one */
+  finishVisibilityTimeoutSeconds?: number;
+  /** extra environment for the finisher only (e.g. FINISHER_FAULTS, FINISHER_PART_BYTES) */
+  finisherEnv?: Record<string, string>;
   duplicateDelivery?: boolean;
   /** run these handler files instead of functions/handlers/*.ts (e.g. the bundles cdk synth made) */
   handlerFiles?: Partial<Record<string, string>>;
@@ -61,6 +71,8 @@ export interface LocalStack {
   inFlight(): number;
   /** every crawler invocation so far: cold (new environment) or warm, and its duration */
   crawlerInvocations(): { cold: boolean; ms: number; ok: boolean }[];
+  /** every finisher invocation so far */
+  finisherInvocations(): { cold: boolean; ms: number; ok: boolean }[];
   /** starts every crawler environment (an empty batch each), as provisioned concurrency would: the bench's warm-up */
   warmCrawlers(): Promise<void>;
   stop(): Promise<void>;
@@ -87,6 +99,8 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
   const handler = (name: string) => options.handlerFiles?.[name] ?? sourceHandler(name);
   const visibilityTimeoutSeconds = options.visibilityTimeoutSeconds ?? 60;
   const workerTimeoutMs = options.workerTimeoutMs ?? Math.min(50_000, visibilityTimeoutSeconds * 1000 - 1000);
+  const finishVisibilityTimeoutSeconds = options.finishVisibilityTimeoutSeconds ?? FINISH_VISIBILITY_TIMEOUT_SECONDS;
+  const finisherTimeoutMs = options.finisherTimeoutMs ?? Math.min(FINISHER_TIMEOUT_SECONDS * 1000, finishVisibilityTimeoutSeconds * 1000 - 1000);
   const stoppers: (() => Promise<void>)[] = [];
   const stop = async () => {
     for (const s of stoppers.reverse()) await s().catch((e) => log(`[stack] stop step failed: ${(e as Error).message}`));
@@ -103,6 +117,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       prefix: `local-${randomBytes(4).toString('hex')}`,
       visibilityTimeoutSeconds,
       maxReceiveCount: options.maxReceiveCount ?? 5,
+      finishVisibilityTimeoutSeconds,
     });
     // A shared DynamoDB outlives the stack: its tables go with it (stop steps run last-in first-out,
     // so after every function that could still write).
@@ -133,6 +148,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       FRONTIER_TABLE: resources.frontierTable,
       CONNECTIONS_TABLE: resources.connectionsTable,
       CRAWL_QUEUE_URL: resources.queueUrl,
+      FINISH_QUEUE_URL: resources.finishQueueUrl,
       RESULTS_BUCKET: resources.bucket,
       CONNECTIONS_ENDPOINT: gateway.connectionsEndpoint,
       ALLOW_PRIVATE_TARGETS: 'true',
@@ -180,6 +196,26 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     });
     stoppers.push(() => events.stop());
 
+    // The finisher: its own queue and environments, one message an invocation, as on AWS.
+    const finishEvents = startEventSource({
+      sqsEndpoint: endpoints.sqs,
+      queueUrl: resources.finishQueueUrl,
+      queueArn: resources.finishQueueArn,
+      batchSize: 1,
+      concurrency: options.finishers ?? 2,
+      log,
+      createInvoker: (index) =>
+        childProcessInvoker({
+          name: `finisher-${index}`,
+          handlerPath: handler('finish'),
+          env: { ...env, CRAWLER_FAULTS_STATE: faultsState, ...options.finisherEnv },
+          timeoutMs: finisherTimeoutMs,
+          log,
+          runtimeFile,
+        }),
+    });
+    stoppers.push(() => finishEvents.stop());
+
     const sweepIntervalMs = options.sweepIntervalMs ?? 60_000;
     if (sweepIntervalMs > 0) {
       const sweeper = functionInvoker('sweep', 60_000);
@@ -205,6 +241,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       endpoints,
       inFlight: () => events.inFlight(),
       crawlerInvocations: () => events.invocations(),
+      finisherInvocations: () => finishEvents.invocations(),
       warmCrawlers: () => events.warm(),
       stop,
     };

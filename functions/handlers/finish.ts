@@ -53,6 +53,13 @@ function recordHandler(context: Context) {
     try {
       const outcome = await runFinish(jobId, deps);
       logger.info('finish request handled', { jobId, outcome, receiveCount: record.attributes.ApproximateReceiveCount });
+    } catch (error) {
+      logger.error('finish failed; the request comes back after the visibility timeout', {
+        jobId,
+        receiveCount: record.attributes.ApproximateReceiveCount,
+        error: error instanceof Error ? (error.stack ?? error.message) : String(error),
+      });
+      throw error;
     } finally {
       await checkpoints.release(jobId, environmentId);
     }
