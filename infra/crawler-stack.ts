@@ -188,7 +188,8 @@ export class CrawlerStack extends Stack {
     // - ManageConnections: every function that answers or notifies a client ($connect and
     //   $disconnect never do; the authorizer runs before a connection exists).
     // - finisher: its checkpoint and lease are items of the jobs table; its archive's index parts
-    //   live under finisher/ until the archive is complete (it deletes them).
+    //   are objects under finisher/ (expired by the lifecycle rule, like every result).
+    // - finish queue: whoever may win a job's end asks the finisher through it.
     for (const f of [connect, disconnect, submit, crawler, cancel, redrive, sweep, finisher]) storage.connections.grantReadWriteData(f);
     for (const f of [submit, crawler, cancel, redrive, sweep, finisher]) storage.jobs.grantReadWriteData(f);
     storage.jobs.grantReadData(status);
@@ -200,8 +201,8 @@ export class CrawlerStack extends Stack {
     const bucketReaders = [crawler, submit, status, cancel, redrive, sweep, finisher];
     for (const f of bucketWriters) storage.results.grantPut(f, 'jobs/*');
     for (const f of bucketReaders) storage.results.grantRead(f, 'jobs/*');
-    storage.results.grantReadWrite(finisher, 'finisher/*');
-    storage.results.grantDelete(finisher, 'finisher/*');
+    storage.results.grantPut(finisher, 'finisher/*');
+    storage.results.grantRead(finisher, 'finisher/*');
     const notifiers = [fallback, submit, status, cancel, redrive, crawler, sweep, finisher];
     for (const f of notifiers) api.stage.grantManagementApiAccess(f);
 
@@ -216,6 +217,8 @@ export class CrawlerStack extends Stack {
       auth: settings.auth,
       tokenSecret,
       apiGatewayLoggingRole: api.loggingRole,
+      jobsTable: storage.jobs,
+      finisher,
     };
 
     const monitoring = new Monitoring(this, 'Monitoring', {

@@ -53,7 +53,7 @@ beforeAll(async () => {
     run = await crawl(stack, { url: `${site.origin}/`, depth: 2, formats: ['archive'] }, wait);
   } catch (error) {
     // what the finisher and the sweeper did is what a failure here needs to be read
-    console.log(lines.filter((line) => /finish|sweep/i.test(line)).join('\n'));
+    console.log(lines.filter((line) => /finish|sweep/i.test(line)).slice(-30).join('\n'));
     if (process.env.FINISHER_TEST_LOG) await writeFile(process.env.FINISHER_TEST_LOG, lines.join('\n'));
     throw error;
   }

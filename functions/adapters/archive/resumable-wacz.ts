@@ -12,9 +12,12 @@
 //     and the last page's key), and continues the same upload from the next page: what was read
 //     since the last part is read again, nothing before it;
 //   - the last part holds what remains, the data descriptor, the small files and the ZIP's central
-//     directory (built from the per-part index objects), then the upload is completed, the
-//     checkpoint marked done and the index objects deleted. A finisher resumed after that skips
-//     the archive.
+//     directory (built from the per-part index objects), then the upload is completed and the
+//     checkpoint marked done. A finisher resumed after that skips the archive. The index objects
+//     are left to the bucket's lifecycle rule, as every result is (no function deletes results).
+//   What a resumed finisher redoes: the pages read since the last part (at most a part's worth,
+//   8 MiB), and the whole tail (index, pages list, directory). The manifest and pages.jsonl before
+//   the archive are written again whole (app/finish-job.ts): they read the frontier, not page objects.
 // The archive's created date is the job's end, so a resumed finisher writes the same bytes again.
 import { createHash } from 'node:crypto';
 import { crc32 } from 'node:zlib';
@@ -22,7 +25,6 @@ import {
   AbortMultipartUploadCommand,
   CompleteMultipartUploadCommand,
   CreateMultipartUploadCommand,
-  DeleteObjectsCommand,
   GetObjectCommand,
   PutObjectCommand,
   UploadPartCommand,
@@ -187,7 +189,6 @@ export class ResumableWaczWriter {
     );
     const bytes = state.zipBytes + last.length;
     await this.checkpoints.saveArchive(input.jobId, { ...state, etags, zipBytes: bytes, captures: allCaptures.length, pagesDone: input.pages.length, done: true });
-    await this.deleteIndexes(input.jobId, state.etags.length);
     return { key, bytes, captures: allCaptures.length, pages: input.pages.length, missing: Array.from({ length: state.missing }, () => ''), resumedAtPage, skipped: false };
   }
 
@@ -279,13 +280,6 @@ export class ResumableWaczWriter {
     return captures;
   }
 
-  private async deleteIndexes(jobId: string, parts: number): Promise<void> {
-    for (let first = 1; first <= parts; first += 1000) {
-      const keys = Array.from({ length: Math.min(1000, parts - first + 1) }, (_, i) => ({ Key: indexObjectKey(jobId, first + i) }));
-      // Left behind, they expire with the bucket's results; not worth failing the finish for.
-      await this.s3.send(new DeleteObjectsCommand({ Bucket: this.bucket, Delete: { Objects: keys, Quiet: true } })).catch(() => {});
-    }
-  }
 }
 
 async function* once(body: Uint8Array): AsyncGenerator<Uint8Array> {

@@ -88,8 +88,8 @@ export class DynamoFinishCheckpoints {
       new UpdateCommand({
         TableName: this.table,
         Key: keyOf(jobId),
-        UpdateExpression: 'SET archive = :archive, #ttl = if_not_exists(#ttl, :ttl)',
-        ExpressionAttributeNames: { '#ttl': TTL_ATTRIBUTE },
+        UpdateExpression: 'SET #archive = :archive, #ttl = if_not_exists(#ttl, :ttl)',
+        ExpressionAttributeNames: { '#archive': 'archive', '#ttl': TTL_ATTRIBUTE },
         ExpressionAttributeValues: { ':archive': checkpoint, ':ttl': this.expiresAt() },
       }),
     );
