@@ -1,12 +1,17 @@
-// The finisher killed in the middle of a job's archive (FINISHER_FAULTS=finisher-mid-archive#2: its
-// process dies once the WACZ's second part is uploaded and checkpointed). Its finish message comes
+// The finisher killed in the middle of a job's archive (FINISHER_FAULTS=finisher-mid-archive#1: its
+// process dies once the WACZ's first part is uploaded and checkpointed). The site is 8 pages, each
+// with a 2 MiB image of random bytes (gzip cannot shrink it), so the archive is ~16 MiB: with S3's
+// smallest part (5 MiB, which the emulator enforces too) that is two full parts and a last one,
+// and the fault is certain to fire. Its finish message comes
 // back after the finish queue's visibility timeout; the next finisher resumes the same multipart
 // upload from the checkpoint, not from the first page. The job ends once, with one `completed`, a
 // manifest, and a WACZ whose files match its datapackage and whose index finds every record.
 import { GetItemCommand } from '@aws-sdk/client-dynamodb';
 import { GetObjectCommand } from '@aws-sdk/client-s3';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -14,25 +19,58 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { WaczReader } from '../../functions/adapters/archive/wacz-reader.js';
 import type { ArchiveCheckpoint } from '../../functions/adapters/dynamodb/finish-checkpoints.js';
 import { JOBS_KEY } from '../../functions/adapters/dynamodb/table-definitions.js';
-import { startDemoSite, type DemoSite } from '../../local/demo-site.js';
 import type { LocalStack } from '../../local/stack.js';
 import { parseWarc } from '../integration/fixtures-archive/warc.js';
 import { clientsFor, crawl, paths, readObject, settleAndCountCompletions, startTestStack, type CrawlRun } from './harness.js';
 import { jobWaitMs, machineSpeed, stackTimings } from './support/machine.js';
 
-/** far below S3's 5 MiB (the emulator allows it): a part every page or two of the demo site */
-const PART_BYTES = 1024;
-const FAULT_AFTER_PARTS = 2;
+/** S3's smallest part but the last */
+const PART_BYTES = 5 * 1024 * 1024;
+const FAULT_AFTER_PARTS = 1;
+const PAGES = 8;
+const IMAGE_BYTES = 2 * 1024 * 1024;
+
+interface HeavySite {
+  origin: string;
+  paths: string[];
+  stop(): Promise<void>;
+}
+
+/** `/` and /p1.html … /p7.html, each showing its own image of random bytes; `/` links to the others. */
+async function startHeavySite(): Promise<HeavySite> {
+  const images = new Map(Array.from({ length: PAGES }, (_, i) => [`/image-${i}.png`, randomBytes(IMAGE_BYTES)]));
+  const paths = ['/', ...Array.from({ length: PAGES - 1 }, (_, i) => `/p${i + 1}.html`)];
+  const server = createServer((req, res) => {
+    const path = (req.url ?? '/').split('?')[0]!;
+    const image = images.get(path);
+    if (image) {
+      res.writeHead(200, { 'content-type': 'image/png', 'content-length': image.length });
+      res.end(image);
+      return;
+    }
+    const index = paths.indexOf(path);
+    if (index < 0) {
+      res.writeHead(404).end();
+      return;
+    }
+    const links = index === 0 ? paths.slice(1).map((p) => `<a href="${p}">${p}</a>`).join(' ') : '';
+    res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' });
+    res.end(`<!doctype html><html><head><title>Page ${index}</title></head><body><h1>Page ${index}</h1><img src="/image-${index}.png" alt="">${links}</body></html>`);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return { origin: `http://127.0.0.1:${port}`, paths, stop: () => new Promise((resolve) => server.close(() => resolve())) };
+}
 
 let stack: LocalStack | undefined;
-let site: DemoSite | undefined;
+let site: HeavySite | undefined;
 let run: CrawlRun;
 let dir: string;
 const lines: string[] = [];
 
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'finisher-resume-'));
-  site = await startDemoSite();
+  site = await startHeavySite();
   const speed = await machineSpeed();
   const timings = stackTimings(speed, 3);
   // The finisher gets a crawler invocation's time (far more than this job's archive needs), and
@@ -48,9 +86,9 @@ beforeAll(async () => {
     finishers: 1,
     finisherEnv: { FINISHER_PART_BYTES: String(PART_BYTES), FINISHER_FAULTS: `finisher-mid-archive#${FAULT_AFTER_PARTS}` },
   });
-  const wait = jobWaitMs(timings, speed, { pages: 12 }) + finishVisibilityTimeoutSeconds * 1000 + finisherTimeoutMs;
+  const wait = jobWaitMs(timings, speed, { pages: PAGES }) + finishVisibilityTimeoutSeconds * 1000 + finisherTimeoutMs;
   try {
-    run = await crawl(stack, { url: `${site.origin}/`, depth: 2, formats: ['archive'] }, wait);
+    run = await crawl(stack, { url: `${site.origin}/`, depth: 1, formats: ['archive'] }, wait);
   } catch (error) {
     // what the finisher and the sweeper did is what a failure here needs to be read
     console.log(lines.filter((line) => /finish|sweep/i.test(line)).slice(-30).join('\n'));
@@ -71,11 +109,10 @@ it('a finisher killed mid-archive is resumed from its checkpoint and the job end
   expect(lines.some((line) => line.includes('finisher-') && line.includes('died during the invocation'))).toBe(true);
 
   expect(run.completed).toMatchObject({ status: 'succeeded', failed: 0 });
-  const expected = site!.documentsByDepth.slice(0, 3).flat().sort();
-  expect(paths(run.manifest.pages.map((p) => p.url), site!.origin)).toEqual(expected);
+  expect(paths(run.manifest.pages.map((p) => p.url), site!.origin)).toEqual([...site!.paths].sort());
   expect(await settleAndCountCompletions(run)).toBe(1);
 
-  // the next finisher resumed where the dead one stopped: at the pages of its two parts, not at 0
+  // the next finisher resumed where the dead one stopped: at the pages of its first part, not at 0
   const resumed = lines.map((line) => /"resumedAtPage":(\d+)/.exec(line)).find((m) => m && Number(m[1]) > 0);
   expect(resumed, 'a finisher logged an archive resumed past its first page').toBeTruthy();
   const { dynamo } = clientsFor(stack!);
@@ -132,6 +169,10 @@ it('a finisher killed mid-archive is resumed from its checkpoint and the job end
     }
     const listed = (await reader.read('pages/pages.jsonl')).toString('utf8').trim().split('\n').slice(1);
     expect(listed.length).toBe(archivedPages);
+    expect(archivedPages).toBe(PAGES);
+    // every image whole in the archive: 2 MiB each, read past part boundaries
+    const images = records.filter((r) => r.type === 'response' && /\/image-\d+\.png$/.test(r.uri));
+    expect(images.map((r) => r.payload.length)).toEqual(Array.from({ length: PAGES }, () => IMAGE_BYTES));
   } finally {
     reader.close();
   }
