@@ -10,6 +10,7 @@ import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
 import { CrawlQueue } from './constructs/crawl-queue.js';
 import { HeartbeatQueue } from './constructs/heartbeat-queue.js';
+import { FinishQueue } from './constructs/finish-queue.js';
 import { CHROMIUM_LAYER_DIR, chromiumLayer, CrawlerFunction } from './constructs/functions.js';
 import { Monitoring } from './constructs/monitoring.js';
 import { Storage } from './constructs/storage.js';
@@ -38,6 +39,7 @@ export class CrawlerStack extends Stack {
     const limits = deployedLimits(settings);
     const queues = new CrawlQueue(this, 'Crawl', { visibilityTimeoutSeconds: limits.visibilityTimeoutSeconds, maxReceiveCount: limits.maxReceiveCount });
     const heartbeats = new HeartbeatQueue(this, 'Heartbeat', { functionTimeoutSeconds: limits.heartbeat.timeoutSeconds });
+    const finishQueues = new FinishQueue(this, 'Finish', { maxReceiveCount: limits.maxReceiveCount });
     const stageName = props.stageName ?? 'prod';
     const api = new CrawlerApi(this, 'WebSocket', { stageName, logRetention, accountLoggingRole: settings.apiGatewayLoggingRole });
 
@@ -47,6 +49,8 @@ export class CrawlerStack extends Stack {
       CONNECTIONS_TABLE: storage.connections.tableName,
       CRAWL_QUEUE_URL: queues.queue.queueUrl,
       HEARTBEAT_QUEUE_URL: heartbeats.queue.queueUrl,
+      // Whoever wins a job's end asks the finisher through this queue (functions/handlers/finish.ts).
+      FINISH_QUEUE_URL: finishQueues.queue.queueUrl,
       RESULTS_BUCKET: storage.results.bucketName,
       CONNECTIONS_ENDPOINT: api.stage.callbackUrl,
       ...limits.environment,
@@ -106,7 +110,22 @@ export class CrawlerStack extends Stack {
       description: 'Heartbeat of running jobs: progress at least every minute',
     });
     heartbeat.addEventSource(new SqsEventSource(heartbeats.queue, { batchSize: limits.heartbeat.batchSize, reportBatchItemFailures: true }));
-    new Rule(this, 'SweepSchedule', { schedule: Schedule.rate(Duration.seconds(limits.sweep.everySeconds)), targets: [new LambdaFunction(sweep)] });
+    // The schedule runs the sweeper again every sweep interval: an async retry of a failed run would only
+    // overlap the next one.
+    new Rule(this, 'SweepSchedule', { schedule: Schedule.rate(Duration.seconds(limits.sweep.everySeconds)), targets: [new LambdaFunction(sweep, { retryAttempts: 0 })] });
+    sweep.configureAsyncInvoke({ retryAttempts: 0 });
+
+    // A job's end (manifest, pages.jsonl, WACZ) in a function of its own: the longest timeout,
+    // checkpointed so a finisher that dies is resumed, one request at a time.
+    const finisher = new CrawlerFunction(this, 'FinisherFunction', {
+      handler: 'finish',
+      environment,
+      logRetention,
+      memorySize: limits.finisher.memoryMb,
+      timeout: Duration.seconds(limits.finisher.timeoutSeconds),
+      description: 'Ends jobs: manifest, exports and web archive, resumable',
+    });
+    finisher.addEventSource(new SqsEventSource(finishQueues.queue, { batchSize: 1, reportBatchItemFailures: true }));
 
     let authorizer: WebSocketLambdaAuthorizer | undefined;
     let tokenSecret: Secret | undefined;
@@ -148,23 +167,29 @@ export class CrawlerStack extends Stack {
     // - status re-points a running job's notifications to the asking connection, moving its slot:
     //   one transaction of updates (the job item, the new and the old connection), nothing else written.
     // - heartbeat reads a running job and claims its progress slot (a conditional write).
-    for (const f of [connect, disconnect, submit, crawler, cancel, redrive, sweep]) storage.connections.grantReadWriteData(f);
-    for (const f of [submit, crawler, cancel, redrive, sweep, heartbeat]) storage.jobs.grantReadWriteData(f);
+    for (const f of [connect, disconnect, submit, crawler, cancel, redrive, sweep, finisher]) storage.connections.grantReadWriteData(f);
+    for (const f of [submit, crawler, cancel, redrive, sweep, heartbeat, finisher]) storage.jobs.grantReadWriteData(f);
+    // - finisher: its checkpoint and lease are items of the jobs table; its archive's index parts
+    //   are objects under finisher/ (expired by the lifecycle rule, like every result).
+    // - finish queue: whoever may win a job's end asks the finisher through it.
     storage.jobs.grantReadData(status);
     for (const table of [storage.jobs, storage.connections]) table.grant(status, 'dynamodb:UpdateItem');
     for (const f of [submit, crawler, redrive]) storage.frontier.grantReadWriteData(f);
-    for (const f of [cancel, sweep]) storage.frontier.grantReadData(f);
+    for (const f of [cancel, sweep, finisher]) storage.frontier.grantReadData(f);
     for (const f of [submit, crawler, redrive]) queues.queue.grantSendMessages(f);
     for (const f of [submit, redrive, heartbeat]) heartbeats.queue.grantSendMessages(f);
-    const bucketWriters = [submit, crawler, cancel, redrive, sweep];
-    const bucketReaders = [crawler, submit, status, cancel, redrive, sweep];
+    for (const f of [submit, crawler, cancel, redrive, sweep]) finishQueues.queue.grantSendMessages(f);
+    const bucketWriters = [submit, crawler, cancel, redrive, sweep, finisher];
+    const bucketReaders = [crawler, submit, status, cancel, redrive, sweep, finisher];
     for (const f of bucketWriters) storage.results.grantPut(f, 'jobs/*');
     for (const f of bucketReaders) storage.results.grantRead(f, 'jobs/*');
-    const notifiers = [fallback, submit, status, cancel, redrive, crawler, sweep, heartbeat];
+    storage.results.grantPut(finisher, 'finisher/*');
+    storage.results.grantRead(finisher, 'finisher/*');
+    const notifiers = [fallback, submit, status, cancel, redrive, crawler, sweep, heartbeat, finisher];
     for (const f of notifiers) api.stage.grantManagementApiAccess(f);
 
     this.nagResources = {
-      functions: [connect, disconnect, fallback, submit, status, cancel, redrive, crawler, sweep, heartbeat, ...(authorize ? [authorize] : [])],
+      functions: [connect, disconnect, fallback, submit, status, cancel, redrive, crawler, sweep, heartbeat, finisher, ...(authorize ? [authorize] : [])],
       notifiers,
       bucketReaders,
       bucketWriters,
@@ -174,12 +199,17 @@ export class CrawlerStack extends Stack {
       auth: settings.auth,
       tokenSecret,
       apiGatewayLoggingRole: api.loggingRole,
+      jobsTable: storage.jobs,
+      finisher,
     };
 
     const monitoring = new Monitoring(this, 'Monitoring', {
       queue: queues.queue,
       deadLetters: queues.deadLetters,
       crawler,
+      finisher,
+      finishDeadLetters: finishQueues.deadLetters,
+      finisherTimeoutSeconds: limits.finisher.timeoutSeconds,
       alarmTopicArn: settings.alarmTopicArn || undefined,
     });
 
@@ -189,6 +219,8 @@ export class CrawlerStack extends Stack {
     new CfnOutput(this, 'CrawlQueueUrl', { value: queues.queue.queueUrl });
     new CfnOutput(this, 'DeadLetterQueueName', { value: queues.deadLetters.queueName });
     new CfnOutput(this, 'DeadLetterQueueUrl', { value: queues.deadLetters.queueUrl });
+    new CfnOutput(this, 'FinishQueueUrl', { value: finishQueues.queue.queueUrl });
+    new CfnOutput(this, 'FinishDeadLetterQueueUrl', { value: finishQueues.deadLetters.queueUrl });
     new CfnOutput(this, 'JobsTable', { value: storage.jobs.tableName });
     new CfnOutput(this, 'FrontierTable', { value: storage.frontier.tableName });
     new CfnOutput(this, 'ConnectionsTable', { value: storage.connections.tableName });

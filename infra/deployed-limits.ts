@@ -3,6 +3,7 @@
 // runs the same ones by default, so what holds locally holds on AWS. A test may shorten a timing
 // through the local stack's options; nothing shortens them by default.
 // Pure: no CDK import, so the local runtime can read it.
+import { FINISH_VISIBILITY_TIMEOUT_SECONDS, FINISHER_MEMORY_MB, FINISHER_TIMEOUT_SECONDS } from './finisher-settings.js';
 import { DEFAULT_SETTINGS, navigationTimeoutOf, type CrawlerSettings } from './settings.js';
 
 /** Slack between the crawler's timeout and its lease, so a slow but live worker keeps its URL. */
@@ -26,6 +27,8 @@ export interface DeployedLimits {
   /** the API functions' memory (MB) */
   routeMemoryMb: number;
   sweep: { everySeconds: number; timeoutSeconds: number };
+  /** the finisher (functions/handlers/finish.ts): one job's end a message, its queue's visibility above its timeout */
+  finisher: { timeoutSeconds: number; memoryMb: number; visibilityTimeoutSeconds: number };
   /** the heartbeat function: one job read and at most one progress message per running job */
   heartbeat: { timeoutSeconds: number; memoryMb: number; batchSize: number };
   /** a claim outlives the invocation that made it and expires before the message is visible again */
@@ -53,6 +56,7 @@ export function deployedLimits(settings: CrawlerSettings = DEFAULT_SETTINGS): De
     crawlRouteTimeoutSeconds: 28,
     routeMemoryMb: 256,
     sweep: { everySeconds: 300, timeoutSeconds: 120 },
+    finisher: { timeoutSeconds: FINISHER_TIMEOUT_SECONDS, memoryMb: FINISHER_MEMORY_MB, visibilityTimeoutSeconds: FINISH_VISIBILITY_TIMEOUT_SECONDS },
     heartbeat: { timeoutSeconds: 30, memoryMb: 256, batchSize: 10 },
     leaseSeconds,
     environment: {

@@ -17,6 +17,9 @@ export interface AcknowledgedResources {
   stageName: string;
   auth: 'token' | 'none';
   tokenSecret?: IConstruct;
+  /** the jobs table (its sparse index of open jobs) and the finisher (its archive's index parts under finisher/) */
+  jobsTable?: IConstruct;
+  finisher?: IConstruct;
   /** API Gateway's account-level logging role, when the stack sets it */
   apiGatewayLoggingRole?: IConstruct;
 }
@@ -55,6 +58,20 @@ export function acknowledgeFindings(stack: Stack, resources: AcknowledgedResourc
     'AwsSolutions-IAM5[Action::s3:Abort*]',
     's3:Abort* (AbortMultipartUpload) comes with Bucket.grantPut, scoped to jobs/* of the results bucket; it cannot delete a stored object.',
   );
+  if (resources.jobsTable) {
+    ack(
+      resources.functions,
+      `AwsSolutions-IAM5[Resource::<${logicalId(resources.jobsTable)}.Arn>/index/*]`,
+      'Table.grantReadData/grantReadWriteData cover the table\'s indexes as <table>/index/*; the jobs table has one, the sparse index of open jobs the sweeper queries.',
+    );
+  }
+  if (resources.finisher) {
+    ack(
+      [resources.finisher],
+      `AwsSolutions-IAM5[Resource::<${logicalId(resources.resultsBucket)}.Arn>/finisher/*]`,
+      'The finisher keeps each archive part\'s index lines under finisher/{jobId}/ with keys made at run time, until the archive is complete; put and read only, on that prefix.',
+    );
+  }
   ack(
     [resources.webSocketApi],
     'AwsSolutions-APIG4',

@@ -1,8 +1,9 @@
 // Creates the stack's resources in the emulators through the real SDK clients, as CloudFormation
-// would on AWS: three tables with TTL, the crawl queue with its DLQ, the results bucket.
+// would on AWS: three tables with TTL, the crawl and finish queues with their DLQs, the results bucket.
 import { CreateTableCommand, DeleteTableCommand, DynamoDBClient, UpdateTimeToLiveCommand, type AttributeDefinition, type KeySchemaElement } from '@aws-sdk/client-dynamodb';
 import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
 import { CreateQueueCommand, GetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { FINISH_VISIBILITY_TIMEOUT_SECONDS } from '../infra/finisher-settings.js';
 import { TABLES, TTL_ATTRIBUTE, type TableDefinition } from '../functions/adapters/dynamodb/table-definitions.js';
 
 export const LOCAL_REGION = 'us-east-1';
@@ -15,6 +16,10 @@ export interface Resources {
   queueUrl: string;
   queueArn: string;
   dlqUrl: string;
+  /** the finisher's queue (a message `{jobId}` asks for a job's end) and its DLQ */
+  finishQueueUrl: string;
+  finishQueueArn: string;
+  finishDlqUrl: string;
   bucket: string;
   /** running jobs' heartbeats (functions/app/heartbeat.ts) */
   heartbeatQueueUrl: string;
@@ -26,6 +31,8 @@ export interface ProvisionOptions {
   prefix: string;
   visibilityTimeoutSeconds: number;
   maxReceiveCount: number;
+  /** the finish queue's visibility timeout: above the finisher's timeout, as on AWS (default: the deployed one) */
+  finishVisibilityTimeoutSeconds?: number;
 }
 
 /** A table with the stack's key schema and TTL attribute, as provisioned locally (tests use it too). */
@@ -36,7 +43,21 @@ export async function createTable(client: DynamoDBClient, name: string, definiti
     keys.push({ AttributeName: definition.sortKey, KeyType: 'RANGE' });
     attributes.push({ AttributeName: definition.sortKey, AttributeType: 'S' });
   }
-  await client.send(new CreateTableCommand({ TableName: name, BillingMode: 'PAY_PER_REQUEST', KeySchema: keys, AttributeDefinitions: attributes }));
+  for (const index of definition.indexes ?? []) attributes.push({ AttributeName: index.partitionKey, AttributeType: 'S' });
+  const indexes = (definition.indexes ?? []).map((index) => ({
+    IndexName: index.name,
+    KeySchema: [{ AttributeName: index.partitionKey, KeyType: 'HASH' as const }],
+    Projection: { ProjectionType: 'KEYS_ONLY' as const },
+  }));
+  await client.send(
+    new CreateTableCommand({
+      TableName: name,
+      BillingMode: 'PAY_PER_REQUEST',
+      KeySchema: keys,
+      AttributeDefinitions: attributes,
+      ...(indexes.length > 0 ? { GlobalSecondaryIndexes: indexes } : {}),
+    }),
+  );
   await client.send(new UpdateTimeToLiveCommand({ TableName: name, TimeToLiveSpecification: { AttributeName: TTL_ATTRIBUTE, Enabled: true } }));
 }
 
@@ -57,25 +78,41 @@ export async function provision(options: ProvisionOptions): Promise<Resources> {
     createTable(dynamo, resources.connectionsTable, TABLES.connections),
     s3.send(new CreateBucketCommand({ Bucket: resources.bucket })),
   ]);
-  const dlq = await sqs.send(new CreateQueueCommand({ QueueName: `${prefix}-crawl-dlq`, Attributes: { MessageRetentionPeriod: '1209600' } }));
-  const dlqUrl = dlq.QueueUrl ?? '';
-  const dlqAttributes = await sqs.send(new GetQueueAttributesCommand({ QueueUrl: dlqUrl, AttributeNames: ['QueueArn'] }));
-  const queue = await sqs.send(
-    new CreateQueueCommand({
-      QueueName: `${prefix}-crawl`,
-      Attributes: {
-        VisibilityTimeout: String(options.visibilityTimeoutSeconds),
-        RedrivePolicy: JSON.stringify({ deadLetterTargetArn: dlqAttributes.Attributes?.QueueArn, maxReceiveCount: options.maxReceiveCount }),
-      },
-    }),
-  );
-  const queueUrl = queue.QueueUrl ?? '';
-  const queueAttributes = await sqs.send(new GetQueueAttributesCommand({ QueueUrl: queueUrl, AttributeNames: ['QueueArn'] }));
+  const crawl = await queueWithDlq(sqs, `${prefix}-crawl`, options.visibilityTimeoutSeconds, options.maxReceiveCount);
+  const finish = await queueWithDlq(sqs, `${prefix}-finish`, options.finishVisibilityTimeoutSeconds ?? FINISH_VISIBILITY_TIMEOUT_SECONDS, options.maxReceiveCount);
   const heartbeats = await provisionHeartbeatQueue(sqs, prefix);
   dynamo.destroy();
   sqs.destroy();
   s3.destroy();
-  return { ...resources, queueUrl, queueArn: queueAttributes.Attributes?.QueueArn ?? '', dlqUrl, ...heartbeats };
+  return {
+    ...resources,
+    queueUrl: crawl.url,
+    queueArn: crawl.arn,
+    dlqUrl: crawl.dlqUrl,
+    finishQueueUrl: finish.url,
+    finishQueueArn: finish.arn,
+    finishDlqUrl: finish.dlqUrl,
+    ...heartbeats,
+  };
+}
+
+/** A queue whose messages go to its DLQ (`{name}-dlq`, kept 14 days) after `maxReceiveCount` receives. */
+async function queueWithDlq(sqs: SQSClient, name: string, visibilityTimeoutSeconds: number, maxReceiveCount: number): Promise<{ url: string; arn: string; dlqUrl: string }> {
+  const dlq = await sqs.send(new CreateQueueCommand({ QueueName: `${name}-dlq`, Attributes: { MessageRetentionPeriod: '1209600' } }));
+  const dlqUrl = dlq.QueueUrl ?? '';
+  const dlqAttributes = await sqs.send(new GetQueueAttributesCommand({ QueueUrl: dlqUrl, AttributeNames: ['QueueArn'] }));
+  const queue = await sqs.send(
+    new CreateQueueCommand({
+      QueueName: name,
+      Attributes: {
+        VisibilityTimeout: String(visibilityTimeoutSeconds),
+        RedrivePolicy: JSON.stringify({ deadLetterTargetArn: dlqAttributes.Attributes?.QueueArn, maxReceiveCount }),
+      },
+    }),
+  );
+  const url = queue.QueueUrl ?? '';
+  const attributes = await sqs.send(new GetQueueAttributesCommand({ QueueUrl: url, AttributeNames: ['QueueArn'] }));
+  return { url, arn: attributes.Attributes?.QueueArn ?? '', dlqUrl };
 }
 
 /** The heartbeat queue, as the CDK stack makes it: a message's delay is the interval; 60 s of visibility. */

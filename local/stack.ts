@@ -1,5 +1,6 @@
 // The whole product on one machine: emulators, resources, the WebSocket gateway with one execution
-// environment per API function, and the crawl queue's event source feeding crawler environments.
+// environment per API function, the crawl queue's event source feeding crawler environments, and
+// the finish queue's feeding finisher environments.
 // Handlers are the same files that run on Lambda; only their environment differs.
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -48,6 +49,14 @@ export interface LocalStackOptions {
   env?: Record<string, string>;
   /** extra environment for the crawler only (e.g. CRAWLER_FAULTS) */
   workerEnv?: Record<string, string>;
+  /** finisher execution environments (functions/handlers/finish.ts), each fed one message at a time; default 2 */
+  finishers?: number;
+  /** the finisher's invocation timeout; default the deployed one (infra/finisher-settings.ts) */
+  finisherTimeoutMs?: number;
+  /** the finish queue's visibility timeout; must stay above finisherTimeoutMs; default the deployed one */
+  finishVisibilityTimeoutSeconds?: number;
+  /** extra environment for the finisher only (e.g. FINISHER_FAULTS, FINISHER_PART_BYTES) */
+  finisherEnv?: Record<string, string>;
   duplicateDelivery?: boolean;
   /** run these handler files instead of functions/handlers/*.ts (e.g. the bundles cdk synth made) */
   handlerFiles?: Partial<Record<string, string>>;
@@ -71,6 +80,8 @@ export interface LocalStack {
   inFlight(): number;
   /** every crawler invocation so far: cold (new environment) or warm, and its duration */
   crawlerInvocations(): { cold: boolean; ms: number; ok: boolean }[];
+  /** every finisher invocation so far */
+  finisherInvocations(): { cold: boolean; ms: number; ok: boolean }[];
   /** starts every crawler environment (an empty batch each), as provisioned concurrency would: the bench's warm-up */
   warmCrawlers(): Promise<void>;
   stop(): Promise<void>;
@@ -97,6 +108,8 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
   const handler = (name: string) => options.handlerFiles?.[name] ?? sourceHandler(name);
   const limits = localLimits(options);
   const { deployed, visibilityTimeoutSeconds, workerTimeoutMs, maxReceiveCount } = limits;
+  const finishVisibilityTimeoutSeconds = options.finishVisibilityTimeoutSeconds ?? deployed.finisher.visibilityTimeoutSeconds;
+  const finisherTimeoutMs = options.finisherTimeoutMs ?? Math.min(deployed.finisher.timeoutSeconds * 1000, finishVisibilityTimeoutSeconds * 1000 - 1000);
   const stoppers: (() => Promise<void>)[] = [];
   const stop = async () => {
     for (const s of stoppers.reverse()) await s().catch((e) => log(`[stack] stop step failed: ${(e as Error).message}`));
@@ -113,6 +126,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       prefix: `local-${randomBytes(4).toString('hex')}`,
       visibilityTimeoutSeconds,
       maxReceiveCount,
+      finishVisibilityTimeoutSeconds,
     });
     // A shared DynamoDB outlives the stack: its tables go with it (stop steps run last-in first-out,
     // so after every function that could still write).
@@ -144,6 +158,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       CONNECTIONS_TABLE: resources.connectionsTable,
       CRAWL_QUEUE_URL: resources.queueUrl,
       HEARTBEAT_QUEUE_URL: resources.heartbeatQueueUrl,
+      FINISH_QUEUE_URL: resources.finishQueueUrl,
       RESULTS_BUCKET: resources.bucket,
       CONNECTIONS_ENDPOINT: gateway.connectionsEndpoint,
       ALLOW_PRIVATE_TARGETS: 'true',
@@ -209,6 +224,26 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     });
     stoppers.push(() => heartbeats.stop());
 
+    // The finisher: its own queue and environments, one message an invocation, as on AWS.
+    const finishEvents = startEventSource({
+      sqsEndpoint: endpoints.sqs,
+      queueUrl: resources.finishQueueUrl,
+      queueArn: resources.finishQueueArn,
+      batchSize: 1,
+      concurrency: options.finishers ?? 2,
+      log,
+      createInvoker: (index) =>
+        childProcessInvoker({
+          name: `finisher-${index}`,
+          handlerPath: handler('finish'),
+          env: { ...env, AWS_LAMBDA_FUNCTION_MEMORY_SIZE: String(deployed.finisher.memoryMb), CRAWLER_FAULTS_STATE: faultsState, ...options.finisherEnv },
+          timeoutMs: finisherTimeoutMs,
+          log,
+          runtimeFile,
+        }),
+    });
+    stoppers.push(() => finishEvents.stop());
+
     const { sweepIntervalMs } = limits;
     if (sweepIntervalMs > 0) {
       const sweeper = functionInvoker('sweep', limits.sweepTimeoutMs);
@@ -234,6 +269,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       endpoints,
       inFlight: () => events.inFlight(),
       crawlerInvocations: () => events.invocations(),
+      finisherInvocations: () => finishEvents.invocations(),
       warmCrawlers: () => events.warm(),
       stop,
     };

@@ -75,6 +75,14 @@ const EnvSchema = z.object({
   HEARTBEAT_QUEUE_URL: z.string().min(1).optional(),
   /** seconds between a running job's heartbeats (core/progress.ts caps it) */
   HEARTBEAT_INTERVAL_SECONDS: z.coerce.number().int().min(1).optional(),
+  /** the finisher's queue (functions/handlers/finish.ts); unset: whoever wins a job's end finishes it inline */
+  FINISH_QUEUE_URL: z.string().min(1).optional(),
+  /** bytes of each WACZ multipart part (each a checkpoint); S3 wants ≥ 5 MiB, tests set less against the emulator */
+  FINISHER_PART_BYTES: intFrom(8 * 1024 * 1024, 1024),
+  /** S3 reads the finisher keeps in flight */
+  FINISHER_READS_IN_FLIGHT: intFrom(16, 1),
+  /** local fault injection in the finisher, e.g. "finisher-mid-archive#2"; never set on AWS */
+  FINISHER_FAULTS: z.string().optional(),
 });
 
 export interface Config {
@@ -100,6 +108,7 @@ export interface Config {
   auth: { mode: 'none' | 'token'; token?: string; secretArn?: string };
   /** byte caps of `formats: ["archive"]`: per page and per job (payload bytes) */
   archive: { maxPageBytes: number; maxJobBytes: number };
+  finisher: { queueUrl?: string; partBytes: number; readsInFlight: number; faults?: string };
 }
 
 export class ConfigError extends Error {
@@ -154,6 +163,7 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): Config {
     userAgent: userAgentOf(e.USER_AGENT, e.ROBOTS_USER_AGENT),
     auth: { mode: e.AUTH_MODE, token: e.AUTH_TOKEN, secretArn: e.AUTH_TOKEN_SECRET_ARN },
     archive: { maxPageBytes: e.ARCHIVE_MAX_PAGE_BYTES, maxJobBytes: e.ARCHIVE_MAX_JOB_BYTES },
+    finisher: { queueUrl: e.FINISH_QUEUE_URL, partBytes: e.FINISHER_PART_BYTES, readsInFlight: e.FINISHER_READS_IN_FLIGHT, faults: e.FINISHER_FAULTS },
   };
 }
 

@@ -1,6 +1,7 @@
 // Local fault injection. CRAWLER_FAULTS="after-claim@/a.html,before-settle@/b.html#2" kills this
 // process (as a Lambda environment dies: no cleanup, no reply) when a worker reaches that point
-// for a URL containing the text. Only the local runtime sets it.
+// for a URL containing the text. Only the local runtime sets it. FINISHER_FAULTS does the same for
+// the finisher (`finisher-mid-archive#N`: dies once N archive parts are written and checkpointed).
 //
 // Each rule fires once. Without `#N` it fires the first time any environment reaches the point for
 // that URL, whatever the attempt: an attempt that died for another reason (another rule's crash in
@@ -15,7 +16,7 @@
 import { createHash } from 'node:crypto';
 import { closeSync, openSync } from 'node:fs';
 import { join } from 'node:path';
-import { FAULT_POINTS, WAIT_FAULT_POINTS, noFaults, type FaultInjector, type FaultPoint, type Logger } from '../core/ports.js';
+import { FAULT_POINTS, FINISHER_FAULT_POINTS, WAIT_FAULT_POINTS, noFaults, type FaultInjector, type FaultPoint, type Logger } from '../core/ports.js';
 
 export interface FaultRule {
   /** `die`: the process is killed; `throttle`: an AWS throttling error is thrown */
@@ -34,7 +35,7 @@ export function parseFaults(spec: string): FaultRule[] {
     .map((part) => {
       const match = /^(?:(throttle):)?([a-z-]+)(?:@([^#]*))?(?:#(\d+))?$/.exec(part);
       const point = match?.[2] as FaultPoint | undefined;
-      const points: readonly FaultPoint[] = [...FAULT_POINTS, ...WAIT_FAULT_POINTS];
+      const points: readonly FaultPoint[] = [...FAULT_POINTS, ...WAIT_FAULT_POINTS, ...FINISHER_FAULT_POINTS];
       if (!match || !point || !points.includes(point)) {
         throw new Error(`bad CRAWLER_FAULTS entry "${part}"; points: ${points.join(', ')}`);
       }

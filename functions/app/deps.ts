@@ -7,6 +7,7 @@ import type {
   ConnectionStore,
   CrawlQueue,
   FaultInjector,
+  FinishRequests,
   FrontierStore,
   HeartbeatQueue,
   HostRateGate,
@@ -31,6 +32,11 @@ export interface AppDeps {
   limits: Limits;
   log: Logger;
   metrics: JobMetrics;
+  /**
+   * the finisher's queue: a job's end is asked of it, not done inline; absent (unit tests, a stack
+   * without a finisher) the winner of the transition finishes the job itself
+   */
+  finishRequests?: FinishRequests;
   /** absent where no archive can be assembled; jobs asking for `archive` then end without a WACZ */
   archives?: ArchiveAssembler;
   /**

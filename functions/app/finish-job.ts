@@ -1,5 +1,7 @@
-// Ending a job: one conditional transition picks the worker that writes the manifest and tells the
-// client. Every step is idempotent, so a redelivered message can resume a finisher that died.
+// Ending a job: one conditional transition picks the one that asks the finisher; the finisher
+// (functions/handlers/finish.ts, its own function and queue) writes the manifest, the exports and
+// the archive and tells the client. Every step is idempotent, so a redelivered finish message, or
+// the sweeper asking again, resumes a finisher that died.
 import { finalStatusOf, formatsOf, isFinal, keepsContent, outstanding, type FinalStatus, type JobRecord, type PageSummary } from '../core/job.js';
 import { archiveObjectKey, manifestObjectKey, resultsObjectKey } from '../core/keys.js';
 import type { ServerMessage } from '../core/messages.js';
@@ -10,27 +12,52 @@ import { writeManifest } from './manifest-writer.js';
 
 /** Finishes the job if every admitted URL is settled; resumes a finish that was interrupted. */
 export async function finishIfDone(jobId: string, deps: AppDeps): Promise<void> {
-  let job = await deps.jobs.getJob(jobId);
+  const job = await deps.jobs.getJob(jobId);
   if (!job) return;
   if (job.status === 'running') {
     if (outstanding(job) > 0) return;
     // Decided on the counts the store checks in the same transaction, not on this read.
     const won = await deps.jobs.beginFinishIfSettled(jobId, finalStatusOf, deps.clock.now());
     if (!won) return finishIfDoneAfterRace(jobId, deps);
-    job = await deps.jobs.getJob(jobId);
-    if (!job) return;
+    await askToFinish(jobId, deps);
+    return;
   }
+  // With a finisher, a job already finishing has its finish message (or the sweeper asks again):
+  // a crawler's stray message must not add the heavy work, nor another request, for each page.
+  if (deps.finishRequests && job.status === 'finishing') return;
   await completeJob(job, deps);
 }
 
+/**
+ * Whoever won the transition to `finishing` (crawler, sweeper, cancel, a route) asks the finisher.
+ * Without a finisher queue (unit tests) the job is completed here, as before.
+ */
+export async function askToFinish(jobId: string, deps: AppDeps): Promise<void> {
+  if (deps.finishRequests) {
+    await deps.finishRequests.request(jobId);
+    return;
+  }
+  const job = await deps.jobs.getJob(jobId);
+  if (job && job.status !== 'running') await completeJob(job, deps);
+}
+
 async function finishIfDoneAfterRace(jobId: string, deps: AppDeps): Promise<void> {
-  // Someone else began finishing: it writes the manifest. Writing it alongside would be safe but
-  // repeats the whole job's work (the bookkeeping bench saw five finishers at the end of one job);
-  // a winner that dies is resumed as before, by its message coming back or by the sweeper after
-  // the finishing grace. A job already final may still owe its slot or `completed`: cheap, and
-  // idempotent.
+  // Someone else began finishing: it asks the finisher. A job already final may still owe its
+  // slot or `completed`: cheap, and idempotent.
   const job = await deps.jobs.getJob(jobId);
   if (job && isFinal(job.status)) await completeJob(job, deps);
+}
+
+/**
+ * The finisher's work for one request: a job that is finishing (or final but owing its slot or
+ * `completed`) is completed; a job still running, or gone, needs nothing.
+ */
+export async function runFinish(jobId: string, deps: AppDeps): Promise<'completed' | 'running' | 'missing'> {
+  const job = await deps.jobs.getJob(jobId);
+  if (!job) return 'missing';
+  if (job.status === 'running') return 'running';
+  await completeJob(job, deps);
+  return 'completed';
 }
 
 /** For a job in `finishing` or final: writes the manifest, marks it final, and notifies once. */
@@ -66,6 +93,7 @@ async function writeExports(job: JobRecord, pages: () => AsyncIterable<PageSumma
     // The archive's page list is held whole (a few short strings a page): the WACZ writer takes it so.
     const archived: { url: string; title: string; warcKey: string }[] = [];
     for await (const p of pages()) if (p.outputs?.archive) archived.push({ url: p.url, title: p.title, warcKey: p.outputs.archive });
+    // The job's end dates the archive: a resumed finisher writes the same bytes.
     await deps.archives.assemble(job, archived);
   }
 }

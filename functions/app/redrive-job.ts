@@ -18,7 +18,7 @@ import type { CrawlMessage } from '../core/ports.js';
 import type { JobRequest } from '../core/messages.js';
 import type { AppDeps } from './deps.js';
 import { startHeartbeat } from './heartbeat.js';
-import { completeJob } from './finish-job.js';
+import { askToFinish } from './finish-job.js';
 import { findOwnJob } from './own-job.js';
 
 /** `principal`: the authorizer's principal of the asking connection; only the job's creator may redrive it. */
@@ -103,8 +103,7 @@ async function endUnsentRun(jobId: string, error: unknown, deps: AppDeps): Promi
     const job = await deps.jobs.getJob(jobId);
     const status = job && job.done > 0 ? 'partial' : 'failed';
     await deps.jobs.beginFinish(jobId, status, deps.clock.now(), { reason: 'the redriven URLs could not be queued' });
-    const finishing = await deps.jobs.getJob(jobId);
-    if (finishing && finishing.status !== 'running') await completeJob(finishing, deps);
+    await askToFinish(jobId, deps);
   } catch (finishError) {
     deps.log.error('could not end the run now; the sweeper will', { jobId, error: String(finishError) });
   }

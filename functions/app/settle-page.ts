@@ -10,7 +10,7 @@ import type { PageRecord } from '../core/ports.js';
 import { progressOf } from '../core/progress.js';
 import { resendOwnChildren } from './admit-children.js';
 import type { WorkerDeps } from './deps.js';
-import { completeJob, finishIfDone } from './finish-job.js';
+import { askToFinish, finishIfDone } from './finish-job.js';
 import { outputKeys } from './page-outputs.js';
 import type { PhaseTimer } from './phase-timer.js';
 
@@ -93,6 +93,6 @@ async function endAtBudget(job: JobRecord, deps: WorkerDeps): Promise<void> {
   const status = job.done > 0 ? 'partial' : 'failed';
   if (!(await deps.jobs.beginFinish(job.jobId, status, deps.clock.now(), { reason: 'budget' }))) return;
   deps.log.info('job reached its budget', { jobId: job.jobId, budgetUsd: job.budgetUsd, estimatedCostUsd: usageOf(job).estimatedCostUsd, done: job.done });
-  const finishing = await deps.jobs.getJob(job.jobId);
-  if (finishing) await completeJob(finishing, deps);
+  // The finisher writes the manifest (handlers/finish.ts); this worker only asks.
+  await askToFinish(job.jobId, deps);
 }

@@ -10,7 +10,7 @@ import type { CrawlMessage } from '../core/ports.js';
 import { expiresAt, type AppDeps } from './deps.js';
 import { estimateAnswer } from './estimate-crawl.js';
 import { startHeartbeat } from './heartbeat.js';
-import { completeJob, finishIfDone } from './finish-job.js';
+import { askToFinish, finishIfDone } from './finish-job.js';
 import { requestCacheKeys, reuseEarlierCrawl, sendsCredentials } from './reuse-crawl.js';
 
 /** `owner`: the authorizer's principal of the connection (undefined when auth is off); only it may act on the job. */
@@ -139,8 +139,7 @@ async function failUnseededJob(jobId: string, error: unknown, deps: AppDeps, reu
     const [status, reason] = reused > 0 ? (['partial', 'the next URLs could not be queued'] as const) : (['failed', 'the seed could not be queued'] as const);
     await deps.jobs.beginFinish(jobId, status, deps.clock.now(), { reason });
     // Finishing, or already ended some other way (a cancel): either way complete what is left.
-    const job = await deps.jobs.getJob(jobId);
-    if (job && job.status !== 'running') await completeJob(job, deps);
+    await askToFinish(jobId, deps);
   } catch (finishError) {
     // A running job with no activity is ended by the sweeper, a finishing one resumed by it.
     deps.log.error('could not end the job now; the sweeper will', { jobId, error: String(finishError) });

@@ -1,4 +1,6 @@
-// The sweeper: makes sure every job ends, whatever died on the way. Runs on a schedule.
+// The sweeper: makes sure every job ends, whatever died on the way. Runs on a schedule, finds the
+// open jobs through the jobs table's sparse index (not a scan), handles several at once, and only
+// asks the finisher for the heavy part (functions/handlers/finish.ts).
 //   running   → ended when past its time limit or stopped moving (its last messages went to the
 //               DLQ, or were lost);
 //   finishing → resumed when its finisher has had time enough and the job is still not final (the
@@ -10,8 +12,9 @@
 // does not stop the others.
 import { isFinal, type JobRecord } from '../core/job.js';
 import type { Limits } from '../core/limits.js';
+import { mapInOrder } from '../core/ordered-pool.js';
 import type { AppDeps } from './deps.js';
-import { completeJob } from './finish-job.js';
+import { askToFinish, completeJob } from './finish-job.js';
 
 export type SweepVerdict = 'time limit reached' | 'stalled: no page settled recently' | null;
 
@@ -31,8 +34,9 @@ function lastSignOfLife(job: JobRecord): number {
 }
 
 /**
- * How long a finisher has before the sweeper takes its job over. A finisher runs inside one
- * invocation (a crawler's, a route's or the sweeper's), and a lease outlasts the longest of them.
+ * How long after a job began finishing the sweeper asks the finisher again. Asking early is
+ * harmless: a finisher at work holds the job's finish lease and the request is dropped; the
+ * request only matters when the first was lost (its sender died after the transition).
  */
 export function finishingGraceMs(limits: Limits): number {
   return limits.leaseMs;
@@ -55,10 +59,13 @@ export interface SweepResult {
   failed: string[];
 }
 
+/** Jobs the sweeper handles at once: each is a few reads and writes, or one request to the finisher. */
+export const SWEEP_CONCURRENCY = 8;
+
 export async function sweepJobs(deps: AppDeps): Promise<SweepResult> {
   const jobs = await deps.jobs.listUnfinished();
   const result: SweepResult = { checked: jobs.length, ended: [], resumed: [], failed: [] };
-  for (const job of jobs) {
+  const handle = async (job: JobRecord) => {
     try {
       const outcome = await sweepJob(job, deps);
       if (outcome) result[outcome].push(job.jobId);
@@ -70,7 +77,8 @@ export async function sweepJobs(deps: AppDeps): Promise<SweepResult> {
         error: error instanceof Error ? error.message : String(error),
       });
     }
-  }
+  };
+  for await (const _ of mapInOrder(jobs, SWEEP_CONCURRENCY, handle)) void _;
   return result;
 }
 
@@ -83,12 +91,14 @@ async function sweepJob(job: JobRecord, deps: AppDeps): Promise<'ended' | 'resum
     const status = job.done > 0 ? 'partial' : 'failed';
     if (!(await deps.jobs.beginFinish(job.jobId, status, now, { reason }))) return null;
     deps.log.warn('sweeper ended a job', { jobId: job.jobId, reason, done: job.done, open: job.admitted - job.settled });
-    const finishing = await deps.jobs.getJob(job.jobId);
-    if (finishing) await completeJob(finishing, deps);
+    await askToFinish(job.jobId, deps);
     return 'ended';
   }
   if (!needsResuming(job, now, finishingGraceMs(deps.limits))) return null;
   deps.log.warn('sweeper resumes an interrupted finish', { jobId: job.jobId, status: job.status, finishedAt: job.finishedAt });
-  await completeJob(job, deps);
+  // A final job owes only its slot or `completed`: cheap, done here. A finishing one is asked of
+  // the finisher again; if its finisher is in fact alive, the request finds its lease and is dropped.
+  if (job.status === 'finishing') await askToFinish(job.jobId, deps);
+  else await completeJob(job, deps);
   return 'resumed';
 }

@@ -114,7 +114,12 @@ export const FAULT_POINTS = [
  * FAULT_POINTS, which every page passes, since a page passes these only when its host is busy.
  */
 export const WAIT_FAULT_POINTS = ['after-delay-send'] as const;
-export type FaultPoint = (typeof FAULT_POINTS)[number] | (typeof WAIT_FAULT_POINTS)[number];
+/**
+ * Points of the finisher (functions/handlers/finish.ts); `url` is the job's id and `attempt` the
+ * number of archive parts written so far, so `finisher-mid-archive#2` dies after the second part.
+ */
+export const FINISHER_FAULT_POINTS = ['finisher-mid-archive'] as const;
+export type FaultPoint = (typeof FAULT_POINTS)[number] | (typeof WAIT_FAULT_POINTS)[number] | (typeof FINISHER_FAULT_POINTS)[number];
 
 export const noFaults: FaultInjector = { hit: () => {} };
 
@@ -125,8 +130,17 @@ export interface Logger {
   error(message: string, ...extra: Record<string, unknown>[]): void;
 }
 
+/**
+ * Asks the finisher (its own function, fed by its own queue) to end a job: whoever wins the
+ * transition to `finishing` (crawler, sweeper, cancel) sends this and nothing heavier. Sending it
+ * twice is harmless: the finisher's work is idempotent and resumes from its checkpoint.
+ */
+export interface FinishRequests {
+  request(jobId: string): Promise<void>;
+}
+
 /** Assembles a job's web archive (WACZ) from its pages' WARC files when the job ends. */
 export interface ArchiveAssembler {
   /** idempotent: a resumed finisher writes the same archive again */
-  assemble(job: { jobId: string }, pages: readonly { url: string; title: string; warcKey: string }[]): Promise<void>;
+  assemble(job: { jobId: string; finishedAt?: number }, pages: readonly { url: string; title: string; warcKey: string }[]): Promise<void>;
 }

@@ -3,11 +3,12 @@ import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { ApiGatewayNotifier } from '../adapters/apigw/client-notifier.js';
-import { S3WaczWriter } from '../adapters/archive/wacz-writer.js';
+import { ResumableWaczWriter, type ResumableWaczOptions } from '../adapters/archive/resumable-wacz.js';
 import { createAwsClients, type AwsClients } from '../adapters/aws-clients.js';
 import { EmfJobMetrics } from '../adapters/cloudwatch/job-metrics.js';
 import { readConfig, type Config } from '../adapters/config.js';
 import { DynamoConnectionStore } from '../adapters/dynamodb/connection-store.js';
+import { DynamoFinishCheckpoints } from '../adapters/dynamodb/finish-checkpoints.js';
 import { DynamoFrontierStore } from '../adapters/dynamodb/frontier-store.js';
 import { DynamoJobStore } from '../adapters/dynamodb/job-store.js';
 import { S3ResultStore } from '../adapters/s3/result-store.js';
@@ -15,7 +16,9 @@ import { TempFileRunStore } from '../adapters/spill/temp-file-runs.js';
 import { SqsCrawlQueue } from '../adapters/sqs/crawl-queue.js';
 import { meterDynamo, meterS3 } from '../adapters/usage/sdk-meters.js';
 import { SqsHeartbeatQueue } from '../adapters/sqs/heartbeat-queue.js';
-import type { AppDeps } from '../app/deps.js';
+import { SqsFinishRequests } from '../adapters/sqs/finish-queue.js';
+import { expiresAt, type AppDeps } from '../app/deps.js';
+import type { ArchiveAssembler } from '../core/ports.js';
 import { systemClock } from '../core/ports.js';
 
 export const logger = new Logger({ serviceName: process.env.POWERTOOLS_SERVICE_NAME ?? 'crawler' });
@@ -43,19 +46,44 @@ export function appRuntime(): { config: Config; deps: AppDeps; clients: AwsClien
     metrics: new EmfJobMetrics(process.env.POWERTOOLS_SERVICE_NAME ?? 'crawler'),
     // The finisher's sort of a big job's frontier spills to /tmp (app/manifest-writer.ts).
     sortRuns: () => TempFileRunStore.create('manifest-runs-'),
-    archives: {
-      async assemble(job, pages) {
-        const written = await new S3WaczWriter(clients.s3, config.bucket, systemClock).write({
-          jobId: job.jobId,
-          warcKeys: pages.map((p) => p.warcKey),
-          pages: pages.map((p) => ({ url: p.url, title: p.title })),
-        });
-        logger.info('archive written', { jobId: job.jobId, key: written.key, bytes: written.bytes, captures: written.captures, missing: written.missing.length });
-      },
-    },
+    ...(config.finisher.queueUrl ? { finishRequests: new SqsFinishRequests(clients.sqs, config.finisher.queueUrl) } : {}),
   };
+  deps.archives = waczAssembler(config, clients, deps);
   cached = { config, deps, clients };
   return cached;
+}
+
+/** The job's checkpoint and finish lease (adapters/dynamodb/finish-checkpoints.ts). */
+export function finishCheckpoints(config: Config, clients: AwsClients, deps: AppDeps): DynamoFinishCheckpoints {
+  return new DynamoFinishCheckpoints(clients.dynamo, config.tables.jobs, () => expiresAt(deps.clock, deps.limits));
+}
+
+/** The WACZ, written as a checkpointed multipart upload (adapters/archive/resumable-wacz.ts). */
+export function waczAssembler(config: Config, clients: AwsClients, deps: AppDeps, hooks: Pick<ResumableWaczOptions, 'afterPart'> = {}): ArchiveAssembler {
+  return {
+    async assemble(job, pages) {
+      const writer = new ResumableWaczWriter(clients.s3, config.bucket, finishCheckpoints(config, clients, deps), {
+        partSize: config.finisher.partBytes,
+        readsInFlight: config.finisher.readsInFlight,
+        log: (message, detail) => logger.info(message, detail),
+        ...hooks,
+      });
+      const written = await writer.write({
+        jobId: job.jobId,
+        created: new Date(job.finishedAt ?? deps.clock.now()),
+        pages: pages.map((p) => ({ url: p.url, title: p.title, warcKey: p.warcKey })),
+      });
+      logger.info('archive written', {
+        jobId: job.jobId,
+        key: written.key,
+        bytes: written.bytes,
+        captures: written.captures,
+        missing: written.missing.length,
+        resumedAtPage: written.resumedAtPage,
+        skipped: written.skipped,
+      });
+    },
+  };
 }
 
 /** Identifies this execution environment in leases and logs. */

@@ -1,5 +1,6 @@
 // What an operator looks at: a dashboard of the queue, the DLQ and the crawler, and alarms when
-// messages are dead-lettered or the crawler fails.
+// messages are dead-lettered or sit in a DLQ, the crawler fails or is throttled, the finisher fails
+// or runs near its timeout.
 import { Duration } from 'aws-cdk-lib';
 import { Alarm, ComparisonOperator, Dashboard, GraphWidget, Metric, TreatMissingData } from 'aws-cdk-lib/aws-cloudwatch';
 import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
@@ -12,6 +13,9 @@ export interface MonitoringProps {
   queue: Queue;
   deadLetters: Queue;
   crawler: NodejsFunction;
+  finisher: NodejsFunction;
+  finishDeadLetters: Queue;
+  finisherTimeoutSeconds: number;
   /**
    * An existing SNS topic the alarms notify (and tell when they clear). The stack does not create
    * one: who gets paged, and how, is the account's business, not the crawler's.
@@ -29,6 +33,10 @@ export class Monitoring extends Construct {
   readonly dashboard: Dashboard;
   readonly deadLetterAlarm: Alarm;
   readonly crawlerErrorsAlarm: Alarm;
+  readonly crawlerThrottlesAlarm: Alarm;
+  readonly finisherErrorsAlarm: Alarm;
+  readonly finisherDurationAlarm: Alarm;
+  readonly deadLetterAgeAlarms: Alarm[];
 
   constructor(scope: Construct, id: string, props: MonitoringProps) {
     super(scope, id);
@@ -52,9 +60,56 @@ export class Monitoring extends Construct {
       treatMissingData: TreatMissingData.NOT_BREACHING,
     });
 
+    this.crawlerThrottlesAlarm = new Alarm(this, 'CrawlerThrottles', {
+      alarmDescription: 'Crawler invocations throttled: the account or the function is out of concurrency (pages wait, jobs slow down)',
+      metric: props.crawler.metricThrottles({ period: Duration.minutes(5), statistic: 'Sum' }),
+      threshold: 1,
+      evaluationPeriods: 1,
+      comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      treatMissingData: TreatMissingData.NOT_BREACHING,
+    });
+    this.finisherErrorsAlarm = new Alarm(this, 'FinisherErrors', {
+      alarmDescription: 'Finisher invocations failed (crashes, timeouts, out of memory): job ends are retried from their checkpoint',
+      metric: props.finisher.metricErrors({ period: Duration.minutes(5), statistic: 'Sum' }),
+      threshold: 1,
+      evaluationPeriods: 1,
+      comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      treatMissingData: TreatMissingData.NOT_BREACHING,
+    });
+    this.finisherDurationAlarm = new Alarm(this, 'FinisherDuration', {
+      alarmDescription: 'A finisher ran past 80% of its timeout: jobs are near the size one invocation can end (they resume, but slowly)',
+      metric: props.finisher.metricDuration({ period: Duration.minutes(5), statistic: 'Maximum' }),
+      threshold: 0.8 * props.finisherTimeoutSeconds * 1000,
+      evaluationPeriods: 1,
+      comparisonOperator: ComparisonOperator.GREATER_THAN_THRESHOLD,
+      treatMissingData: TreatMissingData.NOT_BREACHING,
+    });
+    // A message that sits in a DLQ is work nobody will do: alarm on its age, not only on arrivals.
+    this.deadLetterAgeAlarms = [
+      ['CrawlDeadLetterAge', props.deadLetters, 'crawl'],
+      ['FinishDeadLetterAge', props.finishDeadLetters, 'finish'],
+    ].map(
+      ([id, queue, name]) =>
+        new Alarm(this, id as string, {
+          alarmDescription: `The ${name as string} dead-letter queue holds a message older than an hour`,
+          metric: (queue as Queue).metricApproximateAgeOfOldestMessage({ period: Duration.minutes(5), statistic: 'Maximum' }),
+          threshold: 3600,
+          evaluationPeriods: 1,
+          comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+          treatMissingData: TreatMissingData.NOT_BREACHING,
+        }),
+    );
+
     if (props.alarmTopicArn) {
       const action = new SnsAction(Topic.fromTopicArn(this, 'AlarmTopic', props.alarmTopicArn));
-      for (const alarm of [this.deadLetterAlarm, this.crawlerErrorsAlarm]) {
+      for (const alarm of [
+        this.deadLetterAlarm,
+        this.crawlerErrorsAlarm,
+        this.crawlerThrottlesAlarm,
+        this.finisherErrorsAlarm,
+        this.finisherDurationAlarm,
+        ...this.deadLetterAgeAlarms,
+      ]) {
         alarm.addAlarmAction(action);
         alarm.addOkAction(action);
       }
@@ -80,6 +135,11 @@ export class Monitoring extends Construct {
             left: [props.crawler.metricDuration({ period, statistic: 'p50' }), props.crawler.metricDuration({ period, statistic: 'p99' })],
           }),
           new GraphWidget({ title: 'Completed jobs', left: [completedJobs] }),
+        ],
+        [
+          new GraphWidget({ title: 'Finisher errors', left: [props.finisher.metricErrors({ period }), props.finisher.metricThrottles({ period })] }),
+          new GraphWidget({ title: 'Finisher duration (ms)', left: [props.finisher.metricDuration({ period, statistic: 'Maximum' })] }),
+          new GraphWidget({ title: 'Finish dead-letter queue depth', left: [props.finishDeadLetters.metricApproximateNumberOfMessagesVisible({ period })] }),
         ],
       ],
     });

@@ -1,6 +1,6 @@
 // The three tables and the results bucket (with its access-log bucket).
 import { Duration, RemovalPolicy } from 'aws-cdk-lib';
-import { AttributeType, BillingMode, Table, TableEncryption } from 'aws-cdk-lib/aws-dynamodb';
+import { AttributeType, BillingMode, Table, TableEncryption, ProjectionType } from 'aws-cdk-lib/aws-dynamodb';
 import { BlockPublicAccess, Bucket, BucketEncryption, ObjectOwnership } from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
 import { TABLES, TTL_ATTRIBUTE, type TableDefinition } from '../../functions/adapters/dynamodb/table-definitions.js';
@@ -29,6 +29,10 @@ export class Storage extends Construct {
         removalPolicy: RemovalPolicy.DESTROY,
       });
     this.jobs = table('Jobs', TABLES.jobs);
+    for (const index of TABLES.jobs.indexes) {
+      // keys only: the sweeper reads the jobs it finds with consistent reads
+      this.jobs.addGlobalSecondaryIndex({ indexName: index.name, partitionKey: { name: index.partitionKey, type: AttributeType.STRING }, projectionType: ProjectionType.KEYS_ONLY });
+    }
     this.frontier = table('Frontier', TABLES.frontier);
     this.connections = table('Connections', TABLES.connections);
 

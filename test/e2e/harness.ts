@@ -26,6 +26,7 @@ export async function startTestStack(options: LocalStackOptions = {}): Promise<L
     // Tests that depend on them derive their own from the machine (support/machine.ts).
     maxReceiveCount: 5,
     ...(options.visibilityTimeoutSeconds === undefined ? { visibilityTimeoutSeconds: 60, workerTimeoutMs: 50_000 } : {}),
+    ...(options.finishVisibilityTimeoutSeconds === undefined ? { finishVisibilityTimeoutSeconds: 60, finisherTimeoutMs: 50_000 } : {}),
     ...options,
     handlerFiles: { ...bundles?.handlers, ...options.handlerFiles },
     runtimeFile: bundles?.runtime,

@@ -10,7 +10,7 @@ beforeAll(() => {
 });
 
 type Access = 'read' | 'write' | 'send' | 'consume' | 'manage' | 'list';
-type Target = 'jobs' | 'frontier' | 'connections' | 'queue' | 'heartbeats' | 'deadLetters' | 'results' | 'resultsObjects' | 'api' | 'token';
+type Target = 'jobs' | 'frontier' | 'connections' | 'queue' | 'heartbeats' | 'deadLetters' | 'finishQueue' | 'results' | 'resultsObjects' | 'finisherObjects' | 'api' | 'token';
 type Grants = Partial<Record<Target, Access[]>>;
 
 const ACCESS: Record<string, Access | 'metadata'> = {
@@ -56,15 +56,17 @@ const EXPECTED: Record<string, Grants> = {
   DisconnectFunction: { connections: rw },
   DefaultFunction: { api: ['manage'] },
   // reuse by depth: writes an answer's manifest and exports, copies cached pages into a new job
-  CrawlFunction: { jobs: rw, frontier: rw, connections: rw, queue: ['send'], heartbeats: ['send'], ...bucketReadWrite, api: ['manage'] },
-  // status moves a running job's notifications (and its connection slot) to the asking connection
+  // (every function that may win a job's end asks the finisher: finishQueue send)
+  CrawlFunction: { jobs: rw, frontier: rw, connections: rw, queue: ['send'], heartbeats: ['send'], finishQueue: ['send'], ...bucketReadWrite, api: ['manage'] },
   // reads a job; moves a running job to the asking connection (updates only: the job, the new and the old connection)
   StatusFunction: { jobs: rw, connections: ['write'], ...bucketRead, api: ['manage'] },
-  CancelFunction: { jobs: rw, frontier: ['read'], connections: rw, ...bucketReadWrite, api: ['manage'] },
+  CancelFunction: { jobs: rw, frontier: ['read'], connections: rw, finishQueue: ['send'], ...bucketReadWrite, api: ['manage'] },
   // restarts a job (its items, counters and a slot), queues the URLs; ends the run if it cannot
-  RedriveFunction: { jobs: rw, frontier: rw, connections: rw, queue: ['send'], heartbeats: ['send'], ...bucketReadWrite, api: ['manage'] },
-  CrawlerFunction: { jobs: rw, frontier: rw, connections: rw, queue: ['consume', 'send'], ...bucketReadWrite, api: ['manage'] },
-  SweepFunction: { jobs: rw, frontier: ['read'], connections: rw, ...bucketReadWrite, api: ['manage'] },
+  RedriveFunction: { jobs: rw, frontier: rw, connections: rw, queue: ['send'], heartbeats: ['send'], finishQueue: ['send'], ...bucketReadWrite, api: ['manage'] },
+  CrawlerFunction: { jobs: rw, frontier: rw, connections: rw, queue: ['consume', 'send'], finishQueue: ['send'], ...bucketReadWrite, api: ['manage'] },
+  SweepFunction: { jobs: rw, frontier: ['read'], connections: rw, finishQueue: ['send'], ...bucketReadWrite, api: ['manage'] },
+  // the job's end: manifest, exports and archive (its index parts under finisher/), checkpoint and lease in the jobs table
+  FinisherFunction: { jobs: rw, frontier: ['read'], connections: rw, finishQueue: ['consume'], ...bucketReadWrite, finisherObjects: rw, api: ['manage'] },
   AuthorizeFunction: { token: ['read'] },
   // reads a running job, claims its progress slot, sends the next heartbeat
   HeartbeatFunction: { jobs: rw, heartbeats: ['consume', 'send'], api: ['manage'] },
@@ -86,6 +88,10 @@ function targetOf(resource: string): Target {
     ['queue', `<${s.id('Crawl/Queue')}.Arn>`],
     ['deadLetters', `<${s.id('Crawl/DeadLetters')}.Arn>`],
     ['heartbeats', `<${s.id('Heartbeat/Queue')}.Arn>`],
+    ['finishQueue', `<${s.id('Finish/Queue')}.Arn>`],
+    // the jobs table's sparse index of open jobs (the sweeper's query)
+    ['jobs', `<${s.id('Storage/Jobs')}.Arn>/index/*`],
+    ['finisherObjects', `<${s.id('Storage/Results')}.Arn>/finisher/*`],
     ['results', `<${s.id('Storage/Results')}.Arn>`],
     ['resultsObjects', `<${s.id('Storage/Results')}.Arn>/jobs/*`],
     ['api', `arn:<AWS::Partition>:execute-api:<AWS::Region>:<AWS::AccountId>:<${s.id('WebSocket/Api')}>/prod/*/@connections/*`],
@@ -109,7 +115,7 @@ function grantsOf(fnName: string): Grants {
         // Bucket.grantRead puts bucket and object actions in one statement over both ARNs; IAM
         // applies each action to its own resource type only, and so does this reading.
         if (target === 'results' && access !== 'list') continue;
-        if (target === 'resultsObjects' && access === 'list') continue;
+        if ((target === 'resultsObjects' || target === 'finisherObjects') && access === 'list') continue;
         (grants[target] ??= new Set()).add(access);
       }
     }
@@ -127,6 +133,7 @@ describe('each function holds only what it uses', () => {
       const actions = statementsOf(fnName).flatMap((st) => [st.Action].flat());
       expect(actions.filter((a) => /^s3:Delete|^sqs:(Purge|Delete)Queue|^dynamodb:(DeleteTable|UpdateTable)/.test(a))).toEqual([]);
       expect(JSON.stringify(statementsOf(fnName))).not.toContain(s.id('Crawl/DeadLetters'));
+      expect(JSON.stringify(statementsOf(fnName))).not.toContain(s.id('Finish/DeadLetters'));
     }
   });
 

@@ -3,11 +3,12 @@
 // transaction over the job item and every shard, even when the last pages settle at once or a
 // reader's two reads straddle an admission.
 import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { createTable } from '../../local/provision.js';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { DynamoFrontierStore } from '../../functions/adapters/dynamodb/frontier-store.js';
 import { DynamoJobStore } from '../../functions/adapters/dynamodb/job-store.js';
-import { CONNECTIONS_KEY, FRONTIER_KEY, JOBS_KEY } from '../../functions/adapters/dynamodb/table-definitions.js';
+import { CONNECTIONS_KEY, FRONTIER_KEY, TABLES } from '../../functions/adapters/dynamodb/table-definitions.js';
 import { jobIdOfShardKey } from '../../functions/core/counter-shards.js';
 import { finalStatusOf, type FrontierRecord, type JobRecord } from '../../functions/core/job.js';
 import { startDynamoDb } from '../../local/emulators/dynamodb.js';
@@ -37,7 +38,8 @@ beforeAll(async () => {
         KeySchema: [{ AttributeName: key, KeyType: 'HASH' }],
       }),
     );
-  await simple('jobs', JOBS_KEY.partitionKey);
+  // as provisioned: with the sparse index of open jobs the sweeper's list queries
+  await createTable(raw, 'jobs', TABLES.jobs);
   await simple('connections', CONNECTIONS_KEY.partitionKey);
   await raw.send(
     new CreateTableCommand({

@@ -2,7 +2,8 @@
 // finishing → final with its manifest and cache entry; the once-only claim of the `completed`
 // message, and the sweeper's list of jobs not yet wholly ended. Every change is conditional, so a
 // job ends exactly once however many workers race to end it.
-import { UpdateCommand, paginateScan } from '@aws-sdk/lib-dynamodb';
+import { UpdateCommand, paginateQuery } from '@aws-sdk/lib-dynamodb';
+import { batchGetAll } from './batch-get.js';
 import { shardKeysOf } from '../../core/counter-shards.js';
 import { outstanding, type FinalStatus, type JobCounters, type JobRecord } from '../../core/job.js';
 import { cacheEntryOf } from '../../core/reuse-plan.js';
@@ -10,6 +11,7 @@ import { cancellationReasons, conditionalWrite, isTransactionCanceled, transactW
 import { readCounted, withCounters } from './job-counters.js';
 import { cacheEntryPut } from './job-reuse.js';
 import type { JobTables } from './job-tables.js';
+import { UNFINISHED_INDEX, UNFINISHED_MARK } from './table-definitions.js';
 
 /** running → finishing at once, with the reason it was forced (cancel, deadline). */
 export async function beginForcedFinish(tables: JobTables, jobId: string, status: FinalStatus, finishedAt: number, reason: string): Promise<boolean> {
@@ -83,22 +85,26 @@ function finishUpdate(status: FinalStatus, finishedAt: number, reason?: string) 
 }
 
 export async function listUnfinished(tables: JobTables): Promise<JobRecord[]> {
-  // A scan is fine while the table holds jobs of the last RECORD_TTL_DAYS; a sparse index on
-  // unfinished jobs is the next step for very large deployments. Cache entries have no status.
-  const jobs: JobRecord[] = [];
-  const pages = paginateScan(
+  // The sparse index holds the keys of jobs not yet complete (table-definitions.ts); the jobs are
+  // then read consistently, and only those the scan's condition still holds for are kept (the
+  // index is eventually consistent: a job just completed may still be listed).
+  const keys: { jobId: string }[] = [];
+  const pages = paginateQuery(
     { client: tables.db },
     {
       TableName: tables.names.jobs,
-      FilterExpression:
-        'attribute_exists(#status) AND (#status IN (:running, :finishing) OR attribute_exists(slotPending) OR attribute_not_exists(notifiedAt))',
-      ExpressionAttributeNames: { '#status': 'status' },
-      ExpressionAttributeValues: { ':running': 'running', ':finishing': 'finishing' },
-      ConsistentRead: true,
+      IndexName: UNFINISHED_INDEX.name,
+      KeyConditionExpression: '#unfinished = :open',
+      ExpressionAttributeNames: { '#unfinished': UNFINISHED_INDEX.partitionKey },
+      ExpressionAttributeValues: { ':open': UNFINISHED_MARK },
     },
   );
-  for await (const page of pages) jobs.push(...((page.Items ?? []) as JobRecord[]));
-  return withCounters(tables, jobs);
+  for await (const page of pages) keys.push(...(page.Items ?? []).map((item) => ({ jobId: String(item.jobId) })));
+  const items = (await batchGetAll(tables.db, tables.names.jobs, keys, { consistent: true })) as unknown as JobRecord[];
+  const open = items.filter(
+    (job) => job.status !== undefined && (job.status === 'running' || job.status === 'finishing' || Boolean(job.slotPending) || job.notifiedAt === undefined),
+  );
+  return withCounters(tables, open);
 }
 
 /**
@@ -137,8 +143,10 @@ export async function claimNotification(tables: JobTables, jobId: string, now: n
       new UpdateCommand({
         TableName: tables.names.jobs,
         Key: { jobId },
-        UpdateExpression: 'SET notifiedAt = :now',
+        // the last step of a job's end: it leaves the sweeper's index of unfinished jobs
+        UpdateExpression: 'SET notifiedAt = :now REMOVE #unfinished',
         ConditionExpression: 'attribute_not_exists(notifiedAt)',
+        ExpressionAttributeNames: { '#unfinished': UNFINISHED_INDEX.partitionKey },
         ExpressionAttributeValues: { ':now': now },
       }),
     ),

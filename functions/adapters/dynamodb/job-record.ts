@@ -1,6 +1,7 @@
 // The job record: a job created with its seed, a slot of its connection and its counter shards, all
 // or nothing; its settings read for a crawl; and the read after each settle, which also claims the
 // interval's progress message.
+import { UNFINISHED_INDEX, UNFINISHED_MARK } from './table-definitions.js';
 import { TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { FrontierRecord, JobRecord } from '../../core/job.js';
 import { takeSlot } from './connection-slots.js';
@@ -15,7 +16,7 @@ export async function createJob(tables: JobTables, job: JobRecord, seed: Frontie
     await tables.db.send(
       new TransactWriteCommand({
         TransactItems: [
-          { Put: { TableName: tables.names.jobs, Item: job, ConditionExpression: 'attribute_not_exists(jobId)' } },
+          { Put: { TableName: tables.names.jobs, Item: { ...job, [UNFINISHED_INDEX.partitionKey]: UNFINISHED_MARK }, ConditionExpression: 'attribute_not_exists(jobId)' } },
           { Put: { TableName: tables.names.frontier, Item: seed, ConditionExpression: 'attribute_not_exists(urlKey)' } },
           takeSlot(tables, job.connectionId, maxJobsPerConnection, tables.clock.now()),
           ...shardItemPuts(tables, job),

@@ -1,6 +1,7 @@
 // `redrive`: a final job made to run again, its failed frontier items queued anew and their count
 // taken back, as one transaction with the job and a slot of the asking connection; beyond one
 // transaction's room, the rest of the items follow while the new run goes.
+import { UNFINISHED_INDEX, UNFINISHED_MARK } from './table-definitions.js';
 import type { FrontierRecord, JobRecord } from '../../core/job.js';
 import type { RedriveRun } from '../../core/ports.js';
 import { takeSlot } from './connection-slots.js';
@@ -28,7 +29,7 @@ export async function beginRedrive(
           TableName: tables.names.jobs,
           Key: { jobId: job.jobId },
           UpdateExpression:
-            `SET #status = :running, connectionId = :conn, deadlineAt = :deadline, lastActivityAt = :now, redrives = :run${run.requestId !== undefined ? ', requestId = :rid' : ''} ` +
+            `SET #status = :running, #unfinished = :open, connectionId = :conn, deadlineAt = :deadline, lastActivityAt = :now, redrives = :run${run.requestId !== undefined ? ', requestId = :rid' : ''} ` +
             `REMOVE finalStatus, finishedAt, notifiedAt, endReason, lastProgressAt${run.requestId !== undefined ? '' : ', requestId'} ` +
             'ADD settled :minus, failed :minus',
           // The job as the caller read it (each run's end claims a new notifiedAt), and its last
@@ -36,8 +37,9 @@ export async function beginRedrive(
           // one passes this. The counters taken back are the job item's base: the sum over the
           // shards stays exact.
           ConditionExpression: '#status = :seen AND notifiedAt = :notified AND attribute_not_exists(slotPending)',
-          ExpressionAttributeNames: { '#status': 'status' },
+          ExpressionAttributeNames: { '#status': 'status', '#unfinished': UNFINISHED_INDEX.partitionKey },
           ExpressionAttributeValues: {
+            ':open': UNFINISHED_MARK,
             ':running': 'running',
             ':conn': run.connectionId,
             ':deadline': run.deadlineAt,

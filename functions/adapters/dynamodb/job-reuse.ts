@@ -1,6 +1,7 @@
 // What a request may reuse, in the jobs table: the result-cache entries finished jobs leave (which
 // ones, core/reuse-plan.ts), and the jobs made from an earlier crawl, answered from it or built
 // upon it.
+import { UNFINISHED_INDEX, UNFINISHED_MARK } from './table-definitions.js';
 import {
   BatchWriteCommand,
   GetCommand,
@@ -52,7 +53,9 @@ export async function getCacheEntries(tables: JobTables, cacheKeys: readonly str
 }
 
 export async function createAnsweredJob(tables: JobTables, job: JobRecord): Promise<boolean> {
-  return conditionalWrite(tables.db.send(new PutCommand({ TableName: tables.names.jobs, Item: job, ConditionExpression: 'attribute_not_exists(jobId)' })));
+  // Not yet notified, it is the sweeper's until its `completed` is claimed (table-definitions.ts).
+  const item = job.notifiedAt === undefined ? { ...job, [UNFINISHED_INDEX.partitionKey]: UNFINISHED_MARK } : job;
+  return conditionalWrite(tables.db.send(new PutCommand({ TableName: tables.names.jobs, Item: item, ConditionExpression: 'attribute_not_exists(jobId)' })));
 }
 
 /** The frontier of a job built upon an earlier crawl, written before the job (createReusingJob). */
