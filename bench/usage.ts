@@ -13,6 +13,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import type { Usage } from '../functions/core/usage.js';
 import { startLocalStack } from '../local/stack.js';
 import { CrawlClient } from '../local/ws-client.js';
 import { serveGenerated, type BenchSite } from './site.js';
@@ -31,20 +32,6 @@ const pages = Number(values.pages);
 const hosts = Number(values.hosts);
 const workers = Number(values.workers);
 const depth = Number(values.depth);
-
-interface Usage {
-  invocations: number;
-  messagesReceived: number;
-  deferrals: number;
-  tabsOpened: number;
-  navigations: number;
-  billedMs: number;
-  dynamoWriteUnits: number;
-  dynamoReadUnits: number;
-  s3Puts: number;
-  s3Gets: number;
-  estimatedCostUsd: number;
-}
 
 async function crawlAndRead(wsUrl: string, request: Record<string, unknown>, timeoutMs: number) {
   const client = await CrawlClient.connect(wsUrl);

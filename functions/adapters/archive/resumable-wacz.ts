@@ -34,7 +34,7 @@ import { createSHA256, type IHasher } from 'hash-wasm';
 import { CDXIndexer, WARCRecord, WARCSerializer, WARC_1_1 } from 'warcio';
 import { mapInOrder } from '../../core/ordered-pool.js';
 import type { ArchiveCheckpoint } from '../dynamodb/finish-checkpoints.js';
-import { DATA_FILE, WACZ_VERSION, waczObjectKey, type WaczPage, type WaczResult } from './wacz-writer.js';
+import { DATA_FILE, WACZ_VERSION, waczObjectKey, waczPagesJsonl, type WaczPage, type WaczResult } from './wacz-writer.js';
 import { centralDirectory, dataDescriptor, streamedLocalHeader, wholeEntry, type ZipEntry } from './zip-records.js';
 
 const SOFTWARE = 'fanout-crawler (warcio.js)';
@@ -161,7 +161,7 @@ export class ResumableWaczWriter {
       return hash;
     };
     addFile('indexes/index.cdxj', Buffer.from(allCaptures.map((c) => c.line).join(''), 'utf8'), true);
-    addFile('pages/pages.jsonl', Buffer.from(pagesJsonl(input.pages, allCaptures), 'utf8'), true);
+    addFile('pages/pages.jsonl', Buffer.from(waczPagesJsonl(input.pages, allCaptures), 'utf8'), true);
     const first = input.pages[0];
     const datapackage = {
       profile: 'data-package',
@@ -296,25 +296,3 @@ function firstCapture(captures: readonly Capture[], url: string): string | undef
   return best ? isoOf(best) : undefined;
 }
 
-function pagesJsonl(pages: readonly WaczPage[], captures: readonly Capture[]): string {
-  // first capture per URL in one pass: the per-page lookup of wacz-writer.ts is quadratic at 100,000 pages
-  const firsts = new Map<string, string>();
-  for (const c of captures) {
-    const seen = firsts.get(c.url);
-    if (seen === undefined || c.timestamp < seen) firsts.set(c.url, c.timestamp);
-  }
-  const lines = [JSON.stringify({ format: 'json-pages-1.0', id: 'pages', title: 'All Pages' })];
-  for (const page of pages) {
-    const captured = firsts.get(page.url);
-    const ts = page.ts ?? (captured ? isoOf(captured) : undefined);
-    lines.push(
-      JSON.stringify({
-        id: createHash('sha256').update(page.url).digest('hex').slice(0, 32),
-        url: page.url,
-        ...(page.title !== undefined ? { title: page.title } : {}),
-        ...(ts ? { ts } : {}),
-      }),
-    );
-  }
-  return lines.join('\n') + '\n';
-}

@@ -113,7 +113,7 @@ export class S3WaczWriter {
 
       captures.sort((a, b) => (a.line < b.line ? -1 : a.line > b.line ? 1 : 0));
       const index = Buffer.from(captures.map((c) => c.line).join(''), 'utf8');
-      const pagesFile = Buffer.from(this.pagesJsonl(input.pages, captures), 'utf8');
+      const pagesFile = Buffer.from(waczPagesJsonl(input.pages, captures), 'utf8');
       const resources = [
         { name: DATA_FILE, path: `archive/${DATA_FILE}`, hash: dataTally.digest(), bytes: dataTally.bytes },
         this.addBuffer(zip, 'indexes/index.cdxj', index, created),
@@ -225,19 +225,27 @@ export class S3WaczWriter {
     return best ? isoOf(best) : undefined;
   }
 
-  private pagesJsonl(pages: readonly WaczPage[], captures: Capture[]): string {
-    const lines = [JSON.stringify({ format: 'json-pages-1.0', id: 'pages', title: 'All Pages' })];
-    for (const page of pages) {
-      const ts = page.ts ?? this.firstCapture(captures, page.url);
-      lines.push(
-        JSON.stringify({
-          id: createHash('sha256').update(page.url).digest('hex').slice(0, 32),
-          url: page.url,
-          ...(page.title !== undefined ? { title: page.title } : {}),
-          ...(ts ? { ts } : {}),
-        }),
-      );
-    }
-    return lines.join('\n') + '\n';
+}
+
+/** pages/pages.jsonl of a WACZ: each page with its first capture's date (one pass: 100,000 pages are linear). */
+export function waczPagesJsonl(pages: readonly WaczPage[], captures: readonly Pick<Capture, 'url' | 'timestamp'>[]): string {
+  const firsts = new Map<string, string>();
+  for (const c of captures) {
+    const seen = firsts.get(c.url);
+    if (seen === undefined || c.timestamp < seen) firsts.set(c.url, c.timestamp);
   }
+  const lines = [JSON.stringify({ format: 'json-pages-1.0', id: 'pages', title: 'All Pages' })];
+  for (const page of pages) {
+    const captured = firsts.get(page.url);
+    const ts = page.ts ?? (captured ? isoOf(captured) : undefined);
+    lines.push(
+      JSON.stringify({
+        id: createHash('sha256').update(page.url).digest('hex').slice(0, 32),
+        url: page.url,
+        ...(page.title !== undefined ? { title: page.title } : {}),
+        ...(ts ? { ts } : {}),
+      }),
+    );
+  }
+  return lines.join('\n') + '\n';
 }
