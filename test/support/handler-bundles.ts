@@ -5,7 +5,7 @@
 // a few hundred environments. The source files stay what `npm start` runs.
 import { build } from 'esbuild';
 import { createHash } from 'node:crypto';
-import { existsSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, renameSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -31,7 +31,7 @@ const PREFIX = `crawler-test-handlers-${createHash('sha256').update(root).digest
 /**
  * The bundles of the code as it is now, built once and kept in the temporary folder under a hash
  * of everything they are made of (functions/, the lock file, this file), so a second run of one
- * test file does not wait for esbuild. Bundles of other versions are removed.
+ * test file does not wait for esbuild. Bundles of other versions are removed once older than any run.
  */
 export async function handlerBundles(): Promise<HandlerBundles> {
   const names = readdirSync(handlersDir)
@@ -39,9 +39,18 @@ export async function handlerBundles(): Promise<HandlerBundles> {
     .map((f) => f.slice(0, -'.ts'.length));
   const dir = join(tmpdir(), `${PREFIX}${sourceHash()}`);
   const bundles = { handlers: Object.fromEntries(names.map((n) => [n, join(dir, `${n}.cjs`)])), runtime: join(dir, RUNTIME), calibration: join(dir, CALIBRATION) };
-  if (existsSync(join(dir, 'complete'))) return bundles;
-  // Another run of this checkout may be building right now: its partial folder is left alone.
-  for (const old of readdirSync(tmpdir()).filter((f) => f.startsWith(PREFIX) && !f.endsWith('.partial'))) rmSync(join(tmpdir(), old), { recursive: true, force: true });
+  if (existsSync(join(dir, 'complete'))) {
+    // in use again: its age counts from now (see below)
+    utimesSync(dir, new Date(), new Date());
+    return bundles;
+  }
+  // Another run of this checkout may be building right now (its partial folder is left alone) or
+  // running on the bundles of the code as it was when it started: a developer who edits a file and
+  // runs one test during a whole run must not pull the bundles from under the run's stacks (its next
+  // cold start would find no file, and its jobs never finish). So only bundles older than any run are removed.
+  for (const old of readdirSync(tmpdir()).filter((f) => f.startsWith(PREFIX) && !f.endsWith('.partial'))) {
+    if (ageMs(join(tmpdir(), old)) > STALE_BUNDLES_MS) rmSync(join(tmpdir(), old), { recursive: true, force: true });
+  }
   const building = `${dir}.${process.pid}.partial`;
   await buildInto(building, names);
   writeFileSync(join(building, 'complete'), '');
@@ -53,6 +62,17 @@ export async function handlerBundles(): Promise<HandlerBundles> {
     if (!existsSync(join(dir, 'complete'))) throw error;
   }
   return bundles;
+}
+
+/** Longer than any run of the suite. */
+const STALE_BUNDLES_MS = 6 * 3600_000;
+
+function ageMs(path: string): number {
+  try {
+    return Date.now() - statSync(path).mtimeMs;
+  } catch {
+    return 0;
+  }
 }
 
 function sourceHash(): string {
