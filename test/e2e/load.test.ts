@@ -6,6 +6,7 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { LocalStack } from '../../local/stack.js';
 import { CrawlClient } from '../../local/ws-client.js';
 import { startTestStack } from './harness.js';
+import { HEADROOM, jobWaitAtLeast, machineSpeed, replyWaitMs } from './support/machine.js';
 
 const CLIENTS = 100;
 let stack: LocalStack;
@@ -29,18 +30,23 @@ afterAll(async () => {
 });
 
 it(`completes ${CLIENTS} concurrent jobs, each reported to its own client only`, async () => {
+  // Locally one environment answers the crawl route, one request after another (on AWS each runs
+  // in its own): the last of the ${CLIENTS} waits for all before it, on this machine as it is now.
+  const speed = await machineSpeed();
+  const acceptedWaitMs = replyWaitMs(speed) + CLIENTS * HEADROOM * speed.lightMs;
+  const completedWaitMs = await jobWaitAtLeast(180_000, CLIENTS * 2);
   const started = Date.now();
   const clients = await Promise.all(Array.from({ length: CLIENTS }, () => CrawlClient.connect(stack.wsUrl)));
   clients.forEach((client, i) => client.send({ action: 'crawl', url: `${origin}/client-${i}`, depth: 1, requestId: `client-${i}` }));
   const jobIds = await Promise.all(
     clients.map(async (client, i) => {
-      const accepted = await client.waitFor((m) => m.type === 'accepted' || m.type === 'error', 60_000);
+      const accepted = await client.waitFor((m) => m.type === 'accepted' || m.type === 'error', acceptedWaitMs);
       expect(accepted, `client ${i}`).toMatchObject({ type: 'accepted', requestId: `client-${i}` });
       return accepted.jobId as string;
     }),
   );
   expect(new Set(jobIds).size).toBe(CLIENTS);
-  const completions = await Promise.all(clients.map((client, i) => client.waitFor((m) => m.type === 'completed', 180_000).then((m) => ({ m, i }))));
+  const completions = await Promise.all(clients.map((client, i) => client.waitFor((m) => m.type === 'completed', completedWaitMs).then((m) => ({ m, i }))));
   const seconds = (Date.now() - started) / 1000;
   for (const { m, i } of completions) {
     expect(m, `client ${i}`).toMatchObject({ jobId: jobIds[i], requestId: `client-${i}`, status: 'succeeded', pages: 2 });
