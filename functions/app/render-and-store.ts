@@ -9,18 +9,6 @@ import type { WorkerDeps } from './deps.js';
 import { recordedPage, storeOutputs } from './page-outputs.js';
 import type { PhaseTimer } from './phase-timer.js';
 
-/** A record stored by an earlier attempt is reused: the page is rendered and recorded once. */
-export async function loadOrRender(
-  job: JobRecord,
-  record: FrontierRecord,
-  attempt: number,
-  deps: WorkerDeps,
-  timer: PhaseTimer,
-  beforeNavigation?: () => Promise<void>,
-): Promise<PageRecord> {
-  return (await storedPage(job, record, attempt, deps, timer)) ?? renderAndStore(job, record, attempt, deps, timer, beforeNavigation);
-}
-
 /** The record an earlier try of this URL stored, if any (then it needs no navigation, nor a host slot). */
 export async function storedPage(job: JobRecord, record: FrontierRecord, attempt: number, deps: WorkerDeps, timer: PhaseTimer): Promise<PageRecord | null> {
   // Only an earlier try can have stored a record: an earlier attempt, or one whose attempt was
