@@ -16,6 +16,8 @@ say() { printf '[setup] %s\n' "$*"; }
 die() { printf '[setup] ERROR: %s\n' "$*" >&2; exit 1; }
 export DEBIAN_FRONTEND=noninteractive
 export AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED=true
+# Telemetry of dependencies (scarf, via @asyncapi/parser) would call the internet at install: off.
+export SCARF_ANALYTICS=false DO_NOT_TRACK=1
 DRY_RUN="${SETUP_DRY_RUN:-}"
 LDD="${LDD:-ldd}"
 did=()
