@@ -2,13 +2,14 @@
 // settles (every URL waiting in the queue for its host, a slow site), so API Gateway never closes
 // the WebSocket as idle (10 minutes) and the client knows what the job waits on.
 //
-// One delayed message `{jobId}` on the heartbeat queue per running job: the crawl route sends it
-// when the job starts, redrive when it reopens one. Each delivery reads the job; while it runs, it
-// sends a `progress` unless one went out within the interval (the job item's `lastProgressAt`,
-// which the settles' progress claims too, so the two never double up), and sends itself again,
-// delayed by the interval. A final job ends the chain. A delivery that fails comes back (SQS); one
-// that dies after sending itself again leaves two chains for the job, which only cost reads: the
-// progress slot is claimed by a conditional write, once per interval.
+// One delayed message `{jobId, beat}` on the heartbeat queue per running job: the crawl route sends
+// it when the job starts, redrive when it reopens one. Each delivery first passes the job's chain on
+// (adapters/dynamodb/heartbeat-chain.ts: a message of a stale chain, such as the copy left by a
+// heartbeat that died after sending its successor, stops there, so a job never has two chains).
+// It then reads the job; while it runs, it sends a `progress` unless one went out within the
+// interval (the job item's `lastProgressAt`, which the settles' progress claims too, so the two
+// never double up), and sends its successor, delayed by the interval. A final job ends the chain.
+import { randomUUID } from 'node:crypto';
 import { isFinal } from '../core/job.js';
 import { heartbeatIntervalSecondsOf, progressOf } from '../core/progress.js';
 import type { AppDeps } from './deps.js';
@@ -17,15 +18,25 @@ import type { AppDeps } from './deps.js';
 export async function startHeartbeat(jobId: string, deps: AppDeps): Promise<void> {
   if (!deps.heartbeats) return;
   try {
-    await deps.heartbeats.schedule(jobId, heartbeatIntervalSecondsOf(deps.limits));
+    const beat = randomUUID();
+    await deps.jobs.startHeartbeatChain(jobId, beat);
+    await deps.heartbeats.schedule(jobId, heartbeatIntervalSecondsOf(deps.limits), beat);
   } catch (error) {
     deps.log.error('could not start the heartbeat; the client hears of settles only', { jobId, error: String(error) });
   }
 }
 
-/** One heartbeat: the progress when due; 'again' while the job runs (the caller schedules the next). */
-export async function heartbeat(jobId: string, deps: AppDeps): Promise<'again' | 'stop'> {
+/**
+ * One heartbeat (`beat`: the message's chain token): the progress when due; the successor's token
+ * while the job runs (the caller schedules it), 'stop' when the job is final or the chain stale.
+ */
+export async function heartbeat(jobId: string, beat: string | undefined, deps: AppDeps): Promise<{ next: string } | 'stop'> {
   const intervalSeconds = heartbeatIntervalSecondsOf(deps.limits);
+  const next = randomUUID();
+  if (!(await deps.jobs.passHeartbeat(jobId, beat, next))) {
+    deps.log.debug('heartbeat of a stale chain stops', { jobId });
+    return 'stop';
+  }
   const settings = await deps.jobs.getJobSettings(jobId);
   if (!settings || isFinal(settings.status)) return 'stop';
   const now = deps.clock.now();
@@ -42,10 +53,10 @@ export async function heartbeat(jobId: string, deps: AppDeps): Promise<'again' |
     if (!delivered) deps.log.info('heartbeat: the client is gone; the job goes on', { jobId });
   }
   // The heartbeat goes on until the job is final (the finisher sends `completed`).
-  return 'again';
+  return { next };
 }
 
-/** After a heartbeat: the next one, delayed by the interval. */
-export async function scheduleNext(jobId: string, deps: AppDeps): Promise<void> {
-  await deps.heartbeats?.schedule(jobId, heartbeatIntervalSecondsOf(deps.limits));
+/** After a heartbeat: its successor, delayed by the interval. */
+export async function scheduleNext(jobId: string, beat: string, deps: AppDeps): Promise<void> {
+  await deps.heartbeats?.schedule(jobId, heartbeatIntervalSecondsOf(deps.limits), beat);
 }

@@ -47,7 +47,8 @@ export interface CrawlQueue {
 
 /** The heartbeat queue: one delayed message per running job, which the heartbeat sends itself again (app/heartbeat.ts). */
 export interface HeartbeatQueue {
-  schedule(jobId: string, delaySeconds: number): Promise<void>;
+  /** `beat`: the chain token the job item expects (adapters/dynamodb/heartbeat-chain.ts) */
+  schedule(jobId: string, delaySeconds: number, beat?: string): Promise<void>;
 }
 
 export interface ClientNotifier {

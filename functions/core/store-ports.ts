@@ -187,6 +187,10 @@ export interface JobStore {
    * in one transaction as createJob does, so the job never exists without its frontier.
    */
   createReusingJob(job: JobRecord, seed: FrontierRecord, items: readonly FrontierRecord[], maxJobsPerConnection: number): Promise<'created' | 'too-many-jobs'>;
+  /** a new heartbeat chain for the job, expecting `beat` next; any earlier chain stops */
+  startHeartbeatChain(jobId: string, beat: string): Promise<void>;
+  /** the chain passes from `beat` to `next`: false for a stale chain's message (it stops) */
+  passHeartbeat(jobId: string, beat: string | undefined, next: string): Promise<boolean>;
   /**
    * After a settle: the job as it is now (strongly consistent, counters summed, to decide whether
    * it is done) and whether a progress message is due: true at most once per interval, the slot

@@ -6,7 +6,7 @@ import { z } from 'zod';
 import { heartbeat, scheduleNext } from '../app/heartbeat.js';
 import { appRuntime, logger } from './runtime.js';
 
-const HeartbeatMessage = z.object({ jobId: z.string().min(1).max(64) });
+const HeartbeatMessage = z.object({ jobId: z.string().min(1).max(64), beat: z.string().min(1).max(64).optional() });
 
 export const handler = async (event: SQSEvent): Promise<SQSBatchResponse> => {
   const { deps } = appRuntime();
@@ -25,8 +25,9 @@ export const handler = async (event: SQSEvent): Promise<SQSBatchResponse> => {
         logger.warn('malformed heartbeat dropped', { body: record.body.slice(0, 200) });
         return;
       }
-      const { jobId } = parsed.data;
-      if ((await heartbeat(jobId, deps)) === 'again') await scheduleNext(jobId, deps);
+      const { jobId, beat } = parsed.data;
+      const outcome = await heartbeat(jobId, beat, deps);
+      if (outcome !== 'stop') await scheduleNext(jobId, outcome.next, deps);
     },
     processor,
   );

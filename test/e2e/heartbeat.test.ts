@@ -5,7 +5,7 @@
 // wait in the queue for it; the heartbeat interval is 2 s, so several heartbeats fall in each wait.
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
-import { GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
+import { GetQueueAttributesCommand, SendMessageCommand } from '@aws-sdk/client-sqs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, expect, it } from 'vitest';
@@ -138,4 +138,27 @@ it('sends the progress and completed of a running job to the connection of its o
   expect(slots.Item, 'the second connection is open: its item is there').toBeDefined();
   expect(slots.Item!.activeJobs).toBe(0);
   await second.close();
+});
+
+it('keeps one heartbeat chain per job when copies of its messages come back (a heartbeat that died after sending its successor)', async () => {
+  const client = await CrawlClient.connect(stack.wsUrl);
+  const jobId = await start(client);
+  const { sqs } = clientsFor(stack);
+  // The copies a crash leaves: one of a chain from before beats, one of an earlier beat.
+  for (const body of [{ jobId }, { jobId, beat: 'an-earlier-beat' }]) {
+    await sqs.send(new SendMessageCommand({ QueueUrl: stack.resources.heartbeatQueueUrl, MessageBody: JSON.stringify(body) }));
+  }
+  // Three chains would keep three messages (or more, in flight) on the queue while the job runs;
+  // the copies stop at their first delivery, so the queue comes back to the one live heartbeat.
+  let single = false;
+  let done = false;
+  const completed = client.waitFor((m) => m.type === 'completed' && m.jobId === jobId, jobWait()).finally(() => (done = true));
+  while (!single && !done) {
+    single = (await heartbeatsQueued()) === 1;
+    if (!single) await new Promise((r) => setTimeout(r, 100));
+  }
+  expect(await completed).toMatchObject({ status: 'succeeded', pages: 3 });
+  expect(single, 'the queue held only the live heartbeat at some point while the job ran').toBe(true);
+  await heartbeatsEnd(replyWaitMs(speed) + 4 * HEARTBEAT_SECONDS * 1000);
+  await client.close();
 });

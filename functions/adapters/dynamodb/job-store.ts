@@ -16,6 +16,7 @@ import * as slots from './connection-slots.js';
 import * as connection from './job-connection.js';
 import * as counters from './job-counters.js';
 import * as finish from './job-finish.js';
+import * as heartbeats from './heartbeat-chain.js';
 import * as record from './job-record.js';
 import * as redrive from './job-redrive.js';
 import * as reuse from './job-reuse.js';
@@ -44,6 +45,14 @@ export class DynamoJobStore implements JobStore {
 
   readAfterSettle(jobId: string, now: number, intervalMs: number, counterShards?: number): Promise<{ job: JobRecord | null; progressDue: boolean }> {
     return record.readAfterSettle(this.tables, jobId, now, intervalMs, counterShards);
+  }
+
+  startHeartbeatChain(jobId: string, beat: string): Promise<void> {
+    return heartbeats.startHeartbeatChain(this.tables, jobId, beat);
+  }
+
+  passHeartbeat(jobId: string, beat: string | undefined, next: string): Promise<boolean> {
+    return heartbeats.passHeartbeat(this.tables, jobId, beat, next);
   }
 
   beginFinish(jobId: string, status: FinalStatus, finishedAt: number, force?: { reason: string }): Promise<boolean> {
