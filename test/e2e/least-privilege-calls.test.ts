@@ -18,7 +18,8 @@ import { FUNCTION_ACCESS, type FunctionAccess, type FunctionId } from '../../inf
 import type { AuditedCall } from '../../local/call-audit.js';
 import type { LocalStack } from '../../local/stack.js';
 import { CrawlClient, type Received } from '../../local/ws-client.js';
-import { crawl, startTestStack } from './harness.js';
+import { ScanCommand, type AttributeValue } from '@aws-sdk/client-dynamodb';
+import { clientsFor, crawl, startTestStack } from './harness.js';
 import { jobWaitMs, machineSpeed, replyWaitMs, stackTimings, type MachineSpeed, type StackTimings } from './support/machine.js';
 
 let stack: LocalStack;
@@ -296,3 +297,33 @@ it('every AWS call each function makes is one its role allows', async () => {
   // and nothing anywhere scans
   expect(calls.filter((c) => c.target?.endsWith('.Scan'))).toEqual([]);
 }, 600_000);
+
+// Data at rest: every item those journeys left (jobs, shards, cache entries, host-rate slots,
+// finish checkpoints, frontier records, capped markers, archive digests and byte budgets,
+// connection slots) carries the tables' TTL attribute, so DynamoDB deletes it in the end.
+it('every item the journeys left in the tables expires (expiresAt, epoch seconds, in the future)', async () => {
+  const { dynamo } = clientsFor(stack);
+  const nowSeconds = Math.floor(Date.now() / 1000);
+  const lacking: string[] = [];
+  let items = 0;
+  for (const table of [stack.resources.jobsTable, stack.resources.frontierTable, stack.resources.connectionsTable]) {
+    let start: Record<string, AttributeValue> | undefined;
+    do {
+      const page = await dynamo.send(new ScanCommand({ TableName: table, ConsistentRead: true, ExclusiveStartKey: start }));
+      for (const item of page.Items ?? []) {
+        items++;
+        const expiresAt = Number(item.expiresAt?.N);
+        if (!(expiresAt > nowSeconds)) {
+          const key = Object.entries(item)
+            .filter(([name]) => ['jobId', 'urlKey', 'connectionId'].includes(name))
+            .map(([name, value]) => `${name}=${value.S}`)
+            .join(' ');
+          lacking.push(`${table.replace(/^.*?-(\w+)$/, '$1')}: ${key} (expiresAt ${item.expiresAt?.N})`);
+        }
+      }
+      start = page.LastEvaluatedKey;
+    } while (start);
+  }
+  expect(items).toBeGreaterThan(20);
+  expect(lacking).toEqual([]);
+});
