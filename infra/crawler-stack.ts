@@ -18,6 +18,8 @@ import { CrawlerApi } from './constructs/websocket-api.js';
 import type { AcknowledgedResources } from './nag-acknowledgements.js';
 import { crawlerEnvironment, deployedLimits, RESULTS_GRACE_DAYS } from './deployed-limits.js';
 import { DEFAULT_SETTINGS, type CrawlerSettings } from './settings.js';
+import { FUNCTION_ACCESS, type FunctionAccess, type FunctionId } from './function-access.js';
+import { grantAccess, type AccessTargets } from './grant-access.js';
 
 export interface CrawlerStackProps extends StackProps {
   settings?: CrawlerSettings;
@@ -76,8 +78,8 @@ export class CrawlerStack extends Stack {
     });
     const crawler = new CrawlerFunction(this, 'CrawlerFunction', {
       handler: 'worker',
-      // Byte caps of `formats: ["archive"]`; the per-job one is a counter in the frontier table,
-      // which the crawler reads and writes already (grantReadWriteData).
+      // Byte caps of `formats: ["archive"]`; the per-job one is a counter in the frontier table
+      // (its grants: function-access.ts).
       environment: { ...environment, ...crawlerEnvironment(settings) },
       logRetention,
       memorySize: limits.crawler.memoryMb,
@@ -141,7 +143,6 @@ export class CrawlerStack extends Stack {
         logRetention,
         description: 'Authorizer for $connect: checks the connection token',
       });
-      token.grantRead(authorize);
       authorizer = new WebSocketLambdaAuthorizer('TokenAuthorizer', authorize, { identitySource: ['route.request.querystring.token'] });
       new CfnOutput(this, 'ConnectionTokenSecretArn', {
         value: token.secretArn,
@@ -150,57 +151,50 @@ export class CrawlerStack extends Stack {
     }
     api.addRoutes({ connect, disconnect, default: fallback, crawl: submit, status, cancel, redrive }, authorizer);
 
-    // Least privilege, only through grants: each function gets what its code touches.
-    // - connections: $connect/$disconnect add and remove the item; a job takes a slot of its
-    //   connection when created (submit) and frees it when it ends (crawler, cancel, sweep).
-    // - jobs: status only reads; submit creates, the others move a job through its states.
-    // - frontier: submit writes the seed, the crawler claims/admits/settles; cancel and sweep list
-    //   it for the manifest. status reads only the job item. redrive lists it and puts failed
-    //   URLs back in the queue (items, counters and a slot of its connection in one transaction).
-    // - results: read to presign manifest URLs (submit's cache hits, status) and to reuse a stored
-    //   page on a retry (crawler); written by whoever ends a job (manifest) and by the crawler
-    //   (pages), and by submit when it reuses a cached crawl (an answer's manifest and exports;
-    //   pages and their files copied into a job built upon it: CopyObject is a read of the source
-    //   and a put of the copy). Objects live under jobs/; nothing deletes them but the lifecycle rule.
-    // - ManageConnections: every function that answers or notifies a client ($connect and
-    //   $disconnect never do; the authorizer runs before a connection exists).
-    // - status re-points a running job's notifications to the asking connection, moving its slot:
-    //   one transaction of updates (the job item, the new and the old connection), nothing else written.
-    // - heartbeat reads a running job and claims its progress slot (a conditional write).
-    for (const f of [connect, disconnect, submit, crawler, cancel, redrive, sweep, finisher]) storage.connections.grantReadWriteData(f);
-    for (const f of [submit, crawler, cancel, redrive, sweep, heartbeat, finisher]) storage.jobs.grantReadWriteData(f);
-    // - finisher: its checkpoint and lease are items of the jobs table; its archive's index parts
-    //   are objects under finisher/ (expired by the lifecycle rule, like every result).
-    // - finish queue: whoever may win a job's end asks the finisher through it.
-    storage.jobs.grantReadData(status);
-    for (const table of [storage.jobs, storage.connections]) table.grant(status, 'dynamodb:UpdateItem');
-    for (const f of [submit, crawler, redrive]) storage.frontier.grantReadWriteData(f);
-    for (const f of [cancel, sweep, finisher]) storage.frontier.grantReadData(f);
-    for (const f of [submit, crawler, redrive]) queues.queue.grantSendMessages(f);
-    for (const f of [submit, redrive, heartbeat]) heartbeats.queue.grantSendMessages(f);
-    for (const f of [submit, crawler, cancel, redrive, sweep]) finishQueues.queue.grantSendMessages(f);
-    const bucketWriters = [submit, crawler, cancel, redrive, sweep, finisher];
-    const bucketReaders = [crawler, submit, status, cancel, redrive, sweep, finisher];
-    for (const f of bucketWriters) storage.results.grantPut(f, 'jobs/*');
-    for (const f of bucketReaders) storage.results.grantRead(f, 'jobs/*');
-    storage.results.grantPut(finisher, 'finisher/*');
-    storage.results.grantRead(finisher, 'finisher/*');
-    const notifiers = [fallback, submit, status, cancel, redrive, crawler, sweep, heartbeat, finisher];
-    for (const f of notifiers) api.stage.grantManagementApiAccess(f);
+    // Least privilege: each function's role holds exactly the actions its code calls, on the
+    // resources it calls them on (infra/function-access.ts says which, and why).
+    const functions: Record<FunctionId, CrawlerFunction | undefined> = {
+      ConnectFunction: connect,
+      DisconnectFunction: disconnect,
+      DefaultFunction: fallback,
+      CrawlFunction: submit,
+      StatusFunction: status,
+      CancelFunction: cancel,
+      RedriveFunction: redrive,
+      CrawlerFunction: crawler,
+      SweepFunction: sweep,
+      HeartbeatFunction: heartbeat,
+      FinisherFunction: finisher,
+      AuthorizeFunction: authorize,
+    };
+    const targets: AccessTargets = {
+      jobs: storage.jobs,
+      frontier: storage.frontier,
+      connections: storage.connections,
+      crawlQueue: queues.queue,
+      heartbeatQueue: heartbeats.queue,
+      finishQueue: finishQueues.queue,
+      results: storage.results,
+      api: api.api,
+      stage: api.stage,
+      token: tokenSecret,
+    };
+    for (const [id, f] of Object.entries(functions) as [FunctionId, CrawlerFunction | undefined][]) if (f) grantAccess(f, FUNCTION_ACCESS[id], targets);
+    const holding = (has: (access: FunctionAccess) => boolean) =>
+      (Object.entries(functions) as [FunctionId, CrawlerFunction | undefined][]).flatMap(([id, f]) => (f && has(FUNCTION_ACCESS[id]) ? [f] : []));
+    const notifiers = holding((a) => a.postToConnections === true);
 
     this.nagResources = {
-      functions: [connect, disconnect, fallback, submit, status, cancel, redrive, crawler, sweep, heartbeat, finisher, ...(authorize ? [authorize] : [])],
+      functions: Object.values(functions).filter((f): f is CrawlerFunction => f !== undefined),
       notifiers,
-      bucketReaders,
-      bucketWriters,
+      jobObjectUsers: holding((a) => (a.jobObjects?.length ?? 0) > 0),
+      finisherObjectUsers: holding((a) => (a.finisherObjects?.length ?? 0) > 0),
       resultsBucket: storage.results,
       webSocketApi: api.api,
       stageName,
       auth: settings.auth,
       tokenSecret,
       apiGatewayLoggingRole: api.loggingRole,
-      jobsTable: storage.jobs,
-      finisher,
     };
 
     const monitoring = new Monitoring(this, 'Monitoring', {

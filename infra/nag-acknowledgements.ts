@@ -7,19 +7,17 @@ import type { IConstruct } from 'constructs';
 export interface AcknowledgedResources {
   /** every function of the app (not CDK's own custom-resource providers) */
   functions: IConstruct[];
-  /** functions holding execute-api:ManageConnections on this stage */
+  /** functions allowed to post to connections of this stage */
   notifiers: IConstruct[];
-  /** functions reading / writing the results bucket under jobs/ */
-  bucketReaders: IConstruct[];
-  bucketWriters: IConstruct[];
+  /** functions with object actions under jobs/ of the results bucket */
+  jobObjectUsers: IConstruct[];
+  /** functions with object actions under finisher/ (a WACZ's index parts) */
+  finisherObjectUsers: IConstruct[];
   resultsBucket: IConstruct;
   webSocketApi: IConstruct;
   stageName: string;
   auth: 'token' | 'none';
   tokenSecret?: IConstruct;
-  /** the jobs table (its sparse index of open jobs) and the finisher (its archive's index parts under finisher/) */
-  jobsTable?: IConstruct;
-  finisher?: IConstruct;
   /** API Gateway's account-level logging role, when the stack sets it */
   apiGatewayLoggingRole?: IConstruct;
 }
@@ -37,41 +35,19 @@ export function acknowledgeFindings(stack: Stack, resources: AcknowledgedResourc
   );
   ack(
     resources.notifiers,
-    `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:execute-api:<AWS::Region>:<AWS::AccountId>:<${logicalId(resources.webSocketApi)}>/${resources.stageName}/*/@connections/*]`,
-    'Connection ids exist only at run time, so the resource ends in @connections/*; the grant is execute-api:ManageConnections alone, on this API and this stage only.',
+    `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:execute-api:<AWS::Region>:<AWS::AccountId>:<${logicalId(resources.webSocketApi)}>/${resources.stageName}/POST/@connections/*]`,
+    'Connection ids exist only at run time, so the resource ends in @connections/*; the grant is execute-api:ManageConnections for POST (PostToConnection) alone, on this API and this stage only.',
   );
-  const bucketUsers = [...resources.bucketReaders, ...resources.bucketWriters];
   ack(
-    bucketUsers,
+    resources.jobObjectUsers,
     `AwsSolutions-IAM5[Resource::<${logicalId(resources.resultsBucket)}.Arn>/jobs/*]`,
-    'Page records and manifests are written under jobs/{jobId}/ with keys made at run time; access is limited to that prefix of the results bucket.',
+    'Page records, manifests and exports are written under jobs/{jobId}/ with keys made at run time; each function holds only the object actions it calls (infra/function-access.ts), on that prefix of the results bucket.',
   );
-  for (const action of ['s3:GetObject*', 's3:GetBucket*', 's3:List*']) {
-    ack(
-      resources.bucketReaders,
-      `AwsSolutions-IAM5[Action::${action}]`,
-      `${action} is how Bucket.grantRead spells read access (objects, and bucket listing so that a missing key answers NoSuchKey rather than AccessDenied); its resources are only the results bucket and jobs/*.`,
-    );
-  }
   ack(
-    resources.bucketWriters,
-    'AwsSolutions-IAM5[Action::s3:Abort*]',
-    's3:Abort* (AbortMultipartUpload) comes with Bucket.grantPut, scoped to jobs/* of the results bucket; it cannot delete a stored object.',
+    resources.finisherObjectUsers,
+    `AwsSolutions-IAM5[Resource::<${logicalId(resources.resultsBucket)}.Arn>/finisher/*]`,
+    'A WACZ being written keeps each part\'s index lines under finisher/{jobId}/ with keys made at run time, until the archive is complete; put and get only, on that prefix.',
   );
-  if (resources.jobsTable) {
-    ack(
-      resources.functions,
-      `AwsSolutions-IAM5[Resource::<${logicalId(resources.jobsTable)}.Arn>/index/*]`,
-      'Table.grantReadData/grantReadWriteData cover the table\'s indexes as <table>/index/*; the jobs table has one, the sparse index of open jobs the sweeper queries.',
-    );
-  }
-  if (resources.finisher) {
-    ack(
-      [resources.finisher],
-      `AwsSolutions-IAM5[Resource::<${logicalId(resources.resultsBucket)}.Arn>/finisher/*]`,
-      'The finisher keeps each archive part\'s index lines under finisher/{jobId}/ with keys made at run time, until the archive is complete; put and read only, on that prefix.',
-    );
-  }
   ack(
     [resources.webSocketApi],
     'AwsSolutions-APIG4',

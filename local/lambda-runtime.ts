@@ -4,6 +4,7 @@ import childProcess from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { syncBuiltinESMExports } from 'node:module';
 import { pathToFileURL } from 'node:url';
+import { inInvocation, installCallAudit } from './call-audit.js';
 
 // Lambda freezes or discards an environment with everything in it. Here the browser a handler
 // launches is its own process group (puppeteer detaches it), so it would outlive a killed
@@ -57,10 +58,13 @@ function contextFor(request: InvokeRequest, deadline: number) {
   };
 }
 
+// The AWS requests of each invocation, for the least-privilege test (call-audit.ts); off unless asked.
+if (process.env.CRAWLER_CALL_AUDIT) installCallAudit(process.env.CRAWLER_CALL_AUDIT);
+
 process.on('message', (raw) => {
   const request = raw as InvokeRequest;
   if (request?.type !== 'invoke') return;
-  void (async () => {
+  void inInvocation(request.functionName, async () => {
     try {
       const handler = await loadHandler(request.handlerPath);
       process.send?.({ type: 'started', id: request.id });
@@ -70,7 +74,7 @@ process.on('message', (raw) => {
       const e = error instanceof Error ? error : new Error(String(error));
       process.send?.({ type: 'result', id: request.id, ok: false, error: { name: e.name, message: e.message, stack: e.stack } });
     }
-  })();
+  });
 });
 
 process.on('unhandledRejection', (reason) => {

@@ -68,6 +68,16 @@ export class CrawlerApi extends Construct {
       this.stage.node.addDependency(account);
     }
     const accessLogs = new LogGroup(this, 'AccessLogs', { retention: props.logRetention, removalPolicy: RemovalPolicy.DESTROY });
+    // Execution logs (loggingLevel ERROR below) go to a group API Gateway creates on its first
+    // write, named after the API and stage, with no retention: created here first, with the
+    // stack's, the stage after it. (A stack deployed before this group was declared may already have
+    // it from API Gateway: delete that group once, and the next deploy creates it with a retention.)
+    const executionLogs = new LogGroup(this, 'ExecutionLogs', {
+      logGroupName: `API-Gateway-Execution-Logs_${this.api.apiId}/${props.stageName}`,
+      retention: props.logRetention,
+      removalPolicy: RemovalPolicy.DESTROY,
+    });
+    this.stage.node.addDependency(executionLogs);
     (this.stage.node.defaultChild as CfnStage).accessLogSettings = {
       destinationArn: accessLogs.logGroupArn,
       format: JSON.stringify({

@@ -1,7 +1,8 @@
 // Sharded job counters (functions/core/counter-shards.ts) read a job as its item plus its shard
 // items in one BatchGetItem, and end it with one TransactWriteItems that updates the job item and
-// checks each shard (ConditionCheckItem). Each function that reads or ends jobs may make those calls
-// on the jobs table. The number of shards is a deployment setting (counterShards).
+// checks each shard (ConditionCheckItem). Each function that reads jobs, or ends them on their
+// counts, may make those calls on the jobs table (the exact grants: least-privilege.test.ts). The number of
+// shards is a deployment setting (counterShards).
 import { beforeAll, describe, expect, it } from 'vitest';
 import { flatten, synth, type Synthesized } from './synth.js';
 
@@ -26,15 +27,26 @@ function jobsTableActions(fnName: string): Set<string> {
 }
 
 describe('the calls of sharded counters are allowed on the jobs table', () => {
-  it.each(['CrawlerFunction', 'CrawlFunction', 'CancelFunction', 'RedriveFunction', 'SweepFunction'])(
-    '%s reads a job with its shards, settles on a shard and ends a job by one transaction',
+  it.each(['CrawlerFunction', 'CrawlFunction', 'CancelFunction', 'RedriveFunction', 'StatusFunction', 'HeartbeatFunction', 'FinisherFunction'])(
+    '%s reads a job as its item and its shards',
     (fnName) => {
       const actions = jobsTableActions(fnName);
-      for (const action of ['dynamodb:GetItem', 'dynamodb:BatchGetItem', 'dynamodb:UpdateItem', 'dynamodb:PutItem', 'dynamodb:ConditionCheckItem']) {
-        expect(actions, `${fnName}: ${action}`).toContain(action);
-      }
+      for (const action of ['dynamodb:GetItem', 'dynamodb:BatchGetItem']) expect(actions, `${fnName}: ${action}`).toContain(action);
     },
   );
+
+  it('the sweeper reads the open jobs it lists with their shards (BatchGetItem)', () => {
+    expect(jobsTableActions('SweepFunction')).toContain('dynamodb:BatchGetItem');
+  });
+
+  it('the crawl route creates the shards with the job (PutItem in its transaction)', () => {
+    expect(jobsTableActions('CrawlFunction')).toContain('dynamodb:PutItem');
+  });
+
+  it.each(['CrawlerFunction', 'CrawlFunction'])('%s settles on a shard and ends a settled job by one transaction (UpdateItem + ConditionCheckItem of each shard)', (fnName) => {
+    const actions = jobsTableActions(fnName);
+    for (const action of ['dynamodb:UpdateItem', 'dynamodb:ConditionCheckItem']) expect(actions, `${fnName}: ${action}`).toContain(action);
+  });
 
   it('StatusFunction reads a job with its shards, and writes only the update that moves a running job to the asking connection', () => {
     const actions = jobsTableActions('StatusFunction');

@@ -1,5 +1,7 @@
-// Each function's role, read back from the template as "which resource, what kind of access", and
-// compared with what its code does (functions/app/*: which stores each use case touches).
+// Each function's role, read back from the template as "on which resource, which exact actions",
+// and compared with what its code calls (functions/handlers/* → functions/app/* → functions/adapters/*).
+// EXPECTED states it independently of infra/function-access.ts: a grant added there, or a broad
+// grant added anywhere (grantReadWriteData, grantRead…), fails here until this table says so.
 import { Match } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { flatten, synth, type Synthesized } from './synth.js';
@@ -9,70 +11,99 @@ beforeAll(() => {
   s = synth();
 });
 
-type Access = 'read' | 'write' | 'send' | 'consume' | 'manage' | 'list';
-type Target = 'jobs' | 'frontier' | 'connections' | 'queue' | 'heartbeats' | 'deadLetters' | 'finishQueue' | 'results' | 'resultsObjects' | 'finisherObjects' | 'api' | 'token';
-type Grants = Partial<Record<Target, Access[]>>;
+type Target =
+  | 'jobs'
+  | 'jobsOpenIndex'
+  | 'frontier'
+  | 'connections'
+  | 'crawlQueue'
+  | 'heartbeatQueue'
+  | 'finishQueue'
+  | 'resultsBucket'
+  | 'jobObjects'
+  | 'finisherObjects'
+  | 'connectionsApi'
+  | 'token';
+type Grants = Partial<Record<Target, string[]>>;
 
-const ACCESS: Record<string, Access | 'metadata'> = {
-  'dynamodb:GetItem': 'read',
-  'dynamodb:BatchGetItem': 'read',
-  'dynamodb:Query': 'read',
-  'dynamodb:Scan': 'read',
-  'dynamodb:ConditionCheckItem': 'read',
-  'dynamodb:GetRecords': 'read',
-  'dynamodb:GetShardIterator': 'read',
-  'dynamodb:DescribeTable': 'metadata',
-  'dynamodb:PutItem': 'write',
-  'dynamodb:UpdateItem': 'write',
-  'dynamodb:DeleteItem': 'write',
-  'dynamodb:BatchWriteItem': 'write',
-  'sqs:SendMessage': 'send',
-  'sqs:ReceiveMessage': 'consume',
-  'sqs:DeleteMessage': 'consume',
-  'sqs:ChangeMessageVisibility': 'consume',
-  'sqs:GetQueueAttributes': 'metadata',
-  'sqs:GetQueueUrl': 'metadata',
-  's3:GetObject*': 'read',
-  's3:GetBucket*': 'list',
-  's3:List*': 'list',
-  's3:PutObject': 'write',
-  's3:PutObjectLegalHold': 'write',
-  's3:PutObjectRetention': 'write',
-  's3:PutObjectTagging': 'write',
-  's3:PutObjectVersionTagging': 'write',
-  's3:Abort*': 'write',
-  'execute-api:ManageConnections': 'manage',
-  'secretsmanager:GetSecretValue': 'read',
-  'secretsmanager:DescribeSecret': 'metadata',
-};
+/** what CDK's SqsEventSource grants the function whose queue it polls (the Lambda service receives and deletes with the function's role) */
+const CONSUMED = ['sqs:ChangeMessageVisibility', 'sqs:DeleteMessage', 'sqs:GetQueueAttributes', 'sqs:GetQueueUrl', 'sqs:ReceiveMessage'];
+const POST = ['execute-api:ManageConnections'];
+/** a job read: its item and its counter shards */
+const READ_JOB = ['dynamodb:BatchGetItem', 'dynamodb:GetItem'];
 
-const rw: Access[] = ['read', 'write'];
-const bucketRead = { results: ['list'], resultsObjects: ['read'] } satisfies Grants;
-const bucketReadWrite = { results: ['list'], resultsObjects: ['read', 'write'] } satisfies Grants;
-
-/** What each function's code uses (see the comment above the grants in infra/crawler-stack.ts). */
+/** What each function's code calls (see infra/function-access.ts for the call paths). */
 const EXPECTED: Record<string, Grants> = {
-  ConnectFunction: { connections: rw },
-  DisconnectFunction: { connections: rw },
-  DefaultFunction: { api: ['manage'] },
-  // reuse by depth: writes an answer's manifest and exports, copies cached pages into a new job
-  // (every function that may win a job's end asks the finisher: finishQueue send)
-  CrawlFunction: { jobs: rw, frontier: rw, connections: rw, queue: ['send'], heartbeats: ['send'], finishQueue: ['send'], ...bucketReadWrite, api: ['manage'] },
-  // reads a job; moves a running job to the asking connection (updates only: the job, the new and the old connection)
-  StatusFunction: { jobs: rw, connections: ['write'], ...bucketRead, api: ['manage'] },
-  CancelFunction: { jobs: rw, frontier: ['read'], connections: rw, finishQueue: ['send'], ...bucketReadWrite, api: ['manage'] },
-  // restarts a job (its items, counters and a slot), queues the URLs; ends the run if it cannot
-  RedriveFunction: { jobs: rw, frontier: rw, connections: rw, queue: ['send'], heartbeats: ['send'], finishQueue: ['send'], ...bucketReadWrite, api: ['manage'] },
-  CrawlerFunction: { jobs: rw, frontier: rw, connections: rw, queue: ['consume', 'send'], finishQueue: ['send'], ...bucketReadWrite, api: ['manage'] },
-  SweepFunction: { jobs: rw, frontier: ['read'], connections: rw, finishQueue: ['send'], ...bucketReadWrite, api: ['manage'] },
-  // the job's end: manifest, exports and archive (its index parts under finisher/), checkpoint and lease in the jobs table
-  FinisherFunction: { jobs: rw, frontier: ['read'], connections: rw, finishQueue: ['consume'], ...bucketReadWrite, finisherObjects: rw, api: ['manage'] },
-  AuthorizeFunction: { token: ['read'] },
+  ConnectFunction: { connections: ['dynamodb:PutItem'] },
+  // the only DeleteItem of the stack
+  DisconnectFunction: { connections: ['dynamodb:DeleteItem'] },
+  DefaultFunction: { connectionsApi: POST },
+  // a job created (job + shards, seed, slot); reuse by maxAge: cache entries, cached frontier (Query),
+  // a reused frontier (BatchWriteItem of puts), pages copied, an answer with exports and a resumable WACZ
+  CrawlFunction: {
+    jobs: ['dynamodb:BatchGetItem', 'dynamodb:ConditionCheckItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'],
+    frontier: ['dynamodb:BatchWriteItem', 'dynamodb:PutItem', 'dynamodb:Query'],
+    connections: ['dynamodb:UpdateItem'],
+    crawlQueue: ['sqs:SendMessage'],
+    heartbeatQueue: ['sqs:SendMessage'],
+    finishQueue: ['sqs:SendMessage'],
+    resultsBucket: ['s3:ListBucket'],
+    jobObjects: ['s3:AbortMultipartUpload', 's3:GetObject', 's3:PutObject'],
+    finisherObjects: ['s3:GetObject', 's3:PutObject'],
+    connectionsApi: POST,
+  },
+  // reads a job; moves a running job to the asking connection (updates only); presigns the manifest
+  StatusFunction: { jobs: [...READ_JOB, 'dynamodb:UpdateItem'], connections: ['dynamodb:UpdateItem'], jobObjects: ['s3:GetObject'], connectionsApi: POST },
+  // begins the end (one update) and asks the finisher; nothing of the frontier, no slot, no object written
+  CancelFunction: { jobs: [...READ_JOB, 'dynamodb:UpdateItem'], finishQueue: ['sqs:SendMessage'], jobObjects: ['s3:GetObject'], connectionsApi: POST },
+  // restarts a job (job, requeued URLs, a slot: one transaction), queues its URLs and heartbeat; no object
+  RedriveFunction: {
+    jobs: [...READ_JOB, 'dynamodb:UpdateItem'],
+    frontier: ['dynamodb:Query', 'dynamodb:UpdateItem'],
+    connections: ['dynamodb:UpdateItem'],
+    crawlQueue: ['sqs:SendMessage'],
+    heartbeatQueue: ['sqs:SendMessage'],
+    finishQueue: ['sqs:SendMessage'],
+    connectionsApi: POST,
+  },
+  // claims, admits, caps, settles URLs; host-rate slots; archive digests and byte budget; no Query, no delete
+  CrawlerFunction: {
+    jobs: ['dynamodb:BatchGetItem', 'dynamodb:ConditionCheckItem', 'dynamodb:GetItem', 'dynamodb:UpdateItem'],
+    frontier: ['dynamodb:BatchGetItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'],
+    connections: ['dynamodb:UpdateItem'],
+    crawlQueue: [...CONSUMED, 'sqs:SendMessage'].sort(),
+    finishQueue: ['sqs:SendMessage'],
+    resultsBucket: ['s3:ListBucket'],
+    jobObjects: ['s3:GetObject', 's3:PutObject'],
+    connectionsApi: POST,
+  },
+  // lists open jobs by the sparse index (a Query, no Scan), ends the stale ones, resumes finishes
+  SweepFunction: {
+    jobs: ['dynamodb:BatchGetItem', 'dynamodb:UpdateItem'],
+    jobsOpenIndex: ['dynamodb:Query'],
+    connections: ['dynamodb:UpdateItem'],
+    finishQueue: ['sqs:SendMessage'],
+    jobObjects: ['s3:GetObject'],
+    connectionsApi: POST,
+  },
   // reads a running job, claims its progress slot, sends the next heartbeat
-  HeartbeatFunction: { jobs: rw, heartbeats: ['consume', 'send'], api: ['manage'] },
+  HeartbeatFunction: { jobs: [...READ_JOB, 'dynamodb:UpdateItem'], heartbeatQueue: [...CONSUMED, 'sqs:SendMessage'].sort(), connectionsApi: POST },
+  // the job's end: lease and checkpoint, the frontier streamed, manifest, exports, WACZ (index parts
+  // under finisher/), the final state and its cache entry, the slot, `completed`
+  FinisherFunction: {
+    jobs: [...READ_JOB, 'dynamodb:PutItem', 'dynamodb:UpdateItem'],
+    frontier: ['dynamodb:Query'],
+    connections: ['dynamodb:UpdateItem'],
+    finishQueue: CONSUMED,
+    resultsBucket: ['s3:ListBucket'],
+    jobObjects: ['s3:AbortMultipartUpload', 's3:GetObject', 's3:PutObject'],
+    finisherObjects: ['s3:GetObject', 's3:PutObject'],
+    connectionsApi: POST,
+  },
+  AuthorizeFunction: { token: ['secretsmanager:GetSecretValue'] },
 };
 
-function statementsOf(fnName: string): { Effect: string; Action: string | string[]; Resource: unknown }[] {
+function statementsOf(fnName: string): { Effect: string; Action: string | string[]; Resource: unknown; Condition?: unknown }[] {
   const roleId = s.resource(s.id(fnName)).Properties.Role['Fn::GetAtt'][0] as string;
   return s
     .ofType('AWS::IAM::Policy')
@@ -83,18 +114,16 @@ function statementsOf(fnName: string): { Effect: string; Action: string | string
 function targetOf(resource: string): Target {
   const targets: [Target, string][] = [
     ['jobs', `<${s.id('Storage/Jobs')}.Arn>`],
+    ['jobsOpenIndex', `<${s.id('Storage/Jobs')}.Arn>/index/unfinished`],
     ['frontier', `<${s.id('Storage/Frontier')}.Arn>`],
     ['connections', `<${s.id('Storage/Connections')}.Arn>`],
-    ['queue', `<${s.id('Crawl/Queue')}.Arn>`],
-    ['deadLetters', `<${s.id('Crawl/DeadLetters')}.Arn>`],
-    ['heartbeats', `<${s.id('Heartbeat/Queue')}.Arn>`],
+    ['crawlQueue', `<${s.id('Crawl/Queue')}.Arn>`],
+    ['heartbeatQueue', `<${s.id('Heartbeat/Queue')}.Arn>`],
     ['finishQueue', `<${s.id('Finish/Queue')}.Arn>`],
-    // the jobs table's sparse index of open jobs (the sweeper's query)
-    ['jobs', `<${s.id('Storage/Jobs')}.Arn>/index/*`],
+    ['resultsBucket', `<${s.id('Storage/Results')}.Arn>`],
+    ['jobObjects', `<${s.id('Storage/Results')}.Arn>/jobs/*`],
     ['finisherObjects', `<${s.id('Storage/Results')}.Arn>/finisher/*`],
-    ['results', `<${s.id('Storage/Results')}.Arn>`],
-    ['resultsObjects', `<${s.id('Storage/Results')}.Arn>/jobs/*`],
-    ['api', `arn:<AWS::Partition>:execute-api:<AWS::Region>:<AWS::AccountId>:<${s.id('WebSocket/Api')}>/prod/*/@connections/*`],
+    ['connectionsApi', `arn:<AWS::Partition>:execute-api:<AWS::Region>:<AWS::AccountId>:<${s.id('WebSocket/Api')}>/prod/POST/@connections/*`],
     ['token', `<${s.id('ConnectionToken')}>`],
   ];
   const found = targets.find(([, arn]) => arn === resource);
@@ -102,42 +131,60 @@ function targetOf(resource: string): Target {
   return found[0];
 }
 
+/** target → the sorted actions the function's role allows on it */
 function grantsOf(fnName: string): Grants {
-  const grants: Partial<Record<Target, Set<Access>>> = {};
+  const grants: Partial<Record<Target, Set<string>>> = {};
   for (const statement of statementsOf(fnName)) {
     expect(statement.Effect).toBe('Allow');
     for (const resource of [statement.Resource].flat().map(flatten)) {
       const target = targetOf(resource);
-      for (const action of [statement.Action].flat()) {
-        const access = ACCESS[action];
-        if (!access) throw new Error(`${fnName}: unexpected action ${action} on ${resource}`);
-        if (access === 'metadata') continue;
-        // Bucket.grantRead puts bucket and object actions in one statement over both ARNs; IAM
-        // applies each action to its own resource type only, and so does this reading.
-        if (target === 'results' && access !== 'list') continue;
-        if ((target === 'resultsObjects' || target === 'finisherObjects') && access === 'list') continue;
-        (grants[target] ??= new Set()).add(access);
-      }
+      for (const action of [statement.Action].flat()) (grants[target] ??= new Set()).add(action);
     }
   }
   return Object.fromEntries(Object.entries(grants).map(([target, set]) => [target, [...set].sort()]));
 }
 
+/** every function's actions, over all its statements */
+function actionsOf(fnName: string): string[] {
+  return statementsOf(fnName).flatMap((st) => [st.Action].flat());
+}
+
 describe('each function holds only what it uses', () => {
-  it.each(Object.entries(EXPECTED))('%s', (fnName, expected) => {
+  it.each(Object.entries(EXPECTED))('%s: exactly these actions on these resources', (fnName, expected) => {
     expect(grantsOf(fnName)).toEqual(expected);
   });
 
-  it('no function can touch the dead-letter queue or delete results', () => {
+  it('every function of the stack is in EXPECTED', () => {
+    const functions = s
+      .ofType('AWS::Lambda::Function')
+      .map(([id]) => id)
+      .filter((id) => !id.startsWith('CustomS3AutoDeleteObjects') && !id.startsWith('LogRetention'));
+    expect(functions.sort()).toEqual(Object.keys(EXPECTED).map((name) => s.id(name)).sort());
+  });
+
+  it('no Scan anywhere; the sweeper alone lists jobs, by a Query of the open-jobs index', () => {
+    for (const fnName of Object.keys(EXPECTED)) expect(actionsOf(fnName), fnName).not.toContain('dynamodb:Scan');
+    const indexQueriers = Object.keys(EXPECTED).filter((fnName) => grantsOf(fnName).jobsOpenIndex);
+    expect(indexQueriers).toEqual(['SweepFunction']);
+  });
+
+  it('DeleteItem only where an item is deleted ($disconnect); BatchWriteItem only for the crawl route’s reused frontier', () => {
+    const holders = (action: string) => Object.keys(EXPECTED).filter((fnName) => actionsOf(fnName).includes(action));
+    expect(holders('dynamodb:DeleteItem')).toEqual(['DisconnectFunction']);
+    expect(grantsOf('DisconnectFunction')).toEqual({ connections: ['dynamodb:DeleteItem'] });
+    expect(holders('dynamodb:BatchWriteItem')).toEqual(['CrawlFunction']);
+    expect(grantsOf('CrawlFunction').frontier).toContain('dynamodb:BatchWriteItem');
+  });
+
+  it('no function can touch the dead-letter queues, delete results or change a table or queue', () => {
     for (const fnName of Object.keys(EXPECTED)) {
-      const actions = statementsOf(fnName).flatMap((st) => [st.Action].flat());
-      expect(actions.filter((a) => /^s3:Delete|^sqs:(Purge|Delete)Queue|^dynamodb:(DeleteTable|UpdateTable)/.test(a))).toEqual([]);
+      expect(actionsOf(fnName).filter((a) => /^s3:Delete|^s3:PutBucket|^sqs:(Purge|Delete)Queue|^sqs:SetQueue|^dynamodb:(Delete|Update|Create)Table/.test(a))).toEqual([]);
       expect(JSON.stringify(statementsOf(fnName))).not.toContain(s.id('Crawl/DeadLetters'));
       expect(JSON.stringify(statementsOf(fnName))).not.toContain(s.id('Finish/DeadLetters'));
     }
   });
 
-  it('permissions come only from grants: no inline policies, and the only managed policy is basic logging', () => {
+  it('permissions come only from these statements: no inline policies, and the only managed policy is basic logging', () => {
     for (const fnName of Object.keys(EXPECTED)) {
       const roleId = s.resource(s.id(fnName)).Properties.Role['Fn::GetAtt'][0] as string;
       const role = s.resource(roleId).Properties;
@@ -149,7 +196,7 @@ describe('each function holds only what it uses', () => {
     }
   });
 
-  it('scopes execute-api:ManageConnections to @connections of this API and stage, and grants nothing else on execute-api', () => {
+  it('scopes execute-api:ManageConnections to POST on @connections of this API and stage, and grants nothing else on execute-api', () => {
     s.template.hasResourceProperties('AWS::IAM::Policy', {
       PolicyDocument: {
         Statement: Match.arrayWith([
@@ -157,10 +204,7 @@ describe('each function holds only what it uses', () => {
             Action: 'execute-api:ManageConnections',
             Effect: 'Allow',
             Resource: {
-              'Fn::Join': [
-                '',
-                Match.arrayWith([':execute-api:', { Ref: s.id('WebSocket/Api') }, '/prod/*/@connections/*']),
-              ],
+              'Fn::Join': ['', Match.arrayWith([':execute-api:', { Ref: s.id('WebSocket/Api') }, '/prod/POST/@connections/*'])],
             },
           },
         ]),
@@ -172,18 +216,31 @@ describe('each function holds only what it uses', () => {
         if (!actions.some((a) => a.startsWith('execute-api:'))) continue;
         expect(actions).toEqual(['execute-api:ManageConnections']);
         expect(flatten(statement.Resource)).toBe(
-          `arn:<AWS::Partition>:execute-api:<AWS::Region>:<AWS::AccountId>:<${s.id('WebSocket/Api')}>/prod/*/@connections/*`,
+          `arn:<AWS::Partition>:execute-api:<AWS::Region>:<AWS::AccountId>:<${s.id('WebSocket/Api')}>/prod/POST/@connections/*`,
         );
       }
     }
   });
 
-  it('uses no wildcard action and no "*" resource', () => {
+  it('names every action in full (no wildcard in any action) and no "*" resource', () => {
     for (const [, policy] of s.ofType('AWS::IAM::Policy')) {
       for (const statement of policy.Properties.PolicyDocument.Statement as { Action: string | string[]; Resource: unknown }[]) {
-        expect([statement.Action].flat().filter((a) => a === '*' || a.endsWith(':*'))).toEqual([]);
+        expect([statement.Action].flat().filter((a) => a.includes('*'))).toEqual([]);
         expect([statement.Resource].flat()).not.toContain('*');
       }
     }
+  });
+
+  it('without the token authorizer (auth=none) no function may read the token, and the others keep their grants', () => {
+    const open = synth({ auth: 'none' });
+    expect(open.ofType('AWS::SecretsManager::Secret')).toEqual([]);
+    expect(JSON.stringify(open.ofType('AWS::IAM::Policy'))).not.toContain('secretsmanager:');
+    const roleId = open.resource(open.id('CrawlerFunction')).Properties.Role['Fn::GetAtt'][0] as string;
+    const crawlerActions = open
+      .ofType('AWS::IAM::Policy')
+      .filter(([, p]) => (p.Properties.Roles as { Ref: string }[]).some((r) => r.Ref === roleId))
+      .flatMap(([, p]) => p.Properties.PolicyDocument.Statement as { Action: string | string[] }[])
+      .flatMap((st) => [st.Action].flat());
+    expect(new Set(crawlerActions)).toEqual(new Set(Object.values(EXPECTED.CrawlerFunction!).flat()));
   });
 });

@@ -23,6 +23,8 @@ export interface HandlerBundles {
 const handlersDir = join(root, 'functions', 'handlers');
 const RUNTIME_SOURCE = join(root, 'local', 'lambda-runtime.ts');
 const RUNTIME = 'lambda-runtime.mjs';
+// bundled into the runtime (the AWS requests each invocation makes, for the least-privilege test)
+const CALL_AUDIT_SOURCE = join(root, 'local', 'call-audit.ts');
 const CALIBRATION_SOURCE = join(root, 'test', 'e2e', 'support', 'calibration-handler.ts');
 const CALIBRATION = 'calibration-handler.cjs';
 // per checkout: another clone's or worktree's bundles are never touched
@@ -85,7 +87,7 @@ function sourceHash(): string {
     }
   };
   walk(join(root, 'functions'));
-  hash.update(readFileSync(join(root, 'package-lock.json'))).update(readFileSync(fileURLToPath(import.meta.url))).update(readFileSync(RUNTIME_SOURCE)).update(readFileSync(CALIBRATION_SOURCE));
+  hash.update(readFileSync(join(root, 'package-lock.json'))).update(readFileSync(fileURLToPath(import.meta.url))).update(readFileSync(RUNTIME_SOURCE)).update(readFileSync(CALL_AUDIT_SOURCE)).update(readFileSync(CALIBRATION_SOURCE));
   return hash.digest('hex').slice(0, 16);
 }
 
