@@ -1,6 +1,6 @@
-// Which addresses the browser may reach (and, in local mode, which ports). In AWS mode only public unicast addresses: no loopback,
-// private, link-local (the instance metadata service at 169.254.169.254), unique-local, CGNAT,
-// multicast or reserved space — also when hidden in an IPv6 form that carries an IPv4 address:
+// Which addresses the browser may reach (and, in local mode, which ports). In AWS mode only public
+// unicast addresses: no loopback, private, link-local (the instance metadata service at
+// 169.254.169.254), unique-local, CGNAT, multicast or reserved space — also when hidden in an IPv6 form that carries an IPv4 address:
 // IPv4-mapped (::ffff:0:0/96) is judged by the address it carries; IPv4-compatible (::/96),
 // IPv4-translated (::ffff:0:0:0/96), NAT64 (64:ff9b::/96, 64:ff9b:1::/48), 6to4 (2002::/16) and
 // Teredo (2001::/32) are refused whatever they carry: they reach their IPv4 address only through
@@ -50,9 +50,10 @@ export function checkAddress(address: string): AddressVerdict {
 }
 
 /**
- * Cloud instance metadata services that sit in ranges local mode otherwise lets through (link-local
- * ones, 169.254.169.254 and AWS's fd00:ec2::254 included, are refused by range anyway): a
- * developer's machine may be a cloud instance, and its role's credentials are one request away.
+ * Cloud instance metadata services, refused in local mode by name (a clearer reason than the range,
+ * and some sit in ranges local mode otherwise lets through: fd00:ec2::254 is unique-local,
+ * 100.100.100.200 CGNAT): a developer's machine may be a cloud instance, and its role's
+ * credentials are one request away.
  */
 const METADATA_ADDRESSES: ReadonlySet<string> = new Set(
   [
