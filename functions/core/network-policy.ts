@@ -1,8 +1,8 @@
 // Which addresses the browser may reach (and, in local mode, which ports). In AWS mode only public
 // unicast addresses: no loopback, private, link-local (the instance metadata service at
 // 169.254.169.254), unique-local, CGNAT, multicast or reserved space — also when hidden in an IPv6
-// form that carries an IPv4 address: IPv4-mapped (::ffff:0:0/96) is judged by the address it carries; IPv4-compatible (::/96),
-// IPv4-translated (::ffff:0:0:0/96), NAT64 (64:ff9b::/96, 64:ff9b:1::/48), 6to4 (2002::/16) and
+// form that carries an IPv4 address: IPv4-mapped (::ffff:0:0/96) is judged by the address it
+// carries; IPv4-compatible (::/96), IPv4-translated (::ffff:0:0:0/96), NAT64 (64:ff9b::/96, 64:ff9b:1::/48), 6to4 (2002::/16) and
 // Teredo (2001::/32) are refused whatever they carry: they reach their IPv4 address only through
 // a translator or tunnel a crawler never needs, and which might sit next to private networks.
 import ipaddr from 'ipaddr.js';
