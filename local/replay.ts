@@ -22,7 +22,7 @@ import { pipeline } from 'node:stream/promises';
 import { pathToFileURL } from 'node:url';
 import { WARCParser, type WARCRecord } from 'warcio';
 import { parseCdxj, ReplayIndex, type Capture, type MatchRule } from '../functions/adapters/archive/replay-index.js';
-import { WaczReader } from '../functions/adapters/archive/wacz-reader.js';
+import { DEFAULT_MAX_READ_BYTES, WaczReader, WaczReadTooLarge } from '../functions/adapters/archive/wacz-reader.js';
 import { createReplayCa, type ReplayCa } from './replay-tls.js';
 
 export const DEFAULT_REPLAY_PORT = 9090;
@@ -40,6 +40,12 @@ export interface ReplayOptions {
   log?: (line: string) => void;
   /** answer CONNECT by terminating TLS with a CA made for this run (default true); false: 501 */
   https?: boolean;
+  /**
+   * the largest archive entry (the index, pages.jsonl) or WARC record read into memory, in bytes
+   * (default DEFAULT_MAX_READ_BYTES; CLI --max-read-bytes): an archive from elsewhere cannot make
+   * the tool read a huge entry whole
+   */
+  maxReadBytes?: number;
 }
 
 export interface ReplayServer {
@@ -96,16 +102,24 @@ function httpsOrigin(authority: string): { origin: string; hostname: string } | 
 export async function startReplay(options: ReplayOptions): Promise<ReplayServer> {
   const log = options.log ?? ((line: string) => console.log(line));
   const fetched = /^https?:\/\//i.test(options.archive) ? await download(options.archive) : undefined;
-  const reader = await WaczReader.open(fetched?.path ?? options.archive);
-  const index = new ReplayIndex(parseCdxj((await reader.read('indexes/index.cdxj')).toString('utf8')));
-  const pages: ReplayPage[] = reader.has('pages/pages.jsonl')
-    ? (await reader.read('pages/pages.jsonl'))
-        .toString('utf8')
-        .split('\n')
-        .filter((line) => line.trim())
-        .map((line) => JSON.parse(line) as ReplayPage & { format?: string })
-        .filter((line) => !line.format && line.url)
-    : [];
+  const reader = await WaczReader.open(fetched?.path ?? options.archive, { maxReadBytes: options.maxReadBytes ?? DEFAULT_MAX_READ_BYTES });
+  let index: ReplayIndex;
+  let pages: ReplayPage[];
+  try {
+    index = new ReplayIndex(parseCdxj((await reader.read('indexes/index.cdxj')).toString('utf8')));
+    pages = reader.has('pages/pages.jsonl')
+      ? (await reader.read('pages/pages.jsonl'))
+          .toString('utf8')
+          .split('\n')
+          .filter((line) => line.trim())
+          .map((line) => JSON.parse(line) as ReplayPage & { format?: string })
+          .filter((line) => !line.format && line.url)
+      : [];
+  } catch (error) {
+    reader.close();
+    await fetched?.cleanup();
+    throw error instanceof WaczReadTooLarge ? new Error(`cannot replay ${options.archive}: ${tooLarge(error)}`) : error;
+  }
   const misses: string[] = [];
   const served: ReplayServer['served'] = [];
 
@@ -157,9 +171,11 @@ export async function startReplay(options: ReplayOptions): Promise<ReplayServer>
 
   const handle = (req: IncomingMessage, res: ServerResponse) => {
     answer(req, res).catch((error: Error) => {
-      log(`error ${req.method} ${req.url}: ${error.message}`);
+      const why = error instanceof WaczReadTooLarge ? tooLarge(error) : error.message;
+      log(`error ${req.method} ${req.url}: ${why}`);
       if (!res.headersSent) res.writeHead(502, { 'content-type': 'text/plain; charset=utf-8' });
-      res.end();
+      // the browser shows why: a record over the cap is the archive's, not a network failure
+      res.end(error instanceof WaczReadTooLarge && req.method !== 'HEAD' ? `not replayed: ${why}\n` : undefined);
     });
   };
   const server = createServer(handle);
@@ -218,6 +234,11 @@ export async function startReplay(options: ReplayOptions): Promise<ReplayServer>
   };
 }
 
+/** What to tell the user when a read is over the cap: which entry, how large, and the setting that allows it. */
+function tooLarge(error: WaczReadTooLarge): string {
+  return `${error.message} (raise it with --max-read-bytes, or the maxReadBytes option)`;
+}
+
 /** Chromium flags that make the replay proxy its only route, loopback included, and accept its https certificates. */
 export function chromiumFlags(replay: Pick<ReplayServer, 'port' | 'ca'>): string[] {
   return [
@@ -228,7 +249,7 @@ export function chromiumFlags(replay: Pick<ReplayServer, 'port' | 'ca'>): string
 }
 
 function usage(): never {
-  console.error('usage: npm run replay -- <archive.wacz | http(s) URL> [--port N] [--ca-file ca.pem] [--no-https]');
+  console.error('usage: npm run replay -- <archive.wacz | http(s) URL> [--port N] [--ca-file ca.pem] [--no-https] [--max-read-bytes N]');
   process.exit(2);
 }
 
@@ -237,6 +258,7 @@ async function main(argv: string[]): Promise<void> {
   let port = DEFAULT_REPLAY_PORT;
   let https = true;
   let caFile: string | undefined;
+  let maxReadBytes = DEFAULT_MAX_READ_BYTES;
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
     if (arg === '--port') port = Number(argv[++i]);
@@ -244,12 +266,14 @@ async function main(argv: string[]): Promise<void> {
     else if (arg === '--ca-file') caFile = argv[++i] ?? usage();
     else if (arg.startsWith('--ca-file=')) caFile = arg.slice('--ca-file='.length);
     else if (arg === '--no-https') https = false;
+    else if (arg === '--max-read-bytes') maxReadBytes = Number(argv[++i]);
+    else if (arg.startsWith('--max-read-bytes=')) maxReadBytes = Number(arg.slice('--max-read-bytes='.length));
     else if (arg === '--help' || arg === '-h') usage();
     else if (!archive) archive = arg;
     else usage();
   }
-  if (!archive || !Number.isInteger(port) || port < 0 || port > 65535) usage();
-  const replay = await startReplay({ archive, port, https });
+  if (!archive || !Number.isInteger(port) || port < 0 || port > 65535 || !Number.isSafeInteger(maxReadBytes) || maxReadBytes < 1) usage();
+  const replay = await startReplay({ archive, port, https, maxReadBytes });
   console.log(`replaying ${archive}: ${replay.pages.length} page(s)`);
   for (const page of replay.pages) console.log(`  ${page.ts ?? ''}  ${page.url}${page.title ? `  "${page.title}"` : ''}`);
   console.log(`proxy on http://127.0.0.1:${replay.port}; e.g. (a throw-away profile: these flags make it trust this run's certificates)`);

@@ -2,7 +2,7 @@
 import { z } from 'zod';
 import { DEFAULT_COUNTER_SHARDS, MAX_COUNTER_SHARDS } from '../core/counter-shards.js';
 import { DEFAULT_HOST_RATE_CEILING } from '../core/host-rate.js';
-import { DEFAULT_CRAWLER_MEMORY_MB, DEFAULT_LIMITS, type Limits } from '../core/limits.js';
+import { DEFAULT_CRAWLER_MEMORY_MB, DEFAULT_LIMITS, STORED_TEXT_BYTES, type Limits } from '../core/limits.js';
 
 const intFrom = (fallback: number, min = 0) =>
   z.coerce.number().int().min(min).optional().transform((v) => v ?? fallback);
@@ -29,7 +29,8 @@ const EnvSchema = z.object({
   MAX_PAGES: intFrom(DEFAULT_LIMITS.maxPages, 1),
   DEFAULT_MAX_PAGES: intFrom(DEFAULT_LIMITS.defaultMaxPages, 1),
   MAX_FRAME_BYTES: intFrom(DEFAULT_LIMITS.maxFrameBytes, 256),
-  MAX_URL_LENGTH: intFrom(DEFAULT_LIMITS.maxUrlLength, 16),
+  /** at most what a stored URL keeps (STORED_TEXT_BYTES.url): a URL the crawl fetches is stored whole, never cut */
+  MAX_URL_LENGTH: z.coerce.number().int().min(16).max(STORED_TEXT_BYTES.url).optional().transform((v) => v ?? DEFAULT_LIMITS.maxUrlLength),
   LEASE_MS: intFrom(DEFAULT_LIMITS.leaseMs, 1000),
   MAX_ATTEMPTS: intFrom(DEFAULT_LIMITS.maxAttempts, 1),
   NAV_TIMEOUT_MS: intFrom(DEFAULT_LIMITS.navigationTimeoutMs, 100),

@@ -6,8 +6,9 @@ import type { JobRequest } from '../core/messages.js';
 import type { AppDeps } from './deps.js';
 
 /**
- * The job, or `job_not_found`. Another principal's job and an expired one get the very answer an
- * unknown id gets, so a client cannot learn that a job id exists.
+ * The job, or `job_not_found`. Another principal's job, an expired one and an item without an owner
+ * (none a client made: every job gets one, core/job.ts ownerFor) get the very answer an unknown id
+ * gets, so a client cannot learn that a job id, or any other item of the table, exists.
  */
 export async function findOwnJob(request: JobRequest, principal: string | undefined, deps: AppDeps): Promise<JobRecord> {
   const job = await deps.jobs.getJob(request.jobId);

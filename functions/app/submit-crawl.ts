@@ -3,7 +3,7 @@
 import { DEFAULT_COUNTER_SHARDS } from '../core/counter-shards.js';
 import { ClientInputError, ErrorCode } from '../core/errors.js';
 import { timeLimitWarning } from '../core/estimate.js';
-import type { FrontierRecord, JobRecord } from '../core/job.js';
+import { ownerFor, type FrontierRecord, type JobRecord } from '../core/job.js';
 import { urlKeyOf } from '../core/keys.js';
 import type { CrawlRequest } from '../core/messages.js';
 import type { CrawlMessage } from '../core/ports.js';
@@ -45,7 +45,8 @@ export async function submitCrawl(request: CrawlRequest, connectionId: string, j
       ? { seedCredentials: { ...(request.headers ? { headers: request.headers } : {}), ...(request.cookies ? { cookies: request.cookies } : {}) }, usedCredentials: true as const }
       : {}),
     connectionId,
-    ...(owner !== undefined ? { owner } : {}),
+    // Every job has an owner (ownerFor): an item without one is no client's (app/own-job.ts).
+    owner: ownerFor(owner),
     ...(request.requestId !== undefined ? { requestId: request.requestId } : {}),
     status: 'running',
     // Its entry when it succeeds: the reuse key at its depth (app/reuse-crawl.ts).

@@ -62,8 +62,9 @@ export interface JobRecord extends JobCounters {
   extract?: string;
   connectionId: string;
   /**
-   * the authorizer's principal of the connection that created the job: only connections of that
-   * principal see it (absent when auth is off, where the job id alone lets anyone act on it)
+   * the authorizer's principal of the connection that created the job (ownerFor: ANONYMOUS_OWNER
+   * when auth is off): only connections of that principal see it. Optional in the type because
+   * items read back may lack it (made before every job had one, or not a job): isVisibleTo says no.
    */
   owner?: string;
   requestId?: string;
@@ -216,11 +217,22 @@ export interface FrontierRecord {
 }
 
 /**
- * Whether a client acting as `principal` may see and act on the job: one of its creator's
- * principal, or anyone when it has no owner (created with auth off; its id is an unguessable UUID).
+ * The owner a job is created with: the authorizer's principal, or ANONYMOUS_OWNER when auth is off.
+ * Every job has one, so an item without an owner is no job a client made (the stack's own items in
+ * the jobs table, e.g. `host-rate#<host>`) and no client can read it.
+ */
+export const ANONYMOUS_OWNER = '(anonymous)';
+
+export function ownerFor(principal: string | undefined): string {
+  return principal ?? ANONYMOUS_OWNER;
+}
+
+/**
+ * Whether a client acting as `principal` may see and act on the job: only its creator's principal
+ * (with auth off, every client is the one anonymous owner). An item without an owner is no client's.
  */
 export function isVisibleTo(job: Pick<JobRecord, 'owner'>, principal: string | undefined): boolean {
-  return job.owner === undefined || job.owner === principal;
+  return typeof job.owner === 'string' && job.owner === ownerFor(principal);
 }
 
 /** Past its `expiresAt` (seconds) a record is gone in effect, even while DynamoDB's TTL has not deleted it yet. */

@@ -14,7 +14,16 @@ import { BLOCKABLE_RESOURCES, DEFAULT_FORMATS, FORMATS, type BlockableResource, 
 export { BLOCKABLE_RESOURCES, CONTENT_FORMATS, DEFAULT_FORMATS, FORMATS, type BlockableResource, type Format } from './vocabulary.js';
 
 const requestId = z.string().min(1).max(128);
-const jobId = z.string().min(1).max(64);
+/**
+ * A job id as the crawl route makes it (crypto.randomUUID: lowercase, canonical form). Nothing else
+ * is a job id: the jobs table also holds the stack's own items under other key shapes (e.g.
+ * `host-rate#<host>`), and an action that took any string would let a client probe them.
+ * Every action that names a job (status, cancel, redrive, and any later one, e.g. `since`) uses this.
+ */
+export const jobIdSchema = z
+  .string({ error: 'jobId is required and must be a string' })
+  .regex(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/, { error: 'must be a job id as `accepted` gave it (a UUID)' });
+const jobId = jobIdSchema;
 const globList = z.array(z.string().min(1).max(256)).max(20);
 
 /** What the deployed code offers beyond the schema's fixed values: the extractors bundled with it. */

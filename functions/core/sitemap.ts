@@ -8,6 +8,11 @@ export const SITEMAP_MAX_FILES = 20;
 export const SITEMAP_MAX_BYTES = 10 * 1024 * 1024;
 /** redirect hops followed per file */
 export const SITEMAP_MAX_REDIRECTS = 5;
+/**
+ * Longer sitemap URLs (robots.txt `Sitemap:` lines, index entries: the site's choice) are not
+ * fetched, only warned about: the stack's default longest URL.
+ */
+export const SITEMAP_MAX_URL_LENGTH = 2_048;
 
 /** Where to look: the robots.txt `Sitemap:` lines of the host, else `/sitemap.xml`. */
 export function sitemapStartsFor(seedUrl: string, fromRobots: readonly string[]): string[] {

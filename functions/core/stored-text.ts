@@ -1,6 +1,9 @@
-// Bounding the strings a page's frontier item stores (see STORED_TEXT_BYTES): cut at a character
-// boundary, with a marker, so the whole item stays far below DynamoDB's 400 KB.
-import type { PageFailure, PageSummary } from './job.js';
+// Bounding the strings a page or a site chooses before they are stored in a DynamoDB item or sent
+// in a message (see STORED_TEXT_BYTES): cut at a character boundary, with a marker, so the whole
+// item stays far below DynamoDB's 400 KB (and a message below API Gateway's 128 KB). Where such a
+// string is a key or must stay whole to mean anything (a URL to fetch, a revisit's target), the
+// writer does not cut it: it keeps it out (see fitsStored).
+import type { FrontierRecord, PageFailure, PageSummary } from './job.js';
 import { STORED_TEXT_BYTES, TRUNCATION_MARKER } from './limits.js';
 
 const encoder = new TextEncoder();
@@ -20,6 +23,11 @@ export function boundText(text: string, maxBytes: number): string {
   return decoder.decode(bytes.subarray(0, end)) + marker;
 }
 
+/** Whether `text` is stored as it is (no cut) under `maxBytes` of UTF-8. */
+export function fitsStored(text: string, maxBytes: number): boolean {
+  return boundText(text, maxBytes) === text;
+}
+
 /** Bounds the field if it holds a string (a record read back from storage may lack one). */
 function bounded<T>(value: T, maxBytes: number): T {
   return (typeof value === 'string' ? boundText(value, maxBytes) : value) as T;
@@ -37,4 +45,19 @@ export function boundSummary(summary: PageSummary): PageSummary {
 
 export function boundFailure(failure: PageFailure): PageFailure {
   return { ...failure, url: bounded(failure.url, STORED_TEXT_BYTES.url), error: bounded(failure.error, STORED_TEXT_BYTES.error) };
+}
+
+/**
+ * A frontier item written whole (an alias, a sitemap warning): every string in it that a page or
+ * a site chose, bounded. Its `urlKey` was made from the whole URL and stays as it is.
+ */
+export function boundFrontierItem(record: FrontierRecord): FrontierRecord {
+  return {
+    ...record,
+    url: bounded(record.url, STORED_TEXT_BYTES.url),
+    parent: bounded(record.parent, STORED_TEXT_BYTES.url),
+    ...(record.aliasOf !== undefined ? { aliasOf: bounded(record.aliasOf, STORED_TEXT_BYTES.url) } : {}),
+    ...(record.summary !== undefined ? { summary: boundSummary(record.summary) } : {}),
+    ...(record.failure !== undefined ? { failure: boundFailure(record.failure) } : {}),
+  };
 }

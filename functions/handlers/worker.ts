@@ -3,7 +3,8 @@ import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-p
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { z } from 'zod';
 import { PuppeteerRenderer } from '../adapters/browser/renderer.js';
-import { publicOnlyGuard } from '../adapters/browser/request-guard.js';
+import { localStackGuard, publicOnlyGuard } from '../adapters/browser/request-guard.js';
+import { ownEndpointsOf } from '../adapters/browser/egress-policy.js';
 import { DynamoArchiveByteBudget } from '../adapters/archive/dynamo-archive-byte-budget.js';
 import { DynamoPayloadDigests } from '../adapters/archive/dynamo-payload-digests.js';
 import { faultInjector } from '../adapters/faults.js';
@@ -44,8 +45,11 @@ function getWorkerDeps(): WorkerDeps {
       new DynamoArchiveByteBudget(clients.dynamo, config.tables.frontier, config.archive.maxJobBytes, expiresAt(deps.clock, deps.limits)).reserve(jobId, owner, wanted),
   };
   // Outside the local runtime the browser, and the robots.txt fetch, may reach public addresses
-  // only (SSRF protection).
-  const guard = config.allowPrivateTargets ? undefined : publicOnlyGuard();
+  // only (SSRF protection). The local runtime reaches its test sites on loopback and private
+  // networks, but still not link-local/metadata addresses nor the stack's own services.
+  const guard = config.allowPrivateTargets
+    ? localStackGuard(ownEndpointsOf([config.endpoints.dynamodb, config.endpoints.sqs, config.endpoints.s3, config.connectionsEndpoint]))
+    : publicOnlyGuard();
   const robots = new HttpRobotsPolicy({
     userAgent: config.robotsUserAgent,
     header: config.userAgent,

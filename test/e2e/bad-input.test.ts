@@ -32,8 +32,10 @@ const cases: [string, string, string, RegExp][] = [
   ['too-large maxPages', '{"action":"crawl","url":"http://127.0.0.1/","maxPages":100000000}', 'invalid_request', /maxPages/],
   ['unknown field', '{"action":"crawl","url":"http://127.0.0.1/","dept":2}', 'invalid_request', /unknown field\(s\): dept/],
   ['status without jobId', '{"action":"status"}', 'invalid_request', /jobId/],
-  ['status of an unknown job', '{"action":"status","jobId":"no-such-job"}', 'job_not_found', /no-such-job/],
-  ['cancel of an unknown job', '{"action":"cancel","jobId":"no-such-job"}', 'job_not_found', /no-such-job/],
+  ['status of an unknown job', '{"action":"status","jobId":"0b7e1a52-6c1f-4d3a-9e2b-5f4c3d2a1b0e"}', 'job_not_found', /0b7e1a52-6c1f-4d3a-9e2b-5f4c3d2a1b0e/],
+  ['cancel of an unknown job', '{"action":"cancel","jobId":"0b7e1a52-6c1f-4d3a-9e2b-5f4c3d2a1b0e"}', 'job_not_found', /0b7e1a52/],
+  ['status of a jobId the server never makes', '{"action":"status","jobId":"no-such-job"}', 'invalid_request', /^jobId: .*UUID/],
+  ['status of an internal key', '{"action":"status","jobId":"host-rate#127.0.0.1"}', 'invalid_request', /^jobId: /],
   ['oversized frame', JSON.stringify({ action: 'crawl', url: `http://127.0.0.1/${'x'.repeat(64 * 1024)}` }), 'frame_too_large', /limit is/],
 ];
 
@@ -58,7 +60,7 @@ describe('bad input', () => {
 
   it('still serves a good request on the same connection', async () => {
     const reply = client.next(() => true, 60_000);
-    client.send({ action: 'status', jobId: 'still-unknown', requestId: 'after' });
+    client.send({ action: 'status', jobId: 'f2a9c7e4-1b3d-4c5e-8f6a-7b8c9d0e1f2a', requestId: 'after' });
     expect(await reply).toMatchObject({ type: 'error', code: 'job_not_found', requestId: 'after' });
   });
 });

@@ -30,7 +30,7 @@ it.each([
 ])('lets in a client with %s', async (_name, path, headers) => {
   const client = await CrawlClient.connect(`${stack.wsUrl}${path}`, { headers });
   const reply = client.next(() => true, 60_000);
-  client.send({ action: 'status', jobId: 'nope' });
+  client.send({ action: 'status', jobId: '5d1c9e3a-7b2f-4a6d-9c8e-1f0a2b3c4d5e' });
   expect(await reply).toMatchObject({ type: 'error', code: 'job_not_found' });
   await client.close();
 });
@@ -47,7 +47,7 @@ it.each([
 it('lets in a page served from this machine (the console)', async () => {
   const client = await CrawlClient.connect(`${stack.wsUrl}/?token=s3cret-token`, { headers: { origin: 'http://127.0.0.1:8080' } });
   const reply = client.next(() => true, 60_000);
-  client.send({ action: 'status', jobId: 'nope' });
+  client.send({ action: 'status', jobId: '5d1c9e3a-7b2f-4a6d-9c8e-1f0a2b3c4d5e' });
   expect(await reply).toMatchObject({ type: 'error', code: 'job_not_found' });
   await client.close();
 });

@@ -154,6 +154,23 @@ describe('archive product', () => {
     expect(claim).toEqual({ first: false, uri: at('/style.css'), date: css!.date });
   });
 
+  // A page chooses its subresources' URLs: a 1.5 MB one must not make a digest item over DynamoDB's
+  // 400 KB (nor be cut, since a revisit must name its original whole): it is simply not deduplicated.
+  it('does not deduplicate a payload whose URL is too long to store, and stores nothing for it', async () => {
+    const digests = new DynamoPayloadDigests(db, 'frontier', Math.floor(Date.now() / 1000) + 3600);
+    const digest = `sha256:${'ab'.repeat(32)}`;
+    const jobId = randomUUID();
+    const date = new Date().toISOString();
+    const longUri = at(`/img?${'q'.repeat(1_500_000)}`);
+    expect(await digests.claim(jobId, digest, longUri, date, at('/long'))).toEqual({ first: true, uri: longUri, date });
+    // Nothing was written: the next page with that payload is its first holder, and the one after sees it.
+    expect(await digests.claim(jobId, digest, at('/a.png'), date, at('/a'))).toEqual({ first: true, uri: at('/a.png'), date });
+    expect(await digests.claim(jobId, digest, at('/b.png'), date, at('/b'))).toEqual({ first: false, uri: at('/a.png'), date });
+    // The same from a page whose own URL is too long.
+    expect(await digests.claim(jobId, `sha256:${'cd'.repeat(32)}`, at('/c.png'), date, at(`/c?${'q'.repeat(10_000)}`))).toMatchObject({ first: true });
+    expect(await digests.claim(jobId, `sha256:${'cd'.repeat(32)}`, at('/d.png'), date, at('/d'))).toMatchObject({ first: true, uri: at('/d.png') });
+  });
+
   it('cuts bodies over the page byte cap and marks them, and the page is still read', async () => {
     job.id = randomUUID();
     job.maxPageBytes = 50_000;

@@ -6,7 +6,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { createTable } from '../../local/provision.js';
 import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DynamoHostRateGate, HOST_RATE_PREFIX } from '../../functions/adapters/dynamodb/host-rate-gate.js';
+import { DynamoHostRateGate, HOST_RATE_PREFIX, hostKeyPart } from '../../functions/adapters/dynamodb/host-rate-gate.js';
 import { TABLES } from '../../functions/adapters/dynamodb/table-definitions.js';
 import { SLOT_LEAD_MS, type SlotDecision } from '../../functions/core/host-rate.js';
 import { startDynamoDb } from '../../local/emulators/dynamodb.js';
@@ -50,6 +50,23 @@ describe('host-rate gate on DynamoDB', () => {
     const item = await db.send(new GetCommand({ TableName: 'jobs', Key: { jobId: `${HOST_RATE_PREFIX}a.test` }, ConsistentRead: true }));
     expect(item.Item?.nextSlotAt).toBe(granted.at(-1)! + 100);
     expect(item.Item?.status).toBeUndefined();
+  }, 60_000);
+
+  // A page decides its links' host names: a 2,000-character one (in scope of a `domain` job) must
+  // not make the gate's key exceed DynamoDB's 2,048-byte partition key and fail the page.
+  it('gates a host name longer than DNS allows under a bounded key, its own and per job', async () => {
+    // As long as a host of a 2,048-character URL can be (`http://` + host + `/`).
+    const labels = `${'a'.repeat(60)}.`.repeat(33);
+    const host = `${labels}${'b'.repeat(2040 - labels.length - '.example.com'.length)}.example.com`;
+    expect(host.length).toBe(2040);
+    const gate = new DynamoHostRateGate(db, 'jobs', clock);
+    expect(await gate.reserve({ host, jobId: '6f1d2c3b-4a5e-4f60-8a7b-9c0d1e2f3a4b', hostIntervalMs: 100, maxSleepMs: 500 })).toMatchObject({ kind: 'grant' });
+    expect(await gate.reserve({ host, jobId: '6f1d2c3b-4a5e-4f60-8a7b-9c0d1e2f3a4b', hostIntervalMs: 100, jobIntervalMs: 1000, maxSleepMs: 2000 })).toMatchObject({ kind: 'grant' });
+    expect(await gate.reserveTurns({ host, jobId: '6f1d2c3b-4a5e-4f60-8a7b-9c0d1e2f3a4b', hostIntervalMs: 100, count: 2 })).toHaveLength(2);
+    expect(hostKeyPart(host)).toMatch(/^sha256:[0-9a-f]{64}$/);
+    expect(hostKeyPart('a.test')).toBe('a.test');
+    const item = await db.send(new GetCommand({ TableName: 'jobs', Key: { jobId: `${HOST_RATE_PREFIX}${hostKeyPart(host)}` }, ConsistentRead: true }));
+    expect(item.Item?.nextSlotAt).toBeGreaterThan(now);
   }, 60_000);
 
   it('a slot beyond the sleep bound is not reserved, the URL takes a turn; on its turn it is granted', async () => {

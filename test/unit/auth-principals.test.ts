@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { clientTokens, principalFor, SHARED_TOKEN_PRINCIPAL } from '../../functions/core/auth.js';
-import { isVisibleTo } from '../../functions/core/job.js';
+import { isVisibleTo, ownerFor } from '../../functions/core/job.js';
 
 describe('principals of the connection secret', () => {
   it('gives every holder of a single shared token one principal', () => {
@@ -27,11 +27,18 @@ describe('principals of the connection secret', () => {
 });
 
 describe('who sees a job', () => {
-  it('shows a job to its owner only, and an unowned one (auth off) to anyone with its id', () => {
+  it('shows a job to its owner only; with auth off every client is the one anonymous owner', () => {
     expect(isVisibleTo({ owner: 'alice' }, 'alice')).toBe(true);
     expect(isVisibleTo({ owner: 'alice' }, 'bob')).toBe(false);
     expect(isVisibleTo({ owner: 'alice' }, undefined)).toBe(false);
-    expect(isVisibleTo({}, 'bob')).toBe(true);
-    expect(isVisibleTo({}, undefined)).toBe(true);
+    expect(isVisibleTo({ owner: ownerFor(undefined) }, undefined)).toBe(true);
+    expect(isVisibleTo({ owner: ownerFor(undefined) }, 'bob')).toBe(false);
+    expect(isVisibleTo({ owner: ownerFor('bob') }, 'bob')).toBe(true);
+  });
+
+  it('shows an item without an owner to nobody (no client made it: e.g. host-rate#<host>)', () => {
+    expect(isVisibleTo({}, 'bob')).toBe(false);
+    expect(isVisibleTo({}, undefined)).toBe(false);
+    expect(isVisibleTo({ owner: 42 as unknown as string }, undefined)).toBe(false);
   });
 });

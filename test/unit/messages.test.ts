@@ -92,11 +92,20 @@ describe('crawl request', () => {
   });
 });
 
-describe('status and cancel requests', () => {
-  it.each(['status', 'cancel'] as const)('%s takes a jobId', (action) => {
-    expect(parseJobRequest(JSON.stringify({ action, jobId: 'j1', requestId: 'r' }), action, limits)).toEqual({ jobId: 'j1', requestId: 'r' });
+describe('status, cancel and redrive requests', () => {
+  const JOB = '3f0e2b1c-9a4d-4e2f-8b7a-0c1d2e3f4a5b';
+  it.each(['status', 'cancel', 'redrive'] as const)('%s takes a jobId', (action) => {
+    expect(parseJobRequest(JSON.stringify({ action, jobId: JOB, requestId: 'r' }), action, limits)).toEqual({ jobId: JOB, requestId: 'r' });
   });
-  it.each(['status', 'cancel'] as const)('%s without jobId is refused', (action) => {
+  // The jobs table also holds the stack's own items: a job id is only what the crawl route makes.
+  it.each(['status', 'cancel', 'redrive'] as const)('%s refuses any jobId that is not a server-made UUID, naming the field', (action) => {
+    for (const jobId of ['host-rate#127.0.0.1', 'host-rate#example.com', `${JOB}#shard#1`, `${JOB}#usage`, JOB.toUpperCase(), `${JOB} `, 'j1', '', 5]) {
+      const error = failure(() => parseJobRequest(JSON.stringify({ action, jobId }), action, limits));
+      expect(error.code).toBe('invalid_request');
+      expect(error.message).toMatch(/^jobId: /);
+    }
+  });
+  it.each(['status', 'cancel', 'redrive'] as const)('%s without jobId is refused', (action) => {
     const error = failure(() => parseJobRequest(JSON.stringify({ action }), action, limits));
     expect(error.code).toBe('invalid_request');
     expect(error.message).toMatch(/jobId/);

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { PageSummary } from '../../functions/core/job.js';
 import { STORED_TEXT_BYTES, TRUNCATION_MARKER } from '../../functions/core/limits.js';
-import { boundFailure, boundSummary, boundText } from '../../functions/core/stored-text.js';
+import { boundFailure, boundFrontierItem, boundSummary, boundText, fitsStored } from '../../functions/core/stored-text.js';
 
 const bytes = (text: string) => new TextEncoder().encode(text).length;
 
@@ -77,5 +77,39 @@ describe('stored summaries and failures', () => {
     expect(bytes(failure.error)).toBe(STORED_TEXT_BYTES.error);
     expect(failure.error.startsWith('navigation failed: eee')).toBe(true);
     expect(failure.url).toBe('http://s/x');
+  });
+});
+
+describe('boundFrontierItem (aliases and sitemap warnings, written whole)', () => {
+  it("bounds every string a site chose and keeps the key, the numbers and what is already short", () => {
+    const long = `http://site.test/sitemap.xml?${'s'.repeat(450_000)}`;
+    const item = boundFrontierItem({
+      jobId: 'j',
+      urlKey: 'k',
+      url: long,
+      depth: 0,
+      parent: long,
+      discoveredBy: 'p',
+      state: 'warning',
+      failure: { url: long, error: `sitemap unavailable (${long})` },
+      aliasOf: long,
+      attempts: 0,
+      expiresAt: 5,
+    });
+    for (const text of [item.url, item.parent!, item.aliasOf!, item.failure!.url, item.failure!.error]) {
+      expect(text.endsWith(TRUNCATION_MARKER)).toBe(true);
+    }
+    expect(bytes(item.url)).toBeLessThanOrEqual(STORED_TEXT_BYTES.url);
+    expect(bytes(item.failure!.error)).toBeLessThanOrEqual(STORED_TEXT_BYTES.error);
+    expect(bytes(JSON.stringify(item))).toBeLessThan(64 * 1024);
+    expect(item).toMatchObject({ jobId: 'j', urlKey: 'k', depth: 0, discoveredBy: 'p', state: 'warning', attempts: 0, expiresAt: 5 });
+    const short = { jobId: 'j', urlKey: 'k', url: 'http://a.test/', depth: 1, parent: null, discoveredBy: null, state: 'alias' as const, aliasOf: 'http://a.test/x', attempts: 0, expiresAt: 5 };
+    expect(boundFrontierItem(short)).toEqual(short);
+  });
+
+  it('fitsStored says whether a string is stored uncut', () => {
+    expect(fitsStored('abc', 3)).toBe(true);
+    expect(fitsStored('abcd', 3)).toBe(false);
+    expect(fitsStored('€', 2)).toBe(false);
   });
 });

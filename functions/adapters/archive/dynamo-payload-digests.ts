@@ -5,6 +5,8 @@
 import { PutCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { failedItem, isConditionFailure } from '../dynamodb/errors.js';
 import { FRONTIER_KEY, TTL_ATTRIBUTE } from '../dynamodb/table-definitions.js';
+import { STORED_TEXT_BYTES } from '../../core/limits.js';
+import { fitsStored } from '../../core/stored-text.js';
 import type { DigestClaim, PayloadDigests } from './payload-digests.js';
 
 interface DigestItem {
@@ -24,6 +26,9 @@ export class DynamoPayloadDigests implements PayloadDigests {
   ) {}
 
   async claim(jobId: string, digest: string, uri: string, date: string, owner: string): Promise<DigestClaim> {
+    // The page chose these URLs, and a revisit must name its original whole: one too long to store
+    // is not deduplicated (its record is written in full), never cut nor stored whole (400 KB).
+    if (!fitsStored(uri, STORED_TEXT_BYTES.url) || !fitsStored(owner, STORED_TEXT_BYTES.url)) return { first: true, uri, date };
     try {
       await this.db.send(
         new PutCommand({

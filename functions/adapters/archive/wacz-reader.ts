@@ -1,5 +1,9 @@
 // Random access into a WACZ file on disk: small entries read whole, one record of a stored
-// (not deflated) WARC read by offset and length, without unpacking the archive.
+// (not deflated) WARC read by offset and length, without unpacking the archive. Every read lands in
+// memory, and an archive may come from anywhere (a URL given to the replay tool): no read is larger
+// than `maxReadBytes`, whatever the entry's header or the index's `length` claims. A larger one is
+// refused with WaczReadTooLarge before anything is read; a stream that delivers more than its
+// entry declared is cut off at the cap.
 import type { Readable } from 'node:stream';
 import { promisify } from 'node:util';
 import yauzl from 'yauzl';
@@ -11,11 +15,40 @@ export interface WaczEntry {
   compressionMethod: number;
 }
 
+/** The bytes one read may bring into memory unless the reader is opened with another cap. */
+export const DEFAULT_MAX_READ_BYTES = 64 * 1024 * 1024;
+
+export interface WaczReaderOptions {
+  /** the largest entry (or WARC record range) one read may return, in bytes */
+  maxReadBytes?: number;
+}
+
+/** A read larger than the reader's cap: named, so a tool can say which entry and which setting. */
+export class WaczReadTooLarge extends Error {
+  override name = 'WaczReadTooLarge';
+  constructor(
+    readonly entry: string,
+    readonly bytes: number,
+    readonly maxBytes: number,
+  ) {
+    super(`${entry}: ${bytes} bytes to read, more than the cap of ${maxBytes} bytes`);
+  }
+}
+
 /** By events: yauzl's streams end without 'close', which an async iterator would wait for. */
-function collect(stream: Readable): Promise<Buffer> {
+function collect(stream: Readable, name: string, maxBytes: number): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
-    stream.on('data', (chunk: Buffer) => chunks.push(chunk));
+    let total = 0;
+    stream.on('data', (chunk: Buffer) => {
+      total += chunk.length;
+      if (total > maxBytes) {
+        stream.destroy();
+        reject(new WaczReadTooLarge(name, total, maxBytes));
+        return;
+      }
+      chunks.push(chunk);
+    });
     stream.once('end', () => resolve(Buffer.concat(chunks)));
     stream.once('error', reject);
   });
@@ -25,9 +58,12 @@ export class WaczReader {
   private constructor(
     private readonly zip: yauzl.ZipFile,
     private readonly byName: Map<string, yauzl.Entry>,
+    readonly maxReadBytes: number,
   ) {}
 
-  static async open(path: string): Promise<WaczReader> {
+  static async open(path: string, options: WaczReaderOptions = {}): Promise<WaczReader> {
+    const maxReadBytes = options.maxReadBytes ?? DEFAULT_MAX_READ_BYTES;
+    if (!Number.isSafeInteger(maxReadBytes) || maxReadBytes < 1) throw new RangeError(`maxReadBytes must be a positive integer, not ${maxReadBytes}`);
     const zip = await promisify<string, yauzl.Options, yauzl.ZipFile>(yauzl.open)(path, { lazyEntries: true, autoClose: false });
     const byName = new Map<string, yauzl.Entry>();
     await new Promise<void>((resolve, reject) => {
@@ -39,7 +75,7 @@ export class WaczReader {
       zip.once('error', reject);
       zip.readEntry();
     });
-    return new WaczReader(zip, byName);
+    return new WaczReader(zip, byName, maxReadBytes);
   }
 
   entries(): WaczEntry[] {
@@ -64,15 +100,22 @@ export class WaczReader {
     });
   }
 
+  /** The whole entry, when its (uncompressed) size is within the cap. */
   async read(name: string): Promise<Buffer> {
-    return collect(await this.openStream(this.entry(name)));
+    const entry = this.entry(name);
+    if (entry.uncompressedSize > this.maxReadBytes) throw new WaczReadTooLarge(name, entry.uncompressedSize, this.maxReadBytes);
+    return collect(await this.openStream(entry), name, this.maxReadBytes);
   }
 
-  /** `length` bytes at `offset` of a stored entry (a WARC record by its index line). */
+  /** `length` bytes at `offset` of a stored entry (a WARC record by its index line), within the cap. */
   async readRange(name: string, offset: number, length: number): Promise<Buffer> {
     const entry = this.entry(name);
     if (entry.compressionMethod !== 0) throw new Error(`${name} is deflated; records can only be read from a stored WARC`);
-    return collect(await this.openStream(entry, { start: offset, end: offset + length }));
+    if (!Number.isSafeInteger(offset) || !Number.isSafeInteger(length) || offset < 0 || length < 0 || offset + length > entry.uncompressedSize) {
+      throw new Error(`${name}: no record at offset ${offset} of length ${length} (the entry has ${entry.uncompressedSize} bytes)`);
+    }
+    if (length > this.maxReadBytes) throw new WaczReadTooLarge(`${name} at offset ${offset}`, length, this.maxReadBytes);
+    return collect(await this.openStream(entry, { start: offset, end: offset + length }), name, this.maxReadBytes);
   }
 
   close(): void {

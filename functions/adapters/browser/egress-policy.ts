@@ -4,7 +4,8 @@
 // the check and the connection, which is what a DNS-rebinding name server relies on.
 import { lookup } from 'node:dns/promises';
 import type { LookupFunction } from 'node:net';
-import { checkAddress, hostToAddress, type AddressVerdict } from '../../core/network-policy.js';
+import { networkInterfaces } from 'node:os';
+import { checkAddress, checkEndpoint, checkLocalAddress, hostToAddress, normalisedAddress, type AddressVerdict, type OwnEndpoints } from '../../core/network-policy.js';
 
 export type Resolver = (hostname: string) => Promise<string[]>;
 export type AddressPolicy = (address: string) => AddressVerdict;
@@ -14,8 +15,11 @@ export type HostVerdict =
   /** `unresolved`: the name has no address (the browser would say ERR_NAME_NOT_RESOLVED) */
   | { allowed: false; unresolved: boolean; reason: string };
 
-/** Resolves and checks a host name (or IP literal, bracketed or not). */
-export type HostCheck = (hostname: string) => Promise<HostVerdict>;
+/**
+ * Resolves and checks a host name (or IP literal, bracketed or not); with `port`, also the
+ * connection's port (local mode refuses the stack's own services by port).
+ */
+export type HostCheck = (hostname: string, port?: number) => Promise<HostVerdict>;
 
 const CACHE_MS = 30_000;
 
@@ -26,7 +30,21 @@ export const systemResolver: Resolver = async (hostname) => (await lookup(hostna
  * against rebinding because a cached verdict is used with the addresses it checked, never with a
  * fresh answer.
  */
-export function hostCheck(resolve: Resolver = systemResolver, policy: AddressPolicy = checkAddress, cacheMs = CACHE_MS): HostCheck {
+export function hostCheck(resolve: Resolver = systemResolver, policy: AddressPolicy = checkAddress, cacheMs = CACHE_MS, own?: OwnEndpoints): HostCheck {
+  const byName = namesCheck(resolve, policy, cacheMs);
+  if (!own) return (hostname) => byName(hostname);
+  return async (hostname, port) => {
+    const verdict = await byName(hostname);
+    if (!verdict.allowed || port === undefined) return verdict;
+    for (const address of verdict.addresses) {
+      const endpoint = checkEndpoint(address, port, own);
+      if (!endpoint.allowed) return { allowed: false, unresolved: false, reason: endpoint.reason };
+    }
+    return verdict;
+  };
+}
+
+function namesCheck(resolve: Resolver, policy: AddressPolicy, cacheMs: number): (hostname: string) => Promise<HostVerdict> {
   const cache = new Map<string, { verdict: Promise<HostVerdict>; until: number }>();
   const decide = async (hostname: string): Promise<HostVerdict> => {
     let addresses: string[];
@@ -61,8 +79,46 @@ export function hostCheck(resolve: Resolver = systemResolver, policy: AddressPol
   };
 }
 
-/** Local mode (ALLOW_PRIVATE_TARGETS): every address is allowed, names are still resolved here. */
+/** No policy (a browser launched without one, as some tests do): every address is allowed, names are still resolved here. */
 export const anyHost: HostCheck = hostCheck(systemResolver, () => ({ allowed: true }));
+
+/**
+ * The stack's own services as the local-mode check refuses them: the ports of `endpoints` (the
+ * emulators', the gateway's URLs), on loopback, on the addresses those URLs name, and on every
+ * address of this machine's interfaces (an emulator may listen on all of them).
+ */
+export function ownEndpointsOf(endpoints: readonly (string | undefined)[], interfaces = networkInterfaces()): OwnEndpoints {
+  const ports = new Set<number>();
+  const addresses = new Set<string>();
+  for (const endpoint of endpoints) {
+    if (!endpoint) continue;
+    let url: URL;
+    try {
+      url = new URL(endpoint);
+    } catch {
+      continue;
+    }
+    ports.add(Number(url.port || (url.protocol === 'https:' ? 443 : 80)));
+    const named = normalisedAddress(url.hostname);
+    if (named) addresses.add(named);
+  }
+  for (const entries of Object.values(interfaces)) {
+    for (const entry of entries ?? []) {
+      const own = normalisedAddress(entry.address);
+      if (own) addresses.add(own);
+    }
+  }
+  return { ports, addresses };
+}
+
+/**
+ * Local mode (ALLOW_PRIVATE_TARGETS): loopback and private networks are reachable (the test sites),
+ * link-local and metadata addresses are not (core/network-policy.ts checkLocalAddress), nor the
+ * stack's own services by their ports.
+ */
+export function localStackHostCheck(own: OwnEndpoints, resolve: Resolver = systemResolver): HostCheck {
+  return hostCheck(resolve, checkLocalAddress, CACHE_MS, own);
+}
 
 /** A lookup that answers with the checked addresses only: net.connect never asks DNS again. */
 export function pinnedLookup(addresses: readonly string[]): LookupFunction {

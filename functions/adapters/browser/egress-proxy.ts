@@ -134,7 +134,7 @@ export async function startEgressProxy(options: EgressProxyOptions): Promise<Egr
 
   /** The checked addresses of a target, or the reason it may not be reached. */
   async function admit(hostname: string, port: number, kind: string): Promise<string[]> {
-    const verdict = await hosts(hostname);
+    const verdict = await hosts(hostname, port);
     if (verdict.allowed) return verdict.addresses;
     if (verdict.unresolved) throw new EgressError('ERR_NAME_NOT_RESOLVED', verdict.reason);
     log.warn('egress refused', { target: `${hostname}:${port}`, kind, reason: verdict.reason });

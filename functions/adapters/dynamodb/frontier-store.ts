@@ -4,7 +4,7 @@ import { GetCommand, UpdateCommand, PutCommand, paginateQuery, type DynamoDBDocu
 import { counterKeyOf } from '../../core/counter-shards.js';
 import type { FrontierRecord, PageFailure, PageSummary } from '../../core/job.js';
 import type { AdmitOutcome, ClaimOutcome, Clock, FrontierStore } from '../../core/ports.js';
-import { boundFailure, boundSummary } from '../../core/stored-text.js';
+import { boundFailure, boundFrontierItem, boundSummary } from '../../core/stored-text.js';
 import { batchGetAll } from './batch-get.js';
 import { rememberCounterShards, takeUsage } from '../usage/usage-meter.js';
 import { lowerDepth, type DepthTarget } from './frontier-depth.js';
@@ -206,7 +206,8 @@ export class DynamoFrontierStore implements FrontierStore {
   async putAlias(record: FrontierRecord): Promise<boolean> {
     try {
       await this.db.send(
-        new PutCommand({ TableName: this.tables.frontier, Item: record, ConditionExpression: 'attribute_not_exists(urlKey)' }),
+        // A sitemap warning's URL and error, a redirect's target: a site's choice, bounded (core/stored-text.ts).
+        new PutCommand({ TableName: this.tables.frontier, Item: boundFrontierItem(record), ConditionExpression: 'attribute_not_exists(urlKey)' }),
       );
       return true;
     } catch (error) {

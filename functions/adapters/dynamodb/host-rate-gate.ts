@@ -3,6 +3,7 @@
 // host's next free navigation slot, and one per (job, host) when a job's `hostRate` is slower.
 // Slots are reserved by compare-and-set: the write succeeds only if the stored instant is still the
 // one the decision was made from, so two environments can never be granted the same slot.
+import { createHash } from 'node:crypto';
 import { GetCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { decideSlot, HostTicket, type SlotDecision } from '../../core/host-rate.js';
 import { assignTurns } from '../../core/paced-turns.js';
@@ -10,6 +11,16 @@ import type { Clock, HostRateGate } from '../../core/ports.js';
 import { failedItem, isConditionFailure } from './errors.js';
 
 export const HOST_RATE_PREFIX = 'host-rate#';
+
+/**
+ * The host as it appears in a gate item's key. A host name is the site's choice and WHATWG URLs do
+ * not bound it (a link to a 2,000-character subdomain is in a `domain`-scoped job's scope), while
+ * a DynamoDB partition key stops at 2,048 bytes: a host longer than DNS allows (253) is keyed by
+ * its digest. Such a name never resolves, but its gate is taken before the navigation fails.
+ */
+export function hostKeyPart(host: string): string {
+  return host.length <= 253 ? host : `sha256:${createHash('sha256').update(host).digest('hex')}`;
+}
 
 /** compare-and-set rounds before a reserver gives up and waits like a URL whose slot is taken */
 const MAX_ROUNDS = 8;
@@ -32,9 +43,9 @@ export class DynamoHostRateGate implements HostRateGate {
     const maxSleepMs = due ? request.maxSleepMs + HostTicket.extraSleepMs : request.maxSleepMs;
     // The job's own pace first: a slot it then cannot use on the host is lost to this job only,
     // never to the other jobs sharing the host.
-    const hostKey = `${HOST_RATE_PREFIX}${request.host}`;
+    const hostKey = `${HOST_RATE_PREFIX}${hostKeyPart(request.host)}`;
     if (request.jobIntervalMs === undefined) return this.reserveOn(hostKey, request.hostIntervalMs, maxSleepMs, this.clock.now(), due);
-    const jobKey = `${HOST_RATE_PREFIX}${request.jobId}#${request.host}`;
+    const jobKey = `${HOST_RATE_PREFIX}${request.jobId}#${hostKeyPart(request.host)}`;
     const mine = await this.reserveOn(jobKey, request.jobIntervalMs, maxSleepMs, this.clock.now(), due);
     if (mine.kind === 'wait') return mine;
     // The host's slot is taken no earlier than the job's: the navigation starts at the host's slot.
@@ -57,7 +68,7 @@ export class DynamoHostRateGate implements HostRateGate {
   async reserveTurns(request: { host: string; jobId: string; hostIntervalMs: number; jobIntervalMs?: number; count: number }): Promise<number[]> {
     if (request.count <= 0) return [];
     const own = request.jobIntervalMs !== undefined;
-    const key = own ? `${HOST_RATE_PREFIX}${request.jobId}#${request.host}` : `${HOST_RATE_PREFIX}${request.host}`;
+    const key = own ? `${HOST_RATE_PREFIX}${request.jobId}#${hostKeyPart(request.host)}` : `${HOST_RATE_PREFIX}${hostKeyPart(request.host)}`;
     const intervalMs = request.jobIntervalMs ?? request.hostIntervalMs;
     const read = await this.db.send(new GetCommand({ TableName: this.table, Key: { jobId: key }, ConsistentRead: true, ProjectionExpression: 'nextSlotAt, backlogUntil' }));
     let known: Stored = { next: numberOrUndefined(read.Item?.nextSlotAt), backlog: numberOrUndefined(read.Item?.backlogUntil) };

@@ -2,7 +2,9 @@
 // and gzip followed, bounded in files, bytes and URLs; every fetch through the address guard, as
 // robots.txt's. A sitemap that cannot be used is a warning, never a failure of the crawl.
 import { gunzipSync } from 'node:zlib';
-import { SITEMAP_MAX_BYTES, SITEMAP_MAX_FILES, SITEMAP_MAX_REDIRECTS, parseSitemap, sitemapStartsFor } from '../../core/sitemap.js';
+import { STORED_TEXT_BYTES } from '../../core/limits.js';
+import { SITEMAP_MAX_BYTES, SITEMAP_MAX_FILES, SITEMAP_MAX_REDIRECTS, SITEMAP_MAX_URL_LENGTH, parseSitemap, sitemapStartsFor } from '../../core/sitemap.js';
+import { boundText } from '../../core/stored-text.js';
 import type { Logger, SitemapSource, SitemapUrls } from '../../core/ports.js';
 import type { RequestGuard } from '../browser/request-guard.js';
 import { guardedGet } from './guarded-fetch.js';
@@ -39,6 +41,10 @@ export class HttpSitemapSource implements SitemapSource {
         break;
       }
       seen.add(file);
+      if (file.length > SITEMAP_MAX_URL_LENGTH) {
+        warnings.push({ url: file, error: `sitemap not read: its URL has ${file.length} characters, more than ${SITEMAP_MAX_URL_LENGTH}` });
+        continue;
+      }
       const read = await this.read(file);
       if ('error' in read) {
         if (!(optional.has(file) && read.missing)) warnings.push({ url: file, error: `sitemap ${read.error}` });
@@ -49,8 +55,11 @@ export class HttpSitemapSource implements SitemapSource {
       else if (content.kind === 'index') pending.push(...content.sitemaps.filter((s) => !seen.has(s)));
       else urls.push(...content.urls.slice(0, maxUrls - urls.length));
     }
-    if (warnings.length > 0) this.options.log.warn('sitemap warnings', { seedUrl, warnings: warnings.slice(0, 5) });
-    return { urls, warnings };
+    // Each warning becomes an item of the job's frontier and a line of its manifest: the site chose
+    // the URL (and often the error, which may quote it), so both are bounded here.
+    const bounded = warnings.map((w) => ({ url: boundText(w.url, STORED_TEXT_BYTES.url), error: boundText(w.error, STORED_TEXT_BYTES.error) }));
+    if (bounded.length > 0) this.options.log.warn('sitemap warnings', { seedUrl, warnings: bounded.slice(0, 5) });
+    return { urls, warnings: bounded };
   }
 
   private async read(url: string): Promise<{ xml: string } | { error: string; missing?: boolean }> {
