@@ -14,7 +14,7 @@
 //           all; the same again for the maxPages markers (markCapped), only for the children past
 //           maxPages; one UpdateItem per child found by a shorter path (lowerDepth, ≤ N); one PutItem
 //           for a redirect's alias.
-// So a page costs O(N) requests, and O(N/99) in the usual case (≈ 2·N/99 + 2 at a full cap): with
+// core/page-work.ts admissionBound states the figures. So a page costs O(N) requests, and O(N/99) in the usual case (≈ 2·N/99 + 2 at a full cap): with
 // the default 2,000, about 21 reads and 21–42 transactions, however many links the page has.
 import type { FrontierRecord, JobRecord } from '../core/job.js';
 import { seedsOfJob } from '../core/job.js';
