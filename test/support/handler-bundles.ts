@@ -85,6 +85,8 @@ function sourceHash(): string {
     }
   };
   walk(join(root, 'functions'));
+  // the crawler bundles the extractors too (and runs them in its worker threads)
+  walk(join(root, 'extractors'));
   hash.update(readFileSync(join(root, 'package-lock.json'))).update(readFileSync(fileURLToPath(import.meta.url))).update(readFileSync(RUNTIME_SOURCE)).update(readFileSync(CALIBRATION_SOURCE));
   return hash.digest('hex').slice(0, 16);
 }

@@ -74,7 +74,11 @@ export class PageReader {
     for (const product of products) {
       let timer: NodeJS.Timeout | undefined;
       const timeout = new Promise<ProductOutput>((resolve) => {
-        timer = setTimeout(() => resolve({ error: `${product.name} did not finish within ${budgetMs} ms` }), budgetMs);
+        timer = setTimeout(() => {
+          resolve({ error: `${product.name} did not finish within ${budgetMs} ms` });
+          // what the product still runs (an extractor's worker thread) is stopped, not left running
+          product.cancel?.();
+        }, budgetMs);
       });
       try {
         made[product.name] = await Promise.race([product.collect(tab, context), timeout]);
