@@ -103,6 +103,8 @@ async function buildInto(outDir: string, names: string[]): Promise<void> {
     target: 'node20',
     external: ['bufferutil', 'utf-8-validate'],
     logLevel: 'warning',
+    // as infra/constructs/functions.ts: import.meta is read only when running from the sources
+    logOverride: { 'empty-import-meta': 'silent' },
   });
   // The runtime imports only node: builtins; ESM, as under tsx.
   await build({ entryPoints: [RUNTIME_SOURCE], outfile: join(outDir, RUNTIME), bundle: true, platform: 'node', format: 'esm', target: 'node20', logLevel: 'warning' });
