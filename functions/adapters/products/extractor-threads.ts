@@ -31,7 +31,10 @@ export interface ExtractorThreadsOptions {
   modules?: string[];
   /** threads kept idle for the next pages */
   maxIdle?: number;
-  /** each thread's heap: an extractor that builds too much dies alone instead of the crawler */
+  /**
+   * each thread's heap (default 256 MB): an extractor that builds too much dies alone instead of
+   * the crawler; a batch of 5 pages with extractors holds at most 5 of them besides Chromium
+   */
   maxHeapMb?: number;
   log?: Logger;
 }
@@ -71,7 +74,7 @@ export class ExtractorThreads {
   private idle: Thread[] = [];
   private nextId = 0;
   private closed = false;
-  /** threads started so far, and terminated: a test watches these */
+  /** threads started so far, and terminated because they did not answer: a test watches these */
   readonly counts = { started: 0, terminated: 0 };
 
   constructor(private readonly options: ExtractorThreadsOptions = {}) {}
@@ -122,8 +125,13 @@ export class ExtractorThreads {
       if (!kill && outcome !== undefined && !this.closed && this.idle.length < (this.options.maxIdle ?? 4)) {
         thread.worker.unref();
         this.idle.push(thread);
+      } else if (kill) {
+        this.counts.terminated++;
+        this.options.log?.warn('extractor thread terminated', { extractor: job.name, why: outcome && 'error' in outcome ? outcome.error.message : 'no answer' });
+        void thread.worker.terminate();
       } else {
-        this.terminate(thread, outcome && 'error' in outcome ? outcome.error.message : 'not kept');
+        // answered, but enough threads are idle already
+        void thread.worker.terminate();
       }
     }
   }
@@ -141,7 +149,7 @@ export class ExtractorThreads {
     const worker = new Worker(code, {
       eval: isEval,
       workerData: data,
-      resourceLimits: { maxOldGenerationSizeMb: this.options.maxHeapMb ?? 512 },
+      resourceLimits: { maxOldGenerationSizeMb: this.options.maxHeapMb ?? 256 },
       // the thread's own output goes to the crawler's log, not lost
       stdout: false,
       stderr: false,
