@@ -11,4 +11,4 @@ export const extractors: Readonly<Record<string, Extractor>> = {
   metadata,
 };
 
-export type { Extractor, ExtractorInput } from './types.js';
+export type { Extractor, ExtractorInput, ExtractorPage } from './types.js';

@@ -1,11 +1,22 @@
 // What an extractor receives and returns. An extractor is a module in this folder whose default
 // export is an `Extractor`, listed in ./index.ts; a job chooses one with `extract: "<name>"`.
-import type { Page } from 'puppeteer-core';
+
+/**
+ * The live, settled tab, as an extractor sees it from its worker thread: `evaluate(fn, ...args)`
+ * runs `fn` in the page, as puppeteer's does; `fn` travels as its source text (it may not close
+ * over the extractor's variables) and its arguments and result as JSON.
+ */
+export interface ExtractorPage {
+  evaluate<Args extends unknown[], Result>(fn: (...args: Args) => Result, ...args: Args): Promise<Awaited<Result>>;
+}
 
 export interface ExtractorInput {
   /** the live, settled tab: `page.evaluate(…)` runs code in the page (bounded by the job's product time budget) */
-  page: Page;
-  /** the serialised DOM after the page settled (what scripts inserted is in it); '' for non-HTML documents */
+  page: ExtractorPage;
+  /**
+   * the serialised DOM after the page settled (what scripts inserted is in it), cut to the stack's
+   * extractMaxHtmlKb; '' for non-HTML documents
+   */
   html: string;
   /** the URL asked for, and the one the tab shows after redirects */
   url: string;
@@ -18,6 +29,8 @@ export interface ExtractorInput {
 /**
  * Returns JSON (objects, arrays, strings, finite numbers, booleans, null), at most 1 MiB once
  * serialised. A throw, a hang past the time budget, or anything else (a function, a cycle, a
- * BigInt, undefined) is recorded as that page's extractor error; the job goes on.
+ * BigInt, undefined) is recorded as that page's extractor error; the job goes on. Each runs in a
+ * worker thread of the crawler, terminated at the time budget: a loop that never ends costs that
+ * page's extractor result, nothing else.
  */
 export type Extractor = (input: ExtractorInput) => unknown | Promise<unknown>;

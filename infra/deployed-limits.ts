@@ -81,6 +81,8 @@ export function deployedLimits(settings: CrawlerSettings = DEFAULT_SETTINGS): De
       // What usage figures and estimates cost the crawler's billed time at (Lambda also sets
       // AWS_LAMBDA_FUNCTION_MEMORY_SIZE in each function: its own memory, used for its own time).
       CRAWLER_MEMORY_MB: String(settings.crawlerMemoryMb),
+      // The crawler admits a page's links under it; the crawl route builds upon earlier crawls with the same cap.
+      MAX_LINKS_PER_PAGE: String(settings.maxLinksPerPage),
       ...(settings.userAgent ? { USER_AGENT: settings.userAgent } : {}),
       POWERTOOLS_LOG_LEVEL: settings.logLevel,
     },
@@ -92,10 +94,11 @@ export function stallTimeoutMs(visibilityTimeoutSeconds: number, maxReceiveCount
   return visibilityTimeoutSeconds * (maxReceiveCount + 1) * 1000;
 }
 
-/** The crawler's environment beyond the shared one: the archive's byte caps. */
+/** The crawler's environment beyond the shared one: the archive's byte caps, the DOM an extractor gets. */
 export function crawlerEnvironment(settings: CrawlerSettings = DEFAULT_SETTINGS): Record<string, string> {
   return {
     ARCHIVE_MAX_PAGE_BYTES: String(settings.archiveMaxPageMb * 1024 * 1024),
     ARCHIVE_MAX_JOB_BYTES: String(settings.archiveMaxJobMb * 1024 * 1024),
+    EXTRACT_MAX_HTML_BYTES: String(settings.extractMaxHtmlKb * 1024),
   };
 }

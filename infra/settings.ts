@@ -47,6 +47,10 @@ export interface CrawlerSettings {
   archiveMaxJobMb: number;
   /** counter shard items a new job counts its settles on (functions/core/counter-shards.ts) */
   counterShards: number;
+  /** in-scope links one page may add to its crawl; the rest are counted in the job's linksDropped */
+  maxLinksPerPage: number;
+  /** KiB of the serialised DOM an extractor gets (the rest is cut before it crosses to the extractor's thread) */
+  extractMaxHtmlKb: number;
 }
 
 export const DEFAULT_SETTINGS: CrawlerSettings = {
@@ -74,6 +78,8 @@ export const DEFAULT_SETTINGS: CrawlerSettings = {
   archiveMaxPageMb: 20,
   archiveMaxJobMb: 1024,
   counterShards: 4,
+  maxLinksPerPage: 2000,
+  extractMaxHtmlKb: 2048,
 };
 
 type NumericKey = Exclude<{ [K in keyof CrawlerSettings]: CrawlerSettings[K] extends number ? K : never }[keyof CrawlerSettings], 'hostRateCeiling'>;
@@ -103,6 +109,10 @@ const RANGES: Record<NumericKey, [number, number]> = {
   archiveMaxJobMb: [1, 1_000_000],
   // The end-of-job transaction holds the job item and one check per shard (MAX_COUNTER_SHARDS).
   counterShards: [1, 64],
+  // The browser hands over at most MAX_LINKS_READ (functions/core/limits.ts) distinct links a page.
+  maxLinksPerPage: [1, 20_000],
+  // The page record keeps at most 10 MiB of DOM (adapters/browser/page-read.ts).
+  extractMaxHtmlKb: [16, 10 * 1024],
 };
 
 /** The values CloudWatch Logs accepts for RetentionInDays. */

@@ -2,7 +2,7 @@
 import { z } from 'zod';
 import { DEFAULT_COUNTER_SHARDS, MAX_COUNTER_SHARDS } from '../core/counter-shards.js';
 import { DEFAULT_HOST_RATE_CEILING } from '../core/host-rate.js';
-import { DEFAULT_CRAWLER_MEMORY_MB, DEFAULT_LIMITS, STORED_TEXT_BYTES, type Limits } from '../core/limits.js';
+import { DEFAULT_CRAWLER_MEMORY_MB, DEFAULT_LIMITS, DEFAULT_MAX_LINKS_PER_PAGE, MAX_LINKS_READ, STORED_TEXT_BYTES, type Limits } from '../core/limits.js';
 
 const intFrom = (fallback: number, min = 0) =>
   z.coerce.number().int().min(min).optional().transform((v) => v ?? fallback);
@@ -47,6 +47,10 @@ const EnvSchema = z.object({
   CRAWLER_MEMORY_MB: intFrom(DEFAULT_CRAWLER_MEMORY_MB, 128),
   /** counter shard items per new job (core/counter-shards.ts) */
   COUNTER_SHARDS: z.coerce.number().int().min(1).max(MAX_COUNTER_SHARDS).optional().transform((v) => v ?? DEFAULT_COUNTER_SHARDS),
+  /** in-scope links one page may add to its crawl (CDK setting maxLinksPerPage); the rest are counted in linksDropped */
+  MAX_LINKS_PER_PAGE: z.coerce.number().int().min(1).max(MAX_LINKS_READ).optional().transform((v) => v ?? DEFAULT_MAX_LINKS_PER_PAGE),
+  /** characters of the serialised DOM an extractor gets (CDK setting extractMaxHtmlKb) */
+  EXTRACT_MAX_HTML_BYTES: intFrom(2 * 1024 * 1024, 1024),
   /** path of a Chrome/Chromium binary; default: @sparticuz/chromium's */
   CHROME_PATH: z.string().optional(),
   /** folder with @sparticuz/chromium's .br files when its JavaScript is bundled (the Lambda layer) */
@@ -109,6 +113,8 @@ export interface Config {
   auth: { mode: 'none' | 'token'; token?: string; secretArn?: string };
   /** byte caps of `formats: ["archive"]`: per page and per job (payload bytes) */
   archive: { maxPageBytes: number; maxJobBytes: number };
+  /** what an extractor gets: the serialised DOM cut to this many characters (adapters/products/extract.ts) */
+  extract?: { maxHtmlBytes: number };
   finisher: { queueUrl?: string; partBytes: number; readsInFlight: number; faults?: string };
 }
 
@@ -152,6 +158,7 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): Config {
       hostRateCeiling: e.HOST_RATE_CEILING,
       counterShards: e.COUNTER_SHARDS,
       crawlerMemoryMb: e.CRAWLER_MEMORY_MB,
+      maxLinksPerPage: e.MAX_LINKS_PER_PAGE,
       ...(e.HEARTBEAT_INTERVAL_SECONDS !== undefined ? { heartbeatIntervalSeconds: e.HEARTBEAT_INTERVAL_SECONDS } : {}),
     },
     chromePath: e.CHROME_PATH,
@@ -164,6 +171,7 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): Config {
     userAgent: userAgentOf(e.USER_AGENT, e.ROBOTS_USER_AGENT),
     auth: { mode: e.AUTH_MODE, token: e.AUTH_TOKEN, secretArn: e.AUTH_TOKEN_SECRET_ARN },
     archive: { maxPageBytes: e.ARCHIVE_MAX_PAGE_BYTES, maxJobBytes: e.ARCHIVE_MAX_JOB_BYTES },
+    extract: { maxHtmlBytes: e.EXTRACT_MAX_HTML_BYTES },
     finisher: { queueUrl: e.FINISH_QUEUE_URL, partBytes: e.FINISHER_PART_BYTES, readsInFlight: e.FINISHER_READS_IN_FLIGHT, faults: e.FINISHER_FAULTS },
   };
 }

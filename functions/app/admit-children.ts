@@ -2,10 +2,24 @@
 // admitted to the frontier in one transaction per page (a conditional put per new child, up to 99,
 // + job.admitted += n), so a crash never leaves a URL admitted but uncounted; a retry of the same
 // parent recognises its own still-queued children and sends them again.
+//
+// Bounded work per page. A page adds at most N = min(its in-scope links, maxLinksPerPage) children
+// (core/page-links.ts linksToFollow; the rest only add to the job's `linksDropped`, on the settle's
+// counter update: no item, no request of their own), plus its sitemap URLs when it is a seed of a
+// `sitemap: true` job (those are bounded by maxPages). For those N, DynamoDB sees at most:
+//   reads:  ceil(N/100) BatchGetItem (frontier `existing`; unprocessed keys retried with backoff),
+//           plus one GetItem per child another page admitted between that read and our write (≤ N);
+//   writes: ceil(N/99) admission transactions when nothing races (99 children + the job counter
+//           each); a refused one is retried without the children it names, so ≤ N + ceil(N/99) in
+//           all; the same again for the maxPages markers (markCapped), only for the children past
+//           maxPages; one UpdateItem per child found by a shorter path (lowerDepth, ≤ N); one PutItem
+//           for a redirect's alias.
+// core/page-work.ts admissionBound states the figures. So a page costs O(N) requests, and O(N/99) in the usual case (≈ 2·N/99 + 2 at a full cap): with
+// the default 2,000, about 21 reads and 21–42 transactions, however many links the page has.
 import type { FrontierRecord, JobRecord } from '../core/job.js';
 import { seedsOfJob } from '../core/job.js';
 import { pageObjectKey, urlKeyOf } from '../core/keys.js';
-import { documentUrlOf, followedLinks } from '../core/page-links.js';
+import { documentUrlOf, linksToFollow } from '../core/page-links.js';
 import type { RenderedPage } from '../core/ports.js';
 import { makeSeedsScope } from '../core/scope.js';
 import { normaliseLink } from '../core/url.js';
@@ -22,12 +36,21 @@ export interface Child {
  * Admits the page's children (its followed links and, for a seed, its sitemap URLs) and records
  * where its redirects ended; returns the children to send: the new ones and those still queued.
  */
-export async function admitPageChildren(job: JobRecord, record: FrontierRecord, page: RenderedPage, deps: WorkerDeps, timer: PhaseTimer): Promise<Child[]> {
-  const children = withSitemapUrls(childrenOf(job, record, page, deps), await sitemapChildren(job, record, deps));
-  return timer.time('dynamodb', async () => {
+export async function admitPageChildren(
+  job: JobRecord,
+  record: FrontierRecord,
+  page: RenderedPage,
+  deps: WorkerDeps,
+  timer: PhaseTimer,
+): Promise<{ toSend: Child[]; linksDropped: number }> {
+  const followed = pageChildren(job, record, page, deps);
+  if (followed.dropped > 0) deps.log.info('links past maxLinksPerPage not followed', { jobId: job.jobId, url: record.url, followed: followed.children.length, dropped: followed.dropped });
+  const children = withSitemapUrls(followed.children, await sitemapChildren(job, record, deps));
+  const toSend = await timer.time('dynamodb', async () => {
     await recordRedirectTarget(job, record, page, deps);
     return admitChildren(job, record, children, deps);
   });
+  return { toSend, linksDropped: followed.dropped };
 }
 
 /**
@@ -43,8 +66,14 @@ export async function sendChildren(job: JobRecord, children: Child[], deps: Work
 
 /** The page's links the job follows (core/page-links.ts), one level deeper; none at the job's depth. */
 function childrenOf(job: JobRecord, record: FrontierRecord, page: RenderedPage, deps: WorkerDeps): Child[] {
-  if (record.depth >= job.depth) return [];
-  return followedLinks(job, record.url, page, deps.limits.maxUrlLength).map((url) => ({ url, depth: record.depth + 1 }));
+  return pageChildren(job, record, page, deps).children;
+}
+
+/** Its children, at most maxLinksPerPage, and how many of its links were dropped past that. */
+function pageChildren(job: JobRecord, record: FrontierRecord, page: RenderedPage, deps: WorkerDeps): { children: Child[]; dropped: number } {
+  if (record.depth >= job.depth) return { children: [], dropped: 0 };
+  const { links, dropped } = linksToFollow(job, record.url, page, deps.limits);
+  return { children: links.map((url) => ({ url, depth: record.depth + 1 })), dropped };
 }
 
 async function admitChildren(job: JobRecord, parent: FrontierRecord, allChildren: Child[], deps: WorkerDeps): Promise<Child[]> {

@@ -174,7 +174,8 @@ async function admitAndSettle(
   let toSend: Child[];
   for (;;) {
     // Admit the page's children, then send them.
-    toSend = await admitPageChildren(job, record, page.page, deps, timer);
+    const admitted = await admitPageChildren(job, record, page.page, deps, timer);
+    toSend = admitted.toSend;
     deps.faults.hit('after-admit', { url: record.url, attempt });
     // Children on the page's own host go out paced, each due at its turn in the host's backlog (pace-children.ts).
     if (toSend.length > 0) await timer.time('sqs', () => sendChildren(job, toSend, deps, { parentUrl: record.url, crawlDelaySeconds }));
@@ -182,11 +183,14 @@ async function admitAndSettle(
 
     // Settle: the page is done, counted once; a lease another worker took over is theirs to settle.
     // A page reopened for its links keeps the summary of its crawl, at its new depth.
-    const summary = isReopenedPage(record)
+    // Its dropped links are counted with its first settle only: a reopened page was counted then.
+    const reopened = isReopenedPage(record);
+    const summary = reopened
       ? { ...record.summary!, depth: record.depth, parent: record.parent }
-      : pageSummaryOf(job, record, page, delivery.queueWaitMs, timer);
+      : { ...pageSummaryOf(job, record, page, delivery.queueWaitMs, timer), ...(admitted.linksDropped > 0 ? { linksDropped: admitted.linksDropped } : {}) };
+    const linksDropped = reopened ? 0 : admitted.linksDropped;
     deps.faults.hit('before-settle', { url: record.url, attempt });
-    if (await deps.frontier.settle(job.jobId, record.urlKey, deps.workerId, { kind: 'done', summary }, job.counterShards)) break;
+    if (await deps.frontier.settle(job.jobId, record.urlKey, deps.workerId, { kind: 'done', summary, ...(linksDropped > 0 ? { linksDropped } : {}) }, job.counterShards)) break;
     // Still ours, but a shorter path lowered its depth meanwhile: its links again, one level up.
     const now = await deps.frontier.get(job.jobId, record.urlKey);
     if (now?.state === 'claimed' && now.leaseOwner === deps.workerId && now.depth < record.depth) {

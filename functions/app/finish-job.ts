@@ -136,6 +136,7 @@ export function completedMessage(
     ...(answer.resultsUrl !== undefined ? { resultsUrl: answer.resultsUrl } : {}),
     ...(answer.archiveUrl !== undefined ? { archiveUrl: answer.archiveUrl } : {}),
     ...((job.capped ?? 0) > 0 ? { capped: job.capped } : {}),
+    ...((job.linksDropped ?? 0) > 0 ? { linksDropped: job.linksDropped } : {}),
     ...((job.reused ?? 0) > 0 ? { reused: job.reused } : {}),
     // The manifest's figure: both are made from the same read of the job's counters.
     estimatedCostUsd: usageOf(job).estimatedCostUsd,

@@ -1,7 +1,7 @@
 // Walking a cached crawl breadth-first over the links its page records hold (core/reuse-plan.ts):
 // each page's shortest depth, and the links that lead outside the crawl.
 import type { JobRecord } from '../core/job.js';
-import { followedLinks } from '../core/page-links.js';
+import { linksToFollow } from '../core/page-links.js';
 import { firstLevel, nextLevel, type CrawlGraph, type Placed } from '../core/reuse-plan.js';
 import type { AppDeps } from './deps.js';
 
@@ -64,7 +64,8 @@ async function linksOfPages(source: JobRecord, graph: CrawlGraph, urls: string[]
     const key = graph.pages.get(url)?.summary?.key;
     const record = key ? await deps.results.getPage(key) : null;
     if (!record) throw new ReuseUnavailableError(`the record of ${url} is gone`);
-    return followedLinks(source, url, record.page, deps.limits.maxUrlLength);
+    // the links a fresh crawl of that page would follow, under the same per-page cap
+    return linksToFollow(source, url, record.page, deps.limits).links;
   });
   return new Map(urls.map((url, i) => [url, lists[i]!]));
 }

@@ -107,6 +107,12 @@ export interface JobRecord extends JobCounters {
    * transaction that writes each URL's `capped` frontier marker, so each counts once
    */
   capped?: number;
+  /**
+   * links pages had past maxLinksPerPage, not followed: added by each page's settle (on its counter
+   * shard, summed when the job is read), never an item per link; a URL several pages link to counts
+   * once per page
+   */
+  linksDropped?: number;
   /** page navigations per second to any one host for this job (≤ the stack's ceiling) */
   hostRate?: number;
   /** read each seed host's sitemaps (their in-scope URLs enter at depth 0) */
@@ -148,6 +154,8 @@ export interface PageSummary {
   title: string;
   sha256: string;
   links: number;
+  /** links of this page past maxLinksPerPage, not followed (absent: none) */
+  linksDropped?: number;
   key: string;
   /** S3 keys of what the page's products made (screenshot, archive…), by file name */
   outputs?: Record<string, string>;

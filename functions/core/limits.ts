@@ -44,7 +44,25 @@ export interface Limits {
    * estimates (absent: DEFAULT_CRAWLER_MEMORY_MB; on Lambda a function's own memory comes first)
    */
   crawlerMemoryMb?: number;
+  /**
+   * in-scope links one page may add to the crawl (absent: DEFAULT_MAX_LINKS_PER_PAGE); the rest are
+   * counted in the job's `linksDropped`, never written one by one (app/admit-children.ts states the
+   * DynamoDB requests a page costs as a function of it)
+   */
+  maxLinksPerPage?: number;
 }
+
+/**
+ * A few thousand: more than a site's navigation, sitemaps-as-pages and long listings need, few
+ * enough that a page's admission stays a few dozen DynamoDB requests (see app/admit-children.ts).
+ */
+export const DEFAULT_MAX_LINKS_PER_PAGE = 2_000;
+/**
+ * Distinct links the browser hands over for one page (adapters/browser/page-read.ts), in document
+ * order, whatever their scope; the deployed setting's maximum, so the cap of followed links never
+ * exceeds what was read. A page's other links are only counted.
+ */
+export const MAX_LINKS_READ = 20_000;
 
 /** infra/settings.ts's default crawlerMemoryMb */
 export const DEFAULT_CRAWLER_MEMORY_MB = 2048;
@@ -69,6 +87,7 @@ export const DEFAULT_LIMITS: Limits = {
   maxJobTimeLimitSeconds: 6 * 3600,
   stallTimeoutMs: 30 * 60_000,
   maxJobsPerConnection: 5,
+  maxLinksPerPage: DEFAULT_MAX_LINKS_PER_PAGE,
 };
 
 /**

@@ -18,6 +18,8 @@ export interface Manifest {
   errors: { url: string; error: string }[];
   /** in-scope URLs that were not admitted because maxPages was reached */
   capped: number;
+  /** links pages had past the stack's maxLinksPerPage, not followed (app/admit-children.ts), when any */
+  linksDropped?: number;
   /** the seeds of a crawl started from `urls` */
   seeds?: string[];
   /** URLs still waiting for their host's slot when the job ended (politeness), when any */
@@ -80,6 +82,7 @@ function manifestEnds(job: JobRecord, status: FinalStatus, finishedAt: number) {
     },
     tail: {
       capped: job.capped ?? 0,
+      ...(job.linksDropped ? { linksDropped: job.linksDropped } : {}),
       ...(job.delayed ? { delayed: job.delayed } : {}),
       ...(job.hostWaits ? { hostWaits: job.hostWaits } : {}),
       usage: usageOf(job),

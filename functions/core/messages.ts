@@ -164,6 +164,8 @@ export type ServerMessage =
       archiveUrl?: string;
       /** distinct in-scope links left out because of maxPages, when any were */
       capped?: number;
+      /** links pages had past the stack's maxLinksPerPage, not followed, when any were */
+      linksDropped?: number;
       /** pages taken from an earlier crawl of smaller depth (maxAge), not rendered again, when any were */
       reused?: number;
       /** the manifest's usage.estimatedCostUsd (core/usage.ts) */

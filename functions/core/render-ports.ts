@@ -24,6 +24,11 @@ export interface RenderedPage {
   html: string;
   /** absolute hrefs as the browser resolved them (document base URL applied), not yet normalised */
   links: string[];
+  /**
+   * distinct links the page had beyond the ones in `links`: the browser hands over at most
+   * MAX_LINKS_READ (core/limits.ts) and only counts the rest (absent: none)
+   */
+  linksOmitted?: number;
   /** URLs of the redirect hops before finalUrl, in order */
   redirectChain: string[];
   timings: { navigationMs: number; settleMs: number; extractMs: number; totalMs: number };

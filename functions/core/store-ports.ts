@@ -88,13 +88,14 @@ export interface FrontierStore {
    * Marks the URL done/failed and bumps the job's counters in one transaction, on the URL's counter
    * shard (`counterShards`: the job's; absent, the job item); false if we lost the lease, or if a
    * done page's record no longer has the summary's depth (a shorter path lowered it meanwhile:
-   * its links must be admitted at the new depth first).
+   * its links must be admitted at the new depth first). A done page's `linksDropped` (its links
+   * past maxLinksPerPage) is added to the job's counter in the same write: counted once per page.
    */
   settle(
     jobId: string,
     urlKey: string,
     owner: string,
-    outcome: { kind: 'done'; summary: PageSummary } | { kind: 'failed'; failure: PageFailure },
+    outcome: { kind: 'done'; summary: PageSummary; linksDropped?: number } | { kind: 'failed'; failure: PageFailure },
     counterShards?: number,
   ): Promise<boolean>;
   /**

@@ -61,7 +61,9 @@ export class CrawlerFunction extends NodejsFunction {
         // The SDK version is pinned by our lock file, not by whatever the runtime ships.
         externalModules: [],
         // Optional native speed-ups of `ws` (used by puppeteer-core); absent is fine.
-        esbuildArgs: { '--external:bufferutil': true, '--external:utf-8-validate': true },
+        // import.meta is read only when running from the sources (extractor-threads.ts: where the
+        // extractors' thread code is); bundled, the bundle is that code.
+        esbuildArgs: { '--external:bufferutil': true, '--external:utf-8-validate': true, '--log-override:empty-import-meta': 'silent' },
       },
     });
   }

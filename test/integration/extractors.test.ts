@@ -1,9 +1,14 @@
 // Extractors run by the real renderer in headless Chromium on pages served on 127.0.0.1: the shipped
 // `metadata` and `article` give the expected JSON, and an extractor that throws, hangs or answers
 // something that is not JSON is an error for that page's extractor only: the page, its other
-// products and the next pages are fine.
+// products and the next pages are fine. Extractors run in worker threads: one that never yields is
+// terminated at the budget, and a heavy page (40,000 same-named meta tags) does not stall another
+// page rendered beside it.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PuppeteerRenderer } from '../../functions/adapters/browser/renderer.js';
+import { fileURLToPath } from 'node:url';
+import { ExtractProduct } from '../../functions/adapters/products/extract.js';
+import { ExtractorThreads } from '../../functions/adapters/products/extractor-threads.js';
 import { createProductRegistry, EXTRACTOR_NAMES, productRequests } from '../../functions/adapters/products/registry.js';
 import type { Logger, ProductRequest, RenderedPage } from '../../functions/core/ports.js';
 import { extractors } from '../../extractors/index.js';
@@ -17,18 +22,20 @@ const PRODUCT_TIMEOUT_MS = 8_000;
 
 let site: ContentSite;
 let renderer: PuppeteerRenderer;
+const threads = new ExtractorThreads({ modules: [fileURLToPath(new URL('./fixtures-extractors/misbehaving.ts', import.meta.url))] });
 
 beforeAll(async () => {
   site = await startContentSite();
   renderer = new PuppeteerRenderer({
     log: quiet,
-    products: createProductRegistry({ extractors: { ...extractors, ...misbehaving } }),
+    products: createProductRegistry({ extractors: { ...extractors, ...misbehaving }, extractorThreads: threads }),
     productTimeoutMs: PRODUCT_TIMEOUT_MS,
   });
 });
 
 afterAll(async () => {
   await renderer?.close();
+  await threads.close();
   await site?.close();
 });
 
@@ -128,6 +135,7 @@ describe('an extractor that misbehaves fails its own product on that page, nothi
   it.each([
     ['throwing', 'extractor "throwing" failed: selector .price not found'],
     ['hanging', `extract did not finish within ${PRODUCT_TIMEOUT_MS} ms`],
+    ['spinning', `extract did not finish within ${PRODUCT_TIMEOUT_MS} ms`],
     ['cyclic', 'extractor "cyclic" returned something that is not JSON: a cycle at $.self'],
     ['withFunction', 'extractor "withFunction" returned something that is not JSON: a function at $.callback'],
     ['withBigInt', 'extractor "withBigInt" returned something that is not JSON: a BigInt at $.count'],
@@ -148,5 +156,42 @@ describe('an extractor that misbehaves fails its own product on that page, nothi
   it('an extractor can evaluate in the live page and sees what scripts inserted', async () => {
     const output = await extract('/articles/fan-out', 'inPage');
     expect(output?.fields?.data).toMatchObject({ status: 200, late: expect.stringContaining('Script-inserted paragraph') });
+  });
+});
+
+describe('extractors run in worker threads', () => {
+  it('one that never yields is terminated at the budget; the next page reuses no dead thread', async () => {
+    const before = { ...threads.counts };
+    const page = await render('/articles/fan-out', [{ name: 'extract', option: 'spinning' }]);
+    expect(page.status).toBe(200);
+    expect(page.products?.extract).toEqual({ error: `extract did not finish within ${PRODUCT_TIMEOUT_MS} ms` });
+    expect(threads.counts.terminated).toBe(before.terminated + 1);
+    expect((await extract('/plain', 'inPage'))?.fields?.data).toEqual({ status: 200, paragraphs: 2, late: null });
+  });
+
+  it('40,000 same-named meta tags beside a page that never yields its extractor and a plain page: all three end, each with its own result', async () => {
+    const before = { ...threads.counts };
+    // Were extractors on the crawler's event loop, `spinning` would block it for good: no page of
+    // the batch, nor the budget's own timer, could ever finish.
+    const [heavy, hostile, beside] = await Promise.all([
+      render('/many-meta', [{ name: 'extract', option: 'metadata' }]),
+      render('/articles/fan-out', [{ name: 'extract', option: 'spinning' }]),
+      render('/plain', [{ name: 'text' }]),
+    ]);
+    expect(beside.status).toBe(200);
+    expect(beside.products?.text?.fields?.text).toContain('visible');
+    expect(hostile.status).toBe(200);
+    expect(hostile.products?.extract).toEqual({ error: `extract did not finish within ${PRODUCT_TIMEOUT_MS} ms` });
+    expect(threads.counts.terminated).toBe(before.terminated + 1);
+    const data = heavy.products?.extract?.fields?.data as { description: string | null; openGraph: { image: string[] } };
+    expect(data.description).toBe('d0');
+    expect(data.openGraph.image).toHaveLength(40_000);
+    expect(data.openGraph.image[39_999]).toBe('i39999');
+  });
+
+  it('gets the DOM cut to its byte cap', async () => {
+    const product = new ExtractProduct('htmlSize', threads, { maxHtmlBytes: 1024 });
+    const context = { url: 'http://x.test/', finalUrl: 'http://x.test/', status: 200, contentType: 'text/html', headers: {}, html: 'ü'.repeat(10_000) };
+    expect(await product.collect(undefined as never, context)).toEqual({ fields: { data: { bytes: 1024 } } });
   });
 });

@@ -87,6 +87,8 @@ function sourceHash(): string {
     }
   };
   walk(join(root, 'functions'));
+  // the crawler bundles the extractors too (and runs them in its worker threads)
+  walk(join(root, 'extractors'));
   hash.update(readFileSync(join(root, 'package-lock.json'))).update(readFileSync(fileURLToPath(import.meta.url))).update(readFileSync(RUNTIME_SOURCE)).update(readFileSync(CALL_AUDIT_SOURCE)).update(readFileSync(CALIBRATION_SOURCE));
   return hash.digest('hex').slice(0, 16);
 }
@@ -103,6 +105,8 @@ async function buildInto(outDir: string, names: string[]): Promise<void> {
     target: 'node20',
     external: ['bufferutil', 'utf-8-validate'],
     logLevel: 'warning',
+    // as infra/constructs/functions.ts: import.meta is read only when running from the sources
+    logOverride: { 'empty-import-meta': 'silent' },
   });
   // The runtime imports only node: builtins; ESM, as under tsx.
   await build({ entryPoints: [RUNTIME_SOURCE], outfile: join(outDir, RUNTIME), bundle: true, platform: 'node', format: 'esm', target: 'node20', logLevel: 'warning' });

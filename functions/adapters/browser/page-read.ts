@@ -2,6 +2,7 @@
 // DOM in one in-page call (read again when the page navigates meanwhile), then the page products
 // the job asked for, each on the live tab, bounded, its failure its own.
 import type { Page } from 'puppeteer-core';
+import { MAX_LINKS_READ } from '../../core/limits.js';
 import type { Logger, ProductOutput, RenderOptions } from '../../core/ports.js';
 import type { PageProduct, ProductContext, ProductRegistry } from '../products/page-product.js';
 import { RenderError } from './errors.js';
@@ -19,11 +20,15 @@ export interface ReadOptions {
   maxHtmlBytes?: number;
   products?: ProductRegistry;
   productTimeoutMs?: number;
+  /** distinct links handed over per page (default MAX_LINKS_READ); the rest only counted */
+  maxLinks?: number;
 }
 
 interface Extracted {
   title: string;
   links: string[];
+  /** distinct links beyond `links`, counted in the page, never sent */
+  linksOmitted: number;
   html: string;
 }
 
@@ -69,7 +74,11 @@ export class PageReader {
     for (const product of products) {
       let timer: NodeJS.Timeout | undefined;
       const timeout = new Promise<ProductOutput>((resolve) => {
-        timer = setTimeout(() => resolve({ error: `${product.name} did not finish within ${budgetMs} ms` }), budgetMs);
+        timer = setTimeout(() => {
+          resolve({ error: `${product.name} did not finish within ${budgetMs} ms` });
+          // what the product still runs (an extractor's worker thread) is stopped, not left running
+          product.cancel?.();
+        }, budgetMs);
       });
       try {
         made[product.name] = await Promise.race([product.collect(tab, context), timeout]);
@@ -88,31 +97,37 @@ export class PageReader {
     const maxChars = this.options.maxHtmlBytes ?? MAX_HTML_BYTES;
     for (let attempt = 1; ; attempt++) {
       try {
-        return await page.evaluate((max: number) => {
-          const seen = new Set<string>();
-          const links: string[] = [];
-          const nodes = document.querySelectorAll('a[href], area[href]');
-          for (let i = 0; i < nodes.length; i++) {
-            const node = nodes[i] as Element & { href?: unknown };
-            let href = node.href;
-            // SVG <a href> resolves through an SVGAnimatedString
-            if (href && typeof href === 'object' && 'baseVal' in href) {
-              try {
-                href = new URL(String((href as SVGAnimatedString).baseVal), document.baseURI).href;
-              } catch {
-                href = '';
+        // Deduped and cut in the page: a page of 300,000 anchors sends at most maxLinks strings
+        // across the DevTools connection into Node; the rest are only counted there.
+        return await page.evaluate(
+          (max: number, maxLinks: number) => {
+            const seen = new Set<string>();
+            const links: string[] = [];
+            const nodes = document.querySelectorAll('a[href], area[href]');
+            for (let i = 0; i < nodes.length; i++) {
+              const node = nodes[i] as Element & { href?: unknown };
+              let href = node.href;
+              // SVG <a href> resolves through an SVGAnimatedString
+              if (href && typeof href === 'object' && 'baseVal' in href) {
+                try {
+                  href = new URL(String((href as SVGAnimatedString).baseVal), document.baseURI).href;
+                } catch {
+                  href = '';
+                }
+              }
+              if (typeof href === 'string' && href !== '' && !seen.has(href)) {
+                seen.add(href);
+                if (links.length < maxLinks) links.push(href);
               }
             }
-            if (typeof href === 'string' && href !== '' && !seen.has(href)) {
-              seen.add(href);
-              links.push(href);
-            }
-          }
-          const doctype = document.doctype ? new XMLSerializer().serializeToString(document.doctype) : '';
-          const root = document.documentElement ? document.documentElement.outerHTML : '';
-          const html = doctype + root;
-          return { title: document.title, links, html: html.length > max ? html.slice(0, max) : html };
-        }, maxChars);
+            const doctype = document.doctype ? new XMLSerializer().serializeToString(document.doctype) : '';
+            const root = document.documentElement ? document.documentElement.outerHTML : '';
+            const html = doctype + root;
+            return { title: document.title, links, linksOmitted: seen.size - links.length, html: html.length > max ? html.slice(0, max) : html };
+          },
+          maxChars,
+          this.options.maxLinks ?? MAX_LINKS_READ,
+        );
       } catch (error) {
         const message = (error as Error).message;
         // The page navigated while we read it: read the new document once it has settled.

@@ -155,6 +155,7 @@ export class PuppeteerRenderer implements PageRenderer {
         title: extracted.title,
         html: extracted.html,
         links: extracted.links,
+        ...(extracted.linksOmitted ? { linksOmitted: extracted.linksOmitted } : {}),
         redirectChain: shownDocument.request().redirectChain().map((r) => r.url()),
         timings: { navigationMs, settleMs: settled - navigatedAt, extractMs: read - settled, totalMs: done - started },
         ...(made ? { products: made } : {}),

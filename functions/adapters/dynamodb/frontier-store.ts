@@ -220,7 +220,7 @@ export class DynamoFrontierStore implements FrontierStore {
     jobId: string,
     urlKey: string,
     owner: string,
-    outcome: { kind: 'done'; summary: PageSummary } | { kind: 'failed'; failure: PageFailure },
+    outcome: { kind: 'done'; summary: PageSummary; linksDropped?: number } | { kind: 'failed'; failure: PageFailure },
     counterShards?: number,
   ): Promise<boolean> {
     // A page picks its own title and URL: bounded here, the one place every summary and failure is
@@ -231,6 +231,12 @@ export class DynamoFrontierStore implements FrontierStore {
     rememberCounterShards(jobId, counterShards);
     const usage = takeUsage(jobId);
     const used = usageAddTerms(usage?.counts);
+    // A page's links past maxLinksPerPage: one counter per job (summed over its shards), no item each.
+    const dropped = outcome.kind === 'done' && outcome.linksDropped ? outcome.linksDropped : 0;
+    if (dropped > 0) {
+      used.terms.push('linksDropped :linksDropped');
+      used.values[':linksDropped'] = dropped;
+    }
     // A page is done at the depth its links were admitted from; a shorter path that lowered the
     // record meanwhile (lowerDepth) makes the settle fail, so its holder admits them again first.
     const atDepth = outcome.kind === 'done' && typeof outcome.summary.depth === 'number' ? outcome.summary.depth : undefined;

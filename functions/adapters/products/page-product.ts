@@ -28,6 +28,8 @@ export interface PageProduct {
    * answered as `error`/`skipped`, not thrown; a throw counts as the product's error for that page.
    */
   collect(tab: Page, context: ProductContext): Promise<ProductOutput>;
+  /** the product's time budget ran out: stop what collect started (an extractor's thread) */
+  cancel?(): void;
 }
 
 /** Makes the product a job asked for; undefined for an unknown name (validated earlier, at submit). */

@@ -6,6 +6,7 @@ import type { ArchiveByteBudget } from '../archive/archive-byte-budget.js';
 import type { PayloadDigests } from '../archive/payload-digests.js';
 import { ArchiveProduct } from './archive.js';
 import { ExtractProduct } from './extract.js';
+import { ExtractorThreads } from './extractor-threads.js';
 import { MarkdownProduct } from './markdown.js';
 import type { PageProduct, ProductRegistry } from './page-product.js';
 import { ScreenshotProduct } from './screenshot.js';
@@ -27,7 +28,16 @@ export interface ProductRegistryOptions {
   log?: Logger;
   /** the extractors jobs may name; default: the shipped ones (extractors/index.ts) */
   extractors?: Readonly<Record<string, Extractor>>;
+  /**
+   * the worker threads the extractors run in (default: one set per process, over the shipped
+   * extractors); extractors named beyond the shipped ones must be in its modules
+   */
+  extractorThreads?: ExtractorThreads;
+  /** the DOM an extractor gets, in bytes (the stack's extractMaxHtmlKb) */
+  extractMaxHtmlBytes?: number;
 }
+
+let sharedThreads: ExtractorThreads | undefined;
 
 /** What the renderer must make of each page for a job (pure: it lives in core). */
 export { productRequestsOf as productRequests } from '../../core/job.js';
@@ -35,6 +45,7 @@ export { productRequestsOf as productRequests } from '../../core/job.js';
 /** Makes a fresh product per page (products may hold per-page state, the archive's recorder does). */
 export function createProductRegistry(options: ProductRegistryOptions = {}): ProductRegistry {
   const extractors = options.extractors ?? shippedExtractors;
+  const threads = () => options.extractorThreads ?? (sharedThreads ??= new ExtractorThreads(options.log ? { log: options.log } : {}));
   return (request: ProductRequest): PageProduct | undefined => {
     switch (request.name) {
       case 'markdown':
@@ -45,7 +56,9 @@ export function createProductRegistry(options: ProductRegistryOptions = {}): Pro
         return new ScreenshotProduct();
       case 'extract': {
         const extractor = request.option !== undefined && Object.hasOwn(extractors, request.option) ? extractors[request.option] : undefined;
-        return extractor && request.option ? new ExtractProduct(request.option, extractor) : undefined;
+        return extractor && request.option
+          ? new ExtractProduct(request.option, threads(), options.extractMaxHtmlBytes ? { maxHtmlBytes: options.extractMaxHtmlBytes } : {})
+          : undefined;
       }
       case 'archive':
         return options.archiveDigests && request.option

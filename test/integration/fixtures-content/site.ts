@@ -104,6 +104,13 @@ const routes: Record<string, (req: IncomingMessage, res: ServerResponse) => void
   '/huge': (_req, res) => send(res, 'text/html; charset=utf-8', hugePage()),
   '/plain': (_req, res) =>
     send(res, 'text/html; charset=utf-8', '<!DOCTYPE html><html><head><title>plain</title></head><body><p>Hello <b>visible</b> world.</p><p style="display:none">invisible words</p></body></html>'),
+  // 40,000 same-named meta tags: what made the shipped metaTags helper quadratic
+  '/many-meta': (_req, res) =>
+    send(
+      res,
+      'text/html; charset=utf-8',
+      `<!DOCTYPE html><html><head><title>many meta</title><meta name="description" content="d0">${Array.from({ length: 40_000 }, (_, i) => `<meta property="og:image" content="i${i}">`).join('')}</head><body><p>meta</p></body></html>`,
+    ),
   '/bare': (_req, res) => send(res, 'text/html; charset=utf-8', '<!DOCTYPE html><html><body><p>nothing declared</p></body></html>', { 'content-language': 'fr' }),
   '/doc.pdf': (_req, res) => send(res, 'application/pdf', PDF),
   '/image.png': (_req, res) => send(res, 'image/png', tinyPng()),

@@ -9,6 +9,13 @@ export const throwing: Extractor = () => {
 /** Never answers: the renderer's per-product time budget ends it. */
 export const hanging: Extractor = () => new Promise(() => {});
 
+/** Never yields: a synchronous loop only terminating its worker thread ends. */
+export const spinning: Extractor = () => {
+  for (;;) {
+    // nothing: the thread is busy for good
+  }
+};
+
 export const cyclic: Extractor = () => {
   const node: Record<string, unknown> = { name: 'loop' };
   node.self = node;
@@ -27,3 +34,6 @@ export const inPage: Extractor = async ({ page, status }) => ({
   paragraphs: await page.evaluate(() => document.querySelectorAll('p').length),
   late: await page.evaluate(() => document.getElementById('late')?.textContent ?? null),
 });
+
+/** How much DOM it was given: the stack cuts what an extractor reads. */
+export const htmlSize: Extractor = ({ html }) => ({ bytes: Buffer.byteLength(html, 'utf8') });
