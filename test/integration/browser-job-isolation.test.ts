@@ -7,7 +7,9 @@
 // Its own file: the browser is one per process, and this one must be launched in Lambda mode.
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { getBrowser } from '../../functions/adapters/browser/chromium.js';
+import { RenderError } from '../../functions/adapters/browser/errors.js';
 import { PuppeteerRenderer } from '../../functions/adapters/browser/renderer.js';
+import { isStackFault } from '../../functions/core/errors.js';
 import type { RenderOptions } from '../../functions/core/ports.js';
 import { startTenantSite, type TenantSite } from './fixtures-browser/tenant-site.js';
 
@@ -70,5 +72,31 @@ describe('jobs sharing a warm Lambda-mode browser', () => {
     expect(fromA.length).toBeGreaterThanOrEqual(2);
     expect(fromB.filter((hit) => hit.cookie?.includes('session=') || hit.authorization)).toEqual([]);
     expect(fromA.filter((hit) => hit.cookie?.includes('visitor='))).toEqual([]);
+  });
+
+  it("renders one job's pages side by side, sharing what the job's own pages set", async () => {
+    const login = renderer.render(`${site.origin}/login?job=C`, asJob('C', withCredentials('secret-of-C')));
+    await site.holding('C', timing.navigationTimeoutMs + timing.settleMaxMs);
+    // C's second page opens while its first is open (the site lets the first go when it sees it)
+    const probed = await renderer.render(`${site.origin}/probe?job=C`, asJob('C'));
+    await login;
+    expect(probed.links).toEqual([`${site.origin}/seen?cookie=session%3Dsecret-of-C&storage=C&idb=C`]);
+  });
+
+  it("sends a page back to the queue, as the stack's failure, when another job keeps the browser too long", async () => {
+    const impatient = new PuppeteerRenderer({ log: quiet, otherJobWaitMs: 200 });
+    // D's page holds the browser until the test lets its request go, however slow the machine
+    const held = renderer.render(`${site.origin}/login?job=D`, asJob('D', { settleMaxMs: 120_000 }));
+    await site.holding('D', timing.navigationTimeoutMs);
+    const refused = await impatient.render(`${site.origin}/probe?job=E`, asJob('E')).catch((error: unknown) => error);
+    site.releaseHolds();
+    await held;
+    expect(refused).toBeInstanceOf(RenderError);
+    expect(refused).toMatchObject({ kind: 'browser', retryable: true, origin: 'stack' });
+    expect(isStackFault(refused)).toBe(true);
+    // E's page was never requested
+    expect(site.hits.filter((hit) => hit.job === 'E')).toEqual([]);
+    // and the browser is fine: E's page renders once D's is done
+    expect((await impatient.render(`${site.origin}/probe?job=E`, asJob('E'))).links).toEqual([`${site.origin}/seen?cookie=&storage=null&idb=null`]);
   });
 });
