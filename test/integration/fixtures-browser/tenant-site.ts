@@ -2,7 +2,8 @@
 // session cookie to a request with credentials; /mark leaves a visitor's own traces; both pages
 // also write localStorage and IndexedDB, then keep a request open at /hold until the site has seen
 // the other job's /probe (or the test lets go), so the other job's page is certain to render while
-// this one's state is live in a shared browser. /probe reads back what the browser gives it.
+// this one's state is live in a shared browser. /probe reads back what the browser gives it, shows
+// it as its one link and reports it to /report. Both seeds link to PROBES probes of their job.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
@@ -12,6 +13,8 @@ export interface TenantHit {
   job: string | null;
   cookie: string | undefined;
   authorization: string | undefined;
+  /** the request's query parameters (a /report carries what its page saw) */
+  query: Record<string, string>;
 }
 
 export interface TenantSite {
@@ -45,6 +48,8 @@ const readBack = `
     a.href = '/seen?cookie=' + encodeURIComponent(document.cookie) + '&storage=' + localStorage.getItem('owner') + '&idb=' + idb;
     a.textContent = 'seen';
     document.body.append(a);
+    // and told to the site, for a crawl whose page records a test does not read
+    fetch('/report' + location.search + '&' + a.search.slice(1));
   };
   const open = indexedDB.open('tenant', 1);
   open.onupgradeneeded = () => open.result.createObjectStore('kv');
@@ -56,7 +61,12 @@ const readBack = `
   };`;
 
 // each script in a function of its own: a top-level `open` would clash with the renderer's window.open
-const page = (title: string, script: string) => `<!doctype html><html><head><title>${title}</title></head><body><script>(() => {${script}})();</script></body></html>`;
+const page = (title: string, script: string, links = '') =>
+  `<!doctype html><html><head><title>${title}</title></head><body>${links}<script>(() => {${script}})();</script></body></html>`;
+
+/** A job's seed page links to PROBES probe pages of the job: a crawl at depth 1 reads them. */
+export const PROBES = 4;
+const probes = (job: string) => Array.from({ length: PROBES }, (_, i) => `<a href="/probe?job=${encodeURIComponent(job)}&n=${i + 1}">probe ${i + 1}</a>`).join('');
 
 export async function startTenantSite(): Promise<TenantSite> {
   const hits: TenantHit[] = [];
@@ -81,7 +91,7 @@ export async function startTenantSite(): Promise<TenantSite> {
   const server: Server = createServer((req, res) => {
     const url = new URL(req.url ?? '/', 'http://site.test');
     const job = jobOf(req, url);
-    hits.push({ path: url.pathname, job, cookie: req.headers.cookie, authorization: req.headers.authorization });
+    hits.push({ path: url.pathname, job, cookie: req.headers.cookie, authorization: req.headers.authorization, query: Object.fromEntries(url.searchParams) });
     const html = (body: string, headers: Record<string, string> = {}) => {
       res.writeHead(200, { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store', ...headers });
       res.end(body);
@@ -91,14 +101,17 @@ export async function startTenantSite(): Promise<TenantSite> {
         // a session only for a request that brings credentials, as a site behind a login would
         const authorization = req.headers.authorization;
         const headers: Record<string, string> = authorization ? { 'set-cookie': `session=${encodeURIComponent(authorization.replace(/^Bearer /, ''))}; Path=/` } : {};
-        return html(page('login', leaveTraces(job ?? 'anonymous')), headers);
+        return html(page('login', leaveTraces(job ?? 'anonymous'), probes(job ?? 'anonymous')), headers);
       }
       case '/mark':
-        return html(page('mark', `document.cookie = 'visitor=${job}; path=/';` + leaveTraces(job ?? 'anonymous')));
+        return html(page('mark', `document.cookie = 'visitor=${job}; path=/';` + leaveTraces(job ?? 'anonymous'), probes(job ?? 'anonymous')));
       case '/probe':
         // the other jobs' pages may stop holding: this one has been asked for while they were open
         releaseHolds();
         return html(page('probe', readBack));
+      case '/report':
+        res.writeHead(204);
+        return res.end();
       case '/hold':
         holds.add(res);
         if (job) holdingJobs.add(job);
