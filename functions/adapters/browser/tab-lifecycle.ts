@@ -82,7 +82,7 @@ export class BrowserTab {
     });
     this.lease = lease;
     attempt.browser = lease.browser;
-    // The watchdog gave up on this render while the browser started: its turn may be another job's now.
+    // The watchdog gave up on this render while the browser started: no tab for a page nobody awaits.
     if (attempt.hung) throw new RenderError('browser', 'page abandoned while the browser started', true);
     attempt.phase = 'open';
     const isolated = supportsBrowserContexts(lease.browser);
