@@ -14,6 +14,8 @@ const BROWSER_FILES = [
   'test/integration/archive-replay.test.ts',
   'test/integration/browser-contexts.test.ts',
   'test/integration/browser-egress-renderer.test.ts',
+  'test/integration/browser-environment.test.ts',
+  'test/integration/browser-job-isolation.test.ts',
   'test/integration/browser-page-behaviours.test.ts',
   'test/integration/browser-poison.test.ts',
   'test/integration/browser-renderer.test.ts',

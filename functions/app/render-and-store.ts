@@ -31,6 +31,8 @@ export async function renderAndStore(
   const key = pageObjectKey(job.jobId, record.urlKey);
   const products = productRequestsOf(job);
   const rendered = await deps.renderer.render(record.url, {
+    // no cookie, storage or cache of another job's pages reaches this one (adapters/browser/chromium.ts)
+    jobId: job.jobId,
     navigationTimeoutMs: deps.limits.navigationTimeoutMs,
     settleIdleMs: deps.limits.settleIdleMs,
     settleMaxMs: deps.limits.settleMaxMs,

@@ -60,6 +60,11 @@ export interface RenderOptions {
   actions?: readonly PageAction[];
   /** headers and cookies for requests to these hosts (host:port) only */
   credentials?: SeedCredentials & { hosts: readonly string[] };
+  /**
+   * the job the page belongs to: pages of different jobs never share cookies, storage or cache
+   * (pages without one count as one job of their own)
+   */
+  jobId?: string;
 }
 
 /** A page product asked of the renderer: its name and, for some, one option (the extractor's name). */

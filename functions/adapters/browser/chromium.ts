@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import chromium from '@sparticuz/chromium';
 import puppeteer, { type Browser } from 'puppeteer-core';
+import { JobTurns, type Turn } from '../../core/job-turns.js';
 import type { Logger } from '../../core/ports.js';
 import { anyHost, type HostCheck } from './egress-policy.js';
 import { startEgressProxy, type EgressProxy } from './egress-proxy.js';
@@ -33,6 +34,42 @@ const egressFlags = (proxy: EgressProxy): string[] => [
 ];
 // @sparticuz/chromium turns these on for convenience; a crawler of untrusted pages wants them off.
 const UNSAFE_FLAGS = new Set(['--disable-web-security', '--allow-running-insecure-content']);
+
+/**
+ * The only variables of our environment Chromium gets. Never the rest: on Lambda that is the role's
+ * AWS credentials (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN), the tables' and
+ * queues' names and any secret of the function, which a renderer exploit could read from its own
+ * environment. Each is here for a reason:
+ */
+export const CHROMIUM_ENV: readonly string[] = [
+  // finding helper binaries; where the profile, crash and cache directories go by default
+  'PATH',
+  'HOME',
+  'TMPDIR',
+  'XDG_CONFIG_HOME',
+  'XDG_CACHE_HOME',
+  // fonts: @sparticuz/chromium points these at the fonts it unpacks to /tmp (a bare machine has none)
+  'FONTCONFIG_PATH',
+  'FONTCONFIG_FILE',
+  // @sparticuz/chromium's shared libraries (libnss3 and the like, unpacked to /tmp on Lambda)
+  'LD_LIBRARY_PATH',
+  // dates as the page shows them, the language and character set of text
+  'TZ',
+  'LANG',
+  'LANGUAGE',
+  'LC_ALL',
+  'LC_CTYPE',
+];
+
+/** Our environment cut to CHROMIUM_ENV (read after @sparticuz/chromium added its own to it). */
+export function chromiumEnvironment(from: NodeJS.ProcessEnv = process.env): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const name of CHROMIUM_ENV) {
+    const value = from[name];
+    if (value !== undefined) env[name] = value;
+  }
+  return env;
+}
 
 export interface BrowserOptions {
   /** a system Chrome/Chromium (CHROME_PATH); default: @sparticuz/chromium's headless shell */
@@ -70,12 +107,13 @@ async function launch(options: BrowserOptions): Promise<Browser> {
   let executablePath: string;
   let args: string[];
   let headless: boolean | 'shell';
-  const env: Record<string, string | undefined> = { ...process.env };
+  let env: Record<string, string>;
   if (options.chromePath) {
     executablePath = options.chromePath;
     // Chrome's sandbox cannot run as root; as another user it stays on.
     args = [...(isRoot() ? ['--no-sandbox'] : []), '--disable-gpu', ...QUIET_FLAGS];
     headless = true;
+    env = chromiumEnvironment();
   } else {
     // No WebGL for a crawler: Chromium skips the SwiftShader stack.
     chromium.setGraphicsMode = false;
@@ -83,6 +121,8 @@ async function launch(options: BrowserOptions): Promise<Browser> {
     // @sparticuz/chromium's flags include --no-sandbox and --single-process (needed on Lambda).
     args = [...chromium.args.filter((flag) => !UNSAFE_FLAGS.has(flag)), ...QUIET_FLAGS];
     headless = 'shell';
+    // executablePath() has set its FONTCONFIG_PATH, LD_LIBRARY_PATH and HOME in process.env on Lambda
+    env = chromiumEnvironment();
     // A machine without fontconfig's own configuration uses the fonts shipped with the package.
     if (!env['FONTCONFIG_PATH'] && !existsSync('/etc/fonts/fonts.conf') && existsSync(join(tmpdir(), 'fonts', 'fonts.conf'))) {
       env['FONTCONFIG_PATH'] = join(tmpdir(), 'fonts');
@@ -164,7 +204,63 @@ export interface BrowserLease {
 
 const usage = new WeakMap<Browser, { served: number; active: number; retired: boolean }>();
 
-export async function leaseBrowser(options: BrowserOptions & { recycleAfterPages: number }): Promise<BrowserLease> {
+/**
+ * Isolation between jobs where pages cannot have browser contexts of their own.
+ *
+ * @sparticuz/chromium must run --single-process on Lambda, and a --single-process Chromium cannot
+ * create a browser context (checked again with @sparticuz/chromium 147 and puppeteer-core 24:
+ * Target.createTarget in a new context fails with "Target closed" and the browser dies; puppeteer
+ * does not support the mode: puppeteer/puppeteer#2608). Its tabs share one cookie jar, cache and
+ * storage, so a session one job's credentials or actions obtained would be sent on another job's
+ * pages of the same site. So such a browser serves one job at a time (JobTurns: the pages of one
+ * job render side by side, another job's wait their turn), and before it serves a page of another
+ * job than the last, it is closed and a fresh one launched: a fresh profile directory has no
+ * cookies, cache, storage of any origin or partition, service workers, HSTS or HTTP auth entries,
+ * which clearing them one by one over CDP could not promise (a launch costs ~150-350 ms, the CDP
+ * clearing of cookies, cache and one origin's storage 60-180 ms, measured on a 2-core machine).
+ * A multi-process Chrome (CHROME_PATH) gives every page its own context instead (tab-lifecycle.ts).
+ */
+const jobTurns = new JobTurns();
+/** the job whose pages a browser has rendered ('' for pages rendered without a job) */
+const servedJob = new WeakMap<Browser, string>();
+
+/** Whether a browser launched with these options shares its state between pages (no browser contexts). */
+export function sharesStateBetweenPages(options: BrowserOptions): boolean {
+  return !options.chromePath;
+}
+
+/**
+ * Waits (at most `waitMs`) until pages of `job` may use the browser, and makes sure the browser
+ * they get holds nothing of another job's. Throws TurnWaitTimeoutError (core/job-turns.ts) when
+ * another job kept it that long. The turn is released when the page's tab is closed.
+ */
+export async function takeBrowserTurn(options: BrowserOptions, job: string, waitMs: number): Promise<Turn> {
+  if (!sharesStateBetweenPages(options)) return { previous: undefined, release() {} };
+  const turn = await jobTurns.take(job, waitMs);
+  try {
+    await retireIfServedAnotherJob(job, options.log ?? consoleLogger);
+  } catch (error) {
+    turn.release();
+    throw error;
+  }
+  return turn;
+}
+
+async function retireIfServedAnotherJob(job: string, log: Logger): Promise<void> {
+  const current = browser?.connected ? browser : undefined;
+  const served = current ? servedJob.get(current) : undefined;
+  if (!current || served === undefined || served === job) return;
+  browser = undefined;
+  const stats = usage.get(current);
+  if (stats) stats.retired = true;
+  log.info('browser relaunched for another job', { pid: current.process()?.pid, pages: stats?.served });
+  // No page of the last job is open (its turn is over), so nothing is lost by killing it rather
+  // than closing it politely (100-300 ms saved on every switch); puppeteer removes its temporary
+  // profile directory when the process exits, however it exits.
+  await discardBrowser(current);
+}
+
+export async function leaseBrowser(options: BrowserOptions & { recycleAfterPages: number; job?: string }): Promise<BrowserLease> {
   // A browser enforces the host check it was launched with; a renderer with another one gets a
   // browser of its own (the old one closes when its last page is done).
   const current = browser?.connected ? browser : undefined;
@@ -175,6 +271,7 @@ export async function leaseBrowser(options: BrowserOptions & { recycleAfterPages
     if (!stats || stats.active === 0) await current.close().catch(() => current.process()?.kill('SIGKILL'));
   }
   const leased = await getBrowser(options);
+  servedJob.set(leased, options.job ?? '');
   let stats = usage.get(leased);
   if (!stats) usage.set(leased, (stats = { served: 0, active: 0, retired: false }));
   const mine = stats;

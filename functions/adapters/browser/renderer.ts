@@ -11,7 +11,8 @@
 // This file runs them in order, under a watchdog, and puts the rendered page together.
 import type { Logger, PageRenderer, RenderedPage, RenderOptions } from '../../core/ports.js';
 import type { ProductRegistry } from '../products/page-product.js';
-import { closeBrowser, consoleLogger } from './chromium.js';
+import { TurnWaitTimeoutError } from '../../core/job-turns.js';
+import { closeBrowser, consoleLogger, takeBrowserTurn } from './chromium.js';
 import type { HostCheck } from './egress-policy.js';
 import { RenderError } from './errors.js';
 import { HostSlotDeferredError } from '../../core/host-rate.js';
@@ -26,6 +27,15 @@ export { capUtf8, MAX_HTML_BYTES, PRODUCT_TIMEOUT_MS } from './page-read.js';
 
 /** Beyond navigation and settle, what extraction and teardown may take before we call the page hung. */
 const WATCHDOG_SLACK_MS = 15_000;
+
+/**
+ * How long a page waits while another job's pages have the Lambda-mode browser (chromium.ts,
+ * takeBrowserTurn) before it gives up and goes back to the queue as the stack's failure (no
+ * attempt used). Pages usually take seconds, so a batch's other jobs mostly just wait; the bound
+ * keeps the wait plus the page's own budget (navigation 30 s + settle + slack by default) inside
+ * the crawler function's 90 s timeout, and well inside the claim's lease.
+ */
+export const OTHER_JOB_WAIT_MS = 20_000;
 
 export interface RendererOptions {
   /** a system Chrome/Chromium; default: @sparticuz/chromium */
@@ -49,6 +59,8 @@ export interface RendererOptions {
   productTimeoutMs?: number;
   /** the User-Agent every tab sends (and shows as navigator.userAgent); none: Chromium's own */
   userAgent?: string;
+  /** how long a page may wait while another job's pages have the browser (default OTHER_JOB_WAIT_MS) */
+  otherJobWaitMs?: number;
 }
 
 export class PuppeteerRenderer implements PageRenderer {
@@ -61,6 +73,14 @@ export class PuppeteerRenderer implements PageRenderer {
   }
 
   async render(url: string, options: RenderOptions): Promise<RenderedPage> {
+    // Pages of one job only in a browser whose pages share cookies and storage; the wait for the
+    // turn is not the page's time, so it comes before the watchdog starts.
+    const turn = await takeBrowserTurn({ ...this.options, log: this.log }, options.jobId ?? '', this.options.otherJobWaitMs ?? OTHER_JOB_WAIT_MS).catch(
+      (error: unknown) => {
+        if (error instanceof TurnWaitTimeoutError) throw new RenderError('browser', `${error.message}; the page waits in the queue`, true, 'stack');
+        throw new RenderError('browser', `browser could not be made ready: ${(error as Error).message}`, true, 'stack');
+      },
+    );
     const attempt: Attempt = { phase: 'launch', crashed: false, hung: false };
     const productsMs = (options.products?.length ?? 0) * (this.options.productTimeoutMs ?? PRODUCT_TIMEOUT_MS);
     const watchdogMs =
@@ -72,8 +92,12 @@ export class PuppeteerRenderer implements PageRenderer {
         reject(new RenderError('browser', `page did not finish within ${watchdogMs} ms (${attempt.phase}); browser replaced`, true));
       }, watchdogMs);
     });
+    // The turn ends when the tab is closed, even after the watchdog gave up on it: a render left
+    // behind must not open its tab beside another job's pages.
+    const inTab = this.renderInTab(url, options, attempt);
+    inTab.then(turn.release, turn.release);
     try {
-      return await Promise.race([this.renderInTab(url, options, attempt), watchdog]);
+      return await Promise.race([inTab, watchdog]);
     } catch (error) {
       // Not a failure: the page was never requested, the tab is closed, the browser is fine.
       if (error instanceof HostSlotDeferredError) throw error;
@@ -93,7 +117,7 @@ export class PuppeteerRenderer implements PageRenderer {
 
   private async renderInTab(url: string, options: RenderOptions, attempt: Attempt): Promise<RenderedPage> {
     const started = Date.now();
-    const tab = new BrowserTab(this.options, this.log);
+    const tab = new BrowserTab({ ...this.options, job: options.jobId ?? '' }, this.log);
     try {
       const { page, egress } = await tab.open(url, attempt, (fresh) => prepareBehaviours(fresh, options));
       const blocked = await guardRequests(page, this.options.guard, options, this.log);

@@ -7,9 +7,10 @@
 // Isolation between pages: a browser that supports it (a multi-process Chrome, CHROME_PATH) gives
 // every page its own incognito BrowserContext (measured: no dearer than a tab of the default one).
 // @sparticuz/chromium runs --single-process (required on Lambda), where incognito contexts cannot
-// be created; there tabs share the default context, with the HTTP cache disabled, service workers
-// bypassed, and cookies plus the target origin's storage cleared (~1 ms) whenever no other page
-// is open in the browser.
+// be created; there tabs share the default context, which serves one job at a time and is replaced
+// by a fresh browser before another job's page (chromium.ts, takeBrowserTurn). Within a job, the
+// HTTP cache is disabled, service workers bypassed, and cookies plus the target origin's storage
+// cleared (~1 ms) whenever no other page is open in the browser.
 import type { Browser, BrowserContext, Page } from 'puppeteer-core';
 import type { Logger } from '../../core/ports.js';
 import { discardBrowser, egressProxyOf, leaseBrowser, supportsBrowserContexts, type BrowserLease, type BrowserOptions } from './chromium.js';
@@ -45,6 +46,8 @@ export interface TabOptions extends BrowserOptions {
   guard?: RequestGuard;
   recycleAfterPages?: number;
   userAgent?: string;
+  /** the job the page is for: a browser whose pages share state serves one job at a time (chromium.ts) */
+  job?: string;
 }
 
 export interface OpenTab {
@@ -79,6 +82,8 @@ export class BrowserTab {
     });
     this.lease = lease;
     attempt.browser = lease.browser;
+    // The watchdog gave up on this render while the browser started: no tab for a page nobody awaits.
+    if (attempt.hung) throw new RenderError('browser', 'page abandoned while the browser started', true);
     attempt.phase = 'open';
     const isolated = supportsBrowserContexts(lease.browser);
     if (isolated) this.context = await lease.browser.createBrowserContext({ downloadBehavior: { policy: 'deny' } });
