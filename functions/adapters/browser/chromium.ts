@@ -144,6 +144,9 @@ async function launch(options: BrowserOptions): Promise<Browser> {
     handleSIGTERM: false,
     handleSIGHUP: false,
     protocolTimeout: 60_000,
+    // DevTools over a pipe: no --remote-debugging-port a page could reach on loopback (local mode
+    // lets pages reach loopback; a DevTools port would hand them the browser).
+    pipe: true,
   }).catch(async (error: unknown) => {
     await proxy.close();
     throw error;
