@@ -85,6 +85,11 @@ export class CrawlerClient {
     (this.watchdog as { unref?: () => void }).unref?.();
   }
 
+  /** The client gave up (closed, or could not reconnect): a new one must be connected. */
+  get closed(): boolean {
+    return this.closedError !== undefined;
+  }
+
   /** Opens the connection; rejects (ConnectError, with the HTTP status of a refusal) if it cannot. */
   static async connect(url: string, options: ConnectOptions = {}): Promise<CrawlerClient> {
     const full = connectUrl(url, options.token);

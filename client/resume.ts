@@ -1,6 +1,6 @@
 // Resuming a job after a reconnect, when its `completed` went to the connection that was lost: the
 // job's `status` (final, with its manifest URL) and the manifest say everything `completed` would
-// have, except the content and archive URLs, which only `completed` carries.
+// have (the content and archive URLs too: a final job's `status` carries them).
 import type { Manifest } from '../functions/core/manifest.js';
 import type { CompletedMessage, StatusMessage } from '../functions/core/server-messages.js';
 
@@ -22,6 +22,8 @@ export function completedFromStatus(status: StatusMessage, manifestUrl: string, 
     durationMs: Number.isFinite(durationMs) && durationMs >= 0 ? durationMs : 0,
     cached: false,
     manifestUrl,
+    ...(status.resultsUrl !== undefined ? { resultsUrl: status.resultsUrl } : {}),
+    ...(status.archiveUrl !== undefined ? { archiveUrl: status.archiveUrl } : {}),
     ...(manifest.capped > 0 ? { capped: manifest.capped } : {}),
     ...(manifest.usage?.estimatedCostUsd !== undefined ? { estimatedCostUsd: manifest.usage.estimatedCostUsd } : {}),
     ...(manifest.endReason !== undefined ? { endReason: manifest.endReason } : {}),

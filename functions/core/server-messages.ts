@@ -68,6 +68,8 @@ export const statusMessage = z.looseObject({
   queued: count,
   failed: count,
   manifestUrl: z.string().optional().describe('presigned manifest, once the job is final'),
+  resultsUrl: z.string().optional().describe("a final job's presigned pages.jsonl, when it kept content"),
+  archiveUrl: z.string().optional().describe("a final job's presigned WACZ, when it asked for the archive"),
 });
 
 export const errorMessageSchema = z.looseObject({
