@@ -2,17 +2,30 @@
 // its manifest, refusals as typed errors, cancel, and the point of it — a connection the gateway
 // drops mid-job (through `@connections` DELETE, as API Gateway's 2-hour cut) is reopened and the job
 // resumed by `status`, so done() still resolves; also when the job ended while the client was away.
+// Also: the README's client program runs as a user would run it (the built package export), and
+// every client-message example of docs/asyncapi.yaml gets one of the answers the document declares.
 // The site holds one page of each job until the test lets it go, so the job is certainly running
 // when its connection is dropped.
 import { ApiGatewayManagementApiClient, DeleteConnectionCommand } from '@aws-sdk/client-apigatewaymanagementapi';
+import { execFile } from 'node:child_process';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import WebSocket from 'ws';
 import { afterAll, beforeAll, expect, it } from 'vitest';
+import { promisify } from 'node:util';
+import { fileURLToPath } from 'node:url';
 import { CrawlerClient, CrawlerRequestError, type JobEvent } from '../../client/index.js';
+import { KNOWN_ACTIONS } from '../../functions/core/messages.js';
+import { serverMessageSchema } from '../../functions/core/server-messages.js';
+import { ANSWERS } from '../../scripts/asyncapi/document.js';
+import { CLIENT_EXAMPLES, EXAMPLE_JOB_ID, EXAMPLE_URL } from '../../scripts/asyncapi/examples.js';
 import type { LocalStack } from '../../local/stack.js';
 import { startTestStack } from './harness.js';
 import { jobWaitMs, machineSpeed, replyWaitMs, stackTimings, type MachineSpeed, type StackTimings } from './support/machine.js';
+
+const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+const run = promisify(execFile);
 
 let stack: LocalStack;
 let server: Server;
@@ -196,5 +209,59 @@ it('resumes a job that ended while the client was away: done() gives its complet
     held.release();
     await observer.close();
     await client.close();
+  }
+}, 600_000);
+
+it('runs the README program: the package export, built, crawls and prints the titles', async () => {
+  const readme = readFileSync(`${ROOT}/README.md`, 'utf8');
+  const program = /<!-- test\/e2e\/client.test.ts runs this program -->\s*```js\n([\s\S]*?)```/.exec(readme)?.[1];
+  expect(program, 'the README has the client program').toBeDefined();
+  expect(program!.trim().split('\n').length).toBeLessThanOrEqual(10);
+  // As from a fresh clone: `npm ci` builds the export (prepare); here the build runs on the current source.
+  await run(process.execPath, ['node_modules/typescript/bin/tsc', '-p', 'tsconfig.client.json'], { cwd: ROOT });
+  mkdirSync(`${ROOT}/.cache`, { recursive: true });
+  const file = `${ROOT}/.cache/readme-client.mjs`;
+  writeFileSync(file, program!);
+  const { stdout } = await run(process.execPath, [file, `${origin}/readme/`], {
+    cwd: ROOT,
+    env: { ...process.env, CRAWLER_URL: stack.wsUrl },
+    timeout: jobWait(),
+  });
+  const lines = stdout.trim().split('\n');
+  expect(lines).toContain(`page /readme/ ${origin}/readme/`);
+  expect(lines).toContain(`page /readme/slow ${origin}/readme/slow`);
+  expect(lines.at(-1)).toMatch(/^succeeded http/);
+}, 600_000);
+
+it('answers each client-message example of docs/asyncapi.yaml with a message the document declares', async () => {
+  const socket = new WebSocket(stack.wsUrl);
+  await new Promise((resolve, reject) => socket.once('open', resolve).once('error', reject));
+  const answers = new Map<string, unknown>();
+  socket.on('message', (data) => {
+    const message = JSON.parse(String(data)) as { requestId?: string };
+    if (message.requestId !== undefined && !answers.has(message.requestId)) answers.set(message.requestId, message);
+  });
+  let jobId = EXAMPLE_JOB_ID;
+  try {
+    for (const action of KNOWN_ACTIONS) {
+      for (const example of CLIENT_EXAMPLES[action]!) {
+        // The examples name example.com and a made-up job: here, the test's site and the job the crawl example started.
+        const frame = JSON.parse(JSON.stringify(example.payload).replaceAll(EXAMPLE_URL, `${origin}/examples/`).replaceAll(EXAMPLE_JOB_ID, jobId)) as { requestId: string };
+        socket.send(JSON.stringify(frame));
+        await until(() => answers.has(frame.requestId), replyWaitMs(speed), `the answer to example ${example.name}`);
+        const answer = serverMessageSchema.parse(answers.get(frame.requestId));
+        expect(ANSWERS[action], `${example.name}: ${JSON.stringify(answer)}`).toContain(answer.type);
+        // an example the protocol refuses would be a wrong example: only a job's state may refuse it
+        if (answer.type === 'error') expect(['job_finished', 'job_running', 'nothing_to_redrive'], example.name).toContain(answer.code);
+        if (example.name === 'crawl') {
+          expect(answer.type).toBe('accepted');
+          jobId = (answer as { jobId: string }).jobId;
+        }
+        if (example.name === 'estimate') expect(answer.type).toBe('estimate');
+        if (example.name === 'status') expect(answer.type).toBe('status');
+      }
+    }
+  } finally {
+    socket.close();
   }
 }, 600_000);
