@@ -80,7 +80,16 @@ afterAll(async () => {
 });
 
 const jobWait = () => jobWaitMs(timings, speed, { pages: 2 }) + timings.navTimeoutMs;
-const fast = { reconnect: { attempts: 1000, minDelayMs: 100, maxDelayMs: 1000 } };
+// Quick reconnects; the silence watchdog (which would also rescue a lost `completed`, after 90 s) out of
+// the way, so only the resume on reconnect can make these tests pass.
+const fast = { reconnect: { attempts: 1000, minDelayMs: 100, maxDelayMs: 1000 }, resumeAfterSilenceMs: 3_600_000 };
+
+/** done(), or a failure once the job has had its time: a resume that never happens must not pass by waiting. */
+function doneWithin<T>(done: Promise<T>, ms: number): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const late = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`done() did not resolve within ${ms} ms`)), ms)));
+  return Promise.race([done, late]).finally(() => clearTimeout(timer));
+}
 
 /** Connects, and tells which gateway connection is the client's (to drop it later). */
 async function connected(options = {}): Promise<{ client: CrawlerClient; connectionId: () => string }> {
@@ -171,7 +180,7 @@ it('reopens a connection the gateway dropped mid-job and still gets the job’s 
     await drop(connectionId());
     await until(() => client.reconnects >= 1, replyWaitMs(speed), 'the client to reconnect');
     held.release();
-    const { completed, manifest } = await job.done();
+    const { completed, manifest } = await doneWithin(job.done(), jobWait());
     expect(completed).toMatchObject({ status: 'succeeded', pages: 2 });
     expect(manifest.pages.map((p) => p.url).sort()).toEqual([`${origin}/drop/`, `${origin}/drop/slow`]);
   } finally {
@@ -201,7 +210,7 @@ it('resumes a job that ended while the client was away: done() gives its complet
     await until(async () => ['succeeded', 'partial', 'failed'].includes((await observer.status(job.jobId)).status), jobWait(), 'the job to end');
     expect(client.reconnects).toBe(0);
     offline = false;
-    const { completed, manifest } = await job.done();
+    const { completed, manifest } = await doneWithin(job.done(), 4 * replyWaitMs(speed));
     expect(client.reconnects).toBe(1);
     expect(completed).toMatchObject({ jobId: job.jobId, status: 'succeeded', pages: 2, failed: 0 });
     expect(manifest.pages).toHaveLength(2);
