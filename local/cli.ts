@@ -9,7 +9,7 @@ import { parseArgs } from 'node:util';
 import { startDemoSite, type DemoSite } from './demo-site.js';
 import { ProgressDisplay } from './progress.js';
 import { fetchJsonLines, writeResultsTree, type ResultLine } from './results-tree.js';
-import { CrawlClient, type Received } from './ws-client.js';
+import { CrawlerClient, CrawlerRequestError, type CompletedMessage, type CrawlJob, type CrawlOptions } from '../client/index.js';
 import type { LocalStack } from './stack.js';
 
 const USAGE = `usage: npm run crawl -- <url> [<url>…] [options]
@@ -37,7 +37,8 @@ crawl options (see docs/protocol.md):
 output and stack:
   --out DIR                 write DIR/<jobId>/manifest.json, pages.jsonl and, per page,
                             DIR/<host>/<url path>.md / .txt / .json / .png
-  --endpoint wss://…        a deployed stack (default: start the embedded local one)
+  --endpoint wss://…        a deployed stack (default: start the embedded local one);
+                            its connection token in the environment: CRAWLER_TOKEN=…
   --workers N               local crawler environments (default 2)
   --verbose                 the local stack's logs
 
@@ -149,10 +150,10 @@ function parseOptions(argv: string[]): Options {
   };
 }
 
-function printSummary(completed: Received, manifest: Manifest | undefined): void {
+function printSummary(completed: CompletedMessage, manifest: Manifest | undefined): void {
   console.log('');
   console.log(`status      ${completed.status}`);
-  console.log(`pages       ${completed.pages}   failed ${completed.failed}   in ${((completed.durationMs as number) / 1000).toFixed(1)} s`);
+  console.log(`pages       ${completed.pages}   failed ${completed.failed}   in ${(completed.durationMs / 1000).toFixed(1)} s`);
   if (manifest) {
     for (const [depth, level] of manifest.levels.entries()) console.log(`depth ${depth}     ${level.length} URL(s)`);
     for (const page of manifest.pages) console.log(`  ${String(page.status ?? '-').padEnd(4)} d${page.depth} ${page.url}${page.finalUrl !== page.url ? ` → ${page.finalUrl}` : ''}`);
@@ -206,46 +207,47 @@ async function main(): Promise<number> {
     }
     console.log(`endpoint    ${endpoint}`);
     if (stack) console.log(`console     ${stack.consoleUrl}   (open it in a browser while the crawl runs)`);
-    const client = await CrawlClient.connect(endpoint);
+    const client = await CrawlerClient.connect(endpoint, { token: process.env.CRAWLER_TOKEN });
     const seeds = options.urls.length === 1 ? { url: options.urls[0] } : { urls: options.urls };
-    client.send({ action: 'crawl', ...seeds, ...options.crawl, requestId: 'cli' });
-    const first = await client.waitFor((m) => m.type === 'accepted' || m.type === 'error', 30_000);
-    if (first.type === 'error') {
-      console.error(`refused: ${first.code}: ${first.message}`);
+    let job: CrawlJob;
+    try {
+      job = await client.crawl({ ...seeds, ...options.crawl, requestId: 'cli' } as CrawlOptions);
+    } catch (error) {
       await client.close();
+      if (!(error instanceof CrawlerRequestError)) throw error;
+      console.error(`refused: ${error.message}`);
       return 2;
     }
-    const jobId = first.jobId as string;
-    console.log(`job         ${jobId}${first.cached ? ' (answered from an earlier crawl)' : ''}`);
+    console.log(`job         ${job.jobId}${job.cached ? ' (answered from an earlier crawl)' : ''}`);
     const progress = new ProgressDisplay(process.stdout, Date.now(), Date.now, options.urls.length);
     progress.start();
-    const onMessage = (data: unknown): void => {
-      let message: Received;
-      try {
-        message = JSON.parse(String(data)) as Received;
-      } catch {
-        return;
-      }
-      if (message.type === 'progress' && message.jobId === jobId) {
-        progress.update({ done: message.done as number, queued: message.queued as number, failed: message.failed as number });
-      }
-    };
-    client.socket.on('message', onMessage);
     const timeoutMs = Number(process.env.CRAWL_TIMEOUT_MS ?? 30 * 60_000);
-    const completed = await client
-      .waitFor((m) => m.type === 'completed' && m.jobId === jobId, timeoutMs)
+    let timer: NodeJS.Timeout | undefined;
+    const timedOut = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`no completion within ${timeoutMs} ms (job ${job.jobId}; \`status\` still finds it)`)), timeoutMs);
+    });
+    const followed = (async (): Promise<CompletedMessage> => {
+      // The client reconnects and resumes the job by itself when the connection drops.
+      for await (const event of job.events()) {
+        if (event.type === 'progress') progress.update({ done: event.done, queued: event.queued, failed: event.failed });
+        if (event.type === 'completed') return event;
+      }
+      throw new Error('the job ended without completing');
+    })();
+    const completed = await Promise.race([followed, timedOut])
       .catch((error: Error) => {
         progress.stop();
         throw error;
       })
-      .finally(() => client.socket.off('message', onMessage));
-    progress.stop({ done: completed.pages as number, queued: 0, failed: completed.failed as number });
-    await client.close();
-    const manifest = await fetch(completed.manifestUrl as string)
-      .then(async (r) => (r.ok ? ((await r.json()) as Manifest) : undefined))
+      .finally(() => clearTimeout(timer));
+    progress.stop({ done: completed.pages, queued: 0, failed: completed.failed });
+    const manifest = await job
+      .done()
+      .then(({ manifest }) => manifest as unknown as Manifest)
       .catch(() => undefined);
+    await client.close();
     printSummary(completed, manifest);
-    if (options.out) await download(resolve(options.out), jobId, completed, manifest);
+    if (options.out) await download(resolve(options.out), job.jobId, completed, manifest);
     return completed.status === 'failed' || completed.status === 'cancelled' ? 1 : 0;
   } catch (error) {
     console.error(`crawl failed: ${(error as Error).message}`);
@@ -260,7 +262,7 @@ async function main(): Promise<number> {
  * DIR/<host>/<url path>.md / .txt / .json / .png. Everything comes from presigned URLs, so this
  * works the same against a deployed stack.
  */
-async function download(dir: string, jobId: string, completed: Received, manifest: Manifest | undefined): Promise<void> {
+async function download(dir: string, jobId: string, completed: CompletedMessage, manifest: Manifest | undefined): Promise<void> {
   const jobDir = join(dir, jobId);
   await mkdir(jobDir, { recursive: true });
   if (manifest) {

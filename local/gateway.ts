@@ -31,6 +31,8 @@ export interface Gateway {
   httpUrl: string;
   connectionsEndpoint: string;
   connectionCount(): number;
+  /** the open connections' ids, for `@connections` calls (DELETE closes one, as API Gateway's 2-hour cut does) */
+  connectionIds(): string[];
   stop(): Promise<void>;
 }
 
@@ -244,6 +246,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     httpUrl: `http://127.0.0.1:${port}/`,
     connectionsEndpoint: `http://127.0.0.1:${port}`,
     connectionCount: () => connections.size,
+    connectionIds: () => [...connections.keys()],
     async stop() {
       for (const { socket } of connections.values()) socket.terminate();
       connections.clear();

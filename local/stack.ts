@@ -73,6 +73,8 @@ export interface LocalStack {
   /** the local console: the gateway's port over plain HTTP */
   consoleUrl: string;
   connectionsEndpoint: string;
+  /** the gateway's open connections (local/gateway.ts): a test closes one through `@connections` */
+  connectionIds(): string[];
   env: Record<string, string>;
   resources: Resources;
   endpoints: { dynamodb: string; sqs: string; s3: string };
@@ -264,6 +266,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       wsUrl: gateway.url,
       consoleUrl: gateway.httpUrl,
       connectionsEndpoint: gateway.connectionsEndpoint,
+      connectionIds: () => gateway.connectionIds(),
       env,
       resources,
       endpoints,

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Sets up a fresh Debian 12 machine (as root, or a user with password-less sudo) for local crawls
 # and the test suite:
-#   1. npm packages (npm ci; skipped when node_modules already satisfies the lockfile), patches/ applied
+#   1. npm packages (npm ci; skipped when node_modules already satisfies the lockfile), patches/ applied,
+#      the client export built (dist/)
 #   2. @sparticuz/chromium's binary extracted into $TMPDIR (re-extracted if it is another version)
 #   3. the shared libraries that binary (or $CHROME_PATH) lacks, found with ldd, from apt
 #   4. Java for DynamoDB Local, when missing
@@ -69,6 +70,12 @@ fi
 # npm ci applies patches/ (postinstall); a node_modules installed before a patch was added has not.
 if [ -z "$DRY_RUN" ] && ls patches/*.patch >/dev/null 2>&1; then
   npx --no-install patch-package >/dev/null || die "patch-package could not apply patches/ (see npx patch-package)"
+fi
+# The package export fanout-crawler/client is dist/ (npm ci builds it, `prepare`); a skipped npm ci has not.
+if [ -z "$DRY_RUN" ] && [ ! -f dist/client/index.js ]; then
+  say "building the client export (npm run build:client)"
+  npm run --silent build:client || die "npm run build:client failed"
+  did+=("built dist/client")
 fi
 
 # --- 2. the browser binary ---------------------------------------------------------------------

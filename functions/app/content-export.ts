@@ -20,6 +20,8 @@ export interface ContentLine {
   /** S3 key of the viewport PNG, and a presigned URL of it (a client of a deployed stack has no credentials) */
   screenshot?: string;
   screenshotUrl?: string;
+  /** presigned URL of the page's whole record (rendered HTML, links, timings): a client without credentials reads the HTML there */
+  recordUrl?: string;
   /** why a product has nothing for this page (a screenshot of a PDF), by product */
   skipped?: Record<string, string>;
 }
@@ -51,6 +53,7 @@ async function* lines(pages: Iterable<PageSummary> | AsyncIterable<PageSummary>,
   const lineOf = async ({ page, record }: (typeof ahead)[number]) => {
     const line = contentLine(page, await record);
     if (line.screenshot) line.screenshotUrl = await results.presignGet(line.screenshot, urlTtlSeconds);
+    line.recordUrl = await results.presignGet(page.key, urlTtlSeconds);
     return JSON.stringify(line);
   };
   for await (const page of pages) {

@@ -2,6 +2,7 @@
 import { isFinal, outstanding } from '../core/job.js';
 import type { JobRequest, ServerMessage } from '../core/messages.js';
 import type { AppDeps } from './deps.js';
+import { exportUrls } from './finish-job.js';
 import { findOwnJob } from './own-job.js';
 
 /**
@@ -29,5 +30,7 @@ export async function jobStatus(request: JobRequest, deps: AppDeps, principal?: 
     queued: Math.max(0, outstanding(job)),
     failed: job.failed,
     ...(manifestUrl !== undefined ? { manifestUrl } : {}),
+    // what `completed` carried, for a client that resumes after it was sent to a lost connection
+    ...(manifestUrl !== undefined ? await exportUrls(job, deps) : {}),
   };
 }

@@ -182,6 +182,9 @@ export type ServerMessage =
       queued: number;
       failed: number;
       manifestUrl?: string;
+      /** a final job's exports, as its `completed` gave them */
+      resultsUrl?: string;
+      archiveUrl?: string;
     }
   | { type: 'error'; code: string; message: string; requestId?: string; jobId?: string };
 

@@ -17,7 +17,7 @@ const MAX_LINES = 400;
 /** crawl-page.ts is the worker's use case: what a page goes through, with the steps elsewhere. */
 const MAX_CRAWL_PAGE_LINES = 300;
 /** Where the line limit applies. */
-const CHECKED_FOLDERS = ['functions', 'local', 'infra', 'bench', 'test'];
+const CHECKED_FOLDERS = ['functions', 'client', 'mcp', 'local', 'infra', 'bench', 'test'];
 /** What tests, benchmarks and tools write there (ignored by git): output, not source. */
 const OUTPUT_FOLDERS = new Set(['node_modules', 'cdk.out', '.cache', '.local-data', 'crawl-output', '.cdk', 'bench/results', 'test/artifacts']);
 const SOURCE_FILE = /\.(ts|tsx|mts|cts|js|mjs|cjs|css|html)$/;

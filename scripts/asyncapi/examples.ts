@@ -1,0 +1,51 @@
+// One example (or more) of every message, for docs/asyncapi.yaml. The tests check each against its
+// schema and send the client's to the local stack (test/e2e/asyncapi.test.ts), so none goes stale.
+// URLs name example.com and a made-up job id: the test points them at its own site and job.
+
+export const EXAMPLE_URL = 'https://example.com/';
+export const EXAMPLE_JOB_ID = '5f0c6a2e-8f5e-4a54-9d3c-2b1e0c4d7a11';
+const manifestUrl = `https://results.s3.amazonaws.com/jobs/${EXAMPLE_JOB_ID}/manifest.json?X-Amz-Signature=…`;
+
+/** By component message name: each a list of named payloads. */
+export const CLIENT_EXAMPLES: Record<string, { name: string; summary: string; payload: Record<string, unknown> }[]> = {
+  crawl: [
+    { name: 'crawl', summary: 'A site to depth 2, its pages kept as Markdown', payload: { action: 'crawl', url: EXAMPLE_URL, depth: 2, maxPages: 50, formats: ['html', 'markdown'], requestId: 'r1' } },
+    { name: 'estimate', summary: 'What that crawl would take; nothing is crawled', payload: { action: 'crawl', url: EXAMPLE_URL, depth: 2, estimate: true, requestId: 'r2' } },
+  ],
+  status: [{ name: 'status', summary: "A job's state (from a new connection: its events follow there)", payload: { action: 'status', jobId: EXAMPLE_JOB_ID, requestId: 'r3' } }],
+  cancel: [{ name: 'cancel', summary: 'End a running job as cancelled', payload: { action: 'cancel', jobId: EXAMPLE_JOB_ID, requestId: 'r4' } }],
+  redrive: [{ name: 'redrive', summary: "Crawl a finished job's failed URLs again", payload: { action: 'redrive', jobId: EXAMPLE_JOB_ID, requestId: 'r5' } }],
+};
+
+export const SERVER_EXAMPLES: Record<string, { name: string; summary: string; payload: Record<string, unknown> }[]> = {
+  accepted: [{ name: 'accepted', summary: 'The job started', payload: { type: 'accepted', jobId: EXAMPLE_JOB_ID, requestId: 'r1', cached: false } }],
+  estimate: [{ name: 'estimate', summary: 'The answer to estimate: true', payload: { type: 'estimate', requestId: 'r2', pages: 50, durationS: 40, costUsd: 0.004 } }],
+  progress: [
+    {
+      name: 'progress',
+      summary: 'Counts, while URLs wait for their host',
+      payload: { type: 'progress', jobId: EXAMPLE_JOB_ID, done: 3, queued: 40, failed: 0, delayed: 37, waiting: { host: 'example.com', untilMs: 1765130012000 } },
+    },
+  ],
+  completed: [
+    {
+      name: 'completed',
+      summary: 'The job ended; its manifest is at manifestUrl',
+      payload: {
+        type: 'completed',
+        jobId: EXAMPLE_JOB_ID,
+        requestId: 'r1',
+        status: 'succeeded',
+        pages: 11,
+        failed: 0,
+        durationMs: 4210,
+        cached: false,
+        manifestUrl,
+        resultsUrl: manifestUrl.replace('manifest.json', 'pages.jsonl'),
+        estimatedCostUsd: 0.0009,
+      },
+    },
+  ],
+  status: [{ name: 'status', summary: 'A finished job, with its manifest', payload: { type: 'status', jobId: EXAMPLE_JOB_ID, requestId: 'r3', status: 'succeeded', done: 11, queued: 0, failed: 0, manifestUrl } }],
+  error: [{ name: 'error', summary: 'A refused request; the connection stays open', payload: { type: 'error', code: 'invalid_url', message: 'url: unsupported scheme "ftp" (only http and https)', requestId: 'r6' } }],
+};
