@@ -1,7 +1,7 @@
 // Job and frontier state: the shapes stored in DynamoDB and the rules that decide a job's outcome.
 import type { PageAction } from './page-actions.js';
 import type { ProductRequest } from './render-ports.js';
-import { seedHostsOf, type SeedCredentials } from './seed-credentials.js';
+import { seedOriginsOf, type SeedCredentials } from './seed-credentials.js';
 import { CONTENT_FORMATS, type BlockableResource, type FinalStatus, type Format, type JobStatus, type Scope } from './vocabulary.js';
 
 // A job's statuses and scopes are words the wire protocol shares (vocabulary.ts); the code that
@@ -271,12 +271,12 @@ export function productRequestsOf(job: Pick<JobRecord, 'jobId' | 'formats' | 'ex
 /** What the browser needs to do on each page of the job beyond loading it (RenderOptions' part). */
 export function pageBehaviourOf(
   job: Pick<JobRecord, 'url' | 'seeds' | 'actions' | 'autoscroll' | 'seedCredentials'>,
-): { autoscroll: boolean; actions?: PageAction[]; credentials?: SeedCredentials & { hosts: string[] } } {
+): { autoscroll: boolean; actions?: PageAction[]; credentials?: SeedCredentials & { origins: string[] } } {
   const credentials = job.seedCredentials;
   const hasCredentials = Object.keys(credentials?.headers ?? {}).length > 0 || (credentials?.cookies?.length ?? 0) > 0;
   return {
     autoscroll: job.autoscroll !== false,
     ...(job.actions?.length ? { actions: job.actions } : {}),
-    ...(hasCredentials ? { credentials: { ...credentials, hosts: seedHostsOf(seedsOfJob(job)) } } : {}),
+    ...(hasCredentials ? { credentials: { ...credentials, origins: seedOriginsOf(seedsOfJob(job)) } } : {}),
   };
 }

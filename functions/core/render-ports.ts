@@ -53,8 +53,8 @@ export interface RenderOptions {
   autoscroll?: boolean;
   /** steps run after the page settled, in order, before it is read */
   actions?: readonly PageAction[];
-  /** headers and cookies for requests to these hosts (host:port) only */
-  credentials?: SeedCredentials & { hosts: readonly string[] };
+  /** headers and cookies for requests to these origins (scheme://host:port) only */
+  credentials?: SeedCredentials & { origins: readonly string[] };
 }
 
 /** A page product asked of the renderer: its name and, for some, one option (the extractor's name). */
