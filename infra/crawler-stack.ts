@@ -47,6 +47,7 @@ export class CrawlerStack extends Stack {
       JOBS_TABLE: storage.jobs.tableName,
       FRONTIER_TABLE: storage.frontier.tableName,
       CONNECTIONS_TABLE: storage.connections.tableName,
+      SECRETS_TABLE: storage.secrets.tableName,
       CRAWL_QUEUE_URL: queues.queue.queueUrl,
       HEARTBEAT_QUEUE_URL: heartbeats.queue.queueUrl,
       // Whoever wins a job's end asks the finisher through this queue (functions/handlers/finish.ts).
@@ -172,6 +173,13 @@ export class CrawlerStack extends Stack {
     // - finisher: its checkpoint and lease are items of the jobs table; its archive's index parts
     //   are objects under finisher/ (expired by the lifecycle rule, like every result).
     // - finish queue: whoever may win a job's end asks the finisher through it.
+    // - secrets (a running job's headers and cookies): submit puts them with the job (a transaction);
+    //   the crawler reads them for each page; whoever stops a job or makes it final deletes them
+    //   (submit too: a job whose seed could not be queued ends there). redrive refuses a job that
+    //   had credentials, so it never holds any.
+    storage.secrets.grant(submit, 'dynamodb:PutItem', 'dynamodb:DeleteItem');
+    storage.secrets.grant(crawler, 'dynamodb:GetItem', 'dynamodb:DeleteItem');
+    for (const f of [cancel, sweep, finisher]) storage.secrets.grant(f, 'dynamodb:DeleteItem');
     storage.jobs.grantReadData(status);
     for (const table of [storage.jobs, storage.connections]) table.grant(status, 'dynamodb:UpdateItem');
     for (const f of [submit, crawler, redrive]) storage.frontier.grantReadWriteData(f);
@@ -200,6 +208,7 @@ export class CrawlerStack extends Stack {
       tokenSecret,
       apiGatewayLoggingRole: api.loggingRole,
       jobsTable: storage.jobs,
+      secretsTable: storage.secrets,
       finisher,
     };
 

@@ -20,6 +20,8 @@ export interface AcknowledgedResources {
   /** the jobs table (its sparse index of open jobs) and the finisher (its archive's index parts under finisher/) */
   jobsTable?: IConstruct;
   finisher?: IConstruct;
+  /** the table of running jobs' seed credentials, kept without point-in-time recovery on purpose */
+  secretsTable?: IConstruct;
   /** API Gateway's account-level logging role, when the stack sets it */
   apiGatewayLoggingRole?: IConstruct;
 }
@@ -63,6 +65,13 @@ export function acknowledgeFindings(stack: Stack, resources: AcknowledgedResourc
       resources.functions,
       `AwsSolutions-IAM5[Resource::<${logicalId(resources.jobsTable)}.Arn>/index/*]`,
       'Table.grantReadData/grantReadWriteData cover the table\'s indexes as <table>/index/*; the jobs table has one, the sparse index of open jobs the sweeper queries.',
+    );
+  }
+  if (resources.secretsTable) {
+    ack(
+      [resources.secretsTable],
+      'AwsSolutions-DDB3',
+      'This table holds the headers and cookies (possibly sessions, API keys) a client gave for a running crawl, deleted when the job stops running. Point-in-time recovery would keep them restorable for 35 days after that; without it, a deleted item is gone. Nothing in it needs restoring: a job whose credentials were lost ends, and the client crawls again.',
     );
   }
   if (resources.finisher) {

@@ -16,6 +16,8 @@ const EnvSchema = z.object({
   JOBS_TABLE: z.string().min(1),
   FRONTIER_TABLE: z.string().min(1),
   CONNECTIONS_TABLE: z.string().min(1),
+  /** seed credentials of running jobs, in a table without point-in-time recovery (both stacks set it; unset: kept on the job item) */
+  SECRETS_TABLE: z.string().min(1).optional(),
   CRAWL_QUEUE_URL: z.string().min(1),
   RESULTS_BUCKET: z.string().min(1),
   /** https://{apiId}.execute-api.{region}.amazonaws.com/{stage} on AWS; the local gateway's URL locally */
@@ -86,7 +88,7 @@ const EnvSchema = z.object({
 });
 
 export interface Config {
-  tables: { jobs: string; frontier: string; connections: string };
+  tables: { jobs: string; frontier: string; connections: string; secrets?: string };
   queueUrl: string;
   /** the heartbeat queue, when the stack has one */
   heartbeatQueueUrl?: string;
@@ -123,7 +125,7 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): Config {
   }
   const e = parsed.data;
   return {
-    tables: { jobs: e.JOBS_TABLE, frontier: e.FRONTIER_TABLE, connections: e.CONNECTIONS_TABLE },
+    tables: { jobs: e.JOBS_TABLE, frontier: e.FRONTIER_TABLE, connections: e.CONNECTIONS_TABLE, ...(e.SECRETS_TABLE ? { secrets: e.SECRETS_TABLE } : {}) },
     queueUrl: e.CRAWL_QUEUE_URL,
     ...(e.HEARTBEAT_QUEUE_URL ? { heartbeatQueueUrl: e.HEARTBEAT_QUEUE_URL } : {}),
     bucket: e.RESULTS_BUCKET,

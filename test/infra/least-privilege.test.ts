@@ -10,7 +10,7 @@ beforeAll(() => {
 });
 
 type Access = 'read' | 'write' | 'send' | 'consume' | 'manage' | 'list';
-type Target = 'jobs' | 'frontier' | 'connections' | 'queue' | 'heartbeats' | 'deadLetters' | 'finishQueue' | 'results' | 'resultsObjects' | 'finisherObjects' | 'api' | 'token';
+type Target = 'jobs' | 'frontier' | 'connections' | 'secrets' | 'queue' | 'heartbeats' | 'deadLetters' | 'finishQueue' | 'results' | 'resultsObjects' | 'finisherObjects' | 'api' | 'token';
 type Grants = Partial<Record<Target, Access[]>>;
 
 const ACCESS: Record<string, Access | 'metadata'> = {
@@ -57,16 +57,17 @@ const EXPECTED: Record<string, Grants> = {
   DefaultFunction: { api: ['manage'] },
   // reuse by depth: writes an answer's manifest and exports, copies cached pages into a new job
   // (every function that may win a job's end asks the finisher: finishQueue send)
-  CrawlFunction: { jobs: rw, frontier: rw, connections: rw, queue: ['send'], heartbeats: ['send'], finishQueue: ['send'], ...bucketReadWrite, api: ['manage'] },
+  // secrets: a running job's headers and cookies, put with the job, deleted when it stops running
+  CrawlFunction: { jobs: rw, frontier: rw, secrets: ['write'], connections: rw, queue: ['send'], heartbeats: ['send'], finishQueue: ['send'], ...bucketReadWrite, api: ['manage'] },
   // reads a job; moves a running job to the asking connection (updates only: the job, the new and the old connection)
   StatusFunction: { jobs: rw, connections: ['write'], ...bucketRead, api: ['manage'] },
-  CancelFunction: { jobs: rw, frontier: ['read'], connections: rw, finishQueue: ['send'], ...bucketReadWrite, api: ['manage'] },
+  CancelFunction: { jobs: rw, secrets: ['write'], frontier: ['read'], connections: rw, finishQueue: ['send'], ...bucketReadWrite, api: ['manage'] },
   // restarts a job (its items, counters and a slot), queues the URLs; ends the run if it cannot
   RedriveFunction: { jobs: rw, frontier: rw, connections: rw, queue: ['send'], heartbeats: ['send'], finishQueue: ['send'], ...bucketReadWrite, api: ['manage'] },
-  CrawlerFunction: { jobs: rw, frontier: rw, connections: rw, queue: ['consume', 'send'], finishQueue: ['send'], ...bucketReadWrite, api: ['manage'] },
-  SweepFunction: { jobs: rw, frontier: ['read'], connections: rw, finishQueue: ['send'], ...bucketReadWrite, api: ['manage'] },
+  CrawlerFunction: { jobs: rw, secrets: rw, frontier: rw, connections: rw, queue: ['consume', 'send'], finishQueue: ['send'], ...bucketReadWrite, api: ['manage'] },
+  SweepFunction: { jobs: rw, secrets: ['write'], frontier: ['read'], connections: rw, finishQueue: ['send'], ...bucketReadWrite, api: ['manage'] },
   // the job's end: manifest, exports and archive (its index parts under finisher/), checkpoint and lease in the jobs table
-  FinisherFunction: { jobs: rw, frontier: ['read'], connections: rw, finishQueue: ['consume'], ...bucketReadWrite, finisherObjects: rw, api: ['manage'] },
+  FinisherFunction: { jobs: rw, secrets: ['write'], frontier: ['read'], connections: rw, finishQueue: ['consume'], ...bucketReadWrite, finisherObjects: rw, api: ['manage'] },
   AuthorizeFunction: { token: ['read'] },
   // reads a running job, claims its progress slot, sends the next heartbeat
   HeartbeatFunction: { jobs: rw, heartbeats: ['consume', 'send'], api: ['manage'] },
@@ -85,6 +86,7 @@ function targetOf(resource: string): Target {
     ['jobs', `<${s.id('Storage/Jobs')}.Arn>`],
     ['frontier', `<${s.id('Storage/Frontier')}.Arn>`],
     ['connections', `<${s.id('Storage/Connections')}.Arn>`],
+    ['secrets', `<${s.id('Storage/Secrets')}.Arn>`],
     ['queue', `<${s.id('Crawl/Queue')}.Arn>`],
     ['deadLetters', `<${s.id('Crawl/DeadLetters')}.Arn>`],
     ['heartbeats', `<${s.id('Heartbeat/Queue')}.Arn>`],

@@ -2,7 +2,7 @@
 // by construct path and cross-checked by reference (this route → that function, this alarm → that
 // queue), not counted.
 import { beforeAll, describe, expect, it } from 'vitest';
-import { CONNECTIONS_KEY, FRONTIER_KEY, JOBS_KEY, TTL_ATTRIBUTE, UNFINISHED_INDEX } from '../../functions/adapters/dynamodb/table-definitions.js';
+import { CONNECTIONS_KEY, FRONTIER_KEY, JOBS_KEY, SECRETS_KEY, TTL_ATTRIBUTE, UNFINISHED_INDEX } from '../../functions/adapters/dynamodb/table-definitions.js';
 import { flatten, synth, type Synthesized } from './synth.js';
 
 let s: Synthesized;
@@ -260,12 +260,14 @@ describe('tables', () => {
     ['Storage/Jobs', JOBS_KEY.partitionKey, undefined, [UNFINISHED_INDEX.partitionKey]],
     ['Storage/Frontier', FRONTIER_KEY.partitionKey, FRONTIER_KEY.sortKey, []],
     ['Storage/Connections', CONNECTIONS_KEY.partitionKey, undefined, []],
-  ] as const)('%s: on demand, TTL on expiresAt, point-in-time recovery, encrypted, string keys as the code declares them', (path, pk, sk, indexKeys) => {
+    ['Storage/Secrets', SECRETS_KEY.partitionKey, undefined, []],
+  ] as const)('%s: on demand, TTL on expiresAt, point-in-time recovery (not for secrets), encrypted, string keys as the code declares them', (path, pk, sk, indexKeys) => {
     const table = s.resource(s.id(path)).Properties;
     expect(table).toMatchObject({
       BillingMode: 'PAY_PER_REQUEST',
       TimeToLiveSpecification: { AttributeName: TTL_ATTRIBUTE, Enabled: true },
-      PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
+      // a client's credentials must not stay restorable for 35 days after their job ended
+      PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: path !== 'Storage/Secrets' },
       SSESpecification: { SSEEnabled: true },
     });
     expect(TTL_ATTRIBUTE).toBe('expiresAt');

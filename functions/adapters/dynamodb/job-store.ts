@@ -25,7 +25,7 @@ export class DynamoJobStore implements JobStore {
   private readonly tables: JobTables;
   private readonly settings: record.SharedSettingsReads;
 
-  constructor(db: DynamoDBDocumentClient, tables: { jobs: string; frontier: string; connections: string }, clock: Clock = systemClock) {
+  constructor(db: DynamoDBDocumentClient, tables: JobTables['names'], clock: Clock = systemClock) {
     this.tables = { db, names: tables, clock };
     this.settings = new record.SharedSettingsReads(this.tables);
   }
