@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { DEFAULT_COUNTER_SHARDS, MAX_COUNTER_SHARDS } from '../core/counter-shards.js';
 import { DEFAULT_HOST_RATE_CEILING } from '../core/host-rate.js';
 import { DEFAULT_CRAWLER_MEMORY_MB, DEFAULT_LIMITS, type Limits } from '../core/limits.js';
+import { DEFAULT_CLIENT_QUOTAS } from '../core/client-quota.js';
 
 const intFrom = (fallback: number, min = 0) =>
   z.coerce.number().int().min(min).optional().transform((v) => v ?? fallback);
@@ -44,6 +45,9 @@ const EnvSchema = z.object({
   MAX_JOB_TIME_LIMIT_SECONDS: intFrom(DEFAULT_LIMITS.maxJobTimeLimitSeconds, 1),
   STALL_TIMEOUT_MS: intFrom(DEFAULT_LIMITS.stallTimeoutMs, 1000),
   MAX_JOBS_PER_CONNECTION: intFrom(DEFAULT_LIMITS.maxJobsPerConnection, 1),
+  /** per-client quotas over all a client's connections (core/client-quota.ts); 0: no limit */
+  MAX_RUNNING_JOBS_PER_CLIENT: intFrom(DEFAULT_CLIENT_QUOTAS.maxRunningJobsPerClient, 0),
+  MAX_PAGES_PER_CLIENT_PER_DAY: intFrom(DEFAULT_CLIENT_QUOTAS.maxPagesPerClientPerDay, 0),
   /** the crawler function's memory (MB), for usage costs and estimates (CDK setting crawlerMemoryMb) */
   CRAWLER_MEMORY_MB: intFrom(DEFAULT_CRAWLER_MEMORY_MB, 128),
   /** counter shard items per new job (core/counter-shards.ts) */
@@ -150,6 +154,8 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): Config {
       maxJobTimeLimitSeconds: e.MAX_JOB_TIME_LIMIT_SECONDS,
       stallTimeoutMs: e.STALL_TIMEOUT_MS,
       maxJobsPerConnection: e.MAX_JOBS_PER_CONNECTION,
+      maxRunningJobsPerClient: e.MAX_RUNNING_JOBS_PER_CLIENT,
+      maxPagesPerClientPerDay: e.MAX_PAGES_PER_CLIENT_PER_DAY,
       hostRateCeiling: e.HOST_RATE_CEILING,
       counterShards: e.COUNTER_SHARDS,
       crawlerMemoryMb: e.CRAWLER_MEMORY_MB,

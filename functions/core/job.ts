@@ -2,6 +2,7 @@
 import type { PageAction } from './page-actions.js';
 import type { ProductRequest } from './render-ports.js';
 import { seedOriginsOf, type SeedCredentials } from './seed-credentials.js';
+import type { QuotaNote } from './client-quota.js';
 import { CONTENT_FORMATS, type BlockableResource, type FinalStatus, type Format, type JobStatus, type Scope } from './vocabulary.js';
 
 // A job's statuses and scopes are words the wire protocol shares (vocabulary.ts); the code that
@@ -121,6 +122,8 @@ export interface JobRecord extends JobCounters {
    * job runs (removed when it begins finishing) and never copied into results, answers or logs
    */
   seedCredentials?: SeedCredentials;
+  /** the allowance of its client's quotas this run holds, given back when it ends (core/client-quota.ts) */
+  quota?: QuotaNote;
   /** the job was started with headers or cookies (kept after they are removed: a redrive cannot run without them) */
   usedCredentials?: true;
   /** URLs now waiting in the queue for their host's next slot (politeness, not a stall) */

@@ -5,6 +5,7 @@
 import type { FrontierRecord, JobCounters, JobRecord, PageFailure, PageSummary } from './job.js';
 import type { RenderedPage } from './render-ports.js';
 import type { FinalStatus } from './vocabulary.js';
+import type { ClientQuota, QuotaRefusal } from './client-quota.js';
 
 /** The full per-page object stored in S3. */
 export interface PageRecord {
@@ -119,8 +120,11 @@ export interface FrontierStore {
 }
 
 export interface JobStore {
-  /** Creates the job, its seed, and takes one of the connection's job slots, all or nothing. */
-  createJob(job: JobRecord, seed: FrontierRecord, maxJobsPerConnection: number): Promise<'created' | 'too-many-jobs'>;
+  /**
+   * Creates the job, its seed, and takes one of the connection's job slots and, with `quota`, its
+   * client's allowance (core/client-quota.ts), all or nothing; a refusal says which was short.
+   */
+  createJob(job: JobRecord, seed: FrontierRecord, maxJobsPerConnection: number, quota?: ClientQuota): Promise<'created' | 'too-many-jobs' | QuotaRefusal>;
   /** The job with its counters summed over its counter shards (strongly consistent reads). */
   getJob(jobId: string): Promise<JobRecord | null>;
   /**
@@ -186,7 +190,7 @@ export interface JobStore {
    * URLs and capped markers) are written first, then the job, its seed and a slot of its connection
    * in one transaction as createJob does, so the job never exists without its frontier.
    */
-  createReusingJob(job: JobRecord, seed: FrontierRecord, items: readonly FrontierRecord[], maxJobsPerConnection: number): Promise<'created' | 'too-many-jobs'>;
+  createReusingJob(job: JobRecord, seed: FrontierRecord, items: readonly FrontierRecord[], maxJobsPerConnection: number, quota?: ClientQuota): Promise<'created' | 'too-many-jobs' | QuotaRefusal>;
   /**
    * After a settle: the job as it is now (strongly consistent, counters summed, to decide whether
    * it is done) and whether a progress message is due: true at most once per interval, the slot

@@ -107,7 +107,10 @@ describe('WebSocket API', () => {
     const [, connect] = routes.find(([, r]) => r.Properties.RouteKey === '$connect')!;
     const [authorizerId, authorizer] = s.single('AWS::ApiGatewayV2::Authorizer');
     expect(connect.Properties).toMatchObject({ AuthorizationType: 'CUSTOM', AuthorizerId: { Ref: authorizerId } });
-    expect(authorizer.Properties).toMatchObject({ AuthorizerType: 'REQUEST', IdentitySource: ['route.request.querystring.token'] });
+    expect(authorizer.Properties).toMatchObject({ AuthorizerType: 'REQUEST' });
+    // No identity source: API Gateway would refuse a connect lacking one before the authorizer runs,
+    // and a client presents its token in the query or as `Authorization: Bearer`.
+    expect(authorizer.Properties.IdentitySource ?? []).toEqual([]);
     expect(flatten(authorizer.Properties.AuthorizerUri)).toContain(`<${s.id('AuthorizeFunction')}.Arn>`);
     for (const [, route] of routes.filter(([, r]) => r.Properties.RouteKey !== '$connect')) {
       expect(route.Properties.AuthorizationType ?? 'NONE').toBe('NONE');

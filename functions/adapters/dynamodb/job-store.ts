@@ -20,6 +20,7 @@ import * as record from './job-record.js';
 import * as redrive from './job-redrive.js';
 import * as reuse from './job-reuse.js';
 import type { JobTables } from './job-tables.js';
+import type { ClientQuota, QuotaRefusal } from '../../core/client-quota.js';
 
 export class DynamoJobStore implements JobStore {
   private readonly tables: JobTables;
@@ -30,8 +31,8 @@ export class DynamoJobStore implements JobStore {
     this.settings = new record.SharedSettingsReads(this.tables);
   }
 
-  createJob(job: JobRecord, seed: FrontierRecord, maxJobsPerConnection: number): Promise<'created' | 'too-many-jobs'> {
-    return record.createJob(this.tables, job, seed, maxJobsPerConnection);
+  createJob(job: JobRecord, seed: FrontierRecord, maxJobsPerConnection: number, quota?: ClientQuota): Promise<'created' | 'too-many-jobs' | QuotaRefusal> {
+    return record.createJob(this.tables, job, seed, maxJobsPerConnection, quota);
   }
 
   getJob(jobId: string): Promise<JobRecord | null> {
@@ -93,8 +94,8 @@ export class DynamoJobStore implements JobStore {
     return reuse.createAnsweredJob(this.tables, job);
   }
 
-  async createReusingJob(job: JobRecord, seed: FrontierRecord, items: readonly FrontierRecord[], maxJobsPerConnection: number): Promise<'created' | 'too-many-jobs'> {
+  async createReusingJob(job: JobRecord, seed: FrontierRecord, items: readonly FrontierRecord[], maxJobsPerConnection: number, quota?: ClientQuota): Promise<'created' | 'too-many-jobs' | QuotaRefusal> {
     await reuse.putReusedFrontier(this.tables, items);
-    return this.createJob(job, seed, maxJobsPerConnection);
+    return this.createJob(job, seed, maxJobsPerConnection, quota);
   }
 }
