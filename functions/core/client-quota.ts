@@ -81,6 +81,6 @@ export function quotaError(refusal: QuotaRefusal, quota: ClientQuota, requestId?
   const message =
     refusal === 'client-jobs-quota'
       ? `quota maxRunningJobsPerClient: this client already has ${quota.maxRunningJobs} running jobs, over all its connections; wait for one to complete or cancel one`
-      : `quota maxPagesPerClientPerDay: this would take ${quota.pages} pages (its maxPages) from today's ${quota.maxPagesPerDay} for this client (UTC day ${quota.day}), and not that many are left; ask a smaller maxPages, or wait for running jobs to end (they give back what they did not crawl) or for the next day`;
+      : `quota maxPagesPerClientPerDay: this would take ${quota.pages} pages${quota.refund ? ' (its maxPages)' : ''} from today's ${quota.maxPagesPerDay} for this client (UTC day ${quota.day}), and not that many are left; ask a smaller maxPages, or wait for running jobs to end (they give back what they did not crawl) or for the next day`;
   return new ClientInputError(ErrorCode.quotaExceeded, message, requestId, jobId);
 }

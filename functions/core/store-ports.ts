@@ -173,7 +173,7 @@ export interface JobStore {
    * only once its last ending is complete (`notifiedAt` set, no slot pending): of two redrives at
    * once, one starts. Beyond one transaction's room, the rest of the items follow while it runs.
    */
-  beginRedrive(job: JobRecord, failed: FrontierRecord[], run: RedriveRun, maxJobsPerConnection: number): Promise<'started' | 'refused' | 'too-many-jobs'>;
+  beginRedrive(job: JobRecord, failed: FrontierRecord[], run: RedriveRun, maxJobsPerConnection: number, quota?: ClientQuota): Promise<'started' | 'refused' | 'too-many-jobs' | QuotaRefusal>;
   /** claims the right to send `completed`; true once per job */
   claimNotification(jobId: string, now: number): Promise<boolean>;
   /** the result cache: the latest successful job for a cache key (written by completeFinish) */

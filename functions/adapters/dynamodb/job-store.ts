@@ -78,8 +78,8 @@ export class DynamoJobStore implements JobStore {
     return finish.claimNotification(this.tables, jobId, now);
   }
 
-  beginRedrive(job: JobRecord, failed: FrontierRecord[], run: RedriveRun, maxJobsPerConnection: number): Promise<'started' | 'refused' | 'too-many-jobs'> {
-    return redrive.beginRedrive(this.tables, job, failed, run, maxJobsPerConnection);
+  beginRedrive(job: JobRecord, failed: FrontierRecord[], run: RedriveRun, maxJobsPerConnection: number, quota?: ClientQuota): Promise<'started' | 'refused' | 'too-many-jobs' | QuotaRefusal> {
+    return redrive.beginRedrive(this.tables, job, failed, run, maxJobsPerConnection, quota);
   }
 
   getCacheEntry(cacheKey: string): Promise<CacheEntry | null> {
