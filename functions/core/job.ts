@@ -118,8 +118,9 @@ export interface JobRecord extends JobCounters {
   /** the client turned the default auto-scroll off */
   autoscroll?: false;
   /**
-   * the client's headers and cookies for the seeds' hosts: possibly secrets, so kept only while the
-   * job runs (removed when it begins finishing) and never copied into results, answers or logs
+   * the client's headers and cookies for the seeds' origins: possibly secrets, so kept only while the
+   * job runs and never copied into results, answers or logs; the store keeps them apart from the
+   * job item, in a table without point-in-time recovery (adapters/dynamodb/job-secrets.ts)
    */
   seedCredentials?: SeedCredentials;
   /** the allowance of its client's quotas this run holds, given back when it ends (core/client-quota.ts) */

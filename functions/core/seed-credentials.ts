@@ -33,7 +33,7 @@ export const CREDENTIAL_LIMITS = {
  * that describe the connection or the body and would break the request (hop-by-hop, Host,
  * Content-Length), conditional and range requests that would turn pages into 304s or fragments, and
  * the crawler's own identity (User-Agent: robots.txt rules are matched against it). Cookies go in
- * `cookies`, where they are kept to the seeds' hosts and merged with the site's own.
+ * `cookies`, where they are kept to the seeds' origins and merged with the site's own.
  */
 const FORBIDDEN_HEADERS = new Set([
   'accept-charset',
