@@ -80,7 +80,7 @@ export async function beginFinishIfSettled(tables: JobTables, jobId: string, sta
     if (isTransactionCanceled(error) && cancellationReasons(error).some((r) => r.code === 'ConditionalCheckFailed')) return false;
     throw error;
   }
-  await forgetSecrets(tables, jobId);
+  if (read.job.usedCredentials) await forgetSecrets(tables, jobId);
   return true;
 }
 
@@ -147,7 +147,7 @@ export async function makeFinal(tables: JobTables, job: JobRecord, status: Final
       },
       ...(entry ? [cacheEntryPut(tables, entry)] : []),
       // The credentials, if an earlier delete missed them: a final job holds none.
-      ...secretsDelete(tables, job.jobId),
+      ...(job.usedCredentials ? secretsDelete(tables, job.jobId) : []),
     ]);
     return true;
   } catch (error) {
