@@ -13,6 +13,7 @@ const BROWSER_FILES = [
   'test/integration/archive-https-replay.test.ts',
   'test/integration/archive-replay.test.ts',
   'test/integration/browser-contexts.test.ts',
+  'test/integration/browser-credential-origins.test.ts',
   'test/integration/browser-egress-renderer.test.ts',
   'test/integration/browser-environment.test.ts',
   'test/integration/browser-job-isolation.test.ts',

@@ -49,6 +49,7 @@ export class CrawlerStack extends Stack {
       JOBS_TABLE: storage.jobs.tableName,
       FRONTIER_TABLE: storage.frontier.tableName,
       CONNECTIONS_TABLE: storage.connections.tableName,
+      SECRETS_TABLE: storage.secrets.tableName,
       CRAWL_QUEUE_URL: queues.queue.queueUrl,
       HEARTBEAT_QUEUE_URL: heartbeats.queue.queueUrl,
       // Whoever wins a job's end asks the finisher through this queue (functions/handlers/finish.ts).
@@ -134,7 +135,7 @@ export class CrawlerStack extends Stack {
     let authorize: CrawlerFunction | undefined;
     if (settings.auth === 'token') {
       const token = (tokenSecret = new Secret(this, 'ConnectionToken', {
-        description: 'Token WebSocket clients present on connect: wss://…/prod?token=<this>',
+        description: 'Token WebSocket clients present on connect (Authorization: Bearer <this>, or wss://…/prod?token=<this>); a JSON object {"name":"token",…} names each client',
         generateSecretString: { excludePunctuation: true, passwordLength: 40 },
       }));
       authorize = new CrawlerFunction(this, 'AuthorizeFunction', {
@@ -143,7 +144,12 @@ export class CrawlerStack extends Stack {
         logRetention,
         description: 'Authorizer for $connect: checks the connection token',
       });
-      authorizer = new WebSocketLambdaAuthorizer('TokenAuthorizer', authorize, { identitySource: ['route.request.querystring.token'] });
+      // No identity source: API Gateway refuses (401) a connect that lacks any source it names,
+      // before the authorizer runs, and a client may present its token either way, `?token=` or
+      // `Authorization: Bearer` (the header keeps it out of URLs, and so out of client and shell
+      // logs). The authorizer reads both (core/auth.ts presentedToken) and runs on every connect:
+      // WebSocket authorizers cache nothing, so this costs no cache.
+      authorizer = new WebSocketLambdaAuthorizer('TokenAuthorizer', authorize, { identitySource: [] });
       new CfnOutput(this, 'ConnectionTokenSecretArn', {
         value: token.secretArn,
         description: 'aws secretsmanager get-secret-value --query SecretString --output text --secret-id <this>',
@@ -171,6 +177,7 @@ export class CrawlerStack extends Stack {
       jobs: storage.jobs,
       frontier: storage.frontier,
       connections: storage.connections,
+      secrets: storage.secrets,
       crawlQueue: queues.queue,
       heartbeatQueue: heartbeats.queue,
       finishQueue: finishQueues.queue,
@@ -195,6 +202,7 @@ export class CrawlerStack extends Stack {
       auth: settings.auth,
       tokenSecret,
       apiGatewayLoggingRole: api.loggingRole,
+      secretsTable: storage.secrets,
     };
 
     const monitoring = new Monitoring(this, 'Monitoring', {

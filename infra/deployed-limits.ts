@@ -74,6 +74,8 @@ export function deployedLimits(settings: CrawlerSettings = DEFAULT_SETTINGS): De
       JOB_TIME_LIMIT_SECONDS: String(settings.jobTimeLimitSeconds),
       STALL_TIMEOUT_MS: String(stallTimeoutMs(visibilityTimeoutSeconds, settings.maxReceiveCount)),
       MAX_JOBS_PER_CONNECTION: String(settings.maxJobsPerConnection),
+      MAX_RUNNING_JOBS_PER_CLIENT: String(settings.maxRunningJobsPerClient),
+      MAX_PAGES_PER_CLIENT_PER_DAY: String(settings.maxPagesPerClientPerDay),
       // Every function: the crawler's gate spaces navigations by it, the crawl route checks hostRate against it.
       HOST_RATE_CEILING: String(settings.hostRateCeiling),
       // Fixed per job when it is created: a change applies to the jobs started after it.

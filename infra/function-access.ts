@@ -35,6 +35,8 @@ export interface FunctionAccess {
   frontier?: DynamoAction[];
   /** the connections table: a connection and its running-job slots */
   connections?: DynamoAction[];
+  /** the secrets table: a running job's seed credentials (no point-in-time recovery), deleted when it stops running */
+  secrets?: DynamoAction[];
   /** sent or re-timed by the code (consuming comes with the event source) */
   crawlQueue?: SqsAction[];
   heartbeatQueue?: SqsAction[];
@@ -74,7 +76,7 @@ export type FunctionId =
 export const FUNCTION_ACCESS: Record<FunctionId, FunctionAccess> = {
   // $connect: the connection item (connection-store open)
   ConnectFunction: { connections: ['PutItem'] },
-  // $disconnect: the only DeleteItem of the stack (connection-store close)
+  // $disconnect: the only DeleteItem of the stack outside the secrets table (connection-store close)
   DisconnectFunction: { connections: ['DeleteItem'] },
   DefaultFunction: { postToConnections: true },
   // crawl: creates a job (one transaction: job item + shards, seed, a connection slot); reuse by
@@ -85,6 +87,8 @@ export const FUNCTION_ACCESS: Record<FunctionId, FunctionAccess> = {
   // a seed that cannot be queued begins the job's end; an already settled job ends by transaction.
   CrawlFunction: {
     jobs: ['BatchGetItem', 'ConditionCheckItem', 'GetItem', 'PutItem', 'UpdateItem'],
+    // the credentials put with the job; deleted when a job whose seed could not be queued ends there
+    secrets: ['DeleteItem', 'PutItem'],
     frontier: ['BatchWriteItem', 'PutItem', 'Query'],
     connections: ['UpdateItem'],
     crawlQueue: ['SendMessage'],
@@ -100,7 +104,7 @@ export const FUNCTION_ACCESS: Record<FunctionId, FunctionAccess> = {
   StatusFunction: { jobs: ['BatchGetItem', 'GetItem', 'UpdateItem'], connections: ['UpdateItem'], jobObjects: ['GetObject'], postToConnections: true },
   // cancel: reads the job, begins its end (forced: one update), asks the finisher; its answer may
   // presign a manifest the finisher already wrote
-  CancelFunction: { jobs: ['BatchGetItem', 'GetItem', 'UpdateItem'], finishQueue: ['SendMessage'], jobObjects: ['GetObject'], postToConnections: true },
+  CancelFunction: { jobs: ['BatchGetItem', 'GetItem', 'UpdateItem'], secrets: ['DeleteItem'], finishQueue: ['SendMessage'], jobObjects: ['GetObject'], postToConnections: true },
   // redrive: reads the job and lists its frontier, restarts it (job update, failed URLs requeued,
   // a connection slot: one transaction), queues the URLs and the heartbeat; ends the run if it cannot
   RedriveFunction: {
@@ -120,6 +124,8 @@ export const FUNCTION_ACCESS: Record<FunctionId, FunctionAccess> = {
   // absent. Re-times the messages it received (retry backoff).
   CrawlerFunction: {
     jobs: ['BatchGetItem', 'ConditionCheckItem', 'GetItem', 'UpdateItem'],
+    // a running job's credentials read for each page; deleted when the crawler stops the job
+    secrets: ['DeleteItem', 'GetItem'],
     frontier: ['BatchGetItem', 'GetItem', 'PutItem', 'UpdateItem'],
     connections: ['UpdateItem'],
     crawlQueue: ['ChangeMessageVisibility', 'SendMessage'],
@@ -135,6 +141,7 @@ export const FUNCTION_ACCESS: Record<FunctionId, FunctionAccess> = {
     jobs: ['BatchGetItem', 'UpdateItem'],
     jobsOpenIndex: ['Query'],
     connections: ['UpdateItem'],
+    secrets: ['DeleteItem'],
     finishQueue: ['SendMessage'],
     jobObjects: ['GetObject'],
     postToConnections: true,
@@ -148,6 +155,8 @@ export const FUNCTION_ACCESS: Record<FunctionId, FunctionAccess> = {
     jobs: ['BatchGetItem', 'GetItem', 'PutItem', 'UpdateItem'],
     frontier: ['Query'],
     connections: ['UpdateItem'],
+    // the credentials' delete in the transaction that makes the job final
+    secrets: ['DeleteItem'],
     jobObjects: ['AbortMultipartUpload', 'GetObject', 'PutObject'],
     finisherObjects: ['GetObject', 'PutObject'],
     listResults: true,

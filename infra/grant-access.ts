@@ -14,6 +14,7 @@ export interface AccessTargets {
   jobs: ITable;
   frontier: ITable;
   connections: ITable;
+  secrets: ITable;
   crawlQueue: IQueue;
   heartbeatQueue: IQueue;
   finishQueue: IQueue;
@@ -36,6 +37,7 @@ export function grantAccess(grantee: IGrantable, access: FunctionAccess, targets
   allow('dynamodb', access.jobsOpenIndex, `${targets.jobs.tableArn}/index/${UNFINISHED_INDEX.name}`);
   allow('dynamodb', access.frontier, targets.frontier.tableArn);
   allow('dynamodb', access.connections, targets.connections.tableArn);
+  allow('dynamodb', access.secrets, targets.secrets.tableArn);
   allow('sqs', access.crawlQueue, targets.crawlQueue.queueArn);
   allow('sqs', access.heartbeatQueue, targets.heartbeatQueue.queueArn);
   allow('sqs', access.finishQueue, targets.finishQueue.queueArn);

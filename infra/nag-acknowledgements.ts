@@ -18,6 +18,8 @@ export interface AcknowledgedResources {
   stageName: string;
   auth: 'token' | 'none';
   tokenSecret?: IConstruct;
+  /** the table of running jobs' seed credentials, kept without point-in-time recovery on purpose */
+  secretsTable?: IConstruct;
   /** API Gateway's account-level logging role, when the stack sets it */
   apiGatewayLoggingRole?: IConstruct;
 }
@@ -48,6 +50,13 @@ export function acknowledgeFindings(stack: Stack, resources: AcknowledgedResourc
     `AwsSolutions-IAM5[Resource::<${logicalId(resources.resultsBucket)}.Arn>/finisher/*]`,
     'A WACZ being written keeps each part\'s index lines under finisher/{jobId}/ with keys made at run time, until the archive is complete; put and get only, on that prefix.',
   );
+  if (resources.secretsTable) {
+    ack(
+      [resources.secretsTable],
+      'AwsSolutions-DDB3',
+      'This table holds the headers and cookies (possibly sessions, API keys) a client gave for a running crawl, deleted when the job stops running. Point-in-time recovery would keep them restorable for 35 days after that; without it, a deleted item is gone. Nothing in it needs restoring: a job whose credentials were lost ends, and the client crawls again.',
+    );
+  }
   ack(
     [resources.webSocketApi],
     'AwsSolutions-APIG4',

@@ -32,6 +32,10 @@ export interface CrawlerSettings {
   resultsRetentionDays: number;
   jobTimeLimitSeconds: number;
   maxJobsPerConnection: number;
+  /** jobs one client (token principal) may run at once over all its connections; 0: no limit */
+  maxRunningJobsPerClient: number;
+  /** pages one client may start a UTC day over all its connections; 0: no limit */
+  maxPagesPerClientPerDay: number;
   logLevel: LogLevel;
   /** an existing SNS topic the alarms notify; '' = alarms without actions */
   alarmTopicArn: string;
@@ -70,6 +74,8 @@ export const DEFAULT_SETTINGS: CrawlerSettings = {
   resultsRetentionDays: 30,
   jobTimeLimitSeconds: 3600,
   maxJobsPerConnection: 5,
+  maxRunningJobsPerClient: 10,
+  maxPagesPerClientPerDay: 100_000,
   logLevel: 'INFO',
   alarmTopicArn: '',
   apiGatewayLoggingRole: true,
@@ -103,6 +109,8 @@ const RANGES: Record<NumericKey, [number, number]> = {
   // The handlers cap a job at MAX_JOB_TIME_LIMIT_SECONDS (6 h); the crawl queue keeps messages 4 days.
   jobTimeLimitSeconds: [60, 6 * 3600],
   maxJobsPerConnection: [1, 1000],
+  maxRunningJobsPerClient: [0, 10_000],
+  maxPagesPerClientPerDay: [0, 1_000_000_000],
   // A page's records are built in the crawler's memory (crawlerMemoryMb at most 10 GB).
   archiveMaxPageMb: [1, 512],
   // A WACZ is one S3 multipart upload: at most 10,000 parts, 5 TB.

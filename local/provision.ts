@@ -13,6 +13,8 @@ export interface Resources {
   jobsTable: string;
   frontierTable: string;
   connectionsTable: string;
+  /** seed credentials of running jobs (no point-in-time recovery on AWS) */
+  secretsTable: string;
   queueUrl: string;
   queueArn: string;
   dlqUrl: string;
@@ -70,12 +72,14 @@ export async function provision(options: ProvisionOptions): Promise<Resources> {
     jobsTable: `${prefix}-jobs`,
     frontierTable: `${prefix}-frontier`,
     connectionsTable: `${prefix}-connections`,
+    secretsTable: `${prefix}-secrets`,
     bucket: `${prefix}-results`,
   };
   await Promise.all([
     createTable(dynamo, resources.jobsTable, TABLES.jobs),
     createTable(dynamo, resources.frontierTable, TABLES.frontier),
     createTable(dynamo, resources.connectionsTable, TABLES.connections),
+    createTable(dynamo, resources.secretsTable, TABLES.secrets),
     s3.send(new CreateBucketCommand({ Bucket: resources.bucket })),
   ]);
   const crawl = await queueWithDlq(sqs, `${prefix}-crawl`, options.visibilityTimeoutSeconds, options.maxReceiveCount);
@@ -128,7 +132,7 @@ export async function deprovisionTables(endpoints: { dynamodb: string }, resourc
   const dynamo = new DynamoDBClient({ region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS, endpoint: endpoints.dynamodb });
   try {
     await Promise.all(
-      [resources.jobsTable, resources.frontierTable, resources.connectionsTable].map((TableName) =>
+      [resources.jobsTable, resources.frontierTable, resources.connectionsTable, resources.secretsTable].map((TableName) =>
         dynamo.send(new DeleteTableCommand({ TableName })).catch((error: Error) => {
           if (error.name !== 'ResourceNotFoundException') throw error;
         }),

@@ -158,6 +158,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       JOBS_TABLE: resources.jobsTable,
       FRONTIER_TABLE: resources.frontierTable,
       CONNECTIONS_TABLE: resources.connectionsTable,
+      SECRETS_TABLE: resources.secretsTable,
       CRAWL_QUEUE_URL: resources.queueUrl,
       HEARTBEAT_QUEUE_URL: resources.heartbeatQueueUrl,
       FINISH_QUEUE_URL: resources.finishQueueUrl,

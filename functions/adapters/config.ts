@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { DEFAULT_COUNTER_SHARDS, MAX_COUNTER_SHARDS } from '../core/counter-shards.js';
 import { DEFAULT_HOST_RATE_CEILING } from '../core/host-rate.js';
 import { DEFAULT_CRAWLER_MEMORY_MB, DEFAULT_LIMITS, DEFAULT_MAX_LINKS_PER_PAGE, MAX_LINKS_READ, STORED_TEXT_BYTES, type Limits } from '../core/limits.js';
+import { DEFAULT_CLIENT_QUOTAS } from '../core/client-quota.js';
 
 const intFrom = (fallback: number, min = 0) =>
   z.coerce.number().int().min(min).optional().transform((v) => v ?? fallback);
@@ -16,6 +17,8 @@ const EnvSchema = z.object({
   JOBS_TABLE: z.string().min(1),
   FRONTIER_TABLE: z.string().min(1),
   CONNECTIONS_TABLE: z.string().min(1),
+  /** seed credentials of running jobs, in a table without point-in-time recovery (both stacks set it; unset: kept on the job item) */
+  SECRETS_TABLE: z.string().min(1).optional(),
   CRAWL_QUEUE_URL: z.string().min(1),
   RESULTS_BUCKET: z.string().min(1),
   /** https://{apiId}.execute-api.{region}.amazonaws.com/{stage} on AWS; the local gateway's URL locally */
@@ -43,6 +46,9 @@ const EnvSchema = z.object({
   MAX_JOB_TIME_LIMIT_SECONDS: intFrom(DEFAULT_LIMITS.maxJobTimeLimitSeconds, 1),
   STALL_TIMEOUT_MS: intFrom(DEFAULT_LIMITS.stallTimeoutMs, 1000),
   MAX_JOBS_PER_CONNECTION: intFrom(DEFAULT_LIMITS.maxJobsPerConnection, 1),
+  /** per-client quotas over all a client's connections (core/client-quota.ts); 0: no limit */
+  MAX_RUNNING_JOBS_PER_CLIENT: intFrom(DEFAULT_CLIENT_QUOTAS.maxRunningJobsPerClient, 0),
+  MAX_PAGES_PER_CLIENT_PER_DAY: intFrom(DEFAULT_CLIENT_QUOTAS.maxPagesPerClientPerDay, 0),
   /** the crawler function's memory (MB), for usage costs and estimates (CDK setting crawlerMemoryMb) */
   CRAWLER_MEMORY_MB: intFrom(DEFAULT_CRAWLER_MEMORY_MB, 128),
   /** counter shard items per new job (core/counter-shards.ts) */
@@ -91,7 +97,7 @@ const EnvSchema = z.object({
 });
 
 export interface Config {
-  tables: { jobs: string; frontier: string; connections: string };
+  tables: { jobs: string; frontier: string; connections: string; secrets?: string };
   queueUrl: string;
   /** the heartbeat queue, when the stack has one */
   heartbeatQueueUrl?: string;
@@ -130,7 +136,7 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): Config {
   }
   const e = parsed.data;
   return {
-    tables: { jobs: e.JOBS_TABLE, frontier: e.FRONTIER_TABLE, connections: e.CONNECTIONS_TABLE },
+    tables: { jobs: e.JOBS_TABLE, frontier: e.FRONTIER_TABLE, connections: e.CONNECTIONS_TABLE, ...(e.SECRETS_TABLE ? { secrets: e.SECRETS_TABLE } : {}) },
     queueUrl: e.CRAWL_QUEUE_URL,
     ...(e.HEARTBEAT_QUEUE_URL ? { heartbeatQueueUrl: e.HEARTBEAT_QUEUE_URL } : {}),
     bucket: e.RESULTS_BUCKET,
@@ -155,6 +161,8 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): Config {
       maxJobTimeLimitSeconds: e.MAX_JOB_TIME_LIMIT_SECONDS,
       stallTimeoutMs: e.STALL_TIMEOUT_MS,
       maxJobsPerConnection: e.MAX_JOBS_PER_CONNECTION,
+      maxRunningJobsPerClient: e.MAX_RUNNING_JOBS_PER_CLIENT,
+      maxPagesPerClientPerDay: e.MAX_PAGES_PER_CLIENT_PER_DAY,
       hostRateCeiling: e.HOST_RATE_CEILING,
       counterShards: e.COUNTER_SHARDS,
       crawlerMemoryMb: e.CRAWLER_MEMORY_MB,

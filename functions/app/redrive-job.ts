@@ -13,6 +13,7 @@
 // From there on the workers and the finisher do what they do for a first crawl: one claim per URL,
 // children of a recovered page admitted (against maxPages), one `completed`.
 import { ClientInputError, ErrorCode } from '../core/errors.js';
+import { clientQuotaFor, exceedsDay, quotaError } from '../core/client-quota.js';
 import { isFinal, isRedrivable, type JobRecord } from '../core/job.js';
 import type { CrawlMessage } from '../core/ports.js';
 import type { JobRequest } from '../core/messages.js';
@@ -50,13 +51,18 @@ export async function redriveJob(request: JobRequest, connectionId: string, deps
   }
   const failed = again.filter((record) => record.state === 'failed');
   const now = deps.clock.now();
+  // Its client's allowance (core/client-quota.ts): a running-job slot, and its URLs from today's pages.
+  const quota = clientQuotaFor(job.owner, failed.length, deps.limits, now, false);
+  if (quota && exceedsDay(quota)) throw quotaError('client-pages-quota', quota, request.requestId, job.jobId);
   const outcome = await deps.jobs.beginRedrive(
     job,
     failed,
     { connectionId, ...(request.requestId !== undefined ? { requestId: request.requestId } : {}), now, deadlineAt: now + timeLimitOf(job) },
     deps.limits.maxJobsPerConnection,
+    quota,
   );
   if (outcome === 'refused') throw running();
+  if ((outcome === 'client-jobs-quota' || outcome === 'client-pages-quota') && quota) throw quotaError(outcome, quota, request.requestId, job.jobId);
   if (outcome === 'too-many-jobs') {
     throw new ClientInputError(
       ErrorCode.tooManyJobs,

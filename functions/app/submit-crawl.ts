@@ -8,6 +8,7 @@ import { urlKeyOf } from '../core/keys.js';
 import type { CrawlRequest } from '../core/messages.js';
 import type { CrawlMessage } from '../core/ports.js';
 import { expiresAt, type AppDeps } from './deps.js';
+import { clientQuotaFor, exceedsDay, quotaError } from '../core/client-quota.js';
 import { estimateAnswer } from './estimate-crawl.js';
 import { startHeartbeat } from './heartbeat.js';
 import { askToFinish, finishIfDone } from './finish-job.js';
@@ -65,10 +66,15 @@ export async function submitCrawl(request: CrawlRequest, connectionId: string, j
   if (reuse.kind === 'answered') return;
   // Built upon a shallower cached crawl: the job starts with its pages, and its next URLs to queue.
   const job = reuse.kind === 'built' ? reuse.built.job : template;
+  // The client's allowance over all its connections (core/client-quota.ts): a running-job slot and
+  // the job's maxPages from today's pages, the unused part given back when it ends.
+  const quota = clientQuotaFor(owner, job.maxPages, deps.limits, now, true);
+  if (quota && exceedsDay(quota)) throw quotaError('client-pages-quota', quota, request.requestId);
   const created =
     reuse.kind === 'built'
-      ? await deps.jobs.createReusingJob(job, reuse.built.seed, reuse.built.items, deps.limits.maxJobsPerConnection)
-      : await deps.jobs.createJob(job, seedRecord(job, request.url), deps.limits.maxJobsPerConnection);
+      ? await deps.jobs.createReusingJob(job, reuse.built.seed, reuse.built.items, deps.limits.maxJobsPerConnection, quota)
+      : await deps.jobs.createJob(job, seedRecord(job, request.url), deps.limits.maxJobsPerConnection, quota);
+  if ((created === 'client-jobs-quota' || created === 'client-pages-quota') && quota) throw quotaError(created, quota, request.requestId);
   if (created === 'too-many-jobs') {
     throw new ClientInputError(
       ErrorCode.tooManyJobs,

@@ -12,6 +12,8 @@ export const ErrorCode = {
   jobNotFound: 'job_not_found',
   jobFinished: 'job_finished',
   tooManyJobs: 'too_many_jobs',
+  /** a per-client quota (core/client-quota.ts) is reached: the message names it */
+  quotaExceeded: 'quota_exceeded',
   /** `redrive` of a job that runs (or is still finishing), or a second `redrive` racing the first */
   jobRunning: 'job_running',
   /** `redrive` of a job none of whose URLs failed in a way another try may mend */

@@ -1,7 +1,8 @@
 // Job and frontier state: the shapes stored in DynamoDB and the rules that decide a job's outcome.
 import type { PageAction } from './page-actions.js';
 import type { ProductRequest } from './render-ports.js';
-import { seedHostsOf, type SeedCredentials } from './seed-credentials.js';
+import { seedOriginsOf, type SeedCredentials } from './seed-credentials.js';
+import type { QuotaNote } from './client-quota.js';
 import { CONTENT_FORMATS, type BlockableResource, type FinalStatus, type Format, type JobStatus, type Scope } from './vocabulary.js';
 
 // A job's statuses and scopes are words the wire protocol shares (vocabulary.ts); the code that
@@ -124,10 +125,13 @@ export interface JobRecord extends JobCounters {
   /** the client turned the default auto-scroll off */
   autoscroll?: false;
   /**
-   * the client's headers and cookies for the seeds' hosts: possibly secrets, so kept only while the
-   * job runs (removed when it begins finishing) and never copied into results, answers or logs
+   * the client's headers and cookies for the seeds' origins: possibly secrets, so kept only while the
+   * job runs and never copied into results, answers or logs; the store keeps them apart from the
+   * job item, in a table without point-in-time recovery (adapters/dynamodb/job-secrets.ts)
    */
   seedCredentials?: SeedCredentials;
+  /** the allowance of its client's quotas this run holds, given back when it ends (core/client-quota.ts) */
+  quota?: QuotaNote;
   /** the job was started with headers or cookies (kept after they are removed: a redrive cannot run without them) */
   usedCredentials?: true;
   /** URLs now waiting in the queue for their host's next slot (politeness, not a stall) */
@@ -291,12 +295,12 @@ export function productRequestsOf(job: Pick<JobRecord, 'jobId' | 'formats' | 'ex
 /** What the browser needs to do on each page of the job beyond loading it (RenderOptions' part). */
 export function pageBehaviourOf(
   job: Pick<JobRecord, 'url' | 'seeds' | 'actions' | 'autoscroll' | 'seedCredentials'>,
-): { autoscroll: boolean; actions?: PageAction[]; credentials?: SeedCredentials & { hosts: string[] } } {
+): { autoscroll: boolean; actions?: PageAction[]; credentials?: SeedCredentials & { origins: string[] } } {
   const credentials = job.seedCredentials;
   const hasCredentials = Object.keys(credentials?.headers ?? {}).length > 0 || (credentials?.cookies?.length ?? 0) > 0;
   return {
     autoscroll: job.autoscroll !== false,
     ...(job.actions?.length ? { actions: job.actions } : {}),
-    ...(hasCredentials ? { credentials: { ...credentials, hosts: seedHostsOf(seedsOfJob(job)) } } : {}),
+    ...(hasCredentials ? { credentials: { ...credentials, origins: seedOriginsOf(seedsOfJob(job)) } } : {}),
   };
 }

@@ -29,6 +29,10 @@ export interface Limits {
   stallTimeoutMs: number;
   /** jobs one WebSocket connection may have running at once */
   maxJobsPerConnection: number;
+  /** jobs one client (token principal) may have running at once, over its connections (absent: core/client-quota.ts's default; 0: no limit) */
+  maxRunningJobsPerClient?: number;
+  /** pages one client may start a UTC day, over its connections (absent: core/client-quota.ts's default; 0: no limit) */
+  maxPagesPerClientPerDay?: number;
   /**
    * page navigations per second to any one host, from all jobs and environments together (absent:
    * DEFAULT_HOST_RATE_CEILING in core/host-rate.ts); a job's `hostRate` may only be lower

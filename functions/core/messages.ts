@@ -77,9 +77,9 @@ export function clientMessageSchemas(limits: Limits, catalog: Catalog = NO_CATAL
     actions: actionsSchema.optional(),
     /** scroll each page to its bottom, bounded, so lazy content loads (default true) */
     autoscroll: z.boolean().optional(),
-    /** extra request headers, sent to the seeds' hosts only; never logged nor written to results */
+    /** extra request headers, sent to the seeds' origins (scheme, host, port) only; never logged nor written to results */
     headers: headersSchema.optional(),
-    /** cookies sent to the seeds' hosts only; never logged nor written to results */
+    /** cookies sent to the seeds' origins only; never logged nor written to results */
     cookies: cookiesSchema.optional(),
     /** answer `{type:"estimate", pages, durationS, costUsd}` and crawl nothing */
     estimate: z.boolean().optional(),
@@ -118,7 +118,7 @@ export interface CrawlRequest {
   actions?: PageAction[];
   /** the client turned the default auto-scroll off */
   autoscroll?: false;
-  /** extra headers for the seeds' hosts (absent: none); secrets: never logged nor stored beyond the job's run */
+  /** extra headers for the seeds' origins (absent: none); secrets: never logged nor stored beyond the job's run */
   headers?: Record<string, string>;
   /** cookies for the seeds' hosts (absent: none); secrets, as headers */
   cookies?: RequestCookie[];

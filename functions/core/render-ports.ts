@@ -58,8 +58,8 @@ export interface RenderOptions {
   autoscroll?: boolean;
   /** steps run after the page settled, in order, before it is read */
   actions?: readonly PageAction[];
-  /** headers and cookies for requests to these hosts (host:port) only */
-  credentials?: SeedCredentials & { hosts: readonly string[] };
+  /** headers and cookies for requests to these origins (scheme://host:port) only */
+  credentials?: SeedCredentials & { origins: readonly string[] };
   /**
    * the job the page belongs to: pages of different jobs never share cookies, storage or cache
    * (pages without one count as one job of their own)

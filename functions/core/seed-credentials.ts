@@ -1,7 +1,9 @@
 // Extra request headers and cookies a crawl sends to its seeds' hosts (the contract's `headers` and
 // `cookies`), and nowhere else: they may be secrets (a session, an API key), so which request gets
-// them is decided here, per request, by the request's own host (host:port, as `scope: "host"`
-// compares them) — a third-party script, an image or a redirect to another host gets none.
+// them is decided here, per request, by the request's own origin (scheme, host and port) — a
+// third-party script, an image or a redirect to another host gets none, and neither does the seed's
+// host over another scheme or port: an `http://` link of an `https://` seed would carry an
+// Authorization header in clear text, and another port may be another service (or another tenant).
 import { z } from 'zod';
 
 export interface RequestCookie {
@@ -31,7 +33,7 @@ export const CREDENTIAL_LIMITS = {
  * that describe the connection or the body and would break the request (hop-by-hop, Host,
  * Content-Length), conditional and range requests that would turn pages into 304s or fragments, and
  * the crawler's own identity (User-Agent: robots.txt rules are matched against it). Cookies go in
- * `cookies`, where they are kept to the seeds' hosts and merged with the site's own.
+ * `cookies`, where they are kept to the seeds' origins and merged with the site's own.
  */
 const FORBIDDEN_HEADERS = new Set([
   'accept-charset',
@@ -134,9 +136,12 @@ export const cookiesSchema = z
     });
   });
 
-/** The hosts (host:port) of the seeds: the only ones that get the job's headers and cookies. */
-export function seedHostsOf(seeds: readonly string[]): string[] {
-  return [...new Set(seeds.map((seed) => new URL(seed).host))];
+/**
+ * The origins of the seeds (`https://host:port`, the default port left out as URL.origin does): the
+ * only ones that get the job's headers and cookies.
+ */
+export function seedOriginsOf(seeds: readonly string[]): string[] {
+  return [...new Set(seeds.map((seed) => new URL(seed).origin))];
 }
 
 /** RFC 6265 §5.1.4: the request path is the cookie path, or below it at a "/" boundary. */
@@ -146,7 +151,7 @@ export function pathMatches(requestPath: string, cookiePath: string): boolean {
   return cookiePath.endsWith('/') || requestPath[cookiePath.length] === '/';
 }
 
-/** What a request needs added: nothing (undefined) unless it goes to a seed's host. */
+/** What a request needs added: nothing (undefined) unless it goes to a seed's origin. */
 export interface CredentialOverrides {
   headers: Record<string, string>;
   /** the Cookie header to send: the browser's own cookies first, then the job's */
@@ -160,7 +165,7 @@ export interface CredentialOverrides {
 export function credentialOverrides(
   requestUrl: string,
   browserCookieHeader: string | undefined,
-  credentials: SeedCredentials & { hosts: readonly string[] },
+  credentials: SeedCredentials & { origins: readonly string[] },
 ): CredentialOverrides | undefined {
   let url: URL;
   try {
@@ -168,7 +173,8 @@ export function credentialOverrides(
   } catch {
     return undefined;
   }
-  if ((url.protocol !== 'http:' && url.protocol !== 'https:') || !credentials.hosts.includes(url.host)) return undefined;
+  // The origin whole: the same host over http, or on another port, is not the seed's.
+  if ((url.protocol !== 'http:' && url.protocol !== 'https:') || !credentials.origins.includes(url.origin)) return undefined;
   const own = (browserCookieHeader ?? '').split(';').map((pair) => pair.trim()).filter(Boolean);
   const ownNames = new Set(own.map((pair) => pair.split('=')[0]!.trim()));
   const added = (credentials.cookies ?? [])

@@ -5,6 +5,7 @@
 import type { FrontierRecord, JobCounters, JobRecord, PageFailure, PageSummary } from './job.js';
 import type { RenderedPage } from './render-ports.js';
 import type { FinalStatus } from './vocabulary.js';
+import type { ClientQuota, QuotaRefusal } from './client-quota.js';
 
 /** The full per-page object stored in S3. */
 export interface PageRecord {
@@ -120,8 +121,11 @@ export interface FrontierStore {
 }
 
 export interface JobStore {
-  /** Creates the job, its seed, and takes one of the connection's job slots, all or nothing. */
-  createJob(job: JobRecord, seed: FrontierRecord, maxJobsPerConnection: number): Promise<'created' | 'too-many-jobs'>;
+  /**
+   * Creates the job, its seed, and takes one of the connection's job slots and, with `quota`, its
+   * client's allowance (core/client-quota.ts), all or nothing; a refusal says which was short.
+   */
+  createJob(job: JobRecord, seed: FrontierRecord, maxJobsPerConnection: number, quota?: ClientQuota): Promise<'created' | 'too-many-jobs' | QuotaRefusal>;
   /** The job with its counters summed over its counter shards (strongly consistent reads). */
   getJob(jobId: string): Promise<JobRecord | null>;
   /**
@@ -170,7 +174,7 @@ export interface JobStore {
    * only once its last ending is complete (`notifiedAt` set, no slot pending): of two redrives at
    * once, one starts. Beyond one transaction's room, the rest of the items follow while it runs.
    */
-  beginRedrive(job: JobRecord, failed: FrontierRecord[], run: RedriveRun, maxJobsPerConnection: number): Promise<'started' | 'refused' | 'too-many-jobs'>;
+  beginRedrive(job: JobRecord, failed: FrontierRecord[], run: RedriveRun, maxJobsPerConnection: number, quota?: ClientQuota): Promise<'started' | 'refused' | 'too-many-jobs' | QuotaRefusal>;
   /** claims the right to send `completed`; true once per job */
   claimNotification(jobId: string, now: number): Promise<boolean>;
   /** the result cache: the latest successful job for a cache key (written by completeFinish) */
@@ -187,7 +191,7 @@ export interface JobStore {
    * URLs and capped markers) are written first, then the job, its seed and a slot of its connection
    * in one transaction as createJob does, so the job never exists without its frontier.
    */
-  createReusingJob(job: JobRecord, seed: FrontierRecord, items: readonly FrontierRecord[], maxJobsPerConnection: number): Promise<'created' | 'too-many-jobs'>;
+  createReusingJob(job: JobRecord, seed: FrontierRecord, items: readonly FrontierRecord[], maxJobsPerConnection: number, quota?: ClientQuota): Promise<'created' | 'too-many-jobs' | QuotaRefusal>;
   /** a new heartbeat chain for the job, expecting `beat` next; any earlier chain stops */
   startHeartbeatChain(jobId: string, beat: string): Promise<void>;
   /** the chain passes from `beat` to `next`: false for a stale chain's message (it stops) */

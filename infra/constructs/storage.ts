@@ -1,4 +1,4 @@
-// The three tables and the results bucket (with its access-log bucket).
+// The four tables and the results bucket (with its access-log bucket).
 import { Duration, RemovalPolicy } from 'aws-cdk-lib';
 import { AttributeType, BillingMode, Table, TableEncryption, ProjectionType } from 'aws-cdk-lib/aws-dynamodb';
 import { BlockPublicAccess, Bucket, BucketEncryption, ObjectOwnership } from 'aws-cdk-lib/aws-s3';
@@ -14,17 +14,19 @@ export class Storage extends Construct {
   readonly jobs: Table;
   readonly frontier: Table;
   readonly connections: Table;
+  /** seed credentials of running jobs: no point-in-time recovery (functions/adapters/dynamodb/job-secrets.ts) */
+  readonly secrets: Table;
   readonly results: Bucket;
 
   constructor(scope: Construct, id: string, props: StorageProps) {
     super(scope, id);
-    const table = (name: string, keys: TableDefinition) =>
+    const table = (name: string, keys: TableDefinition, pointInTimeRecoveryEnabled = true) =>
       new Table(this, name, {
         partitionKey: { name: keys.partitionKey, type: AttributeType.STRING },
         ...(keys.sortKey ? { sortKey: { name: keys.sortKey, type: AttributeType.STRING } } : {}),
         billingMode: BillingMode.PAY_PER_REQUEST,
         timeToLiveAttribute: TTL_ATTRIBUTE,
-        pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
+        pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled },
         encryption: TableEncryption.AWS_MANAGED,
         removalPolicy: RemovalPolicy.DESTROY,
       });
@@ -35,6 +37,10 @@ export class Storage extends Construct {
     }
     this.frontier = table('Frontier', TABLES.frontier);
     this.connections = table('Connections', TABLES.connections);
+    // Point-in-time recovery keeps every value an item held restorable for 35 days: a client's
+    // session cookie or API key must not outlive its job so. Its items are deleted when the job
+    // stops running; what they hold is then gone for good.
+    this.secrets = table('Secrets', TABLES.secrets, false);
 
     const accessLogs = new Bucket(this, 'AccessLogs', {
       encryption: BucketEncryption.S3_MANAGED,

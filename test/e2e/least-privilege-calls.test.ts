@@ -102,7 +102,7 @@ afterAll(async () => {
   if (auditDir) rmSync(auditDir, { recursive: true, force: true });
 });
 
-type Target = 'jobs' | 'jobsOpenIndex' | 'frontier' | 'connections' | 'crawlQueue' | 'heartbeatQueue' | 'finishQueue' | 'resultsBucket' | 'jobObjects' | 'finisherObjects' | 'connectionsApi';
+type Target = 'jobs' | 'jobsOpenIndex' | 'frontier' | 'connections' | 'secrets' | 'crawlQueue' | 'heartbeatQueue' | 'finishQueue' | 'resultsBucket' | 'jobObjects' | 'finisherObjects' | 'connectionsApi';
 interface Use {
   target: Target | `unknown resource ${string}`;
   action: string;
@@ -131,7 +131,7 @@ function functionIdOf(name: string): FunctionId | undefined {
 function usesOf(call: AuditedCall, stack: LocalStack): Use[] {
   const r = stack.resources;
   const table = (name: string): Use['target'] =>
-    name === r.jobsTable ? 'jobs' : name === r.frontierTable ? 'frontier' : name === r.connectionsTable ? 'connections' : `unknown resource ${name}`;
+    name === r.jobsTable ? 'jobs' : name === r.frontierTable ? 'frontier' : name === r.connectionsTable ? 'connections' : name === r.secretsTable ? 'secrets' : `unknown resource ${name}`;
   const queue = (url: string | undefined): Use['target'] =>
     url === r.queueUrl ? 'crawlQueue' : url === r.heartbeatQueueUrl ? 'heartbeatQueue' : url === r.finishQueueUrl ? 'finishQueue' : `unknown resource ${url}`;
   if (call.service === 'dynamodb') {
@@ -187,6 +187,7 @@ function allows(access: FunctionAccess, use: Use): boolean {
     case 'jobsOpenIndex':
     case 'frontier':
     case 'connections':
+    case 'secrets':
       return (access[use.target] as string[] | undefined)?.includes(use.action) ?? false;
     case 'crawlQueue':
     case 'heartbeatQueue':
@@ -233,7 +234,8 @@ it('every AWS call each function makes is one its role allows', async () => {
   // A job held running: status from another connection moves its notifications there, the
   // heartbeat ticks, and cancel ends it.
   const owner = await CrawlClient.connect(stack.wsUrl);
-  owner.send({ action: 'crawl', url: `${origin}/held/`, depth: 1, requestId: 'held' });
+  // with credentials: the secrets table's put (crawl route), reads (crawler) and delete (cancel)
+  owner.send({ action: 'crawl', url: `${origin}/held/`, depth: 1, requestId: 'held', headers: { authorization: 'Bearer audit-secret' } });
   const heldJob = await answerTo(owner, 'held');
   expect(heldJob.type).toBe('accepted');
   const jobId = heldJob.jobId as string;
@@ -306,7 +308,7 @@ it('every item the journeys left in the tables expires (expiresAt, epoch seconds
   const nowSeconds = Math.floor(Date.now() / 1000);
   const lacking: string[] = [];
   let items = 0;
-  for (const table of [stack.resources.jobsTable, stack.resources.frontierTable, stack.resources.connectionsTable]) {
+  for (const table of [stack.resources.jobsTable, stack.resources.frontierTable, stack.resources.connectionsTable, stack.resources.secretsTable]) {
     let start: Record<string, AttributeValue> | undefined;
     do {
       const page = await dynamo.send(new ScanCommand({ TableName: table, ConsistentRead: true, ExclusiveStartKey: start }));

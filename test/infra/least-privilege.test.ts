@@ -16,6 +16,7 @@ type Target =
   | 'jobsOpenIndex'
   | 'frontier'
   | 'connections'
+  | 'secrets'
   | 'crawlQueue'
   | 'heartbeatQueue'
   | 'finishQueue'
@@ -42,6 +43,8 @@ const EXPECTED: Record<string, Grants> = {
   // a reused frontier (BatchWriteItem of puts), pages copied, an answer with exports and a resumable WACZ
   CrawlFunction: {
     jobs: ['dynamodb:BatchGetItem', 'dynamodb:ConditionCheckItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'],
+    // a job's seed credentials put with it (deleted when its seed could not be queued)
+    secrets: ['dynamodb:DeleteItem', 'dynamodb:PutItem'],
     frontier: ['dynamodb:BatchWriteItem', 'dynamodb:PutItem', 'dynamodb:Query'],
     connections: ['dynamodb:UpdateItem'],
     crawlQueue: ['sqs:SendMessage'],
@@ -55,7 +58,7 @@ const EXPECTED: Record<string, Grants> = {
   // reads a job; moves a running job to the asking connection (updates only); presigns the manifest
   StatusFunction: { jobs: [...READ_JOB, 'dynamodb:UpdateItem'], connections: ['dynamodb:UpdateItem'], jobObjects: ['s3:GetObject'], connectionsApi: POST },
   // begins the end (one update) and asks the finisher; nothing of the frontier, no slot, no object written
-  CancelFunction: { jobs: [...READ_JOB, 'dynamodb:UpdateItem'], finishQueue: ['sqs:SendMessage'], jobObjects: ['s3:GetObject'], connectionsApi: POST },
+  CancelFunction: { jobs: [...READ_JOB, 'dynamodb:UpdateItem'], secrets: ['dynamodb:DeleteItem'], finishQueue: ['sqs:SendMessage'], jobObjects: ['s3:GetObject'], connectionsApi: POST },
   // restarts a job (job, requeued URLs, a slot: one transaction), queues its URLs and heartbeat; no object
   RedriveFunction: {
     jobs: [...READ_JOB, 'dynamodb:UpdateItem'],
@@ -71,6 +74,7 @@ const EXPECTED: Record<string, Grants> = {
     jobs: ['dynamodb:BatchGetItem', 'dynamodb:ConditionCheckItem', 'dynamodb:GetItem', 'dynamodb:UpdateItem'],
     frontier: ['dynamodb:BatchGetItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'],
     connections: ['dynamodb:UpdateItem'],
+    secrets: ['dynamodb:DeleteItem', 'dynamodb:GetItem'],
     crawlQueue: [...CONSUMED, 'sqs:SendMessage'].sort(),
     finishQueue: ['sqs:SendMessage'],
     resultsBucket: ['s3:ListBucket'],
@@ -82,6 +86,7 @@ const EXPECTED: Record<string, Grants> = {
     jobs: ['dynamodb:BatchGetItem', 'dynamodb:UpdateItem'],
     jobsOpenIndex: ['dynamodb:Query'],
     connections: ['dynamodb:UpdateItem'],
+    secrets: ['dynamodb:DeleteItem'],
     finishQueue: ['sqs:SendMessage'],
     jobObjects: ['s3:GetObject'],
     connectionsApi: POST,
@@ -94,6 +99,7 @@ const EXPECTED: Record<string, Grants> = {
     jobs: [...READ_JOB, 'dynamodb:PutItem', 'dynamodb:UpdateItem'],
     frontier: ['dynamodb:Query'],
     connections: ['dynamodb:UpdateItem'],
+    secrets: ['dynamodb:DeleteItem'],
     finishQueue: CONSUMED,
     resultsBucket: ['s3:ListBucket'],
     jobObjects: ['s3:AbortMultipartUpload', 's3:GetObject', 's3:PutObject'],
@@ -117,6 +123,7 @@ function targetOf(resource: string): Target {
     ['jobsOpenIndex', `<${s.id('Storage/Jobs')}.Arn>/index/unfinished`],
     ['frontier', `<${s.id('Storage/Frontier')}.Arn>`],
     ['connections', `<${s.id('Storage/Connections')}.Arn>`],
+    ['secrets', `<${s.id('Storage/Secrets')}.Arn>`],
     ['crawlQueue', `<${s.id('Crawl/Queue')}.Arn>`],
     ['heartbeatQueue', `<${s.id('Heartbeat/Queue')}.Arn>`],
     ['finishQueue', `<${s.id('Finish/Queue')}.Arn>`],
@@ -168,9 +175,15 @@ describe('each function holds only what it uses', () => {
     expect(indexQueriers).toEqual(['SweepFunction']);
   });
 
-  it('DeleteItem only where an item is deleted ($disconnect); BatchWriteItem only for the crawl route’s reused frontier', () => {
+  it('DeleteItem only where an item is deleted ($disconnect; a job’s credentials once it stops running); BatchWriteItem only for the crawl route’s reused frontier', () => {
     const holders = (action: string) => Object.keys(EXPECTED).filter((fnName) => actionsOf(fnName).includes(action));
-    expect(holders('dynamodb:DeleteItem')).toEqual(['DisconnectFunction']);
+    const deletersOutsideSecrets = Object.keys(EXPECTED).filter((fnName) =>
+      Object.entries(grantsOf(fnName)).some(([target, actions]) => target !== 'secrets' && (actions as string[]).includes('dynamodb:DeleteItem')),
+    );
+    expect(deletersOutsideSecrets).toEqual(['DisconnectFunction']);
+    expect(holders('dynamodb:DeleteItem').filter((f) => f !== 'DisconnectFunction').sort()).toEqual(
+      ['CancelFunction', 'CrawlFunction', 'CrawlerFunction', 'FinisherFunction', 'SweepFunction'],
+    );
     expect(grantsOf('DisconnectFunction')).toEqual({ connections: ['dynamodb:DeleteItem'] });
     expect(holders('dynamodb:BatchWriteItem')).toEqual(['CrawlFunction']);
     expect(grantsOf('CrawlFunction').frontier).toContain('dynamodb:BatchWriteItem');

@@ -2,7 +2,7 @@
 // by construct path and cross-checked by reference (this route → that function, this alarm → that
 // queue), not counted.
 import { beforeAll, describe, expect, it } from 'vitest';
-import { CONNECTIONS_KEY, FRONTIER_KEY, JOBS_KEY, TTL_ATTRIBUTE, UNFINISHED_INDEX } from '../../functions/adapters/dynamodb/table-definitions.js';
+import { CONNECTIONS_KEY, FRONTIER_KEY, JOBS_KEY, SECRETS_KEY, TTL_ATTRIBUTE, UNFINISHED_INDEX } from '../../functions/adapters/dynamodb/table-definitions.js';
 import { flatten, synth, type Synthesized } from './synth.js';
 
 let s: Synthesized;
@@ -107,7 +107,10 @@ describe('WebSocket API', () => {
     const [, connect] = routes.find(([, r]) => r.Properties.RouteKey === '$connect')!;
     const [authorizerId, authorizer] = s.single('AWS::ApiGatewayV2::Authorizer');
     expect(connect.Properties).toMatchObject({ AuthorizationType: 'CUSTOM', AuthorizerId: { Ref: authorizerId } });
-    expect(authorizer.Properties).toMatchObject({ AuthorizerType: 'REQUEST', IdentitySource: ['route.request.querystring.token'] });
+    expect(authorizer.Properties).toMatchObject({ AuthorizerType: 'REQUEST' });
+    // No identity source: API Gateway would refuse a connect lacking one before the authorizer runs,
+    // and a client presents its token in the query or as `Authorization: Bearer`.
+    expect(authorizer.Properties.IdentitySource ?? []).toEqual([]);
     expect(flatten(authorizer.Properties.AuthorizerUri)).toContain(`<${s.id('AuthorizeFunction')}.Arn>`);
     for (const [, route] of routes.filter(([, r]) => r.Properties.RouteKey !== '$connect')) {
       expect(route.Properties.AuthorizationType ?? 'NONE').toBe('NONE');
@@ -260,12 +263,14 @@ describe('tables', () => {
     ['Storage/Jobs', JOBS_KEY.partitionKey, undefined, [UNFINISHED_INDEX.partitionKey]],
     ['Storage/Frontier', FRONTIER_KEY.partitionKey, FRONTIER_KEY.sortKey, []],
     ['Storage/Connections', CONNECTIONS_KEY.partitionKey, undefined, []],
-  ] as const)('%s: on demand, TTL on expiresAt, point-in-time recovery, encrypted, string keys as the code declares them', (path, pk, sk, indexKeys) => {
+    ['Storage/Secrets', SECRETS_KEY.partitionKey, undefined, []],
+  ] as const)('%s: on demand, TTL on expiresAt, point-in-time recovery (not for secrets), encrypted, string keys as the code declares them', (path, pk, sk, indexKeys) => {
     const table = s.resource(s.id(path)).Properties;
     expect(table).toMatchObject({
       BillingMode: 'PAY_PER_REQUEST',
       TimeToLiveSpecification: { AttributeName: TTL_ATTRIBUTE, Enabled: true },
-      PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
+      // a client's credentials must not stay restorable for 35 days after their job ended
+      PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: path !== 'Storage/Secrets' },
       SSESpecification: { SSEEnabled: true },
     });
     expect(TTL_ATTRIBUTE).toBe('expiresAt');

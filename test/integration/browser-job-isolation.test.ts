@@ -22,7 +22,7 @@ let renderer: PuppeteerRenderer;
 let host: string;
 
 const asJob = (jobId: string, extra: Partial<RenderOptions> = {}): RenderOptions => ({ ...timing, jobId, autoscroll: false, ...extra });
-const withCredentials = (token: string): Partial<RenderOptions> => ({ credentials: { headers: { authorization: `Bearer ${token}` }, hosts: [host] } });
+const withCredentials = (token: string): Partial<RenderOptions> => ({ credentials: { headers: { authorization: `Bearer ${token}` }, origins: [site.origin] } });
 
 beforeAll(async () => {
   site = await startTenantSite();

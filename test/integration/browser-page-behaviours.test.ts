@@ -1,12 +1,12 @@
 // The renderer in a real headless Chromium against pages that need more than a load: auto-scroll
 // (on by default, bounded, off on request, skipped where nothing on the page reacts to a scroll),
 // the job's actions (in order, a missing selector noted, a navigation reported and the new document
-// read), and the seeds' headers and cookies (sent to the seed's host only: not to another port of
+// read), and the seeds' headers and cookies (sent to the seed's origin only: not to another port of
 // its address, a third-party host, or a redirect there).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PuppeteerRenderer } from '../../functions/adapters/browser/renderer.js';
 import type { RenderOptions } from '../../functions/core/ports.js';
-import { seedHostsOf } from '../../functions/core/seed-credentials.js';
+import { seedOriginsOf } from '../../functions/core/seed-credentials.js';
 import { LOGIN, startBehaviourSite, type BehaviourSite } from './fixtures-browser/behaviour-site.js';
 
 // Generous: a busy 2-core machine; nothing here asserts how long anything took.
@@ -114,7 +114,7 @@ describe('actions', () => {
 
 describe("the seeds' headers and cookies", () => {
   const credentials = () => ({
-    hosts: seedHostsOf([at('/private')]),
+    origins: seedOriginsOf([at('/private')]),
     headers: { [LOGIN.header]: LOGIN.token },
     cookies: [{ name: LOGIN.cookie, value: LOGIN.session }],
   });

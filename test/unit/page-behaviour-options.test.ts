@@ -7,7 +7,7 @@ import { pageBehaviourOf, type JobRecord } from '../../functions/core/job.js';
 import { DEFAULT_LIMITS } from '../../functions/core/limits.js';
 import { parseCrawlRequest } from '../../functions/core/messages.js';
 import { ACTION_LIMITS } from '../../functions/core/page-actions.js';
-import { credentialOverrides, pathMatches, seedHostsOf } from '../../functions/core/seed-credentials.js';
+import { credentialOverrides, pathMatches, seedOriginsOf } from '../../functions/core/seed-credentials.js';
 
 const limits = DEFAULT_LIMITS;
 const crawl = (options: object) => parseCrawlRequest(JSON.stringify({ action: 'crawl', url: 'http://127.0.0.1:8080/', ...options }), limits);
@@ -124,16 +124,16 @@ describe('headers and cookies', () => {
 
 describe('which request gets the headers and cookies', () => {
   const credentials = {
-    hosts: seedHostsOf(['http://127.0.0.1:8080/start', 'https://docs.example.test/']),
+    origins: seedOriginsOf(['http://127.0.0.1:8080/start', 'https://docs.example.test/', 'https://docs.example.test:443/again']),
     headers: { 'X-Token': 't' },
     cookies: [{ name: 'session', value: 's' }, { name: 'admin', value: 'a', path: '/admin' }],
   };
 
-  it('counts a seed host with its port', () => {
-    expect(credentials.hosts).toEqual(['127.0.0.1:8080', 'docs.example.test']);
+  it('counts a seed by its origin: scheme, host and port (a default port is the same origin)', () => {
+    expect(credentials.origins).toEqual(['http://127.0.0.1:8080', 'https://docs.example.test']);
   });
 
-  it('adds them to requests to a seed host, by host and port', () => {
+  it('adds them to requests to a seed origin, by scheme, host and port', () => {
     expect(credentialOverrides('http://127.0.0.1:8080/page', undefined, credentials)).toEqual({ headers: { 'X-Token': 't' }, cookie: 'session=s' });
     expect(credentialOverrides('https://docs.example.test/admin/x', undefined, credentials)).toEqual({ headers: { 'X-Token': 't' }, cookie: 'session=s; admin=a' });
   });
@@ -142,6 +142,11 @@ describe('which request gets the headers and cookies', () => {
     expect(credentialOverrides('http://127.0.0.1:8081/page', undefined, credentials)).toBeUndefined();
     expect(credentialOverrides('http://127.0.0.2:8080/page', undefined, credentials)).toBeUndefined();
     expect(credentialOverrides('http://www.docs.example.test/', undefined, credentials)).toBeUndefined();
+    // the https seed's host over http (the Authorization header would travel in clear text), or on another port
+    expect(credentialOverrides('http://docs.example.test/admin/x', undefined, credentials)).toBeUndefined();
+    expect(credentialOverrides('https://docs.example.test:8443/', undefined, credentials)).toBeUndefined();
+    expect(credentialOverrides('https://127.0.0.1:8080/page', undefined, credentials)).toBeUndefined();
+    expect(credentialOverrides('wss://docs.example.test/socket', undefined, credentials)).toBeUndefined();
     expect(credentialOverrides('ws://127.0.0.1:8080/socket', undefined, credentials)).toBeUndefined();
     expect(credentialOverrides('not a url', undefined, credentials)).toBeUndefined();
   });
@@ -160,13 +165,13 @@ describe('which request gets the headers and cookies', () => {
     expect(pathMatches('/', '/admin')).toBe(false);
   });
 
-  it("gives the renderer the seeds' hosts with the job's credentials, and nothing when there are none", () => {
+  it("gives the renderer the seeds' origins with the job's credentials, and nothing when there are none", () => {
     const job = { url: 'http://127.0.0.1:8080/', seeds: ['http://127.0.0.1:8080/', 'http://127.0.0.1:9090/x'] } as Pick<JobRecord, 'url' | 'seeds'>;
     expect(pageBehaviourOf(job)).toEqual({ autoscroll: true });
     expect(pageBehaviourOf({ ...job, autoscroll: false, actions: [{ wait: 5 }], seedCredentials: { cookies: [{ name: 'a', value: 'b' }] } })).toEqual({
       autoscroll: false,
       actions: [{ wait: 5 }],
-      credentials: { cookies: [{ name: 'a', value: 'b' }], hosts: ['127.0.0.1:8080', '127.0.0.1:9090'] },
+      credentials: { cookies: [{ name: 'a', value: 'b' }], origins: ['http://127.0.0.1:8080', 'http://127.0.0.1:9090'] },
     });
   });
 });

@@ -54,7 +54,7 @@ async function intercept(page: Page, guard: RequestGuard | undefined, skipped: R
       request.abort('blockedbyclient').catch(() => {});
       return;
     }
-    // The job's headers and cookies, on requests to a seed's host only (seed-credentials.ts).
+    // The job's headers and cookies, on requests to a seed's origin only (seed-credentials.ts).
     if (!guard) {
       request.continue(credentialHeaders(request, credentials)).catch(() => {});
       return;

@@ -6,6 +6,7 @@ import type { JobRecord } from '../../core/job.js';
 import { CONNECTION_TTL_SECONDS } from './connection-store.js';
 import { cancellationReasons, conditionalWrite, isTransactionCanceled, transactWrite } from './errors.js';
 import type { JobTables } from './job-tables.js';
+import { giveBackQuota } from './client-quotas.js';
 
 /**
  * The update that takes one of the connection's slots, for the transaction that starts a run; its
@@ -34,25 +35,37 @@ export async function releaseSlot(tables: JobTables, job: JobRecord): Promise<vo
     UpdateExpression: 'REMOVE slotPending',
     ConditionExpression: 'attribute_exists(slotPending)',
   };
+  const connectionSlot = {
+    Update: {
+      TableName: tables.names.connections,
+      Key: { connectionId: job.connectionId },
+      UpdateExpression: 'ADD activeJobs :minusOne',
+      ConditionExpression: 'attribute_exists(connectionId) AND activeJobs > :zero',
+      ExpressionAttributeValues: { ':minusOne': -1, ':zero': 0 },
+    },
+  };
+  // and the client's allowance, with the same once-only note (client-quotas.ts)
+  const quota = giveBackQuota(tables, job);
   try {
-    await transactWrite(tables.db, [
-      { Update: clearNote },
-      {
-        Update: {
-          TableName: tables.names.connections,
-          Key: { connectionId: job.connectionId },
-          UpdateExpression: 'ADD activeJobs :minusOne',
-          ConditionExpression: 'attribute_exists(connectionId) AND activeJobs > :zero',
-          ExpressionAttributeValues: { ':minusOne': -1, ':zero': 0 },
-        },
-      },
-    ]);
+    await transactWrite(tables.db, [{ Update: clearNote }, connectionSlot, ...quota] as never);
   } catch (error) {
     if (!isTransactionCanceled(error)) throw error;
-    const [jobReason, connectionReason] = cancellationReasons(error);
+    const [jobReason, ...others] = cancellationReasons(error);
     if (jobReason?.code === 'ConditionalCheckFailed') return; // already released
-    if (connectionReason?.code !== 'ConditionalCheckFailed') throw error;
-    // The connection is gone ($disconnect deleted it, slots and all): nothing to free there.
-    await conditionalWrite(tables.db.send(new UpdateCommand(clearNote)));
+    if (!others.some((reason) => reason?.code === 'ConditionalCheckFailed')) throw error;
+    // The connection is gone ($disconnect deleted it, slots and all): nothing to free there. A
+    // client count already at zero (its items expired, or written before quotas) is left so.
+    const rest = [connectionSlot, ...quota].filter((_, i) => others[i]?.code !== 'ConditionalCheckFailed');
+    if (rest.length === 0) await conditionalWrite(tables.db.send(new UpdateCommand(clearNote)));
+    else {
+      try {
+        await transactWrite(tables.db, [{ Update: clearNote }, ...rest] as never);
+      } catch (again) {
+        if (!isTransactionCanceled(again)) throw again;
+        if (cancellationReasons(again)[0]?.code === 'ConditionalCheckFailed') return;
+        // whatever refused now refused twice: free the note alone rather than hold the job open
+        await conditionalWrite(tables.db.send(new UpdateCommand(clearNote)));
+      }
+    }
   }
 }

@@ -11,12 +11,13 @@ import { cancellationReasons, conditionalWrite, isTransactionCanceled, transactW
 import { readCounted, withCounters } from './job-counters.js';
 import { cacheEntryPut } from './job-reuse.js';
 import type { JobTables } from './job-tables.js';
+import { deleteSecrets, secretsDelete } from './job-secrets.js';
 import { UNFINISHED_INDEX, UNFINISHED_MARK } from './table-definitions.js';
 
 /** running → finishing at once, with the reason it was forced (cancel, deadline). */
 export async function beginForcedFinish(tables: JobTables, jobId: string, status: FinalStatus, finishedAt: number, reason: string): Promise<boolean> {
   const finish = finishUpdate(status, finishedAt, reason);
-  return conditionalWrite(
+  const begun = await conditionalWrite(
     tables.db.send(
       new UpdateCommand({
         TableName: tables.names.jobs,
@@ -26,6 +27,20 @@ export async function beginForcedFinish(tables: JobTables, jobId: string, status
       }),
     ),
   );
+  if (begun) await forgetSecrets(tables, jobId);
+  return begun;
+}
+
+/**
+ * A job that stopped running needs its credentials no more: gone now. A failure here leaves them
+ * to the transaction that makes the job final (makeFinal), which deletes them too.
+ */
+async function forgetSecrets(tables: JobTables, jobId: string): Promise<void> {
+  try {
+    await deleteSecrets(tables, jobId);
+  } catch {
+    // deleted with the final state instead
+  }
 }
 
 export async function beginFinishIfSettled(tables: JobTables, jobId: string, statusOf: (counts: JobCounters) => FinalStatus, finishedAt: number): Promise<boolean> {
@@ -61,17 +76,19 @@ export async function beginFinishIfSettled(tables: JobTables, jobId: string, sta
         };
       }),
     ]);
-    return true;
   } catch (error) {
     if (isTransactionCanceled(error) && cancellationReasons(error).some((r) => r.code === 'ConditionalCheckFailed')) return false;
     throw error;
   }
+  if (read.job.usedCredentials) await forgetSecrets(tables, jobId);
+  return true;
 }
 
 /** running → finishing: the final status chosen, the instant, and why when forced. */
 function finishUpdate(status: FinalStatus, finishedAt: number, reason?: string) {
   return {
-    // The client's headers and cookies (possibly secrets) are kept only while the job runs.
+    // The client's headers and cookies (possibly secrets) are kept only while the job runs (on the
+    // job item only when the store has no secrets table: job-secrets.ts).
     UpdateExpression: `SET #status = :finishing, finalStatus = :final, finishedAt = :at${reason !== undefined ? ', endReason = :reason' : ''} REMOVE seedCredentials`,
     ExpressionAttributeNames: { '#status': 'status' },
     ExpressionAttributeValues: {
@@ -129,6 +146,8 @@ export async function makeFinal(tables: JobTables, job: JobRecord, status: Final
         },
       },
       ...(entry ? [cacheEntryPut(tables, entry)] : []),
+      // The credentials, if an earlier delete missed them: a final job holds none.
+      ...(job.usedCredentials ? secretsDelete(tables, job.jobId) : []),
     ]);
     return true;
   } catch (error) {

@@ -8,25 +8,44 @@ import { takeSlot } from './connection-slots.js';
 import { cancellationReasons, isConditionFailure, isTransactionCanceled } from './errors.js';
 import { readCountedAtOnce, readJob, readJobItem, shardItemPuts } from './job-counters.js';
 import type { JobTables } from './job-tables.js';
+import { splitSecrets, withSecrets } from './job-secrets.js';
+import { takeQuota } from './client-quotas.js';
+import { quotaNoteOf, type ClientQuota, type QuotaRefusal } from '../../core/client-quota.js';
 
-export async function createJob(tables: JobTables, job: JobRecord, seed: FrontierRecord, maxJobsPerConnection: number): Promise<'created' | 'too-many-jobs'> {
+export async function createJob(
+  tables: JobTables,
+  job: JobRecord,
+  seed: FrontierRecord,
+  maxJobsPerConnection: number,
+  quota?: ClientQuota,
+): Promise<'created' | 'too-many-jobs' | QuotaRefusal> {
   // One transaction: a job never exists without its seed nor without holding a slot of its
-  // connection, and a refused job leaves nothing behind.
+  // connection (nor without its credentials, kept apart: job-secrets.ts), and a refused job leaves
+  // nothing behind.
+  const { item, put: secretsPut } = splitSecrets(tables, job);
+  // and its client's allowance (client-quotas.ts), noted on the job so that its end gives it back
+  const quotaItems = takeQuota(tables, quota, tables.clock.now());
+  const head = [
+    { Put: { TableName: tables.names.jobs, Item: { ...item, ...(quota ? { quota: quotaNoteOf(quota) } : {}), [UNFINISHED_INDEX.partitionKey]: UNFINISHED_MARK }, ConditionExpression: 'attribute_not_exists(jobId)' } },
+    { Put: { TableName: tables.names.frontier, Item: seed, ConditionExpression: 'attribute_not_exists(urlKey)' } },
+    takeSlot(tables, job.connectionId, maxJobsPerConnection, tables.clock.now()),
+    ...shardItemPuts(tables, job),
+    ...(secretsPut ? [secretsPut] : []),
+  ];
   try {
     await tables.db.send(
       new TransactWriteCommand({
-        TransactItems: [
-          { Put: { TableName: tables.names.jobs, Item: { ...job, [UNFINISHED_INDEX.partitionKey]: UNFINISHED_MARK }, ConditionExpression: 'attribute_not_exists(jobId)' } },
-          { Put: { TableName: tables.names.frontier, Item: seed, ConditionExpression: 'attribute_not_exists(urlKey)' } },
-          takeSlot(tables, job.connectionId, maxJobsPerConnection, tables.clock.now()),
-          ...shardItemPuts(tables, job),
-        ],
+        TransactItems: [...head, ...quotaItems.map((q) => q.item)] as never,
       }),
     );
     return 'created';
   } catch (error) {
+    if (!isTransactionCanceled(error)) throw error;
+    const reasons = cancellationReasons(error);
     // The third item is the connection's slot: every slot was taken.
-    if (isTransactionCanceled(error) && cancellationReasons(error)[2]?.code === 'ConditionalCheckFailed') return 'too-many-jobs';
+    if (reasons[2]?.code === 'ConditionalCheckFailed') return 'too-many-jobs';
+    const refused = quotaItems.find((_, i) => reasons[head.length + i]?.code === 'ConditionalCheckFailed');
+    if (refused) return refused.refusal;
     throw error;
   }
 }
@@ -47,7 +66,10 @@ export class SharedSettingsReads {
   async read(jobId: string): Promise<JobRecord | null> {
     let read = this.inFlight.get(jobId);
     if (!read) {
-      read = readJobItem(this.tables, jobId).finally(() => this.inFlight.delete(jobId));
+      // With the job's credentials while it runs: what its pages are rendered with.
+      read = readJobItem(this.tables, jobId)
+        .then((job) => withSecrets(this.tables, job))
+        .finally(() => this.inFlight.delete(jobId));
       this.inFlight.set(jobId, read);
     }
     const item = await read;

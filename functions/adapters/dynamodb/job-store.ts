@@ -21,18 +21,19 @@ import * as record from './job-record.js';
 import * as redrive from './job-redrive.js';
 import * as reuse from './job-reuse.js';
 import type { JobTables } from './job-tables.js';
+import type { ClientQuota, QuotaRefusal } from '../../core/client-quota.js';
 
 export class DynamoJobStore implements JobStore {
   private readonly tables: JobTables;
   private readonly settings: record.SharedSettingsReads;
 
-  constructor(db: DynamoDBDocumentClient, tables: { jobs: string; frontier: string; connections: string }, clock: Clock = systemClock) {
+  constructor(db: DynamoDBDocumentClient, tables: JobTables['names'], clock: Clock = systemClock) {
     this.tables = { db, names: tables, clock };
     this.settings = new record.SharedSettingsReads(this.tables);
   }
 
-  createJob(job: JobRecord, seed: FrontierRecord, maxJobsPerConnection: number): Promise<'created' | 'too-many-jobs'> {
-    return record.createJob(this.tables, job, seed, maxJobsPerConnection);
+  createJob(job: JobRecord, seed: FrontierRecord, maxJobsPerConnection: number, quota?: ClientQuota): Promise<'created' | 'too-many-jobs' | QuotaRefusal> {
+    return record.createJob(this.tables, job, seed, maxJobsPerConnection, quota);
   }
 
   getJob(jobId: string): Promise<JobRecord | null> {
@@ -86,8 +87,8 @@ export class DynamoJobStore implements JobStore {
     return finish.claimNotification(this.tables, jobId, now);
   }
 
-  beginRedrive(job: JobRecord, failed: FrontierRecord[], run: RedriveRun, maxJobsPerConnection: number): Promise<'started' | 'refused' | 'too-many-jobs'> {
-    return redrive.beginRedrive(this.tables, job, failed, run, maxJobsPerConnection);
+  beginRedrive(job: JobRecord, failed: FrontierRecord[], run: RedriveRun, maxJobsPerConnection: number, quota?: ClientQuota): Promise<'started' | 'refused' | 'too-many-jobs' | QuotaRefusal> {
+    return redrive.beginRedrive(this.tables, job, failed, run, maxJobsPerConnection, quota);
   }
 
   getCacheEntry(cacheKey: string): Promise<CacheEntry | null> {
@@ -102,8 +103,8 @@ export class DynamoJobStore implements JobStore {
     return reuse.createAnsweredJob(this.tables, job);
   }
 
-  async createReusingJob(job: JobRecord, seed: FrontierRecord, items: readonly FrontierRecord[], maxJobsPerConnection: number): Promise<'created' | 'too-many-jobs'> {
+  async createReusingJob(job: JobRecord, seed: FrontierRecord, items: readonly FrontierRecord[], maxJobsPerConnection: number, quota?: ClientQuota): Promise<'created' | 'too-many-jobs' | QuotaRefusal> {
     await reuse.putReusedFrontier(this.tables, items);
-    return this.createJob(job, seed, maxJobsPerConnection);
+    return this.createJob(job, seed, maxJobsPerConnection, quota);
   }
 }

@@ -6,7 +6,10 @@ import type { Clock } from '../../core/ports.js';
 
 export interface JobTables {
   db: DynamoDBDocumentClient;
-  /** the jobs table (jobs, their counter shards, cache entries), the frontier, the connections */
-  names: { jobs: string; frontier: string; connections: string };
+  /**
+   * the jobs table (jobs, their counter shards, cache entries), the frontier, the connections, and
+   * the seed credentials of running jobs (job-secrets.ts; absent: kept on the job item)
+   */
+  names: { jobs: string; frontier: string; connections: string; secrets?: string };
   clock: Clock;
 }

@@ -1,9 +1,11 @@
-// Key schemas of the three tables. The CDK stack declares the same keys; the local runtime creates
+// Key schemas of the four tables. The CDK stack declares the same keys; the local runtime creates
 // tables from these definitions, and an infra test checks the two agree.
 
 export const JOBS_KEY = { partitionKey: 'jobId' } as const;
 export const FRONTIER_KEY = { partitionKey: 'jobId', sortKey: 'urlKey' } as const;
 export const CONNECTIONS_KEY = { partitionKey: 'connectionId' } as const;
+/** seed credentials of running jobs (job-secrets.ts): the one table without point-in-time recovery */
+export const SECRETS_KEY = { partitionKey: 'jobId' } as const;
 /** every table expires its items through this attribute (epoch seconds) */
 export const TTL_ATTRIBUTE = 'expiresAt';
 
@@ -27,4 +29,5 @@ export const TABLES = {
   jobs: { ...JOBS_KEY, indexes: [UNFINISHED_INDEX] },
   frontier: FRONTIER_KEY,
   connections: CONNECTIONS_KEY,
+  secrets: SECRETS_KEY,
 } as const satisfies Record<string, TableDefinition>;

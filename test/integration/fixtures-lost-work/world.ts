@@ -141,6 +141,7 @@ export async function startWorld(): Promise<World> {
         JOBS_TABLE: resources.jobsTable,
         FRONTIER_TABLE: resources.frontierTable,
         CONNECTIONS_TABLE: resources.connectionsTable,
+        SECRETS_TABLE: resources.secretsTable,
         CRAWL_QUEUE_URL: resources.queueUrl,
         RESULTS_BUCKET: resources.bucket,
         CONNECTIONS_ENDPOINT: gateway.connectionsEndpoint,
