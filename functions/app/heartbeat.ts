@@ -37,7 +37,8 @@ export async function heartbeat(jobId: string, beat: string | undefined, deps: A
     deps.log.debug('heartbeat of a stale chain stops', { jobId });
     return 'stop';
   }
-  const settings = await deps.jobs.getJobSettings(jobId);
+  // A heartbeat renders nothing: it never reads the job's seed credentials.
+  const settings = await deps.jobs.getJobSettings(jobId, { credentials: false });
   if (!settings || isFinal(settings.status)) return 'stop';
   const now = deps.clock.now();
   // Claims the interval's progress slot (a conditional write) only when none went out within it.

@@ -8,6 +8,7 @@
 // back to that day. So a job is never stopped half-way by the quota, and the day's count is never
 // below what was crawled. A redrive's URLs count as they are queued again, with nothing given back.
 import { ClientInputError, ErrorCode } from './errors.js';
+import { ANONYMOUS_OWNER } from './owners.js';
 
 export interface ClientQuotaLimits {
   /** jobs (and redrives) one client may have running at once, over all its connections; 0: no limit */
@@ -51,7 +52,8 @@ export function utcDay(now: number): string {
 
 /** The allowance a start takes, or undefined when there is no client (auth off) or nothing is counted. */
 export function clientQuotaFor(owner: string | undefined, pages: number, limits: Partial<ClientQuotaLimits>, now: number, refund: boolean): ClientQuota | undefined {
-  if (owner === undefined) return undefined;
+  // auth off: every job's owner is ANONYMOUS_OWNER, which is no client (core/job.ts ownerFor)
+  if (owner === undefined || owner === ANONYMOUS_OWNER) return undefined;
   const maxRunningJobs = limits.maxRunningJobsPerClient ?? DEFAULT_CLIENT_QUOTAS.maxRunningJobsPerClient;
   const maxPagesPerDay = limits.maxPagesPerClientPerDay ?? DEFAULT_CLIENT_QUOTAS.maxPagesPerClientPerDay;
   if (maxRunningJobs === 0 && maxPagesPerDay === 0) return undefined;

@@ -4,6 +4,7 @@ import type { ProductRequest } from './render-ports.js';
 import { seedOriginsOf, type SeedCredentials } from './seed-credentials.js';
 import type { QuotaNote } from './client-quota.js';
 import { CONTENT_FORMATS, type BlockableResource, type FinalStatus, type Format, type JobStatus, type Scope } from './vocabulary.js';
+import { ANONYMOUS_OWNER, ownerFor } from './owners.js';
 
 // A job's statuses and scopes are words the wire protocol shares (vocabulary.ts); the code that
 // reads a job knows them from here.
@@ -228,16 +229,7 @@ export interface FrontierRecord {
   expiresAt: number;
 }
 
-/**
- * The owner a job is created with: the authorizer's principal, or ANONYMOUS_OWNER when auth is off.
- * Every job has one, so an item without an owner is no job a client made (the stack's own items in
- * the jobs table, e.g. `host-rate#<host>`) and no client can read it.
- */
-export const ANONYMOUS_OWNER = '(anonymous)';
-
-export function ownerFor(principal: string | undefined): string {
-  return principal ?? ANONYMOUS_OWNER;
-}
+export { ANONYMOUS_OWNER, ownerFor } from './owners.js';
 
 /**
  * Whether a client acting as `principal` may see and act on the job: only its creator's principal

@@ -134,7 +134,7 @@ export interface JobStore {
    * done and failed are only the item's base, not the job's counts (getJob sums those). Reads of
    * one job that overlap in time may share one answer.
    */
-  getJobSettings(jobId: string): Promise<JobRecord | null>;
+  getJobSettings(jobId: string, options?: { credentials?: boolean }): Promise<JobRecord | null>;
   /**
    * running → finishing, forced with a reason (cancel, deadline); without one, only when every
    * admitted URL is settled (see beginFinishIfSettled), with `status`.

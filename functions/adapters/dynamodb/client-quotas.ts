@@ -9,6 +9,12 @@ import type { JobTables } from './job-tables.js';
 
 /** a day's item outlives its day by this much, for whoever reads it */
 const DAY_ITEM_SECONDS = 3 * 24 * 60 * 60;
+/**
+ * a client's running-jobs counter expires this long after its last start: longer than any job runs
+ * (the time limit is hours), so it never expires under a running job; a client gone quiet leaves no
+ * item behind, and a count left wrong by a lost release heals
+ */
+const RUNNING_ITEM_SECONDS = 7 * 24 * 60 * 60;
 
 export interface QuotaItem {
   refusal: QuotaRefusal;
@@ -26,9 +32,9 @@ export function takeQuota(tables: JobTables, quota: ClientQuota | undefined, now
         Update: {
           TableName: tables.names.jobs,
           Key: { jobId: clientJobsKey(quota.principal) },
-          UpdateExpression: 'ADD runningJobs :one',
+          UpdateExpression: 'SET expiresAt = :expiresAt ADD runningJobs :one',
           ConditionExpression: 'attribute_not_exists(runningJobs) OR runningJobs < :max',
-          ExpressionAttributeValues: { ':one': 1, ':max': quota.maxRunningJobs },
+          ExpressionAttributeValues: { ':one': 1, ':max': quota.maxRunningJobs, ':expiresAt': Math.floor(now / 1000) + RUNNING_ITEM_SECONDS },
         },
       },
     });

@@ -63,7 +63,9 @@ export class SharedSettingsReads {
 
   constructor(private readonly tables: JobTables) {}
 
-  async read(jobId: string): Promise<JobRecord | null> {
+  async read(jobId: string, credentials = true): Promise<JobRecord | null> {
+    // Without credentials (the heartbeat): the job item alone, the secrets table not read.
+    if (!credentials) return readJobItem(this.tables, jobId);
     let read = this.inFlight.get(jobId);
     if (!read) {
       // With the job's credentials while it runs: what its pages are rendered with.

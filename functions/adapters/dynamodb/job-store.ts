@@ -40,8 +40,8 @@ export class DynamoJobStore implements JobStore {
     return counters.readJob(this.tables, jobId);
   }
 
-  getJobSettings(jobId: string): Promise<JobRecord | null> {
-    return this.settings.read(jobId);
+  getJobSettings(jobId: string, options?: { credentials?: boolean }): Promise<JobRecord | null> {
+    return this.settings.read(jobId, options?.credentials ?? true);
   }
 
   readAfterSettle(jobId: string, now: number, intervalMs: number, counterShards?: number): Promise<{ job: JobRecord | null; progressDue: boolean }> {
