@@ -137,7 +137,16 @@ export interface Logger {
  */
 export interface FinishRequests {
   request(jobId: string): Promise<void>;
+  /**
+   * Work too heavy for a 256 MB route, sent to the same queue and function (a listing and rewrite
+   * of a job's frontier, the copies of a reused crawl): each is idempotent under duplicate
+   * delivery and resumes after a crash (app/redrive-run.ts, app/reuse-run.ts).
+   */
+  requestWork(work: FinisherWork): Promise<void>;
 }
+
+/** the finisher's queue carries these besides `{jobId}` (a finish) */
+export type FinisherWork = { kind: 'redrive'; jobId: string; run: number } | { kind: 'reuse'; jobId: string };
 
 /** Assembles a job's web archive (WACZ) from its pages' WARC files when the job ends. */
 export interface ArchiveAssembler {
