@@ -155,8 +155,10 @@ export class CrawlerStack extends Stack {
     //   connection when created (submit) and frees it when it ends (crawler, cancel, sweep).
     // - jobs: status only reads; submit creates, the others move a job through its states.
     // - frontier: submit writes the seed, the crawler claims/admits/settles; cancel and sweep list
-    //   it for the manifest. status reads only the job item. redrive lists it and puts failed
-    //   URLs back in the queue (items, counters and a slot of its connection in one transaction).
+    //   it for the manifest. status reads only the job item. The redrive route only reopens the
+    //   job (the job item and a slot of its connection); the finisher's function lists the
+    //   frontier, puts failed URLs back and queues them, and builds a job upon a cached crawl
+    //   (frontier items written, pages copied) off the crawl route.
     // - results: read to presign manifest URLs (submit's cache hits, status) and to reuse a stored
     //   page on a retry (crawler); written by whoever ends a job (manifest) and by the crawler
     //   (pages), and by submit when it reuses a cached crawl (an answer's manifest and exports;
@@ -174,13 +176,13 @@ export class CrawlerStack extends Stack {
     // - finish queue: whoever may win a job's end asks the finisher through it.
     storage.jobs.grantReadData(status);
     for (const table of [storage.jobs, storage.connections]) table.grant(status, 'dynamodb:UpdateItem');
-    for (const f of [submit, crawler, redrive]) storage.frontier.grantReadWriteData(f);
-    for (const f of [cancel, sweep, finisher]) storage.frontier.grantReadData(f);
-    for (const f of [submit, crawler, redrive]) queues.queue.grantSendMessages(f);
+    for (const f of [submit, crawler, finisher]) storage.frontier.grantReadWriteData(f);
+    for (const f of [cancel, sweep]) storage.frontier.grantReadData(f);
+    for (const f of [submit, crawler, finisher]) queues.queue.grantSendMessages(f);
     for (const f of [submit, redrive, heartbeat]) heartbeats.queue.grantSendMessages(f);
-    for (const f of [submit, crawler, cancel, redrive, sweep]) finishQueues.queue.grantSendMessages(f);
-    const bucketWriters = [submit, crawler, cancel, redrive, sweep, finisher];
-    const bucketReaders = [crawler, submit, status, cancel, redrive, sweep, finisher];
+    for (const f of [submit, crawler, cancel, redrive, sweep, finisher]) finishQueues.queue.grantSendMessages(f);
+    const bucketWriters = [submit, crawler, cancel, sweep, finisher];
+    const bucketReaders = [crawler, submit, status, cancel, sweep, finisher];
     for (const f of bucketWriters) storage.results.grantPut(f, 'jobs/*');
     for (const f of bucketReaders) storage.results.grantRead(f, 'jobs/*');
     storage.results.grantPut(finisher, 'finisher/*');

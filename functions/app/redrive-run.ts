@@ -18,7 +18,11 @@ import { finishIfDone } from './finish-job.js';
 
 export type RedriveRunOutcome = 'queued' | 'not-this-run' | 'done-already' | 'ended-meanwhile';
 
-export async function continueRedrive(jobId: string, run: number, deps: AppDeps): Promise<RedriveRunOutcome> {
+/** failed items put back per call of the store (its transactions take 99): a crash loses at most this much work */
+export const REQUEUE_CHUNK = 99;
+
+/** `afterChunk`: called after each chunk of failed items is put back (fault injection, tests). */
+export async function continueRedrive(jobId: string, run: number, deps: AppDeps, afterChunk?: (chunks: number) => void | Promise<void>): Promise<RedriveRunOutcome> {
   const job = await deps.jobs.getJob(jobId);
   if (!job || job.status !== 'running' || job.redrives !== run) return 'not-this-run';
   if (job.redriving !== run) {
@@ -28,7 +32,10 @@ export async function continueRedrive(jobId: string, run: number, deps: AppDeps)
   }
   const again = (await deps.frontier.list(jobId)).filter(isRedrivable);
   const failed = again.filter((record) => record.state === 'failed');
-  if (!(await deps.jobs.requeueFailed(jobId, run, failed))) return 'ended-meanwhile';
+  for (let start = 0, chunks = 1; start < failed.length; start += REQUEUE_CHUNK, chunks++) {
+    if (!(await deps.jobs.requeueFailed(jobId, run, failed.slice(start, start + REQUEUE_CHUNK)))) return 'ended-meanwhile';
+    await afterChunk?.(chunks);
+  }
   // Also the URLs a job that ended early (cancelled, time limit) never crawled: they are counted as
   // unsettled already, and nothing else will put them on the queue.
   const messages: CrawlMessage[] = again.map((record) => ({ jobId, url: record.url, depth: record.depth }));

@@ -26,7 +26,8 @@ import { planned, usableSource } from './reuse-crawl.js';
 
 export type ReuseRunOutcome = 'built' | 'seeds' | 'nothing-pending' | 'ended-meanwhile';
 
-export async function continueReuse(jobId: string, deps: AppDeps): Promise<ReuseRunOutcome> {
+/** `afterCommit`: called once the build is committed, before its URLs are sent (fault injection, tests). */
+export async function continueReuse(jobId: string, deps: AppDeps, afterCommit?: () => void | Promise<void>): Promise<ReuseRunOutcome> {
   let job = await deps.jobs.getJob(jobId);
   if (!job?.reusePending) return 'nothing-pending';
   if (job.status !== 'running') return 'ended-meanwhile';
@@ -36,6 +37,7 @@ export async function continueReuse(jobId: string, deps: AppDeps): Promise<Reuse
     if (plan && (await deps.jobs.commitReuse(plan.built, plan.items))) {
       messages = plan.messages;
       deps.log.info('job built upon a cached crawl', { jobId, from: plan.built.reusedFrom, reused: plan.built.reused, next: messages.length });
+      await afterCommit?.();
     } else if (!plan) {
       await deps.jobs.advanceReuse(jobId, 'planning', 'seeds');
     }

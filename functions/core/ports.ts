@@ -116,9 +116,12 @@ export const FAULT_POINTS = [
 export const WAIT_FAULT_POINTS = ['after-delay-send'] as const;
 /**
  * Points of the finisher (functions/handlers/finish.ts); `url` is the job's id and `attempt` the
- * number of archive parts written so far, so `finisher-mid-archive#2` dies after the second part.
+ * number of archive parts written so far, so `finisher-mid-archive#2` dies after the second part;
+ * `redrive-mid-requeue#N` dies once N chunks of a redrive's failed items are put back (none sent
+ * yet, app/redrive-run.ts); `reuse-before-send` once a built job's counters are committed, before
+ * its URLs are sent (app/reuse-run.ts).
  */
-export const FINISHER_FAULT_POINTS = ['finisher-mid-archive'] as const;
+export const FINISHER_FAULT_POINTS = ['finisher-mid-archive', 'redrive-mid-requeue', 'reuse-before-send'] as const;
 export type FaultPoint = (typeof FAULT_POINTS)[number] | (typeof WAIT_FAULT_POINTS)[number] | (typeof FINISHER_FAULT_POINTS)[number];
 
 export const noFaults: FaultInjector = { hit: () => {} };

@@ -12,6 +12,7 @@ import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-p
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { z } from 'zod';
 import { faultInjector } from '../adapters/faults.js';
+import { noFaults, type FaultInjector } from '../core/ports.js';
 import type { AppDeps } from '../app/deps.js';
 import { runFinish } from '../app/finish-job.js';
 import { continueRedrive } from '../app/redrive-run.js';
@@ -26,11 +27,12 @@ const FinishMessageSchema = z.union([
 ]);
 
 let finisherDeps: AppDeps | undefined;
+let faults: FaultInjector = noFaults;
 
 function getFinisherDeps(): AppDeps {
   if (finisherDeps) return finisherDeps;
   const { config, deps, clients } = appRuntime();
-  const faults = faultInjector(config.finisher.faults, logger, config.faultsStateDir);
+  faults = faultInjector(config.finisher.faults, logger, config.faultsStateDir);
   finisherDeps = {
     ...deps,
     archives: waczAssembler(config, clients, deps, { afterPart: (parts) => faults.hit('finisher-mid-archive', { url: '', attempt: parts }) }),
@@ -54,7 +56,10 @@ function recordHandler(context: Context) {
     const deps = getFinisherDeps();
     if (message.data.kind === 'redrive' || message.data.kind === 'reuse') {
       // A failure fails the message: it comes back after the visibility timeout and resumes.
-      const outcome = message.data.kind === 'redrive' ? await continueRedrive(jobId, message.data.run, deps) : await continueReuse(jobId, deps);
+      const outcome =
+        message.data.kind === 'redrive'
+          ? await continueRedrive(jobId, message.data.run, deps, (chunks) => faults.hit('redrive-mid-requeue', { url: jobId, attempt: chunks }))
+          : await continueReuse(jobId, deps, () => faults.hit('reuse-before-send', { url: jobId, attempt: 1 }));
       logger.info(`${message.data.kind} request handled`, { jobId, outcome, receiveCount: record.attributes.ApproximateReceiveCount });
       return;
     }

@@ -55,18 +55,20 @@ const EXPECTED: Record<string, Grants> = {
   ConnectFunction: { connections: rw },
   DisconnectFunction: { connections: rw },
   DefaultFunction: { api: ['manage'] },
-  // reuse by depth: writes an answer's manifest and exports, copies cached pages into a new job
+  // reuse by depth: writes an answer's manifest and exports (a build upon a cached crawl runs in the finisher's function)
   // (every function that may win a job's end asks the finisher: finishQueue send)
   CrawlFunction: { jobs: rw, frontier: rw, connections: rw, queue: ['send'], heartbeats: ['send'], finishQueue: ['send'], ...bucketReadWrite, api: ['manage'] },
   // reads a job; moves a running job to the asking connection (updates only: the job, the new and the old connection)
   StatusFunction: { jobs: rw, connections: ['write'], ...bucketRead, api: ['manage'] },
   CancelFunction: { jobs: rw, frontier: ['read'], connections: rw, finishQueue: ['send'], ...bucketReadWrite, api: ['manage'] },
-  // restarts a job (its items, counters and a slot), queues the URLs; ends the run if it cannot
-  RedriveFunction: { jobs: rw, frontier: rw, connections: rw, queue: ['send'], heartbeats: ['send'], finishQueue: ['send'], ...bucketReadWrite, api: ['manage'] },
+  // reopens a job (its item and a slot of its connection), asks the finisher's function to put its
+  // failed URLs back (finishQueue send), starts its heartbeat; ends the run if it cannot ask
+  RedriveFunction: { jobs: rw, connections: rw, heartbeats: ['send'], finishQueue: ['send'], api: ['manage'] },
   CrawlerFunction: { jobs: rw, frontier: rw, connections: rw, queue: ['consume', 'send'], finishQueue: ['send'], ...bucketReadWrite, api: ['manage'] },
   SweepFunction: { jobs: rw, frontier: ['read'], connections: rw, finishQueue: ['send'], ...bucketReadWrite, api: ['manage'] },
-  // the job's end: manifest, exports and archive (its index parts under finisher/), checkpoint and lease in the jobs table
-  FinisherFunction: { jobs: rw, frontier: ['read'], connections: rw, finishQueue: ['consume'], ...bucketReadWrite, finisherObjects: rw, api: ['manage'] },
+  // the job's end: manifest, exports and archive (its index parts under finisher/), checkpoint and lease in the jobs table;
+  // the routes' heavy work: a redrive's failed items put back and queued, a job built upon a cached crawl (items, copies, its URLs queued)
+  FinisherFunction: { jobs: rw, frontier: rw, connections: rw, queue: ['send'], finishQueue: ['consume', 'send'], ...bucketReadWrite, finisherObjects: rw, api: ['manage'] },
   AuthorizeFunction: { token: ['read'] },
   // reads a running job, claims its progress slot, sends the next heartbeat
   HeartbeatFunction: { jobs: rw, heartbeats: ['consume', 'send'], api: ['manage'] },
