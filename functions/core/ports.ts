@@ -93,6 +93,14 @@ export interface HostRateGate {
    * page's children sent already paced; empty when none could be taken (they go unpaced).
    */
   reserveTurns(request: { host: string; jobId: string; hostIntervalMs: number; jobIntervalMs?: number; count: number }): Promise<number[]>;
+  /**
+   * A granted slot at `slotAt` whose navigation is late (its tab opened slowly) moved to `to`, if
+   * no one reserved a slot after it since (the gate's next free instant is still the one this
+   * grant set, on the job's key too when it has its own interval): spacing holds, as the previous
+   * navigation was at least an interval before `slotAt` and the next free slot becomes `to` plus
+   * an interval. False when someone did: the caller asks again.
+   */
+  slide(request: { host: string; jobId: string; hostIntervalMs: number; jobIntervalMs?: number; slotAt: number; to: number }): Promise<boolean>;
 }
 
 /** Local fault injection: crashes the worker at a named point. A no-op on AWS. */
