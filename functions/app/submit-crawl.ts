@@ -17,7 +17,7 @@ import { continueReuse } from './reuse-run.js';
 export async function submitCrawl(request: CrawlRequest, connectionId: string, jobId: string, deps: AppDeps, owner?: string): Promise<void> {
   // An estimate only: answered, nothing created nor crawled.
   if (request.estimate) {
-    await deps.notifier.send(connectionId, estimateAnswer(request, deps.limits));
+    await deps.notifier.send(connectionId, await estimateAnswer(request, deps.limits, deps.sitemaps));
     return;
   }
   const now = deps.clock.now();

@@ -75,8 +75,12 @@ export interface SitemapUrls {
 }
 
 export interface SitemapSource {
-  /** at most `maxUrls` URLs, as the sitemaps spell them (not normalised, not scoped) */
-  urlsFor(seedUrl: string, maxUrls: number): Promise<SitemapUrls>;
+  /**
+   * at most `maxUrls` URLs, as the sitemaps spell them (not normalised, not scoped). `bounds`: only
+   * URLs `keep` accepts are kept and counted; no file is started, and none read on, past `deadlineAt`
+   * (epoch ms): what was read by then is the answer, with a warning.
+   */
+  urlsFor(seedUrl: string, maxUrls: number, bounds?: { keep?: (loc: string) => boolean; deadlineAt?: number }): Promise<SitemapUrls>;
 }
 
 /** The per-host rate shared by every job and environment (see core/host-rate.ts). */
