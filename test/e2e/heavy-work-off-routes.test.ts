@@ -6,7 +6,7 @@
 // cached crawl — killed after the build is committed, before its URLs are sent, likewise.
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it, onTestFailed } from 'vitest';
 import { REQUEUE_CHUNK } from '../../functions/app/redrive-run.js';
 import type { LocalStack } from '../../local/stack.js';
 import { CrawlClient, type Received } from '../../local/ws-client.js';
@@ -75,7 +75,10 @@ beforeAll(async () => {
       if (process.env.E2E_VERBOSE) console.log(line);
     },
   });
-}, 300_000);
+});
+
+/** What the finisher's function and the sweeper did is what a failure here needs to be read. */
+const printLogOnFailure = () => onTestFailed(() => console.log(lines.filter((line) => /finisher-|redriv|reuse|sweep|injected/i.test(line)).slice(-60).join('\n')));
 
 afterAll(async () => {
   await stack?.stop();
@@ -90,6 +93,7 @@ function answerTo(client: CrawlClient, requestId: string): Promise<Received> {
 const finisherLines = (text: string) => lines.filter((line) => line.startsWith('[finisher-') && line.includes(text));
 
 it(`redrives ${FAILED} failed pages from the finisher's function, killed mid-way: each page once, one completed`, async () => {
+  printLogOnFailure();
   const waitMs = jobWaitMs(timings, speed, { pages: FAILED + 1 });
   const first = await crawl(stack, { url: `${origin}/many/`, depth: 1, maxPages: FAILED + 1 }, waitMs);
   expect(first.completed).toMatchObject({ status: 'partial', pages: 1, failed: FAILED });
@@ -124,9 +128,10 @@ it(`redrives ${FAILED} failed pages from the finisher's function, killed mid-way
   await new Promise((resolve) => setTimeout(resolve, 1500));
   expect(client.received.filter((m) => m.type === 'completed' && m.jobId === first.jobId)).toHaveLength(1);
   await client.close();
-}, 900_000);
+});
 
 it("builds upon a cached crawl in the finisher's function, killed before sending: the deeper pages once, one completed", async () => {
+  printLogOnFailure();
   const waitMs = jobWaitMs(timings, speed, { pages: 7 });
   const shallow = await crawl(stack, { url: `${origin}/b/`, depth: 1, maxAge: 3600 }, waitMs);
   expect(shallow.completed).toMatchObject({ status: 'succeeded', pages: 3 });
@@ -145,4 +150,4 @@ it("builds upon a cached crawl in the finisher's function, killed before sending
   for (const path of ['/b/x1', '/b/x2', '/b/y1', '/b/y2']) expect(hits.get(path), path).toBe(1);
   expect(await settleAndCountCompletions(deeper)).toBe(1);
   await deeper.client.close();
-}, 900_000);
+});
