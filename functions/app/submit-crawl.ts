@@ -133,8 +133,10 @@ async function sendAccepted(connectionId: string, jobId: string, requestId: stri
 async function failUnseededJob(jobId: string, error: unknown, deps: AppDeps): Promise<void> {
   deps.log.error('could not enqueue the seed; failing the job', { jobId, error: String(error) });
   try {
-    // Not built yet (the build runs after this): the job has no page.
-    await deps.jobs.beginFinish(jobId, 'failed', deps.clock.now(), { reason: 'the seed could not be queued' });
+    // A job whose build upon a cached crawl was committed before the failure has its reused pages: partial, with them.
+    const job = await deps.jobs.getJob(jobId);
+    const [status, reason] = job && job.done > 0 ? (['partial', 'the next URLs could not be queued'] as const) : (['failed', 'the seed could not be queued'] as const);
+    await deps.jobs.beginFinish(jobId, status, deps.clock.now(), { reason });
     // Finishing, or already ended some other way (a cancel): either way complete what is left.
     await askToFinish(jobId, deps);
   } catch (finishError) {
