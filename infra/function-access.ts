@@ -80,16 +80,17 @@ export const FUNCTION_ACCESS: Record<FunctionId, FunctionAccess> = {
   DisconnectFunction: { connections: ['DeleteItem'] },
   DefaultFunction: { postToConnections: true },
   // crawl: creates a job (one transaction: job item + shards, seed, a connection slot); reuse by
-  // maxAge reads cache entries and the cached job's frontier (Query), writes a reused frontier
-  // (BatchWriteItem of puts), admits the other seeds and caps (frontier puts, job updates), copies
-  // cached pages (get/put), answers with a manifest, exports and a WACZ written by the resumable
+  // maxAge reads cache entries and the cached job's frontier (Query); a job built upon a cached
+  // crawl is created marked and built by the finisher's function; an answer cut from a deeper
+  // cached crawl admits the other seeds and caps (frontier puts, job updates), copies cached
+  // pages (get/put), answers with a manifest, exports and a WACZ written by the resumable
   // writer (multipart under jobs/, index parts under finisher/, its checkpoint in the jobs table);
   // a seed that cannot be queued begins the job's end; an already settled job ends by transaction.
   CrawlFunction: {
     jobs: ['BatchGetItem', 'ConditionCheckItem', 'GetItem', 'PutItem', 'UpdateItem'],
     // the credentials put with the job; deleted when a job whose seed could not be queued ends there
     secrets: ['DeleteItem', 'PutItem'],
-    frontier: ['BatchWriteItem', 'PutItem', 'Query'],
+    frontier: ['PutItem', 'Query'],
     connections: ['UpdateItem'],
     crawlQueue: ['SendMessage'],
     heartbeatQueue: ['SendMessage'],
@@ -105,17 +106,17 @@ export const FUNCTION_ACCESS: Record<FunctionId, FunctionAccess> = {
   // cancel: reads the job, begins its end (forced: one update), asks the finisher; its answer may
   // presign a manifest the finisher already wrote
   CancelFunction: { jobs: ['BatchGetItem', 'GetItem', 'UpdateItem'], secrets: ['DeleteItem'], finishQueue: ['SendMessage'], jobObjects: ['GetObject'], postToConnections: true },
-  // redrive: reads the job and lists its frontier, restarts it (job update, failed URLs requeued,
-  // a connection slot: one transaction), queues the URLs and the heartbeat; ends the run if it cannot
+  // redrive: reads the job, reopens it from its counters (job update, a connection slot, the
+  // client's quota: one transaction), starts its heartbeat and asks the finisher's function to put
+  // its failed URLs back; ends the run if it cannot ask. No frontier: the listing is not done here.
   RedriveFunction: {
     jobs: ['BatchGetItem', 'GetItem', 'UpdateItem'],
-    frontier: ['Query', 'UpdateItem'],
     connections: ['UpdateItem'],
-    crawlQueue: ['SendMessage'],
     heartbeatQueue: ['SendMessage'],
     finishQueue: ['SendMessage'],
     postToConnections: true,
   },
+
   // crawler: claims, admits, caps, settles and releases URLs; reads a job's settings and counters,
   // host-rate slots (jobs table), archive digests and byte budget (frontier table); lowers a URL's
   // depth (transaction with a check of the job); ends a settled job (transaction with shard
@@ -150,11 +151,16 @@ export const FUNCTION_ACCESS: Record<FunctionId, FunctionAccess> = {
   HeartbeatFunction: { jobs: ['BatchGetItem', 'GetItem', 'UpdateItem'], heartbeatQueue: ['SendMessage'], postToConnections: true },
   // finisher: its lease and checkpoint (jobs table), the frontier streamed for the manifest (Query),
   // the exports and the WACZ (multipart, reading pages and WARCs that may be missing), the final
-  // state with the cache entry (put), the slot, the notification
+  // state with the cache entry (put), the slot, the notification. The routes' heavy work
+  // (app/redrive-run.ts, reuse-run.ts): a redrive's failed items put back (transactions of
+  // updates) and queued; a job built upon a cached crawl (its frontier by BatchWriteItem of puts,
+  // pages copied, its URLs queued); a run that cannot go on asks for its finish.
   FinisherFunction: {
     jobs: ['BatchGetItem', 'GetItem', 'PutItem', 'UpdateItem'],
-    frontier: ['Query'],
+    frontier: ['BatchWriteItem', 'Query', 'UpdateItem'],
     connections: ['UpdateItem'],
+    crawlQueue: ['SendMessage'],
+    finishQueue: ['SendMessage'],
     // the credentials' delete in the transaction that makes the job final
     secrets: ['DeleteItem'],
     jobObjects: ['AbortMultipartUpload', 'GetObject', 'PutObject'],

@@ -46,6 +46,8 @@ export interface AppDeps {
   sortRuns?: () => Promise<DisposableRunStore>;
   /** a running job's heartbeat (app/heartbeat.ts); absent: its client hears only of settles */
   heartbeats?: HeartbeatQueue;
+  /** a seed host's sitemaps: for jobs with `sitemap: true` (workers), and estimates with it (the crawl route); absent: none are read */
+  sitemaps?: SitemapSource;
 }
 
 export interface WorkerDeps extends AppDeps {
@@ -53,8 +55,6 @@ export interface WorkerDeps extends AppDeps {
   robots: RobotsPolicy;
   /** the per-host navigation rate shared by the stack; absent: no spacing (unit tests) */
   hostRate?: HostRateGate;
-  /** a seed host's sitemaps, for jobs with `sitemap: true`; absent: none are read */
-  sitemaps?: SitemapSource;
   faults: FaultInjector;
   /** identifies this execution environment in leases */
   workerId: string;

@@ -11,6 +11,7 @@ import {
   queueDelaySecondsFor,
   HostSlotDeferredError,
   SLOT_LATE_TOLERANCE_MS,
+  SLOT_LEAD_MS,
   TAB_OPEN_AHEAD_MS,
   type SlotDecision,
 } from '../core/host-rate.js';
@@ -87,6 +88,17 @@ export function navigateAtSlot(
     const failed = await ended;
     if (failed) throw failed;
     let slot = granted;
+    // Its own slot moved to now, when no one reserved after it: it keeps its place (asking again
+    // would find the next free slot an interval on, beyond the sleep bound on a slow host, and
+    // send it to the back of the backlog to wait once more, its slot left idle).
+    if (deps.clock.now() > slot.at + SLOT_LATE_TOLERANCE_MS) {
+      const lateMs = deps.clock.now() - slot.at;
+      const moved = await timer.time('dynamodb', () => slideHostSlot(job, record, slot.at, crawlDelaySeconds, deps));
+      if (moved) {
+        slot = moved;
+        deps.log.debug('navigation slot missed; moved to now', { url: record.url, lateMs, slotAt: moved.at });
+      }
+    }
     if (deps.clock.now() > slot.at + SLOT_LATE_TOLERANCE_MS) {
       const again = await timer.time('dynamodb', () => reserveHostSlot(job, record, crawlDelaySeconds, deps, slot.at));
       deps.log.debug('navigation slot missed; asked again', { url: record.url, slotAt: slot.at, lateMs: deps.clock.now() - slot.at, again: again.kind });
@@ -117,6 +129,30 @@ async function reserveHostSlot(job: JobRecord, record: FrontierRecord, crawlDela
     maxSleepMs: HOST_SLOT_MAX_SLEEP_MS,
     ...(ticketAt !== undefined ? { ticketAt } : {}),
   });
+}
+
+/** Moves a late navigation's own slot to just ahead of now (HostRateGate.slide): the new grant, or null when it cannot. */
+async function slideHostSlot(
+  job: JobRecord,
+  record: FrontierRecord,
+  slotAt: number,
+  crawlDelaySeconds: number | undefined,
+  deps: WorkerDeps,
+): Promise<Extract<SlotDecision, { kind: 'grant' }> | null> {
+  if (!deps.hostRate) return null;
+  const hostInterval = hostIntervalMs(deps.limits.hostRateCeiling ?? DEFAULT_HOST_RATE_CEILING, crawlDelaySeconds);
+  const jobInterval = jobIntervalMs(job.hostRate, hostInterval);
+  // Decided before the write, as a grant is (decideSlot): the lead covers the write's own time.
+  const to = deps.clock.now() + SLOT_LEAD_MS;
+  const moved = await deps.hostRate.slide({
+    host: hostKeyOf(record.url),
+    jobId: job.jobId,
+    hostIntervalMs: hostInterval,
+    ...(jobInterval !== undefined ? { jobIntervalMs: jobInterval } : {}),
+    slotAt,
+    to,
+  });
+  return moved ? { kind: 'grant', at: to, next: to + hostInterval } : null;
 }
 
 /** A granted slot at most HOST_SLOT_MAX_SLEEP_MS ahead: this tab waits for it, the batch goes on. */

@@ -1,26 +1,30 @@
-// Redriving a finished job: its URLs that failed (robots.txt refusals excepted) are crawled again in
-// the same job, with the accounting of a first crawl, and the job ends (and says so) once more.
+// Redriving a finished job, the route's part: its URLs that failed (robots.txt refusals excepted)
+// are crawled again in the same job, with the accounting of a first crawl, and the job ends (and
+// says so) once more. The route only validates and answers, from the job item and its counters
+// (no listing: a job may have thousands of failed pages, the route has 256 MB and 28 s); the
+// listing, the reset of the failed items and their sending run in the finisher's function
+// (app/redrive-run.ts), asked through its queue.
 //
 // Order of effects, and why each crash point is safe:
-//   restart (one transaction: final → running, failed items → queued with attempts 0, the job's
-//   settled and failed counters lowered by as many, a slot of the asking connection)
-//                        → all or nothing: a crash before it changed nothing; a second redrive at
+//   open (one transaction: final → running marked `redriving` with its run number, a slot of the
+//   asking connection)   → all or nothing: a crash before it changed nothing; a second redrive at
 //                          once finds the job no longer as it read it and is refused.
 //   accepted             → before the URLs are sent, so it arrives before progress or completed.
-//   send the URLs        → a crash before it leaves a running job whose URLs are not on the queue:
-//                          the sweeper ends it as stalled, with them listed in errors. A URL sent
-//                          twice is claimed once.
+//   ask the finisher's function to put the URLs back
+//                        → a crash before it leaves a running job that cannot end by its counts
+//                          (`redriving`) and settles nothing: the sweeper ends it as stalled, with
+//                          its failed URLs still in errors. A send that fails ends the run now.
 // From there on the workers and the finisher do what they do for a first crawl: one claim per URL,
 // children of a recovered page admitted (against maxPages), one `completed`.
 import { ClientInputError, ErrorCode } from '../core/errors.js';
 import { clientQuotaFor, exceedsDay, quotaError } from '../core/client-quota.js';
-import { isFinal, isRedrivable, type JobRecord } from '../core/job.js';
-import type { CrawlMessage } from '../core/ports.js';
+import { isFinal, redrivableCount, type JobRecord } from '../core/job.js';
 import type { JobRequest } from '../core/messages.js';
 import type { AppDeps } from './deps.js';
 import { startHeartbeat } from './heartbeat.js';
 import { askToFinish } from './finish-job.js';
 import { findOwnJob } from './own-job.js';
+import { continueRedrive } from './redrive-run.js';
 
 /** `principal`: the authorizer's principal of the asking connection; only the job's creator may redrive it. */
 export async function redriveJob(request: JobRequest, connectionId: string, deps: AppDeps, principal?: string): Promise<void> {
@@ -38,10 +42,8 @@ export async function redriveJob(request: JobRequest, connectionId: string, deps
       job.jobId,
     );
   }
-
-  const records = await deps.frontier.list(job.jobId);
-  const again = records.filter(isRedrivable);
-  if (again.length === 0) {
+  // From the counters: failed but not refused by robots.txt, or never settled (a job that ended early).
+  if (redrivableCount(job) === 0) {
     throw new ClientInputError(
       ErrorCode.nothingToRedrive,
       `job "${job.jobId}" has no failed URL to crawl again (pages that robots.txt disallows are not redriven)`,
@@ -49,14 +51,12 @@ export async function redriveJob(request: JobRequest, connectionId: string, deps
       job.jobId,
     );
   }
-  const failed = again.filter((record) => record.state === 'failed');
   const now = deps.clock.now();
   // Its client's allowance (core/client-quota.ts): a running-job slot, and its URLs from today's pages.
-  const quota = clientQuotaFor(job.owner, failed.length, deps.limits, now, false);
+  const quota = clientQuotaFor(job.owner, redrivableCount(job), deps.limits, now, false);
   if (quota && exceedsDay(quota)) throw quotaError('client-pages-quota', quota, request.requestId, job.jobId);
-  const outcome = await deps.jobs.beginRedrive(
+  const outcome = await deps.jobs.openRedrive(
     job,
-    failed,
     { connectionId, ...(request.requestId !== undefined ? { requestId: request.requestId } : {}), now, deadlineAt: now + timeLimitOf(job) },
     deps.limits.maxJobsPerConnection,
     quota,
@@ -71,6 +71,7 @@ export async function redriveJob(request: JobRequest, connectionId: string, deps
       job.jobId,
     );
   }
+  const run = (job.redrives ?? 0) + 1;
 
   try {
     await deps.notifier.send(connectionId, {
@@ -83,18 +84,17 @@ export async function redriveJob(request: JobRequest, connectionId: string, deps
   } catch (error) {
     deps.log.error('could not send accepted; the redrive runs anyway', { jobId: job.jobId, connectionId, error: String(error) });
   }
-  // Also the URLs a job that ended early (cancelled, time limit) never crawled: they are counted as
-  // unsettled already, and nothing else will put them on the queue.
-  const messages: CrawlMessage[] = again.map((record) => ({ jobId: job.jobId, url: record.url, depth: record.depth }));
   try {
-    await deps.queue.send(messages);
+    // Without a finisher queue (unit tests) the URLs are put back here.
+    if (deps.finishRequests) await deps.finishRequests.requestWork({ kind: 'redrive', jobId: job.jobId, run });
+    else await continueRedrive(job.jobId, run, deps);
   } catch (error) {
     await endUnsentRun(job.jobId, error, deps);
     return;
   }
   // The reopened job's heartbeat: its earlier chain ended when the job was final (app/heartbeat.ts).
   await startHeartbeat(job.jobId, deps);
-  deps.log.info('job redriven', { jobId: job.jobId, urls: messages.length, failed: failed.length, connectionId });
+  deps.log.info('job redriven', { jobId: job.jobId, run, redrivable: redrivableCount(job), connectionId });
 }
 
 /** The time limit the job was created with, for the new run. */
@@ -102,9 +102,9 @@ function timeLimitOf(job: JobRecord): number {
   return Math.max(1, job.deadlineAt - job.startedAt);
 }
 
-/** Without its URLs on the queue the run would wait for the sweeper: it ends now, with them in errors. */
+/** Without its URLs on their way to the queue the run would wait for the sweeper: it ends now, with them in errors. */
 async function endUnsentRun(jobId: string, error: unknown, deps: AppDeps): Promise<void> {
-  deps.log.error('could not enqueue the redriven URLs; ending the run', { jobId, error: String(error) });
+  deps.log.error('could not ask for the redriven URLs to be queued; ending the run', { jobId, error: String(error) });
   try {
     const job = await deps.jobs.getJob(jobId);
     const status = job && job.done > 0 ? 'partial' : 'failed';

@@ -1,15 +1,14 @@
 // The result cache with `maxAge`: a succeeded, uncapped crawl of the same seeds and options (any
 // depth), recent enough, answers a request of equal or smaller depth at once (reuse-answer.ts) or is
-// built upon for a larger one (reuse-build.ts). Entries are kept per reuse key and depth
+// built upon for a larger one (reuse-build.ts, run off the route by reuse-run.ts). Entries are kept per reuse key and depth
 // (`{reuseKey}#d{depth}`, written by jobs.completeFinish from the job's cacheKey), so one batched
 // read finds every depth; entries written before reuse by depth (the exact key) are read too.
-import { isExpired, isVisibleTo, type JobRecord } from '../core/job.js';
+import { isExpired, isVisibleTo, type JobRecord, type ReusePending } from '../core/job.js';
 import { cacheKeyOf, depthCacheKeyOf, reuseKeyOf } from '../core/keys.js';
 import type { CrawlRequest } from '../core/messages.js';
 import { reuseCandidates, type CachedCrawlRef } from '../core/reuse-plan.js';
 import type { AppDeps } from './deps.js';
 import { answerFromDeeper, sendAnswer } from './reuse-answer.js';
-import { buildUpon, type BuiltJob } from './reuse-build.js';
 
 /** Deeper cached crawls tried for an answer before building or crawling: each may cost a walk. */
 const ANSWER_TRIES = 2;
@@ -40,8 +39,11 @@ export type ReuseOutcome =
   | { kind: 'none' }
   /** `accepted` and `completed` sent, from a crawl of equal or greater depth */
   | { kind: 'answered' }
-  /** a job upon a shallower crawl, planned and its objects copied; the caller creates and starts it */
-  | { kind: 'built'; built: BuiltJob };
+  /**
+   * a shallower crawl to build upon: the caller creates the job with `reusePending` and asks the
+   * finisher's function to build it (app/reuse-run.ts); the route neither lists nor copies
+   */
+  | { kind: 'build'; from: ReusePending };
 
 /**
  * Looks for a cached crawl that serves `request` (whose job would be `template`). Any failure while
@@ -71,18 +73,17 @@ export async function reuseEarlierCrawl(
       return { kind: 'answered' };
     }
   }
+  // The deepest usable crawl is built upon (if it cannot be after all, a shallower one would do no
+  // better: the job is crawled from its seeds). Only its job item is read here.
   for (const entry of build) {
     const source = await usableSource(entry, owner, deps);
-    if (!source) continue;
-    const built = await planned(() => buildUpon(source, entry, template, deps), source, deps);
-    if (built) return { kind: 'built', built };
-    break; // the deepest usable crawl could not be built upon: a shallower one would do no better
+    if (source) return { kind: 'build', from: { jobId: source.jobId, finishedAt: entry.finishedAt, state: 'planning' } };
   }
   return { kind: 'none' };
 }
 
 /** The cached job, if it may still answer this principal: it succeeded, listed every page (not capped), and has not expired. */
-async function usableSource(entry: CachedCrawlRef, owner: string | undefined, deps: AppDeps): Promise<JobRecord | null> {
+export async function usableSource(entry: CachedCrawlRef, owner: string | undefined, deps: AppDeps): Promise<JobRecord | null> {
   const job = await deps.jobs.getJob(entry.jobId);
   if (!job || job.status !== 'succeeded' || !job.manifestKey || !isVisibleTo(job, owner) || isExpired(job, deps.clock.now())) return null;
   // Entries written before caps were counted may name a capped crawl.
@@ -93,7 +94,7 @@ async function usableSource(entry: CachedCrawlRef, owner: string | undefined, de
 }
 
 /** Runs a reuse plan; a failure gives up the reuse (logged), not the request. */
-async function planned<T>(plan: () => Promise<T>, source: JobRecord, deps: AppDeps): Promise<T | null> {
+export async function planned<T>(plan: () => Promise<T>, source: JobRecord, deps: AppDeps): Promise<T | null> {
   try {
     return await plan();
   } catch (error) {

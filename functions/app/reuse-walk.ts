@@ -9,9 +9,10 @@ import type { AppDeps } from './deps.js';
 export const READS_AT_ONCE = 16;
 
 /**
- * Most pages a cached crawl may have to be walked or built upon: the work runs in the crawl route
- * (two reads and a write per page, 16 at a time, within its 28 s), so a larger crawl is not reused
- * and the request is crawled anew.
+ * Most pages a cached crawl may have to be walked or built upon: an answer cut from a deeper crawl
+ * is walked and written in the crawl route (two reads and a write per page, 16 at a time, within
+ * its 28 s), so a larger crawl is not reused and the request is crawled anew. (Building upon a
+ * shallower one runs in the finisher's function, app/reuse-run.ts, under the same bound.)
  */
 export const REUSE_MAX_PAGES = 1000;
 

@@ -6,19 +6,19 @@ import { timeLimitWarning } from '../core/estimate.js';
 import { ownerFor, type FrontierRecord, type JobRecord } from '../core/job.js';
 import { urlKeyOf } from '../core/keys.js';
 import type { CrawlRequest } from '../core/messages.js';
-import type { CrawlMessage } from '../core/ports.js';
 import { expiresAt, type AppDeps } from './deps.js';
 import { clientQuotaFor, exceedsDay, quotaError } from '../core/client-quota.js';
 import { estimateAnswer } from './estimate-crawl.js';
 import { startHeartbeat } from './heartbeat.js';
-import { askToFinish, finishIfDone } from './finish-job.js';
+import { askToFinish } from './finish-job.js';
 import { requestCacheKeys, reuseEarlierCrawl, sendsCredentials } from './reuse-crawl.js';
+import { continueReuse } from './reuse-run.js';
 
 /** `owner`: the authorizer's principal of the connection (undefined when auth is off); only it may act on the job. */
 export async function submitCrawl(request: CrawlRequest, connectionId: string, jobId: string, deps: AppDeps, owner?: string): Promise<void> {
   // An estimate only: answered, nothing created nor crawled.
   if (request.estimate) {
-    await deps.notifier.send(connectionId, estimateAnswer(request, deps.limits));
+    await deps.notifier.send(connectionId, await estimateAnswer(request, deps.limits, deps.sitemaps));
     return;
   }
   const now = deps.clock.now();
@@ -64,16 +64,14 @@ export async function submitCrawl(request: CrawlRequest, connectionId: string, j
   };
   const reuse = request.maxAgeSeconds > 0 && !sendsCredentials(request) ? await reuseEarlierCrawl(request, template, keys, connectionId, deps, owner) : { kind: 'none' as const };
   if (reuse.kind === 'answered') return;
-  // Built upon a shallower cached crawl: the job starts with its pages, and its next URLs to queue.
-  const job = reuse.kind === 'built' ? reuse.built.job : template;
+  // To be built upon a shallower cached crawl: created as any job, its seed admitted but not sent,
+  // marked; the finisher's function builds it (or crawls it from its seeds) off this route.
+  const job: JobRecord = reuse.kind === 'build' ? { ...template, reusePending: reuse.from } : template;
   // The client's allowance over all its connections (core/client-quota.ts): a running-job slot and
   // the job's maxPages from today's pages, the unused part given back when it ends.
   const quota = clientQuotaFor(owner, job.maxPages, deps.limits, now, true);
   if (quota && exceedsDay(quota)) throw quotaError('client-pages-quota', quota, request.requestId);
-  const created =
-    reuse.kind === 'built'
-      ? await deps.jobs.createReusingJob(job, reuse.built.seed, reuse.built.items, deps.limits.maxJobsPerConnection, quota)
-      : await deps.jobs.createJob(job, seedRecord(job, request.url), deps.limits.maxJobsPerConnection, quota);
+  const created = await deps.jobs.createJob(job, seedRecord(job, request.url), deps.limits.maxJobsPerConnection, quota);
   if ((created === 'client-jobs-quota' || created === 'client-pages-quota') && quota) throw quotaError(created, quota, request.requestId);
   if (created === 'too-many-jobs') {
     throw new ClientInputError(
@@ -89,19 +87,19 @@ export async function submitCrawl(request: CrawlRequest, connectionId: string, j
   const warning = request.timeLimitAsked ? timeLimitWarning(request.maxPages, request.seeds ?? [request.url], request.hostRate, request.timeLimitSeconds, deps.limits) : undefined;
   await sendAccepted(connectionId, jobId, request.requestId, deps, warning);
   try {
-    if (reuse.kind === 'built') {
-      await startBuiltJob(job, reuse.built.messages, deps);
+    if (reuse.kind === 'build') {
+      await askToBuild(jobId, deps);
     } else {
       const others = await admitOtherSeeds(job, deps);
       await deps.queue.send([{ jobId, url: request.url, depth: 0 }, ...others.map((url) => ({ jobId, url, depth: 0 }))]);
     }
   } catch (error) {
-    await failUnseededJob(jobId, error, deps, job.reused);
+    await failUnseededJob(jobId, error, deps);
     return;
   }
   // Its client hears from it at least every heartbeat interval while it runs (app/heartbeat.ts).
   await startHeartbeat(jobId, deps);
-  deps.log.info('crawl accepted', { jobId, url: request.url, depth: request.depth, maxPages: request.maxPages, connectionId, ...(job.reused ? { reused: job.reused, from: job.reusedFrom } : {}) });
+  deps.log.info('crawl accepted', { jobId, url: request.url, depth: request.depth, maxPages: request.maxPages, connectionId, ...(job.reusePending ? { buildUpon: job.reusePending.jobId } : {}) });
 }
 
 /** A seed's frontier item: depth 0, found by no page, queued. */
@@ -139,11 +137,12 @@ async function sendAccepted(connectionId: string, jobId: string, requestId: stri
  * its errors, and the client gets `completed`. (If the send did reach the queue after all, the
  * worker finds the job no longer running and drops the message.)
  */
-async function failUnseededJob(jobId: string, error: unknown, deps: AppDeps, reused = 0): Promise<void> {
+async function failUnseededJob(jobId: string, error: unknown, deps: AppDeps): Promise<void> {
   deps.log.error('could not enqueue the seed; failing the job', { jobId, error: String(error) });
   try {
-    // A job built upon a cached crawl has its reused pages: it ends partial, with them.
-    const [status, reason] = reused > 0 ? (['partial', 'the next URLs could not be queued'] as const) : (['failed', 'the seed could not be queued'] as const);
+    // A job whose build upon a cached crawl was committed before the failure has its reused pages: partial, with them.
+    const job = await deps.jobs.getJob(jobId);
+    const [status, reason] = job && job.done > 0 ? (['partial', 'the next URLs could not be queued'] as const) : (['failed', 'the seed could not be queued'] as const);
     await deps.jobs.beginFinish(jobId, status, deps.clock.now(), { reason });
     // Finishing, or already ended some other way (a cancel): either way complete what is left.
     await askToFinish(jobId, deps);
@@ -153,11 +152,8 @@ async function failUnseededJob(jobId: string, error: unknown, deps: AppDeps, reu
   }
 }
 
-/**
- * A job built upon a cached crawl: its next URLs on the queue; with none (the cached pages link
- * nowhere new within the depth) every admitted URL is settled already, and it ends now.
- */
-async function startBuiltJob(job: JobRecord, messages: CrawlMessage[], deps: AppDeps): Promise<void> {
-  if (messages.length > 0) await deps.queue.send(messages);
-  else await finishIfDone(job.jobId, deps);
+/** A job to build upon a cached crawl: the finisher's function does it (app/reuse-run.ts); here (unit tests) without one. */
+async function askToBuild(jobId: string, deps: AppDeps): Promise<void> {
+  if (deps.finishRequests) await deps.finishRequests.requestWork({ kind: 'reuse', jobId });
+  else await continueReuse(jobId, deps);
 }

@@ -33,6 +33,8 @@ export interface ShardCounters {
   hostWaits?: number;
   /** links past maxLinksPerPage of the pages settled on this shard (app/admit-children.ts) */
   linksDropped?: number;
+  /** of failed, the URLs robots.txt refused */
+  robotsRefused?: number;
   /** last settle counted on this shard */
   lastActivityAt?: number;
   lastDelayedAt?: number;
@@ -81,7 +83,7 @@ export function jobIdOfShardKey(key: string): string | null {
   return at > 0 && /^\d+$/.test(key.slice(at + SHARD_INFIX.length)) ? key.slice(0, at) : null;
 }
 
-const SUMMED = ['settled', 'done', 'failed', 'delayed', 'hostWaits', 'linksDropped'] as const;
+const SUMMED = ['settled', 'done', 'failed', 'delayed', 'hostWaits', 'linksDropped', 'robotsRefused'] as const;
 /** what the job used (core/usage.ts): counted on the job item and on its shards, summed like settles */
 const SUMMED_USAGE = USAGE_ATTRIBUTES;
 const LATEST = ['lastActivityAt', 'lastDelayedAt', 'delayedUntil'] as const;

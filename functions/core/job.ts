@@ -95,6 +95,22 @@ export interface JobRecord extends JobCounters {
   notifiedAt?: number;
   /** how many times `redrive` restarted the job (absent: never) */
   redrives?: number;
+  /**
+   * the run number of a redrive whose URLs the finisher's function is still putting back on the
+   * queue (app/redrive-run.ts): while set the job cannot end by its counts, so it waits for them
+   */
+  redriving?: number;
+  /**
+   * of `failed`, the URLs robots.txt refused (counted on the shards like failed): a redrive leaves
+   * them alone, so the route tells `nothing_to_redrive` from the counters, without a listing
+   */
+  robotsRefused?: number;
+  /**
+   * a job to be built upon an earlier crawl (maxAge) whose building runs in the finisher's
+   * function (app/reuse-run.ts): `planning` until it is built (`built`, its next URLs to send) or
+   * given up (`seeds`, crawled from its seeds); removed once its URLs are on the queue
+   */
+  reusePending?: ReusePending;
   /** pages taken from an earlier crawl of smaller depth (result reuse), not rendered again */
   reused?: number;
   /** the earlier crawl this job's pages were taken from: built upon, or an answer cut from it */
@@ -194,6 +210,23 @@ export function isRedrivable(record: Pick<FrontierRecord, 'state' | 'failure'>):
   if (record.state === 'queued' || record.state === 'claimed') return true;
   if (record.state !== 'failed') return false;
   return record.failure?.kind !== 'robots' && !/^disallowed by robots\.txt/.test(record.failure?.error ?? '');
+}
+
+/**
+ * How many of a final job's URLs a redrive would crawl again, from its counters alone: the failed
+ * ones but those robots.txt refused, and the ones a job that ended early never settled. Jobs that
+ * failed pages for robots.txt before that was counted apart count them here: their redrive is
+ * accepted and, finding nothing to crawl, ends at once.
+ */
+export function redrivableCount(job: JobCounters & { robotsRefused?: number }): number {
+  return Math.max(0, job.failed - (job.robotsRefused ?? 0)) + Math.max(0, outstanding(job));
+}
+
+export interface ReusePending {
+  /** the cached crawl to build upon, and when it finished (the new job's crawledSince) */
+  jobId: string;
+  finishedAt: number;
+  state: 'planning' | 'built' | 'seeds';
 }
 
 export interface FrontierRecord {

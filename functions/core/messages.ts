@@ -141,7 +141,18 @@ export type ServerMessage =
   /** `warning`: the job runs, but may not do all it was asked (a time limit too short for maxPages at its hosts' pace) */
   | { type: 'accepted'; jobId: string; requestId?: string; cached: boolean; redrive?: true; warning?: string }
   /** the answer to `estimate: true` (core/estimate.ts): nothing was crawled */
-  | { type: 'estimate'; requestId?: string; pages: number; durationS: number; costUsd: number }
+  | {
+      type: 'estimate';
+      requestId?: string;
+      pages: number;
+      durationS: number;
+      costUsd: number;
+      /** what `pages` comes from: maxPages, or the in-scope URLs of the seeds' sitemaps (`sitemap: true`) when fewer */
+      basis?: 'maxPages' | 'sitemap';
+      /** with basis `sitemap`: the in-scope URLs counted (seeds included, at most maxPages), and whether every sitemap file was read */
+      sitemapUrls?: number;
+      sitemapComplete?: boolean;
+    }
   /**
    * `delayed`: of the queued URLs, those waiting for their host's next slot (politeness), when any;
    * `waiting`: the host the job waits on and when its URLs are due back (epoch ms), while it waits.

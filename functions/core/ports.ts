@@ -76,8 +76,12 @@ export interface SitemapUrls {
 }
 
 export interface SitemapSource {
-  /** at most `maxUrls` URLs, as the sitemaps spell them (not normalised, not scoped) */
-  urlsFor(seedUrl: string, maxUrls: number): Promise<SitemapUrls>;
+  /**
+   * at most `maxUrls` URLs, as the sitemaps spell them (not normalised, not scoped). `bounds`: only
+   * URLs `keep` accepts are kept and counted; no file is started, and none read on, past `deadlineAt`
+   * (epoch ms): what was read by then is the answer, with a warning.
+   */
+  urlsFor(seedUrl: string, maxUrls: number, bounds?: { keep?: (loc: string) => boolean; deadlineAt?: number }): Promise<SitemapUrls>;
 }
 
 /** The per-host rate shared by every job and environment (see core/host-rate.ts). */
@@ -94,6 +98,14 @@ export interface HostRateGate {
    * page's children sent already paced; empty when none could be taken (they go unpaced).
    */
   reserveTurns(request: { host: string; jobId: string; hostIntervalMs: number; jobIntervalMs?: number; count: number }): Promise<number[]>;
+  /**
+   * A granted slot at `slotAt` whose navigation is late (its tab opened slowly) moved to `to`, if
+   * no one reserved a slot after it since (the gate's next free instant is still the one this
+   * grant set, on the job's key too when it has its own interval): spacing holds, as the previous
+   * navigation was at least an interval before `slotAt` and the next free slot becomes `to` plus
+   * an interval. False when someone did: the caller asks again.
+   */
+  slide(request: { host: string; jobId: string; hostIntervalMs: number; jobIntervalMs?: number; slotAt: number; to: number }): Promise<boolean>;
 }
 
 /** Local fault injection: crashes the worker at a named point. A no-op on AWS. */
@@ -117,9 +129,12 @@ export const FAULT_POINTS = [
 export const WAIT_FAULT_POINTS = ['after-delay-send'] as const;
 /**
  * Points of the finisher (functions/handlers/finish.ts); `url` is the job's id and `attempt` the
- * number of archive parts written so far, so `finisher-mid-archive#2` dies after the second part.
+ * number of archive parts written so far, so `finisher-mid-archive#2` dies after the second part;
+ * `redrive-mid-requeue#N` dies once N chunks of a redrive's failed items are put back (none sent
+ * yet, app/redrive-run.ts); `reuse-before-send` once a built job's counters are committed, before
+ * its URLs are sent (app/reuse-run.ts).
  */
-export const FINISHER_FAULT_POINTS = ['finisher-mid-archive'] as const;
+export const FINISHER_FAULT_POINTS = ['finisher-mid-archive', 'redrive-mid-requeue', 'reuse-before-send'] as const;
 export type FaultPoint = (typeof FAULT_POINTS)[number] | (typeof WAIT_FAULT_POINTS)[number] | (typeof FINISHER_FAULT_POINTS)[number];
 
 export const noFaults: FaultInjector = { hit: () => {} };
@@ -138,7 +153,16 @@ export interface Logger {
  */
 export interface FinishRequests {
   request(jobId: string): Promise<void>;
+  /**
+   * Work too heavy for a 256 MB route, sent to the same queue and function (a listing and rewrite
+   * of a job's frontier, the copies of a reused crawl): each is idempotent under duplicate
+   * delivery and resumes after a crash (app/redrive-run.ts, app/reuse-run.ts).
+   */
+  requestWork(work: FinisherWork): Promise<void>;
 }
+
+/** the finisher's queue carries these besides `{jobId}` (a finish) */
+export type FinisherWork = { kind: 'redrive'; jobId: string; run: number } | { kind: 'reuse'; jobId: string };
 
 /** Assembles a job's web archive (WACZ) from its pages' WARC files when the job ends. */
 export interface ArchiveAssembler {

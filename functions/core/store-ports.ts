@@ -2,7 +2,7 @@
 // on AWS), the connections' job slots, and the page records (S3). Kept apart from the renderer's
 // ports; ports.ts re-exports them all, and like it this file imports no SDK.
 
-import type { FrontierRecord, JobCounters, JobRecord, PageFailure, PageSummary } from './job.js';
+import type { FrontierRecord, JobCounters, JobRecord, PageFailure, PageSummary, ReusePending } from './job.js';
 import type { RenderedPage } from './render-ports.js';
 import type { FinalStatus } from './vocabulary.js';
 import type { ClientQuota, QuotaRefusal } from './client-quota.js';
@@ -166,15 +166,25 @@ export interface JobStore {
    */
   moveNotifications(job: JobRecord, connectionId: string): Promise<boolean>;
   /**
-   * `redrive`: final → running again, in one transaction with resetting the failed items to retry
-   * (queued, attempts 0) and taking back their count (`settled − n`, `failed − n`, so `admitted −
-   * settled` stays exact), with a job slot taken on the asking connection, which gets the new
-   * `completed`: the ending claims of the last run (`finishedAt`, `finalStatus`, `notifiedAt`) are
-   * removed so the run ends once again. Only from the job as read (same status and `notifiedAt`) and
-   * only once its last ending is complete (`notifiedAt` set, no slot pending): of two redrives at
-   * once, one starts. Beyond one transaction's room, the rest of the items follow while it runs.
+   * `redrive`, the route's part: final → running again (run `redrives + 1`, marked `redriving`),
+   * with a job slot taken on the asking connection, which gets the new `completed`: the ending
+   * claims of the last run (`finishedAt`, `finalStatus`, `notifiedAt`) are removed so the run ends
+   * once again. One transaction of two items, whatever the number of failed URLs. Only from the
+   * job as read (same status and `notifiedAt`) and only once its last ending is complete
+   * (`notifiedAt` set, no slot pending): of two redrives at once, one starts. While `redriving`
+   * is set the job does not end by its counts (beginFinishIfSettled); forced ends still apply.
    */
-  beginRedrive(job: JobRecord, failed: FrontierRecord[], run: RedriveRun, maxJobsPerConnection: number, quota?: ClientQuota): Promise<'started' | 'refused' | 'too-many-jobs' | QuotaRefusal>;
+  openRedrive(job: JobRecord, run: RedriveRun, maxJobsPerConnection: number, quota?: ClientQuota): Promise<'started' | 'refused' | 'too-many-jobs' | QuotaRefusal>;
+  /**
+   * `redrive`, the finisher function's part: these failed items reset to retry (queued, attempts
+   * 0) and their count taken back (`settled − n`, `failed − n` on the job item's base, so `admitted
+   * − settled` stays exact), in transactions of up to 99 items, each only while the job runs run
+   * `run` still marked `redriving`. False when it no longer does (cancelled, ended): the rest stay.
+   * An item no longer failed fails its transaction with an error (a concurrent duplicate).
+   */
+  requeueFailed(jobId: string, run: number, failed: readonly FrontierRecord[]): Promise<boolean>;
+  /** The redrive's URLs are all on the queue: the mark removed, the job may end by its counts again. */
+  endRedrive(jobId: string, run: number): Promise<void>;
   /** claims the right to send `completed`; true once per job */
   claimNotification(jobId: string, now: number): Promise<boolean>;
   /** the result cache: the latest successful job for a cache key (written by completeFinish) */
@@ -187,11 +197,14 @@ export interface JobStore {
    */
   createAnsweredJob(job: JobRecord): Promise<boolean>;
   /**
-   * A job built upon an earlier crawl: its frontier `items` (reused pages, their aliases, the next
-   * URLs and capped markers) are written first, then the job, its seed and a slot of its connection
-   * in one transaction as createJob does, so the job never exists without its frontier.
+   * A job created with `reusePending` (state `planning`) built upon its earlier crawl: its frontier
+   * `items` (the seed done, reused pages, their aliases, the next URLs, capped markers) are put
+   * (plain puts: nothing has been sent for the job yet), then its counters set from `built` and
+   * the state made `built`, only if it is still `planning` and the job runs. False otherwise.
    */
-  createReusingJob(job: JobRecord, seed: FrontierRecord, items: readonly FrontierRecord[], maxJobsPerConnection: number, quota?: ClientQuota): Promise<'created' | 'too-many-jobs' | QuotaRefusal>;
+  commitReuse(built: JobRecord, items: readonly FrontierRecord[]): Promise<boolean>;
+  /** `reusePending` moved on: planning → seeds (given up), or removed (`null`) once the URLs are queued. */
+  advanceReuse(jobId: string, from: ReusePending['state'], to: 'seeds' | null): Promise<boolean>;
   /** a new heartbeat chain for the job, expecting `beat` next; any earlier chain stops */
   startHeartbeatChain(jobId: string, beat: string): Promise<void>;
   /** the chain passes from `beat` to `next`: false for a stale chain's message (it stops) */

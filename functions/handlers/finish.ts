@@ -1,6 +1,7 @@
 // The finisher: one message `{jobId}` at a time (batch size 1) from its own queue, with the memory
 // and the time a big job's end needs (manifest, pages.jsonl, the WACZ; app/finish-job.ts). Whoever
-// wins a job's transition to `finishing` only sends the message.
+// wins a job's transition to `finishing` only sends the message. The same function does the heavy
+// part of two routes, asked by `{kind: 'redrive' | 'reuse', jobId}` (app/redrive-run.ts, app/reuse-run.ts).
 //   - One finisher at a time per job: a lease in the job's checkpoint item, held for the rest of
 //     this invocation. A duplicate request that finds it held is dropped: if the holder dies, its
 //     own message comes back after the queue's visibility timeout, which outlasts the invocation.
@@ -11,18 +12,27 @@ import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-p
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { z } from 'zod';
 import { faultInjector } from '../adapters/faults.js';
+import { noFaults, type FaultInjector } from '../core/ports.js';
 import type { AppDeps } from '../app/deps.js';
 import { runFinish } from '../app/finish-job.js';
+import { continueRedrive } from '../app/redrive-run.js';
+import { continueReuse } from '../app/reuse-run.js';
 import { appRuntime, environmentId, finishCheckpoints, logger, waczAssembler } from './runtime.js';
 
-const FinishMessageSchema = z.object({ jobId: z.string().min(1), kind: z.literal('finish').optional() });
+const FinishMessageSchema = z.union([
+  z.object({ jobId: z.string().min(1), kind: z.literal('finish').optional() }),
+  // A route's heavy work (core/ports.ts FinisherWork): no finish lease, each is idempotent itself.
+  z.object({ jobId: z.string().min(1), kind: z.literal('redrive'), run: z.number().int().positive() }),
+  z.object({ jobId: z.string().min(1), kind: z.literal('reuse') }),
+]);
 
 let finisherDeps: AppDeps | undefined;
+let faults: FaultInjector = noFaults;
 
 function getFinisherDeps(): AppDeps {
   if (finisherDeps) return finisherDeps;
   const { config, deps, clients } = appRuntime();
-  const faults = faultInjector(config.finisher.faults, logger, config.faultsStateDir);
+  faults = faultInjector(config.finisher.faults, logger, config.faultsStateDir);
   finisherDeps = {
     ...deps,
     archives: waczAssembler(config, clients, deps, { afterPart: (parts) => faults.hit('finisher-mid-archive', { url: '', attempt: parts }) }),
@@ -44,6 +54,15 @@ function recordHandler(context: Context) {
     const { jobId } = message.data;
     const { config, clients } = appRuntime();
     const deps = getFinisherDeps();
+    if (message.data.kind === 'redrive' || message.data.kind === 'reuse') {
+      // A failure fails the message: it comes back after the visibility timeout and resumes.
+      const outcome =
+        message.data.kind === 'redrive'
+          ? await continueRedrive(jobId, message.data.run, deps, (chunks) => faults.hit('redrive-mid-requeue', { url: jobId, attempt: chunks }))
+          : await continueReuse(jobId, deps, () => faults.hit('reuse-before-send', { url: jobId, attempt: 1 }));
+      logger.info(`${message.data.kind} request handled`, { jobId, outcome, receiveCount: record.attributes.ApproximateReceiveCount });
+      return;
+    }
     const checkpoints = finishCheckpoints(config, clients, deps);
     const now = deps.clock.now();
     if (!(await checkpoints.lease(jobId, environmentId, now, now + context.getRemainingTimeInMillis() + LEASE_MARGIN_MS))) {

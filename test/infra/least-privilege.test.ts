@@ -45,7 +45,7 @@ const EXPECTED: Record<string, Grants> = {
     jobs: ['dynamodb:BatchGetItem', 'dynamodb:ConditionCheckItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'],
     // a job's seed credentials put with it (deleted when its seed could not be queued)
     secrets: ['dynamodb:DeleteItem', 'dynamodb:PutItem'],
-    frontier: ['dynamodb:BatchWriteItem', 'dynamodb:PutItem', 'dynamodb:Query'],
+    frontier: ['dynamodb:PutItem', 'dynamodb:Query'],
     connections: ['dynamodb:UpdateItem'],
     crawlQueue: ['sqs:SendMessage'],
     heartbeatQueue: ['sqs:SendMessage'],
@@ -59,16 +59,15 @@ const EXPECTED: Record<string, Grants> = {
   StatusFunction: { jobs: [...READ_JOB, 'dynamodb:UpdateItem'], connections: ['dynamodb:UpdateItem'], jobObjects: ['s3:GetObject'], connectionsApi: POST },
   // begins the end (one update) and asks the finisher; nothing of the frontier, no slot, no object written
   CancelFunction: { jobs: [...READ_JOB, 'dynamodb:UpdateItem'], secrets: ['dynamodb:DeleteItem'], finishQueue: ['sqs:SendMessage'], jobObjects: ['s3:GetObject'], connectionsApi: POST },
-  // restarts a job (job, requeued URLs, a slot: one transaction), queues its URLs and heartbeat; no object
+  // reopens a job from its counters (job, a slot, the quota: one transaction), its heartbeat; asks the finisher's function for the rest
   RedriveFunction: {
     jobs: [...READ_JOB, 'dynamodb:UpdateItem'],
-    frontier: ['dynamodb:Query', 'dynamodb:UpdateItem'],
     connections: ['dynamodb:UpdateItem'],
-    crawlQueue: ['sqs:SendMessage'],
     heartbeatQueue: ['sqs:SendMessage'],
     finishQueue: ['sqs:SendMessage'],
     connectionsApi: POST,
   },
+
   // claims, admits, caps, settles URLs; host-rate slots; archive digests and byte budget; no Query, no delete
   CrawlerFunction: {
     jobs: ['dynamodb:BatchGetItem', 'dynamodb:ConditionCheckItem', 'dynamodb:GetItem', 'dynamodb:UpdateItem'],
@@ -97,10 +96,11 @@ const EXPECTED: Record<string, Grants> = {
   // under finisher/), the final state and its cache entry, the slot, `completed`
   FinisherFunction: {
     jobs: [...READ_JOB, 'dynamodb:PutItem', 'dynamodb:UpdateItem'],
-    frontier: ['dynamodb:Query'],
+    frontier: ['dynamodb:BatchWriteItem', 'dynamodb:Query', 'dynamodb:UpdateItem'],
     connections: ['dynamodb:UpdateItem'],
     secrets: ['dynamodb:DeleteItem'],
-    finishQueue: CONSUMED,
+    crawlQueue: ['sqs:SendMessage'],
+    finishQueue: [...CONSUMED, 'sqs:SendMessage'].sort(),
     resultsBucket: ['s3:ListBucket'],
     jobObjects: ['s3:AbortMultipartUpload', 's3:GetObject', 's3:PutObject'],
     finisherObjects: ['s3:GetObject', 's3:PutObject'],
@@ -175,7 +175,7 @@ describe('each function holds only what it uses', () => {
     expect(indexQueriers).toEqual(['SweepFunction']);
   });
 
-  it('DeleteItem only where an item is deleted ($disconnect; a job’s credentials once it stops running); BatchWriteItem only for the crawl route’s reused frontier', () => {
+  it('DeleteItem only where an item is deleted ($disconnect; a job’s credentials once it stops running); BatchWriteItem only for the reused frontier the finisher’s function writes', () => {
     const holders = (action: string) => Object.keys(EXPECTED).filter((fnName) => actionsOf(fnName).includes(action));
     const deletersOutsideSecrets = Object.keys(EXPECTED).filter((fnName) =>
       Object.entries(grantsOf(fnName)).some(([target, actions]) => target !== 'secrets' && (actions as string[]).includes('dynamodb:DeleteItem')),
@@ -185,8 +185,8 @@ describe('each function holds only what it uses', () => {
       ['CancelFunction', 'CrawlFunction', 'CrawlerFunction', 'FinisherFunction', 'SweepFunction'],
     );
     expect(grantsOf('DisconnectFunction')).toEqual({ connections: ['dynamodb:DeleteItem'] });
-    expect(holders('dynamodb:BatchWriteItem')).toEqual(['CrawlFunction']);
-    expect(grantsOf('CrawlFunction').frontier).toContain('dynamodb:BatchWriteItem');
+    expect(holders('dynamodb:BatchWriteItem')).toEqual(['FinisherFunction']);
+    expect(grantsOf('FinisherFunction').frontier).toContain('dynamodb:BatchWriteItem');
   });
 
   it('no function can touch the dead-letter queues, delete results or change a table or queue', () => {

@@ -267,9 +267,11 @@ describe('redrive of a sharded job', () => {
     expect(job).toMatchObject({ status: 'partial', settled: 4, done: 2, failed: 2 });
     const failed = (await frontier.list(jobId)).filter((r) => r.state === 'failed');
     const run = (c: string) => ({ connectionId: c, now: now + 2, deadlineAt: 1e12 });
-    expect(await jobs.beginRedrive({ ...job, notifiedAt: now }, failed, run('c1'), 5)).toBe('refused');
-    const outcomes = await Promise.all([jobs.beginRedrive(job, failed, run('c1'), 5), jobs.beginRedrive(job, failed, run('c2'), 5)]);
+    expect(await jobs.openRedrive({ ...job, notifiedAt: now }, run('c1'), 5)).toBe('refused');
+    const outcomes = await Promise.all([jobs.openRedrive(job, run('c1'), 5), jobs.openRedrive(job, run('c2'), 5)]);
     expect(outcomes.sort()).toEqual(['refused', 'started']);
+    expect(await jobs.requeueFailed(jobId, 1, failed)).toBe(true);
+    await jobs.endRedrive(jobId, 1);
     expect(await jobs.getJob(jobId)).toMatchObject({ status: 'running', admitted: 4, settled: 2, done: 2, failed: 0 });
     expect(await jobs.beginFinishIfSettled(jobId, finalStatusOf, now)).toBe(false);
     await crawl('b');

@@ -3,7 +3,8 @@
 // (leases, dedupe, links refused at the cap) are in frontier-admission.test.ts.
 import { DeleteCommand, GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { beforeAll, describe, expect, it } from 'vitest';
-import type { JobRecord } from '../../functions/core/job.js';
+import { finalStatusOf, redrivableCount, type FrontierRecord, type JobRecord } from '../../functions/core/job.js';
+import type { RedriveRun } from '../../functions/core/ports.js';
 import { recordDynamoCalls, type RecordedCall } from './fixtures-counter-shards/dynamo-calls.js';
 import { admit, child, connections, db, frontier, jobFor, jobId, jobs, seed, setNow, useDynamoStores } from './fixtures-dynamodb-stores/stores.js';
 
@@ -156,13 +157,16 @@ describe('the result cache and record expiry', () => {
 
 describe('redrive restarts a finished job once', () => {
   /** a job whose seed is done and whose `failedKeys` children failed, ended and notified */
-  async function finishedWithFailures(failedKeys: string[]): Promise<JobRecord> {
+  async function finishedWithFailures(failedKeys: string[], refusedByRobots: string[] = []): Promise<JobRecord> {
     await frontier.admitAll(failedKeys.map((key) => child(key, 'seed')), 1000);
     await frontier.claim(jobId, 'seed', 'w', 100);
     await frontier.settle(jobId, 'seed', 'w', { kind: 'done', summary: { url: 'http://s/' } as never });
     for (const key of failedKeys) {
       await frontier.claim(jobId, key, 'w', 100);
-      await frontier.settle(jobId, key, 'w', { kind: 'failed', failure: { url: `http://s/${key}`, error: 'net::ERR_CONNECTION_RESET' } });
+      const failure = refusedByRobots.includes(key)
+        ? { url: `http://s/${key}`, error: 'disallowed by robots.txt', kind: 'robots' as const }
+        : { url: `http://s/${key}`, error: 'net::ERR_CONNECTION_RESET' };
+      await frontier.settle(jobId, key, 'w', { kind: 'failed', failure });
     }
     expect(await jobs.beginFinish(jobId, 'partial', 7)).toBe(true);
     expect(await jobs.completeFinish((await jobs.getJob(jobId))!, 'partial', 'jobs/x/manifest.json')).toBe(true);
@@ -170,11 +174,20 @@ describe('redrive restarts a finished job once', () => {
     return (await jobs.getJob(jobId))!;
   }
   const run = (connectionId: string) => ({ connectionId, requestId: `r-${connectionId}`, now: 10, deadlineAt: 1e12 });
+  /** The route's open, then the finisher function's requeue and the end of the mark (app/redrive-run.ts). */
+  async function redrive(job: JobRecord, failed: FrontierRecord[], at: RedriveRun) {
+    const outcome = await jobs.openRedrive(job, at, 5);
+    if (outcome !== 'started') return outcome;
+    const number = (job.redrives ?? 0) + 1;
+    expect(await jobs.requeueFailed(job.jobId, number, failed)).toBe(true);
+    await jobs.endRedrive(job.jobId, number);
+    return outcome;
+  }
 
   it('lets one of two at once start, resets the failed items and takes their count back', async () => {
     const job = await finishedWithFailures(['a', 'b']);
     const failed = (await frontier.list(jobId)).filter((r) => r.state === 'failed');
-    const outcomes = await Promise.all([jobs.beginRedrive(job, failed, run('c1'), 5), jobs.beginRedrive(job, failed, run('c2'), 5)]);
+    const outcomes = await Promise.all([redrive(job, failed, run('c1')), redrive(job, failed, run('c2'))]);
     expect(outcomes.sort()).toEqual(['refused', 'started']);
     const restarted = (await jobs.getJob(jobId))!;
     expect(restarted).toMatchObject({ status: 'running', admitted: 3, settled: 1, done: 1, failed: 0, redrives: 1, lastActivityAt: 10 });
@@ -202,17 +215,47 @@ describe('redrive restarts a finished job once', () => {
     const job = await finishedWithFailures(['a']);
     const failed = (await frontier.list(jobId)).filter((r) => r.state === 'failed');
     // read at an earlier ending: each ending claims a new notifiedAt
-    expect(await jobs.beginRedrive({ ...job, notifiedAt: job.notifiedAt! - 1 }, failed, run('c1'), 5)).toBe('refused');
+    expect(await redrive({ ...job, notifiedAt: job.notifiedAt! - 1 }, failed, run('c1'))).toBe('refused');
     await db.send(new UpdateCommand({ TableName: 'jobs', Key: { jobId }, UpdateExpression: 'REMOVE notifiedAt' }));
-    expect(await jobs.beginRedrive(job, failed, run('c1'), 5)).toBe('refused');
+    expect(await redrive(job, failed, run('c1'))).toBe('refused');
     expect(await jobs.getJob(jobId)).toMatchObject({ status: 'partial', failed: 1 });
+  });
+
+  it('holds the job open while its URLs are put back, and puts back nothing once cancelled or ended', async () => {
+    const job = await finishedWithFailures(['a', 'b']);
+    const failed = (await frontier.list(jobId)).filter((r) => r.state === 'failed');
+    expect(await jobs.openRedrive(job, run('c-hold'), 5)).toBe('started');
+    // Opened, nothing taken back yet: settled = admitted, but the mark keeps it from ending.
+    expect(await jobs.getJob(jobId)).toMatchObject({ status: 'running', redriving: 1, admitted: 3, settled: 3 });
+    expect(await jobs.beginFinishIfSettled(jobId, finalStatusOf, 11)).toBe(false);
+    expect(await jobs.requeueFailed(jobId, 1, failed.slice(0, 1))).toBe(true);
+    expect(await jobs.getJob(jobId)).toMatchObject({ settled: 2, failed: 1 });
+    // A repeat of an item already put back: its transaction fails, nothing counted twice.
+    await expect(jobs.requeueFailed(jobId, 1, failed.slice(0, 1))).rejects.toThrow();
+    expect(await jobs.getJob(jobId)).toMatchObject({ settled: 2, failed: 1 });
+    // Another run's number, or the mark gone: refused, nothing changed.
+    expect(await jobs.requeueFailed(jobId, 2, failed.slice(1))).toBe(false);
+    await jobs.endRedrive(jobId, 1);
+    expect(await jobs.requeueFailed(jobId, 1, failed.slice(1))).toBe(false);
+    expect((await jobs.getJob(jobId))!.redriving).toBeUndefined();
+    expect((await frontier.list(jobId)).map((r) => [r.urlKey, r.state])).toEqual([
+      ['a', 'queued'],
+      ['b', 'failed'],
+      ['seed', 'done'],
+    ]);
+  });
+
+  it('counts robots.txt refusals apart from other failures', async () => {
+    const job = await finishedWithFailures(['a', 'b'], ['b']);
+    expect(job).toMatchObject({ failed: 2, robotsRefused: 1 });
+    expect(redrivableCount(job)).toBe(1);
   });
 
   it('resets more failed items than one transaction holds', async () => {
     const keys = Array.from({ length: 130 }, (_, i) => `f${i}`);
     const job = await finishedWithFailures(keys);
     const failed = (await frontier.list(jobId)).filter((r) => r.state === 'failed');
-    expect(await jobs.beginRedrive(job, failed, run('c-many'), 5)).toBe('started');
+    expect(await redrive(job, failed, run('c-many'))).toBe('started');
     expect(await jobs.getJob(jobId)).toMatchObject({ status: 'running', admitted: 131, settled: 1, failed: 0 });
     expect((await frontier.list(jobId)).filter((r) => r.state === 'queued')).toHaveLength(130);
   }, 120_000);

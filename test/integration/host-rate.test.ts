@@ -121,6 +121,33 @@ describe('host-rate gate on DynamoDB', () => {
     expect(late).toMatchObject({ kind: 'wait' });
   });
 
+  it('a late navigation keeps its place: its own slot moves to now while no one reserved after it, else it asks again (retry-backoff.test.ts saw 14 waits for 6 URLs on a busy machine)', async () => {
+    const gate = new DynamoHostRateGate(db, 'jobs', clock);
+    const ask = { host: 'slide.test', jobId: 'j', hostIntervalMs: 4000, maxSleepMs: 1000 };
+    const first = (await gate.reserve(ask)) as Extract<SlotDecision, { kind: 'grant' }>;
+    expect(first.kind).toBe('grant');
+    // Its tab opened 600 ms late. Asked again, the next free slot is 3.4 s on: beyond any sleep
+    // bound, it would wait in the queue once more and its slot would stay idle.
+    now = first.at + 600;
+    expect(await gate.slide({ ...ask, slotAt: first.at, to: now + SLOT_LEAD_MS })).toBe(true);
+    // The next reserver is an interval after the moved slot: the spacing holds.
+    const next = await gate.reserve({ ...ask, maxSleepMs: 5000 });
+    expect(next).toMatchObject({ kind: 'grant', at: now + SLOT_LEAD_MS + 4000 });
+    // Someone reserved after it: the slot is not moved (it would fall within their interval).
+    now = (next as { at: number }).at + 600;
+    const third = await gate.reserve({ ...ask, maxSleepMs: 5000 });
+    expect(third.kind).toBe('grant');
+    expect(await gate.slide({ ...ask, slotAt: (next as { at: number }).at, to: now + SLOT_LEAD_MS })).toBe(false);
+
+    // With the job's own interval, both its key and the host's move, or neither is relied on.
+    const slow = { host: 'slide-job.test', jobId: 'slow', hostIntervalMs: 500, jobIntervalMs: 4000, maxSleepMs: 1000 };
+    const own = (await gate.reserve(slow)) as Extract<SlotDecision, { kind: 'grant' }>;
+    now = own.at + 300;
+    expect(await gate.slide({ ...slow, slotAt: own.at, to: now + SLOT_LEAD_MS })).toBe(true);
+    expect(await gate.reserve({ host: 'slide-job.test', jobId: 'other', hostIntervalMs: 500, maxSleepMs: 10_000 })).toMatchObject({ kind: 'grant', at: now + SLOT_LEAD_MS + 500 });
+    expect(await gate.reserve({ ...slow, maxSleepMs: 10_000 })).toMatchObject({ kind: 'grant', at: now + SLOT_LEAD_MS + 4000 });
+  });
+
   it("a job's slower rate spaces that job only; another job keeps the host's pace", async () => {
     const gate = new DynamoHostRateGate(db, 'jobs', clock);
     const slow = { host: 'c.test', jobId: 'slow', hostIntervalMs: 100, jobIntervalMs: 1000, maxSleepMs: 500 };

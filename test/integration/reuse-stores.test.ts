@@ -100,18 +100,29 @@ describe('jobs made from a cached crawl', () => {
     expect(await jobs.listUnfinished()).not.toContainEqual(expect.objectContaining({ jobId: 'answer' }));
   });
 
-  it('creates a built job with every frontier item (more than a batch), or nothing when its connection is full', async () => {
-    const items = [...Array.from({ length: 60 }, (_, i) => item('built', `p${i}`, 'done')), item('built', 'next', 'queued'), item('built', 'cut', 'capped')];
-    const built = jobFor('built', { admitted: 62, settled: 61, done: 61, reused: 61, capped: 1 });
-    expect(await jobs.createReusingJob(built, item('built', 'seed', 'done'), items, 5)).toBe('created');
-    expect(await jobs.getJob('built')).toMatchObject({ reused: 61, admitted: 62, settled: 61 });
+  it('builds a planning job once: every frontier item (more than a batch), its counters, then its mark moved on', async () => {
+    const pending = { jobId: 'd1', finishedAt: 5, state: 'planning' as const };
+    expect(await jobs.createJob(jobFor('built', { reusePending: pending }), item('built', 'seed', 'queued'), 5)).toBe('created');
+    const items = [item('built', 'seed', 'done'), ...Array.from({ length: 60 }, (_, i) => item('built', `p${i}`, 'done')), item('built', 'next', 'queued'), item('built', 'cut', 'capped')];
+    const built = jobFor('built', { admitted: 62, settled: 61, done: 61, reused: 61, reusedFrom: 'd1', crawledSince: 5, capped: 1 });
+    expect(await jobs.commitReuse(built, items)).toBe(true);
+    expect(await jobs.getJob('built')).toMatchObject({ reused: 61, admitted: 62, settled: 61, done: 61, capped: 1, reusedFrom: 'd1', crawledSince: 5, reusePending: { ...pending, state: 'built' } });
+    // A repeat (a duplicate message) is refused: the counters are set once.
+    expect(await jobs.commitReuse({ ...built, admitted: 99 }, [])).toBe(false);
     const listed = await frontier.list('built');
     expect(listed).toHaveLength(63);
     expect(listed.filter((r) => r.state === 'queued').map((r) => r.urlKey)).toEqual(['next']);
+    expect(await jobs.advanceReuse('built', 'planning', 'seeds')).toBe(false);
+    expect(await jobs.advanceReuse('built', 'built', null)).toBe(true);
+    expect(await jobs.advanceReuse('built', 'built', null)).toBe(false);
+    expect((await jobs.getJob('built'))!.reusePending).toBeUndefined();
+  });
 
-    const full = jobFor('full', { connectionId: 'c-built' });
-    expect(await jobs.createReusingJob(full, item('full', 'seed', 'done'), [item('full', 'p', 'done')], 1)).toBe('too-many-jobs');
-    expect(await jobs.getJob('full')).toBeNull();
+  it('gives a planning job up to its seeds once, and builds it no more', async () => {
+    expect(await jobs.createJob(jobFor('given-up', { reusePending: { jobId: 'd1', finishedAt: 5, state: 'planning' } }), item('given-up', 'seed', 'queued'), 5)).toBe('created');
+    expect(await jobs.advanceReuse('given-up', 'planning', 'seeds')).toBe(true);
+    expect(await jobs.commitReuse(jobFor('given-up', { admitted: 2, settled: 1, done: 1, reused: 1, reusedFrom: 'd1', crawledSince: 5 }), [])).toBe(false);
+    expect(await jobs.getJob('given-up')).toMatchObject({ admitted: 1, settled: 0, reusePending: { state: 'seeds' } });
   });
 });
 

@@ -264,7 +264,8 @@ export class DynamoFrontierStore implements FrontierStore {
             TableName: this.tables.jobs,
             // The URL's counter shard, not the job item: a job's settles spread over its shards.
             Key: { jobId: counterKeyOf(jobId, urlKey, counterShards) },
-            UpdateExpression: `SET lastActivityAt = :now ADD settled :one, ${outcome.kind === 'done' ? 'done' : 'failed'} :one${used.terms.map((t) => `, ${t}`).join('')}`,
+            // robots.txt refusals also count apart: a redrive's route reads what it would crawl again from the counters.
+            UpdateExpression: `SET lastActivityAt = :now ADD settled :one, ${outcome.kind === 'done' ? 'done' : 'failed'} :one${outcome.kind === 'failed' && outcome.failure.kind === 'robots' ? ', robotsRefused :one' : ''}${used.terms.map((t) => `, ${t}`).join('')}`,
             ExpressionAttributeValues: { ':one': 1, ':now': this.clock.now(), ...used.values },
           },
         },

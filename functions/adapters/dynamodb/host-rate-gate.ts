@@ -113,6 +113,18 @@ export class DynamoHostRateGate implements HostRateGate {
     }
   }
 
+  async slide(request: { host: string; jobId: string; hostIntervalMs: number; jobIntervalMs?: number; slotAt: number; to: number }): Promise<boolean> {
+    // The job's key first: moved alone (the host's then refused), the job only waits a little longer.
+    if (request.jobIntervalMs !== undefined) {
+      const jobKey = `${HOST_RATE_PREFIX}${request.jobId}#${request.host}`;
+      const mine = await this.setNext(jobKey, request.to + request.jobIntervalMs, 'nextSlotAt = :known', { ':known': request.slotAt + request.jobIntervalMs });
+      if (!mine.set) return false;
+    }
+    const hostKey = `${HOST_RATE_PREFIX}${request.host}`;
+    const host = await this.setNext(hostKey, request.to + request.hostIntervalMs, 'nextSlotAt = :known', { ':known': request.slotAt + request.hostIntervalMs });
+    return host.set;
+  }
+
   private async reserveOn(key: string, intervalMs: number, maxSleepMs: number, notBefore: number, due: boolean): Promise<SlotDecision> {
     // First round assumes the slot is free now (one write, the common case on a quiet host); a
     // refusal returns the stored instants, from which the next round decides.

@@ -45,7 +45,8 @@ async function forgetSecrets(tables: JobTables, jobId: string): Promise<void> {
 
 export async function beginFinishIfSettled(tables: JobTables, jobId: string, statusOf: (counts: JobCounters) => FinalStatus, finishedAt: number): Promise<boolean> {
   const read = await readCounted(tables, jobId);
-  if (!read || read.job.status !== 'running' || outstanding(read.job) !== 0) return false;
+  // A redrive still putting its URLs back (`redriving`) holds the job open: it asks again after.
+  if (!read || read.job.status !== 'running' || read.job.redriving !== undefined || outstanding(read.job) !== 0) return false;
   const finish = finishUpdate(statusOf(read.job), finishedAt);
   // The read was not one snapshot; this transaction is: it passes only if, at one instant, the job
   // runs, its `admitted` and base `settled` are as read, and every shard's `settled` is as read.
@@ -59,7 +60,7 @@ export async function beginFinishIfSettled(tables: JobTables, jobId: string, sta
           TableName: tables.names.jobs,
           Key: { jobId },
           ...finish,
-          ConditionExpression: '#status = :running AND admitted = :admitted AND settled = :baseSettled',
+          ConditionExpression: '#status = :running AND admitted = :admitted AND settled = :baseSettled AND attribute_not_exists(redriving)',
           ExpressionAttributeValues: { ...finish.ExpressionAttributeValues, ':admitted': read.item.admitted, ':baseSettled': read.item.settled },
         },
       },

@@ -1,32 +1,30 @@
-// `redrive`: a final job made to run again, its failed frontier items queued anew and their count
-// taken back, as one transaction with the job and a slot of the asking connection; beyond one
-// transaction's room, the rest of the items follow while the new run goes.
+// `redrive`: a final job made to run again (the route: the job and a slot of the asking connection
+// in one transaction, marked `redriving`), then its failed frontier items queued anew and their
+// count taken back, 99 a transaction (the finisher's function, app/redrive-run.ts), then the mark
+// removed once their URLs are on the queue.
 import { UNFINISHED_INDEX, UNFINISHED_MARK } from './table-definitions.js';
 import type { FrontierRecord, JobRecord } from '../../core/job.js';
 import type { RedriveRun } from '../../core/ports.js';
 import { takeSlot } from './connection-slots.js';
-import { cancellationReasons, isTransactionCanceled, transactWrite } from './errors.js';
+import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { cancellationReasons, conditionalWrite, isTransactionCanceled, transactWrite } from './errors.js';
 import type { JobTables } from './job-tables.js';
 import { takeQuota } from './client-quotas.js';
 import { quotaNoteOf, type ClientQuota, type QuotaRefusal } from '../../core/client-quota.js';
 
-/** items of a redrive's first transaction: the job and the connection's slot take two of 100 (a client's quota up to two more) */
-const FIRST_REDRIVE_BATCH = 98;
-/** items of its next ones: the job's counters take one */
-const NEXT_REDRIVE_BATCH = 99;
+/** items of a requeue transaction: the job's counters take one */
+const REQUEUE_BATCH = 99;
 
-export async function beginRedrive(
+export async function openRedrive(
   tables: JobTables,
   job: JobRecord,
-  failed: FrontierRecord[],
   run: RedriveRun,
   maxJobsPerConnection: number,
   quota?: ClientQuota,
 ): Promise<'started' | 'refused' | 'too-many-jobs' | QuotaRefusal> {
   const runNumber = (job.redrives ?? 0) + 1;
-  // the client's allowance (client-quotas.ts) takes room in the first transaction too
+  // the client's allowance (client-quotas.ts): a running-job slot and the run's URLs from today's pages
   const quotaItems = takeQuota(tables, quota, run.now);
-  const first = failed.slice(0, FIRST_REDRIVE_BATCH - quotaItems.length);
   try {
     await transactWrite(tables.db, [
       {
@@ -34,13 +32,11 @@ export async function beginRedrive(
           TableName: tables.names.jobs,
           Key: { jobId: job.jobId },
           UpdateExpression:
-            `SET #status = :running, #unfinished = :open, connectionId = :conn, deadlineAt = :deadline, lastActivityAt = :now, redrives = :run${run.requestId !== undefined ? ', requestId = :rid' : ''}${quota ? ', #quota = :quota' : ''} ` +
-            `REMOVE finalStatus, finishedAt, notifiedAt, endReason, lastProgressAt${run.requestId !== undefined ? '' : ', requestId'}${quota ? '' : ', #quota'} ` +
-            'ADD settled :minus, failed :minus',
+            `SET #status = :running, #unfinished = :open, connectionId = :conn, deadlineAt = :deadline, lastActivityAt = :now, redrives = :run, redriving = :run${run.requestId !== undefined ? ', requestId = :rid' : ''}${quota ? ', #quota = :quota' : ''} ` +
+            `REMOVE finalStatus, finishedAt, notifiedAt, endReason, lastProgressAt${run.requestId !== undefined ? '' : ', requestId'}${quota ? '' : ', #quota'}`,
           // The job as the caller read it (each run's end claims a new notifiedAt), and its last
           // run ended completely (slot freed, completed claimed): of two redrives at once only
-          // one passes this. The counters taken back are the job item's base: the sum over the
-          // shards stays exact.
+          // one passes this.
           ConditionExpression: '#status = :seen AND notifiedAt = :notified AND attribute_not_exists(slotPending)',
           ExpressionAttributeNames: { '#status': 'status', '#unfinished': UNFINISHED_INDEX.partitionKey, '#quota': 'quota' },
           ExpressionAttributeValues: {
@@ -50,7 +46,6 @@ export async function beginRedrive(
             ':deadline': run.deadlineAt,
             ':now': run.now,
             ':run': runNumber,
-            ':minus': -first.length,
             ':seen': job.status,
             ':notified': job.notifiedAt ?? -1,
             ...(run.requestId !== undefined ? { ':rid': run.requestId } : {}),
@@ -60,7 +55,6 @@ export async function beginRedrive(
       },
       takeSlot(tables, run.connectionId, maxJobsPerConnection, run.now),
       ...quotaItems.map((q) => q.item),
-      ...first.map((item) => requeue(tables, item)),
     ] as never);
   } catch (error) {
     if (!isTransactionCanceled(error)) throw error;
@@ -69,33 +63,51 @@ export async function beginRedrive(
     if (reasons[1]?.code === 'ConditionalCheckFailed') return 'too-many-jobs';
     const short = quotaItems.find((_, i) => reasons[2 + i]?.code === 'ConditionalCheckFailed');
     if (short) return short.refusal;
-    // An item no longer failed while the job did not change: only another redrive does that.
-    if (reasons.some((r) => r.code === 'ConditionalCheckFailed')) return 'refused';
     throw error;
   }
-  for (let start = FIRST_REDRIVE_BATCH; start < failed.length; start += NEXT_REDRIVE_BATCH) {
-    const batch = failed.slice(start, start + NEXT_REDRIVE_BATCH);
+  return 'started';
+}
+
+export async function requeueFailed(tables: JobTables, jobId: string, run: number, failed: readonly FrontierRecord[]): Promise<boolean> {
+  for (let start = 0; start < failed.length; start += REQUEUE_BATCH) {
+    const batch = failed.slice(start, start + REQUEUE_BATCH);
     try {
       await transactWrite(tables.db, [
         {
           Update: {
             TableName: tables.names.jobs,
-            Key: { jobId: job.jobId },
+            Key: { jobId },
+            // The counters taken back are the job item's base: the sum over the shards stays exact.
             UpdateExpression: 'ADD settled :minus, failed :minus',
-            // Still this run: a job that ended meanwhile (cancelled) keeps the rest as they were.
-            ConditionExpression: '#status = :running AND redrives = :run',
+            // Still this run, its URLs still being put back: a job that ended meanwhile (cancelled)
+            // keeps the rest as they were.
+            ConditionExpression: '#status = :running AND redrives = :run AND redriving = :run',
             ExpressionAttributeNames: { '#status': 'status' },
-            ExpressionAttributeValues: { ':minus': -batch.length, ':running': 'running', ':run': runNumber },
+            ExpressionAttributeValues: { ':minus': -batch.length, ':running': 'running', ':run': run },
           },
         },
         ...batch.map((item) => requeue(tables, item)),
       ]);
     } catch (error) {
-      if (isTransactionCanceled(error) && cancellationReasons(error).some((r) => r.code === 'ConditionalCheckFailed')) break;
+      if (isTransactionCanceled(error) && cancellationReasons(error)[0]?.code === 'ConditionalCheckFailed') return false;
       throw error;
     }
   }
-  return 'started';
+  return true;
+}
+
+export async function endRedrive(tables: JobTables, jobId: string, run: number): Promise<void> {
+  await conditionalWrite(
+    tables.db.send(
+      new UpdateCommand({
+        TableName: tables.names.jobs,
+        Key: { jobId },
+        UpdateExpression: 'REMOVE redriving',
+        ConditionExpression: 'redriving = :run',
+        ExpressionAttributeValues: { ':run': run },
+      }),
+    ),
+  );
 }
 
 /** A failed frontier item made new: queued, no attempts, no failure. */

@@ -6,10 +6,11 @@ import {
   BatchWriteCommand,
   GetCommand,
   PutCommand,
+  UpdateCommand,
   type BatchWriteCommandInput,
   type BatchWriteCommandOutput,
 } from '@aws-sdk/lib-dynamodb';
-import { isExpired, type FrontierRecord, type JobRecord } from '../../core/job.js';
+import { isExpired, type FrontierRecord, type JobRecord, type ReusePending } from '../../core/job.js';
 import type { CacheEntry } from '../../core/ports.js';
 import { batchGetAll, unprocessedBackoff } from './batch-get.js';
 import { conditionalWrite } from './errors.js';
@@ -58,10 +59,10 @@ export async function createAnsweredJob(tables: JobTables, job: JobRecord): Prom
   return conditionalWrite(tables.db.send(new PutCommand({ TableName: tables.names.jobs, Item: item, ConditionExpression: 'attribute_not_exists(jobId)' })));
 }
 
-/** The frontier of a job built upon an earlier crawl, written before the job (createReusingJob). */
+/** The frontier of a job built upon an earlier crawl, written before its counters (commitReuse). */
 export async function putReusedFrontier(tables: JobTables, items: readonly FrontierRecord[]): Promise<void> {
-  // Plain puts: the job id is new, so nothing else writes these keys before the job exists, and a
-  // retry writes the same items again. Left behind by a crash before the job, they expire.
+  // Plain puts: while the job is `planning` none of its URLs is on the queue (its seed waits for
+  // the build), so nothing else writes these keys, and a retry writes the same items again.
   for (let start = 0; start < items.length; start += 25) {
     let requests: BatchWriteCommandInput['RequestItems'] | undefined = {
       [tables.names.frontier]: items.slice(start, start + 25).map((item) => ({ PutRequest: { Item: item } })),
@@ -72,4 +73,54 @@ export async function putReusedFrontier(tables: JobTables, items: readonly Front
       if (requests && Object.keys(requests).length > 0) await unprocessedBackoff(attempt);
     }
   }
+}
+
+/**
+ * The built job's counters on its item, and `reusePending` planning → built, only while it is
+ * still planning and runs. Absolute values: no URL of the job has been sent yet, so its shards
+ * have counted nothing and the item's base is the whole count.
+ */
+export async function commitReuseCounters(tables: JobTables, built: JobRecord): Promise<boolean> {
+  return conditionalWrite(
+    tables.db.send(
+      new UpdateCommand({
+        TableName: tables.names.jobs,
+        Key: { jobId: built.jobId },
+        UpdateExpression:
+          'SET admitted = :admitted, settled = :settled, done = :done, failed = :failed, reused = :reused, reusedFrom = :from, crawledSince = :since, lastActivityAt = :now, reusePending.#state = :built' +
+          (built.capped !== undefined ? ', capped = :capped' : ''),
+        ConditionExpression: '#status = :running AND reusePending.#state = :planning',
+        ExpressionAttributeNames: { '#status': 'status', '#state': 'state' },
+        ExpressionAttributeValues: {
+          ':admitted': built.admitted,
+          ':settled': built.settled,
+          ':done': built.done,
+          ':failed': built.failed,
+          ':reused': built.reused ?? 0,
+          ':from': built.reusedFrom,
+          ':since': built.crawledSince,
+          ':now': built.lastActivityAt ?? tables.clock.now(),
+          ':built': 'built',
+          ':planning': 'planning',
+          ':running': 'running',
+          ...(built.capped !== undefined ? { ':capped': built.capped } : {}),
+        },
+      }),
+    ),
+  );
+}
+
+export async function advanceReuse(tables: JobTables, jobId: string, from: ReusePending['state'], to: 'seeds' | null): Promise<boolean> {
+  return conditionalWrite(
+    tables.db.send(
+      new UpdateCommand({
+        TableName: tables.names.jobs,
+        Key: { jobId },
+        UpdateExpression: to === null ? 'REMOVE reusePending' : 'SET reusePending.#state = :to',
+        ConditionExpression: 'reusePending.#state = :from',
+        ExpressionAttributeNames: { '#state': 'state' },
+        ExpressionAttributeValues: { ':from': from, ...(to === null ? {} : { ':to': to }) },
+      }),
+    ),
+  );
 }

@@ -10,7 +10,7 @@
 // upon an earlier crawl created), it calls that method, so a subclass that watches one method sees
 // every call of it (bench/bookkeeping/run.ts times the finish so).
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import type { FinalStatus, FrontierRecord, JobCounters, JobRecord } from '../../core/job.js';
+import type { FinalStatus, FrontierRecord, JobCounters, JobRecord, ReusePending } from '../../core/job.js';
 import { systemClock, type CacheEntry, type Clock, type JobStore, type RedriveRun } from '../../core/ports.js';
 import * as slots from './connection-slots.js';
 import * as connection from './job-connection.js';
@@ -87,8 +87,16 @@ export class DynamoJobStore implements JobStore {
     return finish.claimNotification(this.tables, jobId, now);
   }
 
-  beginRedrive(job: JobRecord, failed: FrontierRecord[], run: RedriveRun, maxJobsPerConnection: number, quota?: ClientQuota): Promise<'started' | 'refused' | 'too-many-jobs' | QuotaRefusal> {
-    return redrive.beginRedrive(this.tables, job, failed, run, maxJobsPerConnection, quota);
+  openRedrive(job: JobRecord, run: RedriveRun, maxJobsPerConnection: number, quota?: ClientQuota): Promise<'started' | 'refused' | 'too-many-jobs' | QuotaRefusal> {
+    return redrive.openRedrive(this.tables, job, run, maxJobsPerConnection, quota);
+  }
+
+  requeueFailed(jobId: string, run: number, failed: readonly FrontierRecord[]): Promise<boolean> {
+    return redrive.requeueFailed(this.tables, jobId, run, failed);
+  }
+
+  endRedrive(jobId: string, run: number): Promise<void> {
+    return redrive.endRedrive(this.tables, jobId, run);
   }
 
   getCacheEntry(cacheKey: string): Promise<CacheEntry | null> {
@@ -103,8 +111,12 @@ export class DynamoJobStore implements JobStore {
     return reuse.createAnsweredJob(this.tables, job);
   }
 
-  async createReusingJob(job: JobRecord, seed: FrontierRecord, items: readonly FrontierRecord[], maxJobsPerConnection: number, quota?: ClientQuota): Promise<'created' | 'too-many-jobs' | QuotaRefusal> {
+  async commitReuse(built: JobRecord, items: readonly FrontierRecord[]): Promise<boolean> {
     await reuse.putReusedFrontier(this.tables, items);
-    return this.createJob(job, seed, maxJobsPerConnection, quota);
+    return reuse.commitReuseCounters(this.tables, built);
+  }
+
+  advanceReuse(jobId: string, from: ReusePending['state'], to: 'seeds' | null): Promise<boolean> {
+    return reuse.advanceReuse(this.tables, jobId, from, to);
   }
 }

@@ -24,7 +24,8 @@ export interface SitemapSourceOptions {
 export class HttpSitemapSource implements SitemapSource {
   constructor(private readonly options: SitemapSourceOptions) {}
 
-  async urlsFor(seedUrl: string, maxUrls: number): Promise<SitemapUrls> {
+  async urlsFor(seedUrl: string, maxUrls: number, bounds: { keep?: (loc: string) => boolean; deadlineAt?: number } = {}): Promise<SitemapUrls> {
+    const now = () => Date.now();
     const listed = await this.options.robots.sitemaps(seedUrl);
     const pending = sitemapStartsFor(seedUrl, listed);
     // The default /sitemap.xml may simply not exist; one robots.txt names must be there.
@@ -40,12 +41,17 @@ export class HttpSitemapSource implements SitemapSource {
         warnings.push({ url: file, error: `sitemap not read: more than ${maxFiles} sitemap files` });
         break;
       }
+      const left = bounds.deadlineAt === undefined ? undefined : bounds.deadlineAt - now();
+      if (left !== undefined && left <= 0) {
+        warnings.push({ url: file, error: 'sitemap not read: out of time' });
+        break;
+      }
       seen.add(file);
       if (file.length > SITEMAP_MAX_URL_LENGTH) {
         warnings.push({ url: file, error: `sitemap not read: its URL has ${file.length} characters, more than ${SITEMAP_MAX_URL_LENGTH}` });
         continue;
       }
-      const read = await this.read(file);
+      const read = await this.read(file, left);
       if ('error' in read) {
         if (!(optional.has(file) && read.missing)) warnings.push({ url: file, error: `sitemap ${read.error}` });
         continue;
@@ -53,7 +59,7 @@ export class HttpSitemapSource implements SitemapSource {
       const content = parseSitemap(read.xml);
       if (content.kind === 'invalid') warnings.push({ url: file, error: `sitemap ${content.why}` });
       else if (content.kind === 'index') pending.push(...content.sitemaps.filter((s) => !seen.has(s)));
-      else urls.push(...content.urls.slice(0, maxUrls - urls.length));
+      else urls.push(...(bounds.keep ? content.urls.filter(bounds.keep) : content.urls).slice(0, maxUrls - urls.length));
     }
     // Each warning becomes an item of the job's frontier and a line of its manifest: the site chose
     // the URL (and often the error, which may quote it), so both are bounded here.
@@ -62,7 +68,8 @@ export class HttpSitemapSource implements SitemapSource {
     return { urls, warnings: bounded };
   }
 
-  private async read(url: string): Promise<{ xml: string } | { error: string; missing?: boolean }> {
+  /** `leftMs`: the time left to the caller's deadline, which bounds this file's fetch too. */
+  private async read(url: string, leftMs?: number): Promise<{ xml: string } | { error: string; missing?: boolean }> {
     const maxBytes = this.options.maxBytes ?? SITEMAP_MAX_BYTES;
     const answer = await guardedGet(url, {
       guard: this.options.guard,
@@ -70,7 +77,7 @@ export class HttpSitemapSource implements SitemapSource {
       accept: 'application/xml, text/xml, */*',
       maxBytes,
       maxRedirects: SITEMAP_MAX_REDIRECTS,
-      timeoutMs: this.options.timeoutMs ?? 10_000,
+      timeoutMs: Math.max(1, Math.min(this.options.timeoutMs ?? 10_000, leftMs ?? Number.POSITIVE_INFINITY)),
       fetch: this.options.fetch,
     });
     if (answer.status === null) return { error: `unavailable (${answer.error ?? 'no response'})` };
