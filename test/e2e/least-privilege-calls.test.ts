@@ -292,10 +292,17 @@ it('every AWS call each function makes is one its role allows', async () => {
   expect(observed.DisconnectFunction).toEqual(['connections DeleteItem']);
   expect(observed.SweepFunction).toContain('jobsOpenIndex Query');
   expect(observed.CrawlerFunction).toEqual(expect.arrayContaining(['frontier PutItem', 'jobObjects PutObject', 'jobs ConditionCheckItem', 'crawlQueue SendMessage']));
-  expect(observed.FinisherFunction).toEqual(expect.arrayContaining(['frontier Query', 'jobObjects PutObject', 'jobs PutItem']));
-  expect(observed.CrawlFunction).toEqual(expect.arrayContaining(['frontier BatchWriteItem', 'frontier Query', 'jobObjects GetObject', 'jobObjects PutObject']));
+  // the finisher's function also does the routes' heavy work: a redrive's URLs put back and queued, a job built upon a cached crawl
+  expect(observed.FinisherFunction).toEqual(
+    expect.arrayContaining(['frontier Query', 'jobObjects PutObject', 'jobs PutItem', 'frontier BatchWriteItem', 'frontier UpdateItem', 'crawlQueue SendMessage']),
+  );
+  expect(observed.CrawlFunction).toEqual(expect.arrayContaining(['frontier Query', 'jobObjects GetObject', 'jobObjects PutObject', 'secrets PutItem']));
   expect(observed.StatusFunction).toEqual(expect.arrayContaining(['connections UpdateItem', 'jobs UpdateItem']));
-  expect(observed.RedriveFunction).toEqual(expect.arrayContaining(['frontier Query', 'frontier UpdateItem', 'crawlQueue SendMessage']));
+  // the redrive route reopens the job and asks the finisher's function: no frontier, no crawl queue
+  expect(observed.RedriveFunction).toEqual(expect.arrayContaining(['jobs UpdateItem', 'connections UpdateItem', 'finishQueue SendMessage']));
+  expect((observed.RedriveFunction ?? []).filter((use) => use.startsWith('frontier') || use.startsWith('crawlQueue'))).toEqual([]);
+  expect(observed.CrawlerFunction).toEqual(expect.arrayContaining(['secrets GetItem']));
+  expect(observed.CancelFunction).toEqual(expect.arrayContaining(['secrets DeleteItem']));
   // and nothing anywhere scans
   expect(calls.filter((c) => c.target?.endsWith('.Scan'))).toEqual([]);
 }, 600_000);
