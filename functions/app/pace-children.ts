@@ -56,6 +56,13 @@ export async function paceChildren(job: JobRecord, messages: CrawlMessage[], pac
     paced[index] = { ...messages[index]!, hostTicketAt: turn };
     delaysSeconds[index] = turnDelaySeconds(turn, now, maxSeconds);
   });
+  // The job now waits on the host until its last child's turn: its progress (and heartbeat) says so.
+  const lastTurn = Math.max(...turns);
+  if (lastTurn > now) {
+    await deps.frontier.notePacedWait(job.jobId, host, lastTurn).catch((error: unknown) =>
+      deps.log.warn('could not note the paced children’s wait', { jobId: job.jobId, error: String(error) }),
+    );
+  }
   deps.log.debug('children sent paced', { jobId: job.jobId, url: pacing.parentUrl, paced: onHost.length, firstTurn: turns[0], lastTurn: turns[turns.length - 1] });
   return { messages: paced, delaysSeconds };
 }

@@ -16,7 +16,9 @@ export type ProgressMessage = Extract<ServerMessage, { type: 'progress' }>;
 
 /** The progress message of a job read with its counters summed; `waiting` while its URLs wait for a host. */
 export function progressOf(job: JobRecord, now: number): ProgressMessage {
-  const waiting = job.delayed && job.delayedHost !== undefined && job.delayedUntil !== undefined && job.delayedUntil > now;
+  // URLs sent back to wait (`delayed`) or children sent paced to their turns: either way the job
+  // waits on the host until `delayedUntil`.
+  const waiting = job.delayedHost !== undefined && job.delayedUntil !== undefined && job.delayedUntil > now;
   return {
     type: 'progress',
     jobId: job.jobId,

@@ -113,6 +113,8 @@ export interface FrontierStore {
    * the host's turn it was given, is kept on the URL (`hostTicketAt`). False if the lease was lost.
    */
   releaseForHost(jobId: string, urlKey: string, owner: string, until: number, countWait: boolean, counterShards?: number, ticketAt?: number, host?: string): Promise<boolean>;
+  /** children sent paced to their turns on `host`, the last due at `until`: what the job's progress names as its wait */
+  notePacedWait(jobId: string, host: string, until: number): Promise<void>;
   /** The URL no longer waits for its host: its mark is removed and the job's `delayed` lowered, once. */
   endWait(jobId: string, urlKey: string, owner: string, counterShards?: number): Promise<void>;
   list(jobId: string): Promise<FrontierRecord[]>;

@@ -8,6 +8,7 @@
 // when its connection is dropped.
 import { ApiGatewayManagementApiClient, DeleteConnectionCommand } from '@aws-sdk/client-apigatewaymanagementapi';
 import { execFile } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -140,7 +141,7 @@ it('crawls, yields progress then completed, and done() returns the manifest', as
 it('answers refusals as typed errors, the connection staying usable', async () => {
   const { client } = await connected();
   try {
-    await expect(client.status('no-such-job')).rejects.toMatchObject({ name: 'CrawlerRequestError', code: 'job_not_found' });
+    await expect(client.status(randomUUID())).rejects.toMatchObject({ name: 'CrawlerRequestError', code: 'job_not_found' });
     await expect(client.crawl({ url: 'ftp://x' })).rejects.toMatchObject({ code: 'invalid_url' });
     const bogus = { url: `${origin}/`, bogus: 1 } as unknown as Parameters<CrawlerClient['crawl']>[0];
     const refused = await client.crawl(bogus).catch((error: unknown) => error);

@@ -68,6 +68,8 @@ let stack: LocalStack | undefined;
 let site: HeavySite | undefined;
 let run: CrawlRun;
 let dir: string;
+/** the finisher's timeout: an invocation has ended by then */
+let finisherTimeout = 0;
 const lines: string[] = [];
 
 beforeAll(async () => {
@@ -78,6 +80,7 @@ beforeAll(async () => {
   // The finisher gets a crawler invocation's time (far more than this job's archive needs), and
   // its queue's visibility is above that plus the finish lease's margin, as on AWS.
   const finisherTimeoutMs = timings.workerTimeoutMs;
+  finisherTimeout = finisherTimeoutMs;
   const finishVisibilityTimeoutSeconds = Math.ceil(finisherTimeoutMs / 1000) + 10;
   stack = await startTestStack({
     log: (line) => lines.push(line),
@@ -110,7 +113,10 @@ it('a finisher killed mid-archive is resumed from its checkpoint and the job end
   // the fault fired: a finisher's process died in the middle of its invocation
   expect(lines.some((line) => line.includes('injected fault') && line.includes('finisher-mid-archive'))).toBe(true);
   expect(lines.some((line) => line.includes('died during the invocation'))).toBe(true);
-  // one finisher invocation failed, the killed one; the next one completed the job
+  // one finisher invocation failed, the killed one; the next one completed the job. It sends
+  // `completed` before it returns: its invocation is counted once it has (within its timeout).
+  const until = Date.now() + finisherTimeout;
+  while (!stack!.finisherInvocations().some((i) => i.ok) && Date.now() < until) await new Promise((r) => setTimeout(r, 200));
   const invocations = stack!.finisherInvocations();
   expect(invocations.filter((i) => !i.ok)).toHaveLength(1);
   expect(invocations.filter((i) => i.ok).length).toBeGreaterThanOrEqual(1);

@@ -115,8 +115,12 @@ it(`redrives ${FAILED} failed pages from the finisher's function, killed mid-way
   const queued = finisherLines('redriven URLs queued');
   expect(queued).toHaveLength(1);
   // The repeat found the first chunk put back already (queued, sent again) and reset only the rest.
-  expect(queued[0]).toContain(`"urls":${FAILED}`);
-  expect(queued[0]).toContain(`"failed":${FAILED - REQUEUE_CHUNK}`);
+  // It sends every URL still to crawl: all of them, but for a first-chunk URL a late duplicate of
+  // the first crawl's message (duplicate delivery is on) claimed and crawled meanwhile — still once.
+  const repeat = JSON.parse(queued[0]!.slice(queued[0]!.indexOf('{'))) as { urls: number; failed: number };
+  expect(repeat.failed).toBe(FAILED - REQUEUE_CHUNK);
+  expect(repeat.urls).toBeLessThanOrEqual(FAILED);
+  expect(repeat.urls).toBeGreaterThan(FAILED - REQUEUE_CHUNK);
   expect(lines.some((l) => !l.startsWith('[finisher-') && l.includes('redriven URLs queued'))).toBe(false);
 
   // Each failed page crawled once more, the seed not again; one record each; one completed.

@@ -5,6 +5,7 @@
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
+import { randomUUID } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
@@ -122,7 +123,7 @@ it('answers a crawl that outlasts its wait with the jobId and progress; crawl_st
   expect(cancelled.isError, textOf(cancelled)).toBeFalsy();
   expect((cancelled.structuredContent as { status: string }).status).toBe('cancelled');
   release();
-  const refused = await call('cancel_crawl', { jobId: 'no-such-job' });
+  const refused = await call('cancel_crawl', { jobId: randomUUID() });
   expect(refused.isError).toBe(true);
   expect(textOf(refused)).toContain('job_not_found');
 }, 600_000);

@@ -15,9 +15,11 @@ describe('progressOf', () => {
   it('names the host and when its URLs are due back while they wait', () => {
     const waiting = job({ delayed: 2, delayedUntil: 5_000, delayedHost: 'example.com' });
     expect(progressOf(waiting, 1_000)).toMatchObject({ delayed: 2, waiting: { host: 'example.com', untilMs: 5_000 } });
-    // Past the instant, or with no URL waiting, the job waits on nothing.
+    // Past the instant the job waits on nothing.
     expect(progressOf(waiting, 5_000).waiting).toBeUndefined();
-    expect(progressOf({ ...waiting, delayed: 0 }, 1_000).waiting).toBeUndefined();
+    // Children sent paced to their turns were never sent back (no `delayed`), but wait all the same.
+    expect(progressOf({ ...waiting, delayed: 0 }, 1_000)).toMatchObject({ waiting: { host: 'example.com', untilMs: 5_000 } });
+    expect(progressOf(job({}), 1_000).waiting).toBeUndefined();
   });
 });
 

@@ -8,7 +8,7 @@ import { boundFailure, boundFrontierItem, boundSummary } from '../../core/stored
 import { batchGetAll } from './batch-get.js';
 import { rememberCounterShards, takeUsage } from '../usage/usage-meter.js';
 import { lowerDepth, type DepthTarget } from './frontier-depth.js';
-import { endWait, releaseForHost } from './frontier-waits.js';
+import { endWait, noteLatestWait, releaseForHost } from './frontier-waits.js';
 import { cancellationReasons, failedItem, isConditionFailure, isTransactionCanceled, transactWrite } from './errors.js';
 import { usageAddTerms } from './job-usage.js';
 
@@ -300,6 +300,11 @@ export class DynamoFrontierStore implements FrontierStore {
     } catch (error) {
       if (!isConditionFailure(error)) throw error;
     }
+  }
+
+  notePacedWait(jobId: string, host: string, until: number): Promise<void> {
+    // on the job item, which always exists (a shard item may not yet): readers take the latest wait over the item and its shards
+    return noteLatestWait(this.db, this.tables, jobId, until, host);
   }
 
   releaseForHost(jobId: string, urlKey: string, owner: string, until: number, countWait: boolean, counterShards?: number, ticketAt?: number, host?: string): Promise<boolean> {

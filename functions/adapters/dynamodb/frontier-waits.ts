@@ -67,14 +67,22 @@ export async function releaseForHost(db: DynamoDBDocumentClient, tables: Tables,
     if (isTransactionCanceled(error) && cancellationReasons(error)[0]?.code === 'ConditionalCheckFailed') return false;
     throw error;
   }
-  // The latest instant a waiting URL is due back, only ever moved later (waits on two hosts may
-  // end out of order); a separate write, since a transaction cannot express "the larger of".
+  await noteLatestWait(db, tables, counterKey, until, host);
+  return true;
+}
+
+/**
+ * The latest instant a waiting URL of the job is due back, with the host it waits on (what the
+ * job's progress names, core/progress.ts), only ever moved later (waits on two hosts may end out of
+ * order): a separate write, since a transaction cannot express "the larger of". Written for a URL
+ * sent back to wait and for children sent paced to their turns (app/pace-children.ts).
+ */
+export async function noteLatestWait(db: DynamoDBDocumentClient, tables: Tables, counterKey: string, until: number, host?: string): Promise<void> {
   try {
     await db.send(
       new UpdateCommand({
         TableName: tables.jobs,
         Key: { jobId: counterKey },
-        // With the host it waits on: what the job's progress names (core/progress.ts).
         UpdateExpression: `SET delayedUntil = :until${host !== undefined ? ', delayedHost = :host' : ''}`,
         ConditionExpression: 'attribute_exists(jobId) AND (attribute_not_exists(delayedUntil) OR delayedUntil < :until)',
         ExpressionAttributeValues: { ':until': until, ...(host !== undefined ? { ':host': host } : {}) },
@@ -83,7 +91,6 @@ export async function releaseForHost(db: DynamoDBDocumentClient, tables: Tables,
   } catch (error) {
     if (!isConditionFailure(error)) throw error;
   }
-  return true;
 }
 
 export async function endWait(db: DynamoDBDocumentClient, tables: Tables, jobId: string, urlKey: string, owner: string, counterShards?: number): Promise<void> {
