@@ -78,7 +78,7 @@ beforeAll(async () => {
 });
 
 /** What the finisher's function and the sweeper did is what a failure here needs to be read. */
-const printLogOnFailure = () => onTestFailed(() => console.log(lines.filter((line) => /finisher-|redriv|reuse|sweep|injected/i.test(line)).slice(-60).join('\n')));
+const printLogOnFailure = () => onTestFailed(() => console.log(lines.filter((line) => /finisher-|redriv|reuse|sweep|injected|complet|gone|notif/i.test(line)).slice(-60).join('\n')));
 
 afterAll(async () => {
   await stack?.stop();
