@@ -110,7 +110,8 @@ export async function exportUrls(job: JobRecord, deps: AppDeps): Promise<{ resul
 async function notifyCompleted(job: JobRecord, status: FinalStatus, key: string, deps: AppDeps): Promise<void> {
   // Claim first, then send: the completion is sent at most once. If the send is lost the results
   // are still in S3 and `status` returns them.
-  if (!(await deps.jobs.claimNotification(job.jobId, deps.clock.now()))) return;
+  // Bound to this run's end: a stale read of a run that was redriven since claims nothing.
+  if (!(await deps.jobs.claimNotification(job.jobId, deps.clock.now(), job.finishedAt))) return;
   const manifestUrl = await deps.results.presignGet(key, deps.limits.manifestUrlTtlSeconds);
   const message = completedMessage(job, status, manifestUrl, { cached: false, requestId: job.requestId, ...(await exportUrls(job, deps)) });
   const delivered = await deps.notifier.send(job.connectionId, message);

@@ -188,7 +188,7 @@ export interface JobStore {
   /** The redrive's URLs are all on the queue: the mark removed, the job may end by its counts again. */
   endRedrive(jobId: string, run: number): Promise<void>;
   /** claims the right to send `completed`; true once per job */
-  claimNotification(jobId: string, now: number): Promise<boolean>;
+  claimNotification(jobId: string, now: number, finishedAt?: number): Promise<boolean>;
   /** the result cache: the latest successful job for a cache key (written by completeFinish) */
   getCacheEntry(cacheKey: string): Promise<CacheEntry | null>;
   /** the result cache entries of these keys that exist and have not expired (one round trip per 100 keys) */

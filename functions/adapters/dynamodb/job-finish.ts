@@ -157,7 +157,12 @@ export async function makeFinal(tables: JobTables, job: JobRecord, status: Final
   }
 }
 
-export async function claimNotification(tables: JobTables, jobId: string, now: number): Promise<boolean> {
+/**
+ * `finishedAt`: the end of the run the claimer read. A redrive removes the claim and the end of the
+ * run before, so a claimer holding a stale read of that run (a crawler's stray message, slowed)
+ * must not take the new run's `completed`: the claim is bound to the run by its end.
+ */
+export async function claimNotification(tables: JobTables, jobId: string, now: number, finishedAt?: number): Promise<boolean> {
   return conditionalWrite(
     tables.db.send(
       new UpdateCommand({
@@ -165,9 +170,9 @@ export async function claimNotification(tables: JobTables, jobId: string, now: n
         Key: { jobId },
         // the last step of a job's end: it leaves the sweeper's index of unfinished jobs
         UpdateExpression: 'SET notifiedAt = :now REMOVE #unfinished',
-        ConditionExpression: 'attribute_not_exists(notifiedAt)',
+        ConditionExpression: `attribute_not_exists(notifiedAt)${finishedAt !== undefined ? ' AND finishedAt = :finishedAt' : ''}`,
         ExpressionAttributeNames: { '#unfinished': UNFINISHED_INDEX.partitionKey },
-        ExpressionAttributeValues: { ':now': now },
+        ExpressionAttributeValues: { ':now': now, ...(finishedAt !== undefined ? { ':finishedAt': finishedAt } : {}) },
       }),
     ),
   );

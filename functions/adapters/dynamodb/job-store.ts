@@ -83,8 +83,8 @@ export class DynamoJobStore implements JobStore {
     return slots.releaseSlot(this.tables, job);
   }
 
-  claimNotification(jobId: string, now: number): Promise<boolean> {
-    return finish.claimNotification(this.tables, jobId, now);
+  claimNotification(jobId: string, now: number, finishedAt?: number): Promise<boolean> {
+    return finish.claimNotification(this.tables, jobId, now, finishedAt);
   }
 
   openRedrive(job: JobRecord, run: RedriveRun, maxJobsPerConnection: number, quota?: ClientQuota): Promise<'started' | 'refused' | 'too-many-jobs' | QuotaRefusal> {
