@@ -26,6 +26,22 @@ export function takeSlot(tables: JobTables, connectionId: string, maxJobsPerConn
   };
 }
 
+/**
+ * The update that gives one of the connection's slots back; its condition fails when the
+ * connection is gone ($disconnect deleted it, slots and all) or holds none.
+ */
+export function freeSlot(tables: JobTables, connectionId: string) {
+  return {
+    Update: {
+      TableName: tables.names.connections,
+      Key: { connectionId },
+      UpdateExpression: 'ADD activeJobs :minusOne',
+      ConditionExpression: 'attribute_exists(connectionId) AND activeJobs > :zero',
+      ExpressionAttributeValues: { ':minusOne': -1, ':zero': 0 },
+    },
+  };
+}
+
 /** Frees the slot of a final job and clears its note, once (see JobStore.releaseSlot). */
 export async function releaseSlot(tables: JobTables, job: JobRecord): Promise<void> {
   // Only while the job still notes a held slot: a second release is refused by that condition.
@@ -35,15 +51,7 @@ export async function releaseSlot(tables: JobTables, job: JobRecord): Promise<vo
     UpdateExpression: 'REMOVE slotPending',
     ConditionExpression: 'attribute_exists(slotPending)',
   };
-  const connectionSlot = {
-    Update: {
-      TableName: tables.names.connections,
-      Key: { connectionId: job.connectionId },
-      UpdateExpression: 'ADD activeJobs :minusOne',
-      ConditionExpression: 'attribute_exists(connectionId) AND activeJobs > :zero',
-      ExpressionAttributeValues: { ':minusOne': -1, ':zero': 0 },
-    },
-  };
+  const connectionSlot = freeSlot(tables, job.connectionId);
   // and the client's allowance, with the same once-only note (client-quotas.ts)
   const quota = giveBackQuota(tables, job);
   try {

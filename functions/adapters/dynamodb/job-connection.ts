@@ -2,6 +2,7 @@
 // API Gateway closed the first one at its 2-hour limit): the job item's connectionId, and the job's
 // slot with it, so the slot is given back where it is held when the job ends (connection-slots.ts).
 import type { JobRecord } from '../../core/job.js';
+import { freeSlot } from './connection-slots.js';
 import { CONNECTION_TTL_SECONDS } from './connection-store.js';
 import { cancellationReasons, isTransactionCanceled, transactWrite } from './errors.js';
 import type { JobTables } from './job-tables.js';
@@ -33,19 +34,7 @@ export async function moveNotifications(tables: JobTables, job: Pick<JobRecord, 
         ExpressionAttributeValues: { ':one': 1, ':expiresAt': expires },
       },
     },
-    ...(withOld
-      ? [
-          {
-            Update: {
-              TableName: tables.names.connections,
-              Key: { connectionId: job.connectionId },
-              UpdateExpression: 'ADD activeJobs :minusOne',
-              ConditionExpression: 'attribute_exists(connectionId) AND activeJobs > :zero',
-              ExpressionAttributeValues: { ':minusOne': -1, ':zero': 0 },
-            },
-          },
-        ]
-      : []),
+    ...(withOld ? [freeSlot(tables, job.connectionId)] : []),
   ];
   for (const withOld of [true, false]) {
     try {
