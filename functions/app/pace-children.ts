@@ -58,13 +58,30 @@ export async function paceChildren(job: JobRecord, messages: CrawlMessage[], pac
   });
   // The job now waits on the host until its last child's turn: its progress (and heartbeat) says so.
   const lastTurn = Math.max(...turns);
-  if (lastTurn > now) {
+  if (lastTurn > now && movesNotedWait(job.jobId, lastTurn)) {
     await deps.frontier.notePacedWait(job.jobId, host, lastTurn).catch((error: unknown) =>
       deps.log.warn('could not note the paced children’s wait', { jobId: job.jobId, error: String(error) }),
     );
   }
   deps.log.debug('children sent paced', { jobId: job.jobId, url: pacing.parentUrl, paced: onHost.length, firstTurn: turns[0], lastTurn: turns[turns.length - 1] });
   return { messages: paced, delaysSeconds };
+}
+
+/**
+ * The paced wait this process last noted per job. Most pages have children on their own host, and
+ * the note is a write on the job item (contended by every environment): it is written only when it
+ * moves the wait on by a step, which is all a progress message's `untilMs` needs.
+ */
+const notedWaits = new Map<string, number>();
+const NOTED_WAIT_STEP_MS = 5_000;
+const NOTED_WAIT_JOBS = 1_000;
+
+function movesNotedWait(jobId: string, until: number): boolean {
+  const noted = notedWaits.get(jobId);
+  if (noted !== undefined && until < noted + NOTED_WAIT_STEP_MS) return false;
+  if (notedWaits.size >= NOTED_WAIT_JOBS) notedWaits.clear();
+  notedWaits.set(jobId, until);
+  return true;
 }
 
 /**

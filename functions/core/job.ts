@@ -4,7 +4,7 @@ import type { ProductRequest } from './render-ports.js';
 import { seedOriginsOf, type SeedCredentials } from './seed-credentials.js';
 import type { QuotaNote } from './client-quota.js';
 import { CONTENT_FORMATS, type BlockableResource, type FinalStatus, type Format, type JobStatus, type Scope } from './vocabulary.js';
-import { ANONYMOUS_OWNER, ownerFor } from './owners.js';
+import { ownerFor } from './owners.js';
 
 // A job's statuses and scopes are words the wire protocol shares (vocabulary.ts); the code that
 // reads a job knows them from here.

@@ -4,12 +4,12 @@
 // bundled crawler runs its extractors in worker threads of its own bundle), two jobs at once in one
 // crawler environment: the heavy page's metadata is right and the other job's page is crawled.
 import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { LocalStack } from '../../local/stack.js';
 import { CrawlClient } from '../../local/ws-client.js';
 import { startTestStack } from './harness.js';
 import { jobWaitAtLeast } from './support/machine.js';
+import { listenOnLoopback } from './support/loopback.js';
 
 const TAGS = 40_000;
 const manyMeta = `<!doctype html><html><head><title>many meta</title><meta name="description" content="d0">${Array.from({ length: TAGS }, (_, i) => `<meta property="og:image" content="i${i}">`).join('')}</head><body><p>meta</p></body></html>`;
@@ -20,15 +20,7 @@ async function startSite(): Promise<{ origin: string; stop(): Promise<void> }> {
     if (req.url === '/many-meta') return res.end(manyMeta);
     res.end(`<!doctype html><title>other ${req.url}</title><p>another client's page</p>`);
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return {
-    origin: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
-    stop: () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
-  };
+  return listenOnLoopback(server);
 }
 
 let stack: LocalStack;

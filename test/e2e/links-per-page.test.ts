@@ -5,7 +5,6 @@
 // big page is measured against a control job of the same shape whose seed has a handful of links,
 // so what the two jobs share (claims, settles, the job's own items) cancels out.
 import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { DEFAULT_MAX_LINKS_PER_PAGE, MAX_LINKS_READ } from '../../functions/core/limits.js';
 import { admissionBound } from '../../functions/core/page-work.js';
@@ -13,6 +12,7 @@ import type { PageRecord } from '../../functions/core/ports.js';
 import type { LocalStack } from '../../local/stack.js';
 import { crawl, readObject, startTestStack } from './harness.js';
 import { jobWaitAtLeast } from './support/machine.js';
+import { listenOnLoopback } from './support/loopback.js';
 
 const LINKS = 100_000;
 const MAX_PAGES = 5;
@@ -31,15 +31,7 @@ async function startSite(): Promise<{ origin: string; stop(): Promise<void> }> {
     if (req.url === '/small') return res.end(`<!doctype html><title>few links</title>${Array.from({ length: 8 }, (_, i) => `<a href="/p/${i}">${i}</a>`).join('')}`);
     res.end(`<!doctype html><title>${req.url}</title><p>leaf</p>`);
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return {
-    origin: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
-    stop: () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
-  };
+  return listenOnLoopback(server);
 }
 
 let stack: LocalStack;

@@ -4,13 +4,13 @@
 // A site's robots.txt chooses its sitemap URLs the same way: a 450 KB `Sitemap:` line (and a
 // sitemap index entry as long) is a warning stored cut, never fetched, and the crawl goes on.
 import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { STORED_TEXT_BYTES, TRUNCATION_MARKER } from '../../functions/core/limits.js';
 import type { PageRecord } from '../../functions/core/ports.js';
 import type { LocalStack } from '../../local/stack.js';
 import { crawl, readObject, startTestStack } from './harness.js';
 import { jobWaitAtLeast } from './support/machine.js';
+import { listenOnLoopback } from './support/loopback.js';
 
 const BIG_TITLE = 'Ü'.repeat(150_000) + 'T'.repeat(100_000); // 400,000 UTF-8 bytes
 const LONG_QUERY = 'q'.repeat(1_500_000);
@@ -35,15 +35,7 @@ async function startSite(): Promise<{ origin: string; stop(): Promise<void> }> {
         res.writeHead(404).end();
     }
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return {
-    origin: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
-    stop: () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
-  };
+  return listenOnLoopback(server);
 }
 
 /** robots.txt names a 450 KB sitemap URL and a good sitemap; that one is an index naming a sitemap as long, and a urlset. */
@@ -62,17 +54,9 @@ async function startSitemapSite(): Promise<{ origin: string; requested: string[]
     if (path === '/pages.xml') return send('application/xml', `<urlset><url><loc>${origin}/from-sitemap</loc></url></urlset>`);
     send('text/html; charset=utf-8', `<!doctype html><title>${path.slice(0, 100)}</title>`);
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  return {
-    origin,
-    requested,
-    stop: () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
-  };
+  const site = await listenOnLoopback(server);
+  origin = site.origin;
+  return { ...site, requested };
 }
 
 let stack: LocalStack;

@@ -19,14 +19,12 @@ const quiet = { debug() {}, info() {}, warn() {}, error() {} };
 const timing = { navigationTimeoutMs: 30_000, settleIdleMs: 300, settleMaxMs: 6_000 };
 let site: TenantSite;
 let renderer: PuppeteerRenderer;
-let host: string;
 
 const asJob = (jobId: string, extra: Partial<RenderOptions> = {}): RenderOptions => ({ ...timing, jobId, autoscroll: false, ...extra });
 const withCredentials = (token: string): Partial<RenderOptions> => ({ credentials: { headers: { authorization: `Bearer ${token}` }, origins: [site.origin] } });
 
 beforeAll(async () => {
   site = await startTenantSite();
-  host = new URL(site.origin).host;
   renderer = new PuppeteerRenderer({ log: quiet });
 });
 

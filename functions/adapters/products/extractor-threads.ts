@@ -167,12 +167,6 @@ export class ExtractorThreads {
     worker.on('error', (error) => this.options.log?.warn('extractor thread failed', { error: error.message }));
     return { worker, ready };
   }
-
-  private terminate(thread: Thread, why: string): void {
-    this.counts.terminated++;
-    this.options.log?.warn('extractor thread terminated', { why });
-    void thread.worker.terminate();
-  }
 }
 
 /** Runs an extractor's `page.evaluate` in the tab: the source runs in the page, never in Node. */
