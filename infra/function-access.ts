@@ -80,24 +80,21 @@ export const FUNCTION_ACCESS: Record<FunctionId, FunctionAccess> = {
   DisconnectFunction: { connections: ['DeleteItem'] },
   DefaultFunction: { postToConnections: true },
   // crawl: creates a job (one transaction: job item + shards, seed, a connection slot); reuse by
-  // maxAge reads cache entries and the cached job's frontier (Query); a job built upon a cached
-  // crawl is created marked and built by the finisher's function; an answer cut from a deeper
-  // cached crawl admits the other seeds and caps (frontier puts, job updates), copies cached
-  // pages (get/put), answers with a manifest, exports and a WACZ written by the resumable
-  // writer (multipart under jobs/, index parts under finisher/, its checkpoint in the jobs table);
-  // a seed that cannot be queued begins the job's end; an already settled job ends by transaction.
+  // maxAge reads cache entries and the cached job's item, and answers an equal depth with its
+  // presigned manifest; a job cut from a deeper cached crawl or built upon a shallower one is
+  // created marked and made by the finisher's function (no frontier listing, no object written
+  // here); a seed that cannot be queued begins the job's end; an already settled job ends by transaction.
   CrawlFunction: {
     jobs: ['BatchGetItem', 'ConditionCheckItem', 'GetItem', 'PutItem', 'UpdateItem'],
     // the credentials put with the job; deleted when a job whose seed could not be queued ends there
     secrets: ['DeleteItem', 'PutItem'],
-    frontier: ['PutItem', 'Query'],
+    frontier: ['PutItem'],
     connections: ['UpdateItem'],
     crawlQueue: ['SendMessage'],
     heartbeatQueue: ['SendMessage'],
     finishQueue: ['SendMessage'],
-    jobObjects: ['AbortMultipartUpload', 'GetObject', 'PutObject'],
-    finisherObjects: ['GetObject', 'PutObject'],
-    listResults: true,
+    // presigned manifest and export URLs of a cached answer
+    jobObjects: ['GetObject'],
     postToConnections: true,
   },
   // status: reads the job; moves a running job's notifications to the asking connection (updates

@@ -2,7 +2,7 @@
 // (functions/handlers/finish.ts, its own function and queue) writes the manifest, the exports and
 // the archive and tells the client. Every step is idempotent, so a redelivered finish message, or
 // the sweeper asking again, resumes a finisher that died.
-import { finalStatusOf, formatsOf, isFinal, keepsContent, outstanding, type FinalStatus, type JobRecord, type PageSummary } from '../core/job.js';
+import { answeredFromCache, finalStatusOf, formatsOf, isFinal, keepsContent, outstanding, type FinalStatus, type JobRecord, type PageSummary } from '../core/job.js';
 import { archiveObjectKey, manifestObjectKey, resultsObjectKey } from '../core/keys.js';
 import type { ServerMessage } from '../core/messages.js';
 import { usageOf } from '../core/usage.js';
@@ -113,7 +113,7 @@ async function notifyCompleted(job: JobRecord, status: FinalStatus, key: string,
   // Bound to this run's end: a stale read of a run that was redriven since claims nothing.
   if (!(await deps.jobs.claimNotification(job.jobId, deps.clock.now(), job.finishedAt))) return;
   const manifestUrl = await deps.results.presignGet(key, deps.limits.manifestUrlTtlSeconds);
-  const message = completedMessage(job, status, manifestUrl, { cached: false, requestId: job.requestId, ...(await exportUrls(job, deps)) });
+  const message = completedMessage(job, status, manifestUrl, { cached: answeredFromCache(job), requestId: job.requestId, ...(await exportUrls(job, deps)) });
   const delivered = await deps.notifier.send(job.connectionId, message);
   if (!delivered) deps.log.info('client gone before completion', { jobId: job.jobId });
 }

@@ -1,87 +1,66 @@
-// Answering a crawl request from a cached crawl of equal or greater depth, at once: no page is
-// rendered. Equal depth: the cached job itself is the answer. Greater depth: a new job, final from
-// the start, whose manifest lists exactly the cached pages within the requested depth (each at its
-// shortest depth, core/reuse-plan.ts), with its own pages.jsonl and archive when the job keeps them.
-// Its page entries point at the cached job's page records: nothing is copied, and the answer
-// expires with the cached job, so it never points at objects gone.
-//
-// Order of effects: exports and manifest in S3, then the job record (final, `completed` claimed),
-// then `accepted` and `completed`. A crash before the record leaves only objects that expire; the
-// client, with no answer, asks again.
-import { isFinal, formatsOf, keepsContent, type FinalStatus, type FrontierRecord, type JobRecord } from '../core/job.js';
+// Answering a crawl request from a cached crawl of equal or greater depth, with no page rendered.
+// Equal depth: the cached job itself is the answer, sent by the crawl route at once (a read of its
+// job item and two presigned URLs). Greater depth: the crawl route creates the job as for a build
+// upon a cached crawl (`reusePending`, app/reuse-run.ts) and the finisher's function cuts the answer:
+// the cached crawl listed and walked (a read per page), its pages within the requested depth put
+// in the new job's frontier as done, each at its shortest depth (core/reuse-plan.ts), pointing at
+// the cached job's page records and files — nothing is copied, so the job expires with the cached
+// one and never points at objects gone. The job then ends as any job: the finisher writes its
+// manifest, pages.jsonl and archive (streamed, checkpointed) and sends `completed` (`cached: true`:
+// no page of it was rendered). None of this work runs in the 256 MB crawl route.
+import { isFinal, type FinalStatus, type FrontierRecord, type JobRecord } from '../core/job.js';
 import { manifestObjectKey } from '../core/keys.js';
-import { buildManifest } from '../core/manifest.js';
-import type { CrawlRequest } from '../core/messages.js';
 import { crawlGraphOf, type CachedCrawlRef } from '../core/reuse-plan.js';
-import { writeContentExport } from './content-export.js';
 import type { AppDeps } from './deps.js';
 import { completedMessage, exportUrls } from './finish-job.js';
+import type { BuiltJob } from './reuse-build.js';
 import { REUSE_MAX_PAGES, walkCrawl } from './reuse-walk.js';
 
 /**
- * The job that answers `request` from `source` (a succeeded, uncapped crawl of its reuse key at
- * `entry.depth` ≥ the requested depth): `source` itself at equal depth, else a new answer job with
- * its manifest written. Null when it cannot: `source` missed a page within the requested depth, or
- * lists more than `maxPages` there; the request is then crawled. Sends nothing (sendAnswer does).
+ * The job `job` (running, `reusePending` planning, as the route created it) as an answer cut from
+ * `source`, a succeeded uncapped crawl of its reuse key at `entry.depth` > the job's depth: its
+ * frontier (the pages within the depth, done) and counters, with nothing left to crawl. Null when
+ * `source` cannot answer — it missed a page within the requested depth, or lists more than
+ * `maxPages` there — and the job is crawled from its seeds.
  */
-export async function answerFromDeeper(source: JobRecord, entry: CachedCrawlRef, template: JobRecord, request: CrawlRequest, deps: AppDeps): Promise<JobRecord | null> {
-  if (source.depth === request.depth) return source.admitted <= request.maxPages ? source : null;
-  const answer = await cutAnswer(source, entry, template, request, deps);
-  if (answer) deps.log.info('answer cut from a deeper cached crawl', { jobId: answer.jobId, from: source.jobId, depth: request.depth, fromDepth: source.depth, pages: answer.done });
-  return answer;
-}
-
-/** The answer job, its manifest and exports written; null when `source` cannot answer. */
-async function cutAnswer(source: JobRecord, entry: CachedCrawlRef, template: JobRecord, request: CrawlRequest, deps: AppDeps): Promise<JobRecord | null> {
+export async function cutAnswer(source: JobRecord, entry: CachedCrawlRef, job: JobRecord, deps: AppDeps): Promise<BuiltJob | null> {
   const graph = crawlGraphOf(await deps.frontier.list(source.jobId));
   if (!graph || graph.pages.size > REUSE_MAX_PAGES) return null;
-  const walk = await walkCrawl(source, graph, request.depth, deps);
+  const walk = await walkCrawl(source, graph, job.depth, deps);
   // A link within the depth that the cached crawl did not follow (it reached the linking page
   // first at its last depth, by a longer path): a fresh crawl would list a page it lacks.
   if (walk.outside.length > 0) return null;
   // Every page the cached crawl recorded within the depth is reached by the walk (by its recorded
   // path, if not a shorter one); one that is not means records that disagree: do not guess.
-  for (const page of graph.pages.values()) if (page.depth <= request.depth && !walk.placed.has(page.url)) return null;
+  for (const page of graph.pages.values()) if (page.depth <= job.depth && !walk.placed.has(page.url)) return null;
   const placed = [...walk.placed.values()];
-  if (placed.length > request.maxPages) return null;
+  if (placed.length > job.maxPages) return null;
 
-  const now = deps.clock.now();
-  const answer: JobRecord = {
-    ...template,
-    status: 'succeeded',
-    finalStatus: 'succeeded',
-    startedAt: now,
-    finishedAt: now,
-    deadlineAt: now,
-    admitted: placed.length,
-    settled: placed.length,
-    done: placed.length,
+  // Its pages point at the cached job's records: it lives no longer than they do.
+  const expiresAt = Math.min(job.expiresAt, source.expiresAt);
+  const pages = placed.map((p): FrontierRecord => {
+    const record = graph.pages.get(p.url)!;
+    return { ...record, jobId: job.jobId, depth: p.depth, parent: p.parent, expiresAt, summary: { ...record.summary!, depth: p.depth, parent: p.parent } };
+  });
+  const warnings = graph.warnings.map((w) => ({ ...w, jobId: job.jobId, expiresAt }));
+  const seed = pages.find((p) => p.url === job.url);
+  if (!seed) return null;
+  const built: JobRecord = {
+    ...job,
+    admitted: pages.length,
+    settled: pages.length,
+    done: pages.length,
     failed: 0,
-    manifestKey: manifestObjectKey(template.jobId),
-    notifiedAt: now,
+    reused: pages.length,
     reusedFrom: source.jobId,
     crawledSince: entry.finishedAt,
-    // Its manifest points at the cached job's records: it lives no longer than they do.
-    expiresAt: Math.min(template.expiresAt, source.expiresAt),
+    lastActivityAt: deps.clock.now(),
+    expiresAt,
   };
-  const records: FrontierRecord[] = [
-    ...placed.map((p) => {
-      const record = graph.pages.get(p.url)!;
-      return { ...record, jobId: answer.jobId, depth: p.depth, parent: p.parent, summary: { ...record.summary!, depth: p.depth, parent: p.parent } };
-    }),
-    ...graph.warnings,
-  ];
-  const manifest = buildManifest(answer, records, 'succeeded', now);
-  if (keepsContent(answer)) await writeContentExport(answer, manifest.pages, deps.results, deps.limits.manifestUrlTtlSeconds);
-  if (formatsOf(answer).includes('archive') && deps.archives) {
-    const warcs = manifest.pages.flatMap((p) => (p.outputs?.archive ? [{ url: p.url, title: p.title, warcKey: p.outputs.archive }] : []));
-    await deps.archives.assemble(answer, warcs);
-  }
-  await deps.results.putManifest(answer.manifestKey!, manifest);
-  return (await deps.jobs.createAnsweredJob(answer)) ? answer : null;
+  return { job: built, seed, items: [...pages.filter((p) => p !== seed), ...warnings], messages: [] };
 }
 
-/** `accepted` and `completed`, both `cached: true`, for a job that is final already. */
+/** `accepted` and `completed`, both `cached: true`, for a job that is final already (an equal-depth answer). */
 export async function sendAnswer(job: JobRecord, connectionId: string, requestId: string | undefined, deps: AppDeps): Promise<void> {
   const status = (isFinal(job.status) ? job.status : 'succeeded') as FinalStatus;
   await deps.notifier.send(connectionId, { type: 'accepted', jobId: job.jobId, ...(requestId !== undefined ? { requestId } : {}), cached: true });

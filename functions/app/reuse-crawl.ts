@@ -1,6 +1,7 @@
 // The result cache with `maxAge`: a succeeded, uncapped crawl of the same seeds and options (any
-// depth), recent enough, answers a request of equal or smaller depth at once (reuse-answer.ts) or is
-// built upon for a larger one (reuse-build.ts, run off the route by reuse-run.ts). Entries are kept per reuse key and depth
+// depth), recent enough, answers a request of equal depth at once, one of smaller depth by an
+// answer cut from it (reuse-answer.ts), or is built upon for a larger one (reuse-build.ts); the
+// route reads job items only: cutting and building run in the finisher's function (reuse-run.ts). Entries are kept per reuse key and depth
 // (`{reuseKey}#d{depth}`, written by jobs.completeFinish from the job's cacheKey), so one batched
 // read finds every depth; entries written before reuse by depth (the exact key) are read too.
 import { isExpired, isVisibleTo, type JobRecord, type ReusePending } from '../core/job.js';
@@ -8,10 +9,7 @@ import { cacheKeyOf, depthCacheKeyOf, reuseKeyOf } from '../core/keys.js';
 import type { CrawlRequest } from '../core/messages.js';
 import { reuseCandidates, type CachedCrawlRef } from '../core/reuse-plan.js';
 import type { AppDeps } from './deps.js';
-import { answerFromDeeper, sendAnswer } from './reuse-answer.js';
-
-/** Deeper cached crawls tried for an answer before building or crawling: each may cost a walk. */
-const ANSWER_TRIES = 2;
+import { sendAnswer } from './reuse-answer.js';
 
 export interface RequestCacheKeys {
   /** the request's key before reuse by depth (depth and maxPages in it): entries of older jobs */
@@ -37,11 +35,12 @@ export function sendsCredentials(request: CrawlRequest): boolean {
 export type ReuseOutcome =
   /** nothing usable: crawl as usual */
   | { kind: 'none' }
-  /** `accepted` and `completed` sent, from a crawl of equal or greater depth */
+  /** `accepted` and `completed` sent, from a crawl of equal depth */
   | { kind: 'answered' }
   /**
-   * a shallower crawl to build upon: the caller creates the job with `reusePending` and asks the
-   * finisher's function to build it (app/reuse-run.ts); the route neither lists nor copies
+   * a deeper crawl to cut an answer from, or a shallower one to build upon: the caller creates the
+   * job with `reusePending` and asks the finisher's function for it (app/reuse-run.ts); the route
+   * neither lists, walks nor copies
    */
   | { kind: 'build'; from: ReusePending };
 
@@ -64,14 +63,17 @@ export async function reuseEarlierCrawl(
   const refs = entries.map((e) => ({ jobId: e.jobId, finishedAt: e.finishedAt, depth: depthOf.get(e.cacheKey) ?? Number.NaN }));
   const { answer, build } = reuseCandidates(refs, request.depth, deps.clock.now(), request.maxAgeSeconds);
 
-  for (const entry of answer.slice(0, ANSWER_TRIES)) {
+  for (const entry of answer) {
     const source = await usableSource(entry, owner, deps);
-    const answer = source && (await planned(() => answerFromDeeper(source, entry, template, request, deps), source, deps));
-    if (answer) {
-      await sendAnswer(answer, connectionId, request.requestId, deps);
-      deps.log.info('answered from the result cache', { jobId: answer.jobId, url: request.url, depth: request.depth, from: source.jobId });
+    if (!source) continue;
+    if (source.depth === request.depth && source.admitted <= request.maxPages) {
+      await sendAnswer(source, connectionId, request.requestId, deps);
+      deps.log.info('answered from the result cache', { jobId: source.jobId, url: request.url, depth: request.depth });
       return { kind: 'answered' };
     }
+    // Deeper: cut by the finisher's function (a walk of up to REUSE_MAX_PAGES reads), which falls
+    // back to a crawl from the seeds if this crawl cannot answer after all.
+    if (source.depth > request.depth) return { kind: 'build', from: { jobId: source.jobId, finishedAt: entry.finishedAt, state: 'planning' } };
   }
   // The deepest usable crawl is built upon (if it cannot be after all, a shallower one would do no
   // better: the job is crawled from its seeds). Only its job item is read here.

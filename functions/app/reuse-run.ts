@@ -1,8 +1,10 @@
-// Building a job upon a cached crawl of smaller depth (maxAge), the finisher function's part: the
-// crawl route created the job, running, with its seed queued but not sent and `reusePending`
-// (state `planning`), answered `accepted`, and asked for this through the finisher's queue. Here
-// the cached crawl is listed and walked, its pages copied (reuse-build.ts), and the job either
-// built upon it or, if it cannot be, crawled from its seeds like any job.
+// Building a job upon a cached crawl (maxAge), the finisher function's part: the crawl route
+// created the job, running, with its seed queued but not sent and `reusePending` (state
+// `planning`), answered `accepted`, and asked for this through the finisher's queue. Here the
+// cached crawl is listed and walked and the job either built upon it — a shallower crawl's pages
+// copied and its next level queued (reuse-build.ts), or a deeper crawl's pages within the depth
+// taken as they are, nothing left to crawl (an answer cut from it, reuse-answer.ts) — or, if it
+// cannot be, crawled from its seeds like any job.
 //
 // Idempotent under duplicate delivery and a crash anywhere, as the message comes back; the state
 // on the job item says how far it got, each step moving it on by a conditional write:
@@ -21,6 +23,7 @@ import { urlKeyOf } from '../core/keys.js';
 import type { CrawlMessage } from '../core/ports.js';
 import type { AppDeps } from './deps.js';
 import { finishIfDone } from './finish-job.js';
+import { cutAnswer } from './reuse-answer.js';
 import { buildUpon } from './reuse-build.js';
 import { planned, usableSource } from './reuse-crawl.js';
 
@@ -67,7 +70,7 @@ async function planBuild(job: JobRecord, deps: AppDeps): Promise<{ built: JobRec
   const source = read && (await usableSource(entry, job.owner, deps));
   if (!source) return null;
   // Planned upon the job as the route created it: its counters are the ones the build replaces.
-  const built = await planned(() => buildUpon(source, entry, job, deps), source, deps);
+  const built = await planned(() => (source.depth > job.depth ? cutAnswer(source, entry, job, deps) : buildUpon(source, entry, job, deps)), source, deps);
   if (!built) return null;
   return { built: built.job, items: [built.seed, ...built.items], messages: built.messages };
 }

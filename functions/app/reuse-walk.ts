@@ -5,14 +5,13 @@ import { linksToFollow } from '../core/page-links.js';
 import { firstLevel, nextLevel, type CrawlGraph, type Placed } from '../core/reuse-plan.js';
 import type { AppDeps } from './deps.js';
 
-/** Page records read from S3 at once: enough to hide latency, few enough for a 256 MB route function. */
+/** Page records read from S3 at once: enough to hide latency, few enough to keep the walk's memory small. */
 export const READS_AT_ONCE = 16;
 
 /**
- * Most pages a cached crawl may have to be walked or built upon: an answer cut from a deeper crawl
- * is walked and written in the crawl route (two reads and a write per page, 16 at a time, within
- * its 28 s), so a larger crawl is not reused and the request is crawled anew. (Building upon a
- * shallower one runs in the finisher's function, app/reuse-run.ts, under the same bound.)
+ * Most pages a cached crawl may have to be walked, cut or built upon, in the finisher's function
+ * (app/reuse-run.ts): its graph is held whole and every record read (16 at a time), then written
+ * as the new job's frontier; a larger crawl is not reused and the request is crawled anew.
  */
 export const REUSE_MAX_PAGES = 1000;
 

@@ -222,6 +222,11 @@ export function redrivableCount(job: JobCounters & { robotsRefused?: number }): 
   return Math.max(0, job.failed - (job.robotsRefused ?? 0)) + Math.max(0, outstanding(job));
 }
 
+/** A job that rendered none of its pages, every one taken from an earlier crawl: its `completed` says `cached: true`. */
+export function answeredFromCache(job: JobRecord): boolean {
+  return job.reusedFrom !== undefined && (job.reused ?? 0) > 0 && job.reused === job.admitted && job.failed === 0;
+}
+
 export interface ReusePending {
   /** the cached crawl to build upon, and when it finished (the new job's crawledSince) */
   jobId: string;

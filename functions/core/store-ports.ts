@@ -194,11 +194,6 @@ export interface JobStore {
   /** the result cache entries of these keys that exist and have not expired (one round trip per 100 keys) */
   getCacheEntries(cacheKeys: readonly string[]): Promise<CacheEntry[]>;
   /**
-   * A job that is final from the start: an answer cut from a cached crawl (its manifest written
-   * already, `completed` claimed). False if the id exists. Holds no slot, writes no cache entry.
-   */
-  createAnsweredJob(job: JobRecord): Promise<boolean>;
-  /**
    * A job created with `reusePending` (state `planning`) built upon its earlier crawl: its frontier
    * `items` (the seed done, reused pages, their aliases, the next URLs, capped markers) are put
    * (plain puts: nothing has been sent for the job yet), then its counters set from `built` and

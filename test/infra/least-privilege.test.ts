@@ -39,20 +39,18 @@ const EXPECTED: Record<string, Grants> = {
   // the only DeleteItem of the stack
   DisconnectFunction: { connections: ['dynamodb:DeleteItem'] },
   DefaultFunction: { connectionsApi: POST },
-  // a job created (job + shards, seed, slot); reuse by maxAge: cache entries, cached frontier (Query),
-  // a reused frontier (BatchWriteItem of puts), pages copied, an answer with exports and a resumable WACZ
+  // a job created (job + shards, seed, slot); reuse by maxAge: cache entries and the cached job's item,
+  // an equal depth answered with presigned URLs; no listing, no copy, no object written (the finisher's)
   CrawlFunction: {
     jobs: ['dynamodb:BatchGetItem', 'dynamodb:ConditionCheckItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'],
     // a job's seed credentials put with it (deleted when its seed could not be queued)
     secrets: ['dynamodb:DeleteItem', 'dynamodb:PutItem'],
-    frontier: ['dynamodb:PutItem', 'dynamodb:Query'],
+    frontier: ['dynamodb:PutItem'],
     connections: ['dynamodb:UpdateItem'],
     crawlQueue: ['sqs:SendMessage'],
     heartbeatQueue: ['sqs:SendMessage'],
     finishQueue: ['sqs:SendMessage'],
-    resultsBucket: ['s3:ListBucket'],
-    jobObjects: ['s3:AbortMultipartUpload', 's3:GetObject', 's3:PutObject'],
-    finisherObjects: ['s3:GetObject', 's3:PutObject'],
+    jobObjects: ['s3:GetObject'],
     connectionsApi: POST,
   },
   // reads a job; moves a running job to the asking connection (updates only); presigns the manifest

@@ -1,8 +1,11 @@
 // Synthesizes the stack in process for template tests: the context of cdk.json (feature flags
 // change policy shapes), bundling skipped (these tests are about properties; stack-synth.test.ts
 // bundles once) and the CloudFormation validator off (cfn-validator.test.ts and the CLI synth keep it on).
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { App, type CfnElement } from 'aws-cdk-lib';
+import { afterAll } from 'vitest';
 import { Template } from 'aws-cdk-lib/assertions';
 import type { IConstruct } from 'constructs';
 import { buildApp } from '../../infra/app.js';
@@ -31,11 +34,27 @@ export interface Resource {
   DeletionPolicy?: string;
 }
 
+/**
+ * Where the apps of a test file synthesize, removed after the file: left to itself, each App makes
+ * a /tmp/cdk.outXXXX with its assets (~66 MB: the Chromium layer) that nothing removes, and a few
+ * runs of the suite filled the disk. (Each test file imports this module afresh.)
+ */
+let outdirs: string | undefined;
+// Registered as the file is collected (a hook added while a test runs would not be).
+afterAll(() => {
+  if (outdirs) rmSync(outdirs, { recursive: true, force: true });
+  outdirs = undefined;
+});
+function ownOutdir(): string {
+  outdirs ??= mkdtempSync(join(tmpdir(), 'crawler-synth-'));
+  return mkdtempSync(join(outdirs, 'app-'));
+}
+
 export function newApp(context: Record<string, unknown> = {}, options: { validation?: boolean; outdir?: string } = {}): App {
   return new App({
     context: { ...cdkJson.context, 'aws:cdk:bundling-stacks': [], ...context },
     builtinCloudFormationValidation: options.validation ?? false,
-    ...(options.outdir ? { outdir: options.outdir } : {}),
+    outdir: options.outdir ?? ownOutdir(),
   });
 }
 

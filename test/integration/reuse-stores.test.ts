@@ -13,7 +13,7 @@ import { DynamoJobStore } from '../../functions/adapters/dynamodb/job-store.js';
 import { TABLES } from '../../functions/adapters/dynamodb/table-definitions.js';
 import { S3ResultStore } from '../../functions/adapters/s3/result-store.js';
 import type { AppDeps } from '../../functions/app/deps.js';
-import { answerFromDeeper } from '../../functions/app/reuse-answer.js';
+import { cutAnswer } from '../../functions/app/reuse-answer.js';
 import { buildUpon } from '../../functions/app/reuse-build.js';
 import type { FrontierRecord, JobRecord } from '../../functions/core/job.js';
 import { pageObjectKey, urlKeyOf } from '../../functions/core/keys.js';
@@ -92,14 +92,6 @@ describe('cache entries by depth', () => {
 });
 
 describe('jobs made from a cached crawl', () => {
-  it('creates an answer job once, final from the start, holding no slot', async () => {
-    const answer = jobFor('answer', { status: 'succeeded', finishedAt: 1, notifiedAt: 1, manifestKey: 'jobs/answer/manifest.json', reusedFrom: 'd3' });
-    expect(await jobs.createAnsweredJob(answer)).toBe(true);
-    expect(await jobs.createAnsweredJob({ ...answer, done: 99 })).toBe(false);
-    expect(await jobs.getJob('answer')).toEqual(answer);
-    expect(await jobs.listUnfinished()).not.toContainEqual(expect.objectContaining({ jobId: 'answer' }));
-  });
-
   it('builds a planning job once: every frontier item (more than a batch), its counters, then its mark moved on', async () => {
     const pending = { jobId: 'd1', finishedAt: 5, state: 'planning' as const };
     expect(await jobs.createJob(jobFor('built', { reusePending: pending }), item('built', 'seed', 'queued'), 5)).toBe('created');
@@ -207,17 +199,16 @@ describe('planning upon a cached crawl (real stores)', () => {
     expect(await buildUpon(source, { jobId: SOURCE, depth: 3, finishedAt: 500 }, template('small', 4, 6), deps())).toBeNull();
   });
 
-  it('answers a smaller depth with the pages within it at their shortest depth, or not at all when the crawl missed one', async () => {
-    const request = (depth: number) => ({ url: `${o}/s1`, depth, maxPages: 100 }) as CrawlRequest;
-    const one = (await answerFromDeeper(source, { jobId: SOURCE, depth: 3, finishedAt: 500 }, template('answer-1', 1, 100), request(1), deps()))!;
-    expect(one).toMatchObject({ jobId: 'answer-1', status: 'succeeded', done: 5, reusedFrom: SOURCE, crawledSince: 500, expiresAt: 100 });
-    const manifest = (await s3.send(new GetObjectCommand({ Bucket: 'results', Key: one.manifestKey! })).then((r) => r.Body!.transformToString())) as string;
-    const pages = (JSON.parse(manifest) as { pages: { url: string; depth: number; key: string }[] }).pages;
+  it('cuts an answer for a smaller depth: the pages within it at their shortest depth, pointing at the cached records, or none when the crawl missed one', async () => {
+    const entry = { jobId: SOURCE, depth: 3, finishedAt: 500 };
+    const one = (await cutAnswer(source, entry, template('answer-1', 1, 100), deps()))!;
+    expect(one.job).toMatchObject({ jobId: 'answer-1', status: 'running', admitted: 5, settled: 5, done: 5, failed: 0, reused: 5, reusedFrom: SOURCE, crawledSince: 500, expiresAt: 100 });
+    expect(one.messages).toEqual([]);
+    const pages = [one.seed, ...one.items].filter((item) => item.state === 'done');
     expect(pages.map((p) => `${p.url.replace(o, '')}@${p.depth}`).sort()).toEqual(['/a@1', '/m@1', '/old@1', '/s1@0', '/s2@0']);
-    expect(pages.every((p) => p.key.startsWith(`jobs/${SOURCE}/`))).toBe(true);
-    expect(await jobs.getJob('answer-1')).toMatchObject({ status: 'succeeded', notifiedAt: now });
+    // Nothing copied: each page is the cached job's record, at its depth in the answer.
+    expect(pages.every((p) => p.jobId === 'answer-1' && p.summary!.key.startsWith(`jobs/${SOURCE}/`) && p.summary!.depth === p.depth)).toBe(true);
     // Depth 2 would need n (m's link), which the cached crawl never admitted.
-    expect(await answerFromDeeper(source, { jobId: SOURCE, depth: 3, finishedAt: 500 }, template('answer-2', 2, 100), request(2), deps())).toBeNull();
-    expect(await jobs.getJob('answer-2')).toBeNull();
+    expect(await cutAnswer(source, entry, template('answer-2', 2, 100), deps())).toBeNull();
   });
 });

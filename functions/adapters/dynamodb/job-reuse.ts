@@ -1,11 +1,9 @@
 // What a request may reuse, in the jobs table: the result-cache entries finished jobs leave (which
-// ones, core/reuse-plan.ts), and the jobs made from an earlier crawl, answered from it or built
-// upon it.
-import { UNFINISHED_INDEX, UNFINISHED_MARK } from './table-definitions.js';
+// ones, core/reuse-plan.ts), and the jobs built upon an earlier crawl (an answer cut from a
+// deeper one, or a shallower one continued).
 import {
   BatchWriteCommand,
   GetCommand,
-  PutCommand,
   UpdateCommand,
   type BatchWriteCommandInput,
   type BatchWriteCommandOutput,
@@ -53,12 +51,6 @@ export async function getCacheEntries(tables: JobTables, cacheKeys: readonly str
   return entries.filter((entry) => !isExpired(entry, tables.clock.now()));
 }
 
-export async function createAnsweredJob(tables: JobTables, job: JobRecord): Promise<boolean> {
-  // Not yet notified, it is the sweeper's until its `completed` is claimed (table-definitions.ts).
-  const item = job.notifiedAt === undefined ? { ...job, [UNFINISHED_INDEX.partitionKey]: UNFINISHED_MARK } : job;
-  return conditionalWrite(tables.db.send(new PutCommand({ TableName: tables.names.jobs, Item: item, ConditionExpression: 'attribute_not_exists(jobId)' })));
-}
-
 /** The frontier of a job built upon an earlier crawl, written before its counters (commitReuse). */
 export async function putReusedFrontier(tables: JobTables, items: readonly FrontierRecord[]): Promise<void> {
   // Plain puts: while the job is `planning` none of its URLs is on the queue (its seed waits for
@@ -76,7 +68,8 @@ export async function putReusedFrontier(tables: JobTables, items: readonly Front
 }
 
 /**
- * The built job's counters on its item, and `reusePending` planning → built, only while it is
+ * The built job's counters (and expiry: an answer cut from a deeper crawl lives no longer than the
+ * records it points at) on its item, and `reusePending` planning → built, only while it is
  * still planning and runs. Absolute values: no URL of the job has been sent yet, so its shards
  * have counted nothing and the item's base is the whole count.
  */
@@ -87,7 +80,7 @@ export async function commitReuseCounters(tables: JobTables, built: JobRecord): 
         TableName: tables.names.jobs,
         Key: { jobId: built.jobId },
         UpdateExpression:
-          'SET admitted = :admitted, settled = :settled, done = :done, failed = :failed, reused = :reused, reusedFrom = :from, crawledSince = :since, lastActivityAt = :now, reusePending.#state = :built' +
+          'SET admitted = :admitted, settled = :settled, done = :done, failed = :failed, reused = :reused, reusedFrom = :from, crawledSince = :since, lastActivityAt = :now, expiresAt = :expiresAt, reusePending.#state = :built' +
           (built.capped !== undefined ? ', capped = :capped' : ''),
         ConditionExpression: '#status = :running AND reusePending.#state = :planning',
         ExpressionAttributeNames: { '#status': 'status', '#state': 'state' },
@@ -100,6 +93,7 @@ export async function commitReuseCounters(tables: JobTables, built: JobRecord): 
           ':from': built.reusedFrom,
           ':since': built.crawledSince,
           ':now': built.lastActivityAt ?? tables.clock.now(),
+          ':expiresAt': built.expiresAt,
           ':built': 'built',
           ':planning': 'planning',
           ':running': 'running',

@@ -107,10 +107,6 @@ export class DynamoJobStore implements JobStore {
     return reuse.getCacheEntries(this.tables, cacheKeys);
   }
 
-  createAnsweredJob(job: JobRecord): Promise<boolean> {
-    return reuse.createAnsweredJob(this.tables, job);
-  }
-
   async commitReuse(built: JobRecord, items: readonly FrontierRecord[]): Promise<boolean> {
     await reuse.putReusedFrontier(this.tables, items);
     return reuse.commitReuseCounters(this.tables, built);
