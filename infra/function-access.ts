@@ -151,9 +151,11 @@ export const FUNCTION_ACCESS: Record<FunctionId, FunctionAccess> = {
   // state with the cache entry (put), the slot, the notification. The routes' heavy work
   // (app/redrive-run.ts, reuse-run.ts): a redrive's failed items put back (transactions of
   // updates) and queued; a job built upon a cached crawl (its frontier by BatchWriteItem of puts,
-  // pages copied, its URLs queued); a run that cannot go on asks for its finish.
+  // pages copied, its URLs queued, or an answer cut from a deeper one); a job so made with nothing
+  // left to crawl begins its end (the transaction that checks its counter shards); a run that
+  // cannot go on asks for its finish.
   FinisherFunction: {
-    jobs: ['BatchGetItem', 'GetItem', 'PutItem', 'UpdateItem'],
+    jobs: ['BatchGetItem', 'ConditionCheckItem', 'GetItem', 'PutItem', 'UpdateItem'],
     frontier: ['BatchWriteItem', 'Query', 'UpdateItem'],
     connections: ['UpdateItem'],
     crawlQueue: ['SendMessage'],

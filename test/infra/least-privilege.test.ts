@@ -91,9 +91,10 @@ const EXPECTED: Record<string, Grants> = {
   // reads a running job, claims its progress slot, sends the next heartbeat
   HeartbeatFunction: { jobs: [...READ_JOB, 'dynamodb:UpdateItem'], heartbeatQueue: [...CONSUMED, 'sqs:SendMessage'].sort(), connectionsApi: POST },
   // the job's end: lease and checkpoint, the frontier streamed, manifest, exports, WACZ (index parts
-  // under finisher/), the final state and its cache entry, the slot, `completed`
+  // under finisher/), the final state and its cache entry, the slot, `completed`; the end of a job
+  // it built or cut from a cached crawl with nothing left to crawl (a transaction over its shards)
   FinisherFunction: {
-    jobs: [...READ_JOB, 'dynamodb:PutItem', 'dynamodb:UpdateItem'],
+    jobs: [...READ_JOB, 'dynamodb:ConditionCheckItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'].sort(),
     frontier: ['dynamodb:BatchWriteItem', 'dynamodb:Query', 'dynamodb:UpdateItem'],
     connections: ['dynamodb:UpdateItem'],
     secrets: ['dynamodb:DeleteItem'],
