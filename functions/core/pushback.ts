@@ -125,3 +125,19 @@ export class PageThrottledError extends Error {
     super(`${throttledError(verdict.status)}${verdict.retryAfterMs !== undefined ? `; retry after ${Math.ceil(verdict.retryAfterMs / 1000)} s` : ''}`);
   }
 }
+
+/**
+ * Whether most of a job's settled pages were blocked (more than all its done and failed ones
+ * together): the job says so (`mostlyBlocked` in completed and the manifest), since its few pages
+ * say little of the site.
+ */
+export function isMostlyBlocked(job: { done: number; failed: number; blocked?: number }): boolean {
+  const blocked = job.blocked ?? 0;
+  return blocked > 0 && blocked > job.done + job.failed;
+}
+
+/** The job-level pushback fields of `completed` and the manifest: present only when a page was blocked. */
+export function blockedFieldsOf(job: { done: number; failed: number; blocked?: number }): { blocked?: number; mostlyBlocked?: true } {
+  if (!job.blocked) return {};
+  return { blocked: job.blocked, ...(isMostlyBlocked(job) ? { mostlyBlocked: true as const } : {}) };
+}
