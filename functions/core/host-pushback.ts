@@ -42,7 +42,8 @@ export function cutRate(state: HostPushbackState, now: number, ceiling: number):
 
 /** The rate after a run of RECOVERY_RUN grants without a throttle. */
 export function raisedRate(rate: number, ceiling: number): number {
-  return Math.min(ceiling, rate + ceiling * RECOVERY_STEP_SHARE);
+  // rounded: steps of a tenth must land on the ceiling, not a float's breadth below it
+  return Math.min(ceiling, Math.round((rate + ceiling * RECOVERY_STEP_SHARE) * 1e6) / 1e6);
 }
 
 /** Whether the grant just made (the state as that write left it) should raise the rate one step. */
