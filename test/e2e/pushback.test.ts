@@ -59,7 +59,7 @@ function html(res: ServerResponse, status: number, body: string, headers: Record
   return status;
 }
 
-type Manifest = ManifestJson & {
+type Manifest = Omit<ManifestJson, 'pages'> & {
   blocked?: number;
   mostlyBlocked?: true;
   hosts?: { host: string; navigations: number; throttled: number; blocked: number; rateNow: number }[];
