@@ -24,6 +24,9 @@ export interface ContentLine {
   recordUrl?: string;
   /** why a product has nothing for this page (a screenshot of a PDF), by product */
   skipped?: Record<string, string>;
+  /** the page was a bot challenge or block page (core/pushback.ts): its content is what the wall showed */
+  state?: 'blocked';
+  blockReason?: string;
 }
 
 export function contentLine(summary: PageSummary, record: PageRecord | null): ContentLine {
@@ -34,6 +37,7 @@ export function contentLine(summary: PageSummary, record: PageRecord | null): Co
     depth: summary.depth,
     status: summary.status,
     title: summary.title,
+    ...(summary.state === 'blocked' ? { state: summary.state, ...(summary.blockReason ? { blockReason: summary.blockReason } : {}) } : {}),
   };
   const field = (product: string, name: string) => outputs[product]?.fields?.[name];
   if (typeof field('markdown', 'markdown') === 'string') line.markdown = field('markdown', 'markdown') as string;

@@ -42,7 +42,8 @@
 // exact at every instant, which is what lets a single condition decide the end of the job.
 // Where each step's detail is: host-gate.ts (robots.txt, the host's slot, waiting for it),
 // render-and-store.ts, admit-children.ts (children, sitemap URLs, redirect aliases, resending),
-// settle-page.ts (the page's summary, a failed page, what follows a settle).
+// settle-page.ts (the page's summary, a failed or blocked page, what follows a settle),
+// throttled-page.ts (a 429/503: the host slows down, the page waits; core/pushback.ts).
 import { isReopenedPage } from '../core/depth.js';
 import { isStackFault, isTransientFailure, UrlBusyError } from '../core/errors.js';
 import { HostSlotDeferredError } from '../core/host-rate.js';
@@ -56,9 +57,11 @@ import { finishIfDone } from './finish-job.js';
 import { askRobots, navigateAtSlot, takeHostSlot, untilTabTime, waitForHost } from './host-gate.js';
 import { PhaseTimer } from './phase-timer.js';
 import { renderAndStore, storedPage } from './render-and-store.js';
-import { afterSettle, pageSummaryOf, settleFailed } from './settle-page.js';
+import { afterSettle, pageSummaryOf, settleBlocked, settleFailed } from './settle-page.js';
+import { PageThrottledError } from '../core/pushback.js';
+import { throttledPage } from './throttled-page.js';
 
-export type CrawlOutcome = 'done' | 'failed' | 'duplicate' | 'dropped' | 'lease-lost' | 'delayed';
+export type CrawlOutcome = 'done' | 'failed' | 'duplicate' | 'dropped' | 'lease-lost' | 'delayed' | 'blocked';
 
 
 export interface Delivery {
@@ -146,6 +149,8 @@ async function crawlClaimed(job: JobRecord, record: FrontierRecord, deps: Worker
   } catch (error) {
     // The slot was lost while the tab opened, and none is near: not an attempt, the URL waits.
     if (error instanceof HostSlotDeferredError) return waitForHost(job, record, error.retryInMs, deps, error.ticketAt);
+    // The host answered 429/503: not a result; the host slows down for every job, the page waits (throttled-page.ts).
+    if (error instanceof PageThrottledError) return throttledPage(job, record, error.verdict, deps);
     // The stack's own failure (AWS throttling or 5xx, a browser that did not start): the message
     // comes back (crawlPage releases the URL and gives its attempt back), whatever the attempt.
     if (isStackFault(error)) throw error;
@@ -170,6 +175,8 @@ async function admitAndSettle(
   crawlDelaySeconds?: number,
 ): Promise<CrawlOutcome> {
   const attempt = claimed.attempts;
+  // A challenge or block page (core/pushback.ts): kept as what it is, its links not followed.
+  if (page.blocked) return settleBlocked(job, claimed, page, deps, delivery.queueWaitMs, timer);
   let record = claimed;
   let toSend: Child[];
   for (;;) {

@@ -48,13 +48,16 @@ export interface AppDeps {
   heartbeats?: HeartbeatQueue;
   /** a seed host's sitemaps: for jobs with `sitemap: true` (workers), and estimates with it (the crawl route); absent: none are read */
   sitemaps?: SitemapSource;
+  /**
+   * the per-host navigation rate shared by the stack: workers take slots and report throttles; the
+   * finisher reads each host's rate now for the manifest's `hosts`. Absent: no spacing (unit tests)
+   */
+  hostRate?: HostRateGate;
 }
 
 export interface WorkerDeps extends AppDeps {
   renderer: PageRenderer;
   robots: RobotsPolicy;
-  /** the per-host navigation rate shared by the stack; absent: no spacing (unit tests) */
-  hostRate?: HostRateGate;
   faults: FaultInjector;
   /** identifies this execution environment in leases */
   workerId: string;

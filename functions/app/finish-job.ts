@@ -6,6 +6,7 @@ import { answeredFromCache, finalStatusOf, formatsOf, isFinal, keepsContent, out
 import { archiveObjectKey, manifestObjectKey, resultsObjectKey } from '../core/keys.js';
 import type { ServerMessage } from '../core/messages.js';
 import { usageOf } from '../core/usage.js';
+import { blockedFieldsOf } from '../core/pushback.js';
 import { writeContentExport } from './content-export.js';
 import type { AppDeps } from './deps.js';
 import { writeManifest } from './manifest-writer.js';
@@ -142,5 +143,7 @@ export function completedMessage(
     // The manifest's figure: both are made from the same read of the job's counters.
     estimatedCostUsd: usageOf(job).estimatedCostUsd,
     ...(job.endReason !== undefined ? { endReason: job.endReason } : {}),
+    // pages that were a bot challenge or block page, and whether they were most of the job (core/pushback.ts)
+    ...blockedFieldsOf(job),
   };
 }

@@ -119,12 +119,15 @@ export async function untilTabTime(slot: Extract<SlotDecision, { kind: 'grant' }
 async function reserveHostSlot(job: JobRecord, record: FrontierRecord, crawlDelaySeconds: number | undefined, deps: WorkerDeps, ticketAt?: number): Promise<SlotDecision> {
   const now = deps.clock.now();
   if (!deps.hostRate) return { kind: 'grant', at: now, next: now };
-  const hostInterval = hostIntervalMs(deps.limits.hostRateCeiling ?? DEFAULT_HOST_RATE_CEILING, crawlDelaySeconds);
+  const ceiling = deps.limits.hostRateCeiling ?? DEFAULT_HOST_RATE_CEILING;
+  const hostInterval = hostIntervalMs(ceiling, crawlDelaySeconds);
   const jobInterval = jobIntervalMs(job.hostRate, hostInterval);
   return deps.hostRate.reserve({
     host: hostKeyOf(record.url),
     jobId: job.jobId,
     hostIntervalMs: hostInterval,
+    // the host's pushback (core/host-pushback.ts) is measured against it
+    ceiling,
     ...(jobInterval !== undefined ? { jobIntervalMs: jobInterval } : {}),
     maxSleepMs: HOST_SLOT_MAX_SLEEP_MS,
     ...(ticketAt !== undefined ? { ticketAt } : {}),
@@ -167,13 +170,21 @@ async function sleepUntil(at: number, deps: WorkerDeps): Promise<void> {
  * be free, at most SQS's 900 s ahead; then the claim is released without counting an attempt. The
  * original message is acknowledged.
  */
-export async function waitForHost(job: JobRecord, record: FrontierRecord, waitMs: number, deps: WorkerDeps, ticketAt?: number): Promise<'delayed' | 'lease-lost'> {
+export async function waitForHost(
+  job: JobRecord,
+  record: FrontierRecord,
+  waitMs: number,
+  deps: WorkerDeps,
+  ticketAt?: number,
+  /** the host throttled the page (app/throttled-page.ts): counted on the URL, its attempt kept past the free ones */
+  throttle?: { keepAttempt: boolean },
+): Promise<'delayed' | 'lease-lost'> {
   const delaySeconds = queueDelaySecondsFor(waitMs);
   await deps.queue.sendDelayed({ jobId: job.jobId, url: record.url, depth: record.depth }, delaySeconds);
   deps.faults.hit('after-delay-send', { url: record.url, attempt: record.attempts });
   const until = deps.clock.now() + delaySeconds * 1000;
   // A URL already waiting (sent back before) is counted in `delayed` once.
-  if (!(await deps.frontier.releaseForHost(job.jobId, record.urlKey, deps.workerId, until, record.waitingSince === undefined, job.counterShards, ticketAt, hostKeyOf(record.url)))) {
+  if (!(await deps.frontier.releaseForHost(job.jobId, record.urlKey, deps.workerId, until, record.waitingSince === undefined, job.counterShards, ticketAt, hostKeyOf(record.url), throttle))) {
     deps.log.warn('lease lost before waiting for the host; the new holder goes on', { url: record.url });
     return 'lease-lost';
   }

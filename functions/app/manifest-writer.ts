@@ -10,7 +10,9 @@
 // files and incomplete uploads behind: the one that resumes sorts and writes everything again.
 import type { FinalStatus, JobRecord, PageSummary } from '../core/job.js';
 import { manifestEntryOf, manifestJsonChunks, manifestLines, manifestLinesObjectKey, manifestOrder, type ManifestEntry } from '../core/manifest.js';
-import type { FrontierStore, ResultStore } from '../core/ports.js';
+import type { FrontierStore, HostRateGate, ResultStore } from '../core/ports.js';
+import { DEFAULT_HOST_RATE_CEILING } from '../core/host-rate.js';
+import { HostTally, type HostStats } from '../core/host-stats.js';
 import { MemoryRunStore, sortIntoRuns, type DisposableRunStore, type SortOptions, type SortStats } from '../core/sorted-runs.js';
 
 export interface ManifestSortOptions extends SortOptions {
@@ -30,6 +32,9 @@ export interface ManifestWriteDeps {
   frontier: FrontierStore;
   results: ResultStore;
   sortRuns?: () => Promise<DisposableRunStore>;
+  /** the shared host gate, for each host's rate now (manifest `hosts`); absent: every host at the ceiling */
+  hostRate?: Pick<HostRateGate, 'rates'>;
+  limits?: { hostRateCeiling?: number };
 }
 
 /**
@@ -49,19 +54,31 @@ export async function writeManifest(
   const store = await (deps.sortRuns ?? (async () => new MemoryRunStore()))();
   try {
     let seq = 0;
+    // The manifest's `hosts`, counted on the same read of the frontier (core/host-stats.ts).
+    const tally = new HostTally();
     async function* entries(): AsyncGenerator<ManifestEntry[]> {
       for await (const page of deps.frontier.listPages(job.jobId, options.pageSize)) {
+        for (const record of page) tally.add(record);
         yield page.flatMap((record) => manifestEntryOf(job, record, seq++) ?? []);
       }
     }
     const sorted = await sortIntoRuns(entries(), manifestOrder, store, entryCodec, options);
+    const hosts = await hostStatsOf(tally, deps);
     await exports(() => donePages(sorted.pass()));
-    await deps.results.putLines(manifestLinesObjectKey(key), manifestLines(job, status, finishedAt, sorted.pass()), 'application/x-ndjson');
-    await deps.results.putText(key, manifestJsonChunks(job, status, finishedAt, () => sorted.pass()), 'application/json');
+    await deps.results.putLines(manifestLinesObjectKey(key), manifestLines(job, status, finishedAt, sorted.pass(), hosts), 'application/x-ndjson');
+    await deps.results.putText(key, manifestJsonChunks(job, status, finishedAt, () => sorted.pass(), hosts), 'application/json');
     return sorted.stats;
   } finally {
     await store.dispose();
   }
+}
+
+/** The tally with each host's shared rate now, one batch read of the gate's host items. */
+async function hostStatsOf(tally: HostTally, deps: ManifestWriteDeps): Promise<HostStats[]> {
+  const ceiling = deps.limits?.hostRateCeiling ?? DEFAULT_HOST_RATE_CEILING;
+  const hosts = tally.hosts();
+  const rates = deps.hostRate?.rates && hosts.length > 0 ? await deps.hostRate.rates(hosts, ceiling) : {};
+  return tally.list(rates, ceiling);
 }
 
 async function* donePages(entries: AsyncIterable<ManifestEntry>): AsyncGenerator<PageSummary> {

@@ -5,6 +5,7 @@ import type { FrontierRecord, JobRecord } from '../core/job.js';
 import { pageBehaviourOf, productRequestsOf } from '../core/job.js';
 import { pageObjectKey, sha256Hex } from '../core/keys.js';
 import type { PageRecord } from '../core/ports.js';
+import { judgeResponse, PageThrottledError } from '../core/pushback.js';
 import type { WorkerDeps } from './deps.js';
 import { recordedPage, storeOutputs } from './page-outputs.js';
 import type { PhaseTimer } from './phase-timer.js';
@@ -43,6 +44,10 @@ export async function renderAndStore(
     ...pageBehaviourOf(job),
   });
   deps.faults.hit('after-render', { url: record.url, attempt });
+  // A throttle (429/503) is not a result: nothing is stored, the page waits (crawl-page.ts). A
+  // challenge or block page is stored as what it is, named (core/pushback.ts).
+  const verdict = judgeResponse(rendered, deps.clock.now());
+  if (verdict.kind === 'throttled') throw new PageThrottledError(verdict);
   const outputs = await timer.time('s3', () => storeOutputs(job, record.urlKey, rendered.products, deps.results));
   const page: PageRecord = {
     jobId: job.jobId,
@@ -53,6 +58,7 @@ export async function renderAndStore(
     renderedAt: new Date(deps.clock.now()).toISOString(),
     sha256: sha256Hex(rendered.html),
     ...(outputs ? { outputs } : {}),
+    ...(verdict.kind === 'blocked' ? { blocked: { reason: verdict.reason, signal: verdict.signal } } : {}),
   };
   await timer.time('s3', () => deps.results.putPage(key, page));
   deps.faults.hit('after-store', { url: record.url, attempt });

@@ -64,6 +64,29 @@ export async function settleFailed(job: JobRecord, record: FrontierRecord, error
   return 'failed';
 }
 
+/**
+ * The page's answer was a bot challenge or block page (core/pushback.ts): it settles as `blocked`,
+ * its summary kept with its blockReason, counted in the job's `blocked` (not done, not failed),
+ * and none of its links is admitted (children an earlier attempt admitted are still sent, as for
+ * any page that ends).
+ */
+export async function settleBlocked(
+  job: JobRecord,
+  record: FrontierRecord,
+  page: PageRecord,
+  deps: WorkerDeps,
+  queueWaitMs: number | undefined,
+  timer: PhaseTimer,
+): Promise<'blocked' | 'lease-lost'> {
+  const reason = page.blocked!.reason;
+  deps.log.warn('page blocked', { jobId: job.jobId, url: record.url, status: page.page.status, blockReason: reason, signal: page.blocked!.signal });
+  await resendOwnChildren(job, record, deps);
+  const summary: PageSummary = { ...pageSummaryOf(job, record, page, queueWaitMs, timer), state: 'blocked', blockReason: reason };
+  if (!(await deps.frontier.settle(job.jobId, record.urlKey, deps.workerId, { kind: 'blocked', summary }, job.counterShards))) return 'lease-lost';
+  await afterSettle(job, deps);
+  return 'blocked';
+}
+
 /** After a settle: the job's end when this was its last URL, else a progress message when one is due. */
 export async function afterSettle(settings: JobRecord, deps: WorkerDeps): Promise<void> {
   const jobId = settings.jobId;

@@ -35,6 +35,8 @@ export interface ShardCounters {
   linksDropped?: number;
   /** of failed, the URLs robots.txt refused */
   robotsRefused?: number;
+  /** settled as blocked: a challenge or block page (core/pushback.ts) */
+  blocked?: number;
   /** last settle counted on this shard */
   lastActivityAt?: number;
   lastDelayedAt?: number;
@@ -83,7 +85,7 @@ export function jobIdOfShardKey(key: string): string | null {
   return at > 0 && /^\d+$/.test(key.slice(at + SHARD_INFIX.length)) ? key.slice(0, at) : null;
 }
 
-const SUMMED = ['settled', 'done', 'failed', 'delayed', 'hostWaits', 'linksDropped', 'robotsRefused'] as const;
+const SUMMED = ['settled', 'done', 'failed', 'delayed', 'hostWaits', 'linksDropped', 'robotsRefused', 'blocked'] as const;
 /** what the job used (core/usage.ts): counted on the job item and on its shards, summed like settles */
 const SUMMED_USAGE = USAGE_ATTRIBUTES;
 const LATEST = ['lastActivityAt', 'lastDelayedAt', 'delayedUntil'] as const;

@@ -10,7 +10,7 @@
 //              reopened (queued again, its settle taken back on its counter shard, so
 //              `admitted - settled` stays exact) and a worker admits its stored links at the new
 //              depth; a page with no links is only lowered;
-//   failed   → lowered in place (the manifest lists it at its shortest depth);
+//   failed, blocked → lowered in place (the manifest lists it at its shortest depth);
 //   alias    → the page it stands for is lowered instead (app/admit-children.ts);
 //   warning, capped → no URL of the crawl: left alone.
 import type { FrontierRecord } from './job.js';
@@ -31,6 +31,8 @@ export function depthRepairOf(record: Pick<FrontierRecord, 'state' | 'depth' | '
       return { kind: 'lower', send: true };
     case 'claimed':
     case 'failed':
+    // a blocked page's links were never followed: nothing to admit again
+    case 'blocked':
       return { kind: 'lower', send: false };
     case 'done':
       // A page with no links has no children to admit again; its summary only moves level.

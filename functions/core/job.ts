@@ -1,4 +1,5 @@
 // Job and frontier state: the shapes stored in DynamoDB and the rules that decide a job's outcome.
+import type { BlockReason } from './block-signals.js';
 import type { PageAction } from './page-actions.js';
 import type { ProductRequest } from './render-ports.js';
 import { seedOriginsOf, type SeedCredentials } from './seed-credentials.js';
@@ -30,6 +31,8 @@ export const UrlState = {
    * many pages link to it, and that no later admission can turn into a page
    */
   capped: 'capped',
+  /** crawled, but the answer was a bot challenge or block page (core/pushback.ts): kept with its blockReason, its links not followed */
+  blocked: 'blocked',
 } as const;
 export type UrlState = (typeof UrlState)[keyof typeof UrlState];
 
@@ -133,6 +136,8 @@ export interface JobRecord extends JobCounters {
   linksDropped?: number;
   /** page navigations per second to any one host for this job (≤ the stack's ceiling) */
   hostRate?: number;
+  /** of the settled URLs, those whose answer was a challenge or block page (core/pushback.ts): neither done nor failed */
+  blocked?: number;
   /** read each seed host's sitemaps (their in-scope URLs enter at depth 0) */
   sitemap?: true;
   /** the seeds of a crawl started from `urls` (normalised, `url` is the first); absent: `url` alone */
@@ -180,6 +185,9 @@ export interface PageSummary {
   key: string;
   /** S3 keys of what the page's products made (screenshot, archive…), by file name */
   outputs?: Record<string, string>;
+  /** `blocked`: the page was a bot challenge or block page (core/pushback.ts); its links were not followed */
+  state?: 'blocked';
+  blockReason?: BlockReason;
   /** where the time went (ms); DynamoDB covers the claim and the admissions, not the final settle */
   timings?: PageTimings;
 }
@@ -198,8 +206,11 @@ export interface PageTimings {
 export interface PageFailure {
   url: string;
   error: string;
-  /** 'robots': robots.txt disallows the URL; a redrive leaves it alone (absent: any other failure) */
-  kind?: 'robots';
+  /**
+   * 'robots': robots.txt disallows the URL; a redrive leaves it alone. 'throttled': its host still
+   * answered 429/503 after its retries (core/pushback.ts); a redrive tries it again. Absent: any other failure.
+   */
+  kind?: 'robots' | 'throttled';
 }
 
 /**
@@ -264,6 +275,8 @@ export interface FrontierRecord {
   hostTicketAt?: number;
   /** for aliases: the URL whose redirect ended here */
   aliasOf?: string;
+  /** the times its host answered it 429/503 (core/pushback.ts): the first few cost no attempt */
+  throttles?: number;
   expiresAt: number;
 }
 
@@ -287,9 +300,10 @@ export function outstanding(c: JobCounters): number {
 }
 
 /** The outcome of a job that ran to the end (cancel decides its own). */
-export function finalStatusOf(c: JobCounters): FinalStatus {
+export function finalStatusOf(c: JobCounters & { blocked?: number }): FinalStatus {
   if (c.done === 0) return 'failed';
-  if (c.failed > 0) return 'partial';
+  // a blocked page is a page the job did not get (core/pushback.ts)
+  if (c.failed > 0 || (c.blocked ?? 0) > 0) return 'partial';
   return 'succeeded';
 }
 

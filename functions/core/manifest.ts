@@ -5,6 +5,8 @@
 import { isReopenedPage } from './depth.js';
 import type { FinalStatus, FrontierRecord, JobRecord, PageSummary } from './job.js';
 import { usageOf, type Usage } from './usage.js';
+import type { HostStats } from './host-stats.js';
+import { blockedFieldsOf } from './pushback.js';
 
 export interface Manifest {
   jobId: string;
@@ -33,6 +35,12 @@ export interface Manifest {
   usage: Usage;
   /** why the job ended early ('budget', 'time limit reached', 'job cancelled'…), when it did */
   endReason?: string;
+  /** pages whose answer was a bot challenge or block page (in `pages`, `state: "blocked"`), when any (core/pushback.ts) */
+  blocked?: number;
+  /** more pages were blocked than crawled and failed together */
+  mostlyBlocked?: true;
+  /** per host the job navigated to: its navigations, throttles (429/503) and blocked pages, and the host's shared rate now (core/host-stats.ts) */
+  hosts?: HostStats[];
 }
 
 /**
@@ -61,6 +69,8 @@ export function manifestEntryOf(job: Pick<JobRecord, 'endReason'>, record: Front
   // A warning (a sitemap that could not be used) is no URL of the crawl: listed, not levelled.
   if (record.state === 'warning') return { ...at, error: record.failure?.error ?? 'warning', levelled: false };
   if (record.state === 'done' && record.summary) return { ...at, page: record.summary, levelled: true };
+  // A challenge or block page (core/pushback.ts): listed as the page it was, `state: "blocked"` with its blockReason.
+  if (record.state === 'blocked' && record.summary) return { ...at, page: { ...record.summary, depth: record.depth, parent: record.parent }, levelled: true };
   if (record.state === 'failed') return { ...at, error: record.failure?.error ?? 'failed', levelled: true };
   // A page reopened to admit its links at a smaller depth (core/depth.ts) when the job ended: it was crawled.
   if (isReopenedPage(record)) return { ...at, page: { ...record.summary!, depth: record.depth, parent: record.parent }, levelled: true };
@@ -69,7 +79,7 @@ export function manifestEntryOf(job: Pick<JobRecord, 'endReason'>, record: Front
 }
 
 /** The manifest's fields other than pages, levels and errors, split where those three go. */
-function manifestEnds(job: JobRecord, status: FinalStatus, finishedAt: number) {
+function manifestEnds(job: JobRecord, status: FinalStatus, finishedAt: number, hosts?: HostStats[]) {
   return {
     head: {
       jobId: job.jobId,
@@ -87,11 +97,13 @@ function manifestEnds(job: JobRecord, status: FinalStatus, finishedAt: number) {
       ...(job.hostWaits ? { hostWaits: job.hostWaits } : {}),
       usage: usageOf(job),
       ...(job.endReason !== undefined ? { endReason: job.endReason } : {}),
+      ...blockedFieldsOf(job),
+      ...(hosts && hosts.length > 0 ? { hosts } : {}),
     },
   };
 }
 
-export function buildManifest(job: JobRecord, records: FrontierRecord[], status: FinalStatus, finishedAt: number): Manifest {
+export function buildManifest(job: JobRecord, records: FrontierRecord[], status: FinalStatus, finishedAt: number, hosts?: HostStats[]): Manifest {
   const entries = records.flatMap((record, seq) => manifestEntryOf(job, record, seq) ?? []).sort(manifestOrder);
   const pages: PageSummary[] = [];
   const errors: { url: string; error: string }[] = [];
@@ -101,7 +113,7 @@ export function buildManifest(job: JobRecord, records: FrontierRecord[], status:
     else errors.push({ url: entry.url, error: entry.error! });
     if (entry.levelled) (levels[entry.depth] ??= []).push(entry.url);
   }
-  const { head, tail } = manifestEnds(job, status, finishedAt);
+  const { head, tail } = manifestEnds(job, status, finishedAt, hosts);
   return { ...head, pages, levels: Array.from(levels, (level) => level ?? []), errors, ...tail } as Manifest;
 }
 
@@ -115,8 +127,9 @@ export async function* manifestJsonChunks(
   status: FinalStatus,
   finishedAt: number,
   pass: () => AsyncIterable<ManifestEntry>,
+  hosts?: HostStats[],
 ): AsyncGenerator<string> {
-  const { head, tail } = manifestEnds(job, status, finishedAt);
+  const { head, tail } = manifestEnds(job, status, finishedAt, hosts);
   yield `${JSON.stringify(head).slice(0, -1)},"pages":[`;
   let first = true;
   for await (const entry of pass()) {
@@ -161,8 +174,9 @@ export async function* manifestLines(
   status: FinalStatus,
   finishedAt: number,
   entries: AsyncIterable<ManifestEntry>,
+  hosts?: HostStats[],
 ): AsyncGenerator<string> {
-  const { head, tail } = manifestEnds(job, status, finishedAt);
+  const { head, tail } = manifestEnds(job, status, finishedAt, hosts);
   yield JSON.stringify({ type: 'job', ...head, ...tail });
   for await (const entry of entries) {
     if (entry.page) yield JSON.stringify({ type: 'page', ...entry.page });

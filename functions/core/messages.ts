@@ -183,6 +183,10 @@ export type ServerMessage =
       estimatedCostUsd?: number;
       /** why the job ended early: 'budget', 'time limit reached', 'job cancelled'… (absent: it ran to its end) */
       endReason?: string;
+      /** pages whose answer was a bot challenge or block page (manifest pages with `state: "blocked"`), when any */
+      blocked?: number;
+      /** more pages were blocked than crawled and failed together: the site keeps this crawler out */
+      mostlyBlocked?: true;
     }
   | {
       type: 'status';

@@ -18,6 +18,7 @@ export type {
   PageRecord,
   RedriveRun,
   ResultStore,
+  SettleOutcome,
   StoredOutput,
 } from './store-ports.js';
 
@@ -92,7 +93,7 @@ export interface HostRateGate {
    * HostTicket). `jobIntervalMs`: the job's own, slower spacing on that host. `ticketAt`: the turn
    * the URL was given when it last waited, if any.
    */
-  reserve(request: { host: string; jobId: string; hostIntervalMs: number; jobIntervalMs?: number; maxSleepMs: number; ticketAt?: number }): Promise<SlotDecision>;
+  reserve(request: { host: string; jobId: string; hostIntervalMs: number; jobIntervalMs?: number; maxSleepMs: number; ticketAt?: number; ceiling?: number }): Promise<SlotDecision>;
   /**
    * Takes `count` consecutive turns in the host's backlog at once (core/paced-turns.ts), for a
    * page's children sent already paced; empty when none could be taken (they go unpaced).
@@ -106,6 +107,13 @@ export interface HostRateGate {
    * an interval. False when someone did: the caller asks again.
    */
   slide(request: { host: string; jobId: string; hostIntervalMs: number; jobIntervalMs?: number; slotAt: number; to: number }): Promise<boolean>;
+  /**
+   * The host throttled a navigation (429/503): its shared rate is cut and it is closed until
+   * `closeUntil` for every job and environment (core/host-pushback.ts). `ceiling`: the stack's.
+   */
+  pushback?(request: { host: string; ceiling: number; closeUntil?: number }): Promise<{ rateNow: number }>;
+  /** the rate each host is allowed now (navigations per second; the ceiling unless cut) */
+  rates?(hosts: readonly string[], ceiling: number): Promise<Record<string, number>>;
 }
 
 /** Local fault injection: crashes the worker at a named point. A no-op on AWS. */

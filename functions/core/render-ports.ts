@@ -18,6 +18,12 @@ export interface RenderedPage {
   documentUrl?: string;
   /** HTTP status of the main document response; null if no response was seen */
   status: number | null;
+  /**
+   * the main document response's headers of a fixed lowercase allow-list (core/block-signals.ts
+   * RESPONSE_HEADER_ALLOW_LIST, filled by core/pushback.ts responseHeadersOf): what tells a
+   * throttle's Retry-After or a challenge (core/pushback.ts); absent when none was sent
+   */
+  responseHeaders?: Record<string, string>;
   contentType: string | null;
   title: string;
   /** serialised DOM after settling (empty for non-HTML documents) */

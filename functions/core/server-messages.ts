@@ -57,6 +57,8 @@ export const completedMessage = z.looseObject({
   reused: count.optional().describe('pages taken from an earlier crawl (maxAge)'),
   estimatedCostUsd: z.number().min(0).optional(),
   endReason: z.string().optional().describe('why the job ended early'),
+  blocked: count.optional().describe('pages whose answer was a bot challenge or block page (state `blocked` in the manifest), when any'),
+  mostlyBlocked: z.literal(true).optional().describe('more pages were blocked than crawled and failed together'),
 });
 
 export const statusMessage = z.looseObject({

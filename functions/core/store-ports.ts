@@ -4,8 +4,18 @@
 
 import type { FrontierRecord, JobCounters, JobRecord, PageFailure, PageSummary, ReusePending } from './job.js';
 import type { RenderedPage } from './render-ports.js';
+import type { BlockReason } from './block-signals.js';
 import type { FinalStatus } from './vocabulary.js';
 import type { ClientQuota, QuotaRefusal } from './client-quota.js';
+
+/**
+ * How a URL ends: done with its summary, failed, or blocked (a challenge or block page, core/pushback.ts:
+ * its summary kept with its blockReason, counted in the job's `blocked`, neither done nor failed).
+ */
+export type SettleOutcome =
+  | { kind: 'done'; summary: PageSummary; linksDropped?: number }
+  | { kind: 'failed'; failure: PageFailure }
+  | { kind: 'blocked'; summary: PageSummary };
 
 /** The full per-page object stored in S3. */
 export interface PageRecord {
@@ -18,6 +28,8 @@ export interface PageRecord {
   sha256: string;
   /** what the job's page products made of the page; their files are in S3 under these keys */
   outputs?: Record<string, StoredOutput>;
+  /** the page is a bot challenge or block page (core/pushback.ts): why, and the signal that said so; its links are not followed */
+  blocked?: { reason: BlockReason; signal: string };
 }
 
 /** A product's output as kept in the page record: its fields, and its files by name → S3 key. */
@@ -96,7 +108,7 @@ export interface FrontierStore {
     jobId: string,
     urlKey: string,
     owner: string,
-    outcome: { kind: 'done'; summary: PageSummary; linksDropped?: number } | { kind: 'failed'; failure: PageFailure },
+    outcome: SettleOutcome,
     counterShards?: number,
   ): Promise<boolean>;
   /**
@@ -111,8 +123,20 @@ export interface FrontierStore {
    * job's `delayed` (a URL already marked is not counted again), with `delayedUntil` on the job
    * moved to `until` if later, with `host` (what the job waits on, for its progress); `ticketAt`,
    * the host's turn it was given, is kept on the URL (`hostTicketAt`). False if the lease was lost.
+   * `throttle`: the host answered 429/503 (core/pushback.ts): the URL's `throttles` grows by one,
+   * and with `keepAttempt` the attempt is not given back.
    */
-  releaseForHost(jobId: string, urlKey: string, owner: string, until: number, countWait: boolean, counterShards?: number, ticketAt?: number, host?: string): Promise<boolean>;
+  releaseForHost(
+    jobId: string,
+    urlKey: string,
+    owner: string,
+    until: number,
+    countWait: boolean,
+    counterShards?: number,
+    ticketAt?: number,
+    host?: string,
+    throttle?: { keepAttempt: boolean },
+  ): Promise<boolean>;
   /** children sent paced to their turns on `host`, the last due at `until`: what the job's progress names as its wait */
   notePacedWait(jobId: string, host: string, until: number): Promise<void>;
   /** The URL no longer waits for its host: its mark is removed and the job's `delayed` lowered, once. */

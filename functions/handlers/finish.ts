@@ -14,6 +14,7 @@ import { z } from 'zod';
 import { faultInjector } from '../adapters/faults.js';
 import { noFaults, type FaultInjector } from '../core/ports.js';
 import type { AppDeps } from '../app/deps.js';
+import { DynamoHostRateGate } from '../adapters/dynamodb/host-rate-gate.js';
 import { runFinish } from '../app/finish-job.js';
 import { continueRedrive } from '../app/redrive-run.js';
 import { continueReuse } from '../app/reuse-run.js';
@@ -35,6 +36,8 @@ function getFinisherDeps(): AppDeps {
   faults = faultInjector(config.finisher.faults, logger, config.faultsStateDir);
   finisherDeps = {
     ...deps,
+    // read only: each host's shared rate for the manifest's `hosts` (BatchGetItem on the jobs table)
+    hostRate: new DynamoHostRateGate(clients.dynamo, config.tables.jobs, deps.clock),
     archives: waczAssembler(config, clients, deps, { afterPart: (parts) => faults.hit('finisher-mid-archive', { url: '', attempt: parts }) }),
   };
   return finisherDeps;

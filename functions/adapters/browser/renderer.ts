@@ -16,6 +16,7 @@ import { closeBrowser, consoleLogger, takeBrowserTurn } from './chromium.js';
 import type { HostCheck } from './egress-policy.js';
 import { RenderError } from './errors.js';
 import { HostSlotDeferredError } from '../../core/host-rate.js';
+import { responseHeadersOf } from '../../core/pushback.js';
 import type { RequestGuard } from './request-guard.js';
 import { behavioursBudgetMs, prepareBehaviours } from './page-behaviours.js';
 import { classify, guardRequests, navigate } from './page-navigation.js';
@@ -142,6 +143,7 @@ export class PuppeteerRenderer implements PageRenderer {
           finalUrl: main.url(),
           documentUrl: main.url(),
           status: main.status(),
+          ...withResponseHeaders(main.headers()),
           contentType,
           title: '',
           html: '',
@@ -175,6 +177,7 @@ export class PuppeteerRenderer implements PageRenderer {
         finalUrl: page.url(),
         documentUrl: shownDocument.url(),
         status: shownDocument.status(),
+        ...withResponseHeaders(shownDocument.headers()),
         contentType: shownDocument.headers()['content-type'] ?? null,
         title: extracted.title,
         html: extracted.html,
@@ -196,4 +199,10 @@ export class PuppeteerRenderer implements PageRenderer {
   async close(): Promise<void> {
     await closeBrowser();
   }
+}
+
+/** The allow-listed response headers the pushback judgement reads (core/pushback.ts), when any. */
+function withResponseHeaders(headers: Record<string, string>): { responseHeaders?: Record<string, string> } {
+  const kept = responseHeadersOf(headers);
+  return kept ? { responseHeaders: kept } : {};
 }

@@ -3,7 +3,7 @@
 import { GetCommand, UpdateCommand, PutCommand, paginateQuery, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { counterKeyOf } from '../../core/counter-shards.js';
 import type { FrontierRecord, PageFailure, PageSummary } from '../../core/job.js';
-import type { AdmitOutcome, ClaimOutcome, Clock, FrontierStore } from '../../core/ports.js';
+import type { AdmitOutcome, ClaimOutcome, Clock, FrontierStore, SettleOutcome } from '../../core/ports.js';
 import { boundFailure, boundFrontierItem, boundSummary } from '../../core/stored-text.js';
 import { batchGetAll } from './batch-get.js';
 import { rememberCounterShards, takeUsage } from '../usage/usage-meter.js';
@@ -220,13 +220,13 @@ export class DynamoFrontierStore implements FrontierStore {
     jobId: string,
     urlKey: string,
     owner: string,
-    outcome: { kind: 'done'; summary: PageSummary; linksDropped?: number } | { kind: 'failed'; failure: PageFailure },
+    outcome: SettleOutcome,
     counterShards?: number,
   ): Promise<boolean> {
     // A page picks its own title and URL: bounded here, the one place every summary and failure is
     // stored, so no page can make its item too large to write.
     const detail =
-      outcome.kind === 'done' ? { name: 'summary', value: boundSummary(outcome.summary) } : { name: 'failure', value: boundFailure(outcome.failure) };
+      outcome.kind === 'failed' ? { name: 'failure', value: boundFailure(outcome.failure) } : { name: 'summary', value: boundSummary(outcome.summary) };
     // What this invocation used for the job so far rides on the settle's counter update (usage-meter.ts).
     rememberCounterShards(jobId, counterShards);
     const usage = takeUsage(jobId);
@@ -265,7 +265,7 @@ export class DynamoFrontierStore implements FrontierStore {
             // The URL's counter shard, not the job item: a job's settles spread over its shards.
             Key: { jobId: counterKeyOf(jobId, urlKey, counterShards) },
             // robots.txt refusals also count apart: a redrive's route reads what it would crawl again from the counters.
-            UpdateExpression: `SET lastActivityAt = :now ADD settled :one, ${outcome.kind === 'done' ? 'done' : 'failed'} :one${outcome.kind === 'failed' && outcome.failure.kind === 'robots' ? ', robotsRefused :one' : ''}${used.terms.map((t) => `, ${t}`).join('')}`,
+            UpdateExpression: `SET lastActivityAt = :now ADD settled :one, ${outcome.kind} :one${outcome.kind === 'failed' && outcome.failure.kind === 'robots' ? ', robotsRefused :one' : ''}${used.terms.map((t) => `, ${t}`).join('')}`,
             ExpressionAttributeValues: { ':one': 1, ':now': this.clock.now(), ...used.values },
           },
         },
@@ -307,8 +307,18 @@ export class DynamoFrontierStore implements FrontierStore {
     return noteLatestWait(this.db, this.tables, jobId, until, host);
   }
 
-  releaseForHost(jobId: string, urlKey: string, owner: string, until: number, countWait: boolean, counterShards?: number, ticketAt?: number, host?: string): Promise<boolean> {
-    return releaseForHost(this.db, this.tables, this.clock, { jobId, urlKey, owner, until, countWait, counterShards, ticketAt, host });
+  releaseForHost(
+    jobId: string,
+    urlKey: string,
+    owner: string,
+    until: number,
+    countWait: boolean,
+    counterShards?: number,
+    ticketAt?: number,
+    host?: string,
+    throttle?: { keepAttempt: boolean },
+  ): Promise<boolean> {
+    return releaseForHost(this.db, this.tables, this.clock, { jobId, urlKey, owner, until, countWait, counterShards, ticketAt, host, ...(throttle ? { throttle } : {}) });
   }
 
   endWait(jobId: string, urlKey: string, owner: string, counterShards?: number): Promise<void> {

@@ -19,10 +19,17 @@ export interface HostWait {
   counterShards?: number;
   ticketAt?: number;
   host?: string;
+  /**
+   * the host throttled the page (core/pushback.ts): its `throttles` count grows, and past the
+   * free ones (`keepAttempt`) the claim's attempt is kept
+   */
+  throttle?: { keepAttempt: boolean };
 }
 
 export async function releaseForHost(db: DynamoDBDocumentClient, tables: Tables, clock: Clock, wait: HostWait): Promise<boolean> {
-  const { jobId, urlKey, owner, until, countWait, counterShards, ticketAt, host } = wait;
+  const { jobId, urlKey, owner, until, countWait, counterShards, ticketAt, host, throttle } = wait;
+  const giveBack = !throttle?.keepAttempt;
+  const adds = [...(giveBack ? ['attempts :minusOne'] : []), ...(throttle ? ['throttles :one'] : [])];
   // A URL's waits count on its counter shard, as its settle does (so its endWait finds its count there).
   const counterKey = counterKeyOf(jobId, urlKey, counterShards);
   // Waiting for the host's slot is not an attempt: the claim's increment is given back, so a
@@ -39,14 +46,15 @@ export async function releaseForHost(db: DynamoDBDocumentClient, tables: Tables,
         Update: {
           TableName: tables.frontier,
           Key: { jobId, urlKey },
-          UpdateExpression: `SET #state = :queued${countWait ? ', waitingSince = :now' : ''}${ticketAt !== undefined ? ', hostTicketAt = :ticket' : ''} REMOVE leaseOwner, leaseUntil ADD attempts :minusOne`,
+          UpdateExpression: `SET #state = :queued${countWait ? ', waitingSince = :now' : ''}${ticketAt !== undefined ? ', hostTicketAt = :ticket' : ''} REMOVE leaseOwner, leaseUntil${adds.length > 0 ? ` ADD ${adds.join(', ')}` : ''}`,
           ConditionExpression: '#state = :claimed AND leaseOwner = :owner',
           ExpressionAttributeNames: { '#state': 'state' },
           ExpressionAttributeValues: {
             ':queued': 'queued',
             ':claimed': 'claimed',
             ':owner': owner,
-            ':minusOne': -1,
+            ...(giveBack ? { ':minusOne': -1 } : {}),
+            ...(throttle ? { ':one': 1 } : {}),
             ...(countWait ? { ':now': now } : {}),
             ...(ticketAt !== undefined ? { ':ticket': ticketAt } : {}),
           },
