@@ -8,6 +8,7 @@ import { ownEndpointsOf } from '../adapters/browser/egress-policy.js';
 import { DynamoArchiveByteBudget } from '../adapters/archive/dynamo-archive-byte-budget.js';
 import { DynamoPayloadDigests } from '../adapters/archive/dynamo-payload-digests.js';
 import { faultInjector } from '../adapters/faults.js';
+import { stackUpstreamProxies } from '../adapters/upstream-proxies.js';
 import { createProductRegistry } from '../adapters/products/registry.js';
 import { HttpRobotsPolicy } from '../adapters/http/robots-policy.js';
 import { DynamoHostRateGate } from '../adapters/dynamodb/host-rate-gate.js';
@@ -73,6 +74,8 @@ function getWorkerDeps(): WorkerDeps {
         ...(config.extract ? { extractMaxHtmlBytes: config.extract.maxHtmlBytes } : {}),
       }),
       userAgent: config.userAgent,
+      // the stack's upstream proxies, when it names some (a crawl's own `proxy` comes with its page)
+      upstreams: stackUpstreamProxies(config),
     }),
     robots,
     sitemaps: new HttpSitemapSource({ robots, userAgent: config.userAgent, log: logger, guard }),
