@@ -25,7 +25,9 @@ export interface UpstreamProxyStub {
   close(): Promise<void>;
 }
 
-export async function startUpstreamProxy(user: string, password: string, host = '127.0.0.1'): Promise<UpstreamProxyStub> {
+/** `names`: what the stub resolves test host names to (as a real upstream's DNS would). */
+export async function startUpstreamProxy(user: string, password: string, host = '127.0.0.1', names: Record<string, string> = {}): Promise<UpstreamProxyStub> {
+  const addressOf = (name: string): string => names[name] ?? name.replace(/^\[|\]$/g, '');
   const expected = `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}`;
   const relayed: RelayedRequest[] = [];
   const sockets = new Set<Socket | Duplex>();
@@ -48,7 +50,7 @@ export async function startUpstreamProxy(user: string, password: string, host = 
     const headers = { ...req.headers };
     delete headers['proxy-authorization'];
     delete headers['proxy-connection'];
-    const upstream = httpRequest({ host: target.hostname, port: Number(target.port || 80), method: req.method, path: `${target.pathname}${target.search}`, headers }, (answer) => {
+    const upstream = httpRequest({ host: addressOf(target.hostname), port: Number(target.port || 80), method: req.method, path: `${target.pathname}${target.search}`, headers }, (answer) => {
       res.writeHead(answer.statusCode ?? 502, answer.headers);
       answer.pipe(res);
     });
@@ -65,7 +67,7 @@ export async function startUpstreamProxy(user: string, password: string, host = 
       return;
     }
     const [host, port] = [req.url!.slice(0, req.url!.lastIndexOf(':')), Number(req.url!.slice(req.url!.lastIndexOf(':') + 1))];
-    const target = connect({ host: host.replace(/^\[|\]$/g, ''), port });
+    const target = connect({ host: addressOf(host), port });
     sockets.add(target);
     target.on('error', () => client.destroy());
     target.once('connect', () => {
