@@ -50,6 +50,8 @@ export async function startUpstreamProxy(user: string, password: string, host = 
     const headers = { ...req.headers };
     delete headers['proxy-authorization'];
     delete headers['proxy-connection'];
+    // as real proxies do (RFC 9110 §7.6.3): the site can tell what came through the proxy
+    headers['via'] = '1.1 upstream-stub';
     const upstream = httpRequest({ host: addressOf(target.hostname), port: Number(target.port || 80), method: req.method, path: `${target.pathname}${target.search}`, headers }, (answer) => {
       res.writeHead(answer.statusCode ?? 502, answer.headers);
       answer.pipe(res);
