@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { hostCheck, localStackHostCheck } from '../../functions/adapters/browser/egress-policy.js';
 import { admitUpstream } from '../../functions/adapters/browser/upstream-hop.js';
 import { ClientInputError } from '../../functions/core/errors.js';
-import { DEFAULT_LIMITS } from '../../functions/core/limits.js';
+import { DEFAULT_LIMITS, type Limits } from '../../functions/core/limits.js';
 import { parseCrawlRequest } from '../../functions/core/messages.js';
 import { checkAddress } from '../../functions/core/network-policy.js';
 import { parseProxyList, parseProxyUrl, pickUpstream, redactProxyUrl, type UpstreamProxy } from '../../functions/core/upstream-proxy.js';
@@ -96,7 +96,7 @@ describe('the address policy judges the upstream', () => {
 
 describe('the crawl option `proxy`', () => {
   const allowed = { ...DEFAULT_LIMITS, allowCrawlProxy: true };
-  const crawl = (proxy: unknown, limits = allowed) => parseCrawlRequest(JSON.stringify({ action: 'crawl', url: 'https://example.com/', proxy }), limits);
+  const crawl = (proxy: unknown, limits: Limits = allowed) => parseCrawlRequest(JSON.stringify({ action: 'crawl', url: 'https://example.com/', proxy }), limits);
   const refusal = (fn: () => unknown): ClientInputError => {
     try {
       fn();
