@@ -51,12 +51,15 @@ function getWorkerDeps(): WorkerDeps {
   const guard = config.allowPrivateTargets
     ? localStackGuard(ownEndpointsOf([config.endpoints.dynamodb, config.endpoints.sqs, config.endpoints.s3, config.connectionsEndpoint]))
     : publicOnlyGuard();
+  // The stack's upstream proxies, for the browser's pages and the crawler's own fetches alike.
+  const upstreams = stackUpstreamProxies(config);
   const robots = new HttpRobotsPolicy({
     userAgent: config.robotsUserAgent,
     header: config.userAgent,
     transientCacheMs: config.robotsTransientCacheMs,
     log: logger,
     guard,
+    upstreams,
   });
   const built: WorkerDeps = {
     ...deps,
@@ -75,10 +78,10 @@ function getWorkerDeps(): WorkerDeps {
       }),
       userAgent: config.userAgent,
       // the stack's upstream proxies, when it names some (a crawl's own `proxy` comes with its page)
-      upstreams: stackUpstreamProxies(config),
+      upstreams,
     }),
     robots,
-    sitemaps: new HttpSitemapSource({ robots, userAgent: config.userAgent, log: logger, guard }),
+    sitemaps: new HttpSitemapSource({ robots, userAgent: config.userAgent, log: logger, guard, upstreams }),
     // Navigations per host, counted for the whole stack in the jobs table (core/host-rate.ts).
     hostRate: new DynamoHostRateGate(clients.dynamo, config.tables.jobs, deps.clock),
     faults: faultInjector(config.faults, logger, config.faultsStateDir),

@@ -7,6 +7,8 @@ import { connect, createServer as createTcpServer, type AddressInfo, type Server
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { hostCheck } from '../../functions/adapters/browser/egress-policy.js';
 import { EGRESS_ERROR_HEADER, EGRESS_REASON_HEADER, startEgressProxy, type EgressProxy } from '../../functions/adapters/browser/egress-proxy.js';
+import { publicOnlyGuard } from '../../functions/adapters/browser/request-guard.js';
+import { guardedGet } from '../../functions/adapters/http/guarded-fetch.js';
 import { checkAddress } from '../../functions/core/network-policy.js';
 import { parseProxyUrl, type UpstreamProxy, type UpstreamRoute } from '../../functions/core/upstream-proxy.js';
 import { startUpstreamProxy, type UpstreamProxyStub } from '../support/upstream-proxy.js';
@@ -20,6 +22,8 @@ let internalPort = 0;
 let internalConnections = 0;
 let upstream: UpstreamProxyStub;
 let egress: EgressProxy;
+/** the egress proxy's policy, for the crawler's own fetches (robots.txt, sitemaps) */
+let fetchGuard: ReturnType<typeof publicOnlyGuard>;
 const siteHeaders: IncomingMessage['headers'][] = [];
 const logLines: string[] = [];
 const PASSWORD = 'upstream-pa55word';
@@ -49,6 +53,7 @@ beforeAll(async () => {
   const names: Record<string, string[]> = { 'public.test': ['127.0.0.2'], 'internal.test': ['127.0.0.1'] };
   const testInternet = (address: string) => (address === '127.0.0.2' || address === '127.0.0.3' ? { allowed: true as const } : checkAddress(address));
   const line = (level: string) => (message: string, ...extra: unknown[]) => logLines.push(JSON.stringify({ level, message, extra }));
+  fetchGuard = publicOnlyGuard(async (name) => names[name] ?? [], testInternet);
   egress = await startEgressProxy({ hosts: hostCheck(async (name) => names[name] ?? [], testInternet, 0), log: { debug: line('debug'), info: line('info'), warn: line('warn'), error: line('error') } });
 });
 
@@ -175,5 +180,31 @@ describe('a route through an authenticating upstream proxy', () => {
     expect(logLines.length).toBeGreaterThan(0);
     const all = logLines.join('\n');
     for (const secret of [PASSWORD, 'not-the-password', Buffer.from(`crawler:${PASSWORD}`).toString('base64')]) expect(all).not.toContain(secret);
+  });
+
+  it("also carries the crawler's own fetches (robots.txt, sitemaps), judged the same way", async () => {
+    const fetchOptions = { guard: fetchGuard, userAgent: 'test', accept: '*/*', maxBytes: 1000, maxRedirects: 2, timeoutMs: 5_000 };
+    const through = { ...fetchOptions, upstreams: async () => [proxyOf(upstream.url)] };
+    const answer = await guardedGet(`http://public.test:${sitePort}/robots.txt`, through);
+    expect(answer.status).toBe(200);
+    expect(new TextDecoder().decode(answer.body)).toBe('site /robots.txt');
+    expect(upstream.relayed).toEqual([{ method: 'CONNECT', target: `public.test:${sitePort}`, authorized: true }]);
+    // a refused destination is refused before any proxy is asked
+    expect(await guardedGet(`http://internal.test:${internalPort}/robots.txt`, through)).toMatchObject({ status: null, error: expect.stringMatching(/^blocked: /) });
+    // a refused upstream is not connected to
+    const privateUpstream = { ...fetchOptions, upstreams: async () => [proxyOf(`http://crawler:${PASSWORD}@127.0.0.1:${internalPort}`)] };
+    expect(await guardedGet(`http://public.test:${sitePort}/robots.txt`, privateUpstream)).toEqual({
+      status: null,
+      error: `fetch failed: upstream proxy http://***@127.0.0.1:${internalPort} may not be used: 127.0.0.1 is in the loopback range`,
+    });
+    // refused credentials: no answer, and the credentials are not in the error
+    const wrong = await guardedGet(`http://public.test:${sitePort}/robots.txt`, { ...fetchOptions, upstreams: async () => [proxyOf(`http://crawler:wrong-one@127.0.0.3:${upstream.port}`)] });
+    expect(wrong).toEqual({
+      status: null,
+      error: `fetch failed: upstream proxy http://***@127.0.0.3:${upstream.port} refused the credentials it was given (407 Proxy Authentication Required)`,
+    });
+    expect(wrong.error).not.toContain('wrong-one');
+    expect(internalConnections).toBe(0);
+    expect(upstream.relayed.filter((r) => r.authorized)).toHaveLength(1);
   });
 });
