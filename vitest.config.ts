@@ -21,6 +21,7 @@ const BROWSER_FILES = [
   'test/integration/browser-poison.test.ts',
   'test/integration/browser-renderer.test.ts',
   'test/integration/browser-settle.test.ts',
+  'test/integration/browser-upstream-contexts.test.ts',
   'test/integration/browser-ssrf.test.ts',
   'test/integration/content-products.test.ts',
   'test/integration/depth-relink.test.ts',

@@ -5,7 +5,7 @@ import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
 import { WebSocketLambdaAuthorizer } from 'aws-cdk-lib/aws-apigatewayv2-authorizers';
 import { RecursiveLoop } from 'aws-cdk-lib/aws-lambda';
 import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
-import { Secret } from 'aws-cdk-lib/aws-secretsmanager';
+import { Secret, type ISecret } from 'aws-cdk-lib/aws-secretsmanager';
 import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
 import { CrawlQueue } from './constructs/crawl-queue.js';
@@ -77,11 +77,22 @@ export class CrawlerStack extends Stack {
     const sweep = new CrawlerFunction(this, 'SweepFunction', {
       handler: 'sweep', environment, logRetention, timeout: Duration.seconds(limits.sweep.timeoutSeconds), description: 'Ends jobs past their time limit or stalled',
     });
+    // The upstream proxies every crawl leaves through: a secret the operator keeps (its list of
+    // proxy URLs holds their credentials), read by the crawler (adapters/upstream-proxies.ts).
+    const upstreamProxies: ISecret | undefined = settings.upstreamProxiesSecret
+      ? settings.upstreamProxiesSecret.startsWith('arn:')
+        ? Secret.fromSecretCompleteArn(this, 'UpstreamProxies', settings.upstreamProxiesSecret)
+        : Secret.fromSecretNameV2(this, 'UpstreamProxies', settings.upstreamProxiesSecret)
+      : undefined;
     const crawler = new CrawlerFunction(this, 'CrawlerFunction', {
       handler: 'worker',
       // Byte caps of `formats: ["archive"]`; the per-job one is a counter in the frontier table
       // (its grants: function-access.ts).
-      environment: { ...environment, ...crawlerEnvironment(settings) },
+      environment: {
+        ...environment,
+        ...crawlerEnvironment(settings),
+        ...(settings.upstreamProxiesSecret ? { UPSTREAM_PROXIES_SECRET_ARN: settings.upstreamProxiesSecret } : {}),
+      },
       logRetention,
       memorySize: limits.crawler.memoryMb,
       timeout: Duration.seconds(limits.crawler.timeoutSeconds),
@@ -185,6 +196,7 @@ export class CrawlerStack extends Stack {
       api: api.api,
       stage: api.stage,
       token: tokenSecret,
+      ...(upstreamProxies ? { upstreamProxies } : {}),
     };
     for (const [id, f] of Object.entries(functions) as [FunctionId, CrawlerFunction | undefined][]) if (f) grantAccess(f, FUNCTION_ACCESS[id], targets);
     const holding = (has: (access: FunctionAccess) => boolean) =>

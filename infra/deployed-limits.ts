@@ -86,6 +86,8 @@ export function deployedLimits(settings: CrawlerSettings = DEFAULT_SETTINGS): De
       // The crawler admits a page's links under it; the crawl route builds upon earlier crawls with the same cap.
       MAX_LINKS_PER_PAGE: String(settings.maxLinksPerPage),
       ...(settings.userAgent ? { USER_AGENT: settings.userAgent } : {}),
+      // The crawl route refuses a crawl's own `proxy` unless the operator allowed it.
+      ...(settings.allowCrawlProxy ? { ALLOW_CRAWL_PROXY: 'true' } : {}),
       POWERTOOLS_LOG_LEVEL: settings.logLevel,
     },
   };

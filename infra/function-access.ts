@@ -51,6 +51,8 @@ export interface FunctionAccess {
   postToConnections?: boolean;
   /** secretsmanager:GetSecretValue of the connection token */
   readToken?: boolean;
+  /** secretsmanager:GetSecretValue of the upstream proxies' secret (setting upstreamProxiesSecret; none: no grant) */
+  readUpstreamProxies?: boolean;
 }
 
 /** keys: the construct ids of the functions in infra/crawler-stack.ts */
@@ -131,6 +133,8 @@ export const FUNCTION_ACCESS: Record<FunctionId, FunctionAccess> = {
     jobObjects: ['GetObject', 'PutObject'],
     listResults: true,
     postToConnections: true,
+    // the stack's upstream proxies (adapters/upstream-proxies.ts), when the stack names their secret
+    readUpstreamProxies: true,
   },
   // sweep: the only function that lists jobs, by a Query of the open-jobs index (no Scan); reads
   // them with their shards, begins the end of the ones past their time (forced update), asks the

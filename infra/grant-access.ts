@@ -22,6 +22,8 @@ export interface AccessTargets {
   api: WebSocketApi;
   stage: WebSocketStage;
   token?: ISecret;
+  /** the secret with the upstream proxies' list, when the stack names one */
+  upstreamProxies?: ISecret;
 }
 
 /** the key prefixes of the results bucket, as functions/core/keys.ts and the resumable WACZ write them */
@@ -53,4 +55,6 @@ export function grantAccess(grantee: IGrantable, access: FunctionAccess, targets
     if (!targets.token) throw new Error('a function reads the connection token, but the stack has none (auth=none)');
     allow('secretsmanager', ['GetSecretValue'], targets.token.secretArn);
   }
+  // That secret only (a name is matched with its random suffix, `-??????`, as IAM needs it).
+  if (access.readUpstreamProxies && targets.upstreamProxies) allow('secretsmanager', ['GetSecretValue'], targets.upstreamProxies.secretFullArn ?? `${targets.upstreamProxies.secretArn}-??????`);
 }

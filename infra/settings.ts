@@ -55,6 +55,13 @@ export interface CrawlerSettings {
   maxLinksPerPage: number;
   /** KiB of the serialised DOM an extractor gets (the rest is cut before it crosses to the extractor's thread) */
   extractMaxHtmlKb: number;
+  /**
+   * an existing Secrets Manager secret (its ARN, or its name) holding the upstream proxies every
+   * crawl leaves through (functions/core/upstream-proxy.ts); '' = none: crawls go straight out
+   */
+  upstreamProxiesSecret: string;
+  /** a crawl may name its own upstream proxy (`proxy`) */
+  allowCrawlProxy: boolean;
 }
 
 export const DEFAULT_SETTINGS: CrawlerSettings = {
@@ -86,9 +93,15 @@ export const DEFAULT_SETTINGS: CrawlerSettings = {
   counterShards: 4,
   maxLinksPerPage: 2000,
   extractMaxHtmlKb: 2048,
+  upstreamProxiesSecret: '',
+  allowCrawlProxy: false,
 };
 
 type NumericKey = Exclude<{ [K in keyof CrawlerSettings]: CrawlerSettings[K] extends number ? K : never }[keyof CrawlerSettings], 'hostRateCeiling'>;
+
+/** A secret's complete ARN (with its random suffix), or a secret's name as Secrets Manager allows them. */
+const SECRET_ARN = /^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:[\w/+=.@-]+-[A-Za-z0-9]{6}$/;
+const SECRET_NAME = /^[\w/+=.@-]{1,512}$/;
 
 /** Inclusive bounds; Lambda's, SQS's and CloudFormation's own limits where they apply. */
 const RANGES: Record<NumericKey, [number, number]> = {
@@ -155,6 +168,16 @@ export function readSettings(node: ContextSource): CrawlerSettings {
     const value = oneOf('apiGatewayLoggingRole', String(loggingRole), ['true', 'false'] as const);
     settings.apiGatewayLoggingRole = value === 'true';
   }
+
+  const proxies: unknown = node.tryGetContext('upstreamProxiesSecret');
+  if (proxies !== undefined && proxies !== '') {
+    if (typeof proxies !== 'string' || (proxies.startsWith('arn:') ? !SECRET_ARN.test(proxies) : !SECRET_NAME.test(proxies))) {
+      throw new Error(`context upstreamProxiesSecret must be a Secrets Manager secret's complete ARN or its name, got ${JSON.stringify(proxies).slice(0, 120)}`);
+    }
+    settings.upstreamProxiesSecret = proxies;
+  }
+  const crawlProxy: unknown = node.tryGetContext('allowCrawlProxy');
+  if (crawlProxy !== undefined) settings.allowCrawlProxy = oneOf('allowCrawlProxy', String(crawlProxy), ['true', 'false'] as const) === 'true';
 
   const ceiling: unknown = node.tryGetContext('hostRateCeiling');
   if (ceiling !== undefined) {

@@ -61,6 +61,12 @@ const EnvSchema = z.object({
   CHROME_PATH: z.string().optional(),
   /** folder with @sparticuz/chromium's .br files when its JavaScript is bundled (the Lambda layer) */
   CHROMIUM_BIN_DIR: z.string().optional(),
+  /** the stack's upstream proxies, locally: URLs (http://user:pass@host:port) separated by spaces or commas, or a JSON array */
+  UPSTREAM_PROXIES: z.string().optional(),
+  /** on AWS: the Secrets Manager secret holding that list (CDK setting upstreamProxiesSecret) */
+  UPSTREAM_PROXIES_SECRET_ARN: z.string().min(1).optional(),
+  /** a crawl may name its own upstream proxy (`proxy`); default false (CDK setting allowCrawlProxy) */
+  ALLOW_CRAWL_PROXY: boolFrom(false),
   /** local mode only: let the browser reach loopback and private addresses */
   ALLOW_PRIVATE_TARGETS: boolFrom(false),
   /** 'token': connections must present the token (query `token` or `Authorization: Bearer`) */
@@ -117,6 +123,8 @@ export interface Config {
   /** the full User-Agent header; always contains `robotsUserAgent`, the token robots.txt is matched against */
   userAgent: string;
   auth: { mode: 'none' | 'token'; token?: string; secretArn?: string };
+  /** the stack's upstream proxies: the list itself (locally) or the secret that holds it (AWS); neither: none */
+  upstreamProxies: { list?: string; secretArn?: string };
   /** byte caps of `formats: ["archive"]`: per page and per job (payload bytes) */
   archive: { maxPageBytes: number; maxJobBytes: number };
   /** what an extractor gets: the serialised DOM cut to this many characters (adapters/products/extract.ts) */
@@ -167,6 +175,7 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): Config {
       counterShards: e.COUNTER_SHARDS,
       crawlerMemoryMb: e.CRAWLER_MEMORY_MB,
       maxLinksPerPage: e.MAX_LINKS_PER_PAGE,
+      allowCrawlProxy: e.ALLOW_CRAWL_PROXY,
       ...(e.HEARTBEAT_INTERVAL_SECONDS !== undefined ? { heartbeatIntervalSeconds: e.HEARTBEAT_INTERVAL_SECONDS } : {}),
     },
     chromePath: e.CHROME_PATH,
@@ -178,6 +187,7 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): Config {
     robotsTransientCacheMs: e.ROBOTS_TRANSIENT_CACHE_MS,
     userAgent: userAgentOf(e.USER_AGENT, e.ROBOTS_USER_AGENT),
     auth: { mode: e.AUTH_MODE, token: e.AUTH_TOKEN, secretArn: e.AUTH_TOKEN_SECRET_ARN },
+    upstreamProxies: { ...(e.UPSTREAM_PROXIES !== undefined ? { list: e.UPSTREAM_PROXIES } : {}), ...(e.UPSTREAM_PROXIES_SECRET_ARN ? { secretArn: e.UPSTREAM_PROXIES_SECRET_ARN } : {}) },
     archive: { maxPageBytes: e.ARCHIVE_MAX_PAGE_BYTES, maxJobBytes: e.ARCHIVE_MAX_JOB_BYTES },
     extract: { maxHtmlBytes: e.EXTRACT_MAX_HTML_BYTES },
     finisher: { queueUrl: e.FINISH_QUEUE_URL, partBytes: e.FINISHER_PART_BYTES, readsInFlight: e.FINISHER_READS_IN_FLIGHT, faults: e.FINISHER_FAULTS },

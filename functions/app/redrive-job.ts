@@ -37,7 +37,7 @@ export async function redriveJob(request: JobRequest, connectionId: string, deps
   if (job.usedCredentials) {
     throw new ClientInputError(
       ErrorCode.invalidRequest,
-      `job "${job.jobId}" was crawled with headers or cookies, which were deleted when it ended; start a new crawl with them instead`,
+      `job "${job.jobId}" was crawled with headers or cookies (or its own proxy), which were deleted when it ended; start a new crawl with them instead`,
       request.requestId,
       job.jobId,
     );

@@ -27,9 +27,12 @@ export function requestCacheKeys(request: CrawlRequest, owner: string | undefine
   return { exact: mine(cacheKeyOf(request)), reuse, entry: depthCacheKeyOf(reuse, request.depth) };
 }
 
-/** Headers and cookies may show what only that client may see: such a crawl is never shared or reused. */
+/**
+ * Headers and cookies may show what only that client may see, and a crawl's own proxy what only its
+ * vantage point sees (another country, another network): such a crawl is never shared or reused.
+ */
 export function sendsCredentials(request: CrawlRequest): boolean {
-  return request.headers !== undefined || request.cookies !== undefined;
+  return request.headers !== undefined || request.cookies !== undefined || request.proxy !== undefined;
 }
 
 export type ReuseOutcome =

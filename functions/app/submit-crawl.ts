@@ -42,8 +42,16 @@ export async function submitCrawl(request: CrawlRequest, connectionId: string, j
     ...(request.autoscroll === false ? { autoscroll: false as const } : {}),
     ...(request.budgetUsd !== undefined ? { budgetUsd: request.budgetUsd } : {}),
     // Possibly secrets: kept on the job item only while it runs (jobs.beginFinish removes them).
-    ...(request.headers || request.cookies
-      ? { seedCredentials: { ...(request.headers ? { headers: request.headers } : {}), ...(request.cookies ? { cookies: request.cookies } : {}) }, usedCredentials: true as const }
+    // The crawl's own proxy URL holds its credentials: kept with them, the same way.
+    ...(request.headers || request.cookies || request.proxy
+      ? {
+          seedCredentials: {
+            ...(request.headers ? { headers: request.headers } : {}),
+            ...(request.cookies ? { cookies: request.cookies } : {}),
+            ...(request.proxy ? { proxy: request.proxy } : {}),
+          },
+          usedCredentials: true as const,
+        }
       : {}),
     connectionId,
     // Every job has an owner (ownerFor): an item without one is no client's (app/own-job.ts).

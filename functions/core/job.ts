@@ -339,12 +339,14 @@ export function productRequestsOf(job: Pick<JobRecord, 'jobId' | 'formats' | 'ex
 /** What the browser needs to do on each page of the job beyond loading it (RenderOptions' part). */
 export function pageBehaviourOf(
   job: Pick<JobRecord, 'url' | 'seeds' | 'actions' | 'autoscroll' | 'seedCredentials'>,
-): { autoscroll: boolean; actions?: PageAction[]; credentials?: SeedCredentials & { origins: string[] } } {
-  const credentials = job.seedCredentials;
-  const hasCredentials = Object.keys(credentials?.headers ?? {}).length > 0 || (credentials?.cookies?.length ?? 0) > 0;
+): { autoscroll: boolean; actions?: PageAction[]; credentials?: SeedCredentials & { origins: string[] }; proxy?: string } {
+  const { proxy, ...credentials } = job.seedCredentials ?? {};
+  const hasCredentials = Object.keys(credentials.headers ?? {}).length > 0 || (credentials.cookies?.length ?? 0) > 0;
   return {
     autoscroll: job.autoscroll !== false,
     ...(job.actions?.length ? { actions: job.actions } : {}),
     ...(hasCredentials ? { credentials: { ...credentials, origins: seedOriginsOf(seedsOfJob(job)) } } : {}),
+    // the crawl's own upstream proxy (a secret, as the headers and cookies are)
+    ...(proxy !== undefined ? { proxy } : {}),
   };
 }

@@ -66,11 +66,11 @@ export function cacheKeyOf(request: {
 /**
  * What a request does not change in the pages a crawl lists, given its depth: its bounds (depth and
  * maxPages are checked against the cached crawl itself), freshness, time limit, pace and its id.
- * Headers and cookies are secrets, never hashed into a stored key: a crawl that sends them neither
+ * Headers, cookies and a crawl's proxy are secrets, never hashed into a stored key: a crawl that sends them neither
  * uses the result cache nor writes to it (app/reuse-crawl.ts, jobs.completeFinish).
  */
 // A budget or a time limit changes when a job may end, not what a succeeded crawl holds.
-const NOT_IN_REUSE_KEY = new Set(['depth', 'maxPages', 'maxAgeSeconds', 'timeLimitSeconds', 'timeLimitAsked', 'budgetUsd', 'estimate', 'hostRate', 'requestId', 'headers', 'cookies']);
+const NOT_IN_REUSE_KEY = new Set(['depth', 'maxPages', 'maxAgeSeconds', 'timeLimitSeconds', 'timeLimitAsked', 'budgetUsd', 'estimate', 'hostRate', 'requestId', 'headers', 'cookies', 'proxy']);
 
 /**
  * Requests that differ only in depth (or maxPages, freshness, pace) share a reuse key: a crawl of

@@ -54,6 +54,8 @@ export interface Limits {
    * DynamoDB requests a page costs as a function of it)
    */
   maxLinksPerPage?: number;
+  /** a crawl may name its own upstream proxy (`proxy`); absent: it may not (CDK setting allowCrawlProxy, env ALLOW_CRAWL_PROXY) */
+  allowCrawlProxy?: boolean;
 }
 
 /**

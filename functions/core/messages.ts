@@ -7,6 +7,7 @@ import { normaliseUrl } from './url.js';
 import { defaultTimeLimitSeconds } from './estimate.js';
 import { actionsSchema, type PageAction } from './page-actions.js';
 import { cookiesSchema, headersSchema, type RequestCookie } from './seed-credentials.js';
+import { MAX_PROXY_URL_LENGTH, parseProxyUrl } from './upstream-proxy.js';
 import { BLOCKABLE_RESOURCES, DEFAULT_FORMATS, FORMATS, type BlockableResource, type FinalStatus, type Format, type JobStatus, type Scope } from './vocabulary.js';
 
 // What a request may ask to keep or skip is the protocol's to state; the words live in
@@ -81,6 +82,19 @@ export function clientMessageSchemas(limits: Limits, catalog: Catalog = NO_CATAL
     headers: headersSchema.optional(),
     /** cookies sent to the seeds' origins only; never logged nor written to results */
     cookies: cookiesSchema.optional(),
+    /**
+     * the crawl's own upstream proxy, `http://user:pass@host:port` (where the stack allows it):
+     * every request of the crawl leaves through it; a secret, never logged nor written to results
+     */
+    proxy: z
+      .string({ error: 'must be a proxy URL string, http://user:pass@host:port' })
+      .max(MAX_PROXY_URL_LENGTH)
+      .superRefine((raw, ctx) => {
+        const parsed = parseProxyUrl(raw);
+        // the reason names the proxy masked, never its credentials
+        if (!parsed.ok) ctx.addIssue({ code: 'custom', message: parsed.reason });
+      })
+      .optional(),
     /** answer `{type:"estimate", pages, durationS, costUsd}` and crawl nothing */
     estimate: z.boolean().optional(),
     /** end the job `partial` (endReason "budget") once its estimated cost reaches this many USD */
@@ -122,6 +136,8 @@ export interface CrawlRequest {
   headers?: Record<string, string>;
   /** cookies for the seeds' hosts (absent: none); secrets, as headers */
   cookies?: RequestCookie[];
+  /** the crawl's own upstream proxy URL (absent: the stack's, if any); a secret, as headers */
+  proxy?: string;
   /** only estimate the crawl (core/estimate.ts): no job is created */
   estimate?: true;
   /** the job ends `partial` when its estimated cost reaches this (USD) */
@@ -302,6 +318,9 @@ export function parseCrawlRequest(body: string | undefined | null, limits: Limit
   if ((parsed.data.headers !== undefined || parsed.data.cookies !== undefined) && parsed.data.formats?.includes('archive')) {
     throw new ClientInputError(ErrorCode.invalidRequest, 'formats: "archive" records every request as sent, so it cannot be used with headers or cookies (they would be written into the archive)', rid);
   }
+  if (parsed.data.proxy !== undefined && !limits.allowCrawlProxy) {
+    throw new ClientInputError(ErrorCode.invalidRequest, 'proxy: this stack does not allow a crawl to name its own proxy (its operator can allow it: allowCrawlProxy)', rid);
+  }
   return {
     url: seeds[0]!,
     ...(parsed.data.urls !== undefined ? { seeds } : {}),
@@ -326,6 +345,7 @@ export function parseCrawlRequest(body: string | undefined | null, limits: Limit
     ...(parsed.data.autoscroll === false ? { autoscroll: false as const } : {}),
     ...(parsed.data.headers && Object.keys(parsed.data.headers).length > 0 ? { headers: parsed.data.headers } : {}),
     ...(parsed.data.cookies?.length ? { cookies: parsed.data.cookies.map(({ name, value, path }) => ({ name, value, ...(path !== undefined ? { path } : {}) })) } : {}),
+    ...(parsed.data.proxy !== undefined ? { proxy: parsed.data.proxy } : {}),
     requestId: parsed.data.requestId,
   };
 }

@@ -67,6 +67,11 @@ export interface RenderOptions {
   /** headers and cookies for requests to these origins (scheme://host:port) only */
   credentials?: SeedCredentials & { origins: readonly string[] };
   /**
+   * the crawl's own upstream proxy (`http://user:pass@host:port`), instead of the stack's: a secret,
+   * never logged nor written to results (its masked form names it in errors)
+   */
+  proxy?: string;
+  /**
    * the job the page belongs to: pages of different jobs never share cookies, storage or cache
    * (pages without one count as one job of their own)
    */

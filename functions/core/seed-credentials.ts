@@ -16,6 +16,11 @@ export interface RequestCookie {
 export interface SeedCredentials {
   headers?: Record<string, string>;
   cookies?: RequestCookie[];
+  /**
+   * the crawl's upstream proxy URL with its credentials (`proxy`): kept with the headers and cookies
+   * because it is a secret of the same kind, but used for every request (core/upstream-proxy.ts)
+   */
+  proxy?: string;
 }
 
 export const CREDENTIAL_LIMITS = {

@@ -8,6 +8,7 @@ import { ownEndpointsOf } from '../adapters/browser/egress-policy.js';
 import { DynamoArchiveByteBudget } from '../adapters/archive/dynamo-archive-byte-budget.js';
 import { DynamoPayloadDigests } from '../adapters/archive/dynamo-payload-digests.js';
 import { faultInjector } from '../adapters/faults.js';
+import { stackUpstreamProxies } from '../adapters/upstream-proxies.js';
 import { createProductRegistry } from '../adapters/products/registry.js';
 import { HttpRobotsPolicy } from '../adapters/http/robots-policy.js';
 import { DynamoHostRateGate } from '../adapters/dynamodb/host-rate-gate.js';
@@ -50,12 +51,15 @@ function getWorkerDeps(): WorkerDeps {
   const guard = config.allowPrivateTargets
     ? localStackGuard(ownEndpointsOf([config.endpoints.dynamodb, config.endpoints.sqs, config.endpoints.s3, config.connectionsEndpoint]))
     : publicOnlyGuard();
+  // The stack's upstream proxies, for the browser's pages and the crawler's own fetches alike.
+  const upstreams = stackUpstreamProxies(config);
   const robots = new HttpRobotsPolicy({
     userAgent: config.robotsUserAgent,
     header: config.userAgent,
     transientCacheMs: config.robotsTransientCacheMs,
     log: logger,
     guard,
+    upstreams,
   });
   const built: WorkerDeps = {
     ...deps,
@@ -73,9 +77,11 @@ function getWorkerDeps(): WorkerDeps {
         ...(config.extract ? { extractMaxHtmlBytes: config.extract.maxHtmlBytes } : {}),
       }),
       userAgent: config.userAgent,
+      // the stack's upstream proxies, when it names some (a crawl's own `proxy` comes with its page)
+      upstreams,
     }),
     robots,
-    sitemaps: new HttpSitemapSource({ robots, userAgent: config.userAgent, log: logger, guard }),
+    sitemaps: new HttpSitemapSource({ robots, userAgent: config.userAgent, log: logger, guard, upstreams }),
     // Navigations per host, counted for the whole stack in the jobs table (core/host-rate.ts).
     hostRate: new DynamoHostRateGate(clients.dynamo, config.tables.jobs, deps.clock),
     faults: faultInjector(config.faults, logger, config.faultsStateDir),

@@ -10,29 +10,31 @@
 // Refused targets get 403 and a log line. Bodies are streamed both ways, never buffered, and
 // connections to targets are kept alive and reused.
 //
+// Upstream proxies (core/upstream-proxy.ts): a listener may have a route, the upstream proxies a
+// job's traffic leaves through. The target is judged here first all the same, then the connection
+// goes to the upstream (judged too: upstream-hop.ts), which resolves the target's name again: that
+// answer reaches only what the upstream's network reaches, never ours. Each job's incognito context
+// gets a listener of its own (listenerFor); a --single-process browser serves one job at a time
+// (chromium.ts), so its launch listener takes that job's route (useRoute).
+//
 // Why not a proxy library: the security of this file is in how the connection is made (to the
 // checked address) and in failures the renderer can tell apart (a refused connection must stay a
 // retryable network error, not become a page with status 502); proxy-chain, the maintained one,
 // answers an unresolvable name with 404 and a refused one with status 594.
-import { Agent, createServer, request as httpRequest, STATUS_CODES, type ClientRequest, type IncomingMessage, type ServerResponse } from 'node:http';
+import { Agent, createServer, request as httpRequest, STATUS_CODES, type ClientRequest, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { connect, type AddressInfo, type Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { Logger } from '../../core/ports.js';
+import { pickUpstream, type UpstreamProxy, type UpstreamRoute } from '../../core/upstream-proxy.js';
 import { pinnedLookup, type HostCheck } from './egress-policy.js';
+import { bare, errorCodeOf, forwardable, headerSafe, parseAuthority, type EgressErrorCode } from './egress-wire.js';
+import { admitUpstream, tunnelVia, upstreamRefusal, UpstreamError } from './upstream-hop.js';
 
 /** Set on the proxy's own failure answers (and removed from every upstream answer). */
 export const EGRESS_ERROR_HEADER = 'x-crawler-egress-error';
 export const EGRESS_REASON_HEADER = 'x-crawler-egress-reason';
 
-/** What went wrong, named as Chromium names the same failure of a direct connection. */
-export type EgressErrorCode =
-  | 'ERR_BLOCKED_BY_EGRESS_POLICY'
-  | 'ERR_NAME_NOT_RESOLVED'
-  | 'ERR_CONNECTION_REFUSED'
-  | 'ERR_CONNECTION_TIMED_OUT'
-  | 'ERR_CONNECTION_RESET'
-  | 'ERR_ADDRESS_UNREACHABLE'
-  | 'ERR_CONNECTION_FAILED';
+export type { EgressErrorCode } from './egress-wire.js';
 
 export interface EgressFailure {
   code: EgressErrorCode;
@@ -43,10 +45,15 @@ export interface EgressProxy {
   /** for --proxy-server */
   readonly url: string;
   /**
-   * The last failure of a connection to this URL's host and port, if recent. A failed CONNECT
-   * reaches the page only as ERR_TUNNEL_CONNECTION_FAILED; this says what actually happened.
+   * The last failure of a connection to this URL's host and port (on the route `routeKey`, '' for
+   * none), if recent. A failed CONNECT reaches the page only as ERR_TUNNEL_CONNECTION_FAILED; this
+   * says what actually happened.
    */
-  failureFor(url: string): EgressFailure | undefined;
+  failureFor(url: string, routeKey?: string): EgressFailure | undefined;
+  /** The URL of a listener whose connections leave through `route` (one per route key, made once). */
+  listenerFor(route: UpstreamRoute): Promise<string>;
+  /** The route of the launch listener (`url`); undefined: straight to the targets. */
+  useRoute(route: UpstreamRoute | undefined): void;
   close(): Promise<void>;
 }
 
@@ -60,8 +67,6 @@ export interface EgressProxyOptions {
 const CONNECT_TIMEOUT_MS = 20_000;
 const FAILURE_MEMORY_MS = 60_000;
 const FAILURE_MEMORY_SIZE = 256;
-// Hop-by-hop headers (RFC 9110 §7.6.1) and the proxy's own: never forwarded.
-const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'proxy-authenticate', 'proxy-authorization', 'te', 'trailer', 'upgrade']);
 const IDEMPOTENT = new Set(['GET', 'HEAD', 'OPTIONS']);
 const DEFAULT_PORTS: Record<string, number> = { 'http:': 80, 'ws:': 80, 'https:': 443, 'wss:': 443 };
 
@@ -74,49 +79,8 @@ class EgressError extends Error {
   }
 }
 
-/** Headers of a message minus hop-by-hop ones (also those the Connection header names) and ours. */
-function forwardable(rawHeaders: string[]): string[] {
-  const drop = new Set(HOP_BY_HOP);
-  for (let i = 0; i < rawHeaders.length; i += 2) {
-    if (rawHeaders[i]!.toLowerCase() === 'connection') for (const name of rawHeaders[i + 1]!.split(',')) drop.add(name.trim().toLowerCase());
-  }
-  const kept: string[] = [];
-  for (let i = 0; i < rawHeaders.length; i += 2) {
-    const name = rawHeaders[i]!.toLowerCase();
-    if (drop.has(name) || name.startsWith('x-crawler-egress-')) continue;
-    kept.push(rawHeaders[i]!, rawHeaders[i + 1]!);
-  }
-  return kept;
-}
-
-function errorCodeOf(error: unknown): EgressErrorCode {
-  const errors = error instanceof AggregateError ? error.errors : [error];
-  const codes = errors.map((e) => (e as NodeJS.ErrnoException)?.code);
-  if (codes.includes('ECONNREFUSED')) return 'ERR_CONNECTION_REFUSED';
-  if (codes.includes('ETIMEDOUT')) return 'ERR_CONNECTION_TIMED_OUT';
-  if (codes.includes('ECONNRESET') || codes.includes('EPIPE')) return 'ERR_CONNECTION_RESET';
-  if (codes.includes('EHOSTUNREACH') || codes.includes('ENETUNREACH')) return 'ERR_ADDRESS_UNREACHABLE';
-  return 'ERR_CONNECTION_FAILED';
-}
-
-/** Header values must be Latin-1 without control characters. */
-const headerSafe = (text: string): string => text.replace(/[^\x20-\x7e]/g, '?').slice(0, 500);
-
-/** "host:port" of a CONNECT request target, brackets kept for IPv6; undefined when malformed. */
-function parseAuthority(authority: string): { hostname: string; port: number } | undefined {
-  const match = /^(\[[^\]]+\]|[^:[\]]+):(\d{1,5})$/.exec(authority);
-  if (!match) return undefined;
-  const port = Number(match[2]);
-  if (port < 1 || port > 65_535) return undefined;
-  try {
-    // WHATWG parsing canonicalises the host (IDNA, IPv4 shorthands) as Chromium did.
-    return { hostname: new URL(`http://${match[1]}/`).hostname, port };
-  } catch {
-    return undefined;
-  }
-}
-
-const bare = (hostname: string): string => (hostname.startsWith('[') ? hostname.slice(1, -1) : hostname);
+/** Listeners for routes a proxy keeps at most (one per job a browser served; the browser is recycled long before). */
+const MAX_ROUTE_LISTENERS = 64;
 
 export async function startEgressProxy(options: EgressProxyOptions): Promise<EgressProxy> {
   const { hosts, log } = options;
@@ -125,8 +89,8 @@ export async function startEgressProxy(options: EgressProxyOptions): Promise<Egr
   const failures = new Map<string, EgressFailure & { at: number }>();
   const sockets = new Set<Duplex>();
 
-  const remember = (hostname: string, port: number, failure: EgressFailure): void => {
-    const key = `${hostname}:${port}`;
+  const remember = (routeKey: string, hostname: string, port: number, failure: EgressFailure): void => {
+    const key = `${routeKey}|${hostname}:${port}`;
     failures.delete(key);
     failures.set(key, { ...failure, at: Date.now() });
     if (failures.size > FAILURE_MEMORY_SIZE) failures.delete(failures.keys().next().value!);
@@ -141,13 +105,21 @@ export async function startEgressProxy(options: EgressProxyOptions): Promise<Egr
     throw new EgressError('ERR_BLOCKED_BY_EGRESS_POLICY', verdict.reason);
   }
 
-  function failureOf(error: unknown, hostname: string, port: number): EgressFailure {
+  function failureOf(error: unknown, hostname: string, port: number, route?: UpstreamRoute, upstream?: UpstreamProxy): EgressFailure {
     const failure =
-      error instanceof EgressError
+      error instanceof EgressError || error instanceof UpstreamError
         ? { code: error.code, reason: error.message }
-        : { code: errorCodeOf(error), reason: `${hostname}:${port}: ${(error as Error).message}` };
-    remember(hostname, port, failure);
+        : upstream
+          ? { code: 'ERR_PROXY_CONNECTION_FAILED' as const, reason: `upstream proxy ${upstream.shown}: ${(error as Error).message}` }
+          : { code: errorCodeOf(error), reason: `${hostname}:${port}: ${(error as Error).message}` };
+    remember(route?.key ?? '', hostname, port, failure);
     return failure;
+  }
+
+  /** The upstream a route sends this target's connections to, and its checked addresses; none: direct. */
+  async function upstreamOf(route: UpstreamRoute | undefined, hostname: string): Promise<{ upstream: UpstreamProxy; addresses: string[] } | undefined> {
+    const upstream = route && pickUpstream(route, hostname);
+    return upstream ? { upstream, addresses: await admitUpstream(upstream, hosts) } : undefined;
   }
 
   const statusOf = (code: EgressErrorCode): number => (code === 'ERR_BLOCKED_BY_EGRESS_POLICY' ? 403 : code === 'ERR_CONNECTION_TIMED_OUT' ? 504 : 502);
@@ -169,7 +141,7 @@ export async function startEgressProxy(options: EgressProxyOptions): Promise<Egr
   }
 
   /** Plain HTTP: the browser sends `GET http://host:port/path`; it is resent to a checked address. */
-  async function forward(req: IncomingMessage, res: ServerResponse): Promise<void> {
+  async function forward(req: IncomingMessage, res: ServerResponse, route: UpstreamRoute | undefined): Promise<void> {
     let target: URL;
     try {
       target = new URL(req.url ?? '');
@@ -184,28 +156,32 @@ export async function startEgressProxy(options: EgressProxyOptions): Promise<Egr
     const port = Number(target.port || 80);
     const hostname = target.hostname;
     let addresses: string[];
+    let via: Awaited<ReturnType<typeof upstreamOf>>;
     try {
       addresses = await admit(hostname, port, 'http');
+      via = await upstreamOf(route, hostname);
     } catch (error) {
-      answerFailure(res, failureOf(error, hostname, port));
+      answerFailure(res, failureOf(error, hostname, port, route));
       return;
     }
     // The browser may have given up while the name was being looked up.
     if (res.destroyed) return;
     const method = req.method ?? 'GET';
     const headers = forwardable(req.rawHeaders);
+    if (via?.upstream.authorization) headers.push('Proxy-Authorization', via.upstream.authorization);
     const hasBody = req.headers['transfer-encoding'] !== undefined || Number(req.headers['content-length'] ?? 0) > 0;
 
     const send = (retry: boolean): void => {
       const upstream: ClientRequest = httpRequest({
-        host: bare(hostname),
-        port,
+        host: bare(via ? via.upstream.hostname : hostname),
+        port: via ? via.upstream.port : port,
         method,
-        path: `${target.pathname}${target.search}`,
+        // through an upstream proxy: the absolute form, as the browser sent it to us
+        path: via ? `http://${target.host}${target.pathname}${target.search}` : `${target.pathname}${target.search}`,
         headers,
         setHost: false,
         agent,
-        lookup: pinnedLookup(addresses),
+        lookup: pinnedLookup(via ? via.addresses : addresses),
       });
       let timer: NodeJS.Timeout | undefined;
       upstream.once('socket', (socket: Socket) => {
@@ -215,6 +191,11 @@ export async function startEgressProxy(options: EgressProxyOptions): Promise<Egr
       });
       upstream.on('response', (answer) => {
         clearTimeout(timer);
+        if (via && answer.statusCode === 407) {
+          answer.resume();
+          answerFailure(res, failureOf(upstreamRefusal(via.upstream, 407, `GET http://${target.host}/…`), hostname, port, route));
+          return;
+        }
         try {
           res.writeHead(answer.statusCode ?? 502, answer.statusMessage, forwardable(answer.rawHeaders));
         } catch (error) {
@@ -223,7 +204,7 @@ export async function startEgressProxy(options: EgressProxyOptions): Promise<Egr
           log.debug('egress answer not relayable', { target: `${hostname}:${port}`, error: (error as Error).message });
           answer.destroy();
           upstream.destroy();
-          answerFailure(res, failureOf(Object.assign(new Error('invalid response'), { code: 'EPROTO' }), hostname, port));
+          answerFailure(res, failureOf(Object.assign(new Error('invalid response'), { code: 'EPROTO' }), hostname, port, route, via?.upstream));
           return;
         }
         answer.pipe(res);
@@ -237,8 +218,8 @@ export async function startEgressProxy(options: EgressProxyOptions): Promise<Egr
           send(false);
           return;
         }
-        log.debug('egress connection failed', { target: `${hostname}:${port}`, error: (error as Error).message });
-        answerFailure(res, failureOf(error, hostname, port));
+        log.debug('egress connection failed', { target: `${hostname}:${port}`, ...(via ? { upstream: via.upstream.shown } : {}), error: (error as Error).message });
+        answerFailure(res, failureOf(error, hostname, port, route, via?.upstream));
       });
       // The browser gave up (tab closed, navigation cancelled): so do we.
       res.once('close', () => {
@@ -251,7 +232,7 @@ export async function startEgressProxy(options: EgressProxyOptions): Promise<Egr
   }
 
   /** CONNECT host:port: https, ws, wss and TURN over TCP. Bytes are relayed untouched. */
-  async function tunnel(req: IncomingMessage, client: Duplex, head: Buffer): Promise<void> {
+  async function tunnel(req: IncomingMessage, client: Duplex, head: Buffer, route: UpstreamRoute | undefined): Promise<void> {
     const refuse = (failure: EgressFailure): void => {
       client.end(
         `HTTP/1.1 ${statusOf(failure.code)} ${STATUS_CODES[statusOf(failure.code)]}\r\n${EGRESS_ERROR_HEADER}: ${failure.code}\r\n` +
@@ -265,13 +246,39 @@ export async function startEgressProxy(options: EgressProxyOptions): Promise<Egr
     }
     const { hostname, port } = authority;
     let addresses: string[];
+    let via: Awaited<ReturnType<typeof upstreamOf>>;
     try {
       addresses = await admit(hostname, port, 'connect');
+      via = await upstreamOf(route, hostname);
     } catch (error) {
-      refuse(failureOf(error, hostname, port));
+      refuse(failureOf(error, hostname, port, route));
       return;
     }
     if (client.destroyed) return;
+    if (via) {
+      // The name the browser asked for: the upstream resolves it (see the top of this file).
+      const hop = tunnelVia(via.upstream, via.addresses, `${hostname}:${port}`, connectTimeoutMs);
+      const onEarlyClose = (): void => {
+        hop.then((socket) => socket.destroy(), () => {});
+      };
+      client.once('close', onEarlyClose);
+      let socket: Socket;
+      try {
+        socket = await hop;
+      } catch (error) {
+        log.debug('egress connection failed', { target: `${hostname}:${port}`, upstream: via.upstream.shown, error: (error as Error).message });
+        if (!client.destroyed) refuse(failureOf(error, hostname, port, route, via.upstream));
+        return;
+      }
+      client.off('close', onEarlyClose);
+      if (client.destroyed) {
+        socket.destroy();
+        return;
+      }
+      failures.delete(`${route!.key}|${hostname}:${port}`);
+      relay(client, socket, head);
+      return;
+    }
     const target = connect({ host: bare(hostname), port, lookup: pinnedLookup(addresses), noDelay: true, timeout: connectTimeoutMs });
     sockets.add(target);
     target.once('close', () => sockets.delete(target));
@@ -286,18 +293,10 @@ export async function startEgressProxy(options: EgressProxyOptions): Promise<Egr
     target.once('connect', () => {
       connected = true;
       // an earlier failure of this target must not explain a later one it did not cause
-      failures.delete(`${hostname}:${port}`);
+      failures.delete(`|${hostname}:${port}`);
       target.setTimeout(0);
       client.off('close', onEarlyClose);
-      client.write('HTTP/1.1 200 Connection Established\r\n\r\n');
-      if (head.length > 0) target.write(head);
-      target.pipe(client);
-      client.pipe(target);
-      // Either side ending or failing ends the other.
-      target.on('error', () => client.destroy());
-      client.on('error', () => target.destroy());
-      target.on('close', () => client.destroy());
-      client.on('close', () => target.destroy());
+      relay(client, target, head);
     });
     target.once('error', (error) => {
       if (!connected) {
@@ -307,52 +306,91 @@ export async function startEgressProxy(options: EgressProxyOptions): Promise<Egr
     });
   }
 
-  const server = createServer({ keepAliveTimeout: 30_000 }, (req, res) => {
-    forward(req, res).catch((error: Error) => {
-      log.warn('egress proxy failed a request', { error: error.message });
-      res.destroy();
-    });
-  });
-  server.on('connect', (req: IncomingMessage, client: Duplex, head: Buffer) => {
-    client.on('error', () => {});
-    tunnel(req, client, head).catch((error: Error) => {
-      log.warn('egress proxy failed a tunnel', { error: error.message });
-      client.destroy();
-    });
-  });
-  // Chromium tunnels WebSockets with CONNECT; an Upgrade sent to us directly is not ours to relay.
-  server.on('upgrade', (_req: IncomingMessage, client: Duplex) => {
-    client.on('error', () => {});
-    client.end('HTTP/1.1 400 Bad Request\r\ncontent-length: 0\r\nconnection: close\r\n\r\n');
-  });
-  server.on('connection', (socket: Socket) => {
-    sockets.add(socket);
-    socket.once('close', () => sockets.delete(socket));
-  });
-  server.on('clientError', (_error, socket) => socket.destroy());
+  /** An open tunnel: bytes relayed untouched both ways. */
+  function relay(client: Duplex, target: Socket, head: Buffer): void {
+    sockets.add(target);
+    target.once('close', () => sockets.delete(target));
+    client.write('HTTP/1.1 200 Connection Established\r\n\r\n');
+    if (head.length > 0) target.write(head);
+    target.pipe(client);
+    client.pipe(target);
+    // Either side ending or failing ends the other.
+    target.on('error', () => client.destroy());
+    client.on('error', () => target.destroy());
+    target.on('close', () => client.destroy());
+    client.on('close', () => target.destroy());
+  }
 
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => resolve());
-  });
-  const { port } = server.address() as AddressInfo;
+  const servers: Server[] = [];
+  /** A listener whose connections take `routeOf()`'s route. */
+  async function listen(routeOf: () => UpstreamRoute | undefined): Promise<string> {
+    const server = createServer({ keepAliveTimeout: 30_000 }, (req, res) => {
+      forward(req, res, routeOf()).catch((error: Error) => {
+        log.warn('egress proxy failed a request', { error: error.message });
+        res.destroy();
+      });
+    });
+    server.on('connect', (req: IncomingMessage, client: Duplex, head: Buffer) => {
+      client.on('error', () => {});
+      tunnel(req, client, head, routeOf()).catch((error: Error) => {
+        log.warn('egress proxy failed a tunnel', { error: error.message });
+        client.destroy();
+      });
+    });
+    // Chromium tunnels WebSockets with CONNECT; an Upgrade sent to us directly is not ours to relay.
+    server.on('upgrade', (_req: IncomingMessage, client: Duplex) => {
+      client.on('error', () => {});
+      client.end('HTTP/1.1 400 Bad Request\r\ncontent-length: 0\r\nconnection: close\r\n\r\n');
+    });
+    server.on('connection', (socket: Socket) => {
+      sockets.add(socket);
+      socket.once('close', () => sockets.delete(socket));
+    });
+    server.on('clientError', (_error, socket) => socket.destroy());
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(0, '127.0.0.1', () => resolve());
+    });
+    servers.push(server);
+    return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  }
+
+  let launchRoute: UpstreamRoute | undefined;
+  const url = await listen(() => launchRoute);
+  const routes = new Map<string, { route: UpstreamRoute; url: Promise<string> }>();
 
   return {
-    url: `http://127.0.0.1:${port}`,
-    failureFor(url) {
+    url,
+    failureFor(target, routeKey = '') {
       let parsed: URL;
       try {
-        parsed = new URL(url);
+        parsed = new URL(target);
       } catch {
         return undefined;
       }
-      const key = `${parsed.hostname}:${parsed.port || DEFAULT_PORTS[parsed.protocol] || ''}`;
+      const key = `${routeKey}|${parsed.hostname}:${parsed.port || DEFAULT_PORTS[parsed.protocol] || ''}`;
       const failure = failures.get(key);
       if (!failure || Date.now() - failure.at > FAILURE_MEMORY_MS) return undefined;
       return { code: failure.code, reason: failure.reason };
     },
+    listenerFor(route) {
+      const known = routes.get(route.key);
+      if (known) {
+        // the same job, its list read again (the stack's secret may have changed): the newest wins
+        known.route = route;
+        return known.url;
+      }
+      if (routes.size >= MAX_ROUTE_LISTENERS) return Promise.reject(new Error(`egress proxy has ${routes.size} route listeners; the browser is due for recycling`));
+      const entry: { route: UpstreamRoute; url: Promise<string> } = { route, url: Promise.resolve('') };
+      entry.url = listen(() => entry.route);
+      routes.set(route.key, entry);
+      return entry.url;
+    },
+    useRoute(route) {
+      launchRoute = route;
+    },
     async close() {
-      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      const closed = Promise.all(servers.map((server) => new Promise<void>((resolve) => server.close(() => resolve()))));
       for (const socket of sockets) socket.destroy();
       agent.destroy();
       await closed;

@@ -93,7 +93,7 @@ export interface Navigation {
  * Navigates the prepared tab (after `options.beforeNavigation`, the host's slot) and returns the
  * document it ended on; throws a RenderError for a navigation that yields no page.
  */
-export async function navigate(page: Page, url: string, options: RenderOptions, attempt: Attempt, blocked: readonly string[], proxy: EgressProxy | undefined): Promise<Navigation> {
+export async function navigate(page: Page, url: string, options: RenderOptions, attempt: Attempt, blocked: readonly string[], proxy: Pick<EgressProxy, 'failureFor'> | undefined): Promise<Navigation> {
   // The main frame's document responses, also for aborted navigations (downloads) and for
   // navigations the page starts itself while it settles.
   let firstDocument: HTTPResponse | undefined;
@@ -156,6 +156,11 @@ export async function navigate(page: Page, url: string, options: RenderOptions, 
 /** A failure the egress proxy reported, as the same failure of a direct connection would be. */
 function fromEgress(failure: EgressFailure, url: string): RenderError {
   if (failure.code === 'ERR_BLOCKED_BY_EGRESS_POLICY') return new RenderError('blocked', `blocked: ${url}: ${failure.reason}`, false);
+  // The upstream proxy's failure, named for the proxy (its URL masked), not for the site; refused
+  // credentials stay refused until the operator fixes them, so another attempt cannot help.
+  if (failure.code.startsWith('ERR_PROXY_') || failure.reason.startsWith('upstream proxy ')) {
+    return new RenderError('network', `${failure.code}: ${failure.reason}`, failure.code !== 'ERR_PROXY_AUTH_REQUESTED');
+  }
   return classify(new Error(`net::${failure.code} at ${url}`), url, []);
 }
 

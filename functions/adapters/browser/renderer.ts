@@ -23,6 +23,7 @@ import { classify, guardRequests, navigate } from './page-navigation.js';
 import { PageReader, PRODUCT_TIMEOUT_MS } from './page-read.js';
 import { settlePage } from './page-settle.js';
 import { BrowserTab, discardIfCondemned, type Attempt } from './tab-lifecycle.js';
+import { parseProxyUrl, type UpstreamProxy, type UpstreamRoute } from '../../core/upstream-proxy.js';
 
 export { capUtf8, MAX_HTML_BYTES, PRODUCT_TIMEOUT_MS } from './page-read.js';
 
@@ -62,6 +63,8 @@ export interface RendererOptions {
   userAgent?: string;
   /** how long a page may wait while another job's pages have the browser (default OTHER_JOB_WAIT_MS) */
   otherJobWaitMs?: number;
+  /** the stack's upstream proxies (adapters/upstream-proxies.ts); absent or empty: pages go straight to their sites */
+  upstreams?: () => Promise<readonly UpstreamProxy[]>;
 }
 
 export class PuppeteerRenderer implements PageRenderer {
@@ -118,7 +121,8 @@ export class PuppeteerRenderer implements PageRenderer {
 
   private async renderInTab(url: string, options: RenderOptions, attempt: Attempt): Promise<RenderedPage> {
     const started = Date.now();
-    const tab = new BrowserTab({ ...this.options, job: options.jobId ?? '' }, this.log);
+    const route = await this.routeOf(options);
+    const tab = new BrowserTab({ ...this.options, job: options.jobId ?? '', ...(route ? { route } : {}) }, this.log);
     try {
       const { page, egress } = await tab.open(url, attempt, (fresh) => prepareBehaviours(fresh, options));
       const blocked = await guardRequests(page, this.options.guard, options, this.log);
@@ -194,6 +198,24 @@ export class PuppeteerRenderer implements PageRenderer {
     } finally {
       await tab.close(url);
     }
+  }
+
+  /**
+   * The upstream proxies of the page's job: its own `proxy`, else the stack's list, else none. A
+   * list that cannot be read fails the page, named for the list: it never goes out directly instead.
+   */
+  private async routeOf(options: RenderOptions): Promise<UpstreamRoute | undefined> {
+    const key = options.jobId ?? '';
+    if (options.proxy !== undefined) {
+      const parsed = parseProxyUrl(options.proxy);
+      if (!parsed.ok) throw new RenderError('network', `the crawl's proxy ${parsed.reason}`, false);
+      return { key, proxies: [parsed.proxy] };
+    }
+    if (!this.options.upstreams) return undefined;
+    const proxies = await this.options.upstreams().catch((error: Error) => {
+      throw new RenderError('network', `the stack's upstream proxies could not be read: ${error.message}`, true);
+    });
+    return proxies.length > 0 ? { key, proxies } : undefined;
   }
 
   async close(): Promise<void> {

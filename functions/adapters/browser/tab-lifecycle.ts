@@ -13,6 +13,7 @@
 // cleared (~1 ms) whenever no other page is open in the browser.
 import type { Browser, BrowserContext, Page } from 'puppeteer-core';
 import type { Logger } from '../../core/ports.js';
+import type { UpstreamRoute } from '../../core/upstream-proxy.js';
 import { discardBrowser, egressProxyOf, leaseBrowser, supportsBrowserContexts, type BrowserLease, type BrowserOptions } from './chromium.js';
 import type { EgressProxy } from './egress-proxy.js';
 import { RenderError } from './errors.js';
@@ -48,12 +49,14 @@ export interface TabOptions extends BrowserOptions {
   userAgent?: string;
   /** the job the page is for: a browser whose pages share state serves one job at a time (chromium.ts) */
   job?: string;
+  /** the upstream proxies the page's connections leave through (absent: straight to the sites) */
+  route?: UpstreamRoute;
 }
 
 export interface OpenTab {
   page: Page;
-  /** the egress proxy of the browser the tab is in: it knows why a tunnel failed */
-  egress: EgressProxy | undefined;
+  /** the egress proxy of the browser the tab is in: it knows why a tunnel failed (on this tab's route) */
+  egress: Pick<EgressProxy, 'failureFor'> | undefined;
 }
 
 /** One page's tab (in its own BrowserContext where the browser allows) and its browser lease. */
@@ -86,7 +89,19 @@ export class BrowserTab {
     if (attempt.hung) throw new RenderError('browser', 'page abandoned while the browser started', true);
     attempt.phase = 'open';
     const isolated = supportsBrowserContexts(lease.browser);
-    if (isolated) this.context = await lease.browser.createBrowserContext({ downloadBehavior: { policy: 'deny' } });
+    const egress = egressProxyOf(lease.browser);
+    const route = this.options.route;
+    // The job's upstream proxies: its context's own listener of the egress proxy, loopback
+    // included (as the launch flags say for the default context: nothing bypasses the proxy);
+    // a browser without contexts serves this job alone, so its one listener takes the route.
+    const proxyServer = isolated && route && egress ? await egress.listenerFor(route) : undefined;
+    if (!isolated) egress?.useRoute(route);
+    if (isolated) {
+      this.context = await lease.browser.createBrowserContext({
+        downloadBehavior: { policy: 'deny' },
+        ...(proxyServer ? { proxyServer, proxyBypassList: ['<-loopback>'] } : {}),
+      });
+    }
     const page = await (this.context ?? lease.browser).newPage();
     countUsage({ tabsOpened: 1 });
     this.page = page;
@@ -106,7 +121,7 @@ export class BrowserTab {
       ...(this.options.userAgent ? [page.setUserAgent({ userAgent: this.options.userAgent })] : []),
     ]);
     if (!isolated && lease.exclusive) await this.forgetEarlierPages(page, url);
-    return { page, egress: egressProxyOf(lease.browser) };
+    return { page, egress: egress && { failureFor: (url: string) => egress.failureFor(url, route?.key ?? '') } };
   }
 
   /** Closes what open() opened, and gives the browser back. */

@@ -5,8 +5,15 @@
 // The connection goes to the addresses the guard checked, never to a second DNS answer: the
 // guard's host check is the connection's lookup (a name that resolves to a public address for the
 // check and to 169.254.169.254 for the connection, DNS rebinding, gains nothing).
-import { Agent, fetch as undiciFetch } from 'undici';
-import { checkedLookup, type HostCheck } from '../browser/egress-policy.js';
+//
+// Through the stack's upstream proxies (core/upstream-proxy.ts) when it names some: each hop is
+// judged as before, then tunnelled (CONNECT) through the proxy its host is given, whose own address
+// is judged by the same check (the connection's lookup) and which gets its Proxy-Authorization.
+import { connect as tlsConnect } from 'node:tls';
+import { Agent, fetch as undiciFetch, type Dispatcher } from 'undici';
+import { pickUpstream, type UpstreamProxy } from '../../core/upstream-proxy.js';
+import { anyHost, checkedLookup, type HostCheck } from '../browser/egress-policy.js';
+import { admitUpstream, tunnelVia } from '../browser/upstream-hop.js';
 import type { RequestGuard } from '../browser/request-guard.js';
 
 export interface GuardedFetchOptions {
@@ -18,6 +25,8 @@ export interface GuardedFetchOptions {
   timeoutMs: number;
   /** for tests: replaces the pinned fetch (and with it the connection-time check) */
   fetch?: typeof fetch;
+  /** the stack's upstream proxies (adapters/upstream-proxies.ts); absent or empty: straight to the site */
+  upstreams?: () => Promise<readonly UpstreamProxy[]>;
 }
 
 const dispatchers = new WeakMap<HostCheck, Agent>();
@@ -32,14 +41,57 @@ function pinnedDispatcher(hosts: HostCheck): Agent {
   return agent;
 }
 
+const proxyDispatchers = new Map<string, Agent>();
+const TUNNEL_TIMEOUT_MS = 10_000;
+
+/**
+ * One pool per upstream (and host check) whose connections are tunnels through it (the egress
+ * proxy's own hop, upstream-hop.ts: the upstream judged by the check, its refusals named masked).
+ */
+function proxyDispatcher(upstream: UpstreamProxy, hosts: HostCheck = anyHost): Dispatcher {
+  const key = `${upstream.hostname}:${upstream.port}\n${upstream.authorization ?? ''}`;
+  let agent = proxyDispatchers.get(key);
+  if (!agent) {
+    agent = new Agent({
+      keepAliveTimeout: 4_000,
+      connect: (opts, callback) => {
+        const port = Number(opts.port || (opts.protocol === 'https:' ? 443 : 80));
+        admitUpstream(upstream, hosts)
+          .then((addresses) => tunnelVia(upstream, addresses, `${opts.hostname}:${port}`, TUNNEL_TIMEOUT_MS))
+          .then(
+            (socket) => {
+              if (opts.protocol !== 'https:') return callback(null, socket.resume());
+              const secure = tlsConnect({ socket, servername: opts.servername ?? opts.hostname, ALPNProtocols: ['http/1.1'] });
+              secure.once('secureConnect', () => callback(null, secure));
+              secure.once('error', (error) => callback(error, null));
+            },
+            (error: Error) => callback(error, null),
+          );
+      },
+    });
+    proxyDispatchers.set(key, agent);
+  }
+  return agent;
+}
+
 type Fetch = (url: string, init: { redirect: 'manual'; headers: Record<string, string>; signal: AbortSignal }) => Promise<Response>;
 
-function fetchFor(options: GuardedFetchOptions): Fetch {
+function fetchFor(options: GuardedFetchOptions, upstream: UpstreamProxy | undefined): Fetch {
   if (options.fetch) return options.fetch;
   const hosts = options.guard?.hosts;
+  if (upstream) {
+    const dispatcher = proxyDispatcher(upstream, hosts);
+    return (url, init) => undiciFetch(url, { ...init, dispatcher }) as unknown as Promise<Response>;
+  }
   if (!hosts) return fetch;
   const dispatcher = pinnedDispatcher(hosts);
   return (url, init) => undiciFetch(url, { ...init, dispatcher }) as unknown as Promise<Response>;
+}
+
+/** The upstream this hop goes through: the stack's pick for its host (the same for every environment). */
+async function upstreamFor(options: GuardedFetchOptions, target: string): Promise<UpstreamProxy | undefined> {
+  const proxies = await options.upstreams?.();
+  return proxies?.length ? pickUpstream({ key: '', proxies }, new URL(target).hostname) : undefined;
 }
 
 /** status null: no answer (network, refused by the guard, too many redirects), with why in `error`. */
@@ -55,7 +107,6 @@ export interface GuardedResponse {
 }
 
 export async function guardedGet(start: string, options: GuardedFetchOptions): Promise<GuardedResponse> {
-  const doFetch = fetchFor(options);
   let target = start;
   try {
     for (let hop = 0; hop <= options.maxRedirects; hop++) {
@@ -63,7 +114,8 @@ export async function guardedGet(start: string, options: GuardedFetchOptions): P
         const verdict = await options.guard(target);
         if (!verdict.allowed) return { status: null, error: `blocked: ${verdict.reason}` };
       }
-      const response = await doFetch(target, {
+      const upstream = await upstreamFor(options, target);
+      const response = await fetchFor(options, upstream)(target, {
         redirect: 'manual',
         headers: { 'user-agent': options.userAgent, accept: options.accept },
         signal: AbortSignal.timeout(options.timeoutMs),
@@ -83,7 +135,10 @@ export async function guardedGet(start: string, options: GuardedFetchOptions): P
     }
     return { status: null, error: `more than ${options.maxRedirects} redirects` };
   } catch (error) {
-    return { status: null, error: error instanceof Error ? error.message : String(error) };
+    // fetch() says only "fetch failed"; its cause says what (undici's words for a proxy's refusal
+    // name its status, never its credentials)
+    const cause = error instanceof Error && error.cause instanceof Error ? `: ${error.cause.message}` : '';
+    return { status: null, error: error instanceof Error ? `${error.message}${cause}` : String(error) };
   }
 }
 

@@ -18,6 +18,7 @@ import { normaliseLink } from '../../core/url.js';
 import type { Logger, RobotsPolicy } from '../../core/ports.js';
 import type { RequestGuard } from '../browser/request-guard.js';
 import { guardedGet } from './guarded-fetch.js';
+import type { UpstreamProxy } from '../../core/upstream-proxy.js';
 
 interface ParsedRobots {
   isAllowed(url: string, ua?: string): boolean | undefined;
@@ -44,7 +45,8 @@ export interface RobotsPolicyOptions {
   /** how long a 5xx or no answer is used before robots.txt is asked again */
   transientCacheMs?: number;
   fetch?: typeof fetch;
-  now?: () => number;
+  now?: () => number;  /** the stack's upstream proxies: the fetches go through them as the browser's pages do */
+  upstreams?: () => Promise<readonly UpstreamProxy[]>;
 }
 
 interface OriginRules {
@@ -118,6 +120,7 @@ export class HttpRobotsPolicy implements RobotsPolicy {
       maxRedirects: ROBOTS_MAX_REDIRECTS,
       timeoutMs: this.options.timeoutMs ?? 5_000,
       fetch: this.options.fetch,
+      upstreams: this.options.upstreams,
     });
     return { status: answer.status, ...(answer.body ? { text: new TextDecoder().decode(answer.body) } : {}), ...(answer.error ? { error: answer.error } : {}) };
   }

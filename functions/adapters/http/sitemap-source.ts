@@ -8,6 +8,7 @@ import { boundText } from '../../core/stored-text.js';
 import type { Logger, SitemapSource, SitemapUrls } from '../../core/ports.js';
 import type { RequestGuard } from '../browser/request-guard.js';
 import { guardedGet } from './guarded-fetch.js';
+import type { UpstreamProxy } from '../../core/upstream-proxy.js';
 
 export interface SitemapSourceOptions {
   /** the robots.txt policy, which knows each origin's `Sitemap:` lines */
@@ -18,7 +19,8 @@ export interface SitemapSourceOptions {
   timeoutMs?: number;
   maxFiles?: number;
   maxBytes?: number;
-  fetch?: typeof fetch;
+  fetch?: typeof fetch;  /** the stack's upstream proxies: the fetches go through them as the browser's pages do */
+  upstreams?: () => Promise<readonly UpstreamProxy[]>;
 }
 
 export class HttpSitemapSource implements SitemapSource {
@@ -79,6 +81,7 @@ export class HttpSitemapSource implements SitemapSource {
       maxRedirects: SITEMAP_MAX_REDIRECTS,
       timeoutMs: Math.max(1, Math.min(this.options.timeoutMs ?? 10_000, leftMs ?? Number.POSITIVE_INFINITY)),
       fetch: this.options.fetch,
+      upstreams: this.options.upstreams,
     });
     if (answer.status === null) return { error: `unavailable (${answer.error ?? 'no response'})` };
     if (answer.status < 200 || answer.status >= 300) return { error: `answered ${answer.status}`, missing: answer.status === 404 || answer.status === 410 };
