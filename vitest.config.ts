@@ -12,6 +12,7 @@ const BROWSER_FILES = [
   'test/integration/archive-downloads.test.ts',
   'test/integration/archive-https-replay.test.ts',
   'test/integration/archive-replay.test.ts',
+  'test/integration/browser-consent.test.ts',
   'test/integration/browser-contexts.test.ts',
   'test/integration/browser-credential-origins.test.ts',
   'test/integration/browser-egress-renderer.test.ts',

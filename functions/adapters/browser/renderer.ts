@@ -17,6 +17,7 @@ import type { HostCheck } from './egress-policy.js';
 import { RenderError } from './errors.js';
 import { HostSlotDeferredError } from '../../core/host-rate.js';
 import type { RequestGuard } from './request-guard.js';
+import { ConsentWatch } from './consent.js';
 import { behavioursBudgetMs, prepareBehaviours } from './page-behaviours.js';
 import { classify, guardRequests, navigate } from './page-navigation.js';
 import { PageReader, PRODUCT_TIMEOUT_MS } from './page-read.js';
@@ -119,7 +120,11 @@ export class PuppeteerRenderer implements PageRenderer {
     const started = Date.now();
     const tab = new BrowserTab({ ...this.options, job: options.jobId ?? '' }, this.log);
     try {
-      const { page, egress } = await tab.open(url, attempt, (fresh) => prepareBehaviours(fresh, options));
+      let consent: ConsentWatch | undefined;
+      const { page, egress } = await tab.open(url, attempt, async (fresh) => {
+        await prepareBehaviours(fresh, options);
+        consent = await ConsentWatch.prepare(fresh, options.consent, url);
+      });
       const blocked = await guardRequests(page, this.options.guard, options, this.log);
       const products = this.reader.productsFor(options);
       for (const product of products) await product.beforeNavigate?.(page, url);
@@ -153,7 +158,7 @@ export class PuppeteerRenderer implements PageRenderer {
       }
 
       attempt.phase = 'settle';
-      const behaviours = await settlePage(page, options, timedOut);
+      const behaviours = await settlePage(page, options, timedOut, consent);
       const settled = Date.now();
 
       attempt.phase = 'extract';
@@ -184,6 +189,7 @@ export class PuppeteerRenderer implements PageRenderer {
         timings: { navigationMs, settleMs: settled - navigatedAt, extractMs: read - settled, totalMs: done - started },
         ...(made ? { products: made } : {}),
         ...(behaviours.notes.length > 0 ? { actionNotes: behaviours.notes } : {}),
+        ...(behaviours.consent ? { consent: behaviours.consent } : {}),
       };
     } catch (error) {
       if (error instanceof RenderError || error instanceof HostSlotDeferredError) throw error;
