@@ -14,6 +14,7 @@ const BROWSER_FILES = [
   'test/integration/archive-replay.test.ts',
   'test/integration/browser-consent.test.ts',
   'test/integration/browser-contexts.test.ts',
+  'test/integration/browser-documents.test.ts',
   'test/integration/browser-credential-origins.test.ts',
   'test/integration/browser-egress-renderer.test.ts',
   'test/integration/browser-environment.test.ts',

@@ -39,6 +39,11 @@ export interface RenderedPage {
   products?: Record<string, ProductOutput>;
   /** what the job's actions could not do on this page (a selector not found, a step that navigated away), in order */
   actionNotes?: string[];
+  /**
+   * a document read from its bytes instead of a DOM (PDF, DOCX): its kind and size, its page count,
+   * and, when it has no text, why (`skipped`: too big or no body; `error`: not readable)
+   */
+  document?: { kind: 'pdf' | 'docx'; bytes: number; pages?: number; truncated?: true; skipped?: string; error?: string };
   /** what was done with a consent banner before the page was read (absent: `consent: "leave"`, or a page not read as HTML) */
   consent?: ConsentOutcome;
 }

@@ -9,6 +9,7 @@
 //   page-settle.ts      the network settles; auto-scroll and the job's actions run
 //   page-read.ts        links, title and DOM; the page products
 // This file runs them in order, under a watchdog, and puts the rendered page together.
+import type { HTTPResponse } from 'puppeteer-core';
 import type { Logger, PageRenderer, RenderedPage, RenderOptions } from '../../core/ports.js';
 import type { ProductRegistry } from '../products/page-product.js';
 import { TurnWaitTimeoutError } from '../../core/job-turns.js';
@@ -18,6 +19,8 @@ import { RenderError } from './errors.js';
 import { HostSlotDeferredError } from '../../core/host-rate.js';
 import type { RequestGuard } from './request-guard.js';
 import { ConsentWatch } from './consent.js';
+import { documentBody } from './document-body.js';
+import { documentKindOf, readDocument, type DocumentReading } from '../documents/document-reader.js';
 import { behavioursBudgetMs, prepareBehaviours } from './page-behaviours.js';
 import { classify, guardRequests, navigate } from './page-navigation.js';
 import { PageReader, PRODUCT_TIMEOUT_MS } from './page-read.js';
@@ -131,9 +134,13 @@ export class PuppeteerRenderer implements PageRenderer {
 
       const { main, navigatedAt, timedOut, showsHtml, shown } = await navigate(page, url, options, attempt, blocked, egress);
       const navigationMs = navigatedAt - started;
-      // A download or another type than HTML: no DOM to settle or read; the products still run.
+      // A download or another type than HTML: no DOM to settle or read; a document (PDF, DOCX) is
+      // read from its bytes instead, in the time the settle and behaviours of a page would take
+      // (document-reader.ts bounds it below that); the products still run.
       if (!showsHtml) {
         const contentType = main.headers()['content-type'] ?? null;
+        attempt.phase = 'extract';
+        const document = await this.readDocument(main, contentType);
         const made = await this.reader.collectProducts(page, products, {
           url,
           status: main.status(),
@@ -141,16 +148,19 @@ export class PuppeteerRenderer implements PageRenderer {
           headers: main.headers(),
           html: '',
           finalUrl: main.url(),
+          ...(document ? { document } : {}),
         });
+        const read = document && 'document' in document ? document.document : undefined;
         return {
           requestedUrl: url,
           finalUrl: main.url(),
           documentUrl: main.url(),
           status: main.status(),
           contentType,
-          title: '',
+          title: read?.title ?? '',
           html: '',
-          links: [],
+          links: read?.links ?? [],
+          ...(document ? { document: documentNote(document) } : {}),
           redirectChain: main.request().redirectChain().map((r) => r.url()),
           timings: { navigationMs, settleMs: 0, extractMs: 0, totalMs: Date.now() - started },
           ...(made ? { products: made } : {}),
@@ -199,7 +209,23 @@ export class PuppeteerRenderer implements PageRenderer {
     }
   }
 
+  /** A PDF or DOCX main response as text (undefined for any other type); its failure is the document's, not the page's. */
+  private async readDocument(main: HTTPResponse, contentType: string | null): Promise<DocumentReading | undefined> {
+    if (!documentKindOf(contentType, main.url())) return undefined;
+    const body = await documentBody(main, this.options);
+    return readDocument({ bytes: body.bytes, contentType, url: main.url(), ...(body.why ? { why: body.why } : {}) });
+  }
+
   async close(): Promise<void> {
     await closeBrowser();
   }
+}
+
+/** The page record's note of its document: what it was, and why it has no text if it has none. */
+function documentNote(reading: DocumentReading): NonNullable<RenderedPage['document']> {
+  if ('document' in reading) {
+    const read = reading.document;
+    return { kind: reading.kind, bytes: reading.bytes, ...(read.pages !== undefined ? { pages: read.pages } : {}), ...(read.truncated ? { truncated: true } : {}) };
+  }
+  return { kind: reading.kind, bytes: reading.bytes, ...('skipped' in reading ? { skipped: reading.skipped } : { error: reading.error }) };
 }
