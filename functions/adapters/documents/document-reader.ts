@@ -7,7 +7,6 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
-import { MAX_CONTENT_BYTES } from '../products/content-cap.js';
 import type { ConvertedDocument } from './convert-document.js';
 import { documentKindOf, type DocumentKind } from './document-kinds.js';
 import { DOCUMENT_THREAD_MARK, type ConvertReply, type ConvertRequest } from './document-thread.js';
@@ -21,6 +20,8 @@ export const MAX_DOCUMENT_BYTES = 20 * 1024 * 1024;
 export const DOCUMENT_TIMEOUT_MS = 20_000;
 /** The converting thread's heap: a document that needs more fails alone. */
 const THREAD_HEAP_MB = 256;
+/** Text read at most, in characters: the products keep at most 1 MiB of it (products/content-cap.ts). */
+const MAX_TEXT_CHARS = 1024 * 1024;
 const MAX_PDF_PAGES = 2_000;
 const MAX_DOCUMENT_LINKS = 1_000;
 
@@ -56,7 +57,7 @@ export async function readDocument(
   if (!input.bytes) return { kind, bytes: 0, skipped: input.why ?? 'the document body could not be read' };
   const bytes = input.bytes.byteLength;
   if (bytes > max) return { kind, bytes, skipped: `document larger than ${max} bytes (${bytes}): not read` };
-  const limits = { maxChars: MAX_CONTENT_BYTES, maxPages: MAX_PDF_PAGES, maxLinks: MAX_DOCUMENT_LINKS };
+  const limits = { maxChars: MAX_TEXT_CHARS, maxPages: MAX_PDF_PAGES, maxLinks: MAX_DOCUMENT_LINKS };
   const reply = await inThread({ bytes: input.bytes, kind, url: input.url, limits }, options.timeoutMs ?? DOCUMENT_TIMEOUT_MS);
   return reply.type === 'done' ? { kind, bytes, document: reply.document } : { kind, bytes, error: `${kind.toUpperCase()} not readable: ${reply.error}` };
 }

@@ -1,8 +1,6 @@
 // Markdown and text go into the page record and into one line of pages.jsonl each, so a huge page
 // must not make either huge: they are cut, on a character boundary, and say so at the cut.
 import { capUtf8 } from '../browser/renderer.js';
-import type { ProductOutput } from '../../core/ports.js';
-import type { DocumentReading } from '../documents/document-reader.js';
 
 /** Markdown and text of one page are cut to this many UTF-8 bytes (plus the marker). */
 export const MAX_CONTENT_BYTES = 1024 * 1024;
@@ -13,21 +11,6 @@ export function capWithMarker(content: string, what: string, maxBytes = MAX_CONT
   const cut = capUtf8(content, maxBytes);
   if (cut.length === content.length) return { content, truncated: false };
   return { content: cut + truncationMarker(what, maxBytes), truncated: true };
-}
-
-/**
- * A document's text or Markdown as a product's output (the same cap and marker as a page's); its
- * reason when it was skipped (too big) or could not be read.
- */
-export function documentOutput(reading: DocumentReading, field: 'text' | 'markdown', what: string, maxBytes = MAX_CONTENT_BYTES): ProductOutput {
-  if ('skipped' in reading) return { skipped: reading.skipped };
-  if ('error' in reading) return { error: reading.error };
-  // a scanned document is pictures of text: nothing to convert, and the product says so
-  if (reading.document.text.trim() === '') return { skipped: `no text in this ${reading.kind.toUpperCase()} document (a scan holds only images)` };
-  const capped = capWithMarker(reading.document[field], what, maxBytes);
-  const truncated = capped.truncated || reading.document.truncated === true;
-  const content = capped.truncated || !truncated ? capped.content : capped.content + truncationMarker(what, maxBytes);
-  return { fields: { [field]: content, ...(truncated ? { [`${field}Truncated`]: true } : {}) } };
 }
 
 /** The renderer hands products an empty DOM for PDFs, images and other non-HTML documents. */

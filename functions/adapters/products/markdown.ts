@@ -13,7 +13,8 @@ import TurndownService from 'turndown';
 import { gfm } from 'turndown-plugin-gfm';
 import type { ProductOutput } from '../../core/ports.js';
 import { capUtf8 } from '../browser/renderer.js';
-import { capWithMarker, documentKind, documentOutput, isHtmlDocument, MAX_CONTENT_BYTES, truncationMarker } from './content-cap.js';
+import { capWithMarker, documentKind, isHtmlDocument, MAX_CONTENT_BYTES, truncationMarker } from './content-cap.js';
+import { documentOutput } from './document-output.js';
 import type { PageProduct, ProductContext } from './page-product.js';
 
 /**

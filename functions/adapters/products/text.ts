@@ -2,7 +2,8 @@
 // elements on their own lines), read from the live settled tab.
 import type { Page } from 'puppeteer-core';
 import type { ProductOutput } from '../../core/ports.js';
-import { capWithMarker, documentKind, documentOutput, isHtmlDocument, MAX_CONTENT_BYTES, truncationMarker } from './content-cap.js';
+import { capWithMarker, documentKind, isHtmlDocument, MAX_CONTENT_BYTES, truncationMarker } from './content-cap.js';
+import { documentOutput } from './document-output.js';
 import type { PageProduct, ProductContext } from './page-product.js';
 
 export interface TextOptions {
