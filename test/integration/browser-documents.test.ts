@@ -56,7 +56,7 @@ describe('documents', () => {
       const text = page.products?.text?.fields?.text as string;
       const markdown = page.products?.markdown?.fields?.markdown as string;
       for (const paragraph of DOCX_PARAGRAPHS) expect(text, path).toContain(paragraph);
-      expect(markdown, path).toContain('## Decisions');
+      expect(markdown.startsWith(`# ${DOCX_TITLE}\n\n# Decisions\n`), path).toBe(true);
       expect(markdown, path).toContain(`[the minutes](${site.origin}/from-docx)`);
       expect(page.links, path).toEqual([`${site.origin}/from-docx`]);
     }

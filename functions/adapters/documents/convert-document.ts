@@ -84,7 +84,7 @@ async function convertDocx(bytes: Uint8Array, url: string, limits: ConvertLimits
   const converter = new TurndownService({ headingStyle: 'atx', codeBlockStyle: 'fenced', bulletListMarker: '-', emDelimiter: '_' });
   converter.use(gfm);
   const converted = converter.turndown(html.value).trim();
-  const markdownBody = `${title && !converted.startsWith('# ') ? `# ${escapeMarkdown(title)}\n\n` : ''}${converted}\n`;
+  const markdownBody = `${title && !converted.startsWith(`# ${title}`) ? `# ${escapeMarkdown(title)}\n\n` : ''}${converted}\n`;
   const text = raw.value.replace(/\n{3,}/g, '\n\n').trim();
   const hrefs = [...html.value.matchAll(/<a\s[^>]*href="([^"]+)"/g)].map((m) => decodeEntities(m[1]!));
   const truncated = text.length > limits.maxChars || markdownBody.length > limits.maxChars;
