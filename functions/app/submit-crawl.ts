@@ -40,6 +40,7 @@ export async function submitCrawl(request: CrawlRequest, connectionId: string, j
     ...(request.seeds !== undefined && request.seeds.length > 1 ? { seeds: request.seeds } : {}),
     ...(request.actions?.length ? { actions: request.actions } : {}),
     ...(request.autoscroll === false ? { autoscroll: false as const } : {}),
+    ...(request.consent !== undefined ? { consent: request.consent } : {}),
     ...(request.budgetUsd !== undefined ? { budgetUsd: request.budgetUsd } : {}),
     // Possibly secrets: kept on the job item only while it runs (jobs.beginFinish removes them).
     // The crawl's own proxy URL holds its credentials: kept with them, the same way.

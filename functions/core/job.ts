@@ -4,7 +4,7 @@ import type { PageAction } from './page-actions.js';
 import type { ProductRequest } from './render-ports.js';
 import { seedOriginsOf, type SeedCredentials } from './seed-credentials.js';
 import type { QuotaNote } from './client-quota.js';
-import { CONTENT_FORMATS, type BlockableResource, type FinalStatus, type Format, type JobStatus, type Scope } from './vocabulary.js';
+import { CONTENT_FORMATS, type BlockableResource, type ConsentMode, type FinalStatus, type Format, type JobStatus, type Scope } from './vocabulary.js';
 import { ownerFor } from './owners.js';
 
 // A job's statuses and scopes are words the wire protocol shares (vocabulary.ts); the code that
@@ -146,6 +146,8 @@ export interface JobRecord extends JobCounters {
   actions?: PageAction[];
   /** the client turned the default auto-scroll off */
   autoscroll?: false;
+  /** consent banners accepted or left as shown (absent: rejected, the default) */
+  consent?: 'accept' | 'leave';
   /**
    * the client's headers and cookies for the seeds' origins: possibly secrets, so kept only while the
    * job runs and never copied into results, answers or logs; the store keeps them apart from the
@@ -338,12 +340,13 @@ export function productRequestsOf(job: Pick<JobRecord, 'jobId' | 'formats' | 'ex
 
 /** What the browser needs to do on each page of the job beyond loading it (RenderOptions' part). */
 export function pageBehaviourOf(
-  job: Pick<JobRecord, 'url' | 'seeds' | 'actions' | 'autoscroll' | 'seedCredentials'>,
-): { autoscroll: boolean; actions?: PageAction[]; credentials?: SeedCredentials & { origins: string[] }; proxy?: string } {
+  job: Pick<JobRecord, 'url' | 'seeds' | 'actions' | 'autoscroll' | 'seedCredentials' | 'consent'>,
+): { autoscroll: boolean; consent: ConsentMode; actions?: PageAction[]; credentials?: SeedCredentials & { origins: string[] }; proxy?: string } {
   const { proxy, ...credentials } = job.seedCredentials ?? {};
   const hasCredentials = Object.keys(credentials.headers ?? {}).length > 0 || (credentials.cookies?.length ?? 0) > 0;
   return {
     autoscroll: job.autoscroll !== false,
+    consent: job.consent ?? 'reject',
     ...(job.actions?.length ? { actions: job.actions } : {}),
     ...(hasCredentials ? { credentials: { ...credentials, origins: seedOriginsOf(seedsOfJob(job)) } } : {}),
     // the crawl's own upstream proxy (a secret, as the headers and cookies are)

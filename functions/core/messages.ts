@@ -8,7 +8,7 @@ import { defaultTimeLimitSeconds } from './estimate.js';
 import { actionsSchema, type PageAction } from './page-actions.js';
 import { cookiesSchema, headersSchema, type RequestCookie } from './seed-credentials.js';
 import { MAX_PROXY_URL_LENGTH, parseProxyUrl } from './upstream-proxy.js';
-import { BLOCKABLE_RESOURCES, DEFAULT_FORMATS, FORMATS, type BlockableResource, type FinalStatus, type Format, type JobStatus, type Scope } from './vocabulary.js';
+import { BLOCKABLE_RESOURCES, CONSENT_MODES, DEFAULT_FORMATS, FORMATS, type BlockableResource, type FinalStatus, type Format, type JobStatus, type Scope } from './vocabulary.js';
 
 // What a request may ask to keep or skip is the protocol's to state; the words live in
 // vocabulary.ts, where the job record shares them without importing the protocol.
@@ -78,6 +78,8 @@ export function clientMessageSchemas(limits: Limits, catalog: Catalog = NO_CATAL
     actions: actionsSchema.optional(),
     /** scroll each page to its bottom, bounded, so lazy content loads (default true) */
     autoscroll: z.boolean().optional(),
+    /** a cookie or consent banner of a known consent manager: rejected (default), accepted, or left as shown */
+    consent: z.enum(CONSENT_MODES).optional(),
     /** extra request headers, sent to the seeds' origins (scheme, host, port) only; never logged nor written to results */
     headers: headersSchema.optional(),
     /** cookies sent to the seeds' origins only; never logged nor written to results */
@@ -132,6 +134,8 @@ export interface CrawlRequest {
   actions?: PageAction[];
   /** the client turned the default auto-scroll off */
   autoscroll?: false;
+  /** what to do with consent banners, when not the default `reject` */
+  consent?: 'accept' | 'leave';
   /** extra headers for the seeds' origins (absent: none); secrets: never logged nor stored beyond the job's run */
   headers?: Record<string, string>;
   /** cookies for the seeds' hosts (absent: none); secrets, as headers */
@@ -343,6 +347,7 @@ export function parseCrawlRequest(body: string | undefined | null, limits: Limit
     ...(parsed.data.hostRate !== undefined ? { hostRate: parsed.data.hostRate } : {}),
     ...(parsed.data.actions?.length ? { actions: parsed.data.actions } : {}),
     ...(parsed.data.autoscroll === false ? { autoscroll: false as const } : {}),
+    ...(parsed.data.consent !== undefined && parsed.data.consent !== 'reject' ? { consent: parsed.data.consent } : {}),
     ...(parsed.data.headers && Object.keys(parsed.data.headers).length > 0 ? { headers: parsed.data.headers } : {}),
     ...(parsed.data.cookies?.length ? { cookies: parsed.data.cookies.map(({ name, value, path }) => ({ name, value, ...(path !== undefined ? { path } : {}) })) } : {}),
     ...(parsed.data.proxy !== undefined ? { proxy: parsed.data.proxy } : {}),

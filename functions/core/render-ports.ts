@@ -4,6 +4,9 @@
 
 import type { PageAction } from './page-actions.js';
 import type { SeedCredentials } from './seed-credentials.js';
+import type { ConsentMode } from './vocabulary.js';
+
+export type { ConsentMode } from './vocabulary.js';
 
 /** What the browser saw when it loaded a URL. */
 export interface RenderedPage {
@@ -42,6 +45,28 @@ export interface RenderedPage {
   products?: Record<string, ProductOutput>;
   /** what the job's actions could not do on this page (a selector not found, a step that navigated away), in order */
   actionNotes?: string[];
+  /**
+   * a document read from its bytes instead of a DOM (PDF, DOCX): its kind and size, its page count,
+   * and, when it has no text, why (`skipped`: too big or no body; `error`: not readable)
+   */
+  document?: { kind: 'pdf' | 'docx'; bytes: number; pages?: number; truncated?: true; skipped?: string; error?: string };
+  /** what was done with a consent banner before the page was read (absent: `consent: "leave"`, or a page not read as HTML) */
+  consent?: ConsentOutcome;
+}
+
+/**
+ * A consent banner's fate on one page. `result`: `rejected`/`accepted` (its manager's button was
+ * pressed), `hidden` (a manager known only by its look: its banner hidden, nothing pressed),
+ * `none` (no banner of a known manager), `failed` (one was found but its rule did not work),
+ * `timeout` (not answered within the renderer's bound).
+ */
+export interface ConsentOutcome {
+  action: 'reject' | 'accept';
+  result: 'rejected' | 'accepted' | 'hidden' | 'none' | 'failed' | 'timeout';
+  /** the consent manager's name in autoconsent's rules (e.g. "cookie-script", "onetrust") */
+  cmp?: string;
+  /** labels of the buttons pressed, in order (their text, else their id) */
+  clicked?: string[];
 }
 
 export interface RenderOptions {
@@ -62,6 +87,8 @@ export interface RenderOptions {
   beforeNavigation?: () => Promise<void>;
   /** scroll to the bottom, bounded, so lazy content loads (default true) */
   autoscroll?: boolean;
+  /** consent banners: rejected (default), accepted, or left as shown */
+  consent?: ConsentMode;
   /** steps run after the page settled, in order, before it is read */
   actions?: readonly PageAction[];
   /** headers and cookies for requests to these origins (scheme://host:port) only */

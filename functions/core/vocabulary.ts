@@ -39,5 +39,12 @@ export type BlockableResource = (typeof BLOCKABLE_RESOURCES)[number];
 export const FORMATS = ['html', 'markdown', 'text', 'screenshot', 'archive'] as const;
 export type Format = (typeof FORMATS)[number];
 export const DEFAULT_FORMATS: readonly Format[] = ['html'];
+/**
+ * What the browser does with a cookie or consent banner before it reads a page (the contract's
+ * `consent`): press its reject button (the default), its accept button, or leave it as shown.
+ */
+export const CONSENT_MODES = ['reject', 'accept', 'leave'] as const;
+export type ConsentMode = (typeof CONSENT_MODES)[number];
+
 /** Formats whose content goes into the job's pages.jsonl (with an extractor's output). */
 export const CONTENT_FORMATS: readonly Format[] = ['markdown', 'text', 'screenshot'];

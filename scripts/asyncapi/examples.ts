@@ -11,6 +11,11 @@ export const CLIENT_EXAMPLES: Record<string, { name: string; summary: string; pa
   crawl: [
     { name: 'crawl', summary: 'A site to depth 2, its pages kept as Markdown', payload: { action: 'crawl', url: EXAMPLE_URL, depth: 2, maxPages: 50, formats: ['html', 'markdown'], requestId: 'r1' } },
     { name: 'estimate', summary: 'What that crawl would take; nothing is crawled', payload: { action: 'crawl', url: EXAMPLE_URL, depth: 2, estimate: true, requestId: 'r2' } },
+    {
+      name: 'consent',
+      summary: "Cookie banners accepted rather than rejected (the default); PDFs and DOCX files read as text",
+      payload: { action: 'crawl', url: EXAMPLE_URL, depth: 1, consent: 'accept', formats: ['markdown', 'text'], requestId: 'r-consent' },
+    },
   ],
   status: [{ name: 'status', summary: "A job's state (from a new connection: its events follow there)", payload: { action: 'status', jobId: EXAMPLE_JOB_ID, requestId: 'r3' } }],
   cancel: [{ name: 'cancel', summary: 'End a running job as cancelled', payload: { action: 'cancel', jobId: EXAMPLE_JOB_ID, requestId: 'r4' } }],

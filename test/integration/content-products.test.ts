@@ -102,12 +102,14 @@ describe('screenshot', () => {
     expect(output?.fields?.fullPageSize).toEqual({ width: VIEWPORT.width, height: MAX_FULL_PAGE_HEIGHT, clippedFrom: 15_000 });
   });
 
-  it('is skipped, with the reason, for a PDF and for an image; so are Markdown and text', async () => {
+  it('is skipped, with the reason, for a PDF and for an image; so are the Markdown and text of a PDF without text', async () => {
     const pdf = await render('/doc.pdf', [{ name: 'screenshot' }, { name: 'markdown' }, { name: 'text' }]);
+    // the PDF is read (test/integration/browser-documents.test.ts), but its one page is blank
+    expect(pdf.document).toMatchObject({ kind: 'pdf', pages: 1 });
     expect(pdf.products).toEqual({
       screenshot: { skipped: 'no screenshot of a application/pdf document' },
-      markdown: { skipped: 'no Markdown of a application/pdf document' },
-      text: { skipped: 'no text of a application/pdf document' },
+      markdown: { skipped: 'no text in this PDF document (a scan holds only images)' },
+      text: { skipped: 'no text in this PDF document (a scan holds only images)' },
     });
     const image = await render('/image.png', [{ name: 'screenshot' }]);
     expect(image.products).toEqual({ screenshot: { skipped: 'no screenshot of a image/png document' } });

@@ -65,6 +65,25 @@ describe('actions and autoscroll', () => {
   });
 });
 
+describe('consent', () => {
+  it('is reject by default, kept only when it is not (so a request without it keeps its reuse key)', () => {
+    expect(crawl({}).consent).toBeUndefined();
+    expect(crawl({ consent: 'reject' }).consent).toBeUndefined();
+    expect(crawl({ consent: 'accept' }).consent).toBe('accept');
+    expect(crawl({ consent: 'leave' }).consent).toBe('leave');
+  });
+
+  it('refuses any other value, naming the field', () => {
+    for (const consent of ['ignore', 'REJECT', true, 1, null]) expect(refusal({ consent })).toMatch(/consent/);
+  });
+
+  it("reaches the renderer as the job's choice, reject when the job has none", () => {
+    const job = { url: 'http://127.0.0.1:8080/' } as Pick<JobRecord, 'url'>;
+    expect(pageBehaviourOf(job).consent).toBe('reject');
+    expect(pageBehaviourOf({ ...job, consent: 'leave' }).consent).toBe('leave');
+  });
+});
+
 describe('headers and cookies', () => {
   const secret = 'Bearer s3cr3t-value';
 
@@ -167,9 +186,10 @@ describe('which request gets the headers and cookies', () => {
 
   it("gives the renderer the seeds' origins with the job's credentials, and nothing when there are none", () => {
     const job = { url: 'http://127.0.0.1:8080/', seeds: ['http://127.0.0.1:8080/', 'http://127.0.0.1:9090/x'] } as Pick<JobRecord, 'url' | 'seeds'>;
-    expect(pageBehaviourOf(job)).toEqual({ autoscroll: true });
+    expect(pageBehaviourOf(job)).toEqual({ autoscroll: true, consent: 'reject' });
     expect(pageBehaviourOf({ ...job, autoscroll: false, actions: [{ wait: 5 }], seedCredentials: { cookies: [{ name: 'a', value: 'b' }] } })).toEqual({
       autoscroll: false,
+      consent: 'reject',
       actions: [{ wait: 5 }],
       credentials: { cookies: [{ name: 'a', value: 'b' }], origins: ['http://127.0.0.1:8080', 'http://127.0.0.1:9090'] },
     });

@@ -2,19 +2,24 @@
 // unless the job turned it off), then the job's actions; then the network settles again when they
 // set anything going. The page products run after the read, so they see the page as left here.
 import type { Page } from 'puppeteer-core';
-import type { RenderOptions } from '../../core/ports.js';
+import type { ConsentOutcome, RenderOptions } from '../../core/ports.js';
 import { AUTOSCROLL_LIMITS, SCROLL_REACTIVITY_HOOK, autoscroll } from './autoscroll.js';
+import { CONSENT_HANDLE_MS } from './consent.js';
 import { actionsBudgetMs, runActions } from './page-actions.js';
 
 export interface Behaviours {
   /** notes for the page record (actions skipped, a navigation), in order */
   notes: string[];
+  /** what was done with the page's consent banner (page-settle.ts) */
+  consent?: ConsentOutcome;
 }
 
 /** The longest the behaviours of one page can take, the settle after them included (for the watchdog). */
 export function behavioursBudgetMs(options: RenderOptions): number {
   const scrolling = options.autoscroll === false ? 0 : AUTOSCROLL_LIMITS.maxMs + AUTOSCROLL_LIMITS.bottomWaitMs;
-  return scrolling + actionsBudgetMs(options.actions ?? []) + options.settleMaxMs;
+  // a consent banner answered: its bound, and the settle after a pressed button
+  const consent = options.consent === 'leave' ? 0 : CONSENT_HANDLE_MS + options.settleMaxMs;
+  return scrolling + consent + actionsBudgetMs(options.actions ?? []) + options.settleMaxMs;
 }
 
 /** Before navigation: auto-scroll learns from the document's own scripts whether a scroll can matter. */

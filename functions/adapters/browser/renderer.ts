@@ -9,6 +9,7 @@
 //   page-settle.ts      the network settles; auto-scroll and the job's actions run
 //   page-read.ts        links, title and DOM; the page products
 // This file runs them in order, under a watchdog, and puts the rendered page together.
+import type { HTTPResponse } from 'puppeteer-core';
 import type { Logger, PageRenderer, RenderedPage, RenderOptions } from '../../core/ports.js';
 import type { ProductRegistry } from '../products/page-product.js';
 import { TurnWaitTimeoutError } from '../../core/job-turns.js';
@@ -18,6 +19,9 @@ import { RenderError } from './errors.js';
 import { HostSlotDeferredError } from '../../core/host-rate.js';
 import { responseHeadersOf } from '../../core/pushback.js';
 import type { RequestGuard } from './request-guard.js';
+import { ConsentWatch } from './consent.js';
+import { documentBody } from './document-body.js';
+import { documentKindOf, readDocument, type DocumentReading } from '../documents/document-reader.js';
 import { behavioursBudgetMs, prepareBehaviours } from './page-behaviours.js';
 import { classify, guardRequests, navigate } from './page-navigation.js';
 import { PageReader, PRODUCT_TIMEOUT_MS } from './page-read.js';
@@ -124,16 +128,24 @@ export class PuppeteerRenderer implements PageRenderer {
     const route = await this.routeOf(options);
     const tab = new BrowserTab({ ...this.options, job: options.jobId ?? '', ...(route ? { route } : {}) }, this.log);
     try {
-      const { page, egress } = await tab.open(url, attempt, (fresh) => prepareBehaviours(fresh, options));
+      let consent: ConsentWatch | undefined;
+      const { page, egress } = await tab.open(url, attempt, async (fresh) => {
+        await prepareBehaviours(fresh, options);
+        consent = await ConsentWatch.prepare(fresh, options.consent, url);
+      });
       const blocked = await guardRequests(page, this.options.guard, options, this.log);
       const products = this.reader.productsFor(options);
       for (const product of products) await product.beforeNavigate?.(page, url);
 
       const { main, navigatedAt, timedOut, showsHtml, shown } = await navigate(page, url, options, attempt, blocked, egress);
       const navigationMs = navigatedAt - started;
-      // A download or another type than HTML: no DOM to settle or read; the products still run.
+      // A download or another type than HTML: no DOM to settle or read; a document (PDF, DOCX) is
+      // read from its bytes instead, in the time the settle and behaviours of a page would take
+      // (document-reader.ts bounds it below that); the products still run.
       if (!showsHtml) {
         const contentType = main.headers()['content-type'] ?? null;
+        attempt.phase = 'extract';
+        const document = await this.readDocument(main, contentType);
         const made = await this.reader.collectProducts(page, products, {
           url,
           status: main.status(),
@@ -141,7 +153,9 @@ export class PuppeteerRenderer implements PageRenderer {
           headers: main.headers(),
           html: '',
           finalUrl: main.url(),
+          ...(document ? { document } : {}),
         });
+        const read = document && 'document' in document ? document.document : undefined;
         return {
           requestedUrl: url,
           finalUrl: main.url(),
@@ -149,9 +163,10 @@ export class PuppeteerRenderer implements PageRenderer {
           status: main.status(),
           ...withResponseHeaders(main.headers()),
           contentType,
-          title: '',
+          title: read?.title ?? '',
           html: '',
-          links: [],
+          links: read?.links ?? [],
+          ...(document ? { document: documentNote(document) } : {}),
           redirectChain: main.request().redirectChain().map((r) => r.url()),
           timings: { navigationMs, settleMs: 0, extractMs: 0, totalMs: Date.now() - started },
           ...(made ? { products: made } : {}),
@@ -159,7 +174,7 @@ export class PuppeteerRenderer implements PageRenderer {
       }
 
       attempt.phase = 'settle';
-      const behaviours = await settlePage(page, options, timedOut);
+      const behaviours = await settlePage(page, options, timedOut, consent);
       const settled = Date.now();
 
       attempt.phase = 'extract';
@@ -191,6 +206,7 @@ export class PuppeteerRenderer implements PageRenderer {
         timings: { navigationMs, settleMs: settled - navigatedAt, extractMs: read - settled, totalMs: done - started },
         ...(made ? { products: made } : {}),
         ...(behaviours.notes.length > 0 ? { actionNotes: behaviours.notes } : {}),
+        ...(behaviours.consent ? { consent: behaviours.consent } : {}),
       };
     } catch (error) {
       if (error instanceof RenderError || error instanceof HostSlotDeferredError) throw error;
@@ -218,6 +234,13 @@ export class PuppeteerRenderer implements PageRenderer {
     return proxies.length > 0 ? { key, proxies } : undefined;
   }
 
+  /** A PDF or DOCX main response as text (undefined for any other type); its failure is the document's, not the page's. */
+  private async readDocument(main: HTTPResponse, contentType: string | null): Promise<DocumentReading | undefined> {
+    if (!documentKindOf(contentType, main.url())) return undefined;
+    const body = await documentBody(main, this.options);
+    return readDocument({ bytes: body.bytes, contentType, url: main.url(), ...(body.why ? { why: body.why } : {}) });
+  }
+
   async close(): Promise<void> {
     await closeBrowser();
   }
@@ -227,4 +250,13 @@ export class PuppeteerRenderer implements PageRenderer {
 function withResponseHeaders(headers: Record<string, string>): { responseHeaders?: Record<string, string> } {
   const kept = responseHeadersOf(headers);
   return kept ? { responseHeaders: kept } : {};
+}
+
+/** The page record's note of its document: what it was, and why it has no text if it has none. */
+function documentNote(reading: DocumentReading): NonNullable<RenderedPage['document']> {
+  if ('document' in reading) {
+    const read = reading.document;
+    return { kind: reading.kind, bytes: reading.bytes, ...(read.pages !== undefined ? { pages: read.pages } : {}), ...(read.truncated ? { truncated: true } : {}) };
+  }
+  return { kind: reading.kind, bytes: reading.bytes, ...('skipped' in reading ? { skipped: reading.skipped } : { error: reading.error }) };
 }

@@ -14,6 +14,7 @@ import { gfm } from 'turndown-plugin-gfm';
 import type { ProductOutput } from '../../core/ports.js';
 import { capUtf8 } from '../browser/renderer.js';
 import { capWithMarker, documentKind, isHtmlDocument, MAX_CONTENT_BYTES, truncationMarker } from './content-cap.js';
+import { documentOutput } from './document-output.js';
 import type { PageProduct, ProductContext } from './page-product.js';
 
 /**
@@ -53,6 +54,7 @@ export class MarkdownProduct implements PageProduct {
   constructor(private readonly options: MarkdownOptions = {}) {}
 
   async collect(_tab: unknown, context: ProductContext): Promise<ProductOutput> {
+    if (context.document) return documentOutput(context.document, 'markdown', 'Markdown', this.options.maxBytes);
     if (!isHtmlDocument(context.contentType, context.html)) return { skipped: `no Markdown of a ${documentKind(context.contentType)} document` };
     const maxBytes = this.options.maxBytes ?? MAX_CONTENT_BYTES;
     const input = capUtf8(context.html, MAX_INPUT_BYTES);

@@ -4,6 +4,7 @@
 // products exist, so a new product is one new file plus a registration (./registry.ts).
 import type { Page } from 'puppeteer-core';
 import type { ProductOutput, ProductRequest } from '../../core/ports.js';
+import type { DocumentReading } from '../documents/document-reader.js';
 
 export interface ProductContext {
   /** the URL asked for (normalised) */
@@ -17,6 +18,8 @@ export interface ProductContext {
   html: string;
   /** the URL the tab shows after it settled */
   finalUrl: string;
+  /** a PDF or DOCX read from its bytes (adapters/documents): its text and Markdown, or why there are none */
+  document?: DocumentReading;
 }
 
 export interface PageProduct {

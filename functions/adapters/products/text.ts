@@ -3,6 +3,7 @@
 import type { Page } from 'puppeteer-core';
 import type { ProductOutput } from '../../core/ports.js';
 import { capWithMarker, documentKind, isHtmlDocument, MAX_CONTENT_BYTES, truncationMarker } from './content-cap.js';
+import { documentOutput } from './document-output.js';
 import type { PageProduct, ProductContext } from './page-product.js';
 
 export interface TextOptions {
@@ -14,6 +15,7 @@ export class TextProduct implements PageProduct {
   constructor(private readonly options: TextOptions = {}) {}
 
   async collect(tab: Page, context: ProductContext): Promise<ProductOutput> {
+    if (context.document) return documentOutput(context.document, 'text', 'text', this.options.maxBytes);
     if (!isHtmlDocument(context.contentType, context.html)) return { skipped: `no text of a ${documentKind(context.contentType)} document` };
     const maxBytes = this.options.maxBytes ?? MAX_CONTENT_BYTES;
     // Cut in the page first (a character is at least one UTF-8 byte), so a huge page does not
