@@ -4,6 +4,7 @@ import type {
   ArchiveAssembler,
   ClientNotifier,
   Clock,
+  ConditionalFetcher,
   ConnectionStore,
   CrawlQueue,
   FaultInjector,
@@ -56,6 +57,8 @@ export interface WorkerDeps extends AppDeps {
   /** the per-host navigation rate shared by the stack; absent: no spacing (unit tests) */
   hostRate?: HostRateGate;
   faults: FaultInjector;
+  /** a `since` crawl's conditional requests (app/conditional-fetch.ts); absent: every page is rendered */
+  conditional?: ConditionalFetcher;
   /** identifies this execution environment in leases */
   workerId: string;
 }

@@ -57,6 +57,10 @@ export const completedMessage = z.looseObject({
   reused: count.optional().describe('pages taken from an earlier crawl (maxAge)'),
   estimatedCostUsd: z.number().min(0).optional(),
   endReason: z.string().optional().describe('why the job ended early'),
+  changes: z
+    .looseObject({ added: count, changed: count, unchanged: count, removed: count })
+    .optional()
+    .describe('a `since` crawl: URLs added, changed, unchanged and removed against the earlier job (lists in the manifest\'s `changes`)'),
 });
 
 export const statusMessage = z.looseObject({

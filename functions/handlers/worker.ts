@@ -9,9 +9,11 @@ import { DynamoArchiveByteBudget } from '../adapters/archive/dynamo-archive-byte
 import { DynamoPayloadDigests } from '../adapters/archive/dynamo-payload-digests.js';
 import { faultInjector } from '../adapters/faults.js';
 import { createProductRegistry } from '../adapters/products/registry.js';
+import { withContentHash } from '../adapters/products/content-hash.js';
 import { HttpRobotsPolicy } from '../adapters/http/robots-policy.js';
 import { DynamoHostRateGate } from '../adapters/dynamodb/host-rate-gate.js';
 import { HttpSitemapSource } from '../adapters/http/sitemap-source.js';
+import { HttpConditionalFetcher } from '../adapters/http/conditional-fetch.js';
 import { crawlPage } from '../app/crawl-page.js';
 import { expiresAt, type WorkerDeps } from '../app/deps.js';
 import { UrlBusyError } from '../core/errors.js';
@@ -60,7 +62,8 @@ function getWorkerDeps(): WorkerDeps {
   const built: WorkerDeps = {
     ...deps,
     // One browser per execution environment, kept warm across invocations.
-    renderer: new PuppeteerRenderer({
+    // Each HTML page's main-text hash is added to what the browser saw (core/changes.ts).
+    renderer: withContentHash(new PuppeteerRenderer({
       chromePath: config.chromePath,
       chromiumBinDir: config.chromiumBinDir,
       log: logger,
@@ -73,9 +76,11 @@ function getWorkerDeps(): WorkerDeps {
         ...(config.extract ? { extractMaxHtmlBytes: config.extract.maxHtmlBytes } : {}),
       }),
       userAgent: config.userAgent,
-    }),
+    })),
     robots,
     sitemaps: new HttpSitemapSource({ robots, userAgent: config.userAgent, log: logger, guard }),
+    // A `since` crawl's conditional requests, through the same guard (app/conditional-fetch.ts).
+    conditional: new HttpConditionalFetcher({ userAgent: config.userAgent, guard }),
     // Navigations per host, counted for the whole stack in the jobs table (core/host-rate.ts).
     hostRate: new DynamoHostRateGate(clients.dynamo, config.tables.jobs, deps.clock),
     faults: faultInjector(config.faults, logger, config.faultsStateDir),

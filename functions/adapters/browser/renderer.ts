@@ -63,6 +63,11 @@ export interface RendererOptions {
   otherJobWaitMs?: number;
 }
 
+/** The main document's validators (lower-case header names, as puppeteer gives them), for a later `since` crawl. */
+function validatorsOf(headers: Record<string, string>): { etag?: string; lastModified?: string } {
+  return { ...(headers.etag ? { etag: headers.etag } : {}), ...(headers['last-modified'] ? { lastModified: headers['last-modified'] } : {}) };
+}
+
 export class PuppeteerRenderer implements PageRenderer {
   private readonly log: Logger;
   private readonly reader: PageReader;
@@ -141,6 +146,7 @@ export class PuppeteerRenderer implements PageRenderer {
           requestedUrl: url,
           finalUrl: main.url(),
           documentUrl: main.url(),
+          ...validatorsOf(main.headers()),
           status: main.status(),
           contentType,
           title: '',
@@ -181,6 +187,7 @@ export class PuppeteerRenderer implements PageRenderer {
         links: extracted.links,
         ...(extracted.linksOmitted ? { linksOmitted: extracted.linksOmitted } : {}),
         redirectChain: shownDocument.request().redirectChain().map((r) => r.url()),
+        ...validatorsOf(shownDocument.headers()),
         timings: { navigationMs, settleMs: settled - navigatedAt, extractMs: read - settled, totalMs: done - started },
         ...(made ? { products: made } : {}),
         ...(behaviours.notes.length > 0 ? { actionNotes: behaviours.notes } : {}),

@@ -11,6 +11,7 @@ import { Readability } from '@mozilla/readability';
 import { parseHTML } from 'linkedom';
 import TurndownService from 'turndown';
 import { gfm } from 'turndown-plugin-gfm';
+import { normaliseMainText } from '../../core/changes.js';
 import type { ProductOutput } from '../../core/ports.js';
 import { capUtf8 } from '../browser/renderer.js';
 import { capWithMarker, documentKind, isHtmlDocument, MAX_CONTENT_BYTES, truncationMarker } from './content-cap.js';
@@ -82,6 +83,22 @@ export function htmlToMarkdown(html: string, pageUrl: string): string {
   // Readability demotes the article's own <h1> (or drops it when it repeats the title): put it back.
   if (title && !markdown.startsWith('# ')) return `# ${title}\n\n${markdown}\n`;
   return `${markdown}\n`;
+}
+
+/**
+ * The page's main text, as a `since` crawl hashes it (core/changes.ts): the text of the element
+ * htmlToMarkdown converts (Readability's article after scripts, hidden elements and consent banners
+ * are removed; else the body without its boilerplate), whitespace-normalised.
+ */
+export function mainTextOf(html: string): string {
+  const { document } = parseHTML(capUtf8(html, MAX_INPUT_BYTES));
+  for (const node of Array.from(document.querySelectorAll(NEVER_CONTENT))) node.remove();
+  for (const node of Array.from(document.querySelectorAll(CONSENT_BANNERS))) {
+    if (!node.isConnected || ['HTML', 'BODY', 'MAIN', 'ARTICLE'].includes(node.tagName)) continue;
+    if ((node.textContent ?? '').length <= MAX_BANNER_TEXT) node.remove();
+  }
+  const root = readArticle(document)?.content ?? fallbackContent(document);
+  return normaliseMainText(root.textContent ?? '');
 }
 
 type DomElement = ReturnType<ReturnType<typeof parseHTML>['document']['createElement']>;
