@@ -1,13 +1,14 @@
 // What changed between a `since` crawl and the earlier job it names (DESIGN.md "Sites change").
 //
-// What is hashed (PageSummary.contentHash): the page's main text, that is the text content of what
-// Mozilla's Readability picks as the article out of the rendered DOM (scripts, styles, hidden
-// elements and consent banners removed first; when Readability finds no article, the body without
-// nav/header/footer/aside/form and their ARIA roles), with every run of whitespace made one space
-// and the ends trimmed, as UTF-8, SHA-256 in hex (adapters/products/markdown.ts mainTextOf). So a
-// rotating footer, a nonce in a script or an attribute, a new ad slot or reflowed markup is no
-// change; a changed sentence of the article is. Pages recorded before the hash existed are compared
-// by `sha256` (the whole rendered HTML) instead.
+// What is hashed (PageSummary.contentHash): the page's main text. From the rendered DOM, scripts,
+// styles, hidden elements and consent banners are removed, then nav, header, footer, aside and form
+// (and elements with their ARIA roles); Mozilla's Readability picks the article from what is left
+// (else the body is taken); its text nodes are joined by spaces, every run of whitespace made one
+// space and the ends trimmed; SHA-256 of that, as UTF-8, in hex (adapters/products/markdown.ts
+// mainTextOf, adapters/products/content-hash.ts). So a rotating footer, a nonce in a script or an
+// attribute, a menu entry, an ad slot or reflowed markup is no change; a changed sentence of the
+// article is. Pages recorded before the hash existed are compared by `sha256` (the whole rendered
+// HTML) instead; a non-HTML document (a PDF) has no hash and is compared so too.
 import { createTwoFilesPatch } from 'diff';
 import type { PageSummary } from './job.js';
 import type { ChangeCounts, ChangeKind } from './vocabulary.js';

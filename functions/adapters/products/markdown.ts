@@ -86,9 +86,10 @@ export function htmlToMarkdown(html: string, pageUrl: string): string {
 }
 
 /**
- * The page's main text, as a `since` crawl hashes it (core/changes.ts): the text of the element
- * htmlToMarkdown converts (Readability's article after scripts, hidden elements and consent banners
- * are removed; else the body without its boilerplate), whitespace-normalised.
+ * The page's main text, as a `since` crawl hashes it (core/changes.ts): what htmlToMarkdown would
+ * convert (Readability's article after scripts, styles, hidden elements and consent banners are
+ * removed; else the body), with navigation, header, footer, aside and form (and their ARIA roles)
+ * removed first, read as the document's text nodes joined by spaces, whitespace-normalised.
  */
 export function mainTextOf(html: string): string {
   const { document } = parseHTML(capUtf8(html, MAX_INPUT_BYTES));
@@ -97,8 +98,17 @@ export function mainTextOf(html: string): string {
     if (!node.isConnected || ['HTML', 'BODY', 'MAIN', 'ARTICLE'].includes(node.tagName)) continue;
     if ((node.textContent ?? '').length <= MAX_BANNER_TEXT) node.remove();
   }
+  // A rotating footer, a menu that gained an entry: not the page's content.
+  for (const node of Array.from(document.querySelectorAll(BOILERPLATE))) node.remove();
   const root = readArticle(document)?.content ?? fallbackContent(document);
-  return normaliseMainText(root.textContent ?? '');
+  const texts: string[] = [];
+  // Text nodes joined by spaces: textContent would glue a heading to the next paragraph.
+  const walk = (node: { nodeType: number; nodeValue: string | null; childNodes: ArrayLike<unknown> }): void => {
+    if (node.nodeType === 3) texts.push(node.nodeValue ?? '');
+    for (const child of Array.from(node.childNodes)) walk(child as typeof node);
+  };
+  walk(root as unknown as Parameters<typeof walk>[0]);
+  return normaliseMainText(texts.join(' '));
 }
 
 type DomElement = ReturnType<ReturnType<typeof parseHTML>['document']['createElement']>;
