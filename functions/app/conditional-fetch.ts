@@ -74,5 +74,6 @@ export function changeFields(earlier: EarlierPage | undefined, now: PageSummary,
   if (earlier === undefined) return {};
   if (notModified) return { change: 'unchanged', notModified: true };
   const change = changeOf(earlier, now);
+  if (change === undefined) return {};
   return { change, ...(change === 'changed' && earlier ? { previousKey: earlier.key } : {}) };
 }

@@ -32,11 +32,15 @@ export function hadPage(earlier: Pick<PageSummary, 'status'> | null | undefined)
 
 /**
  * The page's change against the earlier job's summary of the same URL (null: the earlier job did
- * not record it as a page). `now` is this crawl's page.
+ * not record it as a page). `now` is this crawl's page. A page gone now that the earlier job had
+ * as gone too (or not at all) is no change: undefined.
  */
-export function changeOf(earlier: Pick<PageSummary, 'status' | 'sha256' | 'contentHash'> | null | undefined, now: Pick<PageSummary, 'status' | 'sha256' | 'contentHash'>): ChangeKind {
+export function changeOf(
+  earlier: Pick<PageSummary, 'status' | 'sha256' | 'contentHash'> | null | undefined,
+  now: Pick<PageSummary, 'status' | 'sha256' | 'contentHash'>,
+): ChangeKind | undefined {
+  if (isGoneStatus(now.status)) return hadPage(earlier) ? 'removed' : undefined;
   if (!hadPage(earlier)) return 'added';
-  if (isGoneStatus(now.status)) return 'removed';
   const both = earlier!.contentHash !== undefined && now.contentHash !== undefined;
   const same = both ? earlier!.contentHash === now.contentHash : earlier!.sha256 === now.sha256;
   return same ? 'unchanged' : 'changed';
