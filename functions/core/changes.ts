@@ -52,13 +52,20 @@ export function emptyChangeCounts(): ChangeCounts {
 
 /** A diff longer than this is cut (with a marker): pages.jsonl carries one per changed page. */
 export const MAX_DIFF_BYTES = 64 * 1024;
+/**
+ * Lines added plus removed past which no diff is computed: Myers' diff costs (lines × edits), and a
+ * page rewritten whole (measured: 5,000 lines each side, ~9 s) would stall the finisher; such a page
+ * gets a one-line note instead.
+ */
+export const MAX_DIFF_EDITS = 2_000;
 
 /**
  * The unified diff of a page's Markdown (or text) in the earlier job against this one, a few lines
  * of context, cut at `maxBytes` on a line boundary with a marker saying so.
  */
 export function unifiedDiff(url: string, before: string, after: string, maxBytes = MAX_DIFF_BYTES): string {
-  const patch = createTwoFilesPatch(`${url} (earlier)`, `${url} (now)`, before, after, undefined, undefined, { context: 2 });
+  const patch = createTwoFilesPatch(`${url} (earlier)`, `${url} (now)`, before, after, undefined, undefined, { context: 2, maxEditLength: MAX_DIFF_EDITS });
+  if (patch === undefined) return `\\ more than ${MAX_DIFF_EDITS} lines changed: no diff\n`;
   if (Buffer.byteLength(patch, 'utf8') <= maxBytes) return patch;
   let cut = Buffer.from(patch, 'utf8').subarray(0, maxBytes).toString('utf8');
   cut = cut.slice(0, Math.max(0, cut.lastIndexOf('\n') + 1));
