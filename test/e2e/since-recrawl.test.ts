@@ -143,7 +143,8 @@ async function ask(client: CrawlClient, message: Record<string, unknown>): Promi
 async function crawlToEnd(client: CrawlClient, message: Record<string, unknown>, waitMs: number): Promise<{ accepted: Received; completed: Received; manifest: Record<string, unknown> }> {
   const accepted = await ask(client, { action: 'crawl', ...message });
   expect(accepted.type, JSON.stringify(accepted)).toBe('accepted');
-  const completed = accepted.cached ? await client.waitFor((m) => m.type === 'completed' && m.jobId === accepted.jobId, replyWaitMs(speed)) : await client.waitFor((m) => m.type === 'completed' && m.jobId === accepted.jobId, waitMs);
+  // By its requestId: a cached answer names a job whose own `completed` this connection already had.
+  const completed = await client.waitFor((m) => m.type === 'completed' && m.requestId === accepted.requestId, accepted.cached ? replyWaitMs(speed) : waitMs);
   const manifest = (await (await fetch(completed.manifestUrl as string)).json()) as Record<string, unknown>;
   return { accepted, completed, manifest };
 }
