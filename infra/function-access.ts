@@ -154,10 +154,11 @@ export const FUNCTION_ACCESS: Record<FunctionId, FunctionAccess> = {
   // state with the cache entry (put), the slot, the notification. The routes' heavy work
   // (app/redrive-run.ts, reuse-run.ts): a redrive's failed items put back (transactions of
   // updates) and queued; a job built upon a cached crawl (its frontier by BatchWriteItem of puts,
-  // pages copied, its URLs queued); a run that cannot go on asks for its finish.
+  // pages copied, its URLs queued); a run that cannot go on asks for its finish. A `since` crawl's
+  // change report: the earlier job's frontier (Query) and which of its URLs this job holds (BatchGetItem).
   FinisherFunction: {
     jobs: ['BatchGetItem', 'GetItem', 'PutItem', 'UpdateItem'],
-    frontier: ['BatchWriteItem', 'Query', 'UpdateItem'],
+    frontier: ['BatchGetItem', 'BatchWriteItem', 'Query', 'UpdateItem'],
     connections: ['UpdateItem'],
     crawlQueue: ['SendMessage'],
     finishQueue: ['SendMessage'],

@@ -96,7 +96,8 @@ const EXPECTED: Record<string, Grants> = {
   // under finisher/), the final state and its cache entry, the slot, `completed`
   FinisherFunction: {
     jobs: [...READ_JOB, 'dynamodb:PutItem', 'dynamodb:UpdateItem'],
-    frontier: ['dynamodb:BatchWriteItem', 'dynamodb:Query', 'dynamodb:UpdateItem'],
+    // BatchGetItem: a `since` crawl's report asks which of the earlier job's URLs this one holds
+    frontier: ['dynamodb:BatchGetItem', 'dynamodb:BatchWriteItem', 'dynamodb:Query', 'dynamodb:UpdateItem'],
     connections: ['dynamodb:UpdateItem'],
     secrets: ['dynamodb:DeleteItem'],
     crawlQueue: ['sqs:SendMessage'],
