@@ -30,6 +30,8 @@ const requests: { path: string; conditional: boolean; status: number }[] = [];
 let releaseHeld!: () => void;
 const held = new Promise<void>((resolve) => (releaseHeld = resolve));
 let nonce = 0;
+/** /r/a resets the connection while this is true (the redrive test) */
+let redriveBroken = false;
 
 const FIXED_DATE = 'Tue, 01 Dec 2026 10:00:00 GMT';
 const TEA = '<p>Our shop has sold tea since 1901 and ships to every country in the world, quickly and carefully, in tins that keep it fresh.</p>';
@@ -70,6 +72,13 @@ function pageOf(path: string): { status: number; body: string; etag?: boolean; l
       return version === 1 ? { status: 200, body: pageHtml('Yellow tea', 'Yellow tea is rarer still.', []) } : null;
     case '/new':
       return version === 2 ? { status: 200, body: pageHtml('Pu-erh', 'Pu-erh is aged for years.', []) } : null;
+    // the redrive test's site: /r/b's sentence changes in version 2, /r/a fails for a while
+    case '/r/':
+      return { status: 200, body: pageHtml('Teapots', 'Teapots of clay and iron.', ['/r/a', '/r/b']) };
+    case '/r/a':
+      return { status: 200, body: pageHtml('Clay', 'Clay pots season with use.', []), etag: true };
+    case '/r/b':
+      return { status: 200, body: pageHtml('Iron', version === 1 ? 'Iron pots keep heat for an hour.' : 'Iron pots keep heat for two hours.', []) };
     default:
       return null;
   }
@@ -78,6 +87,7 @@ function pageOf(path: string): { status: number; body: string; etag?: boolean; l
 /** The ETag of a page is of its main text (stable under the footer's nonce), as a careful server's would be. */
 const ETAGS: Record<string, () => string> = {
   '/etag': () => '"green-v1"',
+  '/r/a': () => '"clay-v1"',
   '/changed': () => `"prices-v${version}"`,
 };
 
@@ -90,6 +100,11 @@ function handle(req: IncomingMessage, res: ServerResponse): void {
     res.end(body);
   };
   if (path === '/robots.txt') return answer(404, { 'content-type': 'text/plain' }, '');
+  if (path === '/r/a' && redriveBroken) {
+    requests.push({ path, conditional, status: 0 });
+    res.socket?.destroy(); // a connection reset: no answer at all
+    return;
+  }
   if (path === '/held/') {
     void held.then(() => answer(200, { 'content-type': 'text/html' }, '<!doctype html><title>held</title>'));
     return;
@@ -117,7 +132,7 @@ beforeAll(async () => {
     authToken: JSON.stringify(TOKENS),
     visibilityTimeoutSeconds: timings.visibilityTimeoutSeconds,
     workerTimeoutMs: timings.workerTimeoutMs,
-    env: { NAV_TIMEOUT_MS: String(timings.navTimeoutMs), LEASE_MS: String(timings.leaseMs) },
+    env: { NAV_TIMEOUT_MS: String(timings.navTimeoutMs), LEASE_MS: String(timings.leaseMs), MAX_ATTEMPTS: '2' },
   });
 });
 
@@ -253,3 +268,32 @@ it("refuses a `since` naming another client's job, a running job or no job id", 
   releaseHeld();
   await alice.waitFor((m) => m.type === 'completed' && m.jobId === running.jobId, jobWaitMs(timings, speed, { pages: 1 }));
 }, 300_000);
+
+it('a redriven since-job reports its changes again, over the whole job', async () => {
+  version = 1;
+  const alice = await connectAs('alice');
+  const waitMs = jobWaitMs(timings, speed, { pages: 3, recoveries: 2 });
+  const request = { url: `${site.origin}/r/`, depth: 1, formats: ['markdown'] };
+  const first = await crawlToEnd(alice, request, waitMs);
+  expect(first.completed).toMatchObject({ status: 'succeeded', pages: 3 });
+
+  // /r/b's sentence changes; /r/a fails through every attempt of the since-crawl.
+  version = 2;
+  redriveBroken = true;
+  const second = await crawlToEnd(alice, { ...request, since: first.accepted.jobId }, waitMs);
+  expect(second.completed).toMatchObject({ status: 'partial', pages: 2, failed: 1, changes: { added: 0, changed: 1, unchanged: 1, removed: 0 } });
+  // a page that failed is in errors, not removed
+  expect(pathsOf((second.manifest.errors as { url: string }[]).map((e) => e.url))).toEqual(['/r/a']);
+
+  // The site heals; the redrive crawls /r/a again, asked conditionally: 304, unchanged.
+  redriveBroken = false;
+  requests.length = 0;
+  const redrive = await ask(alice, { action: 'redrive', jobId: second.accepted.jobId });
+  expect(redrive).toMatchObject({ type: 'accepted', redrive: true });
+  const completed = await alice.waitFor((m) => m.type === 'completed' && m.requestId === redrive.requestId, waitMs);
+  expect(completed).toMatchObject({ status: 'succeeded', pages: 3, failed: 0, changes: { added: 0, changed: 1, unchanged: 2, removed: 0 } });
+  const manifest = (await (await fetch(completed.manifestUrl as string)).json()) as { changes: Record<string, string[]> };
+  expect(pathsOf(manifest.changes.changed!)).toEqual(['/r/b']);
+  expect(pathsOf(manifest.changes.unchanged!)).toEqual(['/r/', '/r/a']);
+  expect(requests.filter((r) => r.path === '/r/a')).toEqual([{ path: '/r/a', conditional: true, status: 304 }]);
+}, 600_000);
