@@ -1,5 +1,6 @@
 // The bench's sites, served on 127.0.0.1: a generated site of realistic weight (scripts, styles,
 // images, hub pages with hundreds of links, links inserted by script) or any static directory.
+import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
@@ -62,10 +63,15 @@ function listen(server: Server, address = '127.0.0.1'): Promise<string> {
   return new Promise((resolve) => server.listen(0, address, () => resolve(`http://${address}:${(server.address() as AddressInfo).port}`)));
 }
 
-/** `address`: another loopback address (127.0.0.2, …) is another host to the crawler's per-host gate. */
-export async function serveGenerated(pages: number, address = '127.0.0.1'): Promise<BenchSite> {
+/**
+ * `address`: another loopback address (127.0.0.2, …) is another host to the crawler's per-host gate.
+ * `etags`: every file has an ETag (a hash of its bytes) and a matching If-None-Match gets 304, as a
+ * static host would answer (bench/recrawl.ts); `notModified` counts those answers for documents.
+ */
+export async function serveGenerated(pages: number, address = '127.0.0.1', options: { etags?: boolean } = {}): Promise<BenchSite & { notModified: Map<string, number> }> {
   const files = generatedSite(pages);
   const requests = new Map<string, number>();
+  const notModified = new Map<string, number>();
   const server = createServer((req, res) => {
     const path = new URL(req.url ?? '/', 'http://x').pathname;
     const file = files.get(path);
@@ -73,12 +79,18 @@ export async function serveGenerated(pages: number, address = '127.0.0.1'): Prom
       res.writeHead(404).end();
       return;
     }
+    const etag = options.etags ? `"${createHash('sha1').update(file.body).digest('hex')}"` : undefined;
+    if (etag && req.headers['if-none-match'] === etag) {
+      if (file.type.startsWith('text/html')) notModified.set(path, (notModified.get(path) ?? 0) + 1);
+      res.writeHead(304, { etag }).end();
+      return;
+    }
     if (file.type.startsWith('text/html')) requests.set(path, (requests.get(path) ?? 0) + 1);
-    res.writeHead(200, { 'content-type': file.type, 'content-length': Buffer.byteLength(file.body) });
+    res.writeHead(200, { 'content-type': file.type, 'content-length': Buffer.byteLength(file.body), ...(etag ? { etag } : {}) });
     res.end(file.body);
   });
   const origin = await listen(server, address);
-  return { origin, requests, stop: () => new Promise((r) => { server.closeAllConnections(); server.close(() => r()); }) };
+  return { origin, requests, notModified, stop: () => new Promise((r) => { server.closeAllConnections(); server.close(() => r()); }) };
 }
 
 export async function serveDirectory(root: string): Promise<BenchSite> {

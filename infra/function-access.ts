@@ -157,10 +157,11 @@ export const FUNCTION_ACCESS: Record<FunctionId, FunctionAccess> = {
   // updates) and queued; a job built upon a cached crawl (its frontier by BatchWriteItem of puts,
   // pages copied, its URLs queued, or an answer cut from a deeper one); a job so made with nothing
   // left to crawl begins its end (the transaction that checks its counter shards); a run that
-  // cannot go on asks for its finish.
+  // cannot go on asks for its finish. A `since` crawl's change report: the earlier job's frontier
+  // (Query) and which of its URLs this job holds (BatchGetItem).
   FinisherFunction: {
     jobs: ['BatchGetItem', 'ConditionCheckItem', 'GetItem', 'PutItem', 'UpdateItem'],
-    frontier: ['BatchWriteItem', 'Query', 'UpdateItem'],
+    frontier: ['BatchGetItem', 'BatchWriteItem', 'Query', 'UpdateItem'],
     connections: ['UpdateItem'],
     crawlQueue: ['SendMessage'],
     finishQueue: ['SendMessage'],

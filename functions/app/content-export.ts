@@ -1,6 +1,7 @@
 // The job's content export, jobs/{jobId}/pages.jsonl: one line per page with what the job asked to
 // keep (Markdown, text, an extractor's data, the screenshot's key). Lines are streamed into S3 as
 // the page records are read, a few at a time, so the finisher never holds the whole job's content.
+import { unifiedDiff, type ChangeKind } from '../core/changes.js';
 import type { FrontierRecord, JobRecord, PageSummary } from '../core/job.js';
 import { resultsObjectKey } from '../core/keys.js';
 import type { PageRecord, ResultStore } from '../core/ports.js';
@@ -27,6 +28,28 @@ export interface ContentLine {
   /** the page was a bot challenge or block page (core/pushback.ts): its content is what the wall showed */
   state?: 'blocked';
   blockReason?: string;
+  /** a `since` crawl: the page against the earlier job (core/changes.ts) */
+  change?: ChangeKind;
+  /** a changed page: the unified diff of its Markdown (else its text) in the earlier job against now, bounded (core/changes.ts MAX_DIFF_BYTES) */
+  diff?: string;
+}
+
+/** What a page's diff compares: its Markdown when both records have it, else its text. */
+function diffable(record: PageRecord | null): { markdown?: string; text?: string } {
+  const field = (product: string, name: string) => {
+    const value = record?.outputs?.[product]?.fields?.[name];
+    return typeof value === 'string' ? value : undefined;
+  };
+  return { markdown: field('markdown', 'markdown'), text: field('text', 'text') };
+}
+
+/** The diff of a changed page, when both jobs kept its Markdown or both its text. */
+export function diffOf(url: string, earlier: PageRecord | null, now: PageRecord | null): string | undefined {
+  const before = diffable(earlier);
+  const after = diffable(now);
+  if (before.markdown !== undefined && after.markdown !== undefined) return unifiedDiff(url, before.markdown, after.markdown);
+  if (before.text !== undefined && after.text !== undefined) return unifiedDiff(url, before.text, after.text);
+  return undefined;
 }
 
 export function contentLine(summary: PageSummary, record: PageRecord | null): ContentLine {
@@ -48,14 +71,20 @@ export function contentLine(summary: PageSummary, record: PageRecord | null): Co
   if (screenshot) line.screenshot = screenshot;
   const skipped = Object.fromEntries(Object.entries(outputs).flatMap(([name, o]) => (o.skipped !== undefined ? [[name, o.skipped]] : [])));
   if (Object.keys(skipped).length > 0) line.skipped = skipped;
+  if (summary.change !== undefined) line.change = summary.change;
   return line;
 }
 
 async function* lines(pages: Iterable<PageSummary> | AsyncIterable<PageSummary>, results: ResultStore, urlTtlSeconds: number): AsyncGenerator<string> {
   // Reads run READ_AHEAD pages ahead of the line written; the pages themselves may be a stream.
-  const ahead: { page: PageSummary; record: Promise<PageRecord | null> }[] = [];
-  const lineOf = async ({ page, record }: (typeof ahead)[number]) => {
+  const ahead: { page: PageSummary; record: Promise<PageRecord | null>; previous?: Promise<PageRecord | null> }[] = [];
+  const lineOf = async ({ page, record, previous }: (typeof ahead)[number]) => {
     const line = contentLine(page, await record);
+    // A changed page of a `since` crawl: its diff against the earlier job's record.
+    if (previous) {
+      const diff = diffOf(page.url, await previous, await record);
+      if (diff !== undefined) line.diff = diff;
+    }
     if (line.screenshot) line.screenshotUrl = await results.presignGet(line.screenshot, urlTtlSeconds);
     line.recordUrl = await results.presignGet(page.key, urlTtlSeconds);
     return JSON.stringify(line);
@@ -64,7 +93,9 @@ async function* lines(pages: Iterable<PageSummary> | AsyncIterable<PageSummary>,
     const record = results.getPage(page.key);
     // Awaited in its turn; until then a failure must not count as unhandled.
     record.catch(() => undefined);
-    ahead.push({ page, record });
+    const previous = page.change === 'changed' && page.previousKey ? results.getPage(page.previousKey) : undefined;
+    previous?.catch(() => undefined);
+    ahead.push({ page, record, ...(previous ? { previous } : {}) });
     if (ahead.length > READ_AHEAD) yield await lineOf(ahead.shift()!);
   }
   while (ahead.length > 0) yield await lineOf(ahead.shift()!);

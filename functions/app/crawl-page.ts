@@ -40,8 +40,13 @@
 // function timed out or died) gives nothing back: it may be the page's doing.
 // We chose transactions over an idempotency-token design because they make `admitted - settled`
 // exact at every instant, which is what lets a single condition decide the end of the job.
+// A `since` crawl (conditional-fetch.ts) first asks the host, at the host's slot, whether a URL the
+// earlier job recorded changed: a 304 stands for the page (its earlier record copied, its links
+// admitted), anything else is rendered at a slot of its own; every page is then compared with the
+// earlier job's (its `change`).
 // Where each step's detail is: host-gate.ts (robots.txt, the host's slot, waiting for it),
-// render-and-store.ts, admit-children.ts (children, sitemap URLs, redirect aliases, resending),
+// conditional-fetch.ts (a `since` crawl's conditional request), render-and-store.ts,
+// admit-children.ts (children, sitemap URLs, redirect aliases, resending),
 // settle-page.ts (the page's summary, a failed or blocked page, what follows a settle),
 // throttled-page.ts (a 429/503: the host slows down, the page waits; core/pushback.ts).
 import { isReopenedPage } from '../core/depth.js';
@@ -60,6 +65,7 @@ import { renderAndStore, storedPage } from './render-and-store.js';
 import { afterSettle, pageSummaryOf, settleBlocked, settleFailed } from './settle-page.js';
 import { PageThrottledError } from '../core/pushback.js';
 import { throttledPage } from './throttled-page.js';
+import { asksConditionally, changeFields, earlierPageOf, unchangedPage, type EarlierPage } from './conditional-fetch.js';
 
 export type CrawlOutcome = 'done' | 'failed' | 'duplicate' | 'dropped' | 'lease-lost' | 'delayed' | 'blocked';
 
@@ -133,18 +139,29 @@ async function crawlClaimed(job: JobRecord, record: FrontierRecord, deps: Worker
   const robots = await askRobots(job, record, deps);
   if (!robots.allowed) return settleFailed(job, record, robots.reason, deps, robots.kind);
 
+  // A `since` crawl: what the earlier job recorded of this URL (conditional-fetch.ts).
+  const earlier = await earlierPageOf(job, record, deps, timer);
   // Render and store (or reuse what an earlier try stored: no navigation, so no slot).
-  let page: PageRecord;
+  let page: PageRecord | null = null;
+  let notModified = false;
   try {
-    const stored = await storedPage(job, record, attempt, deps, timer);
-    if (stored) page = stored;
-    else {
-      const slot = await takeHostSlot(job, record, robots.crawlDelaySeconds, deps, timer);
+    page = await storedPage(job, record, attempt, deps, timer);
+    if (!page) {
+      let slot = await takeHostSlot(job, record, robots.crawlDelaySeconds, deps, timer);
       // No slot soon: nothing was requested of the host, no tab opened; the URL waits in the queue.
       if (slot.kind === 'wait') return await waitForHost(job, record, slot.retryInMs, deps, slot.ticketAt);
-      const beforeNavigation = navigateAtSlot(job, record, slot, robots.crawlDelaySeconds, deps, timer);
-      await untilTabTime(slot, deps);
-      page = await renderAndStore(job, record, attempt, deps, timer, beforeNavigation);
+      if (asksConditionally(job, earlier, deps)) {
+        page = await unchangedPage(job, record, earlier, navigateAtSlot(job, record, slot, robots.crawlDelaySeconds, deps, timer), deps, timer);
+        notModified = page !== null;
+        // Changed: the host answered that request; the navigation is another, at a slot of its own.
+        if (!page) slot = await takeHostSlot(job, record, robots.crawlDelaySeconds, deps, timer);
+        if (slot.kind === 'wait') return await waitForHost(job, record, slot.retryInMs, deps, slot.ticketAt);
+      }
+      if (!page) {
+        const beforeNavigation = navigateAtSlot(job, record, slot, robots.crawlDelaySeconds, deps, timer);
+        await untilTabTime(slot, deps);
+        page = await renderAndStore(job, record, attempt, deps, timer, beforeNavigation);
+      }
     }
   } catch (error) {
     // The slot was lost while the tab opened, and none is near: not an attempt, the URL waits.
@@ -161,7 +178,7 @@ async function crawlClaimed(job: JobRecord, record: FrontierRecord, deps: Worker
     return settleFailed(job, record, reason, deps);
   }
 
-  return admitAndSettle(job, record, page, deps, delivery, timer, robots.crawlDelaySeconds);
+  return admitAndSettle(job, record, page, deps, delivery, timer, robots.crawlDelaySeconds, { earlier, notModified });
 }
 
 /** The page is stored: its children admitted and sent, then the page settled as done. */
@@ -173,6 +190,7 @@ async function admitAndSettle(
   delivery: Delivery,
   timer: PhaseTimer,
   crawlDelaySeconds?: number,
+  since: { earlier?: EarlierPage; notModified?: boolean } = {},
 ): Promise<CrawlOutcome> {
   const attempt = claimed.attempts;
   // A challenge or block page (core/pushback.ts): kept as what it is, its links not followed.
@@ -192,9 +210,12 @@ async function admitAndSettle(
     // A page reopened for its links keeps the summary of its crawl, at its new depth.
     // Its dropped links are counted with its first settle only: a reopened page was counted then.
     const reopened = isReopenedPage(record);
-    const summary = reopened
-      ? { ...record.summary!, depth: record.depth, parent: record.parent }
-      : { ...pageSummaryOf(job, record, page, delivery.queueWaitMs, timer), ...(admitted.linksDropped > 0 ? { linksDropped: admitted.linksDropped } : {}) };
+    const fresh = () => {
+      const summary = { ...pageSummaryOf(job, record, page, delivery.queueWaitMs, timer), ...(admitted.linksDropped > 0 ? { linksDropped: admitted.linksDropped } : {}) };
+      // A `since` crawl's page: how it compares with the earlier job's (conditional-fetch.ts).
+      return { ...summary, ...changeFields(since.earlier, summary, since.notModified === true) };
+    };
+    const summary = reopened ? { ...record.summary!, depth: record.depth, parent: record.parent } : fresh();
     const linksDropped = reopened ? 0 : admitted.linksDropped;
     deps.faults.hit('before-settle', { url: record.url, attempt });
     if (await deps.frontier.settle(job.jobId, record.urlKey, deps.workerId, { kind: 'done', summary, ...(linksDropped > 0 ? { linksDropped } : {}) }, job.counterShards)) break;

@@ -4,6 +4,7 @@ import type {
   ArchiveAssembler,
   ClientNotifier,
   Clock,
+  ConditionalFetcher,
   ConnectionStore,
   CrawlQueue,
   FaultInjector,
@@ -59,6 +60,8 @@ export interface WorkerDeps extends AppDeps {
   renderer: PageRenderer;
   robots: RobotsPolicy;
   faults: FaultInjector;
+  /** a `since` crawl's conditional requests (app/conditional-fetch.ts); absent: every page is rendered */
+  conditional?: ConditionalFetcher;
   /** identifies this execution environment in leases */
   workerId: string;
 }

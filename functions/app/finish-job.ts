@@ -62,7 +62,8 @@ export async function runFinish(jobId: string, deps: AppDeps): Promise<'complete
 }
 
 /** For a job in `finishing` or final: writes the manifest, marks it final, and notifies once. */
-export async function completeJob(job: JobRecord, deps: AppDeps): Promise<void> {
+export async function completeJob(finishing: JobRecord, deps: AppDeps): Promise<void> {
+  let job = finishing;
   const status = job.finalStatus ?? (isFinal(job.status) ? job.status : undefined);
   if (!status || job.finishedAt === undefined) return;
   const key = manifestObjectKey(job.jobId);
@@ -70,7 +71,10 @@ export async function completeJob(job: JobRecord, deps: AppDeps): Promise<void> 
     // Streamed from the frontier in bounded memory (app/manifest-writer.ts), the exports first and
     // the manifest last: a manifest in S3 means everything it points at is there. Rewritten whole
     // by a finisher that resumes this one.
-    await writeManifest(job, status, job.finishedAt, key, deps, (pages) => writeExports(job, pages, deps));
+    const written = await writeManifest(job, status, job.finishedAt, key, deps, (pages) => writeExports(job, pages, deps));
+    // A `since` crawl's counts go on the job item with its final state: `completed`, a resumed
+    // finisher and a later cached answer read them there.
+    if (written.changes) job = { ...job, changes: written.changes };
     const first = await deps.jobs.completeFinish(job, status, key);
     // Finishers racing on the same job all get here; only the one that made it final counts it.
     if (first) {
@@ -145,5 +149,6 @@ export function completedMessage(
     ...(job.endReason !== undefined ? { endReason: job.endReason } : {}),
     // pages that were a bot challenge or block page, and whether they were most of the job (core/pushback.ts)
     ...blockedFieldsOf(job),
+    ...(job.changes ? { changes: job.changes } : {}),
   };
 }

@@ -27,6 +27,10 @@ export function pageSummaryOf(job: JobRecord, record: FrontierRecord, page: Page
     links: page.page.links.length,
     key: pageObjectKey(job.jobId, record.urlKey),
     ...(outputKeys(page.outputs) ? { outputs: outputKeys(page.outputs) } : {}),
+    // what a later `since` crawl asks with and compares (core/changes.ts)
+    ...(page.page.etag !== undefined ? { etag: page.page.etag } : {}),
+    ...(page.page.lastModified !== undefined ? { lastModified: page.page.lastModified } : {}),
+    ...(page.page.contentHash !== undefined ? { contentHash: page.page.contentHash } : {}),
     timings: {
       queueWaitMs: queueWaitMs ?? null,
       navigationMs: page.page.timings.navigationMs,

@@ -13,6 +13,7 @@ import { startHeartbeat } from './heartbeat.js';
 import { askToFinish } from './finish-job.js';
 import { requestCacheKeys, reuseEarlierCrawl, sendsCredentials } from './reuse-crawl.js';
 import { continueReuse } from './reuse-run.js';
+import { sinceJobFor } from './since-job.js';
 
 /** `owner`: the authorizer's principal of the connection (undefined when auth is off); only it may act on the job. */
 export async function submitCrawl(request: CrawlRequest, connectionId: string, jobId: string, deps: AppDeps, owner?: string): Promise<void> {
@@ -22,6 +23,8 @@ export async function submitCrawl(request: CrawlRequest, connectionId: string, j
     return;
   }
   const now = deps.clock.now();
+  // `since`: an earlier finished job of this client, checked before anything is created.
+  const since = request.since !== undefined ? await sinceJobFor({ ...request, since: request.since }, owner, deps) : undefined;
   const keys = requestCacheKeys(request, owner);
   const template: JobRecord = {
     jobId,
@@ -42,6 +45,7 @@ export async function submitCrawl(request: CrawlRequest, connectionId: string, j
     ...(request.autoscroll === false ? { autoscroll: false as const } : {}),
     ...(request.consent !== undefined ? { consent: request.consent } : {}),
     ...(request.budgetUsd !== undefined ? { budgetUsd: request.budgetUsd } : {}),
+    ...(since ? { since } : {}),
     // Possibly secrets: kept on the job item only while it runs (jobs.beginFinish removes them).
     // The crawl's own proxy URL holds its credentials: kept with them, the same way.
     ...(request.headers || request.cookies || request.proxy

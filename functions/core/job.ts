@@ -4,7 +4,7 @@ import type { PageAction } from './page-actions.js';
 import type { ProductRequest } from './render-ports.js';
 import { seedOriginsOf, type SeedCredentials } from './seed-credentials.js';
 import type { QuotaNote } from './client-quota.js';
-import { CONTENT_FORMATS, type BlockableResource, type ConsentMode, type FinalStatus, type Format, type JobStatus, type Scope } from './vocabulary.js';
+import { CONTENT_FORMATS, type BlockableResource, type ChangeCounts, type ChangeKind, type ConsentMode, type FinalStatus, type Format, type JobStatus, type Scope } from './vocabulary.js';
 import { ownerFor } from './owners.js';
 
 // A job's statuses and scopes are words the wire protocol shares (vocabulary.ts); the code that
@@ -170,7 +170,24 @@ export interface JobRecord extends JobCounters {
   hostWaits?: number;
   /** the job ends `partial` (endReason 'budget') once its estimated cost reaches this (USD) */
   budgetUsd?: number;
+  /**
+   * `since`: the earlier finished job of the same client this crawl is compared with (app/since-job.ts):
+   * its pages are asked for conditionally first, and the change report is made against it
+   */
+  since?: SinceJob;
+  /** the change report's counts, written with the final state (absent: not a `since` crawl) */
+  changes?: ChangeCounts;
   expiresAt: number;
+}
+
+export interface SinceJob {
+  /** the earlier job whose frontier and records are compared with */
+  jobId: string;
+  /**
+   * a 304 may stand for the page (its earlier outputs referenced): false when the earlier job kept
+   * less of a page than this one asks (other formats or extractor), so every page is rendered
+   */
+  conditional: boolean;
 }
 
 export interface PageSummary {
@@ -192,6 +209,17 @@ export interface PageSummary {
   blockReason?: BlockReason;
   /** where the time went (ms); DynamoDB covers the claim and the admissions, not the final settle */
   timings?: PageTimings;
+  /** the main document's validators, for a later `since` crawl's conditional request */
+  etag?: string;
+  lastModified?: string;
+  /** SHA-256 of the page's main text, whitespace-normalised (core/changes.ts says exactly what) */
+  contentHash?: string;
+  /** a `since` crawl's page against the earlier job (core/changes.ts) */
+  change?: ChangeKind;
+  /** a changed page: the earlier job's record of it (its Markdown or text is diffed against this one's) */
+  previousKey?: string;
+  /** an unchanged page answered 304: not rendered, its record and files are the earlier job's */
+  notModified?: true;
 }
 
 export interface PageTimings {

@@ -7,6 +7,7 @@ import type { FinalStatus, FrontierRecord, JobRecord, PageSummary } from './job.
 import { usageOf, type Usage } from './usage.js';
 import type { HostStats } from './host-stats.js';
 import { blockedFieldsOf } from './pushback.js';
+import { CHANGE_KINDS, type ChangeCounts, type ChangeKind } from './vocabulary.js';
 
 export interface Manifest {
   jobId: string;
@@ -41,6 +42,8 @@ export interface Manifest {
   mostlyBlocked?: true;
   /** per host the job navigated to: its navigations, throttles (429/503) and blocked pages, and the host's shared rate now (core/host-stats.ts) */
   hosts?: HostStats[];
+  /** a `since` crawl: the URLs of each kind against the earlier job, each list in manifest order (core/changes.ts) */
+  changes?: Record<ChangeKind, string[]>;
 }
 
 /**
@@ -55,6 +58,16 @@ export interface ManifestEntry {
   page?: PageSummary;
   error?: string;
   levelled: boolean;
+  /**
+   * a `since` crawl: a page of the earlier job this one did not reach (app/manifest-writer.ts);
+   * listed only in `changes.removed`
+   */
+  removed?: true;
+}
+
+/** The entry's kind in a `since` crawl's change report, if it has one. */
+export function changeOfEntry(entry: ManifestEntry): ChangeKind | undefined {
+  return entry.removed ? 'removed' : entry.page?.change;
 }
 
 /** Manifest order: by depth, then URL, then frontier order. A total order over a job's entries. */
@@ -103,24 +116,30 @@ function manifestEnds(job: JobRecord, status: FinalStatus, finishedAt: number, h
   };
 }
 
-export function buildManifest(job: JobRecord, records: FrontierRecord[], status: FinalStatus, finishedAt: number, hosts?: HostStats[]): Manifest {
-  const entries = records.flatMap((record, seq) => manifestEntryOf(job, record, seq) ?? []).sort(manifestOrder);
+/** `removed`: a `since` crawl's entries for the earlier job's pages it did not reach (see ManifestEntry). */
+export function buildManifest(job: JobRecord, records: FrontierRecord[], status: FinalStatus, finishedAt: number, hosts?: HostStats[], removed: ManifestEntry[] = []): Manifest {
+  const entries = [...records.flatMap((record, seq) => manifestEntryOf(job, record, seq) ?? []), ...removed].sort(manifestOrder);
   const pages: PageSummary[] = [];
   const errors: { url: string; error: string }[] = [];
   const levels: string[][] = [];
+  const changes = job.since ? (Object.fromEntries(CHANGE_KINDS.map((kind) => [kind, [] as string[]])) as Record<ChangeKind, string[]>) : undefined;
   for (const entry of entries) {
+    const change = changeOfEntry(entry);
+    if (changes && change) changes[change].push(entry.url);
+    if (entry.removed) continue;
     if (entry.page) pages.push(entry.page);
     else errors.push({ url: entry.url, error: entry.error! });
     if (entry.levelled) (levels[entry.depth] ??= []).push(entry.url);
   }
   const { head, tail } = manifestEnds(job, status, finishedAt, hosts);
-  return { ...head, pages, levels: Array.from(levels, (level) => level ?? []), errors, ...tail } as Manifest;
+  return { ...head, pages, levels: Array.from(levels, (level) => level ?? []), errors, ...(changes ? { changes } : {}), ...tail } as Manifest;
 }
 
 /**
  * manifest.json as text chunks, byte for byte JSON.stringify(buildManifest(…)) of the same entries.
  * `pass()` must yield every entry in manifestOrder; it is called three times (pages, levels,
- * errors), so nothing but the current entry (and the passes' own buffers) is held.
+ * errors), and four more for a `since` crawl's changes (one per kind), so nothing but the current
+ * entry (and the passes' own buffers) is held. `counts`, when given, is filled with the changes' counts.
  */
 export async function* manifestJsonChunks(
   job: JobRecord,
@@ -128,12 +147,13 @@ export async function* manifestJsonChunks(
   finishedAt: number,
   pass: () => AsyncIterable<ManifestEntry>,
   hosts?: HostStats[],
+  counts?: ChangeCounts,
 ): AsyncGenerator<string> {
   const { head, tail } = manifestEnds(job, status, finishedAt, hosts);
   yield `${JSON.stringify(head).slice(0, -1)},"pages":[`;
   let first = true;
   for await (const entry of pass()) {
-    if (!entry.page) continue;
+    if (!entry.page || entry.removed) continue;
     yield `${first ? '' : ','}${JSON.stringify(entry.page)}`;
     first = false;
   }
@@ -155,11 +175,28 @@ export async function* manifestJsonChunks(
   yield `${depth >= 0 ? ']' : ''}],"errors":[`;
   first = true;
   for await (const entry of pass()) {
-    if (entry.page) continue;
+    if (entry.page || entry.removed) continue;
     yield `${first ? '' : ','}${JSON.stringify({ url: entry.url, error: entry.error })}`;
     first = false;
   }
-  yield `],${JSON.stringify(tail).slice(1)}`;
+  if (job.since) {
+    // One pass per kind: the four lists are streamed, never held.
+    yield '],"changes":{';
+    for (const [index, kind] of CHANGE_KINDS.entries()) {
+      yield `${index > 0 ? '],' : ''}${JSON.stringify(kind)}:[`;
+      let count = 0;
+      for await (const entry of pass()) {
+        if (changeOfEntry(entry) !== kind) continue;
+        yield `${count > 0 ? ',' : ''}${JSON.stringify(entry.url)}`;
+        count++;
+      }
+      if (counts) counts[kind] = count;
+    }
+    yield ']}';
+  } else {
+    yield ']';
+  }
+  yield `,${JSON.stringify(tail).slice(1)}`;
 }
 
 /**
@@ -167,7 +204,8 @@ export async function* manifestJsonChunks(
  * `{"type":"job", jobId, url, seeds?, depth, status, startedAt, finishedAt, capped, delayed?, hostWaits?, usage, endReason?}`,
  * then one line per URL in manifest order (depth, then URL): `{"type":"page", …PageSummary}` or
  * `{"type":"error", url, depth, error}`, or `{"type":"warning", url, error}` (not a URL of the crawl,
- * so in no level). A level of manifest.json is the page and error lines of one depth.
+ * so in no level), or for a `since` crawl `{"type":"removed", url, depth}` (a page of the earlier
+ * job not reached now, at its depth there). A level of manifest.json is the page and error lines of one depth.
  */
 export async function* manifestLines(
   job: JobRecord,
@@ -179,7 +217,9 @@ export async function* manifestLines(
   const { head, tail } = manifestEnds(job, status, finishedAt, hosts);
   yield JSON.stringify({ type: 'job', ...head, ...tail });
   for await (const entry of entries) {
-    if (entry.page) yield JSON.stringify({ type: 'page', ...entry.page });
+    // a `since` crawl's page of the earlier job it did not reach
+    if (entry.removed) yield JSON.stringify({ type: 'removed', url: entry.url, depth: entry.depth });
+    else if (entry.page) yield JSON.stringify({ type: 'page', ...entry.page });
     else if (entry.levelled) yield JSON.stringify({ type: 'error', url: entry.url, depth: entry.depth, error: entry.error });
     else yield JSON.stringify({ type: 'warning', url: entry.url, error: entry.error });
   }

@@ -8,7 +8,7 @@ import { defaultTimeLimitSeconds } from './estimate.js';
 import { actionsSchema, type PageAction } from './page-actions.js';
 import { cookiesSchema, headersSchema, type RequestCookie } from './seed-credentials.js';
 import { MAX_PROXY_URL_LENGTH, parseProxyUrl } from './upstream-proxy.js';
-import { BLOCKABLE_RESOURCES, CONSENT_MODES, DEFAULT_FORMATS, FORMATS, type BlockableResource, type FinalStatus, type Format, type JobStatus, type Scope } from './vocabulary.js';
+import { BLOCKABLE_RESOURCES, CONSENT_MODES, DEFAULT_FORMATS, FORMATS, type BlockableResource, type ChangeCounts, type FinalStatus, type Format, type JobStatus, type Scope } from './vocabulary.js';
 
 // What a request may ask to keep or skip is the protocol's to state; the words live in
 // vocabulary.ts, where the job record shares them without importing the protocol.
@@ -101,6 +101,11 @@ export function clientMessageSchemas(limits: Limits, catalog: Catalog = NO_CATAL
     estimate: z.boolean().optional(),
     /** end the job `partial` (endReason "budget") once its estimated cost reaches this many USD */
     budgetUsd: z.number().positive().max(MAX_BUDGET_USD).optional(),
+    /**
+     * an earlier finished job of the same client: its pages are asked for conditionally first (a 304
+     * is `unchanged`, not rendered), and the manifest reports what changed since it
+     */
+    since: jobIdSchema.optional(),
   });
   const status = z.strictObject({ action: z.literal('status'), jobId, requestId: requestId.optional() });
   const cancel = z.strictObject({ action: z.literal('cancel'), jobId, requestId: requestId.optional() });
@@ -146,6 +151,8 @@ export interface CrawlRequest {
   estimate?: true;
   /** the job ends `partial` when its estimated cost reaches this (USD) */
   budgetUsd?: number;
+  /** the earlier job to compare with and ask conditionally (checked at submit: app/since-job.ts) */
+  since?: string;
   /** the client gave `timeLimit` (absent: the default, which follows maxPages and the hosts' pace) */
   timeLimitAsked?: true;
   requestId?: string;
@@ -207,6 +214,8 @@ export type ServerMessage =
       blocked?: number;
       /** more pages were blocked than crawled and failed together: the site keeps this crawler out */
       mostlyBlocked?: true;
+      /** a `since` crawl: how many URLs were added, changed, unchanged and removed against the earlier job */
+      changes?: ChangeCounts;
     }
   | {
       type: 'status';
@@ -340,6 +349,7 @@ export function parseCrawlRequest(body: string | undefined | null, limits: Limit
     ...(parsed.data.timeLimit !== undefined ? { timeLimitAsked: true as const } : {}),
     ...(parsed.data.estimate === true ? { estimate: true as const } : {}),
     ...(parsed.data.budgetUsd !== undefined ? { budgetUsd: parsed.data.budgetUsd } : {}),
+    ...(parsed.data.since !== undefined ? { since: parsed.data.since } : {}),
     block: [...new Set(parsed.data.block ?? [])].sort(),
     obeyRobots: parsed.data.robots ?? true,
     formats: [...new Set(parsed.data.formats ?? DEFAULT_FORMATS)].sort(),

@@ -45,6 +45,11 @@ export interface RenderedPage {
   products?: Record<string, ProductOutput>;
   /** what the job's actions could not do on this page (a selector not found, a step that navigated away), in order */
   actionNotes?: string[];
+  /** the main document's ETag and Last-Modified response headers, when it sent them (a later `since` crawl asks with them) */
+  etag?: string;
+  lastModified?: string;
+  /** SHA-256 of the page's whitespace-normalised main text (core/changes.ts says what is hashed); absent for non-HTML documents */
+  contentHash?: string;
   /**
    * a document read from its bytes instead of a DOM (PDF, DOCX): its kind and size, its page count,
    * and, when it has no text, why (`skipped`: too big or no body; `error`: not readable)
@@ -134,4 +139,25 @@ export interface PageRenderer {
   /** throws RenderError for navigation failures (timeout, DNS, refused, crash) */
   render(url: string, options: RenderOptions): Promise<RenderedPage>;
   close(): Promise<void>;
+}
+
+/** What a conditional request (If-None-Match / If-Modified-Since) is asked with: a page's stored validators. */
+export interface Validators {
+  etag?: string;
+  lastModified?: string;
+}
+
+/**
+ * The answer to a conditional GET: `status` 304 means the document did not change; null means no
+ * answer (network, the egress guard), with why in `error`. `validators`: what the answer sent anew.
+ */
+export interface ConditionalAnswer {
+  status: number | null;
+  validators?: Validators;
+  error?: string;
+}
+
+/** Asks a URL's host whether the document changed since `validators`, through the egress guard; reads no body. */
+export interface ConditionalFetcher {
+  fetch(url: string, validators: Validators): Promise<ConditionalAnswer>;
 }

@@ -59,6 +59,10 @@ export const completedMessage = z.looseObject({
   endReason: z.string().optional().describe('why the job ended early'),
   blocked: count.optional().describe('pages whose answer was a bot challenge or block page (state `blocked` in the manifest), when any'),
   mostlyBlocked: z.literal(true).optional().describe('more pages were blocked than crawled and failed together'),
+  changes: z
+    .looseObject({ added: count, changed: count, unchanged: count, removed: count })
+    .optional()
+    .describe('a `since` crawl: URLs added, changed, unchanged and removed against the earlier job (lists in the manifest\'s `changes`)'),
 });
 
 export const statusMessage = z.looseObject({

@@ -48,3 +48,12 @@ export type ConsentMode = (typeof CONSENT_MODES)[number];
 
 /** Formats whose content goes into the job's pages.jsonl (with an extractor's output). */
 export const CONTENT_FORMATS: readonly Format[] = ['markdown', 'text', 'screenshot'];
+
+/**
+ * How a page of a `since` crawl compares with the earlier job (DESIGN.md "Sites change"): new to it,
+ * its main text changed, the same, or gone (404/410, or no longer reached).
+ */
+export const CHANGE_KINDS = ['added', 'changed', 'unchanged', 'removed'] as const;
+export type ChangeKind = (typeof CHANGE_KINDS)[number];
+/** `completed.changes`: how many URLs of each kind */
+export type ChangeCounts = Record<ChangeKind, number>;

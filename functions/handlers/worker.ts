@@ -10,9 +10,11 @@ import { DynamoPayloadDigests } from '../adapters/archive/dynamo-payload-digests
 import { faultInjector } from '../adapters/faults.js';
 import { stackUpstreamProxies } from '../adapters/upstream-proxies.js';
 import { createProductRegistry } from '../adapters/products/registry.js';
+import { withContentHash } from '../adapters/products/content-hash.js';
 import { HttpRobotsPolicy } from '../adapters/http/robots-policy.js';
 import { DynamoHostRateGate } from '../adapters/dynamodb/host-rate-gate.js';
 import { HttpSitemapSource } from '../adapters/http/sitemap-source.js';
+import { HttpConditionalFetcher } from '../adapters/http/conditional-fetch.js';
 import { crawlPage } from '../app/crawl-page.js';
 import { expiresAt, type WorkerDeps } from '../app/deps.js';
 import { UrlBusyError } from '../core/errors.js';
@@ -64,7 +66,8 @@ function getWorkerDeps(): WorkerDeps {
   const built: WorkerDeps = {
     ...deps,
     // One browser per execution environment, kept warm across invocations.
-    renderer: new PuppeteerRenderer({
+    // Each HTML page's main-text hash is added to what the browser saw (core/changes.ts).
+    renderer: withContentHash(new PuppeteerRenderer({
       chromePath: config.chromePath,
       chromiumBinDir: config.chromiumBinDir,
       log: logger,
@@ -79,9 +82,11 @@ function getWorkerDeps(): WorkerDeps {
       userAgent: config.userAgent,
       // the stack's upstream proxies, when it names some (a crawl's own `proxy` comes with its page)
       upstreams,
-    }),
+    })),
     robots,
     sitemaps: new HttpSitemapSource({ robots, userAgent: config.userAgent, log: logger, guard, upstreams }),
+    // A `since` crawl's conditional requests, through the same guard (app/conditional-fetch.ts).
+    conditional: new HttpConditionalFetcher({ userAgent: config.userAgent, guard, upstreams }),
     // Navigations per host, counted for the whole stack in the jobs table (core/host-rate.ts).
     hostRate: new DynamoHostRateGate(clients.dynamo, config.tables.jobs, deps.clock),
     faults: faultInjector(config.faults, logger, config.faultsStateDir),

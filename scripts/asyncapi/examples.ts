@@ -10,6 +10,11 @@ const manifestUrl = `https://results.s3.amazonaws.com/jobs/${EXAMPLE_JOB_ID}/man
 export const CLIENT_EXAMPLES: Record<string, { name: string; summary: string; payload: Record<string, unknown> }[]> = {
   crawl: [
     { name: 'crawl', summary: 'A site to depth 2, its pages kept as Markdown', payload: { action: 'crawl', url: EXAMPLE_URL, depth: 2, maxPages: 50, formats: ['html', 'markdown'], requestId: 'r1' } },
+    {
+      name: 'since',
+      summary: 'The same site again, compared with an earlier job: conditional requests first, a change report',
+      payload: { action: 'crawl', url: EXAMPLE_URL, depth: 2, formats: ['markdown'], since: EXAMPLE_JOB_ID, requestId: 'r7' },
+    },
     { name: 'estimate', summary: 'What that crawl would take; nothing is crawled', payload: { action: 'crawl', url: EXAMPLE_URL, depth: 2, estimate: true, requestId: 'r2' } },
     {
       name: 'consent',
@@ -66,6 +71,24 @@ export const SERVER_EXAMPLES: Record<string, { name: string; summary: string; pa
         estimatedCostUsd: 0.0002,
         blocked: 4,
         mostlyBlocked: true,
+      },
+    },
+    {
+      name: 'completedSince',
+      summary: 'A `since` crawl ended: what changed against the earlier job',
+      payload: {
+        type: 'completed',
+        jobId: EXAMPLE_JOB_ID,
+        requestId: 'r7',
+        status: 'succeeded',
+        pages: 11,
+        failed: 0,
+        durationMs: 1900,
+        cached: false,
+        manifestUrl,
+        resultsUrl: manifestUrl.replace('manifest.json', 'pages.jsonl'),
+        estimatedCostUsd: 0.0003,
+        changes: { added: 1, changed: 1, unchanged: 9, removed: 1 },
       },
     },
   ],

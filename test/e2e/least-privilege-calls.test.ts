@@ -47,8 +47,11 @@ let flakyBroken = true;
 let releaseHeld!: () => void;
 const held = new Promise<void>((resolve) => (releaseHeld = resolve));
 
+/** Each page's ETag: a `since` crawl asks with it, and the site answers 304 (the crawler copies the earlier record). */
+const etagOf = (path: string) => `"${Buffer.from(path).toString('hex')}"`;
+
 function page(res: ServerResponse, path: string): void {
-  res.writeHead(200, { 'content-type': 'text/html' });
+  res.writeHead(200, { 'content-type': 'text/html', etag: etagOf(path) });
   res.end(`<!doctype html><title>${path}</title><main><h1>${path}</h1><p>text of ${path}</p>${(SITE[path] ?? []).map(link).join(' ')}</main>`);
 }
 
@@ -65,6 +68,10 @@ beforeAll(async () => {
     }
     if (path === '/robots.txt' || !SITE[path]) {
       res.writeHead(404).end();
+      return;
+    }
+    if (req.headers['if-none-match'] === etagOf(path)) {
+      res.writeHead(304, { etag: etagOf(path) }).end();
       return;
     }
     page(res, path);
@@ -230,6 +237,11 @@ it('every AWS call each function makes is one its role allows', async () => {
   expect(built.completed).toMatchObject({ status: 'succeeded', pages: 5, cached: false });
   expect(built.completed.reused).toBeGreaterThan(0);
   await built.client.close();
+  // Crawled again since the first: every page answered 304, its record copied (crawler), the
+  // change report read from both jobs' frontiers (finisher).
+  const since = await crawl(stack, { ...request, depth: 2, since: deep.jobId }, jobWaitMs(timings, speed, { pages: 4 }));
+  expect(since.completed).toMatchObject({ status: 'succeeded', pages: 4, changes: { added: 0, changed: 0, unchanged: 4, removed: 0 } });
+  await since.client.close();
 
   // A job held running: status from another connection moves its notifications there, the
   // heartbeat ticks, and cancel ends it.
@@ -294,7 +306,7 @@ it('every AWS call each function makes is one its role allows', async () => {
   expect(observed.CrawlerFunction).toEqual(expect.arrayContaining(['frontier PutItem', 'jobObjects PutObject', 'jobs ConditionCheckItem', 'crawlQueue SendMessage']));
   // the finisher's function also does the routes' heavy work: a redrive's URLs put back and queued, a job built upon a cached crawl
   expect(observed.FinisherFunction).toEqual(
-    expect.arrayContaining(['frontier Query', 'jobObjects PutObject', 'jobs PutItem', 'frontier BatchWriteItem', 'frontier UpdateItem', 'crawlQueue SendMessage']),
+    expect.arrayContaining(['frontier Query', 'jobObjects PutObject', 'jobs PutItem', 'frontier BatchWriteItem', 'frontier UpdateItem', 'crawlQueue SendMessage', 'frontier BatchGetItem']),
   );
   expect(observed.CrawlFunction).toEqual(expect.arrayContaining(['frontier PutItem', 'jobs PutItem', 'secrets PutItem']));
   // the crawl route does no heavy work: no frontier listing, no object read or written (a cut answer is the finisher's)

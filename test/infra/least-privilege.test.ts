@@ -95,7 +95,8 @@ const EXPECTED: Record<string, Grants> = {
   // it built or cut from a cached crawl with nothing left to crawl (a transaction over its shards)
   FinisherFunction: {
     jobs: [...READ_JOB, 'dynamodb:ConditionCheckItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'].sort(),
-    frontier: ['dynamodb:BatchWriteItem', 'dynamodb:Query', 'dynamodb:UpdateItem'],
+    // BatchGetItem: a `since` crawl's report asks which of the earlier job's URLs this one holds
+    frontier: ['dynamodb:BatchGetItem', 'dynamodb:BatchWriteItem', 'dynamodb:Query', 'dynamodb:UpdateItem'],
     connections: ['dynamodb:UpdateItem'],
     secrets: ['dynamodb:DeleteItem'],
     crawlQueue: ['sqs:SendMessage'],

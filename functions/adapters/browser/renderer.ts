@@ -71,6 +71,11 @@ export interface RendererOptions {
   upstreams?: () => Promise<readonly UpstreamProxy[]>;
 }
 
+/** The main document's validators (lower-case header names, as puppeteer gives them), for a later `since` crawl. */
+function validatorsOf(headers: Record<string, string>): { etag?: string; lastModified?: string } {
+  return { ...(headers.etag ? { etag: headers.etag } : {}), ...(headers['last-modified'] ? { lastModified: headers['last-modified'] } : {}) };
+}
+
 export class PuppeteerRenderer implements PageRenderer {
   private readonly log: Logger;
   private readonly reader: PageReader;
@@ -160,6 +165,7 @@ export class PuppeteerRenderer implements PageRenderer {
           requestedUrl: url,
           finalUrl: main.url(),
           documentUrl: main.url(),
+          ...validatorsOf(main.headers()),
           status: main.status(),
           ...withResponseHeaders(main.headers()),
           contentType,
@@ -203,6 +209,7 @@ export class PuppeteerRenderer implements PageRenderer {
         links: extracted.links,
         ...(extracted.linksOmitted ? { linksOmitted: extracted.linksOmitted } : {}),
         redirectChain: shownDocument.request().redirectChain().map((r) => r.url()),
+        ...validatorsOf(shownDocument.headers()),
         timings: { navigationMs, settleMs: settled - navigatedAt, extractMs: read - settled, totalMs: done - started },
         ...(made ? { products: made } : {}),
         ...(behaviours.notes.length > 0 ? { actionNotes: behaviours.notes } : {}),

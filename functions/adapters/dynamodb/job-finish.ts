@@ -140,10 +140,11 @@ export async function makeFinal(tables: JobTables, job: JobRecord, status: Final
         Update: {
           TableName: tables.names.jobs,
           Key: { jobId: job.jobId },
-          UpdateExpression: 'SET #status = :final, manifestKey = :key, slotPending = :true',
+          // a `since` crawl's change counts (core/changes.ts) are part of its final state
+          UpdateExpression: `SET #status = :final, manifestKey = :key, slotPending = :true${job.changes ? ', changes = :changes' : ''}`,
           ConditionExpression: '#status = :finishing',
           ExpressionAttributeNames: { '#status': 'status' },
-          ExpressionAttributeValues: { ':final': status, ':key': manifestKey, ':finishing': 'finishing', ':true': true },
+          ExpressionAttributeValues: { ':final': status, ':key': manifestKey, ':finishing': 'finishing', ':true': true, ...(job.changes ? { ':changes': job.changes } : {}) },
         },
       },
       ...(entry ? [cacheEntryPut(tables, entry)] : []),

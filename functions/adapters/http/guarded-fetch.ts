@@ -23,6 +23,8 @@ export interface GuardedFetchOptions {
   maxBytes: number;
   maxRedirects: number;
   timeoutMs: number;
+  /** more request headers, sent on every hop (a conditional request's If-None-Match / If-Modified-Since) */
+  headers?: Record<string, string>;
   /** for tests: replaces the pinned fetch (and with it the connection-time check) */
   fetch?: typeof fetch;
   /** the stack's upstream proxies (adapters/upstream-proxies.ts); absent or empty: straight to the site */
@@ -104,6 +106,15 @@ export interface GuardedResponse {
   error?: string;
   /** the URL the answer came from, after redirects */
   finalUrl?: string;
+  /** the answer's ETag and Last-Modified headers, when it sent them */
+  etag?: string;
+  lastModified?: string;
+}
+
+function validatorsOf(response: Response): { etag?: string; lastModified?: string } {
+  const etag = response.headers.get('etag');
+  const lastModified = response.headers.get('last-modified');
+  return { ...(etag ? { etag } : {}), ...(lastModified ? { lastModified } : {}) };
 }
 
 export async function guardedGet(start: string, options: GuardedFetchOptions): Promise<GuardedResponse> {
@@ -117,7 +128,7 @@ export async function guardedGet(start: string, options: GuardedFetchOptions): P
       const upstream = await upstreamFor(options, target);
       const response = await fetchFor(options, upstream)(target, {
         redirect: 'manual',
-        headers: { 'user-agent': options.userAgent, accept: options.accept },
+        headers: { ...options.headers, 'user-agent': options.userAgent, accept: options.accept },
         signal: AbortSignal.timeout(options.timeoutMs),
       });
       const location = response.headers.get('location');
@@ -128,10 +139,10 @@ export async function guardedGet(start: string, options: GuardedFetchOptions): P
       }
       if (response.status < 200 || response.status >= 300) {
         await response.body?.cancel();
-        return { status: response.status, finalUrl: target };
+        return { status: response.status, finalUrl: target, ...validatorsOf(response) };
       }
       const { body, truncated } = await readCapped(response, options.maxBytes);
-      return { status: response.status, body, truncated, finalUrl: target };
+      return { status: response.status, body, truncated, finalUrl: target, ...validatorsOf(response) };
     }
     return { status: null, error: `more than ${options.maxRedirects} redirects` };
   } catch (error) {

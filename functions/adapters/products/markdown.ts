@@ -11,6 +11,7 @@ import { Readability } from '@mozilla/readability';
 import { parseHTML } from 'linkedom';
 import TurndownService from 'turndown';
 import { gfm } from 'turndown-plugin-gfm';
+import { normaliseMainText } from '../../core/changes.js';
 import type { ProductOutput } from '../../core/ports.js';
 import { capUtf8 } from '../browser/renderer.js';
 import { capWithMarker, documentKind, isHtmlDocument, MAX_CONTENT_BYTES, truncationMarker } from './content-cap.js';
@@ -84,6 +85,32 @@ export function htmlToMarkdown(html: string, pageUrl: string): string {
   // Readability demotes the article's own <h1> (or drops it when it repeats the title): put it back.
   if (title && !markdown.startsWith('# ')) return `# ${title}\n\n${markdown}\n`;
   return `${markdown}\n`;
+}
+
+/**
+ * The page's main text, as a `since` crawl hashes it (core/changes.ts): what htmlToMarkdown would
+ * convert (Readability's article after scripts, styles, hidden elements and consent banners are
+ * removed; else the body), with navigation, header, footer, aside and form (and their ARIA roles)
+ * removed first, read as the document's text nodes joined by spaces, whitespace-normalised.
+ */
+export function mainTextOf(html: string): string {
+  const { document } = parseHTML(capUtf8(html, MAX_INPUT_BYTES));
+  for (const node of Array.from(document.querySelectorAll(NEVER_CONTENT))) node.remove();
+  for (const node of Array.from(document.querySelectorAll(CONSENT_BANNERS))) {
+    if (!node.isConnected || ['HTML', 'BODY', 'MAIN', 'ARTICLE'].includes(node.tagName)) continue;
+    if ((node.textContent ?? '').length <= MAX_BANNER_TEXT) node.remove();
+  }
+  // A rotating footer, a menu that gained an entry: not the page's content.
+  for (const node of Array.from(document.querySelectorAll(BOILERPLATE))) node.remove();
+  const root = readArticle(document)?.content ?? fallbackContent(document);
+  const texts: string[] = [];
+  // Text nodes joined by spaces: textContent would glue a heading to the next paragraph.
+  const walk = (node: { nodeType: number; nodeValue: string | null; childNodes: ArrayLike<unknown> }): void => {
+    if (node.nodeType === 3) texts.push(node.nodeValue ?? '');
+    for (const child of Array.from(node.childNodes)) walk(child as typeof node);
+  };
+  walk(root as unknown as Parameters<typeof walk>[0]);
+  return normaliseMainText(texts.join(' '));
 }
 
 type DomElement = ReturnType<ReturnType<typeof parseHTML>['document']['createElement']>;
