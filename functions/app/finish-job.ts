@@ -2,7 +2,7 @@
 // (functions/handlers/finish.ts, its own function and queue) writes the manifest, the exports and
 // the archive and tells the client. Every step is idempotent, so a redelivered finish message, or
 // the sweeper asking again, resumes a finisher that died.
-import { finalStatusOf, formatsOf, isFinal, keepsContent, outstanding, type FinalStatus, type JobRecord, type PageSummary } from '../core/job.js';
+import { finalStatusOf, formatsOf, isFinal, keepsContent, outstanding, realFailures, skippedCount, type FinalStatus, type JobRecord, type PageSummary } from '../core/job.js';
 import { archiveObjectKey, manifestObjectKey, resultsObjectKey } from '../core/keys.js';
 import type { ServerMessage } from '../core/messages.js';
 import { usageOf } from '../core/usage.js';
@@ -73,7 +73,7 @@ export async function completeJob(job: JobRecord, deps: AppDeps): Promise<void> 
     const first = await deps.jobs.completeFinish(job, status, key);
     // Finishers racing on the same job all get here; only the one that made it final counts it.
     if (first) {
-      deps.log.info('job finished', { jobId: job.jobId, status, pages: job.done, failed: job.failed });
+      deps.log.info('job finished', { jobId: job.jobId, status, pages: job.done, failed: realFailures(job), skipped: skippedCount(job) });
       deps.metrics.jobFinished(status);
     }
   } else if (job.slotPending) {
@@ -130,7 +130,9 @@ export function completedMessage(
     ...(answer.requestId !== undefined ? { requestId: answer.requestId } : {}),
     status,
     pages: job.done,
-    failed: job.failed,
+    // Real failures only: URLs robots.txt disallows are counted in `skipped` (core/job.ts isSkipped).
+    failed: realFailures(job),
+    ...(skippedCount(job) > 0 ? { skipped: skippedCount(job) } : {}),
     durationMs: Math.max(0, (job.finishedAt ?? job.startedAt) - job.startedAt),
     cached: answer.cached,
     manifestUrl,

@@ -3,7 +3,7 @@
 // 1. each page's items become manifest entries, cut into sorted runs of MANIFEST_SORT.runSize and
 //    spilled (temporary files on Lambda), merged MANIFEST_SORT.fanIn at a time;
 // 2. the exports read the done pages in manifest order (one merged pass), then manifest.jsonl is
-//    written in one pass and manifest.json in three (pages, levels, errors), each streamed to S3
+//    written in one pass and manifest.json in four (pages, levels, errors, skipped), each streamed to S3
 //    as a multipart upload.
 // So at most runSize + a Query page of entries (while sorting) or fanIn (while merging) are held;
 // the runs take the job's size on disk, compressed. A finisher that dies leaves only temporary

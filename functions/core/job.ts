@@ -209,7 +209,27 @@ export interface PageFailure {
 export function isRedrivable(record: Pick<FrontierRecord, 'state' | 'failure'>): boolean {
   if (record.state === 'queued' || record.state === 'claimed') return true;
   if (record.state !== 'failed') return false;
-  return record.failure?.kind !== 'robots' && !/^disallowed by robots\.txt/.test(record.failure?.error ?? '');
+  return !isSkipped(record);
+}
+
+/**
+ * Whether a settled URL was skipped rather than failed: robots.txt disallows it (older records say
+ * so only in their text). It is stored as a failed item counted in `robotsRefused`, but it is no
+ * failure of the job: the manifest lists it under `skipped`, and the job's status, `failed` counts
+ * and redrive leave it out.
+ */
+export function isSkipped(record: Pick<FrontierRecord, 'state' | 'failure'>): boolean {
+  return record.state === 'failed' && (record.failure?.kind === 'robots' || /^disallowed by robots\.txt/.test(record.failure?.error ?? ''));
+}
+
+/** URLs the job skipped (robots.txt disallows them), from its counters. */
+export function skippedCount(job: { robotsRefused?: number }): number {
+  return Math.max(0, job.robotsRefused ?? 0);
+}
+
+/** The job's real failures: `failed` without the URLs it skipped (robots.txt), which are not failures. */
+export function realFailures(job: Pick<JobCounters, 'failed'> & { robotsRefused?: number }): number {
+  return Math.max(0, job.failed - skippedCount(job));
 }
 
 /**
@@ -219,7 +239,7 @@ export function isRedrivable(record: Pick<FrontierRecord, 'state' | 'failure'>):
  * accepted and, finding nothing to crawl, ends at once.
  */
 export function redrivableCount(job: JobCounters & { robotsRefused?: number }): number {
-  return Math.max(0, job.failed - (job.robotsRefused ?? 0)) + Math.max(0, outstanding(job));
+  return realFailures(job) + Math.max(0, outstanding(job));
 }
 
 export interface ReusePending {
@@ -281,10 +301,13 @@ export function outstanding(c: JobCounters): number {
   return c.admitted - c.settled;
 }
 
-/** The outcome of a job that ran to the end (cancel decides its own). */
-export function finalStatusOf(c: JobCounters): FinalStatus {
+/**
+ * The outcome of a job that ran to the end (cancel decides its own). URLs robots.txt disallows are
+ * skipped, not failed: a job whose only misses are skipped URLs succeeded (and can be reused).
+ */
+export function finalStatusOf(c: JobCounters & { robotsRefused?: number }): FinalStatus {
   if (c.done === 0) return 'failed';
-  if (c.failed > 0) return 'partial';
+  if (realFailures(c) > 0) return 'partial';
   return 'succeeded';
 }
 

@@ -3,7 +3,7 @@
 // manifestJsonChunks/manifestLines stream it from passes over the entries in manifest order, so a
 // job of a million pages is written in bounded memory (app/manifest-writer.ts).
 import { isReopenedPage } from './depth.js';
-import type { FinalStatus, FrontierRecord, JobRecord, PageSummary } from './job.js';
+import { isSkipped, type FinalStatus, type FrontierRecord, type JobRecord, type PageSummary } from './job.js';
 import { usageOf, type Usage } from './usage.js';
 
 export interface Manifest {
@@ -16,6 +16,11 @@ export interface Manifest {
   pages: PageSummary[];
   levels: string[][];
   errors: { url: string; error: string }[];
+  /**
+   * URLs the crawl found but did not fetch because robots.txt disallows them: not failures (the
+   * job's status, `failed` and redrive leave them out), listed in `levels` at the depth found
+   */
+  skipped: SkippedUrl[];
   /** in-scope URLs that were not admitted because maxPages was reached */
   capped: number;
   /** links pages had past the stack's maxLinksPerPage, not followed (app/admit-children.ts), when any */
@@ -35,6 +40,12 @@ export interface Manifest {
   endReason?: string;
 }
 
+export interface SkippedUrl {
+  url: string;
+  /** why it was not fetched, e.g. `disallowed by robots.txt (line 2)` */
+  reason: string;
+}
+
 /**
  * What one frontier item contributes to the manifest: a page, or an error; `levelled` when its URL
  * is listed in `levels` (every URL of the crawl, not a warning). `seq` is the item's place in the
@@ -46,6 +57,8 @@ export interface ManifestEntry {
   seq: number;
   page?: PageSummary;
   error?: string;
+  /** a URL skipped (robots.txt): its reason; listed under `skipped`, not `errors` */
+  skipped?: string;
   levelled: boolean;
 }
 
@@ -61,6 +74,7 @@ export function manifestEntryOf(job: Pick<JobRecord, 'endReason'>, record: Front
   // A warning (a sitemap that could not be used) is no URL of the crawl: listed, not levelled.
   if (record.state === 'warning') return { ...at, error: record.failure?.error ?? 'warning', levelled: false };
   if (record.state === 'done' && record.summary) return { ...at, page: record.summary, levelled: true };
+  if (isSkipped(record)) return { ...at, skipped: record.failure?.error ?? 'disallowed by robots.txt', levelled: true };
   if (record.state === 'failed') return { ...at, error: record.failure?.error ?? 'failed', levelled: true };
   // A page reopened to admit its links at a smaller depth (core/depth.ts) when the job ended: it was crawled.
   if (isReopenedPage(record)) return { ...at, page: { ...record.summary!, depth: record.depth, parent: record.parent }, levelled: true };
@@ -95,20 +109,22 @@ export function buildManifest(job: JobRecord, records: FrontierRecord[], status:
   const entries = records.flatMap((record, seq) => manifestEntryOf(job, record, seq) ?? []).sort(manifestOrder);
   const pages: PageSummary[] = [];
   const errors: { url: string; error: string }[] = [];
+  const skipped: SkippedUrl[] = [];
   const levels: string[][] = [];
   for (const entry of entries) {
     if (entry.page) pages.push(entry.page);
+    else if (entry.skipped !== undefined) skipped.push({ url: entry.url, reason: entry.skipped });
     else errors.push({ url: entry.url, error: entry.error! });
     if (entry.levelled) (levels[entry.depth] ??= []).push(entry.url);
   }
   const { head, tail } = manifestEnds(job, status, finishedAt);
-  return { ...head, pages, levels: Array.from(levels, (level) => level ?? []), errors, ...tail } as Manifest;
+  return { ...head, pages, levels: Array.from(levels, (level) => level ?? []), errors, skipped, ...tail } as Manifest;
 }
 
 /**
  * manifest.json as text chunks, byte for byte JSON.stringify(buildManifest(…)) of the same entries.
- * `pass()` must yield every entry in manifestOrder; it is called three times (pages, levels,
- * errors), so nothing but the current entry (and the passes' own buffers) is held.
+ * `pass()` must yield every entry in manifestOrder; it is called four times (pages, levels,
+ * errors, skipped), so nothing but the current entry (and the passes' own buffers) is held.
  */
 export async function* manifestJsonChunks(
   job: JobRecord,
@@ -142,8 +158,15 @@ export async function* manifestJsonChunks(
   yield `${depth >= 0 ? ']' : ''}],"errors":[`;
   first = true;
   for await (const entry of pass()) {
-    if (entry.page) continue;
+    if (entry.page || entry.skipped !== undefined) continue;
     yield `${first ? '' : ','}${JSON.stringify({ url: entry.url, error: entry.error })}`;
+    first = false;
+  }
+  yield '],"skipped":[';
+  first = true;
+  for await (const entry of pass()) {
+    if (entry.skipped === undefined) continue;
+    yield `${first ? '' : ','}${JSON.stringify({ url: entry.url, reason: entry.skipped })}`;
     first = false;
   }
   yield `],${JSON.stringify(tail).slice(1)}`;
@@ -153,8 +176,8 @@ export async function* manifestJsonChunks(
  * manifest.jsonl, the same manifest as JSON Lines, one pass: a first line
  * `{"type":"job", jobId, url, seeds?, depth, status, startedAt, finishedAt, capped, delayed?, hostWaits?, usage, endReason?}`,
  * then one line per URL in manifest order (depth, then URL): `{"type":"page", …PageSummary}` or
- * `{"type":"error", url, depth, error}`, or `{"type":"warning", url, error}` (not a URL of the crawl,
- * so in no level). A level of manifest.json is the page and error lines of one depth.
+ * `{"type":"error", url, depth, error}`, `{"type":"skipped", url, depth, reason}` (robots.txt), or
+ * `{"type":"warning", url, error}` (not a URL of the crawl, so in no level). A level of manifest.json is the page and error lines of one depth.
  */
 export async function* manifestLines(
   job: JobRecord,
@@ -166,6 +189,7 @@ export async function* manifestLines(
   yield JSON.stringify({ type: 'job', ...head, ...tail });
   for await (const entry of entries) {
     if (entry.page) yield JSON.stringify({ type: 'page', ...entry.page });
+    else if (entry.skipped !== undefined) yield JSON.stringify({ type: 'skipped', url: entry.url, depth: entry.depth, reason: entry.skipped });
     else if (entry.levelled) yield JSON.stringify({ type: 'error', url: entry.url, depth: entry.depth, error: entry.error });
     else yield JSON.stringify({ type: 'warning', url: entry.url, error: entry.error });
   }

@@ -165,7 +165,10 @@ export type ServerMessage =
       requestId?: string;
       status: FinalStatus;
       pages: number;
+      /** URLs that failed; URLs robots.txt disallows are not failures: they are counted in `skipped` */
       failed: number;
+      /** URLs found but not fetched because robots.txt disallows them (manifest `skipped`), when any */
+      skipped?: number;
       durationMs: number;
       cached: boolean;
       manifestUrl: string;
@@ -192,6 +195,8 @@ export type ServerMessage =
       done: number;
       queued: number;
       failed: number;
+      /** URLs robots.txt disallows (not failures), when any */
+      skipped?: number;
       manifestUrl?: string;
       /** a final job's exports, as its `completed` gave them */
       resultsUrl?: string;
