@@ -55,6 +55,8 @@ export interface CrawlerSettings {
   maxLinksPerPage: number;
   /** KiB of the serialised DOM an extractor gets (the rest is cut before it crosses to the extractor's thread) */
   extractMaxHtmlKb: number;
+  /** seconds one webhook attempt may take before it counts as failed and is retried (functions/core/webhook.ts) */
+  webhookTimeoutSeconds: number;
 }
 
 export const DEFAULT_SETTINGS: CrawlerSettings = {
@@ -86,6 +88,7 @@ export const DEFAULT_SETTINGS: CrawlerSettings = {
   counterShards: 4,
   maxLinksPerPage: 2000,
   extractMaxHtmlKb: 2048,
+  webhookTimeoutSeconds: 10,
 };
 
 type NumericKey = Exclude<{ [K in keyof CrawlerSettings]: CrawlerSettings[K] extends number ? K : never }[keyof CrawlerSettings], 'hostRateCeiling'>;
@@ -121,6 +124,8 @@ const RANGES: Record<NumericKey, [number, number]> = {
   maxLinksPerPage: [1, 20_000],
   // The page record keeps at most 10 MiB of DOM (adapters/browser/page-read.ts).
   extractMaxHtmlKb: [16, 10 * 1024],
+  // The webhook function's timeout (deployed-limits.ts) leaves room for a batch's attempts.
+  webhookTimeoutSeconds: [1, 30],
 };
 
 /** The values CloudWatch Logs accepts for RetentionInDays. */

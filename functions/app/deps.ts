@@ -20,6 +20,7 @@ import type {
   RobotsPolicy,
 } from '../core/ports.js';
 import type { DisposableRunStore } from '../core/sorted-runs.js';
+import type { Webhooks } from '../core/webhook.js';
 
 export interface AppDeps {
   jobs: JobStore;
@@ -48,6 +49,8 @@ export interface AppDeps {
   heartbeats?: HeartbeatQueue;
   /** a seed host's sitemaps: for jobs with `sitemap: true` (workers), and estimates with it (the crawl route); absent: none are read */
   sitemaps?: SitemapSource;
+  /** webhook deliveries (app/webhook-delivery.ts); absent: the stack delivers none, and `crawl` refuses `webhook` */
+  webhooks?: Webhooks;
 }
 
 export interface WorkerDeps extends AppDeps {

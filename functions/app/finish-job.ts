@@ -9,6 +9,7 @@ import { usageOf } from '../core/usage.js';
 import { writeContentExport } from './content-export.js';
 import type { AppDeps } from './deps.js';
 import { writeManifest } from './manifest-writer.js';
+import { queueRunEnd } from './webhook-delivery.js';
 
 /** Finishes the job if every admitted URL is settled; resumes a finish that was interrupted. */
 export async function finishIfDone(jobId: string, deps: AppDeps): Promise<void> {
@@ -70,6 +71,10 @@ export async function completeJob(job: JobRecord, deps: AppDeps): Promise<void> 
     // the manifest last: a manifest in S3 means everything it points at is there. Rewritten whole
     // by a finisher that resumes this one.
     await writeManifest(job, status, job.finishedAt, key, deps, (pages) => writeExports(job, pages, deps));
+    // The webhook's delivery of this end (app/webhook-delivery.ts): queued once the manifest it
+    // points at exists, before the job is final, so a finisher that dies here queues it again
+    // (same webhook-id) rather than never.
+    if (job.webhook) await queueRunEnd(job, status, completedMessage(job, status, await deps.results.presignGet(key, deps.limits.manifestUrlTtlSeconds), { cached: false, ...(await exportUrls(job, deps)) }), deps);
     const first = await deps.jobs.completeFinish(job, status, key);
     // Finishers racing on the same job all get here; only the one that made it final counts it.
     if (first) {

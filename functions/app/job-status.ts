@@ -4,6 +4,7 @@ import type { JobRequest, ServerMessage } from '../core/messages.js';
 import type { AppDeps } from './deps.js';
 import { exportUrls } from './finish-job.js';
 import { findOwnJob } from './own-job.js';
+import { deliveryAnswer } from './webhook-delivery.js';
 
 /**
  * `principal`: the authorizer's principal of the asking connection (undefined when auth is off).
@@ -33,5 +34,6 @@ export async function jobStatus(request: JobRequest, deps: AppDeps, principal?: 
     ...(manifestUrl !== undefined ? { manifestUrl } : {}),
     // what `completed` carried, for a client that resumes after it was sent to a lost connection
     ...(manifestUrl !== undefined ? await exportUrls(job, deps) : {}),
+    ...deliveryAnswer(job.webhookDelivery),
   };
 }

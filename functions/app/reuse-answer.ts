@@ -16,6 +16,7 @@ import { crawlGraphOf, type CachedCrawlRef } from '../core/reuse-plan.js';
 import { writeContentExport } from './content-export.js';
 import type { AppDeps } from './deps.js';
 import { completedMessage, exportUrls } from './finish-job.js';
+import { queueRunEnd } from './webhook-delivery.js';
 import { REUSE_MAX_PAGES, walkCrawl } from './reuse-walk.js';
 
 /**
@@ -86,5 +87,8 @@ export async function sendAnswer(job: JobRecord, connectionId: string, requestId
   const status = (isFinal(job.status) ? job.status : 'succeeded') as FinalStatus;
   await deps.notifier.send(connectionId, { type: 'accepted', jobId: job.jobId, ...(requestId !== undefined ? { requestId } : {}), cached: true });
   const manifestUrl = await deps.results.presignGet(job.manifestKey ?? manifestObjectKey(job.jobId), deps.limits.manifestUrlTtlSeconds);
-  await deps.notifier.send(connectionId, completedMessage(job, status, manifestUrl, { cached: true, requestId, ...(await exportUrls(job, deps)) }));
+  const completed = completedMessage(job, status, manifestUrl, { cached: true, requestId, ...(await exportUrls(job, deps)) });
+  await deps.notifier.send(connectionId, completed);
+  // A job with a webhook answered from the cache ends here: its end is delivered as any other's.
+  if (job.webhook) await queueRunEnd(job, status, completed, deps);
 }

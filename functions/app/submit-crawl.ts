@@ -13,6 +13,7 @@ import { startHeartbeat } from './heartbeat.js';
 import { askToFinish } from './finish-job.js';
 import { requestCacheKeys, reuseEarlierCrawl, sendsCredentials } from './reuse-crawl.js';
 import { continueReuse } from './reuse-run.js';
+import { keepWebhook } from './webhook-delivery.js';
 
 /** `owner`: the authorizer's principal of the connection (undefined when auth is off); only it may act on the job. */
 export async function submitCrawl(request: CrawlRequest, connectionId: string, jobId: string, deps: AppDeps, owner?: string): Promise<void> {
@@ -23,6 +24,10 @@ export async function submitCrawl(request: CrawlRequest, connectionId: string, j
   }
   const now = deps.clock.now();
   const keys = requestCacheKeys(request, owner);
+  const recordsExpireAt = expiresAt(deps.clock, deps.limits);
+  // The receiver passes the egress guard and is kept with its secret in the secrets table before
+  // the job exists, so a job never ends without it (app/webhook-delivery.ts); the job item keeps the events.
+  const webhook = request.webhook ? await keepWebhook(jobId, request.webhook, recordsExpireAt, deps, request.requestId) : undefined;
   const template: JobRecord = {
     jobId,
     url: request.url,
@@ -41,6 +46,7 @@ export async function submitCrawl(request: CrawlRequest, connectionId: string, j
     ...(request.actions?.length ? { actions: request.actions } : {}),
     ...(request.autoscroll === false ? { autoscroll: false as const } : {}),
     ...(request.budgetUsd !== undefined ? { budgetUsd: request.budgetUsd } : {}),
+    ...(webhook ? { webhook } : {}),
     // Possibly secrets: kept on the job item only while it runs (jobs.beginFinish removes them).
     ...(request.headers || request.cookies
       ? { seedCredentials: { ...(request.headers ? { headers: request.headers } : {}), ...(request.cookies ? { cookies: request.cookies } : {}) }, usedCredentials: true as const }
@@ -60,7 +66,7 @@ export async function submitCrawl(request: CrawlRequest, connectionId: string, j
     failed: 0,
     // Settles count on shard items, not on this one (core/counter-shards.ts).
     counterShards: deps.limits.counterShards ?? DEFAULT_COUNTER_SHARDS,
-    expiresAt: expiresAt(deps.clock, deps.limits),
+    expiresAt: recordsExpireAt,
   };
   const reuse = request.maxAgeSeconds > 0 && !sendsCredentials(request) ? await reuseEarlierCrawl(request, template, keys, connectionId, deps, owner) : { kind: 'none' as const };
   if (reuse.kind === 'answered') return;
@@ -72,6 +78,8 @@ export async function submitCrawl(request: CrawlRequest, connectionId: string, j
   const quota = clientQuotaFor(owner, job.maxPages, deps.limits, now, true);
   if (quota && exceedsDay(quota)) throw quotaError('client-pages-quota', quota, request.requestId);
   const created = await deps.jobs.createJob(job, seedRecord(job, request.url), deps.limits.maxJobsPerConnection, quota);
+  // A job refused by a quota is none: its webhook goes (its TTL would remove it anyway).
+  if (created !== 'created' && webhook) await deps.webhooks?.store.deleteTarget(jobId).catch(() => {});
   if ((created === 'client-jobs-quota' || created === 'client-pages-quota') && quota) throw quotaError(created, quota, request.requestId);
   if (created === 'too-many-jobs') {
     throw new ClientInputError(

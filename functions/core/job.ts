@@ -5,6 +5,7 @@ import { seedOriginsOf, type SeedCredentials } from './seed-credentials.js';
 import type { QuotaNote } from './client-quota.js';
 import { CONTENT_FORMATS, type BlockableResource, type FinalStatus, type Format, type JobStatus, type Scope } from './vocabulary.js';
 import { ownerFor } from './owners.js';
+import type { JobWebhook, WebhookDelivery } from './webhook.js';
 
 // A job's statuses and scopes are words the wire protocol shares (vocabulary.ts); the code that
 // reads a job knows them from here.
@@ -163,6 +164,10 @@ export interface JobRecord extends JobCounters {
   hostWaits?: number;
   /** the job ends `partial` (endReason 'budget') once its estimated cost reaches this (USD) */
   budgetUsd?: number;
+  /** the job's webhook: the events it wants (its URL and secret are in the secrets table, app/webhook-delivery.ts) */
+  webhook?: JobWebhook;
+  /** where the latest webhook delivery stands (set by the webhook function; `status` shows it) */
+  webhookDelivery?: WebhookDelivery;
   expiresAt: number;
 }
 

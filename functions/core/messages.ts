@@ -7,6 +7,8 @@ import { normaliseUrl } from './url.js';
 import { defaultTimeLimitSeconds } from './estimate.js';
 import { actionsSchema, type PageAction } from './page-actions.js';
 import { cookiesSchema, headersSchema, type RequestCookie } from './seed-credentials.js';
+import { webhookSchema } from './webhook-options.js';
+import { eventsOf, type WebhookTarget } from './webhook.js';
 import { BLOCKABLE_RESOURCES, DEFAULT_FORMATS, FORMATS, type BlockableResource, type FinalStatus, type Format, type JobStatus, type Scope } from './vocabulary.js';
 
 // What a request may ask to keep or skip is the protocol's to state; the words live in
@@ -85,6 +87,8 @@ export function clientMessageSchemas(limits: Limits, catalog: Catalog = NO_CATAL
     estimate: z.boolean().optional(),
     /** end the job `partial` (endReason "budget") once its estimated cost reaches this many USD */
     budgetUsd: z.number().positive().max(MAX_BUDGET_USD).optional(),
+    /** Standard Webhooks deliveries of the job's end to this receiver, signed with its secret (app/webhook-delivery.ts) */
+    webhook: webhookSchema.optional(),
   });
   const status = z.strictObject({ action: z.literal('status'), jobId, requestId: requestId.optional() });
   const cancel = z.strictObject({ action: z.literal('cancel'), jobId, requestId: requestId.optional() });
@@ -128,6 +132,8 @@ export interface CrawlRequest {
   budgetUsd?: number;
   /** the client gave `timeLimit` (absent: the default, which follows maxPages and the hosts' pace) */
   timeLimitAsked?: true;
+  /** where the job's end is delivered (Standard Webhooks); the secret is never logged nor written to results */
+  webhook?: WebhookTarget;
   requestId?: string;
 }
 
@@ -201,6 +207,8 @@ export type ServerMessage =
       /** a final job's exports, as its `completed` gave them */
       resultsUrl?: string;
       archiveUrl?: string;
+      /** where the job's latest webhook delivery stands, when it has one */
+      webhook?: { id: string; type: string; state: 'pending' | 'delivered' | 'failed'; attempts: number; lastError?: string };
     }
   | { type: 'error'; code: string; message: string; requestId?: string; jobId?: string };
 
@@ -327,6 +335,7 @@ export function parseCrawlRequest(body: string | undefined | null, limits: Limit
     ...(parsed.data.autoscroll === false ? { autoscroll: false as const } : {}),
     ...(parsed.data.headers && Object.keys(parsed.data.headers).length > 0 ? { headers: parsed.data.headers } : {}),
     ...(parsed.data.cookies?.length ? { cookies: parsed.data.cookies.map(({ name, value, path }) => ({ name, value, ...(path !== undefined ? { path } : {}) })) } : {}),
+    ...(parsed.data.webhook !== undefined ? { webhook: { url: parsed.data.webhook.url, secret: parsed.data.webhook.secret, events: eventsOf(parsed.data.webhook) } } : {}),
     requestId: parsed.data.requestId,
   };
 }

@@ -72,6 +72,16 @@ export const statusMessage = z.looseObject({
   manifestUrl: z.string().optional().describe('presigned manifest, once the job is final'),
   resultsUrl: z.string().optional().describe("a final job's presigned pages.jsonl, when it kept content"),
   archiveUrl: z.string().optional().describe("a final job's presigned WACZ, when it asked for the archive"),
+  webhook: z
+    .looseObject({
+      id: z.string().describe('the webhook-id of every attempt of this delivery'),
+      type: z.string().describe('crawl.completed or crawl.failed'),
+      state: z.enum(['pending', 'delivered', 'failed']),
+      attempts: count,
+      lastError: z.string().optional().describe('why the last attempt failed'),
+    })
+    .optional()
+    .describe("where the job's latest webhook delivery stands"),
 });
 
 export const errorMessageSchema = z.looseObject({
