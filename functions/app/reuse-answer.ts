@@ -45,6 +45,8 @@ async function cutAnswer(source: JobRecord, entry: CachedCrawlRef, template: Job
   for (const page of graph.pages.values()) if (page.depth <= request.depth && !walk.placed.has(page.url)) return null;
   const placed = [...walk.placed.values()];
   if (placed.length > request.maxPages) return null;
+  // URLs robots.txt disallowed within the depth: skipped in the answer as in the cached crawl.
+  const skipped = walk.skipped.filter((p) => p.depth <= request.depth);
 
   const now = deps.clock.now();
   const answer: JobRecord = {
@@ -54,10 +56,12 @@ async function cutAnswer(source: JobRecord, entry: CachedCrawlRef, template: Job
     startedAt: now,
     finishedAt: now,
     deadlineAt: now,
-    admitted: placed.length,
-    settled: placed.length,
+    admitted: placed.length + skipped.length,
+    settled: placed.length + skipped.length,
     done: placed.length,
-    failed: 0,
+    // stored as failed robots refusals, counted apart (core/job.ts isSkipped)
+    failed: skipped.length,
+    ...(skipped.length > 0 ? { robotsRefused: skipped.length } : {}),
     manifestKey: manifestObjectKey(template.jobId),
     notifiedAt: now,
     reusedFrom: source.jobId,
@@ -70,6 +74,7 @@ async function cutAnswer(source: JobRecord, entry: CachedCrawlRef, template: Job
       const record = graph.pages.get(p.url)!;
       return { ...record, jobId: answer.jobId, depth: p.depth, parent: p.parent, summary: { ...record.summary!, depth: p.depth, parent: p.parent } };
     }),
+    ...skipped.map((p) => ({ ...graph.skipped.get(p.url)!, jobId: answer.jobId, depth: p.depth, parent: p.parent })),
     ...graph.warnings,
   ];
   const manifest = buildManifest(answer, records, 'succeeded', now);

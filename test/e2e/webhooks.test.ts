@@ -59,7 +59,7 @@ beforeAll(async () => {
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
       deliveries.push({ path: req.url ?? '', headers: req.headers as Record<string, string>, body: Buffer.concat(chunks).toString('utf8') });
-      if (req.url === '/flaky') {
+      if (req.url?.startsWith('/flaky')) {
         flakyAnswers++;
         if (flakyAnswers === 1) return res.writeHead(500).end();
         // Never answered: the attempt can only end by its timeout.
@@ -197,8 +197,12 @@ it('counts a disallowed URL as skipped: the crawl succeeds, and a deeper one wit
   expect(deeper.completed).toMatchObject({ status: 'succeeded', failed: 0, cached: false });
   expect(deeper.completed.reused as number).toBeGreaterThanOrEqual(3);
   expect(deeper.manifest.pages.map((p) => p.url).sort()).toEqual([`${siteOrigin}/`, `${siteOrigin}/a`, `${siteOrigin}/b`, `${siteOrigin}/c`]);
+  // The same crawl again, with maxAge: answered from the cache, the skipped URL still skipped.
+  const again = await crawl(stack, { url: `${siteOrigin}/`, depth: 2, maxAge: 3600, requestId: 'again-shallow' }, jobWait);
+  expect(again.completed).toMatchObject({ status: 'succeeded', cached: true, failed: 0, skipped: 1 });
+  expect(again.manifest).toMatchObject({ errors: [], skipped: [{ url: `${siteOrigin}/private/x` }] });
   // A redrive has nothing to crawl again: a skipped URL is no failure.
   deeper.client.send({ action: 'redrive', jobId: first.jobId, requestId: 'again' });
   expect(await deeper.client.waitFor((m) => m.requestId === 'again', replyWait)).toMatchObject({ type: 'error', code: 'nothing_to_redrive' });
-  await Promise.all([first.client.close(), deeper.client.close()]);
+  await Promise.all([first.client.close(), deeper.client.close(), again.client.close()]);
 });
