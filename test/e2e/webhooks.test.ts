@@ -135,7 +135,8 @@ it('delivers crawl.completed signed, retried after a 500 and a timeout with the 
   }
   expect(answer).toMatchObject({ type: 'status', status: 'succeeded', failed: 0, skipped: 1, webhook: { id: [...ids][0], type: 'crawl.completed', state: 'delivered', attempts: 3 } });
 
-  // The secret: in no log line of any function, no client message, no manifest, no job item.
+  // The secret: in no log line of any function, no client message, no manifest, no job item (and,
+  // after the other tests, in no log line either: the last test looks again).
   const everything = [...logs, JSON.stringify(run.client.received), JSON.stringify(manifest)].join('\n');
   expect(everything.includes(secret)).toBe(false);
   expect(everything.includes(secret.slice('whsec_'.length))).toBe(false);
@@ -205,4 +206,10 @@ it('counts a disallowed URL as skipped: the crawl succeeds, and a deeper one wit
   deeper.client.send({ action: 'redrive', jobId: first.jobId, requestId: 'again' });
   expect(await deeper.client.waitFor((m) => m.requestId === 'again', replyWait)).toMatchObject({ type: 'error', code: 'nothing_to_redrive' });
   await Promise.all([first.client.close(), deeper.client.close(), again.client.close()]);
+});
+
+it('never logged the secret, whatever the tests above made the stack do (refusals included)', () => {
+  expect(logs.length).toBeGreaterThan(0);
+  const all = logs.join('\n');
+  expect(all.includes(secret.slice('whsec_'.length))).toBe(false);
 });
