@@ -11,6 +11,7 @@ import type { Construct } from 'constructs';
 import { CrawlQueue } from './constructs/crawl-queue.js';
 import { HeartbeatQueue } from './constructs/heartbeat-queue.js';
 import { FinishQueue } from './constructs/finish-queue.js';
+import { WebhookQueue } from './constructs/webhook-queue.js';
 import { CHROMIUM_LAYER_DIR, chromiumLayer, CrawlerFunction } from './constructs/functions.js';
 import { Monitoring } from './constructs/monitoring.js';
 import { Storage } from './constructs/storage.js';
@@ -42,6 +43,7 @@ export class CrawlerStack extends Stack {
     const queues = new CrawlQueue(this, 'Crawl', { visibilityTimeoutSeconds: limits.visibilityTimeoutSeconds, maxReceiveCount: limits.maxReceiveCount });
     const heartbeats = new HeartbeatQueue(this, 'Heartbeat', { functionTimeoutSeconds: limits.heartbeat.timeoutSeconds });
     const finishQueues = new FinishQueue(this, 'Finish', { maxReceiveCount: limits.maxReceiveCount });
+    const webhookQueues = new WebhookQueue(this, 'Webhook', { visibilityTimeoutSeconds: limits.webhook.visibilityTimeoutSeconds, maxReceiveCount: limits.webhook.maxReceiveCount });
     const stageName = props.stageName ?? 'prod';
     const api = new CrawlerApi(this, 'WebSocket', { stageName, logRetention, accountLoggingRole: settings.apiGatewayLoggingRole });
 
@@ -54,6 +56,8 @@ export class CrawlerStack extends Stack {
       HEARTBEAT_QUEUE_URL: heartbeats.queue.queueUrl,
       // Whoever wins a job's end asks the finisher through this queue (functions/handlers/finish.ts).
       FINISH_QUEUE_URL: finishQueues.queue.queueUrl,
+      // A job's end is delivered to its webhook through this queue (functions/handlers/webhook.ts).
+      WEBHOOK_QUEUE_URL: webhookQueues.queue.queueUrl,
       RESULTS_BUCKET: storage.results.bucketName,
       CONNECTIONS_ENDPOINT: api.stage.callbackUrl,
       ...limits.environment,
@@ -141,6 +145,21 @@ export class CrawlerStack extends Stack {
     });
     finisher.addEventSource(new SqsEventSource(finishQueues.queue, { batchSize: 1, reportBatchItemFailures: true }));
 
+    // Webhook deliveries: a light function off every other's time, one signed POST a message; a
+    // failed attempt sends the next (delayed) one, a chain bounded by the retry schedule.
+    const webhook = new CrawlerFunction(this, 'WebhookFunction', {
+      handler: 'webhook',
+      environment,
+      logRetention,
+      memorySize: limits.webhook.memoryMb,
+      timeout: Duration.seconds(limits.webhook.timeoutSeconds),
+      // Each failed attempt (or a wait past 900 s) sends the next message (SQS → function → SQS):
+      // left at Terminate, Lambda would stop a chain after ~16 hops. It ends with the schedule.
+      recursiveLoop: RecursiveLoop.ALLOW,
+      description: 'Delivers signed webhooks of job ends, retried with backoff',
+    });
+    webhook.addEventSource(new SqsEventSource(webhookQueues.queue, { batchSize: limits.webhook.batchSize, reportBatchItemFailures: true }));
+
     let authorizer: WebSocketLambdaAuthorizer | undefined;
     let tokenSecret: Secret | undefined;
     let authorize: CrawlerFunction | undefined;
@@ -182,6 +201,7 @@ export class CrawlerStack extends Stack {
       SweepFunction: sweep,
       HeartbeatFunction: heartbeat,
       FinisherFunction: finisher,
+      WebhookFunction: webhook,
       AuthorizeFunction: authorize,
     };
     const targets: AccessTargets = {
@@ -192,6 +212,7 @@ export class CrawlerStack extends Stack {
       crawlQueue: queues.queue,
       heartbeatQueue: heartbeats.queue,
       finishQueue: finishQueues.queue,
+      webhookQueue: webhookQueues.queue,
       results: storage.results,
       api: api.api,
       stage: api.stage,
@@ -235,6 +256,7 @@ export class CrawlerStack extends Stack {
     new CfnOutput(this, 'DeadLetterQueueUrl', { value: queues.deadLetters.queueUrl });
     new CfnOutput(this, 'FinishQueueUrl', { value: finishQueues.queue.queueUrl });
     new CfnOutput(this, 'FinishDeadLetterQueueUrl', { value: finishQueues.deadLetters.queueUrl });
+    new CfnOutput(this, 'WebhookDeadLetterQueueUrl', { value: webhookQueues.deadLetters.queueUrl });
     new CfnOutput(this, 'JobsTable', { value: storage.jobs.tableName });
     new CfnOutput(this, 'FrontierTable', { value: storage.frontier.tableName });
     new CfnOutput(this, 'ConnectionsTable', { value: storage.connections.tableName });

@@ -31,6 +31,11 @@ export interface DeployedLimits {
   finisher: { timeoutSeconds: number; memoryMb: number; visibilityTimeoutSeconds: number };
   /** the heartbeat function: one job read and at most one progress message per running job */
   heartbeat: { timeoutSeconds: number; memoryMb: number; batchSize: number };
+  /**
+   * the webhook function (functions/handlers/webhook.ts): a batch's attempts run side by side, each
+   * at most webhookTimeoutSeconds; its queue's visibility twice its timeout
+   */
+  webhook: { timeoutSeconds: number; memoryMb: number; batchSize: number; visibilityTimeoutSeconds: number; maxReceiveCount: number };
   /** a claim outlives the invocation that made it and expires before the message is visible again */
   leaseSeconds: number;
   /** the functions' environment that follows from the settings (resource names are added by the stack) */
@@ -58,6 +63,7 @@ export function deployedLimits(settings: CrawlerSettings = DEFAULT_SETTINGS): De
     sweep: { everySeconds: 300, timeoutSeconds: 120 },
     finisher: { timeoutSeconds: FINISHER_TIMEOUT_SECONDS, memoryMb: FINISHER_MEMORY_MB, visibilityTimeoutSeconds: FINISH_VISIBILITY_TIMEOUT_SECONDS },
     heartbeat: { timeoutSeconds: 30, memoryMb: 256, batchSize: 10 },
+    webhook: { timeoutSeconds: settings.webhookTimeoutSeconds + 30, memoryMb: 256, batchSize: 5, visibilityTimeoutSeconds: (settings.webhookTimeoutSeconds + 30) * 2, maxReceiveCount: 5 },
     leaseSeconds,
     environment: {
       MAX_DEPTH: String(settings.maxDepth),
@@ -88,6 +94,8 @@ export function deployedLimits(settings: CrawlerSettings = DEFAULT_SETTINGS): De
       ...(settings.userAgent ? { USER_AGENT: settings.userAgent } : {}),
       // The crawl route refuses a crawl's own `proxy` unless the operator allowed it.
       ...(settings.allowCrawlProxy ? { ALLOW_CRAWL_PROXY: 'true' } : {}),
+      // One webhook attempt's time limit; the retry schedule is the code's (core/webhook.ts): only tests shorten it.
+      WEBHOOK_TIMEOUT_MS: String(settings.webhookTimeoutSeconds * 1000),
       POWERTOOLS_LOG_LEVEL: settings.logLevel,
     },
   };

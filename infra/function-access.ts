@@ -41,6 +41,8 @@ export interface FunctionAccess {
   crawlQueue?: SqsAction[];
   heartbeatQueue?: SqsAction[];
   finishQueue?: SqsAction[];
+  /** webhook delivery attempts (functions/app/webhook-delivery.ts) */
+  webhookQueue?: SqsAction[];
   /** objects under jobs/ of the results bucket (pages, manifests, exports, archives) */
   jobObjects?: ObjectAction[];
   /** objects under finisher/ (a WACZ's index parts while it is written) */
@@ -68,6 +70,7 @@ export type FunctionId =
   | 'SweepFunction'
   | 'HeartbeatFunction'
   | 'FinisherFunction'
+  | 'WebhookFunction'
   | 'AuthorizeFunction';
 
 /**
@@ -97,6 +100,9 @@ export const FUNCTION_ACCESS: Record<FunctionId, FunctionAccess> = {
     finishQueue: ['SendMessage'],
     // presigned manifest and export URLs of a cached answer
     jobObjects: ['GetObject'],
+    // the end of a job answered from the cache at once, delivered to its webhook (the receiver and
+    // secret put in the secrets table with the job, deleted when a quota refuses the job)
+    webhookQueue: ['SendMessage'],
     postToConnections: true,
   },
   // status: reads the job; moves a running job's notifications to the asking connection (updates
@@ -165,6 +171,8 @@ export const FUNCTION_ACCESS: Record<FunctionId, FunctionAccess> = {
     connections: ['UpdateItem'],
     crawlQueue: ['SendMessage'],
     finishQueue: ['SendMessage'],
+    // the job's end queued for its webhook once the manifest is written
+    webhookQueue: ['SendMessage'],
     // the credentials' delete in the transaction that makes the job final
     secrets: ['DeleteItem'],
     jobObjects: ['AbortMultipartUpload', 'GetObject', 'PutObject'],
@@ -172,6 +180,9 @@ export const FUNCTION_ACCESS: Record<FunctionId, FunctionAccess> = {
     listResults: true,
     postToConnections: true,
   },
+  // webhook: reads where a job's delivery stands and records it (job item: get, update), reads the
+  // receiver and its secret (secrets table), sends the next attempt; nothing else of the job
+  WebhookFunction: { jobs: ['GetItem', 'UpdateItem'], secrets: ['GetItem'], webhookQueue: ['SendMessage'] },
   // the $connect authorizer: the token, nothing else
   AuthorizeFunction: { readToken: true },
 };

@@ -18,6 +18,7 @@ export interface AccessTargets {
   crawlQueue: IQueue;
   heartbeatQueue: IQueue;
   finishQueue: IQueue;
+  webhookQueue: IQueue;
   results: IBucket;
   api: WebSocketApi;
   stage: WebSocketStage;
@@ -43,6 +44,7 @@ export function grantAccess(grantee: IGrantable, access: FunctionAccess, targets
   allow('sqs', access.crawlQueue, targets.crawlQueue.queueArn);
   allow('sqs', access.heartbeatQueue, targets.heartbeatQueue.queueArn);
   allow('sqs', access.finishQueue, targets.finishQueue.queueArn);
+  allow('sqs', access.webhookQueue, targets.webhookQueue.queueArn);
   allow('s3', access.jobObjects, targets.results.arnForObjects(JOB_OBJECTS));
   allow('s3', access.finisherObjects, targets.results.arnForObjects(FINISHER_OBJECTS));
   if (access.listResults) allow('s3', ['ListBucket'], targets.results.bucketArn);

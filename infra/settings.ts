@@ -62,6 +62,8 @@ export interface CrawlerSettings {
   upstreamProxiesSecret: string;
   /** a crawl may name its own upstream proxy (`proxy`) */
   allowCrawlProxy: boolean;
+  /** seconds one webhook attempt may take before it counts as failed and is retried (functions/core/webhook.ts) */
+  webhookTimeoutSeconds: number;
 }
 
 export const DEFAULT_SETTINGS: CrawlerSettings = {
@@ -95,6 +97,7 @@ export const DEFAULT_SETTINGS: CrawlerSettings = {
   extractMaxHtmlKb: 2048,
   upstreamProxiesSecret: '',
   allowCrawlProxy: false,
+  webhookTimeoutSeconds: 10,
 };
 
 type NumericKey = Exclude<{ [K in keyof CrawlerSettings]: CrawlerSettings[K] extends number ? K : never }[keyof CrawlerSettings], 'hostRateCeiling'>;
@@ -134,6 +137,8 @@ const RANGES: Record<NumericKey, [number, number]> = {
   maxLinksPerPage: [1, 20_000],
   // The page record keeps at most 10 MiB of DOM (adapters/browser/page-read.ts).
   extractMaxHtmlKb: [16, 10 * 1024],
+  // The webhook function's timeout (deployed-limits.ts) leaves room for a batch's attempts.
+  webhookTimeoutSeconds: [1, 30],
 };
 
 /** The values CloudWatch Logs accepts for RetentionInDays. */

@@ -4,6 +4,7 @@ import { CreateTableCommand, DeleteTableCommand, DynamoDBClient, UpdateTimeToLiv
 import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
 import { CreateQueueCommand, GetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { FINISH_VISIBILITY_TIMEOUT_SECONDS } from '../infra/finisher-settings.js';
+import { deployedLimits } from '../infra/deployed-limits.js';
 import { TABLES, TTL_ATTRIBUTE, type TableDefinition } from '../functions/adapters/dynamodb/table-definitions.js';
 
 export const LOCAL_REGION = 'us-east-1';
@@ -26,6 +27,10 @@ export interface Resources {
   /** running jobs' heartbeats (functions/app/heartbeat.ts) */
   heartbeatQueueUrl: string;
   heartbeatQueueArn: string;
+  /** webhook deliveries (functions/handlers/webhook.ts), one attempt a message, and their DLQ */
+  webhookQueueUrl: string;
+  webhookQueueArn: string;
+  webhookDlqUrl: string;
 }
 
 export interface ProvisionOptions {
@@ -35,6 +40,8 @@ export interface ProvisionOptions {
   maxReceiveCount: number;
   /** the finish queue's visibility timeout: above the finisher's timeout, as on AWS (default: the deployed one) */
   finishVisibilityTimeoutSeconds?: number;
+  /** the webhook queue's visibility timeout and receive count (default: the deployed ones) */
+  webhookQueue?: { visibilityTimeoutSeconds: number; maxReceiveCount: number };
 }
 
 /** A table with the stack's key schema and TTL attribute, as provisioned locally (tests use it too). */
@@ -85,6 +92,8 @@ export async function provision(options: ProvisionOptions): Promise<Resources> {
   const crawl = await queueWithDlq(sqs, `${prefix}-crawl`, options.visibilityTimeoutSeconds, options.maxReceiveCount);
   const finish = await queueWithDlq(sqs, `${prefix}-finish`, options.finishVisibilityTimeoutSeconds ?? FINISH_VISIBILITY_TIMEOUT_SECONDS, options.maxReceiveCount);
   const heartbeats = await provisionHeartbeatQueue(sqs, prefix);
+  const webhookLimits = options.webhookQueue ?? deployedLimits().webhook;
+  const webhooks = await queueWithDlq(sqs, `${prefix}-webhook`, webhookLimits.visibilityTimeoutSeconds, webhookLimits.maxReceiveCount);
   dynamo.destroy();
   sqs.destroy();
   s3.destroy();
@@ -97,6 +106,9 @@ export async function provision(options: ProvisionOptions): Promise<Resources> {
     finishQueueArn: finish.arn,
     finishDlqUrl: finish.dlqUrl,
     ...heartbeats,
+    webhookQueueUrl: webhooks.url,
+    webhookQueueArn: webhooks.arn,
+    webhookDlqUrl: webhooks.dlqUrl,
   };
 }
 

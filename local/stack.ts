@@ -57,6 +57,12 @@ export interface LocalStackOptions {
   finishVisibilityTimeoutSeconds?: number;
   /** extra environment for the finisher only (e.g. FINISHER_FAULTS, FINISHER_PART_BYTES) */
   finisherEnv?: Record<string, string>;
+  /**
+   * a test's shorter webhook retry schedule (seconds between attempts) and attempt timeout;
+   * default: the deployed ones (core/webhook.ts, infra/settings.ts webhookTimeoutSeconds)
+   */
+  webhookRetrySeconds?: readonly number[];
+  webhookTimeoutMs?: number;
   duplicateDelivery?: boolean;
   /** run these handler files instead of functions/handlers/*.ts (e.g. the bundles cdk synth made) */
   handlerFiles?: Partial<Record<string, string>>;
@@ -162,6 +168,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       CRAWL_QUEUE_URL: resources.queueUrl,
       HEARTBEAT_QUEUE_URL: resources.heartbeatQueueUrl,
       FINISH_QUEUE_URL: resources.finishQueueUrl,
+      WEBHOOK_QUEUE_URL: resources.webhookQueueUrl,
       RESULTS_BUCKET: resources.bucket,
       CONNECTIONS_ENDPOINT: gateway.connectionsEndpoint,
       ALLOW_PRIVATE_TARGETS: 'true',
@@ -170,6 +177,8 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       // Local runs may use Node 20 (see README); Lambda runs a current runtime.
       AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
       ...(options.authToken ? { AUTH_MODE: 'token', AUTH_TOKEN: options.authToken } : {}),
+      ...(options.webhookRetrySeconds ? { WEBHOOK_RETRY_SECONDS: options.webhookRetrySeconds.join(',') } : {}),
+      ...(options.webhookTimeoutMs !== undefined ? { WEBHOOK_TIMEOUT_MS: String(options.webhookTimeoutMs) } : {}),
       ...options.env,
     };
     const apiInvokers: Invoker[] = [];
@@ -226,6 +235,19 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       createInvoker: () => ({ ...heartbeatInvoker, invoke: (e) => heartbeatInvoker.invoke(e), close: async () => {} }),
     });
     stoppers.push(() => heartbeats.stop());
+
+    // Webhook deliveries: their queue feeds one light function, as on AWS (app/webhook-delivery.ts).
+    const webhookInvoker = functionInvoker('webhook', deployed.webhook.timeoutSeconds * 1000);
+    const webhookEvents = startEventSource({
+      sqsEndpoint: endpoints.sqs,
+      queueUrl: resources.webhookQueueUrl,
+      queueArn: resources.webhookQueueArn,
+      batchSize: deployed.webhook.batchSize,
+      concurrency: 1,
+      log,
+      createInvoker: () => ({ ...webhookInvoker, invoke: (e) => webhookInvoker.invoke(e), close: async () => {} }),
+    });
+    stoppers.push(() => webhookEvents.stop());
 
     // The finisher: its own queue and environments, one message an invocation, as on AWS.
     const finishEvents = startEventSource({

@@ -4,6 +4,7 @@ import { DEFAULT_COUNTER_SHARDS, MAX_COUNTER_SHARDS } from '../core/counter-shar
 import { DEFAULT_HOST_RATE_CEILING } from '../core/host-rate.js';
 import { DEFAULT_CRAWLER_MEMORY_MB, DEFAULT_LIMITS, DEFAULT_MAX_LINKS_PER_PAGE, MAX_LINKS_READ, STORED_TEXT_BYTES, type Limits } from '../core/limits.js';
 import { DEFAULT_CLIENT_QUOTAS } from '../core/client-quota.js';
+import { DEFAULT_WEBHOOK_TIMEOUT_MS, parseRetrySchedule } from '../core/webhook.js';
 
 const intFrom = (fallback: number, min = 0) =>
   z.coerce.number().int().min(min).optional().transform((v) => v ?? fallback);
@@ -100,6 +101,12 @@ const EnvSchema = z.object({
   FINISHER_READS_IN_FLIGHT: intFrom(16, 1),
   /** local fault injection in the finisher, e.g. "finisher-mid-archive#2"; never set on AWS */
   FINISHER_FAULTS: z.string().optional(),
+  /** the webhook queue (functions/handlers/webhook.ts); unset: the stack delivers no webhooks and `crawl` refuses `webhook` */
+  WEBHOOK_QUEUE_URL: z.string().min(1).optional(),
+  /** seconds between webhook attempts, comma-separated (core/webhook.ts); unset: the default schedule (tests shorten it) */
+  WEBHOOK_RETRY_SECONDS: z.string().optional(),
+  /** how long one webhook attempt may take */
+  WEBHOOK_TIMEOUT_MS: intFrom(DEFAULT_WEBHOOK_TIMEOUT_MS, 100),
 });
 
 export interface Config {
@@ -130,6 +137,8 @@ export interface Config {
   /** what an extractor gets: the serialised DOM cut to this many characters (adapters/products/extract.ts) */
   extract?: { maxHtmlBytes: number };
   finisher: { queueUrl?: string; partBytes: number; readsInFlight: number; faults?: string };
+  /** webhook deliveries, when the stack has their queue */
+  webhooks?: { queueUrl: string; retrySeconds: readonly number[]; timeoutMs: number };
 }
 
 export class ConfigError extends Error {
@@ -191,7 +200,16 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): Config {
     archive: { maxPageBytes: e.ARCHIVE_MAX_PAGE_BYTES, maxJobBytes: e.ARCHIVE_MAX_JOB_BYTES },
     extract: { maxHtmlBytes: e.EXTRACT_MAX_HTML_BYTES },
     finisher: { queueUrl: e.FINISH_QUEUE_URL, partBytes: e.FINISHER_PART_BYTES, readsInFlight: e.FINISHER_READS_IN_FLIGHT, faults: e.FINISHER_FAULTS },
+    ...(e.WEBHOOK_QUEUE_URL ? { webhooks: { queueUrl: e.WEBHOOK_QUEUE_URL, retrySeconds: retryScheduleOf(e.WEBHOOK_RETRY_SECONDS), timeoutMs: e.WEBHOOK_TIMEOUT_MS } } : {}),
   };
+}
+
+function retryScheduleOf(text: string | undefined): readonly number[] {
+  try {
+    return parseRetrySchedule(text);
+  } catch (error) {
+    throw new ConfigError(`invalid environment: WEBHOOK_RETRY_SECONDS: ${(error as Error).message}`);
+  }
 }
 
 export const PRODUCT_VERSION = '0.1';

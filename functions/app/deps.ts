@@ -21,6 +21,7 @@ import type {
   RobotsPolicy,
 } from '../core/ports.js';
 import type { DisposableRunStore } from '../core/sorted-runs.js';
+import type { Webhooks } from '../core/webhook.js';
 
 export interface AppDeps {
   jobs: JobStore;
@@ -54,6 +55,8 @@ export interface AppDeps {
    * finisher reads each host's rate now for the manifest's `hosts`. Absent: no spacing (unit tests)
    */
   hostRate?: HostRateGate;
+  /** webhook deliveries (app/webhook-delivery.ts); absent: the stack delivers none, and `crawl` refuses `webhook` */
+  webhooks?: Webhooks;
 }
 
 export interface WorkerDeps extends AppDeps {

@@ -2,7 +2,7 @@
 // (functions/handlers/finish.ts, its own function and queue) writes the manifest, the exports and
 // the archive and tells the client. Every step is idempotent, so a redelivered finish message, or
 // the sweeper asking again, resumes a finisher that died.
-import { answeredFromCache, finalStatusOf, formatsOf, isFinal, keepsContent, outstanding, type FinalStatus, type JobRecord, type PageSummary } from '../core/job.js';
+import { answeredFromCache, finalStatusOf, formatsOf, isFinal, keepsContent, outstanding, realFailures, skippedCount, type FinalStatus, type JobRecord, type PageSummary } from '../core/job.js';
 import { archiveObjectKey, manifestObjectKey, resultsObjectKey } from '../core/keys.js';
 import type { ServerMessage } from '../core/messages.js';
 import { usageOf } from '../core/usage.js';
@@ -10,6 +10,7 @@ import { blockedFieldsOf } from '../core/pushback.js';
 import { writeContentExport } from './content-export.js';
 import type { AppDeps } from './deps.js';
 import { writeManifest } from './manifest-writer.js';
+import { queueRunEnd } from './webhook-delivery.js';
 
 /** Finishes the job if every admitted URL is settled; resumes a finish that was interrupted. */
 export async function finishIfDone(jobId: string, deps: AppDeps): Promise<void> {
@@ -75,10 +76,14 @@ export async function completeJob(finishing: JobRecord, deps: AppDeps): Promise<
     // A `since` crawl's counts go on the job item with its final state: `completed`, a resumed
     // finisher and a later cached answer read them there.
     if (written.changes) job = { ...job, changes: written.changes };
+    // The webhook's delivery of this end (app/webhook-delivery.ts): queued once the manifest it
+    // points at exists, before the job is final, so a finisher that dies here queues it again
+    // (same webhook-id) rather than never.
+    if (job.webhook) await queueRunEnd(job, status, completedMessage(job, status, await deps.results.presignGet(key, deps.limits.manifestUrlTtlSeconds), { cached: answeredFromCache(job), ...(await exportUrls(job, deps)) }), deps);
     const first = await deps.jobs.completeFinish(job, status, key);
     // Finishers racing on the same job all get here; only the one that made it final counts it.
     if (first) {
-      deps.log.info('job finished', { jobId: job.jobId, status, pages: job.done, failed: job.failed });
+      deps.log.info('job finished', { jobId: job.jobId, status, pages: job.done, failed: realFailures(job), skipped: skippedCount(job) });
       deps.metrics.jobFinished(status);
     }
   } else if (job.slotPending) {
@@ -135,7 +140,9 @@ export function completedMessage(
     ...(answer.requestId !== undefined ? { requestId: answer.requestId } : {}),
     status,
     pages: job.done,
-    failed: job.failed,
+    // Real failures only: URLs robots.txt disallows are counted in `skipped` (core/job.ts isSkipped).
+    failed: realFailures(job),
+    ...(skippedCount(job) > 0 ? { skipped: skippedCount(job) } : {}),
     durationMs: Math.max(0, (job.finishedAt ?? job.startedAt) - job.startedAt),
     cached: answer.cached,
     manifestUrl,

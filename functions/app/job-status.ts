@@ -1,9 +1,10 @@
 // Answering `status`: the job's counters, and its manifest once it has one.
-import { isFinal, outstanding } from '../core/job.js';
+import { isFinal, outstanding, realFailures, skippedCount } from '../core/job.js';
 import type { JobRequest, ServerMessage } from '../core/messages.js';
 import type { AppDeps } from './deps.js';
 import { exportUrls } from './finish-job.js';
 import { findOwnJob } from './own-job.js';
+import { deliveryAnswer } from './webhook-delivery.js';
 
 /**
  * `principal`: the authorizer's principal of the asking connection (undefined when auth is off).
@@ -28,9 +29,11 @@ export async function jobStatus(request: JobRequest, deps: AppDeps, principal?: 
     done: job.done,
     // the job item and its counter shards are read one after the other: never below zero
     queued: Math.max(0, outstanding(job)),
-    failed: job.failed,
+    failed: realFailures(job),
+    ...(skippedCount(job) > 0 ? { skipped: skippedCount(job) } : {}),
     ...(manifestUrl !== undefined ? { manifestUrl } : {}),
     // what `completed` carried, for a client that resumes after it was sent to a lost connection
     ...(manifestUrl !== undefined ? await exportUrls(job, deps) : {}),
+    ...deliveryAnswer(job.webhookDelivery),
   };
 }

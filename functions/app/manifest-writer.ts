@@ -3,7 +3,7 @@
 // 1. each page's items become manifest entries, cut into sorted runs of MANIFEST_SORT.runSize and
 //    spilled (temporary files on Lambda), merged MANIFEST_SORT.fanIn at a time;
 // 2. the exports read the done pages in manifest order (one merged pass), then manifest.jsonl is
-//    written in one pass and manifest.json in three (pages, levels, errors), each streamed to S3
+//    written in one pass and manifest.json in four (pages, levels, errors, skipped), each streamed to S3
 //    as a multipart upload.
 // A `since` crawl's change report rides on the same sort: after this job's items, the earlier job's
 // frontier is read a Query page at a time, and each of its pages this job did not reach (no item

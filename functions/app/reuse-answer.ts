@@ -14,6 +14,7 @@ import { crawlGraphOf, type CachedCrawlRef } from '../core/reuse-plan.js';
 import type { AppDeps } from './deps.js';
 import { completedMessage, exportUrls } from './finish-job.js';
 import type { BuiltJob } from './reuse-build.js';
+import { queueRunEnd } from './webhook-delivery.js';
 import { REUSE_MAX_PAGES, walkCrawl } from './reuse-walk.js';
 
 /**
@@ -35,6 +36,8 @@ export async function cutAnswer(source: JobRecord, entry: CachedCrawlRef, job: J
   for (const page of graph.pages.values()) if (page.depth <= job.depth && !walk.placed.has(page.url)) return null;
   const placed = [...walk.placed.values()];
   if (placed.length > job.maxPages) return null;
+  // URLs robots.txt disallowed within the depth: skipped in the answer as in the cached crawl.
+  const skipped = walk.skipped.filter((p) => p.depth <= job.depth);
 
   // Its pages point at the cached job's records: it lives no longer than they do.
   const expiresAt = Math.min(job.expiresAt, source.expiresAt);
@@ -42,22 +45,25 @@ export async function cutAnswer(source: JobRecord, entry: CachedCrawlRef, job: J
     const record = graph.pages.get(p.url)!;
     return { ...record, jobId: job.jobId, depth: p.depth, parent: p.parent, expiresAt, summary: { ...record.summary!, depth: p.depth, parent: p.parent } };
   });
+  const refused = skipped.map((p): FrontierRecord => ({ ...graph.skipped.get(p.url)!, jobId: job.jobId, depth: p.depth, parent: p.parent, expiresAt }));
   const warnings = graph.warnings.map((w) => ({ ...w, jobId: job.jobId, expiresAt }));
   const seed = pages.find((p) => p.url === job.url);
   if (!seed) return null;
   const built: JobRecord = {
     ...job,
-    admitted: pages.length,
-    settled: pages.length,
+    admitted: pages.length + refused.length,
+    settled: pages.length + refused.length,
     done: pages.length,
-    failed: 0,
+    // stored as failed robots refusals, counted apart (core/job.ts isSkipped)
+    failed: refused.length,
+    ...(refused.length > 0 ? { robotsRefused: refused.length } : {}),
     reused: pages.length,
     reusedFrom: source.jobId,
     crawledSince: entry.finishedAt,
     lastActivityAt: deps.clock.now(),
     expiresAt,
   };
-  return { job: built, seed, items: [...pages.filter((p) => p !== seed), ...warnings], messages: [] };
+  return { job: built, seed, items: [...pages.filter((p) => p !== seed), ...refused, ...warnings], messages: [] };
 }
 
 /** `accepted` and `completed`, both `cached: true`, for a job that is final already (an equal-depth answer). */
@@ -65,5 +71,8 @@ export async function sendAnswer(job: JobRecord, connectionId: string, requestId
   const status = (isFinal(job.status) ? job.status : 'succeeded') as FinalStatus;
   await deps.notifier.send(connectionId, { type: 'accepted', jobId: job.jobId, ...(requestId !== undefined ? { requestId } : {}), cached: true });
   const manifestUrl = await deps.results.presignGet(job.manifestKey ?? manifestObjectKey(job.jobId), deps.limits.manifestUrlTtlSeconds);
-  await deps.notifier.send(connectionId, completedMessage(job, status, manifestUrl, { cached: true, requestId, ...(await exportUrls(job, deps)) }));
+  const completed = completedMessage(job, status, manifestUrl, { cached: true, requestId, ...(await exportUrls(job, deps)) });
+  await deps.notifier.send(connectionId, completed);
+  // A job with a webhook answered from the cache ends here: its end is delivered as any other's.
+  if (job.webhook) await queueRunEnd(job, status, completed, deps);
 }

@@ -44,7 +44,9 @@ export async function buildUpon(source: JobRecord, entry: CachedCrawlRef, templa
     if (!walk.placed.has(page.url)) walk.placed.set(page.url, { url: page.url, depth: page.depth, parent: page.parent });
   }
   const byDepthThenUrl = (a: Placed, b: Placed) => a.depth - b.depth || (a.url < b.url ? -1 : a.url > b.url ? 1 : 0);
-  const next = walk.outside.filter((p) => p.depth <= template.depth).sort(byDepthThenUrl);
+  // A URL the cached crawl skipped (robots.txt) is asked about again, as in a fresh crawl: the
+  // site's robots.txt may have changed since.
+  const next = [...walk.outside, ...walk.skipped].filter((p) => p.depth <= template.depth).sort(byDepthThenUrl);
   // The reused pages count against maxPages first, as they were admitted first in a fresh crawl.
   const room = template.maxPages - graph.pages.size;
   const admitted = next.slice(0, room);

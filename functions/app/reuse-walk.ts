@@ -39,6 +39,8 @@ export interface Walk {
   placed: Map<string, Placed>;
   /** links that lead to no page of the crawl, each once, where a crawl would admit them */
   outside: Placed[];
+  /** links to URLs the crawl skipped (robots.txt), each once, where a crawl would find them */
+  skipped: Placed[];
 }
 
 /**
@@ -49,14 +51,16 @@ export async function walkCrawl(source: JobRecord, graph: CrawlGraph, upTo: numb
   let level = firstLevel(graph);
   const placed = new Map(level.map((p) => [p.url, p]));
   const outside: Placed[] = [];
+  const skipped: Placed[] = [];
   const outsideSeen = new Set<string>();
   for (let depth = 0; depth < upTo && level.length > 0; depth++) {
     const links = await linksOfPages(source, graph, level.map((p) => p.url), deps);
     const step = nextLevel(graph, level, (url) => links.get(url) ?? [], placed, outsideSeen);
     outside.push(...step.outside);
+    skipped.push(...step.skipped);
     level = step.level;
   }
-  return { placed, outside };
+  return { placed, outside, skipped };
 }
 
 async function linksOfPages(source: JobRecord, graph: CrawlGraph, urls: string[], deps: AppDeps): Promise<Map<string, string[]>> {

@@ -14,6 +14,7 @@ import { askToFinish } from './finish-job.js';
 import { requestCacheKeys, reuseEarlierCrawl, sendsCredentials } from './reuse-crawl.js';
 import { continueReuse } from './reuse-run.js';
 import { sinceJobFor } from './since-job.js';
+import { keepWebhook } from './webhook-delivery.js';
 
 /** `owner`: the authorizer's principal of the connection (undefined when auth is off); only it may act on the job. */
 export async function submitCrawl(request: CrawlRequest, connectionId: string, jobId: string, deps: AppDeps, owner?: string): Promise<void> {
@@ -26,6 +27,10 @@ export async function submitCrawl(request: CrawlRequest, connectionId: string, j
   // `since`: an earlier finished job of this client, checked before anything is created.
   const since = request.since !== undefined ? await sinceJobFor({ ...request, since: request.since }, owner, deps) : undefined;
   const keys = requestCacheKeys(request, owner);
+  const recordsExpireAt = expiresAt(deps.clock, deps.limits);
+  // The receiver passes the egress guard and is kept with its secret in the secrets table before
+  // the job exists, so a job never ends without it (app/webhook-delivery.ts); the job item keeps the events.
+  const webhook = request.webhook ? await keepWebhook(jobId, request.webhook, recordsExpireAt, deps, request.requestId) : undefined;
   const template: JobRecord = {
     jobId,
     url: request.url,
@@ -46,6 +51,7 @@ export async function submitCrawl(request: CrawlRequest, connectionId: string, j
     ...(request.consent !== undefined ? { consent: request.consent } : {}),
     ...(request.budgetUsd !== undefined ? { budgetUsd: request.budgetUsd } : {}),
     ...(since ? { since } : {}),
+    ...(webhook ? { webhook } : {}),
     // Possibly secrets: kept on the job item only while it runs (jobs.beginFinish removes them).
     // The crawl's own proxy URL holds its credentials: kept with them, the same way.
     ...(request.headers || request.cookies || request.proxy
@@ -73,7 +79,7 @@ export async function submitCrawl(request: CrawlRequest, connectionId: string, j
     failed: 0,
     // Settles count on shard items, not on this one (core/counter-shards.ts).
     counterShards: deps.limits.counterShards ?? DEFAULT_COUNTER_SHARDS,
-    expiresAt: expiresAt(deps.clock, deps.limits),
+    expiresAt: recordsExpireAt,
   };
   const reuse = request.maxAgeSeconds > 0 && !sendsCredentials(request) ? await reuseEarlierCrawl(request, template, keys, connectionId, deps, owner) : { kind: 'none' as const };
   if (reuse.kind === 'answered') return;
@@ -85,6 +91,8 @@ export async function submitCrawl(request: CrawlRequest, connectionId: string, j
   const quota = clientQuotaFor(owner, job.maxPages, deps.limits, now, true);
   if (quota && exceedsDay(quota)) throw quotaError('client-pages-quota', quota, request.requestId);
   const created = await deps.jobs.createJob(job, seedRecord(job, request.url), deps.limits.maxJobsPerConnection, quota);
+  // A job refused by a quota is none: its webhook goes (its TTL would remove it anyway).
+  if (created !== 'created' && webhook) await deps.webhooks?.store.deleteTarget(jobId).catch(() => {});
   if ((created === 'client-jobs-quota' || created === 'client-pages-quota') && quota) throw quotaError(created, quota, request.requestId);
   if (created === 'too-many-jobs') {
     throw new ClientInputError(

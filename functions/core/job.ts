@@ -6,6 +6,7 @@ import { seedOriginsOf, type SeedCredentials } from './seed-credentials.js';
 import type { QuotaNote } from './client-quota.js';
 import { CONTENT_FORMATS, type BlockableResource, type ChangeCounts, type ChangeKind, type ConsentMode, type FinalStatus, type Format, type JobStatus, type Scope } from './vocabulary.js';
 import { ownerFor } from './owners.js';
+import type { JobWebhook, WebhookDelivery } from './webhook.js';
 
 // A job's statuses and scopes are words the wire protocol shares (vocabulary.ts); the code that
 // reads a job knows them from here.
@@ -177,6 +178,10 @@ export interface JobRecord extends JobCounters {
   since?: SinceJob;
   /** the change report's counts, written with the final state (absent: not a `since` crawl) */
   changes?: ChangeCounts;
+  /** the job's webhook: the events it wants (its URL and secret are in the secrets table, app/webhook-delivery.ts) */
+  webhook?: JobWebhook;
+  /** where the latest webhook delivery stands (set by the webhook function; `status` shows it) */
+  webhookDelivery?: WebhookDelivery;
   expiresAt: number;
 }
 
@@ -250,7 +255,27 @@ export interface PageFailure {
 export function isRedrivable(record: Pick<FrontierRecord, 'state' | 'failure'>): boolean {
   if (record.state === 'queued' || record.state === 'claimed') return true;
   if (record.state !== 'failed') return false;
-  return record.failure?.kind !== 'robots' && !/^disallowed by robots\.txt/.test(record.failure?.error ?? '');
+  return !isSkipped(record);
+}
+
+/**
+ * Whether a settled URL was skipped rather than failed: robots.txt disallows it (older records say
+ * so only in their text). It is stored as a failed item counted in `robotsRefused`, but it is no
+ * failure of the job: the manifest lists it under `skipped`, and the job's status, `failed` counts
+ * and redrive leave it out.
+ */
+export function isSkipped(record: Pick<FrontierRecord, 'state' | 'failure'>): boolean {
+  return record.state === 'failed' && (record.failure?.kind === 'robots' || /^disallowed by robots\.txt/.test(record.failure?.error ?? ''));
+}
+
+/** URLs the job skipped (robots.txt disallows them), from its counters. */
+export function skippedCount(job: { robotsRefused?: number }): number {
+  return Math.max(0, job.robotsRefused ?? 0);
+}
+
+/** The job's real failures: `failed` without the URLs it skipped (robots.txt), which are not failures. */
+export function realFailures(job: Pick<JobCounters, 'failed'> & { robotsRefused?: number }): number {
+  return Math.max(0, job.failed - skippedCount(job));
 }
 
 /**
@@ -260,12 +285,12 @@ export function isRedrivable(record: Pick<FrontierRecord, 'state' | 'failure'>):
  * accepted and, finding nothing to crawl, ends at once.
  */
 export function redrivableCount(job: JobCounters & { robotsRefused?: number }): number {
-  return Math.max(0, job.failed - (job.robotsRefused ?? 0)) + Math.max(0, outstanding(job));
+  return realFailures(job) + Math.max(0, outstanding(job));
 }
 
 /** A job that rendered none of its pages, every one taken from an earlier crawl: its `completed` says `cached: true`. */
 export function answeredFromCache(job: JobRecord): boolean {
-  return job.reusedFrom !== undefined && (job.reused ?? 0) > 0 && job.reused === job.admitted && job.failed === 0;
+  return job.reusedFrom !== undefined && (job.reused ?? 0) > 0 && job.reused === job.done && job.admitted === job.done + skippedCount(job) && realFailures(job) === 0;
 }
 
 export interface ReusePending {
@@ -329,11 +354,14 @@ export function outstanding(c: JobCounters): number {
   return c.admitted - c.settled;
 }
 
-/** The outcome of a job that ran to the end (cancel decides its own). */
-export function finalStatusOf(c: JobCounters & { blocked?: number }): FinalStatus {
+/**
+ * The outcome of a job that ran to the end (cancel decides its own). URLs robots.txt disallows are
+ * skipped, not failed: a job whose only misses are skipped URLs succeeded (and can be reused).
+ */
+export function finalStatusOf(c: JobCounters & { robotsRefused?: number; blocked?: number }): FinalStatus {
   if (c.done === 0) return 'failed';
   // a blocked page is a page the job did not get (core/pushback.ts)
-  if (c.failed > 0 || (c.blocked ?? 0) > 0) return 'partial';
+  if (realFailures(c) > 0 || (c.blocked ?? 0) > 0) return 'partial';
   return 'succeeded';
 }
 

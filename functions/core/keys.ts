@@ -73,7 +73,8 @@ export function cacheKeyOf(request: {
  * uses the result cache nor writes to it (app/reuse-crawl.ts, jobs.completeFinish).
  */
 // A budget or a time limit changes when a job may end, not what a succeeded crawl holds.
-const NOT_IN_REUSE_KEY = new Set(['depth', 'maxPages', 'maxAgeSeconds', 'timeLimitSeconds', 'timeLimitAsked', 'budgetUsd', 'estimate', 'hostRate', 'requestId', 'headers', 'cookies', 'proxy']);
+// `webhook` says where the end is told, not what is crawled: a crawl with one is reused as any other.
+const NOT_IN_REUSE_KEY = new Set(['depth', 'maxPages', 'maxAgeSeconds', 'timeLimitSeconds', 'timeLimitAsked', 'budgetUsd', 'estimate', 'hostRate', 'requestId', 'headers', 'cookies', 'proxy', 'webhook']);
 
 /**
  * Requests that differ only in depth (or maxPages, freshness, pace) share a reuse key: a crawl of

@@ -3,7 +3,7 @@
 // manifestJsonChunks/manifestLines stream it from passes over the entries in manifest order, so a
 // job of a million pages is written in bounded memory (app/manifest-writer.ts).
 import { isReopenedPage } from './depth.js';
-import type { FinalStatus, FrontierRecord, JobRecord, PageSummary } from './job.js';
+import { isSkipped, type FinalStatus, type FrontierRecord, type JobRecord, type PageSummary } from './job.js';
 import { usageOf, type Usage } from './usage.js';
 import type { HostStats } from './host-stats.js';
 import { blockedFieldsOf } from './pushback.js';
@@ -19,6 +19,11 @@ export interface Manifest {
   pages: PageSummary[];
   levels: string[][];
   errors: { url: string; error: string }[];
+  /**
+   * URLs the crawl found but did not fetch because robots.txt disallows them: not failures (the
+   * job's status, `failed` and redrive leave them out), listed in `levels` at the depth found
+   */
+  skipped: SkippedUrl[];
   /** in-scope URLs that were not admitted because maxPages was reached */
   capped: number;
   /** links pages had past the stack's maxLinksPerPage, not followed (app/admit-children.ts), when any */
@@ -46,6 +51,12 @@ export interface Manifest {
   changes?: Record<ChangeKind, string[]>;
 }
 
+export interface SkippedUrl {
+  url: string;
+  /** why it was not fetched, e.g. `disallowed by robots.txt (line 2)` */
+  reason: string;
+}
+
 /**
  * What one frontier item contributes to the manifest: a page, or an error; `levelled` when its URL
  * is listed in `levels` (every URL of the crawl, not a warning). `seq` is the item's place in the
@@ -57,6 +68,8 @@ export interface ManifestEntry {
   seq: number;
   page?: PageSummary;
   error?: string;
+  /** a URL skipped (robots.txt): its reason; listed under `skipped`, not `errors` */
+  skipped?: string;
   levelled: boolean;
   /**
    * a `since` crawl: a page of the earlier job this one did not reach (app/manifest-writer.ts);
@@ -84,6 +97,7 @@ export function manifestEntryOf(job: Pick<JobRecord, 'endReason'>, record: Front
   if (record.state === 'done' && record.summary) return { ...at, page: record.summary, levelled: true };
   // A challenge or block page (core/pushback.ts): listed as the page it was, `state: "blocked"` with its blockReason.
   if (record.state === 'blocked' && record.summary) return { ...at, page: { ...record.summary, depth: record.depth, parent: record.parent }, levelled: true };
+  if (isSkipped(record)) return { ...at, skipped: record.failure?.error ?? 'disallowed by robots.txt', levelled: true };
   if (record.state === 'failed') return { ...at, error: record.failure?.error ?? 'failed', levelled: true };
   // A page reopened to admit its links at a smaller depth (core/depth.ts) when the job ended: it was crawled.
   if (isReopenedPage(record)) return { ...at, page: { ...record.summary!, depth: record.depth, parent: record.parent }, levelled: true };
@@ -121,6 +135,7 @@ export function buildManifest(job: JobRecord, records: FrontierRecord[], status:
   const entries = [...records.flatMap((record, seq) => manifestEntryOf(job, record, seq) ?? []), ...removed].sort(manifestOrder);
   const pages: PageSummary[] = [];
   const errors: { url: string; error: string }[] = [];
+  const skipped: SkippedUrl[] = [];
   const levels: string[][] = [];
   const changes = job.since ? (Object.fromEntries(CHANGE_KINDS.map((kind) => [kind, [] as string[]])) as Record<ChangeKind, string[]>) : undefined;
   for (const entry of entries) {
@@ -128,18 +143,19 @@ export function buildManifest(job: JobRecord, records: FrontierRecord[], status:
     if (changes && change) changes[change].push(entry.url);
     if (entry.removed) continue;
     if (entry.page) pages.push(entry.page);
+    else if (entry.skipped !== undefined) skipped.push({ url: entry.url, reason: entry.skipped });
     else errors.push({ url: entry.url, error: entry.error! });
     if (entry.levelled) (levels[entry.depth] ??= []).push(entry.url);
   }
   const { head, tail } = manifestEnds(job, status, finishedAt, hosts);
-  return { ...head, pages, levels: Array.from(levels, (level) => level ?? []), errors, ...(changes ? { changes } : {}), ...tail } as Manifest;
+  return { ...head, pages, levels: Array.from(levels, (level) => level ?? []), errors, skipped, ...(changes ? { changes } : {}), ...tail } as Manifest;
 }
 
 /**
  * manifest.json as text chunks, byte for byte JSON.stringify(buildManifest(…)) of the same entries.
- * `pass()` must yield every entry in manifestOrder; it is called three times (pages, levels,
- * errors), and four more for a `since` crawl's changes (one per kind), so nothing but the current
- * entry (and the passes' own buffers) is held. `counts`, when given, is filled with the changes' counts.
+ * `pass()` must yield every entry in manifestOrder; it is called four times (pages, levels,
+ * errors, skipped), and four more for a `since` crawl's changes (one per kind), so nothing but the
+ * current entry (and the passes' own buffers) is held. `counts`, when given, is filled with the changes' counts.
  */
 export async function* manifestJsonChunks(
   job: JobRecord,
@@ -175,8 +191,15 @@ export async function* manifestJsonChunks(
   yield `${depth >= 0 ? ']' : ''}],"errors":[`;
   first = true;
   for await (const entry of pass()) {
-    if (entry.page || entry.removed) continue;
+    if (entry.page || entry.removed || entry.skipped !== undefined) continue;
     yield `${first ? '' : ','}${JSON.stringify({ url: entry.url, error: entry.error })}`;
+    first = false;
+  }
+  yield '],"skipped":[';
+  first = true;
+  for await (const entry of pass()) {
+    if (entry.skipped === undefined) continue;
+    yield `${first ? '' : ','}${JSON.stringify({ url: entry.url, reason: entry.skipped })}`;
     first = false;
   }
   if (job.since) {
@@ -203,9 +226,10 @@ export async function* manifestJsonChunks(
  * manifest.jsonl, the same manifest as JSON Lines, one pass: a first line
  * `{"type":"job", jobId, url, seeds?, depth, status, startedAt, finishedAt, capped, delayed?, hostWaits?, usage, endReason?}`,
  * then one line per URL in manifest order (depth, then URL): `{"type":"page", …PageSummary}` or
- * `{"type":"error", url, depth, error}`, or `{"type":"warning", url, error}` (not a URL of the crawl,
- * so in no level), or for a `since` crawl `{"type":"removed", url, depth}` (a page of the earlier
- * job not reached now, at its depth there). A level of manifest.json is the page and error lines of one depth.
+ * `{"type":"error", url, depth, error}`, `{"type":"skipped", url, depth, reason}` (robots.txt), or
+ * `{"type":"warning", url, error}` (not a URL of the crawl, so in no level), or for a `since` crawl
+ * `{"type":"removed", url, depth}` (a page of the earlier job not reached now, at its depth there).
+ * A level of manifest.json is the page and error lines of one depth.
  */
 export async function* manifestLines(
   job: JobRecord,
@@ -220,6 +244,7 @@ export async function* manifestLines(
     // a `since` crawl's page of the earlier job it did not reach
     if (entry.removed) yield JSON.stringify({ type: 'removed', url: entry.url, depth: entry.depth });
     else if (entry.page) yield JSON.stringify({ type: 'page', ...entry.page });
+    else if (entry.skipped !== undefined) yield JSON.stringify({ type: 'skipped', url: entry.url, depth: entry.depth, reason: entry.skipped });
     else if (entry.levelled) yield JSON.stringify({ type: 'error', url: entry.url, depth: entry.depth, error: entry.error });
     else yield JSON.stringify({ type: 'warning', url: entry.url, error: entry.error });
   }

@@ -9,6 +9,8 @@ import { actionsSchema, type PageAction } from './page-actions.js';
 import { cookiesSchema, headersSchema, type RequestCookie } from './seed-credentials.js';
 import { MAX_PROXY_URL_LENGTH, parseProxyUrl } from './upstream-proxy.js';
 import { BLOCKABLE_RESOURCES, CONSENT_MODES, DEFAULT_FORMATS, FORMATS, type BlockableResource, type ChangeCounts, type FinalStatus, type Format, type JobStatus, type Scope } from './vocabulary.js';
+import { webhookSchema } from './webhook-options.js';
+import { eventsOf, type WebhookTarget } from './webhook.js';
 
 // What a request may ask to keep or skip is the protocol's to state; the words live in
 // vocabulary.ts, where the job record shares them without importing the protocol.
@@ -106,6 +108,8 @@ export function clientMessageSchemas(limits: Limits, catalog: Catalog = NO_CATAL
      * is `unchanged`, not rendered), and the manifest reports what changed since it
      */
     since: jobIdSchema.optional(),
+    /** Standard Webhooks deliveries of the job's end to this receiver, signed with its secret (app/webhook-delivery.ts) */
+    webhook: webhookSchema.optional(),
   });
   const status = z.strictObject({ action: z.literal('status'), jobId, requestId: requestId.optional() });
   const cancel = z.strictObject({ action: z.literal('cancel'), jobId, requestId: requestId.optional() });
@@ -155,6 +159,8 @@ export interface CrawlRequest {
   since?: string;
   /** the client gave `timeLimit` (absent: the default, which follows maxPages and the hosts' pace) */
   timeLimitAsked?: true;
+  /** where the job's end is delivered (Standard Webhooks); the secret is never logged nor written to results */
+  webhook?: WebhookTarget;
   requestId?: string;
 }
 
@@ -192,7 +198,10 @@ export type ServerMessage =
       requestId?: string;
       status: FinalStatus;
       pages: number;
+      /** URLs that failed; URLs robots.txt disallows are not failures: they are counted in `skipped` */
       failed: number;
+      /** URLs found but not fetched because robots.txt disallows them (manifest `skipped`), when any */
+      skipped?: number;
       durationMs: number;
       cached: boolean;
       manifestUrl: string;
@@ -225,10 +234,14 @@ export type ServerMessage =
       done: number;
       queued: number;
       failed: number;
+      /** URLs robots.txt disallows (not failures), when any */
+      skipped?: number;
       manifestUrl?: string;
       /** a final job's exports, as its `completed` gave them */
       resultsUrl?: string;
       archiveUrl?: string;
+      /** where the job's latest webhook delivery stands, when it has one */
+      webhook?: { id: string; type: string; state: 'pending' | 'delivered' | 'failed'; attempts: number; lastError?: string };
     }
   | { type: 'error'; code: string; message: string; requestId?: string; jobId?: string };
 
@@ -361,6 +374,7 @@ export function parseCrawlRequest(body: string | undefined | null, limits: Limit
     ...(parsed.data.headers && Object.keys(parsed.data.headers).length > 0 ? { headers: parsed.data.headers } : {}),
     ...(parsed.data.cookies?.length ? { cookies: parsed.data.cookies.map(({ name, value, path }) => ({ name, value, ...(path !== undefined ? { path } : {}) })) } : {}),
     ...(parsed.data.proxy !== undefined ? { proxy: parsed.data.proxy } : {}),
+    ...(parsed.data.webhook !== undefined ? { webhook: { url: parsed.data.webhook.url, secret: parsed.data.webhook.secret, events: eventsOf(parsed.data.webhook) } } : {}),
     requestId: parsed.data.requestId,
   };
 }

@@ -1,7 +1,7 @@
 // What a running job's client is told of its progress: after settles (throttled, app/settle-page.ts)
 // and, so a WebSocket is never idle long enough for API Gateway to close it (10 minutes) and a slow
 // or polite job is never silent, at least every heartbeat interval (app/heartbeat.ts).
-import { outstanding, type JobRecord } from './job.js';
+import { outstanding, realFailures, type JobRecord } from './job.js';
 import type { ServerMessage } from './messages.js';
 
 /**
@@ -25,7 +25,8 @@ export function progressOf(job: JobRecord, now: number): ProgressMessage {
     done: job.done,
     // the job item and its counter shards are read one after the other: never below zero
     queued: Math.max(0, outstanding(job)),
-    failed: job.failed,
+    // URLs robots.txt disallows are skipped, not failed (core/job.ts isSkipped)
+    failed: realFailures(job),
     // Waiting for their host: a slow job that is polite, not stalled.
     ...(job.delayed ? { delayed: job.delayed } : {}),
     ...(waiting ? { waiting: { host: job.delayedHost!, untilMs: job.delayedUntil! } } : {}),

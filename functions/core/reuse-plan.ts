@@ -6,7 +6,7 @@
 // chain seed → a → b reaches X at depth 3 before it). A fresh crawl of depth 2 lists X (through the
 // slow page), so filtering the earlier crawl by recorded depth would lose it. The walk below gives
 // every page its shortest distance from the depth-0 pages over the links the pages' records hold.
-import type { FinalStatus, FrontierRecord, JobRecord } from './job.js';
+import { isSkipped, type FinalStatus, type FrontierRecord, type JobRecord } from './job.js';
 import type { CacheEntry } from './store-ports.js';
 
 export interface CachedCrawlRef {
@@ -50,6 +50,8 @@ export interface CrawlGraph {
   aliases: Map<string, FrontierRecord>;
   /** unusable sitemaps: listed in errors, no URL of the crawl */
   warnings: FrontierRecord[];
+  /** URLs robots.txt disallowed (core/job.ts isSkipped): no failure, so the crawl is still complete */
+  skipped: Map<string, FrontierRecord>;
 }
 
 /**
@@ -57,11 +59,12 @@ export interface CrawlGraph {
  * (a failure, a URL never crawled, a URL left out at maxPages), since it is then no complete answer.
  */
 export function crawlGraphOf(records: readonly FrontierRecord[]): CrawlGraph | null {
-  const graph: CrawlGraph = { pages: new Map(), aliases: new Map(), warnings: [] };
+  const graph: CrawlGraph = { pages: new Map(), aliases: new Map(), warnings: [], skipped: new Map() };
   for (const record of records) {
     if (record.state === 'done' && record.summary) graph.pages.set(record.url, record);
     else if (record.state === 'alias') graph.aliases.set(record.url, record);
     else if (record.state === 'warning') graph.warnings.push(record);
+    else if (isSkipped(record)) graph.skipped.set(record.url, record);
     else return null;
   }
   return graph;
@@ -89,7 +92,8 @@ export function pageOfLink(graph: CrawlGraph, url: string): string | undefined {
 /**
  * One step of a breadth-first walk: the pages first reached from `level` (all at one depth), one
  * link further, added to `placed`; and the links that lead to no page of the crawl (`outside`),
- * each once, placed where a crawl would admit them. Pages are taken in URL order, so the parent
+ * each once, placed where a crawl would admit them, those to a URL the crawl skipped (robots.txt)
+ * apart (`skipped`). Pages are taken in URL order, so the parent
  * chosen among several at the same depth does not depend on the order records were read.
  */
 export function nextLevel(
@@ -98,9 +102,10 @@ export function nextLevel(
   linksOf: (url: string) => readonly string[],
   placed: Map<string, Placed>,
   outsideSeen: Set<string>,
-): { level: Placed[]; outside: Placed[] } {
+): { level: Placed[]; outside: Placed[]; skipped: Placed[] } {
   const next: Placed[] = [];
   const outside: Placed[] = [];
+  const skipped: Placed[] = [];
   for (const from of [...level].sort(byUrl)) {
     for (const link of linksOf(from.url)) {
       const page = pageOfLink(graph, link);
@@ -108,7 +113,7 @@ export function nextLevel(
       if (page === undefined) {
         if (!outsideSeen.has(link)) {
           outsideSeen.add(link);
-          outside.push({ url: link, ...at });
+          (graph.skipped.has(link) ? skipped : outside).push({ url: link, ...at });
         }
       } else if (!placed.has(page)) {
         const entry = { url: page, ...at };
@@ -117,7 +122,7 @@ export function nextLevel(
       }
     }
   }
-  return { level: next, outside };
+  return { level: next, outside, skipped };
 }
 
 const byUrl = (a: { url: string }, b: { url: string }) => (a.url < b.url ? -1 : a.url > b.url ? 1 : 0);

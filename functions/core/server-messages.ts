@@ -47,7 +47,8 @@ export const completedMessage = z.looseObject({
   requestId: requestId.optional(),
   status: finalStatus,
   pages: count,
-  failed: count,
+  failed: count.describe('URLs that failed (robots.txt refusals are not failures: see skipped)'),
+  skipped: count.optional().describe('URLs robots.txt disallows, not fetched (manifest `skipped`)'),
   durationMs: count,
   cached: z.boolean(),
   manifestUrl: z.string().describe('presigned GET URL of jobs/{jobId}/manifest.json'),
@@ -73,9 +74,20 @@ export const statusMessage = z.looseObject({
   done: count,
   queued: count,
   failed: count,
+  skipped: count.optional().describe('URLs robots.txt disallows, not fetched'),
   manifestUrl: z.string().optional().describe('presigned manifest, once the job is final'),
   resultsUrl: z.string().optional().describe("a final job's presigned pages.jsonl, when it kept content"),
   archiveUrl: z.string().optional().describe("a final job's presigned WACZ, when it asked for the archive"),
+  webhook: z
+    .looseObject({
+      id: z.string().describe('the webhook-id of every attempt of this delivery'),
+      type: z.string().describe('crawl.completed or crawl.failed'),
+      state: z.enum(['pending', 'delivered', 'failed']),
+      attempts: count,
+      lastError: z.string().optional().describe('why the last attempt failed'),
+    })
+    .optional()
+    .describe("where the job's latest webhook delivery stands"),
 });
 
 export const errorMessageSchema = z.looseObject({

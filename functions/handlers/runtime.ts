@@ -17,6 +17,11 @@ import { SqsCrawlQueue } from '../adapters/sqs/crawl-queue.js';
 import { meterDynamo, meterS3 } from '../adapters/usage/sdk-meters.js';
 import { SqsHeartbeatQueue } from '../adapters/sqs/heartbeat-queue.js';
 import { SqsFinishRequests } from '../adapters/sqs/finish-queue.js';
+import { SqsWebhookQueue } from '../adapters/sqs/webhook-queue.js';
+import { DynamoWebhookStore } from '../adapters/dynamodb/webhook-store.js';
+import { ownEndpointsOf } from '../adapters/browser/egress-policy.js';
+import { localStackGuard, publicOnlyGuard, type RequestGuard } from '../adapters/browser/request-guard.js';
+import type { Webhooks } from '../core/webhook.js';
 import { expiresAt, type AppDeps } from '../app/deps.js';
 import type { ArchiveAssembler } from '../core/ports.js';
 import { systemClock } from '../core/ports.js';
@@ -49,8 +54,32 @@ export function appRuntime(): { config: Config; deps: AppDeps; clients: AwsClien
     ...(config.finisher.queueUrl ? { finishRequests: new SqsFinishRequests(clients.sqs, config.finisher.queueUrl) } : {}),
   };
   deps.archives = waczAssembler(config, clients, deps);
+  const webhooks = webhooksOf(config, clients);
+  if (webhooks) deps.webhooks = webhooks;
   cached = { config, deps, clients };
   return cached;
+}
+
+/**
+ * The egress guard of this environment, as the crawler's: public addresses only on AWS; locally
+ * loopback and private ones too, but not link-local, metadata nor the stack's own services.
+ */
+export function egressGuard(config: Config): RequestGuard {
+  return config.allowPrivateTargets
+    ? localStackGuard(ownEndpointsOf([config.endpoints.dynamodb, config.endpoints.sqs, config.endpoints.s3, config.connectionsEndpoint]))
+    : publicOnlyGuard();
+}
+
+/** Webhook deliveries (app/webhook-delivery.ts), when the stack has their queue and the secrets table. */
+function webhooksOf(config: Config, clients: AwsClients): Webhooks | undefined {
+  if (!config.webhooks || !config.tables.secrets) return undefined;
+  const guard = egressGuard(config);
+  return {
+    store: new DynamoWebhookStore(clients.dynamo, { jobs: config.tables.jobs, secrets: config.tables.secrets }),
+    queue: new SqsWebhookQueue(clients.sqs, config.webhooks.queueUrl),
+    retrySeconds: config.webhooks.retrySeconds,
+    checkUrl: guard,
+  };
 }
 
 /** The job's checkpoint and finish lease (adapters/dynamodb/finish-checkpoints.ts). */

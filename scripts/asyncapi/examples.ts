@@ -21,6 +21,17 @@ export const CLIENT_EXAMPLES: Record<string, { name: string; summary: string; pa
       summary: "Cookie banners accepted rather than rejected (the default); PDFs and DOCX files read as text",
       payload: { action: 'crawl', url: EXAMPLE_URL, depth: 1, consent: 'accept', formats: ['markdown', 'text'], requestId: 'r-consent' },
     },
+    {
+      name: 'webhook',
+      summary: "A crawl whose end is POSTed, signed (Standard Webhooks), to a receiver (docs/webhooks.md)",
+      payload: {
+        action: 'crawl',
+        url: EXAMPLE_URL,
+        depth: 1,
+        webhook: { url: `${EXAMPLE_URL}hooks/crawler`, secret: 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw', events: ['completed', 'failed'] },
+        requestId: 'r2w',
+      },
+    },
   ],
   status: [{ name: 'status', summary: "A job's state (from a new connection: its events follow there)", payload: { action: 'status', jobId: EXAMPLE_JOB_ID, requestId: 'r3' } }],
   cancel: [{ name: 'cancel', summary: 'End a running job as cancelled', payload: { action: 'cancel', jobId: EXAMPLE_JOB_ID, requestId: 'r4' } }],
@@ -92,6 +103,24 @@ export const SERVER_EXAMPLES: Record<string, { name: string; summary: string; pa
       },
     },
   ],
-  status: [{ name: 'status', summary: 'A finished job, with its manifest', payload: { type: 'status', jobId: EXAMPLE_JOB_ID, requestId: 'r3', status: 'succeeded', done: 11, queued: 0, failed: 0, manifestUrl } }],
+  status: [
+    { name: 'status', summary: 'A finished job, with its manifest', payload: { type: 'status', jobId: EXAMPLE_JOB_ID, requestId: 'r3', status: 'succeeded', done: 11, queued: 0, failed: 0, manifestUrl } },
+    {
+      name: 'status-webhook',
+      summary: 'A finished job that skipped a URL robots.txt disallows, and whose webhook delivery succeeded on its third attempt',
+      payload: {
+        type: 'status',
+        jobId: EXAMPLE_JOB_ID,
+        requestId: 'r3',
+        status: 'succeeded',
+        done: 11,
+        queued: 0,
+        failed: 0,
+        skipped: 1,
+        manifestUrl,
+        webhook: { id: 'msg_5f0c6a2e8f5e4a549d3c2b1e0c4d7a11_0', type: 'crawl.completed', state: 'delivered', attempts: 3 },
+      },
+    },
+  ],
   error: [{ name: 'error', summary: 'A refused request; the connection stays open', payload: { type: 'error', code: 'invalid_url', message: 'url: unsupported scheme "ftp" (only http and https)', requestId: 'r6' } }],
 };

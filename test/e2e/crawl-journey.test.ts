@@ -105,9 +105,11 @@ describe('limits and lost clients', () => {
     const origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
     try {
       const obeying = await crawl(stack, { url: `${origin}/`, depth: 2 });
-      expect(obeying.completed).toMatchObject({ status: 'partial', pages: 2, failed: 2 });
+      // Disallowed URLs are skipped, not failed: the crawl succeeds (#29).
+      expect(obeying.completed).toMatchObject({ status: 'succeeded', pages: 2, failed: 0, skipped: 2 });
       expect(paths(obeying.manifest.pages.map((p) => p.url), origin)).toEqual(['/', '/public.html']);
-      expect(obeying.manifest.errors.map((e) => [e.url.replace(origin, ''), e.error]).sort()).toEqual([
+      expect(obeying.manifest.errors).toEqual([]);
+      expect(obeying.manifest.skipped.map((e) => [e.url.replace(origin, ''), e.reason]).sort()).toEqual([
         ['/private/a.html', 'disallowed by robots.txt (line 2)'],
         ['/private/b.html', 'disallowed by robots.txt (line 2)'],
       ]);

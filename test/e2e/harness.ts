@@ -53,6 +53,8 @@ export interface ManifestJson {
   pages: { url: string; finalUrl: string; depth: number; parent: string | null; status: number | null; title: string; sha256: string; links: number; key: string }[];
   levels: string[][];
   errors: { url: string; error: string }[];
+  /** URLs robots.txt disallows: not fetched, no failure */
+  skipped: { url: string; reason: string }[];
 }
 
 export interface CrawlRun {

@@ -109,7 +109,7 @@ afterAll(async () => {
   if (auditDir) rmSync(auditDir, { recursive: true, force: true });
 });
 
-type Target = 'jobs' | 'jobsOpenIndex' | 'frontier' | 'connections' | 'secrets' | 'crawlQueue' | 'heartbeatQueue' | 'finishQueue' | 'resultsBucket' | 'jobObjects' | 'finisherObjects' | 'connectionsApi';
+type Target = 'jobs' | 'jobsOpenIndex' | 'frontier' | 'connections' | 'secrets' | 'crawlQueue' | 'heartbeatQueue' | 'finishQueue' | 'webhookQueue' | 'resultsBucket' | 'jobObjects' | 'finisherObjects' | 'connectionsApi';
 interface Use {
   target: Target | `unknown resource ${string}`;
   action: string;
@@ -128,6 +128,7 @@ function functionIdOf(name: string): FunctionId | undefined {
     worker: 'CrawlerFunction',
     finisher: 'FinisherFunction',
     heartbeat: 'HeartbeatFunction',
+    webhook: 'WebhookFunction',
     sweep: 'SweepFunction',
     authorize: 'AuthorizeFunction',
   };
@@ -140,7 +141,7 @@ function usesOf(call: AuditedCall, stack: LocalStack): Use[] {
   const table = (name: string): Use['target'] =>
     name === r.jobsTable ? 'jobs' : name === r.frontierTable ? 'frontier' : name === r.connectionsTable ? 'connections' : name === r.secretsTable ? 'secrets' : `unknown resource ${name}`;
   const queue = (url: string | undefined): Use['target'] =>
-    url === r.queueUrl ? 'crawlQueue' : url === r.heartbeatQueueUrl ? 'heartbeatQueue' : url === r.finishQueueUrl ? 'finishQueue' : `unknown resource ${url}`;
+    url === r.queueUrl ? 'crawlQueue' : url === r.heartbeatQueueUrl ? 'heartbeatQueue' : url === r.finishQueueUrl ? 'finishQueue' : url === r.webhookQueueUrl ? 'webhookQueue' : `unknown resource ${url}`;
   if (call.service === 'dynamodb') {
     const operation = call.target?.split('.')[1] ?? '?';
     const tables = call.resources?.tables ?? [];
@@ -199,6 +200,7 @@ function allows(access: FunctionAccess, use: Use): boolean {
     case 'crawlQueue':
     case 'heartbeatQueue':
     case 'finishQueue':
+    case 'webhookQueue':
       return (access[use.target] as string[] | undefined)?.includes(use.action) ?? false;
     case 'jobObjects':
     case 'finisherObjects':

@@ -216,10 +216,12 @@ it('refuses a redrive of an unknown, running or robots-only job, and a malformed
   client.send({ action: 'redrive', jobId: heldJob.jobId, requestId: 'succeeded' });
   expect(await answerTo(client, 'succeeded')).toMatchObject({ type: 'error', code: 'nothing_to_redrive' });
 
-  // A job whose only error is a page robots.txt disallows: asking again will not change that.
+  // A job whose only miss is a page robots.txt disallows: skipped, not failed (it succeeds), and
+  // asking again will not change that.
   const robots = await crawl(stack, { url: `${origin}/robots-only/`, depth: 1 }, waitMs);
-  expect(robots.completed).toMatchObject({ status: 'partial', failed: 1 });
-  expect(robots.manifest.errors[0]?.error).toMatch(/robots\.txt/);
+  expect(robots.completed).toMatchObject({ status: 'succeeded', failed: 0, skipped: 1 });
+  expect(robots.manifest.errors).toEqual([]);
+  expect(robots.manifest.skipped[0]?.reason).toMatch(/robots\.txt/);
   robots.client.send({ action: 'redrive', jobId: robots.jobId, requestId: 'robots' });
   expect(await answerTo(robots.client, 'robots')).toMatchObject({ type: 'error', code: 'nothing_to_redrive', jobId: robots.jobId });
   await Promise.all([client.close(), robots.client.close()]);

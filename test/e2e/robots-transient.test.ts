@@ -49,9 +49,10 @@ afterAll(async () => {
 
 it('crawls the seed once robots.txt answers again, and still obeys the file it then gets', async () => {
   const run = await crawl(stack, { url: `${origin}/`, depth: 1 }, jobWaitMs(timings, speed, { recoveries: 1, pages: 3 }));
-  expect(run.completed).toMatchObject({ status: 'partial', pages: 2, failed: 1 });
+  expect(run.completed).toMatchObject({ status: 'succeeded', pages: 2, failed: 0, skipped: 1 });
   expect(run.manifest.pages.map((p) => p.url).sort()).toEqual([`${origin}/`, `${origin}/one`]);
-  expect(run.manifest.errors).toEqual([{ url: `${origin}/private`, error: expect.stringMatching(/^disallowed by robots.txt \(line 2\)/) }]);
+  expect(run.manifest.errors).toEqual([]);
+  expect(run.manifest.skipped).toEqual([{ url: `${origin}/private`, reason: expect.stringMatching(/^disallowed by robots.txt \(line 2\)/) }]);
   // The 503 was asked again, not taken as the answer for the job; /private was never requested.
   expect(robotsAsked).toBeGreaterThanOrEqual(2);
   expect(documents).not.toContain('/private');

@@ -20,6 +20,7 @@ type Target =
   | 'crawlQueue'
   | 'heartbeatQueue'
   | 'finishQueue'
+  | 'webhookQueue'
   | 'resultsBucket'
   | 'jobObjects'
   | 'finisherObjects'
@@ -51,6 +52,8 @@ const EXPECTED: Record<string, Grants> = {
     heartbeatQueue: ['sqs:SendMessage'],
     finishQueue: ['sqs:SendMessage'],
     jobObjects: ['s3:GetObject'],
+    // a cache answer's end delivered to the job's webhook
+    webhookQueue: ['sqs:SendMessage'],
     connectionsApi: POST,
   },
   // reads a job; moves a running job to the asking connection (updates only); presigns the manifest
@@ -101,11 +104,15 @@ const EXPECTED: Record<string, Grants> = {
     secrets: ['dynamodb:DeleteItem'],
     crawlQueue: ['sqs:SendMessage'],
     finishQueue: [...CONSUMED, 'sqs:SendMessage'].sort(),
+    // the job's end queued for its webhook
+    webhookQueue: ['sqs:SendMessage'],
     resultsBucket: ['s3:ListBucket'],
     jobObjects: ['s3:AbortMultipartUpload', 's3:GetObject', 's3:PutObject'],
     finisherObjects: ['s3:GetObject', 's3:PutObject'],
     connectionsApi: POST,
   },
+  // a delivery's state on the job item (read, recorded), its receiver and secret (read), the next attempt
+  WebhookFunction: { jobs: ['dynamodb:GetItem', 'dynamodb:UpdateItem'], secrets: ['dynamodb:GetItem'], webhookQueue: [...CONSUMED, 'sqs:SendMessage'].sort() },
   AuthorizeFunction: { token: ['secretsmanager:GetSecretValue'] },
 };
 
@@ -127,6 +134,7 @@ function targetOf(resource: string): Target {
     ['crawlQueue', `<${s.id('Crawl/Queue')}.Arn>`],
     ['heartbeatQueue', `<${s.id('Heartbeat/Queue')}.Arn>`],
     ['finishQueue', `<${s.id('Finish/Queue')}.Arn>`],
+    ['webhookQueue', `<${s.id('Webhook/Queue')}.Arn>`],
     ['resultsBucket', `<${s.id('Storage/Results')}.Arn>`],
     ['jobObjects', `<${s.id('Storage/Results')}.Arn>/jobs/*`],
     ['finisherObjects', `<${s.id('Storage/Results')}.Arn>/finisher/*`],

@@ -112,7 +112,8 @@ describe('streamed manifest of a big job', () => {
     const lines = (await objectText(`jobs/${jobId}/manifest.jsonl`)).trimEnd().split('\n').map((l) => JSON.parse(l));
     expect(lines[0]).toMatchObject({ type: 'job', jobId, status: 'partial', capped: 7, hostWaits: 3, seeds: ['http://site.test/'] });
     expect(lines.filter((l) => l.type === 'page')).toHaveLength(expected.pages.length);
-    expect(lines.filter((l) => l.type !== 'page' && l.type !== 'job')).toHaveLength(expected.errors.length);
+    expect(lines.filter((l) => l.type === 'error' || l.type === 'warning')).toHaveLength(expected.errors.length);
+    expect(lines.filter((l) => l.type === 'skipped')).toHaveLength(expected.skipped.length);
   });
 
   it('can be written again after a writer died halfway: no manifest until one completes, then the same bytes', async () => {

@@ -60,6 +60,9 @@ export function syntheticFrontier(jobId: string, count: number, seed = 1): Front
           ...(i % 7 === 0 ? { timings: { queueWaitMs: null, navigationMs: 12.5, settleMs: 300, extractMs: 4, dynamodbMs: 20, sqsMs: 1, s3Ms: 3, totalMs: 340 } } : {}),
         },
       });
+    } else if (state === 'failed' && i % 3 === 0) {
+      // A URL robots.txt disallows: skipped, not an error (core/job.ts isSkipped)
+      records.push({ ...base, failure: { url, error: `disallowed by robots.txt (line ${i})`, kind: 'robots' } });
     } else if (state === 'failed' || state === 'warning') {
       records.push({ ...base, failure: { url, error: `${state} ${i}` } } as FrontierRecord);
     } else {

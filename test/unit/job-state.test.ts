@@ -10,6 +10,10 @@ describe('final status', () => {
     [{ admitted: 3, settled: 3, done: 3, failed: 0 }, 'succeeded'],
     [{ admitted: 3, settled: 3, done: 2, failed: 1 }, 'partial'],
     [{ admitted: 1, settled: 1, done: 0, failed: 1 }, 'failed'],
+    // URLs robots.txt disallows are skipped, not failures: only real failures make a job partial
+    [{ admitted: 3, settled: 3, done: 2, failed: 1, robotsRefused: 1 }, 'succeeded'],
+    [{ admitted: 4, settled: 4, done: 2, failed: 2, robotsRefused: 1 }, 'partial'],
+    [{ admitted: 1, settled: 1, done: 0, failed: 1, robotsRefused: 1 }, 'failed'],
   ] as const)('%o → %s', (counters, status) => {
     expect(finalStatusOf(counters)).toBe(status);
     expect(outstanding(counters)).toBe(0);

@@ -99,7 +99,7 @@ describe('streamed manifest.json', () => {
     const empty = await sortedEntries([]);
     const none = await text(manifestJsonChunks(job, 'failed', 0, () => empty.sorted.pass()));
     expect(none).toBe(JSON.stringify(buildManifest(job, [], 'failed', 0)));
-    expect(JSON.parse(none)).toMatchObject({ pages: [], levels: [], errors: [], capped: 7 });
+    expect(JSON.parse(none)).toMatchObject({ pages: [], levels: [], errors: [], skipped: [], capped: 7 });
   });
 });
 
@@ -110,11 +110,15 @@ describe('manifest.jsonl', () => {
     const { sorted } = await sortedEntries(records);
     const lines = (await collect(manifestLines(job, 'partial', 5, sorted.pass()))).map((l) => JSON.parse(l));
     const manifest = buildManifest(job, records, 'partial', 5);
-    const { pages, levels, errors, ...rest } = manifest;
+    const { pages, levels, errors, skipped, ...rest } = manifest;
     expect(lines[0]).toEqual({ type: 'job', ...rest });
     const body = lines.slice(1);
     expect(body.filter((l) => l.type === 'page').map(({ type, ...page }) => page)).toEqual(pages);
-    expect(body.filter((l) => l.type !== 'page').map((l) => ({ url: l.url, error: l.error }))).toEqual(errors);
+    expect(body.filter((l) => l.type === 'error' || l.type === 'warning').map((l) => ({ url: l.url, error: l.error }))).toEqual(errors);
+    // URLs robots.txt disallows are skipped, not errors, and still in their level
+    expect(skipped.length).toBeGreaterThan(0);
+    expect(skipped.every((s) => /^disallowed by robots\.txt/.test(s.reason))).toBe(true);
+    expect(body.filter((l) => l.type === 'skipped').map((l) => ({ url: l.url, reason: l.reason }))).toEqual(skipped);
     const rebuilt: string[][] = [];
     for (const l of body) if (l.type !== 'warning') (rebuilt[l.depth] ??= []).push(l.url);
     expect(Array.from(rebuilt, (level) => level ?? [])).toEqual(levels);

@@ -81,7 +81,9 @@ export async function commitReuseCounters(tables: JobTables, built: JobRecord): 
         Key: { jobId: built.jobId },
         UpdateExpression:
           'SET admitted = :admitted, settled = :settled, done = :done, failed = :failed, reused = :reused, reusedFrom = :from, crawledSince = :since, lastActivityAt = :now, expiresAt = :expiresAt, reusePending.#state = :built' +
-          (built.capped !== undefined ? ', capped = :capped' : ''),
+          (built.capped !== undefined ? ', capped = :capped' : '') +
+          // an answer cut from a crawl that skipped URLs (robots.txt) lists them as skipped, not failed
+          (built.robotsRefused !== undefined ? ', robotsRefused = :robotsRefused' : ''),
         ConditionExpression: '#status = :running AND reusePending.#state = :planning',
         ExpressionAttributeNames: { '#status': 'status', '#state': 'state' },
         ExpressionAttributeValues: {
@@ -98,6 +100,7 @@ export async function commitReuseCounters(tables: JobTables, built: JobRecord): 
           ':planning': 'planning',
           ':running': 'running',
           ...(built.capped !== undefined ? { ':capped': built.capped } : {}),
+          ...(built.robotsRefused !== undefined ? { ':robotsRefused': built.robotsRefused } : {}),
         },
       }),
     ),

@@ -173,3 +173,37 @@ async function readCapped(response: Response, maxBytes: number): Promise<{ body:
   const all = Buffer.concat(chunks);
   return { body: all.subarray(0, maxBytes), truncated: !done || all.byteLength > maxBytes };
 }
+
+export interface GuardedPostOptions {
+  guard?: RequestGuard;
+  headers: Record<string, string>;
+  timeoutMs: number;
+  /** for tests: replaces the pinned fetch */
+  fetch?: typeof fetch;
+}
+
+/**
+ * One POST through the same guard and pinned connection as guardedGet (a webhook delivery).
+ * Redirects are not followed: a 3xx is an answer like any other non-2xx. The answer's body is not
+ * read. status null: no answer (timeout, refused connection, refused by the guard), why in `error`.
+ * The stack's own call to its client's receiver: never through the crawls' upstream proxies.
+ */
+export async function guardedPost(url: string, body: string, options: GuardedPostOptions): Promise<{ status: number | null; error?: string }> {
+  const doFetch = fetchFor({ guard: options.guard, fetch: options.fetch, userAgent: '', accept: '', maxBytes: 0, maxRedirects: 0, timeoutMs: options.timeoutMs }, undefined) as unknown as (
+    url: string,
+    init: { method: 'POST'; redirect: 'manual'; headers: Record<string, string>; body: string; signal: AbortSignal },
+  ) => Promise<Response>;
+  try {
+    if (options.guard) {
+      const verdict = await options.guard(url);
+      if (!verdict.allowed) return { status: null, error: `blocked: ${verdict.reason}` };
+    }
+    const response = await doFetch(url, { method: 'POST', redirect: 'manual', headers: options.headers, body, signal: AbortSignal.timeout(options.timeoutMs) });
+    await response.body?.cancel().catch(() => {});
+    return { status: response.status };
+  } catch (error) {
+    const name = (error as { name?: string }).name;
+    if (name === 'TimeoutError' || name === 'AbortError') return { status: null, error: `no answer within ${options.timeoutMs} ms` };
+    return { status: null, error: error instanceof Error ? ((error.cause as Error | undefined)?.message ?? error.message) : String(error) };
+  }
+}
