@@ -11,6 +11,8 @@ import type {
   FrontierStore,
   HeartbeatQueue,
   HostRateGate,
+  HttpRendering,
+  RenderLearning,
   JobStore,
   SitemapSource,
   JobMetrics,
@@ -58,6 +60,15 @@ export interface WorkerDeps extends AppDeps {
   faults: FaultInjector;
   /** identifies this execution environment in leases */
   workerId: string;
+  /** pages without a browser (`render: "http"`, and `auto`'s HTTP pages); absent: every page in the browser */
+  httpRenderer?: HttpRendering;
+  /** where `auto` counts what each page type needs (the job item); absent: nothing is learned */
+  renderLearning?: RenderLearning;
+  /**
+   * this environment has no browser (the light fetcher): a page that needs one is handed to the
+   * crawler's queue (`browserQueue`) instead of rendered here
+   */
+  browserless?: { browserQueue: CrawlQueue };
 }
 
 export function expiresAt(clock: Clock, limits: Limits): number {

@@ -27,6 +27,8 @@ export function pageSummaryOf(job: JobRecord, record: FrontierRecord, page: Page
     links: page.page.links.length,
     key: pageObjectKey(job.jobId, record.urlKey),
     ...(outputKeys(page.outputs) ? { outputs: outputKeys(page.outputs) } : {}),
+    // A job that chose its renderer says which made each page (the manifest's entry is this summary).
+    ...(job.render && page.page.renderer ? { renderer: page.page.renderer, ...(page.page.renderReason ? { renderReason: page.page.renderReason.slice(0, 200) } : {}) } : {}),
     timings: {
       queueWaitMs: queueWaitMs ?? null,
       navigationMs: page.page.timings.navigationMs,

@@ -41,6 +41,8 @@ export async function submitCrawl(request: CrawlRequest, connectionId: string, j
     ...(request.actions?.length ? { actions: request.actions } : {}),
     ...(request.autoscroll === false ? { autoscroll: false as const } : {}),
     ...(request.budgetUsd !== undefined ? { budgetUsd: request.budgetUsd } : {}),
+    // Under `auto`, the page types' learning starts empty: the map its updates write into (core/render-choice.ts).
+    ...(request.render !== undefined ? { render: request.render, ...(request.render === 'auto' ? { renderTypes: {} } : {}) } : {}),
     // Possibly secrets: kept on the job item only while it runs (jobs.beginFinish removes them).
     ...(request.headers || request.cookies
       ? { seedCredentials: { ...(request.headers ? { headers: request.headers } : {}), ...(request.cookies ? { cookies: request.cookies } : {}) }, usedCredentials: true as const }

@@ -3,7 +3,8 @@ import type { PageAction } from './page-actions.js';
 import type { ProductRequest } from './render-ports.js';
 import { seedOriginsOf, type SeedCredentials } from './seed-credentials.js';
 import type { QuotaNote } from './client-quota.js';
-import { CONTENT_FORMATS, type BlockableResource, type FinalStatus, type Format, type JobStatus, type Scope } from './vocabulary.js';
+import { CONTENT_FORMATS, type BlockableResource, type FinalStatus, type Format, type JobStatus, type RenderMode, type Scope } from './vocabulary.js';
+import type { RenderTypes } from './render-choice.js';
 import { ownerFor } from './owners.js';
 
 // A job's statuses and scopes are words the wire protocol shares (vocabulary.ts); the code that
@@ -163,6 +164,13 @@ export interface JobRecord extends JobCounters {
   hostWaits?: number;
   /** the job ends `partial` (endReason 'budget') once its estimated cost reaches this (USD) */
   budgetUsd?: number;
+  /** pages fetched without a browser (`http`) or as learned per page type (`auto`); absent: the browser */
+  render?: Exclude<RenderMode, 'browser'>;
+  /**
+   * under `auto`: what the job learned of each page type, shared by its environments
+   * (core/render-choice.ts; written by conditional updates while a type is learned, not per page)
+   */
+  renderTypes?: RenderTypes;
   expiresAt: number;
 }
 
@@ -182,6 +190,9 @@ export interface PageSummary {
   outputs?: Record<string, string>;
   /** where the time went (ms); DynamoDB covers the claim and the admissions, not the final settle */
   timings?: PageTimings;
+  /** for a job with `render`: what made the page, and under `auto` why (absent: the browser) */
+  renderer?: 'browser' | 'http';
+  renderReason?: string;
 }
 
 export interface PageTimings {

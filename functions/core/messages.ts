@@ -7,11 +7,11 @@ import { normaliseUrl } from './url.js';
 import { defaultTimeLimitSeconds } from './estimate.js';
 import { actionsSchema, type PageAction } from './page-actions.js';
 import { cookiesSchema, headersSchema, type RequestCookie } from './seed-credentials.js';
-import { BLOCKABLE_RESOURCES, DEFAULT_FORMATS, FORMATS, type BlockableResource, type FinalStatus, type Format, type JobStatus, type Scope } from './vocabulary.js';
+import { BLOCKABLE_RESOURCES, DEFAULT_FORMATS, FORMATS, RENDER_MODES, type BlockableResource, type FinalStatus, type Format, type JobStatus, type RenderMode, type Scope } from './vocabulary.js';
 
 // What a request may ask to keep or skip is the protocol's to state; the words live in
 // vocabulary.ts, where the job record shares them without importing the protocol.
-export { BLOCKABLE_RESOURCES, CONTENT_FORMATS, DEFAULT_FORMATS, FORMATS, type BlockableResource, type Format } from './vocabulary.js';
+export { BLOCKABLE_RESOURCES, CONTENT_FORMATS, DEFAULT_FORMATS, FORMATS, RENDER_MODES, type BlockableResource, type Format, type RenderMode } from './vocabulary.js';
 
 const requestId = z.string().min(1).max(128);
 /**
@@ -85,6 +85,8 @@ export function clientMessageSchemas(limits: Limits, catalog: Catalog = NO_CATAL
     estimate: z.boolean().optional(),
     /** end the job `partial` (endReason "budget") once its estimated cost reaches this many USD */
     budgetUsd: z.number().positive().max(MAX_BUDGET_USD).optional(),
+    /** how pages are rendered: "browser" (default, Chromium), "http" (no browser), "auto" (learned per page type) */
+    render: z.enum(RENDER_MODES).optional(),
   });
   const status = z.strictObject({ action: z.literal('status'), jobId, requestId: requestId.optional() });
   const cancel = z.strictObject({ action: z.literal('cancel'), jobId, requestId: requestId.optional() });
@@ -128,6 +130,8 @@ export interface CrawlRequest {
   budgetUsd?: number;
   /** the client gave `timeLimit` (absent: the default, which follows maxPages and the hosts' pace) */
   timeLimitAsked?: true;
+  /** pages fetched without a browser (`http`) or as learned per page type (`auto`); absent: the browser */
+  render?: Exclude<RenderMode, 'browser'>;
   requestId?: string;
 }
 
@@ -298,6 +302,10 @@ export function parseCrawlRequest(body: string | undefined | null, limits: Limit
   if ((parsed.data.headers !== undefined || parsed.data.cookies !== undefined) && parsed.data.formats?.includes('archive')) {
     throw new ClientInputError(ErrorCode.invalidRequest, 'formats: "archive" records every request as sent, so it cannot be used with headers or cookies (they would be written into the archive)', rid);
   }
+  // Actions click and type in a live page: without a browser there is none to run them in.
+  if (parsed.data.render === 'http' && parsed.data.actions?.length) {
+    throw new ClientInputError(ErrorCode.invalidRequest, 'render: "http" fetches pages without a browser, so it cannot run `actions`; use "browser" or "auto"', rid);
+  }
   return {
     url: seeds[0]!,
     ...(parsed.data.urls !== undefined ? { seeds } : {}),
@@ -322,6 +330,7 @@ export function parseCrawlRequest(body: string | undefined | null, limits: Limit
     ...(parsed.data.autoscroll === false ? { autoscroll: false as const } : {}),
     ...(parsed.data.headers && Object.keys(parsed.data.headers).length > 0 ? { headers: parsed.data.headers } : {}),
     ...(parsed.data.cookies?.length ? { cookies: parsed.data.cookies.map(({ name, value, path }) => ({ name, value, ...(path !== undefined ? { path } : {}) })) } : {}),
+    ...(parsed.data.render !== undefined && parsed.data.render !== 'browser' ? { render: parsed.data.render } : {}),
     requestId: parsed.data.requestId,
   };
 }

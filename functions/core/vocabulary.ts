@@ -41,3 +41,12 @@ export type Format = (typeof FORMATS)[number];
 export const DEFAULT_FORMATS: readonly Format[] = ['html'];
 /** Formats whose content goes into the job's pages.jsonl (with an extractor's output). */
 export const CONTENT_FORMATS: readonly Format[] = ['markdown', 'text', 'screenshot'];
+
+/**
+ * How a crawl's pages are rendered (the contract's `render`): `browser` (default) in Chromium,
+ * `http` fetched and parsed without a browser, `auto` learned per page type within the job.
+ */
+export const RENDER_MODES = ['browser', 'http', 'auto'] as const;
+export type RenderMode = (typeof RENDER_MODES)[number];
+/** What made a page (its record's `renderer`). */
+export type Renderer = 'browser' | 'http';

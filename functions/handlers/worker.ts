@@ -13,6 +13,8 @@ import { HttpRobotsPolicy } from '../adapters/http/robots-policy.js';
 import { DynamoHostRateGate } from '../adapters/dynamodb/host-rate-gate.js';
 import { HttpSitemapSource } from '../adapters/http/sitemap-source.js';
 import { crawlPage } from '../app/crawl-page.js';
+import { HttpPageRenderer } from '../adapters/http/http-renderer.js';
+import { DynamoRenderLearning } from '../adapters/dynamodb/render-learning.js';
 import { expiresAt, type WorkerDeps } from '../app/deps.js';
 import { UrlBusyError } from '../core/errors.js';
 import { functionMemoryMb, flushInvocationUsage } from '../adapters/usage/usage-flush.js';
@@ -57,6 +59,13 @@ function getWorkerDeps(): WorkerDeps {
     log: logger,
     guard,
   });
+  const products = createProductRegistry({
+    archiveDigests,
+    archiveBudget,
+    archiveMaxPageBytes: config.archive.maxPageBytes,
+    log: logger,
+    ...(config.extract ? { extractMaxHtmlBytes: config.extract.maxHtmlBytes } : {}),
+  });
   const built: WorkerDeps = {
     ...deps,
     // One browser per execution environment, kept warm across invocations.
@@ -65,15 +74,12 @@ function getWorkerDeps(): WorkerDeps {
       chromiumBinDir: config.chromiumBinDir,
       log: logger,
       guard,
-      products: createProductRegistry({
-        archiveDigests,
-        archiveBudget,
-        archiveMaxPageBytes: config.archive.maxPageBytes,
-        log: logger,
-        ...(config.extract ? { extractMaxHtmlBytes: config.extract.maxHtmlBytes } : {}),
-      }),
+      products,
       userAgent: config.userAgent,
     }),
+    // Pages without a browser (render: "http", auto's learned types), through the same guard.
+    httpRenderer: new HttpPageRenderer({ guard, userAgent: config.userAgent, log: logger, products }),
+    renderLearning: new DynamoRenderLearning(clients.dynamo, config.tables.jobs),
     robots,
     sitemaps: new HttpSitemapSource({ robots, userAgent: config.userAgent, log: logger, guard }),
     // Navigations per host, counted for the whole stack in the jobs table (core/host-rate.ts).

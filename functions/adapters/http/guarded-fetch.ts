@@ -32,9 +32,10 @@ function pinnedDispatcher(hosts: HostCheck): Agent {
   return agent;
 }
 
-type Fetch = (url: string, init: { redirect: 'manual'; headers: Record<string, string>; signal: AbortSignal }) => Promise<Response>;
+export type Fetch = (url: string, init: { redirect: 'manual'; headers: Record<string, string>; signal: AbortSignal }) => Promise<Response>;
 
-function fetchFor(options: GuardedFetchOptions): Fetch {
+/** The fetch whose connections go only to addresses the guard's host check allowed (also the page fetcher's, http/page-fetch.ts). */
+export function fetchFor(options: GuardedFetchOptions): Fetch {
   if (options.fetch) return options.fetch;
   const hosts = options.guard?.hosts;
   if (!hosts) return fetch;
@@ -88,7 +89,7 @@ export async function guardedGet(start: string, options: GuardedFetchOptions): P
 }
 
 /** The first `maxBytes` of the body; the rest is not downloaded. */
-async function readCapped(response: Response, maxBytes: number): Promise<{ body: Uint8Array; truncated: boolean }> {
+export async function readCapped(response: Response, maxBytes: number): Promise<{ body: Uint8Array; truncated: boolean }> {
   if (!response.body) return { body: new Uint8Array(), truncated: false };
   const reader = response.body.getReader();
   const chunks: Uint8Array[] = [];
