@@ -90,7 +90,7 @@ function visibleText(document: DomDocument): string {
     .join('')
     .split('\n')
     .map((line) => line.trim())
-    .filter((line, index, lines) => line !== '' || (index > 0 && lines[index - 1] !== ''))
+    .filter((line) => line !== '')
     .join('\n')
     .trim();
 }
