@@ -12,6 +12,7 @@ import type { RequestGuard } from '../browser/request-guard.js';
 import { collectProducts, productsFor } from '../products/collect-products.js';
 import { isHtmlDocument } from '../products/content-cap.js';
 import type { ProductRegistry } from '../products/page-product.js';
+import { countUsage } from '../usage/usage-meter.js';
 import { decodeHtml, parseHtmlPage } from './html-page.js';
 import { fetchPage, type FetchedPage } from './page-fetch.js';
 
@@ -43,6 +44,8 @@ export class HttpPageRenderer implements HttpRendering {
   async fetch(url: string, options: RenderOptions): Promise<FetchedRender> {
     const started = Date.now();
     await options.beforeNavigation?.();
+    // a request of the page to its host, as a browser's navigation (no tab: tabsOpened stays as it is)
+    countUsage({ navigations: 1 });
     const fetched = await fetchPage(url, {
       userAgent: this.options.userAgent,
       maxBytes: this.options.maxBytes ?? MAX_HTML_BYTES,
