@@ -64,11 +64,6 @@ export interface WorkerDeps extends AppDeps {
   httpRenderer?: HttpRendering;
   /** where `auto` counts what each page type needs (the job item); absent: nothing is learned */
   renderLearning?: RenderLearning;
-  /**
-   * this environment has no browser (the light fetcher): a page that needs one is handed to the
-   * crawler's queue (`browserQueue`) instead of rendered here
-   */
-  browserless?: { browserQueue: CrawlQueue };
 }
 
 export function expiresAt(clock: Clock, limits: Limits): number {

@@ -6,7 +6,7 @@
 //
 // Politeness: a compared page asks its host twice (the fetch at the slot, the browser right after);
 // only the first pages of each type and one in CHECK_EVERY after are compared.
-import { BrowserNeededError, PageFailedError } from '../core/errors.js';
+import { PageFailedError } from '../core/errors.js';
 import { HostSlotDeferredError } from '../core/host-rate.js';
 import type { JobRecord } from '../core/job.js';
 import type { FetchedRender, HttpRendering, PageFacts, RenderedPage, RenderOptions } from '../core/ports.js';
@@ -56,9 +56,8 @@ async function renderAuto(job: JobRecord, url: string, options: RenderOptions, h
   return { ...browser, renderReason: `${plan.reason}; ${verdict}` };
 }
 
-/** In the browser; where this environment has none (the light fetcher), the page is handed to one that has. */
+/** In the browser, the page record saying so (and why, under auto). */
 async function inBrowser(url: string, options: RenderOptions, deps: WorkerDeps, reason?: string): Promise<RenderedPage> {
-  if (deps.browserless) throw new BrowserNeededError(url, reason ?? 'the job renders in the browser');
   const page = await deps.renderer.render(url, options);
   return { ...page, renderer: 'browser', ...(reason !== undefined ? { renderReason: reason } : {}) };
 }

@@ -73,21 +73,6 @@ export class UrlBusyError extends CrawlerError {
 }
 
 /**
- * The page needs the browser and this environment has none (the light fetcher, `render: "auto"`):
- * the URL is handed to the crawler's queue, its attempt given back (app/crawl-page.ts).
- */
-export class BrowserNeededError extends CrawlerError {
-  override name = 'BrowserNeededError';
-  constructor(
-    readonly url: string,
-    /** why the browser (core/render-choice.ts RenderReason) */
-    readonly reason: string,
-  ) {
-    super(`${url} needs the browser: ${reason}`);
-  }
-}
-
-/**
  * Whether a failure of a dependency (S3, DynamoDB, SQS, the network) may pass if the work is tried
  * again later: throttling, 5xx answers, timeouts and dropped connections. It asks the same questions
  * the SDK's own retry strategy asks of an error ($retryable, $metadata.httpStatusCode, the
