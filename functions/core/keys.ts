@@ -50,6 +50,7 @@ export function cacheKeyOf(request: {
   extract?: string;
   seeds?: readonly string[];
   sitemap?: boolean;
+  render?: string;
 }): string {
   const { url, depth, maxPages, scope, include, exclude, block = [], obeyRobots = true, formats = ['html'], extract, seeds } = request;
   // Options at their defaults keep the key of requests made before those options existed.
@@ -60,6 +61,8 @@ export function cacheKeyOf(request: {
   // A crawl of one seed keeps the key it had before `urls` existed.
   if (seeds !== undefined && seeds.length > 1) key.push({ seeds });
   if (request.sitemap === true) key.push('sitemap');
+  // Another renderer makes other pages (no script-made links under http): never the browser's entries.
+  if (request.render !== undefined) key.push({ render: request.render });
   return sha256Hex(JSON.stringify(key));
 }
 
