@@ -16,6 +16,8 @@ export interface BenchOptions {
   formats?: string[];
   /** false: the project's crawls and the bare loop turn their default auto-scroll off (`--no-autoscroll`; Crawlee never scrolls) */
   autoscroll?: boolean;
+  /** the project's crawl option `render` (the `project-http` and `project-auto` variants) */
+  render?: 'http' | 'auto';
 }
 
 export const SETTLE = { navigationTimeoutMs: 30_000, settleIdleMs: 300, settleMaxMs: 3_000 };

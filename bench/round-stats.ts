@@ -93,6 +93,9 @@ export function medianRatios(stats: readonly VariantStats[], withFormats: boolea
     ...(withFormats ? { projectFormatsVsProjectPagesPerSecond: ratio(of('project-formats')?.pagesPerSecond.median, project?.pagesPerSecond.median) } : {}),
     // What auto-scroll (on by default) costs: the project against itself with it off.
     ...(of('project-noscroll') ? { projectVsNoAutoscrollPagesPerSecond: ratio(project?.pagesPerSecond.median, of('project-noscroll')?.pagesPerSecond.median) } : {}),
+    // render: "http" | "auto" against the browser mode (issue #31's goal for auto: ≥ 3× on a static site).
+    ...(of('project-http') ? { httpVsProjectPagesPerSecond: ratio(of('project-http')?.pagesPerSecond.median, project?.pagesPerSecond.median) } : {}),
+    ...(of('project-auto') ? { autoVsProjectPagesPerSecond: ratio(of('project-auto')?.pagesPerSecond.median, project?.pagesPerSecond.median) } : {}),
   };
 }
 

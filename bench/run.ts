@@ -48,6 +48,8 @@ const VARIANTS = (values.only?.split(',') ?? ['project', ...(formats.length ? ['
   | 'project'
   | 'project-formats'
   | 'project-noscroll'
+  | 'project-http'
+  | 'project-auto'
   | 'crawlee'
   | 'bare'
 )[];
@@ -102,7 +104,7 @@ function runVariant(variant: string, options: object): Promise<Measured & { roun
 
 function svgChart(rows: { variant: string; pagesPerSecond: number; peakRssMb: number; cpuSeconds: number }[]): string {
   const metrics: [string, keyof (typeof rows)[number]][] = [['pages/s', 'pagesPerSecond'], ['peak RSS MB', 'peakRssMb'], ['CPU s', 'cpuSeconds']];
-  const colors: Record<string, string> = { project: '#2b6cb0', crawlee: '#dd6b20', bare: '#718096' };
+  const colors: Record<string, string> = { project: '#2b6cb0', 'project-http': '#38a169', 'project-auto': '#805ad5', crawlee: '#dd6b20', bare: '#718096' };
   const width = 720;
   const panel = width / metrics.length;
   const parts: string[] = [];

@@ -44,7 +44,8 @@ export async function runProject(options: BenchOptions & { workers: number; apiE
     const started = Date.now();
     const block = options.block?.length ? { block: options.block } : {};
     const formats = options.formats?.length ? { formats: options.formats } : {};
-    client.send({ action: 'crawl', url: options.url, depth: options.depth, maxPages: options.maxPages, ...block, ...formats, ...autoscroll });
+    const render = options.render ? { render: options.render } : {};
+    client.send({ action: 'crawl', url: options.url, depth: options.depth, maxPages: options.maxPages, ...block, ...formats, ...autoscroll, ...render });
     const accepted = await client.waitFor((m) => m.type === 'accepted' || m.type === 'error', 60_000);
     if (accepted.type === 'error') throw new Error(`crawl refused: ${accepted.code}: ${accepted.message}`);
     const completed = await client.waitFor((m) => m.type === 'completed', 60 * 60_000);

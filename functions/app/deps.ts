@@ -12,6 +12,8 @@ import type {
   FrontierStore,
   HeartbeatQueue,
   HostRateGate,
+  HttpRendering,
+  RenderLearning,
   JobStore,
   SitemapSource,
   JobMetrics,
@@ -67,6 +69,10 @@ export interface WorkerDeps extends AppDeps {
   conditional?: ConditionalFetcher;
   /** identifies this execution environment in leases */
   workerId: string;
+  /** pages without a browser (`render: "http"`, and `auto`'s HTTP pages); absent: every page in the browser */
+  httpRenderer?: HttpRendering;
+  /** where `auto` counts what each page type needs (the job item); absent: nothing is learned */
+  renderLearning?: RenderLearning;
 }
 
 export function expiresAt(clock: Clock, limits: Limits): number {

@@ -9,6 +9,7 @@ import { judgeResponse, PageThrottledError } from '../core/pushback.js';
 import type { WorkerDeps } from './deps.js';
 import { recordedPage, storeOutputs } from './page-outputs.js';
 import type { PhaseTimer } from './phase-timer.js';
+import { renderForJob } from './render-auto.js';
 
 /** The record an earlier try of this URL stored, if any (then it needs no navigation, nor a host slot). */
 export async function storedPage(job: JobRecord, record: FrontierRecord, attempt: number, deps: WorkerDeps, timer: PhaseTimer): Promise<PageRecord | null> {
@@ -31,7 +32,8 @@ export async function renderAndStore(
 ): Promise<PageRecord> {
   const key = pageObjectKey(job.jobId, record.urlKey);
   const products = productRequestsOf(job);
-  const rendered = await deps.renderer.render(record.url, {
+  // In the browser, or without one (`render: "http"`, and `auto`'s learned page types: render-auto.ts).
+  const rendered = await renderForJob(job, record.url, {
     // no cookie, storage or cache of another job's pages reaches this one (adapters/browser/chromium.ts)
     jobId: job.jobId,
     navigationTimeoutMs: deps.limits.navigationTimeoutMs,
@@ -42,7 +44,7 @@ export async function renderAndStore(
     ...(beforeNavigation ? { beforeNavigation } : {}),
     // auto-scroll, actions, and the seeds' headers and cookies (never logged: they may be secrets)
     ...pageBehaviourOf(job),
-  });
+  }, deps);
   deps.faults.hit('after-render', { url: record.url, attempt });
   // A throttle (429/503) is not a result: nothing is stored, the page waits (crawl-page.ts). A
   // challenge or block page is stored as what it is, named (core/pushback.ts).

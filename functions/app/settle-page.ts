@@ -31,6 +31,8 @@ export function pageSummaryOf(job: JobRecord, record: FrontierRecord, page: Page
     ...(page.page.etag !== undefined ? { etag: page.page.etag } : {}),
     ...(page.page.lastModified !== undefined ? { lastModified: page.page.lastModified } : {}),
     ...(page.page.contentHash !== undefined ? { contentHash: page.page.contentHash } : {}),
+    // A job that chose its renderer says which made each page (the manifest's entry is this summary).
+    ...(job.render && page.page.renderer ? { renderer: page.page.renderer, ...(page.page.renderReason ? { renderReason: page.page.renderReason.slice(0, 200) } : {}) } : {}),
     timings: {
       queueWaitMs: queueWaitMs ?? null,
       navigationMs: page.page.timings.navigationMs,

@@ -52,6 +52,8 @@ export async function submitCrawl(request: CrawlRequest, connectionId: string, j
     ...(request.budgetUsd !== undefined ? { budgetUsd: request.budgetUsd } : {}),
     ...(since ? { since } : {}),
     ...(webhook ? { webhook } : {}),
+    // Under `auto`, the page types' learning starts empty: the map its updates write into (core/render-choice.ts).
+    ...(request.render !== undefined ? { render: request.render, ...(request.render === 'auto' ? { renderTypes: {} } : {}) } : {}),
     // Possibly secrets: kept on the job item only while it runs (jobs.beginFinish removes them).
     // The crawl's own proxy URL holds its credentials: kept with them, the same way.
     ...(request.headers || request.cookies || request.proxy

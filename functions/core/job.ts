@@ -4,7 +4,8 @@ import type { PageAction } from './page-actions.js';
 import type { ProductRequest } from './render-ports.js';
 import { seedOriginsOf, type SeedCredentials } from './seed-credentials.js';
 import type { QuotaNote } from './client-quota.js';
-import { CONTENT_FORMATS, type BlockableResource, type ChangeCounts, type ChangeKind, type ConsentMode, type FinalStatus, type Format, type JobStatus, type Scope } from './vocabulary.js';
+import { CONTENT_FORMATS, type BlockableResource, type ChangeCounts, type ChangeKind, type ConsentMode, type FinalStatus, type Format, type JobStatus, type RenderMode, type Scope } from './vocabulary.js';
+import type { RenderTypes } from './render-choice.js';
 import { ownerFor } from './owners.js';
 import type { JobWebhook, WebhookDelivery } from './webhook.js';
 
@@ -182,6 +183,13 @@ export interface JobRecord extends JobCounters {
   webhook?: JobWebhook;
   /** where the latest webhook delivery stands (set by the webhook function; `status` shows it) */
   webhookDelivery?: WebhookDelivery;
+  /** pages fetched without a browser (`http`) or as learned per page type (`auto`); absent: the browser */
+  render?: Exclude<RenderMode, 'browser'>;
+  /**
+   * under `auto`: what the job learned of each page type, shared by its environments
+   * (core/render-choice.ts; written by conditional updates while a type is learned, not per page)
+   */
+  renderTypes?: RenderTypes;
   expiresAt: number;
 }
 
@@ -225,6 +233,9 @@ export interface PageSummary {
   previousKey?: string;
   /** an unchanged page answered 304: not rendered, its record and files are the earlier job's */
   notModified?: true;
+  /** for a job with `render`: what made the page, and under `auto` why (absent: the browser) */
+  renderer?: 'browser' | 'http';
+  renderReason?: string;
 }
 
 export interface PageTimings {

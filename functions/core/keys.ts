@@ -51,6 +51,7 @@ export function cacheKeyOf(request: {
   seeds?: readonly string[];
   sitemap?: boolean;
   since?: string;
+  render?: string;
 }): string {
   const { url, depth, maxPages, scope, include, exclude, block = [], obeyRobots = true, formats = ['html'], extract, seeds } = request;
   // Options at their defaults keep the key of requests made before those options existed.
@@ -63,6 +64,8 @@ export function cacheKeyOf(request: {
   if (request.sitemap === true) key.push('sitemap');
   // A `since` crawl's result is its change report against that job: only the same `since` shares it.
   if (request.since !== undefined) key.push({ since: request.since });
+  // Another renderer makes other pages (no script-made links under http): never the browser's entries.
+  if (request.render !== undefined) key.push({ render: request.render });
   return sha256Hex(JSON.stringify(key));
 }
 

@@ -8,13 +8,13 @@ import { defaultTimeLimitSeconds } from './estimate.js';
 import { actionsSchema, type PageAction } from './page-actions.js';
 import { cookiesSchema, headersSchema, type RequestCookie } from './seed-credentials.js';
 import { MAX_PROXY_URL_LENGTH, parseProxyUrl } from './upstream-proxy.js';
-import { BLOCKABLE_RESOURCES, CONSENT_MODES, DEFAULT_FORMATS, FORMATS, type BlockableResource, type ChangeCounts, type FinalStatus, type Format, type JobStatus, type Scope } from './vocabulary.js';
+import { BLOCKABLE_RESOURCES, CONSENT_MODES, DEFAULT_FORMATS, FORMATS, RENDER_MODES, type BlockableResource, type ChangeCounts, type FinalStatus, type Format, type JobStatus, type RenderMode, type Scope } from './vocabulary.js';
 import { webhookSchema } from './webhook-options.js';
 import { eventsOf, type WebhookTarget } from './webhook.js';
 
 // What a request may ask to keep or skip is the protocol's to state; the words live in
 // vocabulary.ts, where the job record shares them without importing the protocol.
-export { BLOCKABLE_RESOURCES, CONTENT_FORMATS, DEFAULT_FORMATS, FORMATS, type BlockableResource, type Format } from './vocabulary.js';
+export { BLOCKABLE_RESOURCES, CONTENT_FORMATS, DEFAULT_FORMATS, FORMATS, RENDER_MODES, type BlockableResource, type Format, type RenderMode } from './vocabulary.js';
 
 const requestId = z.string().min(1).max(128);
 /**
@@ -110,6 +110,8 @@ export function clientMessageSchemas(limits: Limits, catalog: Catalog = NO_CATAL
     since: jobIdSchema.optional(),
     /** Standard Webhooks deliveries of the job's end to this receiver, signed with its secret (app/webhook-delivery.ts) */
     webhook: webhookSchema.optional(),
+    /** how pages are rendered: "browser" (default, Chromium), "http" (no browser), "auto" (learned per page type) */
+    render: z.enum(RENDER_MODES).optional(),
   });
   const status = z.strictObject({ action: z.literal('status'), jobId, requestId: requestId.optional() });
   const cancel = z.strictObject({ action: z.literal('cancel'), jobId, requestId: requestId.optional() });
@@ -161,6 +163,8 @@ export interface CrawlRequest {
   timeLimitAsked?: true;
   /** where the job's end is delivered (Standard Webhooks); the secret is never logged nor written to results */
   webhook?: WebhookTarget;
+  /** pages fetched without a browser (`http`) or as learned per page type (`auto`); absent: the browser */
+  render?: Exclude<RenderMode, 'browser'>;
   requestId?: string;
 }
 
@@ -347,6 +351,10 @@ export function parseCrawlRequest(body: string | undefined | null, limits: Limit
   if (parsed.data.proxy !== undefined && !limits.allowCrawlProxy) {
     throw new ClientInputError(ErrorCode.invalidRequest, 'proxy: this stack does not allow a crawl to name its own proxy (its operator can allow it: allowCrawlProxy)', rid);
   }
+  // Actions click and type in a live page: without a browser there is none to run them in.
+  if (parsed.data.render === 'http' && parsed.data.actions?.length) {
+    throw new ClientInputError(ErrorCode.invalidRequest, 'render: "http" fetches pages without a browser, so it cannot run `actions`; use "browser" or "auto"', rid);
+  }
   return {
     url: seeds[0]!,
     ...(parsed.data.urls !== undefined ? { seeds } : {}),
@@ -375,6 +383,7 @@ export function parseCrawlRequest(body: string | undefined | null, limits: Limit
     ...(parsed.data.cookies?.length ? { cookies: parsed.data.cookies.map(({ name, value, path }) => ({ name, value, ...(path !== undefined ? { path } : {}) })) } : {}),
     ...(parsed.data.proxy !== undefined ? { proxy: parsed.data.proxy } : {}),
     ...(parsed.data.webhook !== undefined ? { webhook: { url: parsed.data.webhook.url, secret: parsed.data.webhook.secret, events: eventsOf(parsed.data.webhook) } } : {}),
+    ...(parsed.data.render !== undefined && parsed.data.render !== 'browser' ? { render: parsed.data.render } : {}),
     requestId: parsed.data.requestId,
   };
 }

@@ -7,7 +7,7 @@ import type { SlotDecision } from './host-rate.js';
 import type { ServerMessage } from './messages.js';
 import type { FinalStatus } from './vocabulary.js';
 
-export type { ConditionalAnswer, ConditionalFetcher, ConsentMode, ConsentOutcome, PageRenderer, ProductFile, ProductOutput, ProductRequest, RenderOptions, RenderedPage, Validators } from './render-ports.js';
+export type { ConditionalAnswer, ConditionalFetcher, ConsentMode, ConsentOutcome, FetchedRender, HttpRendering, PageFacts, PageRenderer, ProductFile, ProductOutput, ProductRequest, RenderLearning, RenderOptions, RenderedPage, Validators } from './render-ports.js';
 export type {
   AdmitOutcome,
   CacheEntry,

@@ -4,7 +4,7 @@
 
 import type { PageAction } from './page-actions.js';
 import type { SeedCredentials } from './seed-credentials.js';
-import type { ConsentMode } from './vocabulary.js';
+import type { ConsentMode, Renderer } from './vocabulary.js';
 
 export type { ConsentMode } from './vocabulary.js';
 
@@ -45,6 +45,10 @@ export interface RenderedPage {
   products?: Record<string, ProductOutput>;
   /** what the job's actions could not do on this page (a selector not found, a step that navigated away), in order */
   actionNotes?: string[];
+  /** what made the page: Chromium or a plain HTTP fetch (absent in records stored before `render`: the browser) */
+  renderer?: Renderer;
+  /** under `render: "auto"`, why that renderer (core/render-choice.ts RenderReason) */
+  renderReason?: string;
   /** the main document's ETag and Last-Modified response headers, when it sent them (a later `since` crawl asks with them) */
   etag?: string;
   lastModified?: string;
@@ -160,4 +164,36 @@ export interface ConditionalAnswer {
 /** Asks a URL's host whether the document changed since `validators`, through the egress guard; reads no body. */
 export interface ConditionalFetcher {
   fetch(url: string, validators: Validators): Promise<ConditionalAnswer>;
+}
+
+/** What `render: "auto"` judges a page by (core/render-choice.ts). */
+export interface PageFacts {
+  /** links as found (not yet normalised) */
+  links: string[];
+  /** the page's visible text */
+  text: string;
+  /** the HTML is an app shell: its content comes only from scripts */
+  appShell: boolean;
+}
+
+/** A page fetched without a browser, before its products are made. */
+export interface FetchedRender {
+  page: RenderedPage;
+  /** null for a document that is not HTML */
+  facts: PageFacts | null;
+  /** makes the job's products of this fetch (no second request) and gives the page with them */
+  withProducts(options: RenderOptions): Promise<RenderedPage>;
+}
+
+/** The renderer without a browser, as `auto` uses it: fetch first, products only for a page it keeps. */
+export interface HttpRendering extends PageRenderer {
+  fetch(url: string, options: RenderOptions): Promise<FetchedRender>;
+  /** the facts of a page another renderer made (the browser's), read the same way as a fetch's */
+  factsOf(page: RenderedPage): PageFacts;
+}
+
+/** Where a job's learning of page types is kept (the job item), shared by its environments. */
+export interface RenderLearning {
+  /** one more comparison of a page of `type`: counted atomically; the verdict follows (core/render-choice.ts) */
+  record(jobId: string, type: string, same: boolean): Promise<void>;
 }

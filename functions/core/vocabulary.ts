@@ -57,3 +57,12 @@ export const CHANGE_KINDS = ['added', 'changed', 'unchanged', 'removed'] as cons
 export type ChangeKind = (typeof CHANGE_KINDS)[number];
 /** `completed.changes`: how many URLs of each kind */
 export type ChangeCounts = Record<ChangeKind, number>;
+
+/**
+ * How a crawl's pages are rendered (the contract's `render`): `browser` (default) in Chromium,
+ * `http` fetched and parsed without a browser, `auto` learned per page type within the job.
+ */
+export const RENDER_MODES = ['browser', 'http', 'auto'] as const;
+export type RenderMode = (typeof RENDER_MODES)[number];
+/** What made a page (its record's `renderer`). */
+export type Renderer = 'browser' | 'http';

@@ -16,6 +16,8 @@ import { DynamoHostRateGate } from '../adapters/dynamodb/host-rate-gate.js';
 import { HttpSitemapSource } from '../adapters/http/sitemap-source.js';
 import { HttpConditionalFetcher } from '../adapters/http/conditional-fetch.js';
 import { crawlPage } from '../app/crawl-page.js';
+import { HttpPageRenderer } from '../adapters/http/http-renderer.js';
+import { DynamoRenderLearning } from '../adapters/dynamodb/render-learning.js';
 import { expiresAt, type WorkerDeps } from '../app/deps.js';
 import { UrlBusyError } from '../core/errors.js';
 import { functionMemoryMb, flushInvocationUsage } from '../adapters/usage/usage-flush.js';
@@ -63,6 +65,13 @@ function getWorkerDeps(): WorkerDeps {
     guard,
     upstreams,
   });
+  const products = createProductRegistry({
+    archiveDigests,
+    archiveBudget,
+    archiveMaxPageBytes: config.archive.maxPageBytes,
+    log: logger,
+    ...(config.extract ? { extractMaxHtmlBytes: config.extract.maxHtmlBytes } : {}),
+  });
   const built: WorkerDeps = {
     ...deps,
     // One browser per execution environment, kept warm across invocations.
@@ -72,17 +81,14 @@ function getWorkerDeps(): WorkerDeps {
       chromiumBinDir: config.chromiumBinDir,
       log: logger,
       guard,
-      products: createProductRegistry({
-        archiveDigests,
-        archiveBudget,
-        archiveMaxPageBytes: config.archive.maxPageBytes,
-        log: logger,
-        ...(config.extract ? { extractMaxHtmlBytes: config.extract.maxHtmlBytes } : {}),
-      }),
+      products,
       userAgent: config.userAgent,
       // the stack's upstream proxies, when it names some (a crawl's own `proxy` comes with its page)
       upstreams,
     })),
+    // Pages without a browser (render: "http", auto's learned types), through the same guard.
+    httpRenderer: new HttpPageRenderer({ guard, userAgent: config.userAgent, log: logger, products, upstreams }),
+    renderLearning: new DynamoRenderLearning(clients.dynamo, config.tables.jobs),
     robots,
     sitemaps: new HttpSitemapSource({ robots, userAgent: config.userAgent, log: logger, guard, upstreams }),
     // A `since` crawl's conditional requests, through the same guard (app/conditional-fetch.ts).

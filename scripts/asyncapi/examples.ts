@@ -32,6 +32,11 @@ export const CLIENT_EXAMPLES: Record<string, { name: string; summary: string; pa
         requestId: 'r2w',
       },
     },
+    {
+      name: 'crawl-auto',
+      summary: 'Chromium only where a page type needs it (render: "auto"); "http" never starts a browser',
+      payload: { action: 'crawl', url: EXAMPLE_URL, depth: 2, render: 'auto', formats: ['html', 'text'], requestId: 'r7' },
+    },
   ],
   status: [{ name: 'status', summary: "A job's state (from a new connection: its events follow there)", payload: { action: 'status', jobId: EXAMPLE_JOB_ID, requestId: 'r3' } }],
   cancel: [{ name: 'cancel', summary: 'End a running job as cancelled', payload: { action: 'cancel', jobId: EXAMPLE_JOB_ID, requestId: 'r4' } }],

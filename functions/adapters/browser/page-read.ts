@@ -5,6 +5,7 @@ import type { Page } from 'puppeteer-core';
 import { MAX_LINKS_READ } from '../../core/limits.js';
 import type { Logger, ProductOutput, RenderOptions } from '../../core/ports.js';
 import type { PageProduct, ProductContext, ProductRegistry } from '../products/page-product.js';
+import { collectProducts, productsFor } from '../products/collect-products.js';
 import { RenderError } from './errors.js';
 import { settle } from './page-settle.js';
 
@@ -57,39 +58,12 @@ export class PageReader {
 
   /** The products a job asks for, fresh for this page; none without a registry or a request. */
   productsFor(options: RenderOptions): PageProduct[] {
-    const registry = this.options.products;
-    if (!registry || !options.products?.length) return [];
-    return options.products.map((request) => {
-      const product = registry(request);
-      if (!product) throw new RenderError('browser', `no page product named "${request.name}"`, false);
-      return product;
-    });
+    return productsFor(this.options.products, options, (name) => new RenderError('browser', `no page product named "${name}"`, false));
   }
 
   /** Each product on the settled tab, one at a time, bounded; a product's failure is its own, not the page's. */
-  async collectProducts(tab: Page, products: PageProduct[], context: ProductContext): Promise<Record<string, ProductOutput> | undefined> {
-    if (products.length === 0) return undefined;
-    const budgetMs = this.options.productTimeoutMs ?? PRODUCT_TIMEOUT_MS;
-    const made: Record<string, ProductOutput> = {};
-    for (const product of products) {
-      let timer: NodeJS.Timeout | undefined;
-      const timeout = new Promise<ProductOutput>((resolve) => {
-        timer = setTimeout(() => {
-          resolve({ error: `${product.name} did not finish within ${budgetMs} ms` });
-          // what the product still runs (an extractor's worker thread) is stopped, not left running
-          product.cancel?.();
-        }, budgetMs);
-      });
-      try {
-        made[product.name] = await Promise.race([product.collect(tab, context), timeout]);
-      } catch (error) {
-        made[product.name] = { error: error instanceof Error ? error.message : String(error) };
-      } finally {
-        clearTimeout(timer);
-      }
-      if (made[product.name]?.error) this.log.warn('page product failed', { url: context.url, product: product.name, error: made[product.name]?.error });
-    }
-    return made;
+  collectProducts(tab: Page, products: PageProduct[], context: ProductContext): Promise<Record<string, ProductOutput> | undefined> {
+    return collectProducts(tab, products, context, this.options.productTimeoutMs ?? PRODUCT_TIMEOUT_MS, this.log);
   }
 
   /** Links as the browser resolved them (base URL applied), title and DOM, in one call. */

@@ -76,9 +76,10 @@ function proxyDispatcher(upstream: UpstreamProxy, hosts: HostCheck = anyHost): D
   return agent;
 }
 
-type Fetch = (url: string, init: { redirect: 'manual'; headers: Record<string, string>; signal: AbortSignal }) => Promise<Response>;
+export type Fetch = (url: string, init: { redirect: 'manual'; headers: Record<string, string>; signal: AbortSignal }) => Promise<Response>;
 
-function fetchFor(options: GuardedFetchOptions, upstream: UpstreamProxy | undefined): Fetch {
+/** The fetch whose connections go only to addresses the guard's host check allowed, or through `upstream` (also the page fetcher's, http/page-fetch.ts). */
+export function fetchFor(options: GuardedFetchOptions, upstream: UpstreamProxy | undefined): Fetch {
   if (options.fetch) return options.fetch;
   const hosts = options.guard?.hosts;
   if (upstream) {
@@ -154,7 +155,7 @@ export async function guardedGet(start: string, options: GuardedFetchOptions): P
 }
 
 /** The first `maxBytes` of the body; the rest is not downloaded. */
-async function readCapped(response: Response, maxBytes: number): Promise<{ body: Uint8Array; truncated: boolean }> {
+export async function readCapped(response: Response, maxBytes: number): Promise<{ body: Uint8Array; truncated: boolean }> {
   if (!response.body) return { body: new Uint8Array(), truncated: false };
   const reader = response.body.getReader();
   const chunks: Uint8Array[] = [];

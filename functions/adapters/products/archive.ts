@@ -71,9 +71,10 @@ export class ArchiveProduct implements PageProduct {
     await this.recorder.attach(tab);
   }
 
-  async collect(_tab: Page, context: ProductContext): Promise<ProductOutput> {
-    if (!this.recorder) return { error: 'archive recorder was not attached before navigation' };
-    const { exchanges, pending } = await this.recorder.finish();
+  async collect(_tab: Page | null, context: ProductContext): Promise<ProductOutput> {
+    // Fetched without a browser: the fetcher's exchanges are the page's whole traffic.
+    if (!this.recorder && !context.exchanges) return { error: 'archive recorder was not attached before navigation' };
+    const { exchanges, pending } = this.recorder ? await this.recorder.finish() : { exchanges: context.exchanges!, pending: 0 };
     this.recorder = undefined;
     if (exchanges.length === 0) return { skipped: 'no HTTP exchange recorded' };
     const owner = this.owner || context.url;

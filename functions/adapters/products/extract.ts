@@ -34,7 +34,7 @@ export class ExtractProduct implements PageProduct {
     private readonly options: ExtractOptions = {},
   ) {}
 
-  async collect(tab: Page, context: ProductContext): Promise<ProductOutput> {
+  async collect(tab: Page | null, context: ProductContext): Promise<ProductOutput> {
     const outcome = await this.threads.run({
       name: this.extractorName,
       input: {

@@ -43,8 +43,8 @@ export interface ExtractJob {
   name: string;
   input: ExtractRequest['input'];
   maxBytes: number;
-  /** the live tab the extractor's `page.evaluate` runs in */
-  tab: Page;
+  /** the live tab the extractor's `page.evaluate` runs in; null: fetched without a browser, no evaluate */
+  tab: Page | null;
   timeoutMs: number;
   /** ends the run early (the renderer's product budget ran out): the thread is terminated */
   signal?: AbortSignal;
@@ -170,7 +170,8 @@ export class ExtractorThreads {
 }
 
 /** Runs an extractor's `page.evaluate` in the tab: the source runs in the page, never in Node. */
-async function evaluateInTab(tab: Page, source: string, args: unknown[]): Promise<Omit<EvaluateReply, 'call'>> {
+async function evaluateInTab(tab: Page | null, source: string, args: unknown[]): Promise<Omit<EvaluateReply, 'call'>> {
+  if (!tab) return { type: 'evaluated', error: 'page.evaluate needs a browser; this page was fetched over HTTP (render: "http")' };
   try {
     const value = await tab.evaluate(`(${source})(...${JSON.stringify(args)})`);
     return { type: 'evaluated', value };

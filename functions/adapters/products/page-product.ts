@@ -5,6 +5,7 @@
 import type { Page } from 'puppeteer-core';
 import type { ProductOutput, ProductRequest } from '../../core/ports.js';
 import type { DocumentReading } from '../documents/document-reader.js';
+import type { Exchange } from './archive/exchange-recorder.js';
 
 export interface ProductContext {
   /** the URL asked for (normalised) */
@@ -20,6 +21,11 @@ export interface ProductContext {
   finalUrl: string;
   /** a PDF or DOCX read from its bytes (adapters/documents): its text and Markdown, or why there are none */
   document?: DocumentReading;
+  /**
+   * the page's HTTP exchanges when it was fetched without a browser (`render: "http"`): there is no
+   * tab then, and these are everything that was requested
+   */
+  exchanges?: Exchange[];
 }
 
 export interface PageProduct {
@@ -29,8 +35,9 @@ export interface PageProduct {
   /**
    * After the page settled and was read, before the tab closes. Problems of the page's content are
    * answered as `error`/`skipped`, not thrown; a throw counts as the product's error for that page.
+   * `tab` is null for a page fetched without a browser: the product works from `context` alone.
    */
-  collect(tab: Page, context: ProductContext): Promise<ProductOutput>;
+  collect(tab: Page | null, context: ProductContext): Promise<ProductOutput>;
   /** the product's time budget ran out: stop what collect started (an extractor's thread) */
   cancel?(): void;
 }

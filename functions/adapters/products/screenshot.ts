@@ -17,7 +17,8 @@ export class ScreenshotProduct implements PageProduct {
   readonly name = 'screenshot';
   constructor(private readonly options: ScreenshotOptions = {}) {}
 
-  async collect(tab: Page, context: ProductContext): Promise<ProductOutput> {
+  async collect(tab: Page | null, context: ProductContext): Promise<ProductOutput> {
+    if (!tab) return { skipped: 'no screenshot without a browser (render: "http")' };
     if (!isHtmlDocument(context.contentType, context.html)) return { skipped: `no screenshot of a ${documentKind(context.contentType)} document` };
     const maxHeight = this.options.maxFullPageHeight ?? MAX_FULL_PAGE_HEIGHT;
     const viewport = tab.viewport() ?? (await tab.evaluate(() => ({ width: window.innerWidth, height: window.innerHeight })));
