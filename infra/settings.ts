@@ -55,6 +55,10 @@ export interface CrawlerSettings {
   maxLinksPerPage: number;
   /** KiB of the serialised DOM an extractor gets (the rest is cut before it crosses to the extractor's thread) */
   extractMaxHtmlKb: number;
+  /** the shortest interval a schedule may run at (minutes; EventBridge Scheduler's floor is 1): core/schedule.ts says why the default is 15 */
+  scheduleMinIntervalMinutes: number;
+  /** schedules one client may keep */
+  maxSchedulesPerClient: number;
 }
 
 export const DEFAULT_SETTINGS: CrawlerSettings = {
@@ -86,6 +90,8 @@ export const DEFAULT_SETTINGS: CrawlerSettings = {
   counterShards: 4,
   maxLinksPerPage: 2000,
   extractMaxHtmlKb: 2048,
+  scheduleMinIntervalMinutes: 15,
+  maxSchedulesPerClient: 10,
 };
 
 type NumericKey = Exclude<{ [K in keyof CrawlerSettings]: CrawlerSettings[K] extends number ? K : never }[keyof CrawlerSettings], 'hostRateCeiling'>;
@@ -121,6 +127,10 @@ const RANGES: Record<NumericKey, [number, number]> = {
   maxLinksPerPage: [1, 20_000],
   // The page record keeps at most 10 MiB of DOM (adapters/browser/page-read.ts).
   extractMaxHtmlKb: [16, 10 * 1024],
+  // EventBridge Scheduler's rate floor is a minute; a day between runs is the most a floor needs.
+  scheduleMinIntervalMinutes: [1, 1440],
+  // `schedules` lists them in one answer (and one BatchGetItem).
+  maxSchedulesPerClient: [1, 100],
 };
 
 /** The values CloudWatch Logs accepts for RetentionInDays. */

@@ -54,6 +54,10 @@ export interface Limits {
    * DynamoDB requests a page costs as a function of it)
    */
   maxLinksPerPage?: number;
+  /** the shortest interval a schedule may run at (absent: core/schedule.ts's default) */
+  scheduleMinIntervalSeconds?: number;
+  /** schedules one client may keep (absent: core/schedule.ts's default) */
+  maxSchedulesPerClient?: number;
 }
 
 /**

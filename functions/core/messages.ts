@@ -7,6 +7,8 @@ import { normaliseUrl } from './url.js';
 import { defaultTimeLimitSeconds } from './estimate.js';
 import { actionsSchema, type PageAction } from './page-actions.js';
 import { cookiesSchema, headersSchema, type RequestCookie } from './seed-credentials.js';
+import { parseCron, parseEvery, DEFAULT_MAX_SCHEDULES_PER_CLIENT, DEFAULT_SCHEDULE_MIN_INTERVAL_SECONDS, type ScheduleTiming, type ScheduleView } from './schedule.js';
+import { webhookSchema, type WebhookOptions } from './webhook-options.js';
 import { BLOCKABLE_RESOURCES, DEFAULT_FORMATS, FORMATS, type BlockableResource, type FinalStatus, type Format, type JobStatus, type Scope } from './vocabulary.js';
 
 // What a request may ask to keep or skip is the protocol's to state; the words live in
@@ -24,6 +26,10 @@ export const jobIdSchema = z
   .string({ error: 'jobId is required and must be a string' })
   .regex(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/, { error: 'must be a job id as `accepted` gave it (a UUID)' });
 const jobId = jobIdSchema;
+/** A schedule id as `scheduled` gave it (crypto.randomUUID), for the same reason as a job id's shape. */
+export const scheduleIdSchema = z
+  .string({ error: 'scheduleId is required and must be a string' })
+  .regex(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/, { error: 'must be a schedule id as `scheduled` gave it (a UUID)' });
 const globList = z.array(z.string().min(1).max(256)).max(20);
 
 /** What the deployed code offers beyond the schema's fixed values: the extractors bundled with it. */
@@ -85,12 +91,32 @@ export function clientMessageSchemas(limits: Limits, catalog: Catalog = NO_CATAL
     estimate: z.boolean().optional(),
     /** end the job `partial` (endReason "budget") once its estimated cost reaches this many USD */
     budgetUsd: z.number().positive().max(MAX_BUDGET_USD).optional(),
+    /** an earlier finished job of the same client: conditional requests first (issue #29; a schedule's runs set it) */
+    since: jobIdSchema.optional(),
   });
   const status = z.strictObject({ action: z.literal('status'), jobId, requestId: requestId.optional() });
   const cancel = z.strictObject({ action: z.literal('cancel'), jobId, requestId: requestId.optional() });
   /** crawls again the URLs of a finished job that failed (robots.txt refusals excepted), in that job */
   const redrive = z.strictObject({ action: z.literal('redrive'), jobId, requestId: requestId.optional() });
-  return { crawl, status, cancel, redrive };
+  // A schedule's crawl: the crawl's options but those a run sets itself (since), that make no job
+  // (estimate), that answer one request (requestId), and the webhook, given beside it for every run.
+  const runSets = ['action', 'requestId', 'estimate', 'since', 'webhook', 'headers', 'cookies'].filter((key) => key in crawl.shape);
+  const scheduledCrawl = crawl.omit(Object.fromEntries(runSets.map((key) => [key, true])) as Record<keyof typeof crawl.shape, true>);
+  /** runs `crawl` every interval (or at each time of a Unix cron expression, UTC), each run a job with `since` = the previous successful run */
+  const schedule = z.strictObject({
+    action: z.literal('schedule'),
+    /** "N minute(s)", "N hour(s)" or "N day(s)" */
+    every: z.string().max(64).optional(),
+    /** five fields, UTC (core/schedule.ts parseCron) */
+    cron: z.string().max(256).optional(),
+    crawl: scheduledCrawl,
+    webhook: webhookSchema.optional(),
+    requestId: requestId.optional(),
+  });
+  const unschedule = z.strictObject({ action: z.literal('unschedule'), scheduleId: scheduleIdSchema, requestId: requestId.optional() });
+  /** the asking client's schedules */
+  const schedules = z.strictObject({ action: z.literal('schedules'), requestId: requestId.optional() });
+  return { crawl, status, cancel, redrive, schedule, unschedule, schedules };
 }
 
 export interface CrawlRequest {
@@ -128,6 +154,21 @@ export interface CrawlRequest {
   budgetUsd?: number;
   /** the client gave `timeLimit` (absent: the default, which follows maxPages and the hosts' pace) */
   timeLimitAsked?: true;
+  requestId?: string;
+}
+
+export interface ScheduleRequest {
+  every?: string;
+  cron?: string;
+  timing: ScheduleTiming;
+  /** the crawl as given (validated as `crawl` is): each run submits it */
+  crawl: Record<string, unknown>;
+  webhook?: WebhookOptions;
+  requestId?: string;
+}
+
+export interface ScheduleIdRequest {
+  scheduleId: string;
   requestId?: string;
 }
 
@@ -197,6 +238,11 @@ export type ServerMessage =
       resultsUrl?: string;
       archiveUrl?: string;
     }
+  /** `schedule` accepted: `expression` is the EventBridge Scheduler form it runs on (UTC) */
+  | { type: 'scheduled'; scheduleId: string; requestId?: string; every?: string; cron?: string; expression: string }
+  | { type: 'unscheduled'; scheduleId: string; requestId?: string }
+  /** the asking client's schedules (core/schedule.ts scheduleView) */
+  | { type: 'schedules'; requestId?: string; schedules: ScheduleView[] }
   | { type: 'error'; code: string; message: string; requestId?: string; jobId?: string };
 
 function describeIssues(error: z.ZodError): string {
@@ -238,7 +284,7 @@ export function echoableRequestId(message: Record<string, unknown>): string | un
   return parsed.success ? parsed.data : undefined;
 }
 
-export const KNOWN_ACTIONS = ['crawl', 'status', 'cancel', 'redrive'] as const;
+export const KNOWN_ACTIONS = ['crawl', 'status', 'cancel', 'redrive', 'schedule', 'unschedule', 'schedules'] as const;
 
 /** For the $default route: explains why the message matched no route. */
 export function explainUnroutable(body: string | undefined | null, limits: Limits): ClientInputError {
@@ -332,6 +378,75 @@ export function parseJobRequest(body: string | undefined | null, action: 'status
   const parsed = clientMessageSchemas(limits)[action].safeParse(message);
   if (!parsed.success) throw new ClientInputError(ErrorCode.invalidRequest, describeIssues(parsed.error), rid);
   return { jobId: parsed.data.jobId, requestId: parsed.data.requestId };
+}
+
+/**
+ * `schedule`: exactly one of `every` and `cron`, no more often than the stack's minimum interval,
+ * and a crawl that `crawl` itself would accept (the same checks, named under `crawl`). A schedule
+ * keeps its crawl for every run: headers and cookies (secrets) are refused, not kept at rest.
+ */
+export function parseScheduleRequest(body: string | undefined | null, limits: Limits, catalog: Catalog = NO_CATALOG): ScheduleRequest {
+  const message = parseFrame(body, limits);
+  const rid = echoableRequestId(message);
+  const inner = message.crawl;
+  if (typeof inner === 'object' && inner !== null) {
+    for (const secret of ['headers', 'cookies'] as const) {
+      if (secret in inner) throw new ClientInputError(ErrorCode.invalidRequest, `crawl.${secret}: not allowed on a schedule (a schedule keeps its crawl for every run, and credentials are not kept at rest)`, rid);
+    }
+  }
+  const parsed = clientMessageSchemas(limits, catalog).schedule.safeParse(message);
+  if (!parsed.success) throw new ClientInputError(ErrorCode.invalidRequest, describeIssues(parsed.error), rid);
+  const { every, cron, crawl, webhook } = parsed.data;
+  if ((every === undefined) === (cron === undefined)) throw new ClientInputError(ErrorCode.invalidRequest, 'give either every (e.g. "1 hour") or cron (five fields, UTC), exactly one', rid);
+  const field = every !== undefined ? 'every' : 'cron';
+  const timing = every !== undefined ? parseEvery(every) : parseCron(cron!);
+  if (!timing.ok) throw new ClientInputError(ErrorCode.invalidRequest, `${field}: ${timing.reason}`, rid);
+  const minimum = limits.scheduleMinIntervalSeconds ?? DEFAULT_SCHEDULE_MIN_INTERVAL_SECONDS;
+  if (timing.timing.minGapSeconds < minimum) {
+    throw new ClientInputError(ErrorCode.invalidRequest, `${field}: runs ${describeSeconds(timing.timing.minGapSeconds)} apart; this stack's minimum interval is ${describeSeconds(minimum)}`, rid);
+  }
+  // The same checks as a crawl (one seed or the other, formats with credentials…), named under crawl.
+  try {
+    parseCrawlRequest(JSON.stringify({ ...crawl, action: 'crawl' }), { ...limits, maxFrameBytes: Number.MAX_SAFE_INTEGER }, catalog);
+  } catch (error) {
+    if (error instanceof ClientInputError) throw new ClientInputError(error.code, `crawl: ${error.message}`, rid);
+    throw error;
+  }
+  return {
+    ...(every !== undefined ? { every } : { cron }),
+    timing: timing.timing,
+    crawl: crawl as Record<string, unknown>,
+    ...(webhook ? { webhook } : {}),
+    ...(parsed.data.requestId !== undefined ? { requestId: parsed.data.requestId } : {}),
+  };
+}
+
+function describeSeconds(seconds: number): string {
+  if (seconds % 86_400 === 0) return `${seconds / 86_400} day(s)`;
+  if (seconds % 3600 === 0) return `${seconds / 3600} hour(s)`;
+  if (seconds % 60 === 0) return `${seconds / 60} minute(s)`;
+  return `${seconds} s`;
+}
+
+export function parseScheduleIdRequest(body: string | undefined | null, limits: Limits): ScheduleIdRequest {
+  const message = parseFrame(body, limits);
+  const rid = echoableRequestId(message);
+  const parsed = clientMessageSchemas(limits).unschedule.safeParse(message);
+  if (!parsed.success) throw new ClientInputError(ErrorCode.invalidRequest, describeIssues(parsed.error), rid);
+  return { scheduleId: parsed.data.scheduleId, ...(parsed.data.requestId !== undefined ? { requestId: parsed.data.requestId } : {}) };
+}
+
+export function parseSchedulesRequest(body: string | undefined | null, limits: Limits): { requestId?: string } {
+  const message = parseFrame(body, limits);
+  const rid = echoableRequestId(message);
+  const parsed = clientMessageSchemas(limits).schedules.safeParse(message);
+  if (!parsed.success) throw new ClientInputError(ErrorCode.invalidRequest, describeIssues(parsed.error), rid);
+  return parsed.data.requestId !== undefined ? { requestId: parsed.data.requestId } : {};
+}
+
+/** The most schedules one client may keep (the stack's setting, else the default). */
+export function maxSchedulesOf(limits: Limits): number {
+  return limits.maxSchedulesPerClient ?? DEFAULT_MAX_SCHEDULES_PER_CLIENT;
 }
 
 export function errorMessage(error: ClientInputError): ServerMessage {
