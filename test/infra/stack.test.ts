@@ -24,6 +24,10 @@ const FUNCTIONS = {
   HeartbeatFunction: 'heartbeat',
   FinisherFunction: 'finish',
   AuthorizeFunction: 'authorize',
+  ScheduleFunction: 'schedule',
+  UnscheduleFunction: 'unschedule',
+  SchedulesFunction: 'schedules',
+  ScheduleRunFunction: 'schedule-run',
 } as const;
 const ROUTES = {
   $connect: 'ConnectFunction',
@@ -33,6 +37,9 @@ const ROUTES = {
   status: 'StatusFunction',
   cancel: 'CancelFunction',
   redrive: 'RedriveFunction',
+  schedule: 'ScheduleFunction',
+  unschedule: 'UnscheduleFunction',
+  schedules: 'SchedulesFunction',
 } as const;
 
 const fn = (name: keyof typeof FUNCTIONS) => s.resource(s.id(name)).Properties;
@@ -67,7 +74,7 @@ describe('WebSocket API', () => {
     );
   });
 
-  it('has exactly those six routes', () => {
+  it('has exactly those routes', () => {
     const keys = s.ofType('AWS::ApiGatewayV2::Route').map(([, r]) => r.Properties.RouteKey as string);
     expect(keys.sort()).toEqual(Object.keys(ROUTES).sort());
   });
