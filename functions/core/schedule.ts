@@ -37,6 +37,7 @@ export function parseEvery(every: string): TimingResult {
 }
 
 const DAY_NAMES = ['SUN', 'MON', 'TUE', 'WED', 'THU', 'FRI', 'SAT'];
+const MONTH_NAMES = ['JAN', 'FEB', 'MAR', 'APR', 'MAY', 'JUN', 'JUL', 'AUG', 'SEP', 'OCT', 'NOV', 'DEC'];
 /** occurrences looked at to find a cron's shortest gap: more than a day of per-minute runs, and the gaps of minute and hour fields repeat daily */
 const CRON_SAMPLES = 2000;
 /** a fixed start for that look, so the same expression always gets the same answer (a leap year's January) */
@@ -58,6 +59,11 @@ export function parseCron(cron: string): TimingResult {
   if (bad >= 0) return { ok: false, reason: `field ${bad + 1} (${JSON.stringify(fields[bad]!.slice(0, 32))}): only numbers, names, *, lists (,), ranges (-) and steps (/)` };
   const named = fields.findIndex((f, i) => i !== 3 && i !== 4 && /[A-Za-z]/.test(f));
   if (named >= 0) return { ok: false, reason: `field ${named + 1}: names are for months and weekdays only` };
+  // Only whole names there (JAN, MON): not the `L` of "last Friday" (5L), which EventBridge spells otherwise.
+  for (const [index, names] of [[3, MONTH_NAMES], [4, DAY_NAMES]] as const) {
+    const unknown = (fields[index]!.toUpperCase().match(/[A-Z]+/g) ?? []).find((word) => !names.includes(word));
+    if (unknown) return { ok: false, reason: `field ${index + 1}: ${JSON.stringify(unknown.slice(0, 16))} is not a ${index === 3 ? 'month (JAN–DEC)' : 'weekday (SUN–SAT)'}` };
+  }
   const [minute, hour, dom, month, dow] = fields.map((f) => f.toUpperCase()) as [string, string, string, string, string];
   let parsed;
   try {
