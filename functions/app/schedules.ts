@@ -2,7 +2,8 @@
 // then its timer deleted), list the client's. Only the owner (core/owners.ts) sees or removes a
 // schedule; another client's is answered as none.
 import { ClientInputError, ErrorCode } from '../core/errors.js';
-import { maxSchedulesOf, type ScheduleIdRequest, type ScheduleRequest, type ServerMessage } from '../core/messages.js';
+import type { ServerMessage } from '../core/messages.js';
+import { maxSchedulesOf, type ScheduleIdRequest, type ScheduleRequest } from '../core/schedule-messages.js';
 import { ownerFor } from '../core/owners.js';
 import { scheduleView, type ScheduleRecord } from '../core/schedule.js';
 import type { ScheduleStore, ScheduleTimers } from '../core/schedule-ports.js';

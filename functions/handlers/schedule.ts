@@ -2,7 +2,7 @@
 import { randomUUID } from 'node:crypto';
 import { createSchedule } from '../app/schedules.js';
 import { EXTRACTOR_NAMES } from '../adapters/products/registry.js';
-import { parseScheduleRequest } from '../core/messages.js';
+import { parseScheduleRequest } from '../core/schedule-messages.js';
 import { principalOf } from './caller.js';
 import { scheduleStore, scheduleTimers } from './schedule-runtime.js';
 import { websocketRoute } from './websocket-route.js';

@@ -1,7 +1,7 @@
 // Route `schedules`: the asking client's schedules, with their runs and skips.
 import { listSchedules } from '../app/schedules.js';
 import type { ScheduleTimers } from '../core/schedule-ports.js';
-import { parseSchedulesRequest } from '../core/messages.js';
+import { parseSchedulesRequest } from '../core/schedule-messages.js';
 import { principalOf } from './caller.js';
 import { scheduleStore } from './schedule-runtime.js';
 import { websocketRoute } from './websocket-route.js';

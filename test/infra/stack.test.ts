@@ -3,7 +3,7 @@
 // queue), not counted.
 import { beforeAll, describe, expect, it } from 'vitest';
 import { CONNECTIONS_KEY, FRONTIER_KEY, JOBS_KEY, SECRETS_KEY, TTL_ATTRIBUTE, UNFINISHED_INDEX } from '../../functions/adapters/dynamodb/table-definitions.js';
-import { flatten, synth, type Synthesized } from './synth.js';
+import { flatten, SCHEDULE_FUNCTIONS, SCHEDULE_ROUTES, synth, type Synthesized } from './synth.js';
 
 let s: Synthesized;
 beforeAll(() => {
@@ -24,10 +24,7 @@ const FUNCTIONS = {
   HeartbeatFunction: 'heartbeat',
   FinisherFunction: 'finish',
   AuthorizeFunction: 'authorize',
-  ScheduleFunction: 'schedule',
-  UnscheduleFunction: 'unschedule',
-  SchedulesFunction: 'schedules',
-  ScheduleRunFunction: 'schedule-run',
+  ...SCHEDULE_FUNCTIONS,
 } as const;
 const ROUTES = {
   $connect: 'ConnectFunction',
@@ -37,11 +34,8 @@ const ROUTES = {
   status: 'StatusFunction',
   cancel: 'CancelFunction',
   redrive: 'RedriveFunction',
-  schedule: 'ScheduleFunction',
-  unschedule: 'UnscheduleFunction',
-  schedules: 'SchedulesFunction',
+  ...SCHEDULE_ROUTES,
 } as const;
-
 const fn = (name: keyof typeof FUNCTIONS) => s.resource(s.id(name)).Properties;
 
 describe('WebSocket API', () => {

@@ -3,7 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import { ClientInputError } from '../../functions/core/errors.js';
 import { DEFAULT_LIMITS } from '../../functions/core/limits.js';
-import { parseScheduleRequest } from '../../functions/core/messages.js';
+import { parseScheduleRequest } from '../../functions/core/schedule-messages.js';
 import { nextRunAfter, parseCron, parseEvery, scheduleView, unixCronOf } from '../../functions/core/schedule.js';
 
 describe('every', () => {
