@@ -14,6 +14,7 @@ import { FinishQueue } from './constructs/finish-queue.js';
 import { WebhookQueue } from './constructs/webhook-queue.js';
 import { CHROMIUM_LAYER_DIR, chromiumLayer, CrawlerFunction } from './constructs/functions.js';
 import { Monitoring } from './constructs/monitoring.js';
+import { Schedules } from './constructs/schedules.js';
 import { Storage } from './constructs/storage.js';
 import { CrawlerApi } from './constructs/websocket-api.js';
 import type { AcknowledgedResources } from './nag-acknowledgements.js';
@@ -159,6 +160,28 @@ export class CrawlerStack extends Stack {
       description: 'Delivers signed webhooks of job ends, retried with backoff',
     });
     webhook.addEventSource(new SqsEventSource(webhookQueues.queue, { batchSize: limits.webhook.batchSize, reportBatchItemFailures: true }));
+    // Schedules (issue #29): every schedule's timer fires the run function, which submits the run
+    // as the crawl route submits a crawl; the routes make and delete the timers in the stack's group.
+    const scheduleRun = new CrawlerFunction(this, 'ScheduleRunFunction', {
+      handler: 'schedule-run', environment, logRetention, timeout: Duration.seconds(limits.crawlRouteTimeoutSeconds), memorySize: limits.routeMemoryMb,
+      description: 'Target of crawl schedules: submits a run (since = the last successful one), or skips it while one runs',
+    });
+    // A firing claims itself once (app/run-schedule.ts): a retry of one that failed after its claim
+    // resubmits only a job that never came to exist, so Lambda's own async retries are safe.
+    scheduleRun.configureAsyncInvoke({ retryAttempts: 2 });
+    const schedules = new Schedules(this, 'Schedules', { target: scheduleRun });
+    const scheduleEnvironment = {
+      ...environment,
+      SCHEDULE_GROUP: schedules.group.scheduleGroupName,
+      SCHEDULE_TARGET_ARN: scheduleRun.functionArn,
+      SCHEDULER_ROLE_ARN: schedules.role.roleArn,
+      SCHEDULE_DLQ_ARN: schedules.deadLetters.queueArn,
+    };
+    const routeFn = (id: string, handler: ConstructorParameters<typeof CrawlerFunction>[2]['handler'], description: string, env: Record<string, string>) =>
+      new CrawlerFunction(this, id, { handler, environment: env, logRetention, description, timeout: Duration.seconds(limits.routeTimeoutSeconds), memorySize: limits.routeMemoryMb });
+    const schedule = routeFn('ScheduleFunction', 'schedule', 'Route schedule: stores a recurring crawl and makes its EventBridge schedule', scheduleEnvironment);
+    const unschedule = routeFn('UnscheduleFunction', 'unschedule', 'Route unschedule: removes a schedule and its EventBridge schedule', scheduleEnvironment);
+    const listing = routeFn('SchedulesFunction', 'schedules', "Route schedules: lists the client's schedules", environment);
 
     let authorizer: WebSocketLambdaAuthorizer | undefined;
     let tokenSecret: Secret | undefined;
@@ -185,7 +208,7 @@ export class CrawlerStack extends Stack {
         description: 'aws secretsmanager get-secret-value --query SecretString --output text --secret-id <this>',
       });
     }
-    api.addRoutes({ connect, disconnect, default: fallback, crawl: submit, status, cancel, redrive }, authorizer);
+    api.addRoutes({ connect, disconnect, default: fallback, crawl: submit, status, cancel, redrive, schedule, unschedule, schedules: listing }, authorizer);
 
     // Least privilege: each function's role holds exactly the actions its code calls, on the
     // resources it calls them on (infra/function-access.ts says which, and why).
@@ -203,6 +226,10 @@ export class CrawlerStack extends Stack {
       FinisherFunction: finisher,
       WebhookFunction: webhook,
       AuthorizeFunction: authorize,
+      ScheduleFunction: schedule,
+      UnscheduleFunction: unschedule,
+      SchedulesFunction: listing,
+      ScheduleRunFunction: scheduleRun,
     };
     const targets: AccessTargets = {
       jobs: storage.jobs,
@@ -218,6 +245,7 @@ export class CrawlerStack extends Stack {
       stage: api.stage,
       token: tokenSecret,
       ...(upstreamProxies ? { upstreamProxies } : {}),
+      schedules: { arn: schedules.schedulesArn(), role: schedules.role },
     };
     for (const [id, f] of Object.entries(functions) as [FunctionId, CrawlerFunction | undefined][]) if (f) grantAccess(f, FUNCTION_ACCESS[id], targets);
     const holding = (has: (access: FunctionAccess) => boolean) =>
@@ -236,6 +264,7 @@ export class CrawlerStack extends Stack {
       tokenSecret,
       apiGatewayLoggingRole: api.loggingRole,
       secretsTable: storage.secrets,
+      schedules: { makers: [schedule, unschedule], groupName: schedules.group.scheduleGroupName, deadLetters: schedules.deadLetters },
     };
 
     const monitoring = new Monitoring(this, 'Monitoring', {
@@ -260,6 +289,8 @@ export class CrawlerStack extends Stack {
     new CfnOutput(this, 'JobsTable', { value: storage.jobs.tableName });
     new CfnOutput(this, 'FrontierTable', { value: storage.frontier.tableName });
     new CfnOutput(this, 'ConnectionsTable', { value: storage.connections.tableName });
+    new CfnOutput(this, 'ScheduleGroup', { value: schedules.group.scheduleGroupName });
+    new CfnOutput(this, 'ScheduleDeadLetterQueueUrl', { value: schedules.deadLetters.queueUrl });
     new CfnOutput(this, 'Dashboard', { value: monitoring.dashboard.dashboardName });
   }
 

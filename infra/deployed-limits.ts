@@ -91,6 +91,9 @@ export function deployedLimits(settings: CrawlerSettings = DEFAULT_SETTINGS): De
       CRAWLER_MEMORY_MB: String(settings.crawlerMemoryMb),
       // The crawler admits a page's links under it; the crawl route builds upon earlier crawls with the same cap.
       MAX_LINKS_PER_PAGE: String(settings.maxLinksPerPage),
+      // The schedule route checks both when a schedule is made (core/messages.ts parseScheduleRequest).
+      SCHEDULE_MIN_INTERVAL_SECONDS: String(settings.scheduleMinIntervalMinutes * 60),
+      MAX_SCHEDULES_PER_CLIENT: String(settings.maxSchedulesPerClient),
       ...(settings.userAgent ? { USER_AGENT: settings.userAgent } : {}),
       // The crawl route refuses a crawl's own `proxy` unless the operator allowed it.
       ...(settings.allowCrawlProxy ? { ALLOW_CRAWL_PROXY: 'true' } : {}),

@@ -25,6 +25,7 @@
 export type DynamoAction = 'GetItem' | 'BatchGetItem' | 'Query' | 'PutItem' | 'UpdateItem' | 'DeleteItem' | 'BatchWriteItem' | 'ConditionCheckItem';
 export type SqsAction = 'SendMessage' | 'ChangeMessageVisibility';
 export type ObjectAction = 'GetObject' | 'PutObject' | 'AbortMultipartUpload';
+export type SchedulerAction = 'CreateSchedule' | 'DeleteSchedule';
 
 export interface FunctionAccess {
   /** the jobs table: jobs, their counter shards, cache entries, host-rate slots, finish checkpoints */
@@ -55,6 +56,10 @@ export interface FunctionAccess {
   readToken?: boolean;
   /** secretsmanager:GetSecretValue of the upstream proxies' secret (setting upstreamProxiesSecret; none: no grant) */
   readUpstreamProxies?: boolean;
+  /** EventBridge Scheduler actions on the schedules of the stack's group (schedule/<group>/*) */
+  schedules?: SchedulerAction[];
+  /** iam:PassRole of the scheduler's role (a schedule made names it as the role that invokes its target) */
+  passSchedulerRole?: boolean;
 }
 
 /** keys: the construct ids of the functions in infra/crawler-stack.ts */
@@ -71,7 +76,11 @@ export type FunctionId =
   | 'HeartbeatFunction'
   | 'FinisherFunction'
   | 'WebhookFunction'
-  | 'AuthorizeFunction';
+  | 'AuthorizeFunction'
+  | 'ScheduleFunction'
+  | 'UnscheduleFunction'
+  | 'SchedulesFunction'
+  | 'ScheduleRunFunction';
 
 /**
  * Reading a job (JobStore.getJob) is its item and its counter shards: GetItem + BatchGetItem.
@@ -185,4 +194,31 @@ export const FUNCTION_ACCESS: Record<FunctionId, FunctionAccess> = {
   WebhookFunction: { jobs: ['GetItem', 'UpdateItem'], secrets: ['GetItem'], webhookQueue: ['SendMessage'] },
   // the $connect authorizer: the token, nothing else
   AuthorizeFunction: { readToken: true },
+
+  // schedule: the schedule's item and the owner's list and count (one transaction: put + update),
+  // then its EventBridge schedule, which names the scheduler's role; a schedule whose timer could
+  // not be made is marked removed again (updates; GetItem when that finds it changed)
+  ScheduleFunction: { jobs: ['GetItem', 'PutItem', 'UpdateItem'], schedules: ['CreateSchedule'], passSchedulerRole: true, postToConnections: true },
+  // unschedule: marks the item removed and takes it off the owner's list (updates; GetItem to tell
+  // another client's from one removed already), then deletes its EventBridge schedule. No DeleteItem:
+  // the removed item expires (TTL).
+  UnscheduleFunction: { jobs: ['GetItem', 'UpdateItem'], schedules: ['DeleteSchedule'], postToConnections: true },
+  // schedules: the owner's list item, then its schedules (BatchGetItem)
+  SchedulesFunction: { jobs: ['BatchGetItem', 'GetItem'], postToConnections: true },
+  // schedule-run, the target of every schedule: reads the schedule and the previous run's job,
+  // claims the firing (update), and submits the run exactly as the crawl route submits a crawl
+  // (app/submit-crawl.ts), so it holds the crawl route's access, and nothing of the scheduler.
+  ScheduleRunFunction: {
+    jobs: ['BatchGetItem', 'ConditionCheckItem', 'GetItem', 'PutItem', 'UpdateItem'],
+    secrets: ['DeleteItem', 'PutItem'],
+    frontier: ['PutItem', 'Query'],
+    connections: ['UpdateItem'],
+    crawlQueue: ['SendMessage'],
+    heartbeatQueue: ['SendMessage'],
+    finishQueue: ['SendMessage'],
+    jobObjects: ['AbortMultipartUpload', 'GetObject', 'PutObject'],
+    finisherObjects: ['GetObject', 'PutObject'],
+    listResults: true,
+    postToConnections: true,
+  },
 };

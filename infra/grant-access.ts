@@ -3,7 +3,7 @@
 import { Stack } from 'aws-cdk-lib';
 import type { WebSocketApi, WebSocketStage } from 'aws-cdk-lib/aws-apigatewayv2';
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
-import { Grant, type IGrantable } from 'aws-cdk-lib/aws-iam';
+import { Grant, type IGrantable, type IRole } from 'aws-cdk-lib/aws-iam';
 import type { IBucket } from 'aws-cdk-lib/aws-s3';
 import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
@@ -25,6 +25,8 @@ export interface AccessTargets {
   token?: ISecret;
   /** the secret with the upstream proxies' list, when the stack names one */
   upstreamProxies?: ISecret;
+  /** the schedules of the stack's group (infra/constructs/schedules.ts) and the scheduler's role */
+  schedules?: { arn: string; role: IRole };
 }
 
 /** the key prefixes of the results bucket, as functions/core/keys.ts and the resumable WACZ write them */
@@ -52,6 +54,11 @@ export function grantAccess(grantee: IGrantable, access: FunctionAccess, targets
     // Connection ids exist only at run time; the method is POST (PostToConnection) only.
     const api = Stack.of(targets.api).formatArn({ service: 'execute-api', resource: targets.api.apiId });
     allow('execute-api', ['ManageConnections'], `${api}/${targets.stage.stageName}/POST/@connections/*`);
+  }
+  if (access.schedules?.length || access.passSchedulerRole) {
+    if (!targets.schedules) throw new Error('a function makes schedules, but the stack has no schedule group');
+    allow('scheduler', access.schedules, targets.schedules.arn);
+    if (access.passSchedulerRole) allow('iam', ['PassRole'], targets.schedules.role.roleArn);
   }
   if (access.readToken) {
     if (!targets.token) throw new Error('a function reads the connection token, but the stack has none (auth=none)');

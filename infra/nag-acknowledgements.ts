@@ -22,6 +22,8 @@ export interface AcknowledgedResources {
   secretsTable?: IConstruct;
   /** API Gateway's account-level logging role, when the stack sets it */
   apiGatewayLoggingRole?: IConstruct;
+  /** the functions that create or delete schedules, the group's name (a literal), and the scheduler's DLQ */
+  schedules?: { makers: IConstruct[]; groupName: string; deadLetters: IConstruct };
 }
 
 export function acknowledgeFindings(stack: Stack, resources: AcknowledgedResources): void {
@@ -50,6 +52,18 @@ export function acknowledgeFindings(stack: Stack, resources: AcknowledgedResourc
     `AwsSolutions-IAM5[Resource::<${logicalId(resources.resultsBucket)}.Arn>/finisher/*]`,
     'A WACZ being written keeps each part\'s index lines under finisher/{jobId}/ with keys made at run time, until the archive is complete; put and get only, on that prefix.',
   );
+  if (resources.schedules) {
+    ack(
+      resources.schedules.makers,
+      `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:scheduler:<AWS::Region>:<AWS::AccountId>:schedule/${resources.schedules.groupName}/*]`,
+      "A schedule is named by the id the route makes at run time (one EventBridge schedule per client schedule), so the resource ends in the stack's group/*; the schedule route may only CreateSchedule and the unschedule route only DeleteSchedule there.",
+    );
+    ack(
+      [resources.schedules.deadLetters],
+      'AwsSolutions-SQS3',
+      "This queue is itself a dead-letter queue: EventBridge Scheduler's, for firings it could not deliver to the schedule-run function (set per schedule by the route, DeadLetterConfig), which CDK cannot see as a queue's redrive policy.",
+    );
+  }
   if (resources.secretsTable) {
     ack(
       [resources.secretsTable],

@@ -64,6 +64,10 @@ export interface CrawlerSettings {
   allowCrawlProxy: boolean;
   /** seconds one webhook attempt may take before it counts as failed and is retried (functions/core/webhook.ts) */
   webhookTimeoutSeconds: number;
+  /** the shortest interval a schedule may run at (minutes; EventBridge Scheduler's floor is 1): core/schedule.ts says why the default is 15 */
+  scheduleMinIntervalMinutes: number;
+  /** schedules one client may keep */
+  maxSchedulesPerClient: number;
 }
 
 export const DEFAULT_SETTINGS: CrawlerSettings = {
@@ -98,6 +102,8 @@ export const DEFAULT_SETTINGS: CrawlerSettings = {
   upstreamProxiesSecret: '',
   allowCrawlProxy: false,
   webhookTimeoutSeconds: 10,
+  scheduleMinIntervalMinutes: 15,
+  maxSchedulesPerClient: 10,
 };
 
 type NumericKey = Exclude<{ [K in keyof CrawlerSettings]: CrawlerSettings[K] extends number ? K : never }[keyof CrawlerSettings], 'hostRateCeiling'>;
@@ -139,6 +145,10 @@ const RANGES: Record<NumericKey, [number, number]> = {
   extractMaxHtmlKb: [16, 10 * 1024],
   // The webhook function's timeout (deployed-limits.ts) leaves room for a batch's attempts.
   webhookTimeoutSeconds: [1, 30],
+  // EventBridge Scheduler's rate floor is a minute; a day between runs is the most a floor needs.
+  scheduleMinIntervalMinutes: [1, 1440],
+  // `schedules` lists them in one answer (and one BatchGetItem).
+  maxSchedulesPerClient: [1, 100],
 };
 
 /** The values CloudWatch Logs accepts for RetentionInDays. */

@@ -10,6 +10,7 @@ import { fileURLToPath } from 'node:url';
 import type { CrawlerSettings } from '../infra/settings.js';
 import { startDynamoDb } from './emulators/dynamodb.js';
 import { startSqsS3 } from './emulators/sqs-s3.js';
+import { startSchedulerEmulator, type SchedulerEmulator } from './emulators/scheduler.js';
 import { startEventSource } from './event-source.js';
 import { localConsole } from './console/local-console.js';
 import { startGateway } from './gateway.js';
@@ -71,6 +72,12 @@ export interface LocalStackOptions {
   runtimeFile?: string;
   /** use this running DynamoDB (the test suite's shared one) instead of starting one; the stack's tables are deleted when it stops */
   dynamodbEndpoint?: string;
+  /**
+   * Test only: how long one minute of a schedule's rate lasts in the local scheduler
+   * (local/emulators/scheduler.ts); default a real minute. The minimum interval is the deployed
+   * one unless `settings` lowers it (scheduleMinIntervalMinutes).
+   */
+  scheduleMinuteMs?: number;
   log?: (line: string) => void;
 }
 
@@ -90,6 +97,8 @@ export interface LocalStack {
   crawlerInvocations(): { cold: boolean; ms: number; ok: boolean }[];
   /** every finisher invocation so far */
   finisherInvocations(): { cold: boolean; ms: number; ok: boolean }[];
+  /** the local EventBridge Scheduler: the schedules' timers and their firings */
+  scheduler: Pick<SchedulerEmulator, 'names' | 'firings'>;
   /** starts every crawler environment (an empty batch each), as provisioned concurrency would: the bench's warm-up */
   warmCrawlers(): Promise<void>;
   stop(): Promise<void>;
@@ -105,6 +114,17 @@ const API_ROUTES: Record<string, string> = {
   status: 'status',
   cancel: 'cancel',
   redrive: 'redrive',
+  schedule: 'schedule',
+  unschedule: 'unschedule',
+  schedules: 'schedules',
+};
+
+/** what the local schedule settings name: no AWS resource stands behind them, the emulator takes any */
+const LOCAL_SCHEDULER = {
+  SCHEDULE_GROUP: 'local-crawl-schedules',
+  SCHEDULE_TARGET_ARN: 'arn:aws:lambda:us-east-1:000000000000:function:schedule-run',
+  SCHEDULER_ROLE_ARN: 'arn:aws:iam::000000000000:role/local-scheduler',
+  SCHEDULE_DLQ_ARN: 'arn:aws:sqs:us-east-1:000000000000:local-schedule-dead-letters',
 };
 
 function timestamped(line: string): void {
@@ -154,6 +174,13 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       authorizer: options.authToken ? { invoke: (e) => authorizer.current!.invoke(e), close: async () => {} } : undefined,
     });
     stoppers.push(() => gateway.stop());
+    // Schedules' timers: fired into the schedule-run function, bound below once it exists.
+    const scheduleTarget: { current?: Invoker } = {};
+    const scheduler = await startSchedulerEmulator({
+      fire: (input) => scheduleTarget.current!.invoke(input as never),
+      minuteMs: options.scheduleMinuteMs,
+      log,
+    });
     const env: Record<string, string> = {
       AWS_REGION: LOCAL_REGION,
       AWS_ACCESS_KEY_ID: LOCAL_CREDENTIALS.accessKeyId,
@@ -161,6 +188,8 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       AWS_ENDPOINT_URL_DYNAMODB: endpoints.dynamodb,
       AWS_ENDPOINT_URL_SQS: endpoints.sqs,
       AWS_ENDPOINT_URL_S3: endpoints.s3,
+      AWS_ENDPOINT_URL_SCHEDULER: scheduler.endpoint,
+      ...LOCAL_SCHEDULER,
       JOBS_TABLE: resources.jobsTable,
       FRONTIER_TABLE: resources.frontierTable,
       CONNECTIONS_TABLE: resources.connectionsTable,
@@ -195,9 +224,13 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       routes[routeKey] = functionInvoker(file, limits.routeTimeoutMs(file));
     }
     if (options.authToken) authorizer.current = functionInvoker('authorize', limits.routeTimeoutMs('authorize'));
+    // A schedule's run submits as the crawl route does: its timeout.
+    scheduleTarget.current = functionInvoker('schedule-run', limits.routeTimeoutMs('crawl'));
     stoppers.push(async () => {
       await Promise.all([...apiInvokers.map((i) => i.close()), shared?.close()]);
     });
+    // Stopped before the functions' environments close (stop steps run last-in first-out): no firing after.
+    stoppers.push(() => scheduler.stop());
 
     // Injected faults fire once across all crawler environments (see functions/adapters/faults.ts).
     const faultsState = mkdtempSync(join(tmpdir(), 'crawler-faults-'));
@@ -294,6 +327,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       resources,
       endpoints,
       inFlight: () => events.inFlight(),
+      scheduler: { names: () => scheduler.names(), firings: () => scheduler.firings() },
       crawlerInvocations: () => events.invocations(),
       finisherInvocations: () => finishEvents.invocations(),
       warmCrawlers: () => events.warm(),

@@ -29,6 +29,15 @@ const EnvSchema = z.object({
   AWS_ENDPOINT_URL_DYNAMODB: z.string().url().optional(),
   AWS_ENDPOINT_URL_SQS: z.string().url().optional(),
   AWS_ENDPOINT_URL_S3: z.string().url().optional(),
+  AWS_ENDPOINT_URL_SCHEDULER: z.string().url().optional(),
+  /** schedules (issue #29): the EventBridge Scheduler group, the run function, the role that invokes it, the DLQ (the schedule route only) */
+  SCHEDULE_GROUP: z.string().min(1).optional(),
+  SCHEDULE_TARGET_ARN: z.string().min(1).optional(),
+  SCHEDULER_ROLE_ARN: z.string().min(1).optional(),
+  SCHEDULE_DLQ_ARN: z.string().min(1).optional(),
+  /** the shortest schedule interval and the schedules per client (CDK settings scheduleMinIntervalMinutes, maxSchedulesPerClient) */
+  SCHEDULE_MIN_INTERVAL_SECONDS: z.coerce.number().int().min(60).optional(),
+  MAX_SCHEDULES_PER_CLIENT: z.coerce.number().int().min(1).max(100).optional(),
   MAX_DEPTH: intFrom(DEFAULT_LIMITS.maxDepth),
   MAX_PAGES: intFrom(DEFAULT_LIMITS.maxPages, 1),
   DEFAULT_MAX_PAGES: intFrom(DEFAULT_LIMITS.defaultMaxPages, 1),
@@ -117,7 +126,9 @@ export interface Config {
   bucket: string;
   connectionsEndpoint: string;
   region: string;
-  endpoints: { dynamodb?: string; sqs?: string; s3?: string };
+  endpoints: { dynamodb?: string; sqs?: string; s3?: string; scheduler?: string };
+  /** where schedules' timers are made (the schedule route); absent elsewhere */
+  scheduler?: { group: string; targetArn: string; roleArn: string; deadLetterArn: string };
   limits: Limits;
   chromePath?: string;
   chromiumBinDir?: string;
@@ -159,7 +170,10 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): Config {
     bucket: e.RESULTS_BUCKET,
     connectionsEndpoint: e.CONNECTIONS_ENDPOINT,
     region: e.AWS_REGION,
-    endpoints: { dynamodb: e.AWS_ENDPOINT_URL_DYNAMODB, sqs: e.AWS_ENDPOINT_URL_SQS, s3: e.AWS_ENDPOINT_URL_S3 },
+    endpoints: { dynamodb: e.AWS_ENDPOINT_URL_DYNAMODB, sqs: e.AWS_ENDPOINT_URL_SQS, s3: e.AWS_ENDPOINT_URL_S3, ...(e.AWS_ENDPOINT_URL_SCHEDULER ? { scheduler: e.AWS_ENDPOINT_URL_SCHEDULER } : {}) },
+    ...(e.SCHEDULE_GROUP && e.SCHEDULE_TARGET_ARN && e.SCHEDULER_ROLE_ARN && e.SCHEDULE_DLQ_ARN
+      ? { scheduler: { group: e.SCHEDULE_GROUP, targetArn: e.SCHEDULE_TARGET_ARN, roleArn: e.SCHEDULER_ROLE_ARN, deadLetterArn: e.SCHEDULE_DLQ_ARN } }
+      : {}),
     limits: {
       maxDepth: e.MAX_DEPTH,
       maxPages: e.MAX_PAGES,
@@ -185,6 +199,8 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): Config {
       crawlerMemoryMb: e.CRAWLER_MEMORY_MB,
       maxLinksPerPage: e.MAX_LINKS_PER_PAGE,
       allowCrawlProxy: e.ALLOW_CRAWL_PROXY,
+      ...(e.SCHEDULE_MIN_INTERVAL_SECONDS !== undefined ? { scheduleMinIntervalSeconds: e.SCHEDULE_MIN_INTERVAL_SECONDS } : {}),
+      ...(e.MAX_SCHEDULES_PER_CLIENT !== undefined ? { maxSchedulesPerClient: e.MAX_SCHEDULES_PER_CLIENT } : {}),
       ...(e.HEARTBEAT_INTERVAL_SECONDS !== undefined ? { heartbeatIntervalSeconds: e.HEARTBEAT_INTERVAL_SECONDS } : {}),
     },
     chromePath: e.CHROME_PATH,

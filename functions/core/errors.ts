@@ -18,6 +18,10 @@ export const ErrorCode = {
   jobRunning: 'job_running',
   /** `redrive` of a job none of whose URLs failed in a way another try may mend */
   nothingToRedrive: 'nothing_to_redrive',
+  /** `unschedule` of a schedule this client does not have (none, or another client's) */
+  scheduleNotFound: 'schedule_not_found',
+  /** `schedule` beyond the stack's maximum of schedules per client */
+  tooManySchedules: 'too_many_schedules',
   internal: 'internal_error',
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];

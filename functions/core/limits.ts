@@ -56,6 +56,10 @@ export interface Limits {
   maxLinksPerPage?: number;
   /** a crawl may name its own upstream proxy (`proxy`); absent: it may not (CDK setting allowCrawlProxy, env ALLOW_CRAWL_PROXY) */
   allowCrawlProxy?: boolean;
+  /** the shortest interval a schedule may run at (absent: core/schedule.ts's default) */
+  scheduleMinIntervalSeconds?: number;
+  /** schedules one client may keep (absent: core/schedule.ts's default) */
+  maxSchedulesPerClient?: number;
 }
 
 /**

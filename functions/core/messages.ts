@@ -11,6 +11,7 @@ import { MAX_PROXY_URL_LENGTH, parseProxyUrl } from './upstream-proxy.js';
 import { BLOCKABLE_RESOURCES, CONSENT_MODES, DEFAULT_FORMATS, FORMATS, RENDER_MODES, type BlockableResource, type ChangeCounts, type FinalStatus, type Format, type JobStatus, type RenderMode, type Scope } from './vocabulary.js';
 import { webhookSchema } from './webhook-options.js';
 import { eventsOf, type WebhookTarget } from './webhook.js';
+import type { ScheduleView } from './schedule.js';
 
 // What a request may ask to keep or skip is the protocol's to state; the words live in
 // vocabulary.ts, where the job record shares them without importing the protocol.
@@ -27,6 +28,10 @@ export const jobIdSchema = z
   .string({ error: 'jobId is required and must be a string' })
   .regex(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/, { error: 'must be a job id as `accepted` gave it (a UUID)' });
 const jobId = jobIdSchema;
+/** A schedule id as `scheduled` gave it (crypto.randomUUID), for the same reason as a job id's shape. */
+export const scheduleIdSchema = z
+  .string({ error: 'scheduleId is required and must be a string' })
+  .regex(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/, { error: 'must be a schedule id as `scheduled` gave it (a UUID)' });
 const globList = z.array(z.string().min(1).max(256)).max(20);
 
 /** What the deployed code offers beyond the schema's fixed values: the extractors bundled with it. */
@@ -117,7 +122,25 @@ export function clientMessageSchemas(limits: Limits, catalog: Catalog = NO_CATAL
   const cancel = z.strictObject({ action: z.literal('cancel'), jobId, requestId: requestId.optional() });
   /** crawls again the URLs of a finished job that failed (robots.txt refusals excepted), in that job */
   const redrive = z.strictObject({ action: z.literal('redrive'), jobId, requestId: requestId.optional() });
-  return { crawl, status, cancel, redrive };
+  // A schedule's crawl: the crawl's options but those a run sets itself (since), that make no job
+  // (estimate), that answer one request (requestId), and the webhook, given beside it for every run.
+  const runSets = ['action', 'requestId', 'estimate', 'since', 'webhook', 'headers', 'cookies'].filter((key) => key in crawl.shape);
+  const scheduledCrawl = crawl.omit(Object.fromEntries(runSets.map((key) => [key, true])) as Record<keyof typeof crawl.shape, true>);
+  /** runs `crawl` every interval (or at each time of a Unix cron expression, UTC), each run a job with `since` = the previous successful run */
+  const schedule = z.strictObject({
+    action: z.literal('schedule'),
+    /** "N minute(s)", "N hour(s)" or "N day(s)" */
+    every: z.string().max(64).optional(),
+    /** five fields, UTC (core/schedule.ts parseCron) */
+    cron: z.string().max(256).optional(),
+    crawl: scheduledCrawl,
+    webhook: webhookSchema.optional(),
+    requestId: requestId.optional(),
+  });
+  const unschedule = z.strictObject({ action: z.literal('unschedule'), scheduleId: scheduleIdSchema, requestId: requestId.optional() });
+  /** the asking client's schedules */
+  const schedules = z.strictObject({ action: z.literal('schedules'), requestId: requestId.optional() });
+  return { crawl, status, cancel, redrive, schedule, unschedule, schedules };
 }
 
 export interface CrawlRequest {
@@ -247,9 +270,14 @@ export type ServerMessage =
       /** where the job's latest webhook delivery stands, when it has one */
       webhook?: { id: string; type: string; state: 'pending' | 'delivered' | 'failed'; attempts: number; lastError?: string };
     }
+  /** `schedule` accepted: `expression` is the EventBridge Scheduler form it runs on (UTC) */
+  | { type: 'scheduled'; scheduleId: string; requestId?: string; every?: string; cron?: string; expression: string }
+  | { type: 'unscheduled'; scheduleId: string; requestId?: string }
+  /** the asking client's schedules (core/schedule.ts scheduleView) */
+  | { type: 'schedules'; requestId?: string; schedules: ScheduleView[] }
   | { type: 'error'; code: string; message: string; requestId?: string; jobId?: string };
 
-function describeIssues(error: z.ZodError): string {
+export function describeIssues(error: z.ZodError): string {
   return error.issues
     .map((issue) => {
       if (issue.code === 'unrecognized_keys') return `unknown field(s): ${issue.keys.join(', ')}`;
@@ -288,7 +316,7 @@ export function echoableRequestId(message: Record<string, unknown>): string | un
   return parsed.success ? parsed.data : undefined;
 }
 
-export const KNOWN_ACTIONS = ['crawl', 'status', 'cancel', 'redrive'] as const;
+export const KNOWN_ACTIONS = ['crawl', 'status', 'cancel', 'redrive', 'schedule', 'unschedule', 'schedules'] as const;
 
 /** For the $default route: explains why the message matched no route. */
 export function explainUnroutable(body: string | undefined | null, limits: Limits): ClientInputError {

@@ -98,6 +98,42 @@ export const errorMessageSchema = z.looseObject({
   jobId: jobId.optional(),
 });
 
+const scheduleId = z.string().describe('the schedule id, as `scheduled` gave it');
+
+export const scheduledMessage = z.looseObject({
+  type: z.literal('scheduled'),
+  scheduleId,
+  requestId: requestId.optional(),
+  every: z.string().optional(),
+  cron: z.string().optional(),
+  expression: z.string().describe('the EventBridge Scheduler expression it runs on, in UTC: rate(…) or cron(…)'),
+});
+
+export const unscheduledMessage = z.looseObject({ type: z.literal('unscheduled'), scheduleId, requestId: requestId.optional() });
+
+export const schedulesMessage = z.looseObject({
+  type: z.literal('schedules'),
+  requestId: requestId.optional(),
+  schedules: z.array(
+    z.looseObject({
+      scheduleId,
+      every: z.string().optional(),
+      cron: z.string().optional(),
+      crawl: z.record(z.string(), z.unknown()).describe('the crawl each run submits'),
+      webhook: z.looseObject({ url: z.string(), events: z.array(z.string()).optional() }).optional().describe('where runs are announced (the secret is never shown)'),
+      createdAt: z.string(),
+      runs: count.describe('runs started'),
+      skipped: count.describe('firings skipped because the previous run was still running'),
+      lastRunAt: z.string().optional().describe('the scheduled time of the last firing (run or skipped)'),
+      lastJobId: jobId.optional().describe("the last run's job"),
+      lastSince: jobId.optional().describe("the last run's since: the run before it that succeeded"),
+      lastSucceededJobId: jobId.optional(),
+      lastSkippedAt: z.string().optional(),
+      lastError: z.string().optional().describe('why the last firing started no job, when it did not'),
+    }),
+  ),
+});
+
 /** Every server message by its `type`. */
 export const serverMessageSchemas = {
   accepted: acceptedMessage,
@@ -105,6 +141,9 @@ export const serverMessageSchemas = {
   progress: progressMessage,
   completed: completedMessage,
   status: statusMessage,
+  scheduled: scheduledMessage,
+  unscheduled: unscheduledMessage,
+  schedules: schedulesMessage,
   error: errorMessageSchema,
 } as const;
 
@@ -114,6 +153,9 @@ export const serverMessageSchema = z.discriminatedUnion('type', [
   progressMessage,
   completedMessage,
   statusMessage,
+  scheduledMessage,
+  unscheduledMessage,
+  schedulesMessage,
   errorMessageSchema,
 ]);
 
@@ -129,6 +171,6 @@ export type ServerMessageOf<T extends keyof typeof serverMessageSchemas> = z.inf
 type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
 const sameTypes: Same<ServerMessage['type'], keyof typeof serverMessageSchemas> = true;
 type Fits<T extends ServerMessage['type']> = Extract<ServerMessage, { type: T }> extends z.input<(typeof serverMessageSchemas)[T]> ? true : false;
-const fits: { [T in ServerMessage['type']]: Fits<T> } = { accepted: true, estimate: true, progress: true, completed: true, status: true, error: true };
+const fits: { [T in ServerMessage['type']]: Fits<T> } = { accepted: true, estimate: true, progress: true, completed: true, status: true, scheduled: true, unscheduled: true, schedules: true, error: true };
 void sameTypes;
 void fits;

@@ -16,7 +16,7 @@ export const FUNCTION_RUNTIME = Runtime.NODEJS_24_X;
 export const CHROMIUM_LAYER_DIR = '/opt';
 
 export interface CrawlerFunctionProps {
-  handler: 'connect' | 'disconnect' | 'default' | 'crawl' | 'status' | 'cancel' | 'redrive' | 'worker' | 'sweep' | 'authorize' | 'heartbeat' | 'finish' | 'webhook';
+  handler: 'connect' | 'disconnect' | 'default' | 'crawl' | 'status' | 'cancel' | 'redrive' | 'worker' | 'sweep' | 'authorize' | 'heartbeat' | 'finish' | 'webhook' | 'schedule' | 'unschedule' | 'schedules' | 'schedule-run';
   environment: Record<string, string>;
   logRetention: RetentionDays;
   memorySize?: number;

@@ -18,6 +18,9 @@ export interface WebSocketRoutes {
   status: IFunction;
   cancel: IFunction;
   redrive: IFunction;
+  schedule?: IFunction;
+  unschedule?: IFunction;
+  schedules?: IFunction;
 }
 
 export interface CrawlerApiProps {
@@ -107,5 +110,8 @@ export class CrawlerApi extends Construct {
     this.api.addRoute('status', { integration: integration('Status', routes.status) });
     this.api.addRoute('cancel', { integration: integration('Cancel', routes.cancel) });
     this.api.addRoute('redrive', { integration: integration('Redrive', routes.redrive) });
+    if (routes.schedule) this.api.addRoute('schedule', { integration: integration('Schedule', routes.schedule) });
+    if (routes.unschedule) this.api.addRoute('unschedule', { integration: integration('Unschedule', routes.unschedule) });
+    if (routes.schedules) this.api.addRoute('schedules', { integration: integration('Schedules', routes.schedules) });
   }
 }

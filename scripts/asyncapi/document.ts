@@ -17,6 +17,9 @@ export const ANSWERS: Record<(typeof KNOWN_ACTIONS)[number], ServerType[]> = {
   status: ['status', 'error'],
   cancel: ['status', 'error'],
   redrive: ['accepted', 'error'],
+  schedule: ['scheduled', 'error'],
+  unschedule: ['unscheduled', 'error'],
+  schedules: ['schedules', 'error'],
 };
 
 /** What the crawler sends about a job without being asked. */
@@ -27,6 +30,9 @@ const ACTION_SUMMARIES: Record<string, string> = {
   status: "Ask a job's state; from a new connection, the job's events move there",
   cancel: 'End a running job as cancelled',
   redrive: "Crawl a finished job's failed URLs again, in the same job",
+  schedule: 'Run a crawl every interval (or on a cron, UTC); each run is a job with since = the previous successful run',
+  unschedule: 'Stop a schedule: no more runs (a run under way goes on)',
+  schedules: "List the asking client's schedules",
 };
 
 const MESSAGE_SUMMARIES: Record<ServerType, string> = {
@@ -35,6 +41,9 @@ const MESSAGE_SUMMARIES: Record<ServerType, string> = {
   progress: "A running job's counts: after settles (throttled), and at least every 60 s",
   completed: 'A job ended: its status, counts and presigned result URLs',
   status: "A job's state, the answer to status and cancel",
+  scheduled: 'A schedule was made: its id and the expression it runs on',
+  unscheduled: 'A schedule was removed',
+  schedules: "The client's schedules, with their runs and skips",
   error: 'A refused request or a failed job action; the connection stays open',
 };
 

@@ -4,6 +4,7 @@
 
 export const EXAMPLE_URL = 'https://example.com/';
 export const EXAMPLE_JOB_ID = '5f0c6a2e-8f5e-4a54-9d3c-2b1e0c4d7a11';
+export const EXAMPLE_SCHEDULE_ID = '9b2d4e6f-1a3c-4e5b-8d7f-0c2e4a6b8d10';
 const manifestUrl = `https://results.s3.amazonaws.com/jobs/${EXAMPLE_JOB_ID}/manifest.json?X-Amz-Signature=…`;
 
 /** By component message name: each a list of named payloads. */
@@ -41,6 +42,12 @@ export const CLIENT_EXAMPLES: Record<string, { name: string; summary: string; pa
   status: [{ name: 'status', summary: "A job's state (from a new connection: its events follow there)", payload: { action: 'status', jobId: EXAMPLE_JOB_ID, requestId: 'r3' } }],
   cancel: [{ name: 'cancel', summary: 'End a running job as cancelled', payload: { action: 'cancel', jobId: EXAMPLE_JOB_ID, requestId: 'r4' } }],
   redrive: [{ name: 'redrive', summary: "Crawl a finished job's failed URLs again", payload: { action: 'redrive', jobId: EXAMPLE_JOB_ID, requestId: 'r5' } }],
+  schedule: [
+    { name: 'schedule', summary: 'The site every hour, each run against the last successful one', payload: { action: 'schedule', every: '1 hour', crawl: { url: EXAMPLE_URL, depth: 2, formats: ['markdown'] }, requestId: 'r7' } },
+    { name: 'scheduleCron', summary: 'Weekdays at 06:30 UTC (Unix cron, five fields)', payload: { action: 'schedule', cron: '30 6 * * 1-5', crawl: { url: EXAMPLE_URL }, requestId: 'r8' } },
+  ],
+  schedules: [{ name: 'schedules', summary: "The client's schedules", payload: { action: 'schedules', requestId: 'r9' } }],
+  unschedule: [{ name: 'unschedule', summary: 'No more runs of a schedule', payload: { action: 'unschedule', scheduleId: EXAMPLE_SCHEDULE_ID, requestId: 'r10' } }],
 };
 
 export const SERVER_EXAMPLES: Record<string, { name: string; summary: string; payload: Record<string, unknown> }[]> = {
@@ -124,6 +131,31 @@ export const SERVER_EXAMPLES: Record<string, { name: string; summary: string; pa
         skipped: 1,
         manifestUrl,
         webhook: { id: 'msg_5f0c6a2e8f5e4a549d3c2b1e0c4d7a11_0', type: 'crawl.completed', state: 'delivered', attempts: 3 },
+      },
+    },
+  ],
+  scheduled: [{ name: 'scheduled', summary: 'The schedule runs every hour', payload: { type: 'scheduled', scheduleId: EXAMPLE_SCHEDULE_ID, requestId: 'r7', every: '1 hour', expression: 'rate(1 hour)' } }],
+  unscheduled: [{ name: 'unscheduled', summary: 'No more runs', payload: { type: 'unscheduled', scheduleId: EXAMPLE_SCHEDULE_ID, requestId: 'r10' } }],
+  schedules: [
+    {
+      name: 'schedules',
+      summary: 'One schedule, run twice, skipped once',
+      payload: {
+        type: 'schedules',
+        requestId: 'r9',
+        schedules: [
+          {
+            scheduleId: EXAMPLE_SCHEDULE_ID,
+            every: '1 hour',
+            crawl: { url: EXAMPLE_URL, depth: 2 },
+            createdAt: '2026-12-07T10:00:00.000Z',
+            runs: 2,
+            skipped: 1,
+            lastRunAt: '2026-12-07T13:00:00.000Z',
+            lastJobId: EXAMPLE_JOB_ID,
+            lastSkippedAt: '2026-12-07T12:00:00.000Z',
+          },
+        ],
       },
     },
   ],

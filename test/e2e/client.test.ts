@@ -20,7 +20,7 @@ import { CrawlerClient, CrawlerRequestError, type JobEvent } from '../../client/
 import { KNOWN_ACTIONS } from '../../functions/core/messages.js';
 import { serverMessageSchema } from '../../functions/core/server-messages.js';
 import { ANSWERS } from '../../scripts/asyncapi/document.js';
-import { CLIENT_EXAMPLES, EXAMPLE_JOB_ID, EXAMPLE_URL } from '../../scripts/asyncapi/examples.js';
+import { CLIENT_EXAMPLES, EXAMPLE_JOB_ID, EXAMPLE_SCHEDULE_ID, EXAMPLE_URL } from '../../scripts/asyncapi/examples.js';
 import type { LocalStack } from '../../local/stack.js';
 import { startTestStack } from './harness.js';
 import { jobWaitMs, machineSpeed, replyWaitMs, stackTimings, type MachineSpeed, type StackTimings } from './support/machine.js';
@@ -252,11 +252,12 @@ it('answers each client-message example of docs/asyncapi.yaml with a message the
     if (message.requestId !== undefined && !answers.has(message.requestId)) answers.set(message.requestId, message);
   });
   let jobId = EXAMPLE_JOB_ID;
+  let scheduleId = EXAMPLE_SCHEDULE_ID;
   try {
     for (const action of KNOWN_ACTIONS) {
       for (const example of CLIENT_EXAMPLES[action]!) {
         // The examples name example.com and a made-up job: here, the test's site and the job the crawl example started.
-        const frame = JSON.parse(JSON.stringify(example.payload).replaceAll(EXAMPLE_URL, `${origin}/examples/`).replaceAll(EXAMPLE_JOB_ID, jobId)) as { requestId: string };
+        const frame = JSON.parse(JSON.stringify(example.payload).replaceAll(EXAMPLE_URL, `${origin}/examples/`).replaceAll(EXAMPLE_JOB_ID, jobId).replaceAll(EXAMPLE_SCHEDULE_ID, scheduleId)) as { requestId: string };
         socket.send(JSON.stringify(frame));
         await until(() => answers.has(frame.requestId), replyWaitMs(speed), `the answer to example ${example.name}`);
         const answer = serverMessageSchema.parse(answers.get(frame.requestId));
@@ -269,6 +270,11 @@ it('answers each client-message example of docs/asyncapi.yaml with a message the
         }
         if (example.name === 'estimate') expect(answer.type).toBe('estimate');
         if (example.name === 'status') expect(answer.type).toBe('status');
+        // the schedule example's id is the one unschedule's example removes
+        if (example.name === 'schedule') {
+          expect(answer.type).toBe('scheduled');
+          scheduleId = (answer as { scheduleId: string }).scheduleId;
+        }
       }
     }
   } finally {

@@ -25,7 +25,9 @@ type Target =
   | 'jobObjects'
   | 'finisherObjects'
   | 'connectionsApi'
-  | 'token';
+  | 'token'
+  | 'schedules'
+  | 'schedulerRole';
 type Grants = Partial<Record<Target, string[]>>;
 
 /** what CDK's SqsEventSource grants the function whose queue it polls (the Lambda service receives and deletes with the function's role) */
@@ -114,6 +116,33 @@ const EXPECTED: Record<string, Grants> = {
   // a delivery's state on the job item (read, recorded), its receiver and secret (read), the next attempt
   WebhookFunction: { jobs: ['dynamodb:GetItem', 'dynamodb:UpdateItem'], secrets: ['dynamodb:GetItem'], webhookQueue: [...CONSUMED, 'sqs:SendMessage'].sort() },
   AuthorizeFunction: { token: ['secretsmanager:GetSecretValue'] },
+  // schedule: its item and the owner's count in one transaction (put + update), marked removed again
+  // when its timer cannot be made (GetItem when that finds it changed); creates the EventBridge
+  // schedule and passes the scheduler's role to it; nothing else of the scheduler
+  ScheduleFunction: {
+    jobs: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'],
+    schedules: ['scheduler:CreateSchedule'],
+    schedulerRole: ['iam:PassRole'],
+    connectionsApi: POST,
+  },
+  // unschedule: marks removed (no DeleteItem: the item expires), deletes the EventBridge schedule
+  UnscheduleFunction: { jobs: ['dynamodb:GetItem', 'dynamodb:UpdateItem'], schedules: ['scheduler:DeleteSchedule'], connectionsApi: POST },
+  // schedules: reads only
+  SchedulesFunction: { jobs: READ_JOB, connectionsApi: POST },
+  // the schedules' target: reads the schedule, claims the firing, and submits the run as the crawl route does
+  ScheduleRunFunction: {
+    jobs: ['dynamodb:BatchGetItem', 'dynamodb:ConditionCheckItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'],
+    secrets: ['dynamodb:DeleteItem', 'dynamodb:PutItem'],
+    frontier: ['dynamodb:PutItem', 'dynamodb:Query'],
+    connections: ['dynamodb:UpdateItem'],
+    crawlQueue: ['sqs:SendMessage'],
+    heartbeatQueue: ['sqs:SendMessage'],
+    finishQueue: ['sqs:SendMessage'],
+    resultsBucket: ['s3:ListBucket'],
+    jobObjects: ['s3:AbortMultipartUpload', 's3:GetObject', 's3:PutObject'],
+    finisherObjects: ['s3:GetObject', 's3:PutObject'],
+    connectionsApi: POST,
+  },
 };
 
 function statementsOf(fnName: string): { Effect: string; Action: string | string[]; Resource: unknown; Condition?: unknown }[] {
@@ -140,10 +169,17 @@ function targetOf(resource: string): Target {
     ['finisherObjects', `<${s.id('Storage/Results')}.Arn>/finisher/*`],
     ['connectionsApi', `arn:<AWS::Partition>:execute-api:<AWS::Region>:<AWS::AccountId>:<${s.id('WebSocket/Api')}>/prod/POST/@connections/*`],
     ['token', `<${s.id('ConnectionToken')}>`],
+    ['schedules', `arn:<AWS::Partition>:scheduler:<AWS::Region>:<AWS::AccountId>:schedule/${scheduleGroupName()}/*`],
+    ['schedulerRole', `<${s.id('Schedules/Role')}.Arn>`],
   ];
   const found = targets.find(([, arn]) => arn === resource);
   if (!found) throw new Error(`grant on an unexpected resource: ${resource}`);
   return found[0];
+}
+
+/** the schedule group's name, as the template gives it (a literal CDK made) */
+function scheduleGroupName(): string {
+  return s.resource(s.id('Schedules/Group')).Properties.Name as string;
 }
 
 /** target → the sorted actions the function's role allows on it */
@@ -190,7 +226,7 @@ describe('each function holds only what it uses', () => {
     );
     expect(deletersOutsideSecrets).toEqual(['DisconnectFunction']);
     expect(holders('dynamodb:DeleteItem').filter((f) => f !== 'DisconnectFunction').sort()).toEqual(
-      ['CancelFunction', 'CrawlFunction', 'CrawlerFunction', 'FinisherFunction', 'SweepFunction'],
+      ['CancelFunction', 'CrawlFunction', 'CrawlerFunction', 'FinisherFunction', 'ScheduleRunFunction', 'SweepFunction'],
     );
     expect(grantsOf('DisconnectFunction')).toEqual({ connections: ['dynamodb:DeleteItem'] });
     expect(holders('dynamodb:BatchWriteItem')).toEqual(['FinisherFunction']);
@@ -250,6 +286,26 @@ describe('each function holds only what it uses', () => {
         expect([statement.Resource].flat()).not.toContain('*');
       }
     }
+  });
+
+  it("EventBridge Scheduler's role may invoke the schedule-run function and send to its DLQ, nothing else, and only the scheduler of this account assumes it", () => {
+    const role = s.resource(s.id('Schedules/Role')).Properties;
+    expect(role.AssumeRolePolicyDocument.Statement).toEqual([
+      { Action: 'sts:AssumeRole', Effect: 'Allow', Principal: { Service: 'scheduler.amazonaws.com' }, Condition: { StringEquals: { 'aws:SourceAccount': { Ref: 'AWS::AccountId' } } } },
+    ]);
+    expect(role.ManagedPolicyArns).toBeUndefined();
+    const statements = s
+      .ofType('AWS::IAM::Policy')
+      .filter(([, p]) => (p.Properties.Roles as { Ref: string }[]).some((r) => r.Ref === s.id('Schedules/Role')))
+      .flatMap(([, p]) => p.Properties.PolicyDocument.Statement as { Action: string; Resource: unknown }[]);
+    expect(statements.map((st) => [st.Action, flatten(st.Resource)]).sort()).toEqual([
+      ['lambda:InvokeFunction', `<${s.id('ScheduleRunFunction')}.Arn>`],
+      ['sqs:SendMessage', `<${s.id('Schedules/DeadLetters')}.Arn>`],
+    ]);
+    // only the schedule route may hand the role to a schedule, and only the two schedule routes touch schedules
+    const passers = Object.keys(EXPECTED).filter((fnName) => actionsOf(fnName).includes('iam:PassRole'));
+    expect(passers).toEqual(['ScheduleFunction']);
+    expect(Object.keys(EXPECTED).filter((fnName) => actionsOf(fnName).some((a) => a.startsWith('scheduler:'))).sort()).toEqual(['ScheduleFunction', 'UnscheduleFunction']);
   });
 
   it('without the token authorizer (auth=none) no function may read the token, and the others keep their grants', () => {

@@ -3,7 +3,7 @@
 // queue), not counted.
 import { beforeAll, describe, expect, it } from 'vitest';
 import { CONNECTIONS_KEY, FRONTIER_KEY, JOBS_KEY, SECRETS_KEY, TTL_ATTRIBUTE, UNFINISHED_INDEX } from '../../functions/adapters/dynamodb/table-definitions.js';
-import { flatten, synth, type Synthesized } from './synth.js';
+import { flatten, SCHEDULE_FUNCTIONS, SCHEDULE_ROUTES, synth, type Synthesized } from './synth.js';
 
 let s: Synthesized;
 beforeAll(() => {
@@ -25,6 +25,7 @@ const FUNCTIONS = {
   FinisherFunction: 'finish',
   WebhookFunction: 'webhook',
   AuthorizeFunction: 'authorize',
+  ...SCHEDULE_FUNCTIONS,
 } as const;
 const ROUTES = {
   $connect: 'ConnectFunction',
@@ -34,8 +35,8 @@ const ROUTES = {
   status: 'StatusFunction',
   cancel: 'CancelFunction',
   redrive: 'RedriveFunction',
+  ...SCHEDULE_ROUTES,
 } as const;
-
 const fn = (name: keyof typeof FUNCTIONS) => s.resource(s.id(name)).Properties;
 
 describe('WebSocket API', () => {
@@ -68,7 +69,7 @@ describe('WebSocket API', () => {
     );
   });
 
-  it('has exactly those six routes', () => {
+  it('has exactly those routes', () => {
     const keys = s.ofType('AWS::ApiGatewayV2::Route').map(([, r]) => r.Properties.RouteKey as string);
     expect(keys.sort()).toEqual(Object.keys(ROUTES).sort());
   });

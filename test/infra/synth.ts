@@ -101,3 +101,7 @@ export function flatten(value: unknown): string {
   }
   return JSON.stringify(value);
 }
+
+/** the schedule functions (issue #29): construct id → handler file, and route → construct id (test/infra/schedules.test.ts) */
+export const SCHEDULE_FUNCTIONS = { ScheduleFunction: 'schedule', UnscheduleFunction: 'unschedule', SchedulesFunction: 'schedules', ScheduleRunFunction: 'schedule-run' } as const;
+export const SCHEDULE_ROUTES = { schedule: 'ScheduleFunction', unschedule: 'UnscheduleFunction', schedules: 'SchedulesFunction' } as const;
