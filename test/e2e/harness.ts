@@ -5,7 +5,7 @@ import { DynamoDBClient, ScanCommand } from '@aws-sdk/client-dynamodb';
 import { inject } from 'vitest';
 import type { CompletedMessage, CrawlOptions } from '../../client/index.js';
 import { startLocalStack, type LocalStack, type LocalStackOptions } from '../../local/stack.js';
-import { closeClients, connectClient, type TestClient } from './support/test-client.js';
+import { closeClients, connectClient, doneWithin, type TestClient } from './support/test-client.js';
 import { CHROMIUM_BIN_DIR } from '../support/handler-bundles.js';
 
 const credentials = { accessKeyId: 'test', secretAccessKey: 'test' };
@@ -77,14 +77,7 @@ export async function crawl(stack: LocalStack, request: Record<string, unknown>,
   try {
     // Untyped on purpose: tests send options other branches add before the client's types know them.
     const job = await client.crawl(request as CrawlOptions);
-    let timer: NodeJS.Timeout | undefined;
-    const late = new Promise<never>((_, reject) => {
-      timer = setTimeout(
-        () => reject(new Error(`job ${job.jobId} not completed within ${timeoutMs} ms; received: ${JSON.stringify(client.received).slice(0, 2000)}`)),
-        timeoutMs,
-      );
-    });
-    const { completed, manifest } = await Promise.race([job.done(), late]).finally(() => clearTimeout(timer));
+    const { completed, manifest } = await doneWithin(client, job, timeoutMs);
     return { jobId: job.jobId, completed, manifest: manifest as unknown as ManifestJson, client };
   } catch (error) {
     await client.close();

@@ -5,7 +5,7 @@
 // Imported from the source, not the package export: the suite runs without a build step, and a
 // dist/ left from an earlier build would test old code (test/e2e/client.test.ts does the same).
 import WebSocket from 'ws';
-import { CrawlerClient, type ConnectOptions, type SocketConstructor } from '../../../client/index.js';
+import { CrawlerClient, type ConnectOptions, type CrawlJob, type JobResult, type SocketConstructor } from '../../../client/index.js';
 import type { Received } from './raw-socket.js';
 
 export type { Received } from './raw-socket.js';
@@ -93,4 +93,16 @@ export async function connectClient(url: string, options: ConnectOptions = {}): 
 export async function closeClients(wsUrl: string): Promise<void> {
   const prefix = wsUrl.replace(/\/$/, '');
   await Promise.all([...open].filter(([, url]) => url.startsWith(prefix)).map(([client]) => client.close()));
+}
+
+/** The job's `completed` and manifest (job.done()), or a failure within `timeoutMs` that shows what the client received. */
+export async function doneWithin(client: TestClient, job: CrawlJob, timeoutMs: number): Promise<JobResult> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(
+      () => reject(new Error(`job ${job.jobId} not completed within ${timeoutMs} ms; received: ${JSON.stringify(client.received).slice(0, 2000)}`)),
+      timeoutMs,
+    );
+  });
+  return Promise.race([job.done(), late]).finally(() => clearTimeout(timer));
 }
