@@ -7,9 +7,8 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { LocalStack } from '../../local/stack.js';
-import { CrawlerRequestError } from '../../client/index.js';
 import { RawSocket, type Received } from './support/raw-socket.js';
-import { connectClient, doneWithin } from './support/test-client.js';
+import { connectClient, doneWithin, refusal } from './support/test-client.js';
 import { crawl, pageObjectKeys, paths, settleAndCountCompletions, startTestStack, type ManifestJson } from './harness.js';
 import { jobWaitMs, machineSpeed, replyWaitMs, stackTimings, type MachineSpeed, type StackTimings } from './support/machine.js';
 
@@ -149,16 +148,6 @@ async function fetchManifest(url: string): Promise<ManifestJson> {
 /** The first answer to `requestId` on this bare socket: accepted, or an error. */
 function answerTo(client: RawSocket, requestId: string): Promise<Received> {
   return client.waitFor((m) => (m.type === 'accepted' || m.type === 'error') && m.requestId === requestId, replyWaitMs(speed));
-}
-
-/** The server's refusal of a typed call (its `error` message); fails the test when the call was accepted. */
-async function refusal(call: Promise<unknown>): Promise<CrawlerRequestError['answer']> {
-  const error = await call.then(
-    () => new Error('accepted'),
-    (e: unknown) => e,
-  );
-  if (!(error instanceof CrawlerRequestError)) throw error;
-  return error.answer;
 }
 
 it('redrives only the failed page, in the same job, from another connection, once of two at once', async () => {

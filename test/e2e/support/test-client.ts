@@ -5,7 +5,7 @@
 // Imported from the source, not the package export: the suite runs without a build step, and a
 // dist/ left from an earlier build would test old code (test/e2e/client.test.ts does the same).
 import WebSocket from 'ws';
-import { CrawlerClient, type ConnectOptions, type CrawlJob, type JobResult, type SocketConstructor } from '../../../client/index.js';
+import { CrawlerClient, CrawlerRequestError, type ConnectOptions, type CrawlJob, type ErrorMessage, type JobResult, type SocketConstructor } from '../../../client/index.js';
 import type { Received } from './raw-socket.js';
 
 export type { Received } from './raw-socket.js';
@@ -67,13 +67,17 @@ function frameLog(): FrameLog & { add(data: unknown): void } {
 /** the clients not closed yet, with the URL each was connected to */
 const open = new Map<TestClient, string>();
 
-/** Connects the typed client, its frames kept; `closeClients` closes the ones still open. */
-export async function connectClient(url: string, options: ConnectOptions = {}): Promise<TestClient> {
+/**
+ * Connects the typed client, its frames kept; `closeClients` closes the ones still open. `headers`
+ * (e.g. `authorization: Bearer …`) go with every connection, as a Node program can send them
+ * through the client's `WebSocket` option (a browser cannot: the client's own way is `token`).
+ */
+export async function connectClient(url: string, { headers, ...options }: ConnectOptions & { headers?: Record<string, string> } = {}): Promise<TestClient> {
   const log = frameLog();
   // `ws` is what the client picks on Node 20 by itself; here it is a subclass that also logs.
   class RecordingSocket extends WebSocket {
     constructor(address: string) {
-      super(address);
+      super(address, { headers });
       this.addEventListener('message', (event) => log.add(event.data));
     }
   }
@@ -95,14 +99,32 @@ export async function closeClients(wsUrl: string): Promise<void> {
   await Promise.all([...open].filter(([, url]) => url.startsWith(prefix)).map(([client]) => client.close()));
 }
 
-/** The job's `completed` and manifest (job.done()), or a failure within `timeoutMs` that shows what the client received. */
-export async function doneWithin(client: TestClient, job: CrawlJob, timeoutMs: number): Promise<JobResult> {
+/** What `call` resolves with, or a failure naming `what` once `timeoutMs` have passed (a bound the test sets, tighter than the client's). */
+export async function within<T>(call: Promise<T>, timeoutMs: number, what: () => string): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   const late = new Promise<never>((_, reject) => {
-    timer = setTimeout(
-      () => reject(new Error(`job ${job.jobId} not completed within ${timeoutMs} ms; received: ${JSON.stringify(client.received).slice(0, 2000)}`)),
-      timeoutMs,
-    );
+    timer = setTimeout(() => reject(new Error(`${what()}: nothing within ${timeoutMs} ms`)), timeoutMs);
   });
-  return Promise.race([job.done(), late]).finally(() => clearTimeout(timer));
+  return Promise.race([call, late]).finally(() => clearTimeout(timer));
+}
+
+/** The job's `completed` and manifest (job.done()), or a failure within `timeoutMs` that shows what the client received. */
+export function doneWithin(client: TestClient, job: CrawlJob, timeoutMs: number): Promise<JobResult> {
+  return within(job.done(), timeoutMs, () => `job ${job.jobId} not completed; received: ${JSON.stringify(client.received).slice(0, 2000)}`);
+}
+
+/** The server's answer to a typed call: what the call resolved with, or the `error` message it was refused with. */
+export function answerOf<T>(call: Promise<T>): Promise<T | ErrorMessage> {
+  return call.catch((error: unknown) => {
+    if (error instanceof CrawlerRequestError) return error.answer;
+    throw error;
+  });
+}
+
+/** The `error` message a typed call was refused with; fails when the call was not refused. */
+export async function refusal(call: Promise<unknown>): Promise<ErrorMessage> {
+  const answer = await answerOf(call);
+  const type = (answer as { type?: unknown } | undefined)?.type;
+  if (type !== 'error') throw new Error(`expected a refusal, got ${answer instanceof Object && 'jobId' in answer ? `job ${String(answer.jobId)}` : JSON.stringify(answer)}`);
+  return answer as ErrorMessage;
 }
