@@ -5,7 +5,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startLocalStack } from '../local/stack.js';
-import { CrawlClient } from '../local/ws-client.js';
+import { CrawlerClient } from '../client/index.js';
 import { serveGenerated } from './site.js';
 
 const WARM_RUNS = 5;
@@ -13,11 +13,10 @@ const site = await serveGenerated(20);
 const freshTmp = mkdtempSync(join(tmpdir(), 'cold-lambda-'));
 const stack = await startLocalStack({ port: 0, workers: 1, batchSize: 1, log: () => {}, workerEnv: { TMPDIR: freshTmp } });
 try {
-  const client = await CrawlClient.connect(stack.wsUrl);
+  const client = await CrawlerClient.connect(stack.wsUrl);
   for (let i = 0; i <= WARM_RUNS; i++) {
-    const from = client.received.length;
-    client.send({ action: 'crawl', url: `${site.origin}/p/${i + 1}.html`, depth: 0 });
-    await client.waitFor((m) => m.type === 'completed' && client.received.indexOf(m) >= from, 120_000);
+    const job = await client.crawl({ url: `${site.origin}/p/${i + 1}.html`, depth: 0 });
+    await job.done();
   }
   await client.close();
   const invocations = stack.crawlerInvocations().filter((i) => i.ok);

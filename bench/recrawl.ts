@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { Usage } from '../functions/core/usage.js';
 import { startLocalStack } from '../local/stack.js';
-import { CrawlClient } from '../local/ws-client.js';
+import { RawSocket as CrawlClient } from '../test/e2e/support/raw-socket.js';
 import { serveGenerated } from './site.js';
 
 const { values } = parseArgs({

@@ -15,7 +15,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { Usage } from '../functions/core/usage.js';
 import { startLocalStack } from '../local/stack.js';
-import { CrawlClient } from '../local/ws-client.js';
+import { CrawlerClient, type CrawlOptions } from '../client/index.js';
 import { serveGenerated, type BenchSite } from './site.js';
 
 const { values } = parseArgs({
@@ -33,15 +33,14 @@ const hosts = Number(values.hosts);
 const workers = Number(values.workers);
 const depth = Number(values.depth);
 
-async function crawlAndRead(wsUrl: string, request: Record<string, unknown>, timeoutMs: number) {
-  const client = await CrawlClient.connect(wsUrl);
+async function crawlAndRead(wsUrl: string, request: CrawlOptions, timeoutMs: number) {
+  const client = await CrawlerClient.connect(wsUrl);
   const started = Date.now();
-  client.send({ action: 'crawl', ...request });
-  const accepted = await client.waitFor((m) => m.type === 'accepted' || m.type === 'error', 60_000);
-  if (accepted.type !== 'accepted') throw new Error(`refused: ${JSON.stringify(accepted)}`);
-  const completed = await client.waitFor((m) => m.type === 'completed' && m.jobId === accepted.jobId, timeoutMs);
+  const job = await client.crawl(request);
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`job ${job.jobId}: no completed within ${timeoutMs} ms`)), timeoutMs)));
+  const { completed, manifest } = await Promise.race([job.done(), late]).finally(() => clearTimeout(timer));
   const seconds = (Date.now() - started) / 1000;
-  const manifest = (await (await fetch(completed.manifestUrl as string)).json()) as { pages: unknown[]; usage?: Usage };
   await client.close();
   if (!manifest.usage) throw new Error('the manifest has no usage: this build does not count it');
   return { seconds, pages: manifest.pages.length, status: completed.status, usage: manifest.usage, completedCostUsd: completed.estimatedCostUsd };

@@ -1,7 +1,7 @@
 // (a) This project: the local stack (emulators, gateway, SQS delivery, Chromium workers), driven
 // through the WebSocket like any client. Tabs = workers × batch size.
 import { startLocalStack } from '../local/stack.js';
-import { CrawlClient } from '../local/ws-client.js';
+import { CrawlerClient, type CompletedMessage, type CrawlOptions } from '../client/index.js';
 import type { BenchOptions, VariantResult } from './crawl-rule.js';
 import { BENCH_STACK_ENV } from './crawl-rule.js';
 
@@ -30,32 +30,32 @@ export async function runProject(options: BenchOptions & { workers: number; apiE
   try {
     // Warm the execution environments (process start, browser launch) outside the timed crawl, as
     // the other variants launch their browser before their clock starts too.
-    const warm = await CrawlClient.connect(stack.wsUrl);
+    const warm = await CrawlerClient.connect(stack.wsUrl);
     const autoscroll = options.autoscroll === false ? { autoscroll: false } : {};
-    warm.send({ action: 'crawl', url: options.url, depth: 0, ...(options.block?.length ? { block: options.block } : {}), ...autoscroll });
-    await warm.waitFor((m) => m.type === 'completed', 120_000);
+    await (await warm.crawl({ url: options.url, depth: 0, ...(options.block?.length ? { block: options.block } : {}), ...autoscroll } as CrawlOptions)).done();
     await warm.close();
     // The warm-up crawl (one page) started one crawler environment; start the others too, or their
     // start (code import, ~seconds of CPU) lands in the timed crawl.
     await stack.warmCrawlers();
 
-    const client = await CrawlClient.connect(stack.wsUrl);
+    const client = await CrawlerClient.connect(stack.wsUrl);
     process.stdout.write('\nMARK\n');
     const started = Date.now();
     const block = options.block?.length ? { block: options.block } : {};
     const formats = options.formats?.length ? { formats: options.formats } : {};
-    const render = options.render ? { render: options.render } : {};
-    client.send({ action: 'crawl', url: options.url, depth: options.depth, maxPages: options.maxPages, ...block, ...formats, ...autoscroll, ...render });
-    const accepted = await client.waitFor((m) => m.type === 'accepted' || m.type === 'error', 60_000);
-    if (accepted.type === 'error') throw new Error(`crawl refused: ${accepted.code}: ${accepted.message}`);
-    const completed = await client.waitFor((m) => m.type === 'completed', 60 * 60_000);
+    // a refusal rejects (CrawlerRequestError: code and message)
+    const job = await client.crawl({ url: options.url, depth: options.depth, maxPages: options.maxPages, ...block, ...formats, ...autoscroll, ...(options.render ? { render: options.render } : {}) } as CrawlOptions);
+    // the clock stops at `completed`, before the manifest is fetched (done() would fetch it)
+    let completed: CompletedMessage | undefined;
+    for await (const event of job.events()) if (event.type === 'completed') completed = event;
+    if (!completed) throw new Error(`job ${job.jobId}: no completed`);
     const wallSeconds = (Date.now() - started) / 1000;
     // What the formats cost in bytes: the job's archive and content export, per page.
     const formatBytes: Record<string, number> = {};
     for (const [name, url] of [['archive', completed.archiveUrl], ['pages.jsonl', completed.resultsUrl]] as const) {
       if (typeof url === 'string') formatBytes[name] = (await (await fetch(url)).arrayBuffer()).byteLength;
     }
-    const manifest = (await (await fetch(completed.manifestUrl as string)).json()) as { pages: ManifestPage[]; errors: { url: string }[] };
+    const manifest = (await (await fetch(completed.manifestUrl)).json()) as { pages: ManifestPage[]; errors: { url: string }[] };
     await client.close();
     const breakdown: Record<string, number> = {};
     for (const page of manifest.pages) {

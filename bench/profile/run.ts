@@ -8,7 +8,7 @@ import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { startLocalStack } from '../../local/stack.js';
-import { CrawlClient } from '../../local/ws-client.js';
+import { CrawlerClient } from '../../client/index.js';
 import { BENCH_STACK_ENV } from '../crawl-rule.js';
 import { serveGenerated } from '../site.js';
 import { summarise, type CpuProfile } from './summary.js';
@@ -38,12 +38,11 @@ const stack = await startLocalStack({
 });
 let pages = 0;
 try {
-  const client = await CrawlClient.connect(stack.wsUrl);
-  client.send({ action: 'crawl', url: `${site.origin}/`, depth: Number(values.depth) });
-  const accepted = await client.waitFor((m) => m.type === 'accepted' || m.type === 'error', 60_000);
-  if (accepted.type === 'error') throw new Error(`crawl refused: ${String(accepted.code)}`);
-  const completed = await client.waitFor((m) => m.type === 'completed', 60 * 60_000);
-  pages = Number(completed.pages);
+  const client = await CrawlerClient.connect(stack.wsUrl);
+  // a refusal rejects (CrawlerRequestError, with its code)
+  const job = await client.crawl({ url: `${site.origin}/`, depth: Number(values.depth) });
+  const { completed } = await job.done();
+  pages = completed.pages;
   await client.close();
 } finally {
   await stack.stop();

@@ -2,15 +2,15 @@
 // connection stays usable, and nothing is created anywhere.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LocalStack } from '../../local/stack.js';
-import { CrawlClient } from '../../local/ws-client.js';
+import { RawSocket } from './support/raw-socket.js';
 import { countItems, countObjects, queueDepth, startTestStack } from './harness.js';
 
 let stack: LocalStack;
-let client: CrawlClient;
+let client: RawSocket;
 
 beforeAll(async () => {
   stack = await startTestStack({ workers: 1 });
-  client = await CrawlClient.connect(stack.wsUrl);
+  client = await RawSocket.connect(stack.wsUrl);
 });
 
 afterAll(async () => {

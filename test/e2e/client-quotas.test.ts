@@ -6,7 +6,9 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { LocalStack } from '../../local/stack.js';
-import { CrawlClient, type Received } from '../../local/ws-client.js';
+import { CrawlJob, type CrawlOptions } from '../../client/index.js';
+import { RawSocket, type Received } from './support/raw-socket.js';
+import { answerOf, connectClient, type TestClient } from './support/test-client.js';
 import { startTestStack } from './harness.js';
 import { jobWaitMs, machineSpeed, replyWaitMs, stackTimings } from './support/machine.js';
 
@@ -19,7 +21,7 @@ let origin: string;
 /** `/held` answers once this is called: until then the job crawling it is certainly running. */
 let release: () => void = () => {};
 let held = new Promise<void>((resolve) => (release = resolve));
-const clients: CrawlClient[] = [];
+const clients: TestClient[] = [];
 
 beforeAll(async () => {
   site = createServer((req, res) => {
@@ -45,23 +47,23 @@ afterAll(async () => {
   await new Promise((resolve) => site?.close(resolve));
 });
 
-async function connect(name: keyof typeof TOKENS, how: 'bearer' | 'query'): Promise<CrawlClient> {
+async function connect(name: keyof typeof TOKENS, how: 'bearer' | 'query'): Promise<TestClient> {
+  const requestTimeoutMs = replyWaitMs(await machineSpeed());
   const client =
     how === 'bearer'
-      ? await CrawlClient.connect(stack.wsUrl, { headers: { authorization: `Bearer ${TOKENS[name]}` } })
-      : await CrawlClient.connect(`${stack.wsUrl}/?token=${TOKENS[name]}`);
+      ? await connectClient(stack.wsUrl, { headers: { authorization: `Bearer ${TOKENS[name]}` }, requestTimeoutMs })
+      : await connectClient(stack.wsUrl, { token: TOKENS[name], requestTimeoutMs });
   clients.push(client);
   return client;
 }
 
-let asked = 0;
-async function ask(client: CrawlClient, request: Record<string, unknown>): Promise<Received> {
-  const requestId = `r${++asked}`;
-  client.send({ action: 'crawl', depth: 0, ...request, requestId });
-  return client.waitFor((m) => m.requestId === requestId && (m.type === 'accepted' || m.type === 'error'), replyWaitMs(await machineSpeed()));
+/** A crawl's answer: `accepted` with its jobId, or the error it was refused with. */
+async function ask(client: TestClient, request: CrawlOptions): Promise<{ type: string; jobId?: string; message?: string }> {
+  const answer = await answerOf(client.crawl({ depth: 0, ...request }));
+  return answer instanceof CrawlJob ? { type: 'accepted', jobId: answer.jobId } : answer;
 }
 
-async function completion(client: CrawlClient, jobId: string): Promise<Received> {
+async function completion(client: TestClient, jobId: string): Promise<Received> {
   const speed = await machineSpeed();
   return client.waitFor((m) => m.type === 'completed' && m.jobId === jobId, jobWaitMs(stackTimings(speed, 2), speed, { pages: 1 }));
 }
@@ -105,13 +107,11 @@ it('counts running jobs and pages per client over all its connections, and gives
   expect(await completion(bob, String(bobs.jobId))).toMatchObject({ status: 'succeeded' });
 
   // Each job is its creator's, whichever way the token came: Bob cannot see Alice's.
-  bob.send({ action: 'status', jobId: String(first.jobId), requestId: 'peek' });
-  expect(await bob.waitFor((m) => m.requestId === 'peek', replyWaitMs(await machineSpeed()))).toMatchObject({ type: 'error', code: 'job_not_found' });
-  aliceQuery.send({ action: 'status', jobId: String(first.jobId), requestId: 'own' });
-  expect(await aliceQuery.waitFor((m) => m.requestId === 'own', replyWaitMs(await machineSpeed()))).toMatchObject({ type: 'status', status: 'succeeded' });
+  expect(await answerOf(bob.status(String(first.jobId)))).toMatchObject({ type: 'error', code: 'job_not_found' });
+  expect(await aliceQuery.status(String(first.jobId))).toMatchObject({ type: 'status', status: 'succeeded' });
 });
 
 it('refuses a wrong bearer token, and a token in another scheme', async () => {
-  await expect(CrawlClient.connect(stack.wsUrl, { headers: { authorization: 'Bearer tok-mallory' } })).rejects.toThrow('HTTP 403');
-  await expect(CrawlClient.connect(stack.wsUrl, { headers: { authorization: `Basic ${TOKENS.alice}` } })).rejects.toThrow('HTTP 403');
+  await expect(RawSocket.connect(stack.wsUrl, { headers: { authorization: 'Bearer tok-mallory' } })).rejects.toThrow('HTTP 403');
+  await expect(RawSocket.connect(stack.wsUrl, { headers: { authorization: `Basic ${TOKENS.alice}` } })).rejects.toThrow('HTTP 403');
 });

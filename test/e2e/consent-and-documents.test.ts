@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ContentLine } from '../../functions/app/content-export.js';
 import type { PageRecord } from '../../functions/core/ports.js';
 import type { LocalStack } from '../../local/stack.js';
-import { CrawlClient } from '../../local/ws-client.js';
+import { RawSocket as CrawlClient } from './support/raw-socket.js';
 import { BANNER_TEXT, startConsentSite, type ConsentSite } from '../integration/fixtures-browser/consent-site.js';
 import { DOCX_PARAGRAPHS, DOCX_TITLE, PDF_LINES, PDF_TITLE, startDocumentSite, type DocumentSite } from '../integration/fixtures-documents/site.js';
 import { crawl, readObject, startTestStack } from './harness.js';

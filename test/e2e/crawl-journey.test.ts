@@ -5,7 +5,8 @@ import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startDemoSite, type DemoSite } from '../../local/demo-site.js';
 import type { LocalStack } from '../../local/stack.js';
-import { CrawlClient } from '../../local/ws-client.js';
+import type { StatusMessage } from '../../client/index.js';
+import { connectClient } from './support/test-client.js';
 import { crawl, pageObjectKeys, paths, readObject, settleAndCountCompletions, startTestStack } from './harness.js';
 
 let stack: LocalStack;
@@ -66,8 +67,7 @@ describe('what the manifest says about each page', () => {
 
   it('answers status with the counters and the manifest of a finished job', async () => {
     const run = await crawl(stack, { url: `${site.origin}/deeper.html`, depth: 0 });
-    run.client.send({ action: 'status', jobId: run.jobId, requestId: 's1' });
-    const status = await run.client.waitFor((m) => m.type === 'status' && m.requestId === 's1');
+    const status = await run.client.status(run.jobId);
     expect(status).toMatchObject({ type: 'status', jobId: run.jobId, status: 'succeeded', done: 1, queued: 0, failed: 0 });
     expect((await fetch(status.manifestUrl as string)).status).toBe(200);
     await run.client.close();
@@ -152,18 +152,15 @@ describe('limits and lost clients', () => {
   });
 
   it('finishes the job of a client that went away, and status on a new connection returns it', async () => {
-    const gone = await CrawlClient.connect(stack.wsUrl);
-    gone.send({ action: 'crawl', url: `${site.origin}/`, depth: 1 });
-    const accepted = await gone.waitFor((m) => m.type === 'accepted');
+    const gone = await connectClient(stack.wsUrl);
+    const accepted = await gone.crawl({ url: `${site.origin}/`, depth: 1 });
     await gone.close();
     // The completion is pushed to a closed connection: @connections answers 410 GoneException.
-    const later = await CrawlClient.connect(stack.wsUrl);
-    let status: Awaited<ReturnType<CrawlClient['waitFor']>> | undefined;
+    const later = await connectClient(stack.wsUrl);
+    let status: StatusMessage | undefined;
     for (let i = 0; i < 60 && status?.status !== 'succeeded'; i++) {
       await new Promise((resolve) => setTimeout(resolve, 500));
-      const reply = later.next((m) => m.type === 'status');
-      later.send({ action: 'status', jobId: accepted.jobId });
-      status = await reply;
+      status = await later.status(accepted.jobId);
     }
     expect(status).toMatchObject({ status: 'succeeded', done: 7, queued: 0 });
     const manifest = (await (await fetch(status?.manifestUrl as string)).json()) as { pages: unknown[] };

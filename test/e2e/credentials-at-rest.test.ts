@@ -9,7 +9,7 @@ import { GetObjectCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { LocalStack } from '../../local/stack.js';
 import { LOGIN, startBehaviourSite, type BehaviourSite } from '../integration/fixtures-browser/behaviour-site.js';
-import { CrawlClient } from '../../local/ws-client.js';
+import { connectClient, doneWithin } from './support/test-client.js';
 import { clientsFor, settleAndCountCompletions, startTestStack, type ManifestJson } from './harness.js';
 import { jobWaitMs, machineSpeed, replyWaitMs, stackTimings } from './support/machine.js';
 
@@ -75,11 +75,9 @@ it('keeps them out of the tables point-in-time recovery covers, gives them to ev
   const speed = await machineSpeed();
   const timings = stackTimings(speed, 3);
   site.hits.length = 0;
-  const client = await CrawlClient.connect(stack.wsUrl);
-  client.send({ action: 'crawl', url: `${site.origin}/private`, depth: 1, headers: { [LOGIN.header]: LOGIN.token }, cookies: [{ name: LOGIN.cookie, value: LOGIN.session }] });
-  const accepted = await client.waitFor((m) => m.type === 'accepted' || m.type === 'error', replyWaitMs(speed));
-  expect(accepted.type, JSON.stringify(accepted)).toBe('accepted');
-  const jobId = String(accepted.jobId);
+  const client = await connectClient(stack.wsUrl, { requestTimeoutMs: replyWaitMs(speed) });
+  const accepted = await client.crawl({ url: `${site.origin}/private`, depth: 1, headers: { [LOGIN.header]: LOGIN.token }, cookies: [{ name: LOGIN.cookie, value: LOGIN.session }] });
+  const jobId = accepted.jobId;
 
   // While the job runs: in the secrets table, in no table point-in-time recovery covers. The job
   // is read after the scans and found running: it ran while they were made (it runs from its
@@ -96,9 +94,10 @@ it('keeps them out of the tables point-in-time recovery covers, gives them to ev
     recoverableWhileRunning.forEach((text, i) => expect(text.includes(secret), `${secret} in ${recoverable()[i]}`).toBe(false));
   }
 
-  const completed = await client.waitFor((m) => m.type === 'completed' && m.jobId === jobId, jobWaitMs(timings, speed, { recoveries: 1, pages: 3 }));
+  const done = await doneWithin(client, accepted, jobWaitMs(timings, speed, { recoveries: 1, pages: 3 }));
+  const completed = done.completed;
   expect(completed).toMatchObject({ status: 'succeeded', failed: 0 });
-  const manifest = (await (await fetch(String(completed.manifestUrl))).json()) as ManifestJson;
+  const manifest = done.manifest as unknown as ManifestJson;
   const byUrl = new Map(manifest.pages.map((p) => [p.url, p]));
   // Both pages behind the login were read logged in: the one whose worker died too (403 without them).
   expect(byUrl.get(`${site.origin}/private`)).toMatchObject({ status: 200, title: 'private' });

@@ -8,7 +8,8 @@ import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { ESTIMATE_SITEMAP_BUDGET_MS } from '../../functions/app/estimate-crawl.js';
 import type { LocalStack } from '../../local/stack.js';
-import { CrawlClient, type Received } from '../../local/ws-client.js';
+import type { CrawlOptions, EstimateMessage } from '../../client/index.js';
+import { connectClient, within, type TestClient } from './support/test-client.js';
 import { startTestStack } from './harness.js';
 import { machineSpeed, replyWaitMs, type MachineSpeed } from './support/machine.js';
 
@@ -46,7 +47,7 @@ let speed: MachineSpeed;
 let listed: Site;
 let hanging: Site;
 let bare: Site;
-let client: CrawlClient;
+let client: TestClient;
 
 beforeAll(async () => {
   // 5 pages in the first file (one twice, two on another host), 4 in the gzipped one (the seed among them): 9 in scope.
@@ -66,7 +67,7 @@ beforeAll(async () => {
   bare = await startSite(() => ({ '/robots.txt': 'User-agent: *\nAllow: /\n' }));
   speed = await machineSpeed();
   stack = await startTestStack({});
-  client = await CrawlClient.connect(stack.wsUrl);
+  client = await connectClient(stack.wsUrl, { requestTimeoutMs: ESTIMATE_SITEMAP_BUDGET_MS + replyWaitMs(speed) });
 }, 300_000);
 
 afterAll(async () => {
@@ -78,9 +79,8 @@ afterAll(async () => {
   }
 });
 
-async function estimate(request: Record<string, unknown>, requestId: string, waitMs = replyWaitMs(speed)): Promise<Received> {
-  client.send({ action: 'crawl', estimate: true, ...request, requestId });
-  return client.waitFor((m) => m.requestId === requestId, waitMs);
+async function estimate(request: CrawlOptions, requestId: string, waitMs = replyWaitMs(speed)): Promise<EstimateMessage> {
+  return within(client.estimate({ ...request, requestId }), waitMs, () => `estimate ${requestId}`);
 }
 
 it("estimates from the sitemaps' in-scope URLs when fewer than maxPages, from maxPages otherwise, crawling nothing", async () => {

@@ -18,7 +18,8 @@ import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { urlKeyOf } from '../../functions/core/keys.js';
 import type { LocalStack } from '../../local/stack.js';
-import { CrawlClient } from '../../local/ws-client.js';
+import type { CrawlOptions } from '../../client/index.js';
+import { connectClient, doneWithin } from './support/test-client.js';
 import { settleAndCountCompletions, startTestStack, type CrawlRun, type ManifestJson } from './harness.js';
 import { jobWaitMs, machineSpeed, stackTimings, type MachineSpeed, type StackTimings } from './support/machine.js';
 
@@ -143,18 +144,14 @@ afterAll(async () => {
 /** Submits the crawl; `jobId` resolves at `accepted`, so the site's holds can watch the job. */
 async function submit(request: Record<string, unknown>, hold: (jobId: Promise<string>) => void, timeoutMs: number): Promise<CrawlRun> {
   pollsStop = Date.now() + timeoutMs;
-  const client = await CrawlClient.connect(stack.wsUrl);
+  const client = await connectClient(stack.wsUrl);
   let accept: (id: string) => void = () => {};
   const jobId = new Promise<string>((resolve) => (accept = resolve));
   hold(jobId);
-  client.send({ action: 'crawl', ...request });
-  const accepted = await client.waitFor((m) => m.type === 'accepted' || m.type === 'error', 60_000);
-  expect(accepted.type, JSON.stringify(accepted)).toBe('accepted');
-  accept(accepted.jobId as string);
-  const completed = await client.waitFor((m) => m.type === 'completed' && m.jobId === accepted.jobId, timeoutMs);
-  const response = await fetch(completed.manifestUrl as string);
-  expect(response.status).toBe(200);
-  return { jobId: accepted.jobId as string, completed, manifest: (await response.json()) as ManifestJson, client };
+  const job = await client.crawl(request as CrawlOptions);
+  accept(job.jobId);
+  const { completed, manifest } = await doneWithin(client, job, timeoutMs);
+  return { jobId: job.jobId, completed, manifest: manifest as unknown as ManifestJson, client };
 }
 
 /** The manifest is an exact crawl of `graph` from `root` to `depth`: pages, depths, parents, levels. */

@@ -6,7 +6,7 @@
 import { createServer, type Server } from 'node:http';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { LocalStack } from '../../local/stack.js';
-import { CrawlClient } from '../../local/ws-client.js';
+import { connectClient, doneWithin } from './support/test-client.js';
 import { startTestStack } from './harness.js';
 import { jobWaitAtLeast } from './support/machine.js';
 import { listenOnLoopback } from './support/loopback.js';
@@ -46,16 +46,12 @@ async function jsonLines(url: string): Promise<Record<string, unknown>[]> {
 
 it('40,000 same-named meta tags beside another job: both crawled, the metadata right', async () => {
   const wait = await jobWaitAtLeast(180_000, 4);
-  const [heavyClient, otherClient] = await Promise.all([CrawlClient.connect(stack.wsUrl), CrawlClient.connect(stack.wsUrl)]);
-  heavyClient.send({ action: 'crawl', url: `${site.origin}/many-meta`, depth: 0, extract: 'metadata', autoscroll: false });
-  otherClient.send({ action: 'crawl', url: `${site.origin}/other`, depth: 0, formats: ['text'], autoscroll: false });
-  const [heavy, other] = await Promise.all(
-    [heavyClient, otherClient].map(async (client) => {
-      const accepted = await client.waitFor((m) => m.type === 'accepted' || m.type === 'error', 60_000);
-      expect(accepted.type, JSON.stringify(accepted)).toBe('accepted');
-      return client.waitFor((m) => m.type === 'completed' && m.jobId === accepted.jobId, wait);
-    }),
-  );
+  const [heavyClient, otherClient] = await Promise.all([connectClient(stack.wsUrl), connectClient(stack.wsUrl)]);
+  const [heavyJob, otherJob] = await Promise.all([
+    heavyClient.crawl({ url: `${site.origin}/many-meta`, depth: 0, extract: 'metadata', autoscroll: false }),
+    otherClient.crawl({ url: `${site.origin}/other`, depth: 0, formats: ['text'], autoscroll: false }),
+  ]);
+  const [heavy, other] = (await Promise.all([doneWithin(heavyClient, heavyJob, wait), doneWithin(otherClient, otherJob, wait)])).map((r) => r.completed);
   expect(other).toMatchObject({ status: 'succeeded', pages: 1, failed: 0 });
   expect((await jsonLines(other!.resultsUrl as string))[0]?.text).toContain("another client's page");
 

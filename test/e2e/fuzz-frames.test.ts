@@ -2,7 +2,7 @@
 // of them is a valid crawl), no handler dies, the connection stays open, and nothing is written.
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { LocalStack } from '../../local/stack.js';
-import { CrawlClient } from '../../local/ws-client.js';
+import { RawSocket } from './support/raw-socket.js';
 import { seededRandom } from '../../local/seeded-random.js';
 import { countItems, countObjects, queueDepth, startTestStack } from './harness.js';
 
@@ -45,11 +45,11 @@ function generateFrames(count: number, random: () => number): string[] {
 }
 
 let stack: LocalStack;
-let client: CrawlClient;
+let client: RawSocket;
 
 beforeAll(async () => {
   stack = await startTestStack({ workers: 1 });
-  client = await CrawlClient.connect(stack.wsUrl);
+  client = await RawSocket.connect(stack.wsUrl);
 });
 
 afterAll(async () => {

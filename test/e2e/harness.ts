@@ -2,9 +2,10 @@
 import { GetObjectCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
 import { GetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { DynamoDBClient, ScanCommand } from '@aws-sdk/client-dynamodb';
-import { expect, inject } from 'vitest';
+import { inject } from 'vitest';
+import type { CompletedMessage, CrawlOptions } from '../../client/index.js';
 import { startLocalStack, type LocalStack, type LocalStackOptions } from '../../local/stack.js';
-import { CrawlClient, type Received } from '../../local/ws-client.js';
+import { closeClients, connectClient, doneWithin, type TestClient } from './support/test-client.js';
 import { CHROMIUM_BIN_DIR } from '../support/handler-bundles.js';
 
 const credentials = { accessKeyId: 'test', secretAccessKey: 'test' };
@@ -15,7 +16,7 @@ const credentials = { accessKeyId: 'test', secretAccessKey: 'test' };
  */
 export async function startTestStack(options: LocalStackOptions = {}): Promise<LocalStack> {
   const bundles = inject('handlerBundles');
-  return startLocalStack({
+  const stack = await startLocalStack({
     port: 0,
     workers: 2,
     batchSize: 3,
@@ -43,6 +44,13 @@ export async function startTestStack(options: LocalStackOptions = {}): Promise<L
       ...options.env,
     },
   });
+  // The typed clients a test left open would otherwise keep reconnecting to the stopped gateway.
+  const stop = stack.stop;
+  stack.stop = async () => {
+    await closeClients(stack.wsUrl);
+    await stop.call(stack);
+  };
+  return stack;
 }
 
 export interface ManifestJson {
@@ -59,23 +67,24 @@ export interface ManifestJson {
 
 export interface CrawlRun {
   jobId: string;
-  completed: Received;
+  completed: CompletedMessage;
   manifest: ManifestJson;
-  client: CrawlClient;
+  /** the typed client that ran the crawl, still open; its `received` has every frame the server sent it */
+  client: TestClient;
 }
 
-/** Submits a crawl, waits for its completion, and fetches the manifest through its URL. */
+/** Submits a crawl through the typed client, waits for its completion, and fetches the manifest through its URL. */
 export async function crawl(stack: LocalStack, request: Record<string, unknown>, timeoutMs = 90_000): Promise<CrawlRun> {
-  const client = await CrawlClient.connect(stack.wsUrl);
-  client.send({ action: 'crawl', ...request });
-  const accepted = await client.waitFor((m) => m.type === 'accepted' || m.type === 'error', 60_000);
-  expect(accepted.type, JSON.stringify(accepted)).toBe('accepted');
-  const jobId = accepted.jobId as string;
-  const completed = await client.waitFor((m) => m.type === 'completed' && m.jobId === jobId, timeoutMs);
-  const response = await fetch(completed.manifestUrl as string);
-  expect(response.status).toBe(200);
-  const manifest = (await response.json()) as ManifestJson;
-  return { jobId, completed, manifest, client };
+  const client = await connectClient(stack.wsUrl);
+  try {
+    // Untyped on purpose: tests send options other branches add before the client's types know them.
+    const job = await client.crawl(request as CrawlOptions);
+    const { completed, manifest } = await doneWithin(client, job, timeoutMs);
+    return { jobId: job.jobId, completed, manifest: manifest as unknown as ManifestJson, client };
+  } catch (error) {
+    await client.close();
+    throw error;
+  }
 }
 
 /** Waits a little after completion, so a second `completed` would have had time to arrive. */

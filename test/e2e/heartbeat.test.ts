@@ -10,7 +10,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { LocalStack } from '../../local/stack.js';
-import { CrawlClient, type Received } from '../../local/ws-client.js';
+import { connectClient, type Received, type TestClient } from './support/test-client.js';
 import { clientsFor, startTestStack } from './harness.js';
 import { jobWaitMs, machineSpeed, replyWaitMs, stackTimings, type MachineSpeed, type StackTimings } from './support/machine.js';
 
@@ -60,14 +60,14 @@ afterAll(async () => {
 /** The job's wait: three pages, two of them ~10 s apart behind the ceiling, and the waits' own slack. */
 const jobWait = () => jobWaitMs(timings, speed, { pages: 3 }) + (3 / CEILING) * 1000;
 
-async function start(client: CrawlClient): Promise<string> {
-  client.send({ action: 'crawl', url: `${origin}/`, depth: 1 });
-  const accepted = await client.waitFor((m) => m.type === 'accepted' || m.type === 'error', replyWaitMs(speed));
-  expect(accepted.type, JSON.stringify(accepted)).toBe('accepted');
-  return accepted.jobId as string;
+/** A client of the typed kind; its frames (`received`) are what these tests read. */
+const connect = () => connectClient(stack.wsUrl, { requestTimeoutMs: replyWaitMs(speed) });
+
+async function start(client: TestClient): Promise<string> {
+  return (await client.crawl({ url: `${origin}/`, depth: 1 })).jobId;
 }
 
-const progressOf = (client: CrawlClient, jobId: string) => client.received.filter((m) => m.type === 'progress' && m.jobId === jobId);
+const progressOf = (client: TestClient, jobId: string) => client.received.filter((m) => m.type === 'progress' && m.jobId === jobId);
 const settledIn = (m: Received) => Number(m.done) + Number(m.failed);
 
 /** The heartbeat queue's messages: visible, in flight, and delayed (a heartbeat waits its interval there). */
@@ -89,7 +89,7 @@ async function heartbeatsEnd(timeoutMs: number): Promise<void> {
 }
 
 it('tells the client of a job whose URLs wait for their host what it waits on, while nothing settles; the heartbeat ends with the job', async () => {
-  const client = await CrawlClient.connect(stack.wsUrl);
+  const client = await connect();
   const jobId = await start(client);
   // While it runs, its heartbeat is on the queue (delayed by its interval, or being handled); the
   // crawl route schedules it just after `accepted`.
@@ -117,13 +117,13 @@ it('tells the client of a job whose URLs wait for their host what it waits on, w
 });
 
 it('sends the progress and completed of a running job to the connection of its owner that asked its status', async () => {
-  const first = await CrawlClient.connect(stack.wsUrl);
+  const first = await connect();
   const jobId = await start(first);
   // The client comes back on a new connection (API Gateway ends any after 2 hours) and resumes.
-  const second = await CrawlClient.connect(stack.wsUrl);
-  second.send({ action: 'status', jobId, requestId: 'resume' });
-  const status = await second.waitFor((m) => m.type === 'status' || m.type === 'error', replyWaitMs(speed));
-  expect(status).toMatchObject({ type: 'status', jobId, requestId: 'resume', status: 'running' });
+  const second = await connect();
+  expect(await second.status(jobId)).toMatchObject({ type: 'status', jobId, status: 'running' });
+  // the answer's frame: what came after it is what the new connection heard
+  const status = await second.waitFor((m) => m.type === 'status' && m.jobId === jobId);
   await first.close();
 
   const completed = await second.waitFor((m) => m.type === 'completed' && m.jobId === jobId, jobWait());
@@ -143,7 +143,7 @@ it('sends the progress and completed of a running job to the connection of its o
 });
 
 it('keeps one heartbeat chain per job when copies of its messages come back (a heartbeat that died after sending its successor)', async () => {
-  const client = await CrawlClient.connect(stack.wsUrl);
+  const client = await connect();
   const jobId = await start(client);
   const { sqs } = clientsFor(stack);
   // The copies a crash leaves: one of a chain from before beats, one of an earlier beat.

@@ -9,7 +9,7 @@ import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, expect, it, onTestFailed } from 'vitest';
 import { REQUEUE_CHUNK } from '../../functions/app/redrive-run.js';
 import type { LocalStack } from '../../local/stack.js';
-import { CrawlClient, type Received } from '../../local/ws-client.js';
+import { connectClient, doneWithin } from './support/test-client.js';
 import { crawl, pageObjectKeys, paths, settleAndCountCompletions, startTestStack } from './harness.js';
 import { jobWaitMs, machineSpeed, replyWaitMs, stackTimings, type MachineSpeed, type StackTimings } from './support/machine.js';
 
@@ -86,10 +86,6 @@ afterAll(async () => {
   await new Promise((r) => server?.close(r));
 });
 
-function answerTo(client: CrawlClient, requestId: string): Promise<Received> {
-  return client.waitFor((m) => (m.type === 'accepted' || m.type === 'error') && m.requestId === requestId, replyWaitMs(speed));
-}
-
 const finisherLines = (text: string) => lines.filter((line) => line.startsWith('[finisher-') && line.includes(text));
 
 it(`redrives ${FAILED} failed pages from the finisher's function, killed mid-way: each page once, one completed`, async () => {
@@ -102,11 +98,12 @@ it(`redrives ${FAILED} failed pages from the finisher's function, killed mid-way
   const before = new Map(hits);
   const failedInvocationsBefore = stack.finisherInvocations().filter((i) => !i.ok).length;
 
-  const client = await CrawlClient.connect(stack.wsUrl);
-  client.send({ action: 'redrive', jobId: first.jobId, requestId: 'many' });
-  expect(await answerTo(client, 'many')).toMatchObject({ type: 'accepted', jobId: first.jobId, redrive: true });
-  const completed = await client.waitFor((m) => m.type === 'completed' && m.jobId === first.jobId, waitMs + finishWaitMs);
-  expect(completed).toMatchObject({ status: 'succeeded', pages: FAILED + 1, failed: 0, requestId: 'many' });
+  const client = await connectClient(stack.wsUrl, { requestTimeoutMs: replyWaitMs(speed) });
+  const redriven = await client.redrive(first.jobId);
+  const accepted = await client.waitFor((m) => m.type === 'accepted');
+  expect(accepted).toMatchObject({ type: 'accepted', jobId: first.jobId, redrive: true });
+  const { completed } = await doneWithin(client, redriven, waitMs + finishWaitMs);
+  expect(completed).toMatchObject({ status: 'succeeded', pages: FAILED + 1, failed: 0, requestId: accepted.requestId });
 
   // The route only opened the run: the listing, the reset and the sends were the finisher's
   // function's, which died after its first chunk (nothing sent yet) and did it again from its message.

@@ -9,14 +9,14 @@ import { GetCommand, PutCommand, DynamoDBDocumentClient } from '@aws-sdk/lib-dyn
 import { ScanCommand } from '@aws-sdk/client-dynamodb';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { LocalStack } from '../../local/stack.js';
-import { CrawlClient, type Received } from '../../local/ws-client.js';
+import { answerOf, connectClient, type TestClient } from './support/test-client.js';
 import { clientsFor, crawl, startTestStack } from './harness.js';
 import { jobWaitAtLeast, machineSpeed, replyWaitMs } from './support/machine.js';
 
 let stack: LocalStack;
 let site: Server;
 let origin: string;
-let client: CrawlClient;
+let client: TestClient;
 
 beforeAll(async () => {
   site = createServer((req, res) => {
@@ -26,7 +26,7 @@ beforeAll(async () => {
   await new Promise<void>((resolve) => site.listen(0, '127.0.0.1', resolve));
   origin = `http://127.0.0.1:${(site.address() as AddressInfo).port}`;
   stack = await startTestStack({ workers: 1 });
-  client = await CrawlClient.connect(stack.wsUrl);
+  client = await connectClient(stack.wsUrl, { requestTimeoutMs: replyWaitMs(await machineSpeed()) });
 });
 
 afterAll(async () => {
@@ -36,10 +36,9 @@ afterAll(async () => {
   await new Promise<void>((resolve) => (site ? site.close(() => resolve()) : resolve()));
 });
 
-async function ask(message: Record<string, unknown>): Promise<Received> {
-  const requestId = randomUUID();
-  client.send({ ...message, requestId });
-  return client.waitFor((m) => m.requestId === requestId, replyWaitMs(await machineSpeed()));
+/** The answer to a typed status, cancel or redrive: its message, or the error it was refused with. */
+async function ask({ action, jobId }: { action: 'status' | 'cancel' | 'redrive'; jobId: string }): Promise<Record<string, unknown>> {
+  return (await answerOf(client[action](jobId) as Promise<unknown>)) as Record<string, unknown>;
 }
 
 it("answers invalid_request naming jobId for the table's other key shapes, and not_found for an item without an owner", async () => {
@@ -57,7 +56,7 @@ it("answers invalid_request naming jobId for the table's other key shapes, and n
   const shardKeys = keys.filter((key) => key.startsWith(`${run.jobId}#`));
 
   for (const jobId of [...hostRateKeys, ...shardKeys, 'host-rate#example.com', 'no-such-job', run.jobId.toUpperCase()]) {
-    for (const action of ['status', 'cancel', 'redrive']) {
+    for (const action of ['status', 'cancel', 'redrive'] as const) {
       const reply = await ask({ action, jobId });
       expect(reply, `${action} ${jobId}`).toMatchObject({ type: 'error', code: 'invalid_request' });
       expect(reply.message).toMatch(/^jobId: /);
@@ -75,9 +74,10 @@ it("answers invalid_request naming jobId for the table's other key shapes, and n
   await dynamo.send(new PutCommand({ TableName: stack.resources.jobsTable, Item: { ...ownerless, jobId: ownerlessId } }));
   await dynamo.send(new PutCommand({ TableName: stack.resources.jobsTable, Item: { ...job, jobId: ownedId } }));
   expect(await ask({ action: 'status', jobId: ownedId })).toMatchObject({ type: 'status', jobId: ownedId, status: 'succeeded' });
-  for (const action of ['status', 'cancel', 'redrive']) {
+  for (const action of ['status', 'cancel', 'redrive'] as const) {
     const reply = await ask({ action, jobId: ownerlessId });
     expect(reply, action).toMatchObject({ type: 'error', code: 'job_not_found', jobId: ownerlessId });
   }
   expect(client.closed).toBe(false);
+  expect(client.reconnects, 'the server never closed the connection').toBe(0);
 });

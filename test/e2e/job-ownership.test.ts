@@ -6,7 +6,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { LocalStack } from '../../local/stack.js';
-import { CrawlClient, type Received } from '../../local/ws-client.js';
+import { answerOf, connectClient, doneWithin, type TestClient } from './support/test-client.js';
 import { startTestStack } from './harness.js';
 
 const TOKENS = { alice: 'alice-token-0123456789', bob: 'bob-token-9876543210' };
@@ -40,7 +40,7 @@ async function startHeldSite(): Promise<{ origin: string; release(): void; stop(
 
 let stack: LocalStack;
 let site: Awaited<ReturnType<typeof startHeldSite>>;
-const clients: CrawlClient[] = [];
+const clients: TestClient[] = [];
 
 beforeAll(async () => {
   site = await startHeldSite();
@@ -53,30 +53,24 @@ afterAll(async () => {
   await Promise.all([stack?.stop(), site?.stop()]);
 });
 
-async function connectAs(who: keyof typeof TOKENS): Promise<CrawlClient> {
-  const client = await CrawlClient.connect(`${stack.wsUrl}/?token=${TOKENS[who]}`);
+async function connectAs(who: keyof typeof TOKENS): Promise<TestClient> {
+  const client = await connectClient(stack.wsUrl, { token: TOKENS[who], requestTimeoutMs: REPLY_MS });
   clients.push(client);
   return client;
 }
 
-async function ask(client: CrawlClient, message: Record<string, unknown>): Promise<Received> {
-  const requestId = randomUUID();
-  client.send({ ...message, requestId });
-  return client.waitFor((m) => m.requestId === requestId, REPLY_MS);
-}
-
 it("hides a job from another principal and lets its creator reach it from a new connection", async () => {
   const alice = await connectAs('alice');
-  const accepted = await ask(alice, { action: 'crawl', url: `${site.origin}/`, depth: 1 });
-  expect(accepted).toMatchObject({ type: 'accepted', cached: false });
-  const jobId = accepted.jobId as string;
+  const accepted = await alice.crawl({ url: `${site.origin}/`, depth: 1 });
+  expect(accepted.cached).toBe(false);
+  const jobId = accepted.jobId;
 
   const bob = await connectAs('bob');
   const unknownId = randomUUID();
-  const unknown = await ask(bob, { action: 'status', jobId: unknownId });
+  const unknown = await answerOf(bob.status(unknownId));
   expect(unknown).toMatchObject({ type: 'error', code: 'job_not_found' });
-  for (const action of ['status', 'cancel']) {
-    const reply = await ask(bob, { action, jobId });
+  for (const action of ['status', 'cancel'] as const) {
+    const reply = await answerOf(bob[action](jobId));
     // Exactly what an unknown id gets: nothing tells bob the job exists.
     expect(reply, action).toMatchObject({ type: 'error', code: 'job_not_found', jobId });
     expect(reply.message).toBe((unknown.message as string).replace(unknownId, jobId));
@@ -85,27 +79,28 @@ it("hides a job from another principal and lets its creator reach it from a new 
   // alice comes back on a new connection: her job is hers still, and bob's cancel did nothing.
   await alice.close();
   const aliceAgain = await connectAs('alice');
-  expect(await ask(aliceAgain, { action: 'status', jobId })).toMatchObject({ type: 'status', jobId, status: 'running' });
-  expect(await ask(aliceAgain, { action: 'cancel', jobId })).toMatchObject({ type: 'status', jobId, status: 'cancelled' });
-  expect(await ask(bob, { action: 'status', jobId })).toMatchObject({ type: 'error', code: 'job_not_found' });
+  expect(await aliceAgain.status(jobId)).toMatchObject({ type: 'status', jobId, status: 'running' });
+  expect(await aliceAgain.cancel(jobId)).toMatchObject({ type: 'status', jobId, status: 'cancelled' });
+  expect(await answerOf(bob.status(jobId))).toMatchObject({ type: 'error', code: 'job_not_found' });
   site.release();
 });
 
 it("answers from the result cache only with the asking principal's own crawls", async () => {
-  const request = { action: 'crawl', url: `${site.origin}/`, depth: 0, maxAge: 3600 };
+  const request = { url: `${site.origin}/`, depth: 0, maxAge: 3600 };
   const alice = await connectAs('alice');
-  const first = await ask(alice, request);
-  expect(first).toMatchObject({ type: 'accepted', cached: false });
-  expect(await alice.waitFor((m) => m.type === 'completed' && m.jobId === first.jobId, JOB_MS)).toMatchObject({ status: 'succeeded' });
+  const first = await alice.crawl(request);
+  expect(first.cached).toBe(false);
+  expect((await doneWithin(alice, first, JOB_MS)).completed).toMatchObject({ status: 'succeeded' });
 
   // The same crawl for bob is a new job of his, not alice's results.
   const bob = await connectAs('bob');
-  const bobs = await ask(bob, request);
-  expect(bobs).toMatchObject({ type: 'accepted', cached: false });
+  const bobs = await bob.crawl(request);
+  expect(bobs.cached).toBe(false);
   expect(bobs.jobId).not.toBe(first.jobId);
-  await bob.waitFor((m) => m.type === 'completed' && m.jobId === bobs.jobId, JOB_MS);
+  await doneWithin(bob, bobs, JOB_MS);
 
   // alice, asking again, is answered from her own crawl.
-  expect(await ask(alice, request)).toMatchObject({ type: 'accepted', cached: true, jobId: first.jobId });
-  expect(await ask(bob, { action: 'status', jobId: first.jobId })).toMatchObject({ type: 'error', code: 'job_not_found' });
+  const again = await alice.crawl(request);
+  expect({ cached: again.cached, jobId: again.jobId }).toEqual({ cached: true, jobId: first.jobId });
+  expect(await answerOf(bob.status(first.jobId))).toMatchObject({ type: 'error', code: 'job_not_found' });
 });

@@ -17,7 +17,8 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { FUNCTION_ACCESS, type FunctionAccess, type FunctionId } from '../../infra/function-access.js';
 import type { AuditedCall } from '../../local/call-audit.js';
 import type { LocalStack } from '../../local/stack.js';
-import { CrawlClient, type Received } from '../../local/ws-client.js';
+import { RawSocket } from './support/raw-socket.js';
+import { connectClient, doneWithin } from './support/test-client.js';
 import { ScanCommand, type AttributeValue } from '@aws-sdk/client-dynamodb';
 import { clientsFor, crawl, startTestStack } from './harness.js';
 import { jobWaitMs, machineSpeed, replyWaitMs, stackTimings, type MachineSpeed, type StackTimings } from './support/machine.js';
@@ -217,10 +218,6 @@ function readCalls(): AuditedCall[] {
     .map((line) => JSON.parse(line) as AuditedCall);
 }
 
-async function answerTo(client: CrawlClient, requestId: string): Promise<Received> {
-  return client.waitFor((m) => m.requestId === requestId && (m.type === 'accepted' || m.type === 'error' || m.type === 'status'), replyWaitMs(speed));
-}
-
 it('every AWS call each function makes is one its role allows', async () => {
   const formats = ['html', 'markdown', 'screenshot', 'archive'];
   const request = { url: `${origin}/s/`, formats };
@@ -247,33 +244,29 @@ it('every AWS call each function makes is one its role allows', async () => {
 
   // A job held running: status from another connection moves its notifications there, the
   // heartbeat ticks, and cancel ends it.
-  const owner = await CrawlClient.connect(stack.wsUrl);
+  const owner = await connectClient(stack.wsUrl, { requestTimeoutMs: replyWaitMs(speed) });
   // with credentials: the secrets table's put (crawl route), reads (crawler) and delete (cancel)
-  owner.send({ action: 'crawl', url: `${origin}/held/`, depth: 1, requestId: 'held', headers: { authorization: 'Bearer audit-secret' } });
-  const heldJob = await answerTo(owner, 'held');
-  expect(heldJob.type).toBe('accepted');
-  const jobId = heldJob.jobId as string;
+  const heldJob = await owner.crawl({ url: `${origin}/held/`, depth: 1, headers: { authorization: 'Bearer audit-secret' } });
+  const jobId = heldJob.jobId;
   await owner.waitFor((m) => m.type === 'progress' && m.jobId === jobId, jobWaitMs(timings, speed, { pages: 1 }));
-  const other = await CrawlClient.connect(stack.wsUrl);
-  other.send({ action: 'status', jobId, requestId: 'st' });
-  expect(await answerTo(other, 'st')).toMatchObject({ type: 'status', jobId, status: 'running' });
-  other.send({ action: 'cancel', jobId, requestId: 'cx' });
+  const other = await connectClient(stack.wsUrl, { requestTimeoutMs: replyWaitMs(speed) });
+  expect(await other.status(jobId)).toMatchObject({ type: 'status', jobId, status: 'running' });
+  await other.cancel(jobId);
   await other.waitFor((m) => m.type === 'completed' && m.jobId === jobId, jobWaitMs(timings, speed, { pages: 1 }));
   releaseHeld();
-  other.send({ action: 'nonsense', requestId: 'nx' });
-  expect(await other.waitFor((m) => m.type === 'error' && m.requestId === 'nx', replyWaitMs(speed))).toMatchObject({ type: 'error' });
-  await Promise.all([owner.close(), other.close()]);
+  // an unknown action (the $default route): only a bare socket sends one
+  const raw = await RawSocket.connect(stack.wsUrl);
+  raw.send({ action: 'nonsense', requestId: 'nx' });
+  expect(await raw.waitFor((m) => m.type === 'error' && m.requestId === 'nx', replyWaitMs(speed))).toMatchObject({ type: 'error' });
+  await Promise.all([owner.close(), other.close(), raw.close()]);
 
   // A page that fails, then heals and is redriven in the same job.
   const failing = await crawl(stack, { url: `${origin}/f/`, depth: 1 }, jobWaitMs(timings, speed, { pages: 3, recoveries: 2 }));
   expect(failing.completed).toMatchObject({ status: 'partial', failed: 1 });
   flakyBroken = false;
-  failing.client.send({ action: 'redrive', jobId: failing.jobId, requestId: 'rd' });
-  expect(await answerTo(failing.client, 'rd')).toMatchObject({ type: 'accepted', redrive: true });
-  const redriven = await failing.client.waitFor(
-    (m) => m.type === 'completed' && m.jobId === failing.jobId && m.requestId === 'rd',
-    jobWaitMs(timings, speed, { pages: 1 }),
-  );
+  const again = await failing.client.redrive(failing.jobId);
+  expect(await failing.client.waitFor((m) => m.type === 'accepted' && m.redrive === true)).toMatchObject({ jobId: failing.jobId });
+  const { completed: redriven } = await doneWithin(failing.client, again, jobWaitMs(timings, speed, { pages: 1 }));
   expect(redriven).toMatchObject({ status: 'succeeded', failed: 0 });
   await failing.client.close();
   // the sweeper has run meanwhile (every 2 s); one more interval, so that it saw the last jobs

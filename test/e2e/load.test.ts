@@ -4,7 +4,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { LocalStack } from '../../local/stack.js';
-import { CrawlClient } from '../../local/ws-client.js';
+import { connectClient } from './support/test-client.js';
 import { startTestStack } from './harness.js';
 import { HEADROOM, jobWaitAtLeast, machineSpeed, replyWaitMs } from './support/machine.js';
 
@@ -36,13 +36,12 @@ it(`completes ${CLIENTS} concurrent jobs, each reported to its own client only`,
   const acceptedWaitMs = replyWaitMs(speed) + CLIENTS * HEADROOM * speed.lightMs;
   const completedWaitMs = await jobWaitAtLeast(180_000, CLIENTS * 2);
   const started = Date.now();
-  const clients = await Promise.all(Array.from({ length: CLIENTS }, () => CrawlClient.connect(stack.wsUrl)));
-  clients.forEach((client, i) => client.send({ action: 'crawl', url: `${origin}/client-${i}`, depth: 1, requestId: `client-${i}` }));
+  const clients = await Promise.all(Array.from({ length: CLIENTS }, () => connectClient(stack.wsUrl, { requestTimeoutMs: acceptedWaitMs })));
   const jobIds = await Promise.all(
     clients.map(async (client, i) => {
-      const accepted = await client.waitFor((m) => m.type === 'accepted' || m.type === 'error', acceptedWaitMs);
-      expect(accepted, `client ${i}`).toMatchObject({ type: 'accepted', requestId: `client-${i}` });
-      return accepted.jobId as string;
+      const job = await client.crawl({ url: `${origin}/client-${i}`, depth: 1, requestId: `client-${i}` });
+      expect(await client.waitFor((m) => m.type === 'accepted'), `client ${i}`).toMatchObject({ type: 'accepted', requestId: `client-${i}`, jobId: job.jobId });
+      return job.jobId;
     }),
   );
   expect(new Set(jobIds).size).toBe(CLIENTS);

@@ -9,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LocalStack } from '../../local/stack.js';
 import { LOGIN, startBehaviourSite, type BehaviourSite } from '../integration/fixtures-browser/behaviour-site.js';
 import { clientsFor, crawl, startTestStack } from './harness.js';
+import { RawSocket } from './support/raw-socket.js';
 import { jobWaitMs, machineSpeed, replyWaitMs, stackTimings } from './support/machine.js';
 
 let stack: LocalStack;
@@ -102,8 +103,7 @@ describe("the seeds' headers and cookies", () => {
     const objects = await jobObjects(run.jobId);
     expect(objects.size).toBeGreaterThanOrEqual(4);
     for (const [key, text] of objects) for (const secret of secrets) expect(text.includes(secret), `${secret} in ${key}`).toBe(false);
-    run.client.send({ action: 'status', jobId: run.jobId, requestId: 'st' });
-    const status = await run.client.waitFor((m) => m.type === 'status' && m.requestId === 'st', replyWaitMs(await machineSpeed()));
+    const status = await run.client.status(run.jobId);
     expect(status).toMatchObject({ status: 'succeeded' });
     for (const secret of secrets) expect(JSON.stringify(status)).not.toContain(secret);
     expect(logs.length).toBeGreaterThan(0);
@@ -116,22 +116,21 @@ describe("the seeds' headers and cookies", () => {
     expect(item.seedCredentials).toBeUndefined();
     expect(item.usedCredentials).toEqual({ BOOL: true });
     for (const secret of secrets) expect(JSON.stringify(item)).not.toContain(secret);
-    run.client.send({ action: 'redrive', jobId: run.jobId, requestId: 'again' });
-    const refused = await run.client.waitFor((m) => m.requestId === 'again', replyWaitMs(await machineSpeed()));
-    expect(refused).toMatchObject({ type: 'error', code: 'invalid_request' });
-    expect(String(refused.message)).toMatch(/headers or cookies/);
+    await expect(run.client.redrive(run.jobId)).rejects.toMatchObject({ code: 'invalid_request', message: expect.stringMatching(/headers or cookies/) });
     await run.client.close();
   });
 
   it('refuses a forbidden header and a cookie without a name before anything starts, naming them', async () => {
     const run = await crawl(stack, { url: `${site.origin}/`, depth: 0 }, await waitMs(1));
-    run.client.send({ action: 'crawl', url: `${site.origin}/`, headers: { Host: 'x' }, requestId: 'h' });
-    run.client.send({ action: 'crawl', url: `${site.origin}/`, cookies: [{ value: 'v' }], requestId: 'c' });
-    run.client.send({ action: 'crawl', url: `${site.origin}/`, actions: [{ hover: '#x' }], requestId: 'a' });
+    // Invalid requests: the typed client's types refuse them, so they go over a bare socket.
+    const raw = await RawSocket.connect(stack.wsUrl);
+    raw.send({ action: 'crawl', url: `${site.origin}/`, headers: { Host: 'x' }, requestId: 'h' });
+    raw.send({ action: 'crawl', url: `${site.origin}/`, cookies: [{ value: 'v' }], requestId: 'c' });
+    raw.send({ action: 'crawl', url: `${site.origin}/`, actions: [{ hover: '#x' }], requestId: 'a' });
     const wait = replyWaitMs(await machineSpeed());
-    expect(await run.client.waitFor((m) => m.requestId === 'h', wait)).toMatchObject({ type: 'error', code: 'invalid_request', message: expect.stringContaining('header "Host" is not allowed') });
-    expect(await run.client.waitFor((m) => m.requestId === 'c', wait)).toMatchObject({ type: 'error', code: 'invalid_request', message: expect.stringContaining('cookies.0.name') });
-    expect(await run.client.waitFor((m) => m.requestId === 'a', wait)).toMatchObject({ type: 'error', code: 'invalid_request', message: expect.stringContaining('unknown action "hover"') });
-    await run.client.close();
+    expect(await raw.waitFor((m) => m.requestId === 'h', wait)).toMatchObject({ type: 'error', code: 'invalid_request', message: expect.stringContaining('header "Host" is not allowed') });
+    expect(await raw.waitFor((m) => m.requestId === 'c', wait)).toMatchObject({ type: 'error', code: 'invalid_request', message: expect.stringContaining('cookies.0.name') });
+    expect(await raw.waitFor((m) => m.requestId === 'a', wait)).toMatchObject({ type: 'error', code: 'invalid_request', message: expect.stringContaining('unknown action "hover"') });
+    await Promise.all([run.client.close(), raw.close()]);
   });
 });

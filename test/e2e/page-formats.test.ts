@@ -9,7 +9,7 @@ import { WaczReader } from '../../functions/adapters/archive/wacz-reader.js';
 import type { ContentLine } from '../../functions/app/content-export.js';
 import { startDemoSite, type DemoSite } from '../../local/demo-site.js';
 import type { LocalStack } from '../../local/stack.js';
-import { CrawlClient } from '../../local/ws-client.js';
+import { RawSocket } from './support/raw-socket.js';
 import { countItems, crawl, readObject, settleAndCountCompletions, startTestStack } from './harness.js';
 import { jobWaitMs, machineSpeed, replyWaitMs, stackTimings } from './support/machine.js';
 
@@ -114,7 +114,7 @@ describe('format and extractor names', () => {
     ['an empty format list', { formats: [] }, /formats/],
     ['an unknown extractor', { extract: 'nope' }, /no extractor named "nope"; deployed: .*metadata/],
   ])('refuses %s with invalid_request naming it, and starts nothing', async (_name, options, pattern) => {
-    const client = await CrawlClient.connect(stack.wsUrl);
+    const client = await RawSocket.connect(stack.wsUrl);
     client.send({ action: 'crawl', url: 'http://127.0.0.1:9/', requestId: 'r', ...options });
     const reply = await client.waitFor((m) => m.requestId === 'r', replyWaitMs(await machineSpeed()));
     expect(reply).toMatchObject({ type: 'error', code: 'invalid_request' });

@@ -10,7 +10,7 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LocalStack } from '../../local/stack.js';
-import { CrawlClient } from '../../local/ws-client.js';
+import { RawSocket as CrawlClient } from './support/raw-socket.js';
 import { DEFAULT_BACKOFF_MS, THROTTLES_FREE } from '../../functions/core/pushback.js';
 import { crawl, paths, startTestStack, type ManifestJson } from './harness.js';
 import { listenOnLoopback, type LoopbackSite } from './support/loopback.js';

@@ -9,7 +9,7 @@ import type { ContentLine } from '../../functions/app/content-export.js';
 import { LEARN_SAMPLES, pageTypeOf, planRender, RenderReason } from '../../functions/core/render-choice.js';
 import type { Usage } from '../../functions/core/usage.js';
 import type { LocalStack } from '../../local/stack.js';
-import { CrawlClient } from '../../local/ws-client.js';
+import { RawSocket as CrawlClient } from './support/raw-socket.js';
 import { crawl, paths, settleAndCountCompletions, startTestStack, type CrawlRun } from './harness.js';
 import { listenOnLoopback, type LoopbackSite } from './support/loopback.js';
 import { jobWaitMs, machineSpeed, replyWaitMs, stackTimings } from './support/machine.js';

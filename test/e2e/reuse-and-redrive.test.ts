@@ -7,7 +7,8 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { LocalStack } from '../../local/stack.js';
-import { CrawlClient, type Received } from '../../local/ws-client.js';
+import { RawSocket, type Received } from './support/raw-socket.js';
+import { connectClient, doneWithin, refusal } from './support/test-client.js';
 import { crawl, pageObjectKeys, paths, settleAndCountCompletions, startTestStack, type ManifestJson } from './harness.js';
 import { jobWaitMs, machineSpeed, replyWaitMs, stackTimings, type MachineSpeed, type StackTimings } from './support/machine.js';
 
@@ -144,8 +145,8 @@ async function fetchManifest(url: string): Promise<ManifestJson> {
   return (await response.json()) as ManifestJson;
 }
 
-/** The first answer to `requestId` on this connection: accepted, or an error. */
-function answerTo(client: CrawlClient, requestId: string): Promise<Received> {
+/** The first answer to `requestId` on this bare socket: accepted, or an error. */
+function answerTo(client: RawSocket, requestId: string): Promise<Received> {
   return client.waitFor((m) => (m.type === 'accepted' || m.type === 'error') && m.requestId === requestId, replyWaitMs(speed));
 }
 
@@ -161,19 +162,19 @@ it('redrives only the failed page, in the same job, from another connection, onc
   const before = new Map(hits);
 
   // Two redrives at the same time, from two new connections: one runs, the other is refused.
-  const [a, b] = await Promise.all([CrawlClient.connect(stack.wsUrl), CrawlClient.connect(stack.wsUrl)]);
-  a.send({ action: 'redrive', jobId: first.jobId, requestId: 'ra' });
-  b.send({ action: 'redrive', jobId: first.jobId, requestId: 'rb' });
-  const answers = await Promise.all([answerTo(a, 'ra'), answerTo(b, 'rb')]);
-  const accepted = answers.filter((m) => m.type === 'accepted');
-  expect(accepted, JSON.stringify(answers)).toHaveLength(1);
-  expect(accepted[0]).toMatchObject({ jobId: first.jobId, redrive: true, cached: false });
-  expect(answers.find((m) => m.type === 'error')).toMatchObject({ code: 'job_running', jobId: first.jobId });
-  const [winner, loser] = accepted[0]!.requestId === 'ra' ? [a, b] : [b, a];
+  const [a, b] = await Promise.all([connectClient(stack.wsUrl, { requestTimeoutMs: replyWaitMs(speed) }), connectClient(stack.wsUrl, { requestTimeoutMs: replyWaitMs(speed) })]);
+  const answers = await Promise.allSettled([a.redrive(first.jobId), b.redrive(first.jobId)]);
+  const won = answers.flatMap((answer, i) => (answer.status === 'fulfilled' ? [{ job: answer.value, client: [a, b][i]! }] : []));
+  expect(won, JSON.stringify(answers)).toHaveLength(1);
+  const [winner, loser] = won[0]!.client === a ? [a, b] : [b, a];
+  const accepted = await winner.waitFor((m) => m.type === 'accepted');
+  expect(accepted).toMatchObject({ jobId: first.jobId, redrive: true, cached: false });
+  const refused = answers.find((answer) => answer.status === 'rejected');
+  expect(refused?.status === 'rejected' && refused.reason).toMatchObject({ code: 'job_running', jobId: first.jobId });
 
-  const completed = await winner.waitFor((m) => m.type === 'completed' && m.jobId === first.jobId, waitMs);
-  expect(completed).toMatchObject({ status: 'succeeded', pages: 5, failed: 0, requestId: accepted[0]!.requestId, cached: false });
-  const manifest = await fetchManifest(completed.manifestUrl as string);
+  const { completed } = await doneWithin(winner, won[0]!.job, waitMs);
+  expect(completed).toMatchObject({ status: 'succeeded', pages: 5, failed: 0, requestId: accepted.requestId, cached: false });
+  const manifest = await fetchManifest(completed.manifestUrl);
   expect(manifest.jobId).toBe(first.jobId);
   expect(manifest.errors).toEqual([]);
   expect(paths(manifest.pages.map((p) => p.url), origin)).toEqual(['/r/', '/r/child', '/r/flaky', '/r/ok1', '/r/ok2']);
@@ -190,31 +191,28 @@ it('redrives only the failed page, in the same job, from another connection, onc
   expect(loser.received.filter((m) => m.type === 'completed')).toHaveLength(0);
 
   // Everything recovered: nothing left to redrive.
-  winner.send({ action: 'redrive', jobId: first.jobId, requestId: 'again' });
-  expect(await answerTo(winner, 'again')).toMatchObject({ type: 'error', code: 'nothing_to_redrive', jobId: first.jobId });
+  expect(await refusal(winner.redrive(first.jobId))).toMatchObject({ type: 'error', code: 'nothing_to_redrive', jobId: first.jobId });
   await Promise.all([a.close(), b.close()]);
 });
 
 it('refuses a redrive of an unknown, running or robots-only job, and a malformed one', async () => {
-  const client = await CrawlClient.connect(stack.wsUrl);
-  client.send({ action: 'redrive', requestId: 'no-id' });
-  expect(await answerTo(client, 'no-id')).toMatchObject({ type: 'error', code: 'invalid_request' });
-  client.send({ action: 'redrive', jobId: 'x', depth: 2, requestId: 'extra' });
-  expect(await answerTo(client, 'extra')).toMatchObject({ type: 'error', code: 'invalid_request' });
-  client.send({ action: 'redrive', jobId: '00000000-0000-4000-8000-000000000000', requestId: 'unknown' });
-  expect(await answerTo(client, 'unknown')).toMatchObject({ type: 'error', code: 'job_not_found' });
+  // Malformed redrives: the typed client cannot send them, a bare socket can.
+  const raw = await RawSocket.connect(stack.wsUrl);
+  raw.send({ action: 'redrive', requestId: 'no-id' });
+  expect(await answerTo(raw, 'no-id')).toMatchObject({ type: 'error', code: 'invalid_request' });
+  raw.send({ action: 'redrive', jobId: 'x', depth: 2, requestId: 'extra' });
+  expect(await answerTo(raw, 'extra')).toMatchObject({ type: 'error', code: 'invalid_request' });
+  await raw.close();
+  const client = await connectClient(stack.wsUrl, { requestTimeoutMs: replyWaitMs(speed) });
+  expect(await refusal(client.redrive('00000000-0000-4000-8000-000000000000'))).toMatchObject({ type: 'error', code: 'job_not_found' });
 
   // A running job (one of its pages is held).
-  client.send({ action: 'crawl', url: `${origin}/held/`, depth: 1, requestId: 'held' });
-  const heldJob = await answerTo(client, 'held');
-  expect(heldJob.type).toBe('accepted');
-  client.send({ action: 'redrive', jobId: heldJob.jobId, requestId: 'while-running' });
-  expect(await answerTo(client, 'while-running')).toMatchObject({ type: 'error', code: 'job_running', jobId: heldJob.jobId });
+  const heldJob = await client.crawl({ url: `${origin}/held/`, depth: 1 });
+  expect(await refusal(client.redrive(heldJob.jobId))).toMatchObject({ type: 'error', code: 'job_running', jobId: heldJob.jobId });
   releaseHeld();
   const waitMs = jobWaitMs(timings, speed, { pages: 3 });
-  expect(await client.waitFor((m) => m.type === 'completed' && m.jobId === heldJob.jobId, waitMs)).toMatchObject({ status: 'succeeded' });
-  client.send({ action: 'redrive', jobId: heldJob.jobId, requestId: 'succeeded' });
-  expect(await answerTo(client, 'succeeded')).toMatchObject({ type: 'error', code: 'nothing_to_redrive' });
+  expect((await doneWithin(client, heldJob, waitMs)).completed).toMatchObject({ status: 'succeeded' });
+  expect(await refusal(client.redrive(heldJob.jobId))).toMatchObject({ type: 'error', code: 'nothing_to_redrive' });
 
   // A job whose only miss is a page robots.txt disallows: skipped, not failed (it succeeds), and
   // asking again will not change that.
@@ -222,8 +220,7 @@ it('refuses a redrive of an unknown, running or robots-only job, and a malformed
   expect(robots.completed).toMatchObject({ status: 'succeeded', failed: 0, skipped: 1 });
   expect(robots.manifest.errors).toEqual([]);
   expect(robots.manifest.skipped[0]?.reason).toMatch(/robots\.txt/);
-  robots.client.send({ action: 'redrive', jobId: robots.jobId, requestId: 'robots' });
-  expect(await answerTo(robots.client, 'robots')).toMatchObject({ type: 'error', code: 'nothing_to_redrive', jobId: robots.jobId });
+  expect(await refusal(robots.client.redrive(robots.jobId))).toMatchObject({ type: 'error', code: 'nothing_to_redrive', jobId: robots.jobId });
   await Promise.all([client.close(), robots.client.close()]);
 });
 
@@ -235,15 +232,16 @@ it('redrives through duplicate delivery and a worker crash mid-page: succeeded, 
   crashFlakyBroken = false;
   const before = new Map(hits);
 
-  const client = await CrawlClient.connect(stack.wsUrl);
-  client.send({ action: 'redrive', jobId: first.jobId, requestId: 'crash' });
-  expect(await answerTo(client, 'crash')).toMatchObject({ type: 'accepted', jobId: first.jobId, redrive: true });
+  const client = await connectClient(stack.wsUrl, { requestTimeoutMs: replyWaitMs(speed) });
+  const redriven = await client.redrive(first.jobId);
+  const accepted = await client.waitFor((m) => m.type === 'accepted');
+  expect(accepted).toMatchObject({ type: 'accepted', jobId: first.jobId, redrive: true });
   // A crash costs the page a lease and a visibility timeout before another worker takes it over.
-  const completed = await client.waitFor((m) => m.type === 'completed' && m.jobId === first.jobId, waitMs + timings.visibilityTimeoutSeconds * 1000);
-  expect(completed).toMatchObject({ status: 'succeeded', pages: 4, failed: 0, requestId: 'crash' });
+  const { completed } = await doneWithin(client, redriven, waitMs + timings.visibilityTimeoutSeconds * 1000);
+  expect(completed).toMatchObject({ status: 'succeeded', pages: 4, failed: 0, requestId: accepted.requestId });
   expect(stackLog.some((l) => l.includes('injected fault') && l.includes('"point":"after-admit"') && l.includes('/rc/flaky'))).toBe(true);
 
-  const manifest = await fetchManifest(completed.manifestUrl as string);
+  const manifest = await fetchManifest(completed.manifestUrl);
   expect(manifest.errors).toEqual([]);
   expect(paths(manifest.pages.map((p) => p.url), origin)).toEqual(['/rc/', '/rc/child', '/rc/flaky', '/rc/ok']);
   const records = await pageObjectKeys(stack, first.jobId);

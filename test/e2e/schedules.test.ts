@@ -9,7 +9,7 @@ import { createServer, type Server } from 'node:http';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { DEFAULT_SETTINGS } from '../../infra/settings.js';
 import type { LocalStack } from '../../local/stack.js';
-import { CrawlClient, type Received } from '../../local/ws-client.js';
+import { RawSocket as CrawlClient, type Received } from './support/raw-socket.js';
 import { startTestStack } from './harness.js';
 import { listenOnLoopback, type LoopbackSite } from './support/loopback.js';
 import { jobWaitAtLeast, machineSpeed, replyWaitMs } from './support/machine.js';

@@ -4,7 +4,7 @@
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { startDemoSite, type DemoSite } from '../../local/demo-site.js';
 import type { LocalStack } from '../../local/stack.js';
-import { CrawlClient } from '../../local/ws-client.js';
+import { connectClient, doneWithin } from './support/test-client.js';
 import { countItems, paths, startTestStack } from './harness.js';
 
 let stack: LocalStack;
@@ -25,15 +25,11 @@ afterAll(async () => {
 const environmentsStarted = (name: string) => lines.filter((line) => line.startsWith(`[${name}] execution environment started`)).length;
 
 it('crawls through one shared API environment, the crawler in its own', async () => {
-  const client = await CrawlClient.connect(`${stack.wsUrl}/?token=${token}`);
-  client.send({ action: 'crawl', url: `${site.origin}/`, depth: 1 });
-  const accepted = await client.waitFor((m) => m.type === 'accepted' || m.type === 'error', 60_000);
-  expect(accepted.type, JSON.stringify(accepted)).toBe('accepted');
-  client.send({ action: 'status', jobId: accepted.jobId });
-  expect(await client.waitFor((m) => m.type === 'status', 60_000)).toMatchObject({ jobId: accepted.jobId });
-  const completed = await client.waitFor((m) => m.type === 'completed', 120_000);
+  const client = await connectClient(stack.wsUrl, { token });
+  const accepted = await client.crawl({ url: `${site.origin}/`, depth: 1 });
+  expect(await client.status(accepted.jobId)).toMatchObject({ jobId: accepted.jobId });
+  const { completed, manifest } = await doneWithin(client, accepted, 120_000);
   expect(completed).toMatchObject({ status: 'succeeded', failed: 0 });
-  const manifest = (await (await fetch(completed.manifestUrl as string)).json()) as { pages: { url: string }[] };
   expect(paths(manifest.pages.map((p) => p.url), site.origin)).toEqual(site.documentsByDepth.slice(0, 2).flat().sort());
   await client.close();
   // $disconnect ran (in the shared environment too): the connection is gone from the table

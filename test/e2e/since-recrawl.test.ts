@@ -9,7 +9,7 @@ import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { LocalStack } from '../../local/stack.js';
-import { CrawlClient, type Received } from '../../local/ws-client.js';
+import { RawSocket as CrawlClient, type Received } from './support/raw-socket.js';
 import { startTestStack } from './harness.js';
 import { listenOnLoopback, type LoopbackSite } from './support/loopback.js';
 import { jobWaitMs, machineSpeed, replyWaitMs, stackTimings, type MachineSpeed, type StackTimings } from './support/machine.js';

@@ -4,7 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startDemoSite, type DemoSite } from '../../local/demo-site.js';
 import type { LocalStack } from '../../local/stack.js';
-import { CrawlClient } from '../../local/ws-client.js';
+import { connectClient, doneWithin, refusal } from './support/test-client.js';
 import { crawl, paths, queueDepth, settleAndCountCompletions, startTestStack } from './harness.js';
 import { HEADROOM, jobWaitMs, machineSpeed, replyWaitMs, stackTimings, type MachineSpeed, type StackTimings } from './support/machine.js';
 
@@ -98,31 +98,25 @@ describe('time limits and cancel', () => {
   });
 
   it('cancels a running job: completed once as cancelled, and no new pages start', async () => {
-    const client = await CrawlClient.connect(stack.wsUrl);
-    client.send({ action: 'crawl', url: `${slow.origin}/`, depth: 1, requestId: 'c1' });
-    const accepted = await client.waitFor((m) => m.type === 'accepted', replyWaitMs(speed));
-    const jobId = accepted.jobId as string;
+    const client = await connectClient(stack.wsUrl, { requestTimeoutMs: replyWaitMs(speed) });
+    const job = await client.crawl({ url: `${slow.origin}/`, depth: 1 });
+    const jobId = job.jobId;
     // One running job per connection in this stack: a second one is refused while the first runs.
-    client.send({ action: 'crawl', url: `${slow.origin}/`, depth: 1, requestId: 'c2' });
-    expect(await client.waitFor((m) => m.requestId === 'c2', replyWaitMs(speed))).toMatchObject({ type: 'error', code: 'too_many_jobs' });
+    expect(await refusal(client.crawl({ url: `${slow.origin}/`, depth: 1 }))).toMatchObject({ type: 'error', code: 'too_many_jobs' });
     await client.waitFor((m) => m.type === 'progress' && m.jobId === jobId, 60_000 + HEADROOM * (speed.envStartMs + speed.coldRenderMs));
-    client.send({ action: 'cancel', jobId, requestId: 'cancel-1' });
-    const reply = await client.waitFor((m) => m.type === 'status' && m.requestId === 'cancel-1', replyWaitMs(speed));
+    const reply = await client.cancel(jobId);
     expect(reply).toMatchObject({ jobId, status: 'cancelled' });
-    const completed = await client.waitFor((m) => m.type === 'completed' && m.jobId === jobId, 60_000 + 2 * timeLimit * 1000);
+    const { completed, manifest } = await doneWithin(client, job, 60_000 + 2 * timeLimit * 1000);
     expect(completed).toMatchObject({ status: 'cancelled' });
-    const manifest = (await (await fetch(completed.manifestUrl as string)).json()) as { errors: { error: string }[] };
     expect(manifest.errors.some((e) => e.error === 'not crawled: job cancelled')).toBe(true);
     // In-flight pages may finish; nothing new is started once the cancel is in.
     const hitsAtCancel = slow.hits.length;
     await new Promise((resolve) => setTimeout(resolve, 9_000));
     expect(slow.hits.length - hitsAtCancel).toBeLessThanOrEqual(2);
     expect(client.received.filter((m) => m.type === 'completed' && m.jobId === jobId)).toHaveLength(1);
-    client.send({ action: 'cancel', jobId, requestId: 'cancel-2' });
-    expect(await client.waitFor((m) => m.requestId === 'cancel-2', replyWaitMs(speed))).toMatchObject({ type: 'error', code: 'job_finished' });
+    expect(await refusal(client.cancel(jobId))).toMatchObject({ type: 'error', code: 'job_finished' });
     // The cancelled job freed the connection's slot.
-    client.send({ action: 'crawl', url: `${slow.origin}/`, depth: 0, requestId: 'c3' });
-    expect(await client.waitFor((m) => m.requestId === 'c3', replyWaitMs(speed))).toMatchObject({ type: 'accepted' });
+    expect((await client.crawl({ url: `${slow.origin}/`, depth: 0 })).jobId).not.toBe(jobId);
     await client.close();
   });
 });

@@ -5,7 +5,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { LocalStack } from '../../local/stack.js';
-import { CrawlClient } from '../../local/ws-client.js';
+import { connectClient, refusal } from './support/test-client.js';
 import { PRICES, SQS_REQUESTS_PER_MESSAGE } from '../../functions/core/prices.js';
 import { costOfPublishedUsage, type Usage } from '../../functions/core/usage.js';
 import { countItems, crawl, settleAndCountCompletions, startTestStack } from './harness.js';
@@ -90,20 +90,18 @@ it('estimate: true answers pages, duration and cost, and creates no job and requ
   sites.push(site);
   const speed = await machineSpeed();
   const jobsBefore = await countItems(stack, stack.resources.jobsTable);
-  const client = await CrawlClient.connect(stack.wsUrl);
+  const client = await connectClient(stack.wsUrl, { requestTimeoutMs: replyWaitMs(speed) });
   try {
-    client.send({ action: 'crawl', url: `${site.origin}/`, maxPages: 40, estimate: true, requestId: 'est-1' });
-    const answer = await client.waitFor((m) => m.type === 'estimate' || m.type === 'error' || m.type === 'accepted', replyWaitMs(speed));
+    const answer = await client.estimate({ url: `${site.origin}/`, maxPages: 40, requestId: 'est-1' });
     expect(answer).toMatchObject({ type: 'estimate', requestId: 'est-1', pages: 40 });
-    expect(answer.durationS as number).toBeGreaterThan(0);
-    expect(answer.costUsd as number).toBeGreaterThan(0);
+    expect(answer.durationS).toBeGreaterThan(0);
+    expect(answer.costUsd).toBeGreaterThan(0);
     // A bad option is named, as any other.
-    client.send({ action: 'crawl', url: `${site.origin}/`, budgetUsd: -1, requestId: 'bad-budget' });
-    const refused = await client.waitFor((m) => m.requestId === 'bad-budget', replyWaitMs(speed));
+    const refused = await refusal(client.crawl({ url: `${site.origin}/`, budgetUsd: -1 }));
     expect(refused).toMatchObject({ type: 'error', code: 'invalid_request' });
-    expect(refused.message as string).toMatch(/budgetUsd/);
+    expect(refused.message).toMatch(/budgetUsd/);
   } finally {
-    client.close();
+    await client.close();
   }
   // Both answers came after the route's work: had either created a job, its item would be there now.
   expect(await countItems(stack, stack.resources.jobsTable)).toBe(jobsBefore);

@@ -12,8 +12,9 @@ import { ScanCommand } from '@aws-sdk/client-dynamodb';
 import { Webhook } from 'standardwebhooks';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { LocalStack } from '../../local/stack.js';
-import { CrawlClient } from '../../local/ws-client.js';
+import { RawSocket as CrawlClient } from './support/raw-socket.js';
 import { clientsFor, crawl, startTestStack } from './harness.js';
+import { refusal } from './support/test-client.js';
 import { jobWaitAtLeast, machineSpeed, replyWaitMs } from './support/machine.js';
 
 interface Delivery {
@@ -100,11 +101,6 @@ async function until<T>(what: string, read: () => T | undefined, timeoutMs: numb
   }
 }
 
-async function statusOf(client: CrawlClient, jobId: string, requestId: string) {
-  client.send({ action: 'status', jobId, requestId });
-  return client.waitFor((m) => m.requestId === requestId, replyWait);
-}
-
 it('delivers crawl.completed signed, retried after a 500 and a timeout with the same webhook-id, and keeps the secret to itself', async () => {
   const run = await crawl(stack, { url: `${siteOrigin}/`, depth: 2, webhook: { url: `${hookOrigin}/flaky?token=t`, secret } }, jobWait);
   expect(run.completed).toMatchObject({ status: 'succeeded', failed: 0, skipped: 1 });
@@ -130,7 +126,7 @@ it('delivers crawl.completed signed, retried after a 500 and a timeout with the 
 
   let answer: Record<string, unknown> = {};
   for (let i = 0; i < 20 && (answer.webhook as { state?: string } | undefined)?.state !== 'delivered'; i++) {
-    answer = await statusOf(run.client, run.jobId, `s${i}`);
+    answer = (await run.client.status(run.jobId)) as Record<string, unknown>;
     if ((answer.webhook as { state?: string } | undefined)?.state !== 'delivered') await new Promise((r) => setTimeout(r, 500));
   }
   expect(answer).toMatchObject({ type: 'status', status: 'succeeded', failed: 0, skipped: 1, webhook: { id: [...ids][0], type: 'crawl.completed', state: 'delivered', attempts: 3 } });
@@ -159,7 +155,7 @@ it('delivers crawl.failed for a failed job, and records the delivery failed when
   expect(new Set(attempts.map((a) => a.headers['webhook-id'])).size).toBe(1);
   let answer: Record<string, unknown> = {};
   for (let i = 0; i < 40 && (answer.webhook as { state?: string } | undefined)?.state !== 'failed'; i++) {
-    answer = await statusOf(run.client, run.jobId, `f${i}`);
+    answer = (await run.client.status(run.jobId)) as Record<string, unknown>;
     if ((answer.webhook as { state?: string } | undefined)?.state !== 'failed') await new Promise((r) => setTimeout(r, 500));
   }
   expect(answer).toMatchObject({ status: 'failed', webhook: { type: 'crawl.failed', state: 'failed', attempts: 4, lastError: 'HTTP 503' } });
@@ -203,8 +199,7 @@ it('counts a disallowed URL as skipped: the crawl succeeds, and a deeper one wit
   expect(again.completed).toMatchObject({ status: 'succeeded', cached: true, failed: 0, skipped: 1 });
   expect(again.manifest).toMatchObject({ errors: [], skipped: [{ url: `${siteOrigin}/private/x` }] });
   // A redrive has nothing to crawl again: a skipped URL is no failure.
-  deeper.client.send({ action: 'redrive', jobId: first.jobId, requestId: 'again' });
-  expect(await deeper.client.waitFor((m) => m.requestId === 'again', replyWait)).toMatchObject({ type: 'error', code: 'nothing_to_redrive' });
+  expect(await refusal(deeper.client.redrive(first.jobId))).toMatchObject({ type: 'error', code: 'nothing_to_redrive' });
   await Promise.all([first.client.close(), deeper.client.close(), again.client.close()]);
 });
 

@@ -20,7 +20,7 @@ import type { FrontierRecord } from '../../functions/core/job.js';
 import { manifestObjectKey, urlKeyOf } from '../../functions/core/keys.js';
 import { buildManifest } from '../../functions/core/manifest.js';
 import type { AdmitOutcome, FaultInjector } from '../../functions/core/ports.js';
-import type { CrawlClient } from '../../local/ws-client.js';
+import type { RawSocket } from '../e2e/support/raw-socket.js';
 import { startWorld, type Scene, type World } from './fixtures-lost-work/world.js';
 
 let world: World;
@@ -39,7 +39,7 @@ interface ManifestJson {
   errors: { url: string; error: string }[];
 }
 
-async function manifestFrom(client: CrawlClient, jobId: string): Promise<ManifestJson> {
+async function manifestFrom(client: RawSocket, jobId: string): Promise<ManifestJson> {
   const completed = await client.waitFor((m) => m.type === 'completed' && m.jobId === jobId, 30_000);
   const response = await fetch(completed.manifestUrl as string);
   expect(response.status).toBe(200);
@@ -47,13 +47,13 @@ async function manifestFrom(client: CrawlClient, jobId: string): Promise<Manifes
 }
 
 /** Gives a second `completed` time to arrive, then counts them. */
-async function completions(client: CrawlClient, jobId: string): Promise<number> {
+async function completions(client: RawSocket, jobId: string): Promise<number> {
   await new Promise((resolve) => setTimeout(resolve, 1_000));
   return client.received.filter((m) => m.type === 'completed' && m.jobId === jobId).length;
 }
 
 /** Submits a crawl of the site's seed page and one level below it (on a new connection, or this one). */
-async function submit(scene: Scene, fields: Record<string, unknown> = {}, deps = scene.deps(), connection?: { client: CrawlClient; connectionId: string }) {
+async function submit(scene: Scene, fields: Record<string, unknown> = {}, deps = scene.deps(), connection?: { client: RawSocket; connectionId: string }) {
   const { client, connectionId } = connection ?? (await scene.connect());
   const jobId = crypto.randomUUID();
   await submitCrawl(scene.crawlRequest({ url: world.site.seed, depth: 1, robots: false, ...fields }), connectionId, jobId, deps);

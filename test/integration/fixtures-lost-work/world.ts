@@ -27,7 +27,8 @@ import { startDynamoDb, type RunningEmulator } from '../../../local/emulators/dy
 import { startSqsS3 } from '../../../local/emulators/sqs-s3.js';
 import { startGateway, type Gateway } from '../../../local/gateway.js';
 import { LOCAL_CREDENTIALS, LOCAL_REGION, provision, type Resources } from '../../../local/provision.js';
-import { CrawlClient } from '../../../local/ws-client.js';
+// A bare socket: these scenes submit jobs through the handler's functions, and the socket only hears what they push.
+import { RawSocket } from '../../e2e/support/raw-socket.js';
 
 export const TEST_LIMITS: Limits = {
   ...DEFAULT_LIMITS,
@@ -84,7 +85,7 @@ export interface Scene {
   /** the use cases' dependencies on the real adapters; replace any port for one test */
   deps(overrides?: Partial<WorkerDeps>): WorkerDeps;
   /** a WebSocket client on the gateway, its connection recorded as `$connect` does */
-  connect(): Promise<{ client: CrawlClient; connectionId: string }>;
+  connect(): Promise<{ client: RawSocket; connectionId: string }>;
   crawlRequest(fields: Record<string, unknown>): CrawlRequest;
   getJob(jobId: string): Promise<JobRecord | null>;
   activeJobs(connectionId: string): Promise<number>;
@@ -186,7 +187,7 @@ export async function startWorld(): Promise<World> {
         finished,
         deps: (overrides = {}) => ({ ...base, ...overrides }),
         async connect() {
-          const client = await CrawlClient.connect(gateway.url);
+          const client = await RawSocket.connect(gateway.url);
           const connectionId = connected.at(-1)!;
           await connections.open(connectionId, clock.now());
           stoppers.push(() => client.close());

@@ -1,10 +1,13 @@
-// A small WebSocket client for the crawl protocol, used by the CLI and the end-to-end tests.
+// A bare WebSocket to the crawler (plain `ws`), for the tests that must send what the typed client
+// (client/) rightly cannot: malformed JSON, unknown actions, invalid or oversized fields, frames
+// with a fixed requestId, or nothing at all. Everything else talks through the typed client
+// (support/test-client.ts). It keeps every message it received, for tests that read them back.
 import WebSocket from 'ws';
-import type { ServerMessage } from '../functions/core/messages.js';
+import type { ServerMessage } from '../../../functions/core/messages.js';
 
 export type Received = ServerMessage & Record<string, unknown>;
 
-export class CrawlClient {
+export class RawSocket {
   readonly received: Received[] = [];
   private waiters: { match: (m: Received) => boolean; resolve: (m: Received) => void; reject: (e: Error) => void; timer: NodeJS.Timeout }[] = [];
   closed = false;
@@ -36,15 +39,17 @@ export class CrawlClient {
     });
   }
 
-  static connect(url: string, options: { headers?: Record<string, string> } = {}): Promise<CrawlClient> {
+  /** Opens a socket; `headers` lets a test present credentials the way a browser cannot (Authorization). */
+  static connect(url: string, options: { headers?: Record<string, string> } = {}): Promise<RawSocket> {
     return new Promise((resolve, reject) => {
       const socket = new WebSocket(url, { headers: options.headers });
-      socket.once('open', () => resolve(new CrawlClient(socket)));
+      socket.once('open', () => resolve(new RawSocket(socket)));
       socket.once('unexpected-response', (_req, res) => reject(new Error(`connection refused: HTTP ${res.statusCode}`)));
       socket.once('error', reject);
     });
   }
 
+  /** Sends a string as it is, anything else as its JSON. */
   send(message: unknown): void {
     this.socket.send(typeof message === 'string' ? message : JSON.stringify(message));
   }
