@@ -5,12 +5,12 @@ import { DEFAULT_DEPTH, type Limits } from './limits.js';
 import { DEFAULT_HOST_RATE_CEILING } from './host-rate.js';
 import { normaliseUrl } from './url.js';
 import { defaultTimeLimitSeconds } from './estimate.js';
-import { actionsSchema, type PageAction } from './page-actions.js';
-import { cookiesSchema, headersSchema, type RequestCookie } from './seed-credentials.js';
+import { actionsSchema } from './page-actions.js';
+import { cookiesSchema, headersSchema } from './seed-credentials.js';
 import { MAX_PROXY_URL_LENGTH, parseProxyUrl } from './upstream-proxy.js';
-import { BLOCKABLE_RESOURCES, CONSENT_MODES, DEFAULT_FORMATS, FORMATS, RENDER_MODES, type BlockableResource, type ChangeCounts, type FinalStatus, type Format, type JobStatus, type RenderMode, type Scope } from './vocabulary.js';
+import { BLOCKABLE_RESOURCES, CONSENT_MODES, DEFAULT_FORMATS, FORMATS, RENDER_MODES, type ChangeCounts, type FinalStatus, type JobStatus } from './vocabulary.js';
 import { webhookSchema } from './webhook-options.js';
-import { eventsOf, type WebhookTarget } from './webhook.js';
+import { eventsOf } from './webhook.js';
 import type { ScheduleView } from './schedule.js';
 
 // What a request may ask to keep or skip is the protocol's to state; the words live in
@@ -143,58 +143,9 @@ export function clientMessageSchemas(limits: Limits, catalog: Catalog = NO_CATAL
   return { crawl, status, cancel, redrive, schedule, unschedule, schedules };
 }
 
-export interface CrawlRequest {
-  url: string;
-  depth: number;
-  maxPages: number;
-  scope: Scope;
-  include: string[];
-  exclude: string[];
-  maxAgeSeconds: number;
-  timeLimitSeconds: number;
-  /** sorted, without repeats */
-  block: BlockableResource[];
-  obeyRobots: boolean;
-  /** sorted, without repeats; at least one */
-  formats: Format[];
-  extract?: string;
-  /** navigations per second to any one host, when the job asks for less than the ceiling */
-  hostRate?: number;
-  /** read each seed host's sitemaps: their in-scope URLs enter at depth 0 */
-  sitemap?: true;
-  /** the normalised seeds when the request gave `urls` (without repeats, in the order given); `url` is the first */
-  seeds?: string[];
-  /** steps run on every page (absent: none) */
-  actions?: PageAction[];
-  /** the client turned the default auto-scroll off */
-  autoscroll?: false;
-  /** what to do with consent banners, when not the default `reject` */
-  consent?: 'accept' | 'leave';
-  /** extra headers for the seeds' origins (absent: none); secrets: never logged nor stored beyond the job's run */
-  headers?: Record<string, string>;
-  /** cookies for the seeds' hosts (absent: none); secrets, as headers */
-  cookies?: RequestCookie[];
-  /** the crawl's own upstream proxy URL (absent: the stack's, if any); a secret, as headers */
-  proxy?: string;
-  /** only estimate the crawl (core/estimate.ts): no job is created */
-  estimate?: true;
-  /** the job ends `partial` when its estimated cost reaches this (USD) */
-  budgetUsd?: number;
-  /** the earlier job to compare with and ask conditionally (checked at submit: app/since-job.ts) */
-  since?: string;
-  /** the client gave `timeLimit` (absent: the default, which follows maxPages and the hosts' pace) */
-  timeLimitAsked?: true;
-  /** where the job's end is delivered (Standard Webhooks); the secret is never logged nor written to results */
-  webhook?: WebhookTarget;
-  /** pages fetched without a browser (`http`) or as learned per page type (`auto`); absent: the browser */
-  render?: Exclude<RenderMode, 'browser'>;
-  requestId?: string;
-}
-
-export interface JobRequest {
-  jobId: string;
-  requestId?: string;
-}
+// What a valid `crawl` (and a job action) is once parsed: crawl-request.ts.
+export type { CrawlRequest, JobRequest } from './crawl-request.js';
+import type { CrawlRequest, JobRequest } from './crawl-request.js';
 
 export type ServerMessage =
   /** `redrive`: true when the job was restarted by `redrive` (same jobId) */

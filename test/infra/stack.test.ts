@@ -3,40 +3,13 @@
 // queue), not counted.
 import { beforeAll, describe, expect, it } from 'vitest';
 import { CONNECTIONS_KEY, FRONTIER_KEY, JOBS_KEY, SECRETS_KEY, TTL_ATTRIBUTE, UNFINISHED_INDEX } from '../../functions/adapters/dynamodb/table-definitions.js';
-import { flatten, SCHEDULE_FUNCTIONS, SCHEDULE_ROUTES, synth, type Synthesized } from './synth.js';
+import { flatten, FUNCTIONS, ROUTES, synth, type Synthesized } from './synth.js';
 
 let s: Synthesized;
 beforeAll(() => {
   s = synth();
 });
 
-/** construct id of each function → the handler file it bundles */
-const FUNCTIONS = {
-  ConnectFunction: 'connect',
-  DisconnectFunction: 'disconnect',
-  DefaultFunction: 'default',
-  CrawlFunction: 'crawl',
-  StatusFunction: 'status',
-  CancelFunction: 'cancel',
-  RedriveFunction: 'redrive',
-  CrawlerFunction: 'worker',
-  SweepFunction: 'sweep',
-  HeartbeatFunction: 'heartbeat',
-  FinisherFunction: 'finish',
-  WebhookFunction: 'webhook',
-  AuthorizeFunction: 'authorize',
-  ...SCHEDULE_FUNCTIONS,
-} as const;
-const ROUTES = {
-  $connect: 'ConnectFunction',
-  $disconnect: 'DisconnectFunction',
-  $default: 'DefaultFunction',
-  crawl: 'CrawlFunction',
-  status: 'StatusFunction',
-  cancel: 'CancelFunction',
-  redrive: 'RedriveFunction',
-  ...SCHEDULE_ROUTES,
-} as const;
 const fn = (name: keyof typeof FUNCTIONS) => s.resource(s.id(name)).Properties;
 
 describe('WebSocket API', () => {

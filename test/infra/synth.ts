@@ -105,3 +105,32 @@ export function flatten(value: unknown): string {
 /** the schedule functions (issue #29): construct id → handler file, and route → construct id (test/infra/schedules.test.ts) */
 export const SCHEDULE_FUNCTIONS = { ScheduleFunction: 'schedule', UnscheduleFunction: 'unschedule', SchedulesFunction: 'schedules', ScheduleRunFunction: 'schedule-run' } as const;
 export const SCHEDULE_ROUTES = { schedule: 'ScheduleFunction', unschedule: 'UnscheduleFunction', schedules: 'SchedulesFunction' } as const;
+
+/** construct id of each function → the handler file it bundles */
+export const FUNCTIONS = {
+  ConnectFunction: 'connect',
+  DisconnectFunction: 'disconnect',
+  DefaultFunction: 'default',
+  CrawlFunction: 'crawl',
+  StatusFunction: 'status',
+  CancelFunction: 'cancel',
+  RedriveFunction: 'redrive',
+  CrawlerFunction: 'worker',
+  SweepFunction: 'sweep',
+  HeartbeatFunction: 'heartbeat',
+  FinisherFunction: 'finish',
+  WebhookFunction: 'webhook',
+  AuthorizeFunction: 'authorize',
+  ...SCHEDULE_FUNCTIONS,
+} as const;
+/** route key → the construct id of the function it invokes */
+export const ROUTES = {
+  $connect: 'ConnectFunction',
+  $disconnect: 'DisconnectFunction',
+  $default: 'DefaultFunction',
+  crawl: 'CrawlFunction',
+  status: 'StatusFunction',
+  cancel: 'CancelFunction',
+  redrive: 'RedriveFunction',
+  ...SCHEDULE_ROUTES,
+} as const;
