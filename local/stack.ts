@@ -255,32 +255,24 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     });
     stoppers.push(() => events.stop());
 
-    // Running jobs' heartbeats: their queue feeds one light function, as on AWS (app/heartbeat.ts).
-    const heartbeatInvoker = functionInvoker('heartbeat', deployed.heartbeat.timeoutSeconds * 1000);
-    const heartbeats = startEventSource({
-      sqsEndpoint: endpoints.sqs,
-      queueUrl: resources.heartbeatQueueUrl,
-      queueArn: resources.heartbeatQueueArn,
-      batchSize: deployed.heartbeat.batchSize,
-      concurrency: 1,
-      log,
-      // Closed with the API functions (its environment may be their shared one), not by the poller.
-      createInvoker: () => ({ ...heartbeatInvoker, invoke: (e) => heartbeatInvoker.invoke(e), close: async () => {} }),
-    });
-    stoppers.push(() => heartbeats.stop());
-
-    // Webhook deliveries: their queue feeds one light function, as on AWS (app/webhook-delivery.ts).
-    const webhookInvoker = functionInvoker('webhook', deployed.webhook.timeoutSeconds * 1000);
-    const webhookEvents = startEventSource({
-      sqsEndpoint: endpoints.sqs,
-      queueUrl: resources.webhookQueueUrl,
-      queueArn: resources.webhookQueueArn,
-      batchSize: deployed.webhook.batchSize,
-      concurrency: 1,
-      log,
-      createInvoker: () => ({ ...webhookInvoker, invoke: (e) => webhookInvoker.invoke(e), close: async () => {} }),
-    });
-    stoppers.push(() => webhookEvents.stop());
+    // A light function fed by its own queue, one environment, as on AWS: closed with the API
+    // functions (its environment may be their shared one), not by the poller.
+    const lightConsumer = (name: 'heartbeat' | 'webhook', queue: { url: string; arn: string }, limits: { timeoutSeconds: number; batchSize: number }) => {
+      const invoker = functionInvoker(name, limits.timeoutSeconds * 1000);
+      const source = startEventSource({
+        sqsEndpoint: endpoints.sqs,
+        queueUrl: queue.url,
+        queueArn: queue.arn,
+        batchSize: limits.batchSize,
+        concurrency: 1,
+        log,
+        createInvoker: () => ({ ...invoker, invoke: (e) => invoker.invoke(e), close: async () => {} }),
+      });
+      stoppers.push(() => source.stop());
+    };
+    // Running jobs' heartbeats (app/heartbeat.ts) and webhook deliveries (app/webhook-delivery.ts).
+    lightConsumer('heartbeat', { url: resources.heartbeatQueueUrl, arn: resources.heartbeatQueueArn }, deployed.heartbeat);
+    lightConsumer('webhook', { url: resources.webhookQueueUrl, arn: resources.webhookQueueArn }, deployed.webhook);
 
     // The finisher: its own queue and environments, one message an invocation, as on AWS.
     const finishEvents = startEventSource({

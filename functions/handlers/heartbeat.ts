@@ -5,6 +5,7 @@ import type { SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { z } from 'zod';
 import { heartbeat, scheduleNext } from '../app/heartbeat.js';
 import { appRuntime, logger } from './runtime.js';
+import { messageOf } from './sqs-message.js';
 
 const HeartbeatMessage = z.object({ jobId: z.string().min(1).max(64), beat: z.string().min(1).max(64).optional() });
 
@@ -14,18 +15,12 @@ export const handler = async (event: SQSEvent): Promise<SQSBatchResponse> => {
   return processPartialResponse(
     event,
     async (record: SQSRecord) => {
-      let body: unknown;
-      try {
-        body = JSON.parse(record.body);
-      } catch {
-        body = undefined;
-      }
-      const parsed = HeartbeatMessage.safeParse(body);
-      if (!parsed.success) {
+      const message = messageOf(record, HeartbeatMessage);
+      if (!message) {
         logger.warn('malformed heartbeat dropped', { body: record.body.slice(0, 200) });
         return;
       }
-      const { jobId, beat } = parsed.data;
+      const { jobId, beat } = message;
       const outcome = await heartbeat(jobId, beat, deps);
       if (outcome !== 'stop') await scheduleNext(jobId, outcome.next, deps);
     },

@@ -9,6 +9,7 @@ import { HttpWebhookSender } from '../adapters/http/webhook-sender.js';
 import type { AppDeps } from '../app/deps.js';
 import { deliverWebhook } from '../app/webhook-delivery.js';
 import { appRuntime, egressGuard, logger } from './runtime.js';
+import { messageOf } from './sqs-message.js';
 
 const WebhookMessageSchema = z.object({
   jobId: z.string().min(1).max(64),
@@ -38,20 +39,14 @@ export const handler = async (event: SQSEvent): Promise<SQSBatchResponse> => {
   return processPartialResponse(
     event,
     async (record: SQSRecord) => {
-      let body: unknown;
-      try {
-        body = JSON.parse(record.body);
-      } catch {
-        body = undefined;
-      }
-      const parsed = WebhookMessageSchema.safeParse(body);
-      if (!parsed.success) {
+      const message = messageOf(record, WebhookMessageSchema);
+      if (!message) {
         // Never logged whole: a body is a job's data, and a malformed one is nobody's delivery.
         logger.warn('malformed webhook message dropped', { messageId: record.messageId });
         return;
       }
-      const outcome = await deliverWebhook(parsed.data, deps);
-      logger.debug('webhook message handled', { jobId: parsed.data.jobId, webhookId: parsed.data.webhookId, attempt: parsed.data.attempt, outcome });
+      const outcome = await deliverWebhook(message, deps);
+      logger.debug('webhook message handled', { jobId: message.jobId, webhookId: message.webhookId, attempt: message.attempt, outcome });
     },
     processor,
   );

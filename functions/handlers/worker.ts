@@ -25,6 +25,7 @@ import { InvocationTally, withUsageScope } from '../adapters/usage/usage-meter.j
 import { retryAfterSeconds } from '../core/retry-backoff.js';
 import { SqsCrawlQueue } from '../adapters/sqs/crawl-queue.js';
 import { appRuntime, environmentId, logger } from './runtime.js';
+import { messageOf } from './sqs-message.js';
 
 const CrawlMessageSchema = z.object({
   jobId: z.string().min(1),
@@ -106,24 +107,18 @@ const processor = new BatchProcessor(EventType.SQS);
 
 async function handleRecord(record: SQSRecord, tally: InvocationTally): Promise<void> {
   const deps = getWorkerDeps();
-  let body: unknown;
-  try {
-    body = JSON.parse(record.body);
-  } catch {
-    body = undefined;
-  }
-  const message = CrawlMessageSchema.safeParse(body);
-  if (!message.success) {
+  const message = messageOf(record, CrawlMessageSchema);
+  if (!message) {
     // Retrying cannot fix a malformed message; dropping it is the only way it stops coming back.
     logger.error('malformed crawl message dropped', { messageId: record.messageId, body: record.body.slice(0, 500) });
     return;
   }
   // What this record uses is the job's (adapters/usage/usage-meter.ts).
-  tally.received(message.data.jobId);
+  tally.received(message.jobId);
   try {
     const sentAt = Number(record.attributes.SentTimestamp);
     const delivery = { queueWaitMs: Number.isFinite(sentAt) ? Math.max(0, Date.now() - sentAt) : undefined };
-    const outcome = await withUsageScope(message.data.jobId, tally, () => crawlPage(message.data, deps, delivery));
+    const outcome = await withUsageScope(message.jobId, tally, () => crawlPage(message, deps, delivery));
     logger.debug('message handled', { messageId: record.messageId, outcome });
   } catch (error) {
     // The message comes back after a backoff (core/retry-backoff.ts), not after the queue's whole
@@ -136,11 +131,11 @@ async function handleRecord(record: SQSRecord, tally: InvocationTally): Promise<
         () => true,
         // Not fatal: the message still comes back, after the visibility timeout.
         (visibilityError: unknown) => {
-          logger.warn('could not set the retry delay; the message comes back after the visibility timeout', { url: message.data.url, error: String(visibilityError) });
+          logger.warn('could not set the retry delay; the message comes back after the visibility timeout', { url: message.url, error: String(visibilityError) });
           return false;
         },
       );
-    const retry = { url: message.data.url, ...(retryLater ? { retryInSeconds: delaySeconds } : {}) };
+    const retry = { url: message.url, ...(retryLater ? { retryInSeconds: delaySeconds } : {}) };
     if (error instanceof UrlBusyError) logger.info('URL busy; message will come back', retry);
     else logger.warn('message failed; it will be retried', { ...retry, receiveCount, error: error instanceof Error ? error.message : String(error) });
     throw error;

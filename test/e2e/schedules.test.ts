@@ -26,12 +26,23 @@ const clients: CrawlClient[] = [];
 let replyMs = 30_000;
 let jobMs = 120_000;
 let nextRequest = 0;
+const ETAG = '"root-v1"';
+/** how `/` was answered: in full (a render, or a conditional request that found it changed) or 304 */
+const rootAnswers = { full: 0, notModified: 0 };
 
 beforeAll(async () => {
-  // `/` answers at once; `/held` only once the test releases it, so its job runs as long as the test needs.
+  // `/` answers at once, with an ETag (a later run asks conditionally and gets a 304); `/held`
+  // only once the test releases it, so its job runs as long as the test needs.
   const server: Server = createServer((req, res) => {
     const send = () => {
-      res.writeHead(req.url === '/robots.txt' ? 404 : 200, { 'content-type': 'text/html' });
+      if (req.url === '/' && req.headers['if-none-match'] === ETAG) {
+        rootAnswers.notModified++;
+        res.writeHead(304, { etag: ETAG });
+        res.end();
+        return;
+      }
+      if (req.url === '/') rootAnswers.full++;
+      res.writeHead(req.url === '/robots.txt' ? 404 : 200, { 'content-type': 'text/html', ...(req.url === '/' ? { etag: ETAG } : {}) });
       res.end(`<title>${req.url}</title><p>page ${req.url}</p>`);
     };
     if (req.url === '/held') void released.then(send);
@@ -97,7 +108,7 @@ async function until<T>(read: () => Promise<T>, done: (value: T) => boolean, tim
 
 const mine = (id: string) => (all: Listed[]) => all.find((s) => s.scheduleId === id);
 
-it('runs a one-minute cron schedule twice, the second run with since = the first, each a job of its owner', async () => {
+it('runs a one-minute cron schedule twice, the second run with since = the first (incremental: 304, nothing rendered), each a job of its owner', async () => {
   const alice = await connectAs('alice');
   const scheduled = await ask(alice, { action: 'schedule', cron: '* * * * *', crawl: { url: `${site.origin}/`, depth: 0 } });
   expect(scheduled, JSON.stringify(scheduled)).toMatchObject({ type: 'scheduled', cron: '* * * * *', expression: 'cron(* * * * ? *)' });
@@ -111,6 +122,10 @@ it('runs a one-minute cron schedule twice, the second run with since = the first
   const second = await until(() => listed(alice).then(mine(id)), (s) => (s?.runs ?? 0) >= 2, 70_000 + jobMs, 'the second run');
   expect(second!.lastJobId).not.toBe(firstJob);
   expect(second!.lastSince).toBe(firstJob);
+  // Incremental: its page asked with the first run's ETag, answered 304, not rendered again.
+  const secondCompleted = await alice.waitFor((m) => m.type === 'completed' && m.jobId === second!.lastJobId, jobMs);
+  expect(secondCompleted).toMatchObject({ status: 'succeeded', changes: { added: 0, changed: 0, unchanged: 1, removed: 0 } });
+  expect(rootAnswers).toEqual({ full: 1, notModified: 1 });
   // The run's job is the owner's: its status answers alice from any connection.
   const status = await ask(await connectAs('alice'), { action: 'status', jobId: second!.lastJobId });
   expect(status.type, JSON.stringify(status)).toBe('status');
