@@ -14,7 +14,7 @@ export const CLIENT_EXAMPLES: Record<string, { name: string; summary: string; pa
     {
       name: 'since',
       summary: 'The same site again, compared with an earlier job: conditional requests first, a change report',
-      payload: { action: 'crawl', url: EXAMPLE_URL, depth: 2, formats: ['markdown'], since: EXAMPLE_JOB_ID, requestId: 'r7' },
+      payload: { action: 'crawl', url: EXAMPLE_URL, depth: 2, formats: ['markdown'], since: EXAMPLE_JOB_ID, requestId: 'r-since' },
     },
     { name: 'estimate', summary: 'What that crawl would take; nothing is crawled', payload: { action: 'crawl', url: EXAMPLE_URL, depth: 2, estimate: true, requestId: 'r2' } },
     {
@@ -36,7 +36,7 @@ export const CLIENT_EXAMPLES: Record<string, { name: string; summary: string; pa
     {
       name: 'crawl-auto',
       summary: 'Chromium only where a page type needs it (render: "auto"); "http" never starts a browser',
-      payload: { action: 'crawl', url: EXAMPLE_URL, depth: 2, render: 'auto', formats: ['html', 'text'], requestId: 'r7' },
+      payload: { action: 'crawl', url: EXAMPLE_URL, depth: 2, render: 'auto', formats: ['html', 'text'], requestId: 'r-auto' },
     },
   ],
   status: [{ name: 'status', summary: "A job's state (from a new connection: its events follow there)", payload: { action: 'status', jobId: EXAMPLE_JOB_ID, requestId: 'r3' } }],
@@ -102,7 +102,7 @@ export const SERVER_EXAMPLES: Record<string, { name: string; summary: string; pa
       payload: {
         type: 'completed',
         jobId: EXAMPLE_JOB_ID,
-        requestId: 'r7',
+        requestId: 'r-since',
         status: 'succeeded',
         pages: 11,
         failed: 0,

@@ -34,6 +34,12 @@ it('parses with no error or warning, and covers every action and every server me
   for (const message of document!.allMessages().all()) expect(message.examples().length, `${message.id()} has an example`).toBeGreaterThan(0);
 }, 120_000);
 
+it("gives each client example its own requestId: the e2e test matches each example's answer by it", () => {
+  const ids = KNOWN_ACTIONS.flatMap((action) => CLIENT_EXAMPLES[action]!.map((example) => (example.payload as { requestId?: string }).requestId));
+  expect(ids.every((id) => typeof id === 'string')).toBe(true);
+  expect(new Set(ids).size).toBe(ids.length);
+});
+
 it('has examples the schemas accept, for every message', () => {
   const client = clientMessageSchemas(DEFAULT_LIMITS, { extractors: ['metadata', 'article'] });
   for (const action of KNOWN_ACTIONS) {

@@ -27,7 +27,7 @@ import { classify, guardRequests, navigate } from './page-navigation.js';
 import { PageReader, PRODUCT_TIMEOUT_MS } from './page-read.js';
 import { settlePage } from './page-settle.js';
 import { BrowserTab, discardIfCondemned, type Attempt } from './tab-lifecycle.js';
-import { parseProxyUrl, type UpstreamProxy, type UpstreamRoute } from '../../core/upstream-proxy.js';
+import { parseProxyUrl, pickUpstream, type UpstreamProxy, type UpstreamRoute } from '../../core/upstream-proxy.js';
 
 export { capUtf8, MAX_HTML_BYTES, PRODUCT_TIMEOUT_MS } from './page-read.js';
 
@@ -150,7 +150,7 @@ export class PuppeteerRenderer implements PageRenderer {
       if (!showsHtml) {
         const contentType = main.headers()['content-type'] ?? null;
         attempt.phase = 'extract';
-        const document = await this.readDocument(main, contentType);
+        const document = await this.readDocument(main, contentType, route);
         const made = await this.reader.collectProducts(page, products, {
           url,
           status: main.status(),
@@ -242,9 +242,11 @@ export class PuppeteerRenderer implements PageRenderer {
   }
 
   /** A PDF or DOCX main response as text (undefined for any other type); its failure is the document's, not the page's. */
-  private async readDocument(main: HTTPResponse, contentType: string | null): Promise<DocumentReading | undefined> {
+  private async readDocument(main: HTTPResponse, contentType: string | null, route: UpstreamRoute | undefined): Promise<DocumentReading | undefined> {
     if (!documentKindOf(contentType, main.url())) return undefined;
-    const body = await documentBody(main, this.options);
+    // A body fetched again goes out the way the page did: through the job's upstream proxy, if any.
+    const upstream = route && pickUpstream(route, new URL(main.url()).hostname);
+    const body = await documentBody(main, { ...this.options, ...(upstream ? { upstreams: async () => [upstream] } : {}) });
     return readDocument({ bytes: body.bytes, contentType, url: main.url(), ...(body.why ? { why: body.why } : {}) });
   }
 
